@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+// Plumbline: aligning Llama-family models with human preferences, in Swift, on ordinary machines.
+import PackageDescription
+
+/// Release-mode optimisation flags shared by the numeric targets.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Plumbline",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "plumb", targets: ["plumb"]),
+        .library(name: "PlumbTensor", targets: ["PlumbTensor"]),
+        .library(name: "PlumbModel", targets: ["PlumbModel"]),
+        .library(name: "PlumbStore", targets: ["PlumbStore"]),
+        .library(name: "PlumbData", targets: ["PlumbData"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Native bridges.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .target(
+            name: "CSentencePiece",
+            path: "Sources/CSentencePiece",
+            cxxSettings: [.unsafeFlags(["-std=c++17"])],
+            linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("sentencepiece_train"), .linkedLibrary("stdc++")]
+        ),
+
+        // Libraries, split by concern (docs/ARCHITECTURE.md).
+        .target(name: "PlumbTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .target(name: "PlumbModel", dependencies: ["PlumbTensor"], swiftSettings: fastMath),
+        .target(name: "PlumbStore", dependencies: ["CZstd"], swiftSettings: fastMath),
+        .target(name: "PlumbData", dependencies: ["PlumbStore", "CSentencePiece", "CZstd"], swiftSettings: fastMath),
+        .target(name: "PlumbTask", dependencies: []),
+        .target(name: "PlumbOracle", dependencies: ["PlumbTask"]),
+        .target(name: "PlumbStages", dependencies: ["PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData"], swiftSettings: fastMath),
+        .target(
+            name: "PlumbCLI",
+            dependencies: [
+                "PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData", "PlumbTask", "PlumbOracle", "PlumbStages",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "plumb", dependencies: ["PlumbCLI"]),
+
+        // Tests: one target per library.
+        .testTarget(name: "PlumbTensorTests", dependencies: ["PlumbTensor"]),
+        .testTarget(name: "PlumbModelTests", dependencies: ["PlumbModel", "PlumbTensor"]),
+        .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbStore", "PlumbCLI"]),
+        .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbCLI"]),
+        .testTarget(name: "PlumbTaskTests", dependencies: ["PlumbTask", "PlumbOracle"]),
+        .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbCLI"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

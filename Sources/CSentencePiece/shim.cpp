@@ -1,0 +1,2 @@
+#include "csentencepiece.h"
+extern "C" int spm_shim_version(void) { return 0; }

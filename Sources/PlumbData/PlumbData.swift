@@ -1,0 +1,1 @@
+// PlumbData: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// PlumbModel: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// PlumbOracle: placeholder until its first file lands.

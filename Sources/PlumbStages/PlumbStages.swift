@@ -1,0 +1,1 @@
+// PlumbStages: placeholder until its first file lands.

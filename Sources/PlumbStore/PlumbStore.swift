@@ -1,0 +1,1 @@
+// PlumbStore: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// PlumbTask: placeholder until its first file lands.

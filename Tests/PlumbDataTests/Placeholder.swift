@@ -1,0 +1,1 @@
+// PlumbDataTests: tests land with the library.

@@ -1,0 +1,1 @@
+// PlumbModelTests: tests land with the library.

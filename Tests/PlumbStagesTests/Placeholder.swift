@@ -1,0 +1,1 @@
+// PlumbStagesTests: tests land with the library.

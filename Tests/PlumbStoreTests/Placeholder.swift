@@ -1,0 +1,1 @@
+// PlumbStoreTests: tests land with the library.

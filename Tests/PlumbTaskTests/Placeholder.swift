@@ -1,0 +1,1 @@
+// PlumbTaskTests: tests land with the library.
