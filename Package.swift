@@ -22,6 +22,7 @@ let package = Package(
         // Native bridges.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "CSentencePiece",
             path: "Sources/CSentencePiece",
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "PlumbTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "PlumbModel", dependencies: ["PlumbTensor"], swiftSettings: fastMath),
         .target(name: "PlumbStore", dependencies: ["CZstd"], swiftSettings: fastMath),
-        .target(name: "PlumbData", dependencies: ["PlumbStore", "CSentencePiece", "CZstd"], swiftSettings: fastMath),
+        .target(name: "PlumbData", dependencies: ["PlumbStore", "CSentencePiece", "CZstd", "CZlib"], swiftSettings: fastMath),
         .target(name: "PlumbTask", dependencies: []),
         .target(name: "PlumbOracle", dependencies: ["PlumbTask"]),
         .target(name: "PlumbStages", dependencies: ["PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData"], swiftSettings: fastMath),
