@@ -54,3 +54,12 @@ struct EndMarker: Equatable {
         return n == size ? parse(bytes) : nil
     }
 }
+
+/// Quick facts about a shard without decompressing it.
+public enum ShardInspector {
+    /// Records and raw bytes from the shard's end-of-shard marker; nil if the file has none.
+    public static func endMarker(of url: URL) -> (records: Int, rawBytes: Int)? {
+        guard let file = try? PosixFile(readingFrom: url), let marker = EndMarker.read(from: file) else { return nil }
+        return (marker.records, marker.rawBytes)
+    }
+}
