@@ -52,7 +52,7 @@ case "${1:-}" in
         install_system_packages
         find_swift
         shift
-        swift test -c release -Xswiftc -enable-testing "$@"
+        swift test -c release -Xswiftc -enable-testing --disable-swift-testing "$@"
         ;;
     *)
         echo "usage: ./run.sh main|test|setup" >&2

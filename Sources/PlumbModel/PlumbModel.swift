@@ -1,1 +1,0 @@
-// PlumbModel: placeholder until its first file lands.

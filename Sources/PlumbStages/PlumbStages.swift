@@ -1,1 +1,0 @@
-// PlumbStages: placeholder until its first file lands.

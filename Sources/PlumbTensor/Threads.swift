@@ -1,0 +1,33 @@
+// Threading policy: OpenBLAS uses one thread per core and is called from one thread at a time;
+// large non-BLAS kernels split their rows across the cores with DispatchQueue.concurrentPerform.
+import CBLAS
+import Foundation
+
+public enum EngineThreads {
+    /// Number of cores this process may use.
+    public static let cores: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Sets OpenBLAS's thread count to the core count, once; every BLAS entry point calls this.
+    public static func configureBLAS() { _ = blasConfigured }
+
+    private static let blasConfigured: Bool = {
+        openblas_set_num_threads(Int32(cores))
+        return true
+    }()
+
+    /// Runs `body` over `0..<rows` split into contiguous chunks, one per core, when the work
+    /// (`rows * costPerRow` multiply-adds) is large enough to pay for the threads; else inline.
+    /// `body` must only write rows of its own range.
+    @inline(__always)
+    public static func forEachRowChunk(rows: Int, costPerRow: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = min(cores, rows)
+        if chunks <= 1 || rows * costPerRow < 1 << 16 {
+            body(0..<rows)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
+            body(lo..<hi)
+        }
+    }
+}

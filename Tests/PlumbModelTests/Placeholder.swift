@@ -1,1 +1,0 @@
-// PlumbModelTests: tests land with the library.

@@ -1,1 +1,0 @@
-// PlumbStagesTests: tests land with the library.

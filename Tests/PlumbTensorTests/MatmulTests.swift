@@ -1,0 +1,69 @@
+import XCTest
+@testable import PlumbTensor
+
+final class MatmulTests: XCTestCase {
+    func testSgemmMatchesNaiveForEveryTransposeAndBeta() throws {
+        var rng = SeededRNG(seed: 1)
+        let m = 37, n = 29, k = 53
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                let a = randomTensor(transposeA ? [k, m] : [m, k], &rng)
+                let b = randomTensor(transposeB ? [n, k] : [k, n], &rng)
+                let start = randomTensor([m, n], &rng)
+                let fast = start.copy(), slow = start.copy()
+                try Matmul.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: fast, alpha: 0.7, beta: 0.5)
+                try Matmul.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: slow, alpha: 0.7, beta: 0.5, kernel: .naive)
+                // Float sums of 53 products of unit normals: error ~ 1e-5 relative to their magnitude ~7.
+                assertClose(fast, slow, atol: 1e-4, rtol: 1e-5, "gemm tA \(transposeA) tB \(transposeB)")
+            }
+        }
+    }
+
+    func testBatchedMatchesPerEntryNaive() throws {
+        var rng = SeededRNG(seed: 2)
+        let a = randomTensor([3, 5, 7], &rng), b = randomTensor([3, 4, 7], &rng)
+        let fast = Tensor(zeros: [3, 5, 4]), slow = Tensor(zeros: [3, 5, 4])
+        try Matmul.batched(a, b, transposeB: true, into: fast)
+        try Matmul.batched(a, b, transposeB: true, into: slow, kernel: .naive)
+        assertClose(fast, slow, atol: 1e-5, rtol: 1e-5, "batched")
+    }
+
+    func testGemmRejectsMismatchedShapes() {
+        let a = Tensor(zeros: [4, 3]), b = Tensor(zeros: [4, 5]), c = Tensor(zeros: [4, 5])
+        XCTAssertThrowsError(try Matmul.gemm(a, b, into: c)) { error in
+            XCTAssertTrue("\(error)".contains("gemm"), "message names the op: \(error)")
+        }
+        XCTAssertThrowsError(try Linear.forward(x: Tensor(zeros: [2, 3]), weight: Tensor(zeros: [5, 4]), out: Tensor(zeros: [2, 5])))
+    }
+
+    func testLinearForwardMatchesNaiveAndBackwardMatchesFiniteDifferences() throws {
+        var rng = SeededRNG(seed: 3)
+        let x = randomTensor([2, 3, 6], &rng), w = randomTensor([5, 6], &rng), r = randomTensor([2, 3, 5], &rng)
+        let y = Tensor(zeros: [2, 3, 5]), yNaive = Tensor(zeros: [2, 3, 5])
+        try Linear.forward(x: x, weight: w, out: y)
+        try Linear.forward(x: x, weight: w, out: yNaive, kernel: .naive)
+        assertClose(y, yNaive, atol: 1e-5, rtol: 1e-5, "linear forward")
+
+        // Backward accumulates: start the gradients from a non-zero value and subtract it after.
+        let dx = Tensor(shape: x.shape, repeating: 0.25), dw = Tensor(shape: w.shape, repeating: -0.5)
+        try Linear.backward(dOut: r, x: x, weight: w, dx: dx, dWeight: dw)
+        for i in 0..<dx.count { dx.pointer[i] -= 0.25 }
+        for i in 0..<dw.count { dw.pointer[i] += 0.5 }
+        let loss = { () throws -> Double in try Linear.forward(x: x, weight: w, out: y); return weightedSum(y, r) }
+        try assertGradientMatches("linear dx", input: x, analytic: dx, loss: loss)
+        try assertGradientMatches("linear dW", input: w, analytic: dw, loss: loss)
+
+        let dxNaive = Tensor(zeros: x.shape), dwNaive = Tensor(zeros: w.shape)
+        try Linear.backward(dOut: r, x: x, weight: w, dx: dxNaive, dWeight: dwNaive, kernel: .naive)
+        assertClose(dx, dxNaive, atol: 1e-5, rtol: 1e-4, "linear dx blas vs naive")
+        assertClose(dw, dwNaive, atol: 1e-5, rtol: 1e-4, "linear dW blas vs naive")
+    }
+
+    func testFrozenWeightGetsNoGradient() throws {
+        var rng = SeededRNG(seed: 4)
+        let x = randomTensor([4, 3], &rng), w = randomTensor([2, 3], &rng), dy = randomTensor([4, 2], &rng)
+        let dx = Tensor(zeros: [4, 3])
+        try Linear.backward(dOut: dy, x: x, weight: w, dx: dx, dWeight: nil)
+        XCTAssertGreaterThan(Reductions.sumOfSquares(dx), 0, "dx is still computed")
+    }
+}
