@@ -41,8 +41,8 @@ public struct ImportOptions: Sendable {
     public var labelConfig: String?
     /// For the Argilla study rankings: the generations file holding the texts.
     public var textsFile: String?
-    /// Dimension for sources that do not say (most of them judge helpfulness).
-    public var defaultDimension: Dimension = .helpfulness
+    /// PreferenceDimension for sources that do not say (most of them judge helpfulness).
+    public var defaultDimension: PreferenceDimension = .helpfulness
     public var validation = ValidationLimits()
     public var deduplication = DeduplicationSettings()
     public var splits = SplitFractions()
@@ -70,9 +70,9 @@ struct RowContext {
 
 /// Parsers shared by several importers.
 enum FieldParsing {
-    static func dimension(_ fields: RowFields, key: String = "dimension", default fallback: Dimension) throws -> Dimension {
+    static func dimension(_ fields: RowFields, key: String = "dimension", default fallback: PreferenceDimension) throws -> PreferenceDimension {
         guard let name = try fields.optionalString(key) else { return fallback }
-        guard let dimension = Dimension(rawValue: name) else {
+        guard let dimension = PreferenceDimension(rawValue: name) else {
             throw RowProblem(.invalidValue, field: key, "field '\(key)' is '\(name)', expected helpfulness or safety")
         }
         return dimension

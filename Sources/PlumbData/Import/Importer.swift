@@ -38,11 +38,11 @@ public struct Importer {
                     quarantine(problem, row: item.row, source: item.row.source, counts: &counts, result: &result)
                 }
                 for record in item.records {
-                    counts.recordsRead += 1
                     if let problem = Validator.problem(record, limits: options.validation) {
                         quarantine(problem, row: item.row, source: record.source, counts: &counts, result: &result)
                         continue
                     }
+                    counts.recordsRead += 1
                     switch deduplicator.check(record) {
                     case .exact?: counts.exactDuplicates += 1; continue
                     case .near?: counts.nearDuplicates += 1; continue

@@ -10,7 +10,7 @@ public struct Comparison: Codable, Equatable, Sendable {
     public var prompt: Prompt
     public var chosen: String
     public var rejected: String
-    public var dimension: Dimension
+    public var dimension: PreferenceDimension
     public var strength: PreferenceStrength?
     /// Per-response safety labels, when the source gives them (PKU-SafeRLHF, the built-in task).
     public var chosenSafe: Bool?
@@ -18,7 +18,7 @@ public struct Comparison: Codable, Equatable, Sendable {
     public var annotator: String?
     public var source: SourceRef
 
-    public init(id: String, prompt: Prompt, chosen: String, rejected: String, dimension: Dimension = .helpfulness,
+    public init(id: String, prompt: Prompt, chosen: String, rejected: String, dimension: PreferenceDimension = .helpfulness,
                 strength: PreferenceStrength? = nil, chosenSafe: Bool? = nil, rejectedSafe: Bool? = nil,
                 annotator: String? = nil, source: SourceRef) {
         self.id = id
@@ -49,7 +49,7 @@ public struct Comparison: Codable, Equatable, Sendable {
         prompt = try c.decode(Prompt.self, forKey: .prompt)
         chosen = try c.decode(String.self, forKey: .chosen)
         rejected = try c.decode(String.self, forKey: .rejected)
-        dimension = try c.decode(Dimension.self, forKey: .dimension)
+        dimension = try c.decode(PreferenceDimension.self, forKey: .dimension)
         if let level = try c.decodeIfPresent(PreferenceLevel.self, forKey: .strength) {
             strength = .level(level)
         } else if let margin = try c.decodeIfPresent(Double.self, forKey: .margin) {

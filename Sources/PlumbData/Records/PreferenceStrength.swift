@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which quality a comparison judges (Llama 2 trains one reward model per dimension).
-public enum Dimension: String, Codable, CaseIterable, Sendable {
+public enum PreferenceDimension: String, Codable, CaseIterable, Sendable {
     case helpfulness
     case safety
 }

@@ -63,11 +63,11 @@ public struct Ranking: Codable, Equatable, Sendable {
     public var prompt: Prompt
     public var responses: [String]
     public var ranks: [Int]
-    public var dimension: Dimension
+    public var dimension: PreferenceDimension
     public var annotator: String?
     public var source: SourceRef
 
-    public init(id: String, prompt: Prompt, responses: [String], ranks: [Int], dimension: Dimension = .helpfulness,
+    public init(id: String, prompt: Prompt, responses: [String], ranks: [Int], dimension: PreferenceDimension = .helpfulness,
                 annotator: String? = nil, source: SourceRef) {
         self.id = id
         self.prompt = prompt
@@ -147,15 +147,17 @@ public enum Record: Equatable, Sendable {
         case .edit(let r): return [r.original, r.edited]
         }
     }
+}
 
-    /// The record as one JSON object (its own Codable form).
-    public func encoded(with encoder: JSONEncoder) throws -> Data {
+extension Record: Encodable {
+    /// Encodes the record's own form (with its `schema` field).
+    public func encode(to encoder: Encoder) throws {
         switch self {
-        case .prompt(let r): return try encoder.encode(r)
-        case .demonstration(let r): return try encoder.encode(r)
-        case .comparison(let r): return try encoder.encode(r)
-        case .ranking(let r): return try encoder.encode(r)
-        case .edit(let r): return try encoder.encode(r)
+        case .prompt(let r): try r.encode(to: encoder)
+        case .demonstration(let r): try r.encode(to: encoder)
+        case .comparison(let r): try r.encode(to: encoder)
+        case .ranking(let r): try r.encode(to: encoder)
+        case .edit(let r): try r.encode(to: encoder)
         }
     }
 }

@@ -20,15 +20,19 @@ public enum DuplicateKind: String, Codable, Sendable {
     case near
 }
 
-/// Finds exact duplicates (same kind and normalised text) and near duplicates among records, in
-/// input order: the first occurrence is kept.
+/// Finds exact duplicates (same kind, dimension and normalised text) and near duplicates among
+/// records, in input order: the first occurrence is kept. Near duplicates (TigerBot's recipe):
+/// simhashes within `maxHammingDistance`, confirmed when the longest common substring covers
+/// `minCommonSubstringRatio` of the shorter text for the prompts and for each response in turn
+/// (chosen with chosen, rejected with rejected), so that two pairs sharing a long prompt or one
+/// response but differing in another are not duplicates.
 struct Deduplicator {
     let settings: DeduplicationSettings
     private var exactKeys: Set<UInt64> = []
-    /// Simhash bands: 4 x 16 bits. Two hashes within Hamming distance 3 agree on at least one band.
-    private var bands: [[UInt16: [Int]]] = Array(repeating: [:], count: 4)
-    private var keptTexts: [String] = []
-    private var keptHashes: [UInt64] = []
+    /// Per group (kind and dimension), simhash bands: 4 x 16 bits. Two hashes within Hamming
+    /// distance 3 agree on at least one band (pigeonhole), so only those are compared.
+    private var bands: [String: [[UInt16: [Int]]]] = [:]
+    private var kept: [(prompt: String, responses: [String], hash: UInt64)] = []
 
     init(settings: DeduplicationSettings) {
         precondition(settings.maxHammingDistance <= 3, "band lookup finds candidates only up to Hamming distance 3")
@@ -37,34 +41,55 @@ struct Deduplicator {
 
     /// nil when the record is new (and remembers it), otherwise the kind of duplicate.
     mutating func check(_ record: Record) -> DuplicateKind? {
-        let text = Deduplicator.text(of: record)
+        let group = Deduplicator.group(of: record)
+        let prompt = Validator.normalise(record.prompt.text)
+        let responses = record.responses.map(Validator.normalise)
         var hasher = FNV1a64()
-        hasher.add(record.kind.rawValue)
-        hasher.add("\u{0}")
-        hasher.add(text)
+        for part in [group, prompt] + responses {
+            hasher.add(part)
+            hasher.add(0)
+        }
         if !exactKeys.insert(hasher.value).inserted { return .exact }
         guard settings.nearDuplicates else { return nil }
-        let hash = SimHash.hash(text, shingleSize: settings.shingleSize)
+        let hash = SimHash.hash(([prompt] + responses).joined(separator: "\n"), shingleSize: settings.shingleSize)
+        var groupBands = bands[group] ?? Array(repeating: [:], count: 4)
         var seen = Set<Int>()
         for band in 0..<4 {
-            let key = UInt16(truncatingIfNeeded: hash >> (16 * UInt64(band)))
-            for index in bands[band][key, default: []] where seen.insert(index).inserted {
-                guard (keptHashes[index] ^ hash).nonzeroBitCount <= settings.maxHammingDistance else { continue }
-                if CommonSubstring.ratio(text, keptTexts[index]) >= settings.minCommonSubstringRatio { return .near }
+            for index in groupBands[band][Deduplicator.bandKey(hash, band), default: []] where seen.insert(index).inserted {
+                let other = kept[index]
+                guard (other.hash ^ hash).nonzeroBitCount <= settings.maxHammingDistance else { continue }
+                if isNear(prompt, responses, other) { return .near }
             }
         }
-        let index = keptTexts.count
-        keptTexts.append(text)
-        keptHashes.append(hash)
-        for band in 0..<4 {
-            bands[band][UInt16(truncatingIfNeeded: hash >> (16 * UInt64(band))), default: []].append(index)
-        }
+        let index = kept.count
+        kept.append((prompt, responses, hash))
+        for band in 0..<4 { groupBands[band][Deduplicator.bandKey(hash, band), default: []].append(index) }
+        bands[group] = groupBands
         return nil
     }
 
-    /// The text that identifies a record: its kind's fields, normalised.
-    static func text(of record: Record) -> String {
-        ([record.prompt.text] + record.responses).map(Validator.normalise).joined(separator: "\n\u{1e}\n")
+    private func isNear(_ prompt: String, _ responses: [String], _ other: (prompt: String, responses: [String], hash: UInt64)) -> Bool {
+        guard responses.count == other.responses.count else { return false }
+        let threshold = settings.minCommonSubstringRatio
+        return zip([prompt] + responses, [other.prompt] + other.responses).allSatisfy {
+            CommonSubstring.ratio($0, $1) >= threshold
+        }
+    }
+
+    private static func bandKey(_ hash: UInt64, _ band: Int) -> UInt16 {
+        UInt16(truncatingIfNeeded: hash >> (16 * UInt64(band)))
+    }
+
+    /// Records are duplicates only within one kind, dimension, annotator and (for rankings) order:
+    /// two annotators' judgements of the same pair are two votes, not a duplicate.
+    static func group(of record: Record) -> String {
+        switch record {
+        case .comparison(let c): return "comparison/\(c.dimension.rawValue)/\(c.annotator ?? "")"
+        case .ranking(let r): return "ranking/\(r.dimension.rawValue)/\(r.annotator ?? "")/\(r.ranks)"
+        case .edit(let e): return "edit/\(e.annotator ?? "")"
+        case .demonstration(let d): return "demonstration/\(d.annotator ?? "")"
+        case .prompt: return "prompt"
+        }
     }
 }
 
