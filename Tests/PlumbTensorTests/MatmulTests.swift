@@ -80,3 +80,17 @@ final class GradientCheckSelfTest: XCTestCase {
         XCTAssertEqual(result.failures, 1, "exactly the perturbed entry fails: \(result.first ?? "-")")
     }
 }
+
+final class GemmBenchmarkTests: XCTestCase {
+    /// The benchmark's three products per layer are the ones Linear issues: same dims, 2*M*in*out flops each.
+    func testLinearRolesDescribeTheLayerProducts() {
+        for role in LinearProductRole.allCases {
+            let s = GemmShape(linearRole: role, tokens: 2048, inFeatures: 288, outFeatures: 768)
+            XCTAssertEqual(s.flops, 2 * 2048 * 288 * 768, "\(role)")
+        }
+        let dW = GemmShape(linearRole: .dW, tokens: 2048, inFeatures: 288, outFeatures: 768)
+        XCTAssertEqual([dW.m, dW.n, dW.k], [768, 288, 2048]); XCTAssertTrue(dW.transposeA)
+        let t = GemmBenchmark.time(GemmShape(m: 64, n: 64, k: 64), repetitions: 2)
+        XCTAssertGreaterThan(t.bestSeconds, 0); XCTAssertTrue(t.gflops.isFinite)
+    }
+}
