@@ -1,0 +1,96 @@
+// Choosing the next token from a row of logits: greedy, or a draw at a temperature restricted to the
+// top k tokens and / or the nucleus of probability mass top_p (Holtzman et al. 2020).
+//   p_i = softmax(logits / temperature)_i;  keep the k largest; then the smallest set of the
+//   largest whose mass >= top_p; renormalise; draw u ~ U[0, 1) and invert the cumulative sum.
+// Ties in greedy go to the lowest token id (run.c `sample_argmax`).
+import Foundation
+import PlumbTensor
+
+/// How the next token is chosen.
+public enum Sampling: Equatable, Sendable {
+    case greedy
+    /// topK 0 keeps every token; topP 1 keeps all of the mass.
+    case random(temperature: Float, topK: Int, topP: Float)
+
+    public func validate() throws {
+        guard case let .random(temperature, topK, topP) = self else { return }
+        guard temperature > 0, topK >= 0, topP > 0, topP <= 1 else {
+            throw ConfigError("sampling: need temperature > 0, top_k >= 0, 0 < top_p <= 1; got \(temperature), \(topK), \(topP)")
+        }
+    }
+}
+
+/// Reusable scratch for sampling one row at a time.
+public struct TokenSampler {
+    public let vocabSize: Int
+    private var probabilities: [Float]
+    private var candidates: [Int32]
+
+    public init(vocabSize: Int) {
+        self.vocabSize = vocabSize
+        probabilities = [Float](repeating: 0, count: vocabSize)
+        candidates = []
+        candidates.reserveCapacity(vocabSize)
+    }
+
+    public mutating func sample(_ logits: UnsafePointer<Float>, vocab: Int, _ sampling: Sampling, rng: inout SeededRNG) -> Int32 {
+        switch sampling {
+        case .greedy:
+            return Self.argmax(logits, vocab)
+        case let .random(temperature, topK, topP):
+            return draw(logits, vocab: vocab, temperature: temperature, topK: topK, topP: topP, u: rng.uniform())
+        }
+    }
+
+    static func argmax(_ logits: UnsafePointer<Float>, _ vocab: Int) -> Int32 {
+        var best = 0
+        for i in 1..<vocab where logits[i] > logits[best] { best = i }
+        return Int32(best)
+    }
+
+    private mutating func draw(_ logits: UnsafePointer<Float>, vocab: Int, temperature: Float, topK: Int, topP: Float, u: Float) -> Int32 {
+        let maxLogit = logits[Int(Self.argmax(logits, vocab))]
+        let inv = 1 / temperature
+        var total: Float = 0
+        probabilities.withUnsafeMutableBufferPointer { p in
+            for i in 0..<vocab { let e = expf((logits[i] - maxLogit) * inv); p[i] = e; total += e }
+        }
+        if (topK == 0 || topK >= vocab) && topP >= 1 {
+            // Plain temperature: invert the cumulative sum over the whole vocabulary.
+            let target = u * total
+            var cumulative: Float = 0
+            for i in 0..<vocab {
+                cumulative += probabilities[i]
+                if cumulative > target { return Int32(i) }
+            }
+            return Int32(vocab - 1)   // rounding: the mass ran out
+        }
+        return drawTruncated(vocab: vocab, total: total, topK: topK, topP: topP, u: u)
+    }
+
+    /// Top-k / top-p: sort the candidates by probability (ties by id), cut, renormalise, draw.
+    private mutating func drawTruncated(vocab: Int, total: Float, topK: Int, topP: Float, u: Float) -> Int32 {
+        candidates.removeAll(keepingCapacity: true)
+        // Tokens below (1 - top_p) / (V - 1) of the mass cannot be in the nucleus (run.c's pre-filter).
+        let floor = topP < 1 ? (1 - topP) / Float(vocab - 1) * total : 0
+        for i in 0..<vocab where probabilities[i] >= floor { candidates.append(Int32(i)) }
+        let p = probabilities
+        candidates.sort { p[Int($0)] != p[Int($1)] ? p[Int($0)] > p[Int($1)] : $0 < $1 }
+        var keep = topK > 0 ? min(topK, candidates.count) : candidates.count
+        if topP < 1 {
+            var mass: Float = 0
+            for j in 0..<keep {
+                mass += p[Int(candidates[j])]
+                if mass >= topP * total { keep = j + 1; break }
+            }
+        }
+        let kept = candidates[0..<keep].reduce(Float(0)) { $0 + p[Int($1)] }
+        let target = u * kept
+        var cumulative: Float = 0
+        for j in 0..<keep {
+            cumulative += p[Int(candidates[j])]
+            if cumulative > target { return candidates[j] }
+        }
+        return candidates[keep - 1]
+    }
+}

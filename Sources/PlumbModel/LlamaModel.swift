@@ -1,0 +1,99 @@
+// A Llama model: config, which heads sit on the trunk, and every weight in one ParameterSet under its
+// Hugging Face name. Forward, backward and the heads are in LlamaForward / LlamaBackward / LlamaHeadOps.
+//
+// Initialisation (GPT-2 / llama2.c `model.py` `_init_weights`): every matrix ~ N(0, 0.02), the two
+// projections that write into the residual stream (o_proj, down_proj) ~ N(0, 0.02 / sqrt(2 L)),
+// norm gains 1. (llama2.c scales w3 rather than w2; we scale the residual writers, as GPT-2 does.)
+import Foundation
+import PlumbTensor
+
+public final class LlamaModel {
+    public let config: LlamaConfig
+    public let heads: LlamaHeads
+    public let parameters: ParameterSet
+    /// Views of the value arena by role.
+    public let weights: LlamaWeights
+    let rope: RoPETable
+    let ropeLayout: RoPELayout
+
+    /// A model with every weight zero; `initialize(seed:)` or `load(_:)` fills it.
+    public init(config: LlamaConfig, heads: LlamaHeads = .lm) throws {
+        try config.validate()
+        self.config = config; self.heads = heads
+        let specs = LlamaTensorNames.table(config, heads: heads).map { name, shape in
+            // No weight decay on norm gains and the embedding (which is also the tied LM head).
+            ParameterSpec(name, shape, weightDecay: shape.count == 2 && name != LlamaTensorNames.embedding)
+        }
+        parameters = try ParameterSet(specs)
+        let set = parameters
+        weights = try LlamaWeights(config: config, heads: heads) { try set.value($0) }
+        rope = try RoPETable(headDim: config.headDim, maxPositions: config.maxSeqLen, theta: Double(config.ropeTheta))
+        ropeLayout = config.rotaryLayout == .halves ? .halves : .adjacentPairs
+    }
+
+    /// A model initialised Llama-style from `seed`.
+    public convenience init(config: LlamaConfig, heads: LlamaHeads = .lm, seed: UInt64) throws {
+        try self.init(config: config, heads: heads)
+        initialize(seed: seed)
+    }
+
+    /// Fills every weight from `seed`, in parameter order (same seed, same weights).
+    public func initialize(seed: UInt64) {
+        var rng = SeededRNG(seed: seed)
+        let residualStd = 0.02 / Float(2 * config.nLayers).squareRoot()
+        for e in parameters.entries {
+            let t = try! parameters.value(of: e)
+            if e.shape.count == 1 {
+                t.fill(1)
+            } else {
+                let residual = e.name.hasSuffix("o_proj.weight") || e.name.hasSuffix("down_proj.weight")
+                rng.fillNormal(t, std: residual ? residualStd : 0.02)
+            }
+        }
+    }
+
+    /// Copies `tensors` (Hugging Face names, in `config.rotaryLayout`) into the parameters.
+    /// With `allowMissingHeads`, head tensors absent from `tensors` keep their current values (e.g. a
+    /// reward model initialised from an SFT checkpoint, whose `score.weight` starts fresh).
+    public func load(_ tensors: [String: Tensor], source: String, allowMissingHeads: Bool = false) throws {
+        try LlamaCheckpoint.check(tensors, config: config, heads: allowMissingHeads ? [] : heads, source: source)
+        for e in parameters.entries {
+            guard let t = tensors[e.name] else { continue }   // only a head can be missing after `check`
+            guard t.shape == e.shape else {
+                throw CheckpointError("\(source): tensor '\(e.name)': expected shape \(e.shape), found \(t.shape)")
+            }
+            try parameters.value(of: e).copy(from: t)
+        }
+    }
+
+    /// Every weight by name, as views (copy before mutating the model if you keep them).
+    public func tensors() throws -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for e in parameters.entries { out[e.name] = try parameters.value(of: e) }
+        return out
+    }
+
+    /// Loads a Hugging Face checkpoint directory into a new model with `heads`.
+    public static func load(directory: URL, heads: LlamaHeads = .lm, allowMissingHeads: Bool = false) throws -> LlamaModel {
+        let (config, file) = try LlamaCheckpoint.load(directory)
+        var tensors = file.tensors
+        // Files are in HF halves layout; the model runs in the config's layout (halves unless recorded).
+        try RotaryPermutation.convertAll(&tensors, config: config, from: .halves, to: config.rotaryLayout)
+        let model = try LlamaModel(config: config, heads: heads)
+        try model.load(tensors, source: directory.path, allowMissingHeads: allowMissingHeads)
+        return model
+    }
+
+    /// Saves `config.json` and `model.safetensors` into `directory`.
+    public func save(to directory: URL, metadata: [String: String] = [:]) throws {
+        try LlamaCheckpoint.save(config: config, tensors: try tensors(), metadata: metadata, to: directory)
+    }
+
+    /// Freezes (or unfreezes) every parameter matching `predicate`, e.g. the trunk of a value model.
+    public func setTrainable(_ trainable: Bool, where predicate: (String) -> Bool) {
+        parameters.setTrainable(trainable, where: predicate)
+    }
+
+    /// The gradient view of `name`, or nil when that parameter is frozen.
+    @inline(__always) func grad(_ name: String) throws -> Tensor? { try parameters.trainableGradient(name) }
+}

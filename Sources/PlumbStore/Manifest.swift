@@ -1,0 +1,97 @@
+// `manifest.json` of a stage directory `runs/<run>/<stage>/`: what the stage is, what it read, what it
+// wrote (with checksums), how it went. Format version 1; fields are described in docs/store.md.
+import Foundation
+
+public enum StageStatus: String, Codable, Sendable {
+    case running, complete, failed
+}
+
+/// One input file of a stage, and which stage produced it (lineage), when it came from a run.
+public struct StageInput: Codable, Equatable, Sendable {
+    /// The path as given (absolute, or relative to the working directory).
+    public var path: String
+    public var sha256: String
+    public var bytes: Int
+    /// "<run>/<stage>" whose manifest lists this file among its outputs, if any.
+    public var producedBy: String?
+}
+
+/// A named set of shards a stage wrote (e.g. "comparisons", "quarantine").
+public struct StageOutput: Codable, Equatable, Sendable {
+    public var name: String
+    public var files: [ShardFileInfo]
+    public var records: Int { files.reduce(0) { $0 + $1.records } }
+    public var rawBytes: Int { files.reduce(0) { $0 + $1.rawBytes } }
+    public var compressedBytes: Int { files.reduce(0) { $0 + $1.compressedBytes } }
+    /// Schemas over all files, with record counts.
+    public var schemas: [String: Int] { files.reduce(into: [:]) { acc, f in f.schemas.forEach { acc[$0.key, default: 0] += $0.value } } }
+}
+
+/// A file stored zstd-compressed in a stage (e.g. a safetensors checkpoint).
+public struct StoredArtifact: Codable, Equatable, Sendable {
+    public var name: String
+    /// The compressed file, relative to the stage directory (`<name>.zst`).
+    public var file: String
+    public var sha256: String
+    public var compressedBytes: Int
+    /// SHA-256 and size of the original, uncompressed bytes.
+    public var rawSHA256: String
+    public var rawBytes: Int
+}
+
+public struct CodeVersion: Codable, Equatable, Sendable {
+    public var commit: String?
+    public var dirty: Bool?
+    public init(commit: String?, dirty: Bool?) { self.commit = commit; self.dirty = dirty }
+}
+
+public struct StageManifest: Codable, Equatable, Sendable {
+    public static let currentFormatVersion = 1
+
+    public var formatVersion: Int
+    public var run: String
+    public var stage: String
+    public var kind: String
+    public var config: JSONValue
+    public var inputs: [StageInput]
+    public var outputs: [StageOutput]
+    public var artifacts: [StoredArtifact]
+    public var metrics: [String: Double]
+    public var codeVersion: CodeVersion
+    public var seed: UInt64?
+    public var startedAt: String
+    public var endedAt: String?
+    public var host: String
+    public var pid: Int32
+    public var status: StageStatus
+    public var error: String?
+    /// SHA-256 of stage kind, canonical config JSON, input checksums and code version (`CacheKey`).
+    public var cacheKey: String
+
+    public static let fileName = "manifest.json"
+
+    /// Reads and checks `manifest.json` in `stageDirectory`.
+    public static func read(from stageDirectory: URL) throws -> StageManifest {
+        let url = stageDirectory.appendingPathComponent(fileName)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw StoreError.manifest(path: url.path, reason: "missing or unreadable")
+        }
+        let manifest: StageManifest
+        do { manifest = try JSONDecoder().decode(StageManifest.self, from: data) } catch {
+            throw StoreError.manifest(path: url.path, reason: "not a valid manifest: \(error)")
+        }
+        guard manifest.formatVersion == currentFormatVersion else {
+            throw StoreError.manifest(path: url.path, reason: "format version \(manifest.formatVersion), this build reads \(currentFormatVersion)")
+        }
+        return manifest
+    }
+
+    /// Writes the manifest atomically (temporary file, fsync, rename, fsync the directory).
+    public func write(to stageDirectory: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        var data = try encoder.encode(self)
+        data.append(0x0A)
+        try AtomicFile.write(data, to: stageDirectory.appendingPathComponent(Self.fileName))
+    }
+}

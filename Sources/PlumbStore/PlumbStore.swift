@@ -1,1 +1,0 @@
-// PlumbStore: placeholder until its first file lands.

@@ -1,0 +1,63 @@
+// One shard file as a stream of lines, through a fixed-size window that never grows: decompressed
+// bytes land in the window, lines are cut at '\n', a partial last line moves to the front.
+import Foundation
+
+final class ShardLineReader {
+    let url: URL
+    private let frames: ZstdFrameReader
+    private let window: UnsafeMutableRawBufferPointer   // fixed: maxRecordBytes
+    private var start = 0                                // first unread byte in the window
+    private var fill = 0                                 // bytes of the window holding data
+    private var finished = false
+    /// Lines returned so far (= the 1-based number of the last one).
+    private(set) var records = 0
+    /// Decompressed bytes returned so far, newlines included.
+    private(set) var rawBytes = 0
+    var framesCompleted: Int { frames.framesCompleted }
+    /// Bytes held by this reader's buffers; constant for its lifetime.
+    var bufferBytes: Int { window.count + frames.bufferBytes }
+
+    init(url: URL, maxRecordBytes: Int) throws {
+        self.url = url
+        frames = try ZstdFrameReader(url: url)
+        window = .allocate(byteCount: maxRecordBytes, alignment: 64)
+    }
+
+    deinit { window.deallocate() }
+
+    /// The next line without its '\n', valid until the next call; nil at the end of the file.
+    func nextLine() throws -> UnsafeRawBufferPointer? {
+        while true {
+            if start < fill, let newline = memchr(window.baseAddress! + start, 0x0A, fill - start) {
+                let lineStart = window.baseAddress! + start
+                let length = UnsafeRawPointer(newline) - UnsafeRawPointer(lineStart)
+                start += length + 1
+                records += 1
+                rawBytes += length + 1
+                return UnsafeRawBufferPointer(start: lineStart, count: length)
+            }
+            if finished {
+                if start < fill { throw StoreError.unterminatedRecord(path: url.path, record: records + 1) }
+                return nil
+            }
+            try refillWindow()
+        }
+    }
+
+    /// Moves the partial line to the front and decompresses more after it.
+    private func refillWindow() throws {
+        if start > 0 {
+            let pending = fill - start
+            if pending > 0 { window.baseAddress!.copyMemory(from: window.baseAddress! + start, byteCount: pending) }
+            fill = pending
+            start = 0
+        }
+        if fill == window.count {
+            throw StoreError.recordTooLong(path: url.path, record: records + 1, limit: window.count)
+        }
+        let free = UnsafeMutableRawBufferPointer(rebasing: window[fill...])
+        let n = try frames.read(into: free, recordsSoFar: records)
+        if n == 0 { finished = true }
+        fill += n
+    }
+}

@@ -1,1 +1,0 @@
-// PlumbStoreTests: tests land with the library.

@@ -1,0 +1,106 @@
+// Stage directories: manifest contents and checksums, cache keys, lineage, locking, artifacts.
+import Foundation
+import XCTest
+@testable import PlumbStore
+
+private struct DemoConfig: Codable { var learningRate = 1e-5; var epochs = 2; var name = "demo" }
+
+final class StageTests: XCTestCase {
+    private let code = CodeVersion(commit: String(repeating: "a", count: 40), dirty: false)
+
+    func testCompleteStageManifestMatchesFiles() throws {
+        let runs = try makeScratchDirectory(self)
+        let stage = try StageWriter.begin(runsRoot: runs, run: "r1", stage: "import", kind: "import",
+                                          config: DemoConfig(), seed: 7, code: code, log: { _ in })
+        XCTAssertEqual(try StageManifest.read(from: stage.directory).status, .running)
+        let writer = try stage.shardWriter(name: "comparisons")
+        for i in 0..<250 { try writer.append(sampleRecord(i)) }
+        try stage.addOutput(name: "comparisons", files: try writer.finish())
+        stage.setMetric("records", 250)
+        try stage.complete()
+
+        let manifest = try StageManifest.read(from: runs.appendingPathComponent("r1/import"))
+        XCTAssertEqual(manifest.status, .complete)
+        XCTAssertEqual(manifest.seed, 7)
+        XCTAssertEqual(manifest.metrics["records"], 250)
+        XCTAssertEqual(manifest.outputs.map(\.records), [250])
+        for file in manifest.outputs[0].files {
+            let url = stage.directory.appendingPathComponent(file.file)
+            XCTAssertEqual(try SHA256.hex(ofFile: url), file.sha256)
+            XCTAssertEqual(try Data(contentsOf: url).count, file.compressedBytes)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runs.appendingPathComponent("r1/.lock").path), "lock released")
+    }
+
+    func testCacheKeyDependsOnKindConfigInputsAndCode() throws {
+        let config = try JSONValue(encoding: DemoConfig())
+        let base = try CacheKey.compute(kind: "sft", config: config, inputSHA256s: ["x"], code: code)
+        XCTAssertEqual(base, try CacheKey.compute(kind: "sft", config: config, inputSHA256s: ["x"], code: code))
+        var other = DemoConfig(); other.epochs = 3
+        XCTAssertNotEqual(base, try CacheKey.compute(kind: "dpo", config: config, inputSHA256s: ["x"], code: code))
+        XCTAssertNotEqual(base, try CacheKey.compute(kind: "sft", config: JSONValue(encoding: other), inputSHA256s: ["x"], code: code))
+        XCTAssertNotEqual(base, try CacheKey.compute(kind: "sft", config: config, inputSHA256s: ["y"], code: code))
+        XCTAssertNotEqual(base, try CacheKey.compute(kind: "sft", config: config, inputSHA256s: ["x"],
+                                                     code: CodeVersion(commit: code.commit, dirty: true)))
+    }
+
+    func testInputsRecordChecksumAndLineage() throws {
+        let runs = try makeScratchDirectory(self)
+        let first = try StageWriter.begin(runsRoot: runs, run: "r", stage: "import", kind: "import", config: DemoConfig(), code: code, log: { _ in })
+        let files = try writeSamples(40, to: first.directory, name: "prompts")
+        try first.addOutput(name: "prompts", files: files)
+        try first.complete()
+        let input = first.directory.appendingPathComponent(files[0].file)
+        let second = try StageWriter.begin(runsRoot: runs, run: "r", stage: "sft", kind: "sft", config: DemoConfig(),
+                                           inputs: [input], code: code, log: { _ in })
+        XCTAssertEqual(second.manifest.inputs.first?.producedBy, "r/import")
+        XCTAssertEqual(second.manifest.inputs.first?.sha256, files[0].sha256)
+        try second.complete()
+        XCTAssertNotNil(StageWriter.completed(runsRoot: runs, run: "r", stage: "sft", cacheKey: second.manifest.cacheKey))
+        XCTAssertNil(StageWriter.completed(runsRoot: runs, run: "r", stage: "sft", cacheKey: "other"))
+    }
+
+    func testSecondWriterIsRefusedNamingTheHolder() throws {
+        let runs = try makeScratchDirectory(self)
+        let holder = try StageWriter.begin(runsRoot: runs, run: "r", stage: "a", kind: "k", config: DemoConfig(), code: code, log: { _ in })
+        XCTAssertThrowsError(try StageWriter.begin(runsRoot: runs, run: "r", stage: "b", kind: "k", config: DemoConfig(), code: code, log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("locked by pid \(getpid())"), "\($0)")
+        }
+        try holder.complete()
+        let next = try StageWriter.begin(runsRoot: runs, run: "r", stage: "b", kind: "k", config: DemoConfig(), code: code, log: { _ in })
+        try next.complete()
+    }
+
+    func testCompleteStageIsNotOverwrittenByDefault() throws {
+        let runs = try makeScratchDirectory(self)
+        try StageWriter.begin(runsRoot: runs, run: "r", stage: "a", kind: "k", config: DemoConfig(), code: code, log: { _ in }).complete()
+        XCTAssertThrowsError(try StageWriter.begin(runsRoot: runs, run: "r", stage: "a", kind: "k", config: DemoConfig(), code: code, log: { _ in }))
+    }
+
+    func testFailedStageRecordsTheError() throws {
+        let runs = try makeScratchDirectory(self)
+        let stage = try StageWriter.begin(runsRoot: runs, run: "r", stage: "a", kind: "k", config: DemoConfig(), code: code, log: { _ in })
+        stage.fail(StoreError.badInput("out of data"))
+        let manifest = try StageManifest.read(from: stage.directory)
+        XCTAssertEqual(manifest.status, .failed)
+        XCTAssertEqual(manifest.error, "out of data")
+    }
+
+    func testArtifactStoreAndExportRoundTrip() throws {
+        let runs = try makeScratchDirectory(self)
+        let source = runs.appendingPathComponent("model.safetensors")
+        var bytes = [UInt8](repeating: 0, count: 3 << 20)
+        var rng = SplitMix64(seed: 1)
+        for i in stride(from: 0, to: bytes.count, by: 4) { bytes[i] = UInt8(truncatingIfNeeded: rng.next() & 0x0f) }
+        try Data(bytes).write(to: source)
+        let stage = try StageWriter.begin(runsRoot: runs, run: "r", stage: "sft", kind: "sft", config: DemoConfig(), code: code, log: { _ in })
+        let artifact = try stage.storeArtifact(name: "model.safetensors", from: source)
+        try stage.complete()
+        XCTAssertEqual(artifact.rawBytes, bytes.count)
+        XCTAssertEqual(artifact.rawSHA256, SHA256.hex(of: Data(bytes)))
+        XCTAssertLessThan(artifact.compressedBytes, bytes.count / 2)
+        let out = runs.appendingPathComponent("exported.safetensors")
+        try ArtifactStore.export(artifact, from: stage.directory, to: out)
+        XCTAssertEqual(try Data(contentsOf: out), Data(bytes))
+    }
+}
