@@ -1,7 +1,70 @@
-// Placeholder while this command is being built; its owner replaces this file.
+// `plumb eval oracle`: the oracle judge's report on a set of responses, and the win rate of one set
+// over another. Evaluation only (PlumbOracle).
+
 import ArgumentParser
+import Foundation
+import PlumbOracle
+import PlumbTask
 
 struct EvalOracleCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "oracle", abstract: "Oracle evaluation of a policy (not built yet)")
-    func run() throws { throw CLIError("plumb: 'oracle' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "oracle",
+        abstract: "Judge responses with the task's oracle: helpfulness, violations, false refusals, length, win rate."
+    )
+
+    @Option(help: "Responses to judge: message-list JSONL with a user and an assistant turn per record.")
+    var responses: String?
+
+    @Option(help: "A second responses file (same ids): report the oracle win rate of --responses over it.")
+    var versus: String?
+
+    @Option(help: "A policy checkpoint to sample responses from (needs --prompts; not available yet).")
+    var policy: String?
+
+    @Option(help: "Prompts for --policy: message-list JSONL without assistant turns (e.g. eval-prompts.jsonl).")
+    var prompts: String?
+
+    @Flag(help: "Print one JSON object instead of a summary.")
+    var json = false
+
+    func validate() throws {
+        guard (responses == nil) != (policy == nil) else { throw ValidationError("give exactly one of --responses and --policy") }
+        if policy != nil && prompts == nil { throw ValidationError("--policy needs --prompts") }
+    }
+
+    func run() throws {
+        if policy != nil {
+            // Extension point: PolicyEvaluation.respond(to:with:) takes a PolicyResponder; the sampler over a
+            // checkpoint comes with the model's decoding code.
+            throw CLIError("plumb eval oracle --policy: sampling from a checkpoint is not wired in yet",
+                           hint: "sample responses to the prompts into message-list JSONL and pass them with --responses")
+        }
+        let items = try ResponseFile.load(URL(fileURLWithPath: responses!))
+        let report = OracleReport(try OracleReport.judge(items))
+        var winRate: WinRateReport?
+        if let versus {
+            winRate = try WinRateReport(a: items, b: try ResponseFile.load(URL(fileURLWithPath: versus)))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            struct Output: Encodable { let report: OracleReport; let versus: WinRateReport? }
+            print(String(decoding: try encoder.encode(Output(report: report, versus: winRate)), as: UTF8.self))
+            return
+        }
+        print("responses: \(report.responses)")
+        print(line("helpfulness (correct, well-formed)", report.helpfulness))
+        print(line("violation rate (harmful prompts)", report.violation))
+        print(line("false refusals (benign look-alikes)", report.falseRefusal))
+        print(String(format: "mean length: %.2f words [%.2f, %.2f] (95%% normal interval)",
+                     report.meanWords.mean, report.meanWords.low, report.meanWords.high))
+        if let winRate {
+            print(line("win rate vs --versus (ties count half: \(winRate.wins) W / \(winRate.ties) T / \(winRate.losses) L)", winRate.winRate))
+        }
+    }
+
+    func line(_ name: String, _ rate: RateEstimate) -> String {
+        String(format: "%@: %.3f [%.3f, %.3f] (%g of %d, 95%% Wilson)", name, rate.rate, rate.low, rate.high, rate.count, rate.total)
+    }
 }

@@ -1,7 +1,86 @@
-// Placeholder while this command is being built; its owner replaces this file.
+// `plumb task ...`: the built-in alignment task (PlumbTask). Thin: parse, call the library, print.
+
 import ArgumentParser
+import Foundation
+import PlumbTask
+
+/// Named generator settings.
+enum TaskPreset: String, CaseIterable, ExpressibleByArgument {
+    case standard, quick
+
+    var settings: TaskSettings {
+        switch self {
+        case .standard: return .standard
+        case .quick: return .quick
+        }
+    }
+}
 
 struct TaskCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "task", abstract: "Generate the built-in alignment task (not built yet)")
-    func run() throws { throw CLIError("plumb: 'task' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "task",
+        abstract: "The built-in alignment task: a small world, simulated annotators, held-out prompts.",
+        subcommands: [TaskGenerateCommand.self, TaskSettingsCommand.self]
+    )
+}
+
+struct TaskGenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Write the task's corpus, SFT data, annotations, prompt sets and eval sets to a directory."
+    )
+
+    @Option(help: "Seed; the same seed and settings give the same bytes.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Output directory (created if missing).")
+    var out: String
+
+    @Option(help: "Settings preset: \(TaskPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var preset: TaskPreset = .standard
+
+    @Flag(help: "Small sizes with the same rates (same as --preset quick), for CI.")
+    var quick = false
+
+    @Option(help: "A settings JSON file (see data/task-standard.json); overrides --preset.")
+    var settings: String?
+
+    func validate() throws {
+        if quick && preset != .standard && preset != .quick {
+            throw ValidationError("--quick and --preset \(preset.rawValue) disagree")
+        }
+    }
+
+    func run() throws {
+        let resolved: TaskSettings
+        if let settings {
+            resolved = try TaskSettings.load(from: URL(fileURLWithPath: settings))
+        } else {
+            resolved = quick ? .quick : preset.settings
+            try resolved.validate()
+        }
+        let started = Date()
+        let data = TaskGenerator(settings: resolved, seed: seed).generate()
+        let manifest = try TaskFiles.write(data, settings: resolved, seed: seed, to: URL(fileURLWithPath: out))
+        for (name, count) in manifest.records.sorted(by: { $0.key < $1.key }) {
+            print("\(name): \(count) records")
+        }
+        print(String(format: "wrote %@ in %.1f s (seed %llu)", out, Date().timeIntervalSince(started), seed))
+    }
+}
+
+struct TaskSettingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings",
+        abstract: "Print a settings preset as JSON (the format --settings reads)."
+    )
+
+    @Option(help: "Settings preset.")
+    var preset: TaskPreset = .standard
+
+    func run() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(preset.settings), as: UTF8.self))
+    }
 }

@@ -1,1 +1,0 @@
-// PlumbOracle: placeholder until its first file lands.

@@ -1,1 +1,0 @@
-// PlumbTask: placeholder until its first file lands.

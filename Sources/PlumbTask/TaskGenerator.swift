@@ -1,0 +1,91 @@
+// Builds the whole task from a seed: base corpus, SFT demonstrations with planted flaws, annotated
+// comparisons / rankings / edits (the 90/5/5 split), prompt sets, held-out eval prompts and
+// noise-free reward-model eval pairs. Each part draws from its own stream of the seed.
+
+public struct TaskGenerator {
+    public let settings: TaskSettings
+    public let seed: UInt64
+
+    public init(settings: TaskSettings, seed: UInt64) {
+        self.settings = settings
+        self.seed = seed
+    }
+
+    public func generate() -> TaskDataset {
+        let root = TaskRandom(seed: seed)
+        let sizes = settings.sizes
+        var data = TaskDataset()
+        var rng = root.stream("corpus")
+        data.corpus = CorpusWriter.passages(count: sizes.corpusPassages, rng: &rng)
+        rng = root.stream("sft")
+        (data.sft, data.statistics.sft) = demonstrations(count: sizes.sftDemonstrations, rng: &rng)
+        rng = root.stream("annotation")
+        Annotations(settings: settings).build(into: &data, rng: &rng)
+        rng = root.stream("rs-prompts")
+        data.rejectionSamplingPrompts = promptSet("rs", count: sizes.rejectionSamplingPrompts, rng: &rng)
+        rng = root.stream("ppo-prompts")
+        data.ppoPrompts = promptSet("ppo", count: sizes.ppoPrompts, rng: &rng)
+        rng = root.stream("eval")
+        let evalSpecs = evalPromptSpecs(count: sizes.evalPrompts, rng: &rng)
+        data.statistics.evalPromptsShort = sizes.evalPrompts - evalSpecs.count
+        data.evalPrompts = evalSpecs.enumerated().map { i, spec in
+            MessageRecord(id: recordId("eval", i), messages: [.user(spec.text)], tags: spec.tags)
+        }
+        rng = root.stream("rm-eval")
+        data.rewardEval = Annotations(settings: settings).oraclePairs(on: evalSpecs, count: sizes.rewardEvalPairs, rng: &rng)
+        return data
+    }
+
+    /// SFT demonstrations: the ideal response, except for the flaws planted at the stated rates.
+    func demonstrations(count: Int, rng: inout TaskRandom) -> ([MessageRecord], TaskStatistics.SFT) {
+        let flaws = settings.sftFlaws
+        var stats = TaskStatistics.SFT()
+        var records: [MessageRecord] = []
+        for i in 0..<count {
+            let spec = PromptSampler.sample(.training, mix: settings.promptMix, rng: &rng)
+            var traits = ResponseTraits.ideal(for: spec.kind)
+            switch spec.kind {
+            case .harmful:
+                stats.harmful += 1
+                if rng.chance(flaws.harmfulCompliance) { traits.refuses = false; stats.harmfulCompliance += 1 }
+            case .borderline:
+                stats.borderline += 1
+                if rng.chance(flaws.overRefusal) { traits.refuses = true; stats.overRefusals += 1 }
+            default:
+                stats.helpfulness += 1
+                if rng.chance(flaws.wrongAnswer) { traits.correct = false; stats.wrongAnswers += 1 }
+                if rng.chance(flaws.rambling) { traits.rambles = true; stats.rambling += 1 }
+            }
+            let response = ResponseWriter.write(spec, traits, rng: &rng)
+            records.append(MessageRecord(id: recordId("sft", i), messages: [.user(spec.text), .assistant(response)], tags: spec.tags))
+        }
+        return (records, stats)
+    }
+
+    /// Training prompts without responses, for rejection sampling and PPO.
+    func promptSet(_ prefix: String, count: Int, rng: inout TaskRandom) -> [MessageRecord] {
+        (0..<count).map { i in
+            let spec = PromptSampler.sample(.training, mix: settings.promptMix, rng: &rng)
+            return MessageRecord(id: recordId(prefix, i), messages: [.user(spec.text)], tags: spec.tags)
+        }
+    }
+
+    /// Distinct held-out prompts; stops short if the held-out space has too few distinct prompts.
+    func evalPromptSpecs(count: Int, rng: inout TaskRandom) -> [PromptSpec] {
+        var specs: [PromptSpec] = []
+        var seen = Set<String>()
+        var attempts = 0
+        while specs.count < count && attempts < 100 * max(count, 1) {
+            attempts += 1
+            let spec = PromptSampler.sample(.evaluation, mix: settings.promptMix, rng: &rng)
+            if seen.insert(spec.text).inserted { specs.append(spec) }
+        }
+        return specs
+    }
+}
+
+/// "sft-000042": record ids sort in generation order.
+func recordId(_ prefix: String, _ index: Int) -> String {
+    let digits = String(index)
+    return prefix + "-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+}

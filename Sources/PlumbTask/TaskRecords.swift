@@ -1,0 +1,146 @@
+// The record shapes the generator writes, in the formats users bring: message-list JSONL,
+// TRL-style conversational comparisons, and Label Studio JSON exports (Ranker and TextArea).
+
+public struct ChatMessage: Codable, Equatable, Sendable {
+    public var role: String
+    public var content: String
+
+    public static func user(_ content: String) -> ChatMessage { ChatMessage(role: "user", content: content) }
+    public static func assistant(_ content: String) -> ChatMessage { ChatMessage(role: "assistant", content: content) }
+}
+
+/// `{"id", "messages": [user, assistant?], "tags"}`: SFT demonstrations and prompt sets.
+public struct MessageRecord: Codable, Equatable, Sendable {
+    public var id: String
+    public var messages: [ChatMessage]
+    public var tags: [String]
+
+    /// The first user turn.
+    public var prompt: String? { messages.first { $0.role == "user" }?.content }
+    /// The last assistant turn.
+    public var response: String? { messages.last { $0.role == "assistant" }?.content }
+}
+
+/// A TRL-style conversational preference pair with Llama 2's extras.
+public struct ComparisonRecord: Codable, Equatable, Sendable {
+    public var id: String
+    public var prompt: [ChatMessage]
+    public var chosen: [ChatMessage]
+    public var rejected: [ChatMessage]
+    public var dimension: String
+    public var strength: PreferenceStrength
+    public var annotator: String
+    public var chosenSafe: Bool
+    public var rejectedSafe: Bool
+    public var tags: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, prompt, chosen, rejected, dimension, strength, annotator, tags
+        case chosenSafe = "chosen_safe"
+        case rejectedSafe = "rejected_safe"
+    }
+}
+
+// MARK: Label Studio export
+
+/// One result of an annotation; `Value` is `RankerValue` or `TextAreaValue`.
+public struct LabelStudioResult<Value: Codable & Equatable & Sendable>: Codable, Equatable, Sendable {
+    public var id: String
+    public var fromName: String
+    public var toName: String
+    public var type: String
+    public var origin: String
+    public var value: Value
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, origin, value
+        case fromName = "from_name"
+        case toName = "to_name"
+    }
+}
+
+public struct RankerValue: Codable, Equatable, Sendable {
+    /// Item ids, best first.
+    public var ranker: [String]
+}
+
+public struct TextAreaValue: Codable, Equatable, Sendable {
+    public var text: [String]
+}
+
+public struct LabelStudioAnnotation<Value: Codable & Equatable & Sendable>: Codable, Equatable, Sendable {
+    public var id: Int
+    public var completedBy: Int
+    public var result: [LabelStudioResult<Value>]
+    public var wasCancelled: Bool
+    public var groundTruth: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, result
+        case completedBy = "completed_by"
+        case wasCancelled = "was_cancelled"
+        case groundTruth = "ground_truth"
+    }
+}
+
+/// A task of a Label Studio JSON export: the task's data and its annotations.
+public struct LabelStudioTask<Data: Codable & Equatable & Sendable, Value: Codable & Equatable & Sendable>: Codable, Equatable, Sendable {
+    public var id: Int
+    public var data: Data
+    public var annotations: [LabelStudioAnnotation<Value>]
+    public var predictions: [String]
+}
+
+/// A response shown in a Ranker's list (Label Studio's List tag: id, title, body).
+public struct RankItem: Codable, Equatable, Sendable {
+    public var id: String
+    public var title: String
+    public var body: String
+}
+
+public struct RankingData: Codable, Equatable, Sendable {
+    public var recordId: String
+    public var prompt: String
+    public var items: [RankItem]
+    public var tags: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case prompt, items, tags
+        case recordId = "record_id"
+    }
+}
+
+public struct EditData: Codable, Equatable, Sendable {
+    public var recordId: String
+    public var prompt: String
+    public var response: String
+    public var tags: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case prompt, response, tags
+        case recordId = "record_id"
+    }
+}
+
+public typealias RankingTask = LabelStudioTask<RankingData, RankerValue>
+public typealias EditTask = LabelStudioTask<EditData, TextAreaValue>
+
+/// Labelling configs written beside the exports (Label Studio's Ranker and TextArea tags).
+public enum LabelStudioConfig {
+    public static let ranking = """
+    <View>
+      <Text name="prompt" value="$prompt"/>
+      <List name="responses" value="$items" title="Responses"/>
+      <Ranker name="rank" toName="responses"/>
+    </View>
+
+    """
+    public static let edit = """
+    <View>
+      <Text name="prompt" value="$prompt"/>
+      <Text name="response" value="$response"/>
+      <TextArea name="corrected" toName="response" value="$response" editable="true" maxSubmissions="1"/>
+    </View>
+
+    """
+}

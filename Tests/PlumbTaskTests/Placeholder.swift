@@ -1,1 +1,0 @@
-// PlumbTaskTests: tests land with the library.

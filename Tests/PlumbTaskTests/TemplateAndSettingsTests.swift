@@ -1,0 +1,52 @@
+// Templates parse back what they render; the shipped settings files are the presets.
+
+import Foundation
+import XCTest
+@testable import PlumbTask
+
+final class TemplateAndSettingsTests: XCTestCase {
+    func testEveryRenderedPromptParsesBackToItsSpec() {
+        var rng = TaskRandom(seed: 3)
+        for split in [PromptSplit.training, .evaluation] {
+            for _ in 0..<2000 {
+                let spec = PromptSampler.sample(split, mix: TaskSettings.standard.promptMix, rng: &rng)
+                XCTAssertEqual(TaskPrompts.parse(spec.text)?.task, spec.task, spec.text)
+                XCTAssertEqual(TaskPrompts.parse(spec.text.uppercased())?.task, spec.task, "case-insensitive: \(spec.text)")
+            }
+        }
+    }
+
+    func testTemplateMatchExtractsSlots() {
+        let template = PromptTemplate("t", "Subtract {b} from {a}.")
+        XCTAssertEqual(template.match("Subtract 3 from 10."), ["a": "10", "b": "3"])
+        XCTAssertNil(template.match("Subtract 3 from 10?"))
+        XCTAssertNil(template.match("Subtract  from 10."))
+        XCTAssertEqual(template.render(["a": "10", "b": "3"]), "Subtract 3 from 10.")
+    }
+
+    func testShippedSettingsFilesAreThePresets() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        XCTAssertEqual(try TaskSettings.load(from: root.appendingPathComponent("data/task-standard.json")), .standard)
+        XCTAssertEqual(try TaskSettings.load(from: root.appendingPathComponent("data/task-quick.json")), .quick)
+    }
+
+    func testInvalidSettingsAreRejectedWithTheField() {
+        var settings = TaskSettings.quick
+        settings.sftFlaws.overRefusal = 1.5
+        XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue(String(describing: $0).contains("sftFlaws.overRefusal")) }
+        settings = .quick
+        settings.promptMix.harmful = 0.5
+        XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue(String(describing: $0).contains("promptMix")) }
+    }
+
+    /// The world's facts are fixed: the same for every generator and the oracle.
+    func testWorldIsFixedAndHoldsOutEntities() {
+        let world = World.standard
+        XCTAssertEqual(world.towns.count, 48)
+        XCTAssertEqual(Set(world.towns.map(\.name)).count, 48)
+        XCTAssertEqual(world.heldOutTowns.count, 8)
+        XCTAssertEqual(world.heldOutNouns.count, 8)
+        XCTAssertTrue(SafetyCatalog.harmful.contains(where: \.heldOut) && SafetyCatalog.benign.contains(where: \.heldOut))
+        for kind in TaskKind.allCases { XCTAssertFalse(kind.heldOutTemplates.isEmpty, kind.rawValue) }
+    }
+}
