@@ -52,10 +52,11 @@ public enum ArtifactStore {
         return bytes
     }
 
-    /// Decompresses any zstd file to `destination`; returns SHA-256 and size of the decompressed bytes.
-    public static func decompress(_ source: URL, to destination: URL) throws -> (sha256: String, bytes: Int) {
+    /// Decompresses any zstd file to `destination` (or only hashes it when nil); returns SHA-256 and
+    /// size of the decompressed bytes.
+    public static func decompress(_ source: URL, to destination: URL?) throws -> (sha256: String, bytes: Int) {
         let reader = try ZstdFrameReader(url: source)
-        let output = try PosixFile(creating: destination)
+        let output = try destination.map { try PosixFile(creating: $0) }
         var hasher = SHA256()
         var total = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -66,15 +67,15 @@ public enum ArtifactStore {
                 try buffer.withUnsafeBytes { chunk in
                     let part = UnsafeRawBufferPointer(rebasing: chunk[0..<n])
                     hasher.update(part)
-                    try output.write(part)
+                    try output?.write(part)
                 }
                 total += n
             }
-            try output.sync()
-            output.close()
+            try output?.sync()
+            output?.close()
         } catch {
-            output.close()
-            unlink(destination.path)
+            output?.close()
+            if let destination { unlink(destination.path) }
             throw error
         }
         return (hasher.finalizeHex(), total)

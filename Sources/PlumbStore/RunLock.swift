@@ -70,6 +70,27 @@ public final class RunLock {
         fd = -1
     }
 
+    public enum Probe: Equatable {
+        /// No lock file.
+        case free
+        /// A live process holds it.
+        case held(LockHolder?)
+        /// A lock file whose holder is gone (killed before releasing).
+        case stale(LockHolder?)
+    }
+
+    /// Looks at the lock of `runDirectory` without taking it (a shared flock probe, dropped at once).
+    public static func probe(runDirectory: URL) -> Probe {
+        let path = runDirectory.appendingPathComponent(".lock").path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .free }
+        defer { Glibc.close(fd) }
+        let holder = readHolder(fd)
+        if flock(fd, LOCK_SH | LOCK_NB) != 0 { return .held(holder) }
+        flock(fd, LOCK_UN)
+        return .stale(holder)
+    }
+
     private static func readHolder(_ fd: Int32) -> LockHolder? {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }

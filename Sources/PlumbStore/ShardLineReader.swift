@@ -9,17 +9,25 @@ final class ShardLineReader {
     private var start = 0                                // first unread byte in the window
     private var fill = 0                                 // bytes of the window holding data
     private var finished = false
+    private let endMarker: EndMarker?   // the shard's own record count, from its last 32 bytes
     /// Lines returned so far (= the 1-based number of the last one).
     private(set) var records = 0
     /// Decompressed bytes returned so far, newlines included.
     private(set) var rawBytes = 0
     var framesCompleted: Int { frames.framesCompleted }
+    var compressedBytesRead: Int { frames.compressedBytesRead }
+    /// SHA-256 of the whole compressed file, once `nextLine()` has returned nil (hashing readers only).
+    func compressedSHA256() -> String? {
+        guard var hasher = frames.compressedHasher else { return nil }
+        return hasher.finalizeHex()
+    }
     /// Bytes held by this reader's buffers; constant for its lifetime.
     var bufferBytes: Int { window.count + frames.bufferBytes }
 
-    init(url: URL, maxRecordBytes: Int) throws {
+    init(url: URL, maxRecordBytes: Int, hashing: Bool = false) throws {
         self.url = url
-        frames = try ZstdFrameReader(url: url)
+        frames = try ZstdFrameReader(url: url, hashing: hashing)
+        endMarker = EndMarker.read(from: frames.file)
         window = .allocate(byteCount: maxRecordBytes, alignment: 64)
     }
 
@@ -38,9 +46,22 @@ final class ShardLineReader {
             }
             if finished {
                 if start < fill { throw StoreError.unterminatedRecord(path: url.path, record: records + 1) }
+                try checkEndMarker()
                 return nil
             }
             try refillWindow()
+        }
+    }
+
+    /// At the end of the data: the end marker must be there and agree with what was read.
+    private func checkEndMarker() throws {
+        guard let marker = endMarker else {
+            throw StoreError.incomplete(path: url.path, reason: "the data ends after record \(records) (\(framesCompleted) frames) "
+                + "without plumb's end-of-shard marker: the shard was cut short, or not written by plumb")
+        }
+        if marker.records != records || marker.rawBytes != rawBytes {
+            throw StoreError.incomplete(path: url.path, reason: "read \(records) records (\(rawBytes) bytes) but the end-of-shard "
+                + "marker says \(marker.records) records (\(marker.rawBytes) bytes)")
         }
     }
 

@@ -161,7 +161,8 @@ public final class ShardWriter {
     private func closeShard() throws {
         guard let writer = current else { return }
         if rawBytesInFrame > 0 || writer.frameIsOpen { currentInfo.frames += 1 }
-        currentInfo.sha256 = try writer.close()
+        let marker = EndMarker(records: currentInfo.records, rawBytes: currentInfo.rawBytes)
+        currentInfo.sha256 = try writer.close(trailer: marker.encoded())
         currentInfo.compressedBytes = writer.compressedBytes
         currentInfo.schemas = currentInfo.schemas.filter { !$0.key.isEmpty || $0.value > 0 }
         finished.append(currentInfo)

@@ -13,6 +13,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case truncated(path: String, frame: Int, byteOffset: Int, record: Int)
     /// The decompressed text ended without a final newline (a record cut in half).
     case unterminatedRecord(path: String, record: Int)
+    /// The shard's end-of-shard marker is missing or disagrees with what was read.
+    case incomplete(path: String, reason: String)
     /// One record is longer than the reader's fixed line buffer.
     case recordTooLong(path: String, record: Int, limit: Int)
     /// A record is not a JSON object with a top-level "schema" string, or it failed to decode.
@@ -42,6 +44,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
                 + "after record \(record)\nHINT: the writer was killed or the copy is incomplete; rerun the stage that wrote it"
         case let .unterminatedRecord(path, record):
             return "\(path): record \(record) has no final newline (cut short)"
+        case let .incomplete(path, reason):
+            return "\(path): \(reason)\nHINT: rerun the stage that wrote it"
         case let .recordTooLong(path, record, limit):
             return "\(path): record \(record) is longer than the reader's line buffer (\(limit) bytes)\n"
                 + "HINT: raise ShardReader.Options.maxRecordBytes"

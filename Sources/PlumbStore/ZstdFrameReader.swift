@@ -5,7 +5,7 @@ import Foundation
 
 final class ZstdFrameReader {
     let path: String
-    private let file: PosixFile
+    let file: PosixFile
     private let dctx: OpaquePointer
     private let inputBuffer: UnsafeMutableRawBufferPointer   // compressed bytes from the file, fixed size
     private var input = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
@@ -20,8 +20,13 @@ final class ZstdFrameReader {
     /// The size in bytes of this reader's fixed buffers.
     var bufferBytes: Int { inputBuffer.count }
 
-    init(url: URL) throws {
+    /// SHA-256 of the compressed bytes read so far, when created with `hashing: true`.
+    private(set) var compressedHasher: SHA256?
+    var compressedBytesRead: Int { fileBytesRead }
+
+    init(url: URL, hashing: Bool = false) throws {
         path = url.path
+        compressedHasher = hashing ? SHA256() : nil
         file = try PosixFile(readingFrom: url)
         guard let dctx = ZSTD_createDCtx() else { throw StoreError.compression("ZSTD_createDCtx failed") }
         self.dctx = dctx
@@ -80,6 +85,7 @@ final class ZstdFrameReader {
         let n = try file.read(into: inputBuffer)
         if n == 0 { endOfFile = true }
         fileBytesRead += n
+        if compressedHasher != nil { compressedHasher!.update(UnsafeRawBufferPointer(rebasing: inputBuffer[0..<n])) }
         input = ZSTD_inBuffer(src: UnsafeRawPointer(inputBuffer.baseAddress), size: n, pos: 0)
     }
 }

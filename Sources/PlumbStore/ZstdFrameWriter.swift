@@ -100,9 +100,17 @@ final class ZstdFrameWriter {
     /// Opens a frame with no content, so that `endFrame()` writes an empty frame (an empty shard).
     func forceEmptyFrame() throws { frameOpen = true }
 
-    /// Ends the frame, fsyncs and closes; returns the SHA-256 of the compressed file.
-    func close() throws -> String {
+    /// Ends the frame, appends `trailer` (raw, uncompressed bytes, e.g. a skippable frame), fsyncs and
+    /// closes; returns the SHA-256 of the whole file.
+    func close(trailer: [UInt8] = []) throws -> String {
         try endFrame()
+        if !trailer.isEmpty {
+            try trailer.withUnsafeBytes { bytes in
+                try file.write(bytes)
+                hasher.update(bytes)
+            }
+            compressedBytes += trailer.count
+        }
         try file.sync()
         file.close()
         return hasher.finalizeHex()

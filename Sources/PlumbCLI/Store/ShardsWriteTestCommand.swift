@@ -1,0 +1,43 @@
+// `plumb shards _write-test` (hidden): writes one stage of synthetic records, optionally pausing
+// mid-write, so tests can kill a real writer process and check what it leaves behind.
+import ArgumentParser
+import Foundation
+import PlumbStore
+
+struct ShardsWriteTestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "_write-test", abstract: "Test helper: write a stage of synthetic records.", shouldDisplay: false)
+
+    private struct Record: Codable {
+        var schema = "write-test/1"
+        var id: Int
+        var text: String
+    }
+
+    @Option(help: "The runs directory.") var root: String
+    @Option(name: .customLong("run"), help: "Run name.") var runName: String = "write-test"
+    @Option(name: .customLong("stage"), help: "Stage name.") var stageName: String = "write"
+    @Option(help: "Records to write.") var records: Int = 1000
+    @Option(help: "Records per shard.") var recordsPerShard: Int = 100
+    @Option(help: "After this many records, print 'paused' and wait to be killed.") var pauseAfter: Int?
+
+    func run() throws {
+        let writer = try StageWriter.begin(runsRoot: URL(fileURLWithPath: root), run: runName, stage: stageName, kind: "write-test",
+                                           config: ["records": records, "records_per_shard": recordsPerShard], seed: 1)
+        var options = ShardWriter.Options()
+        options.maxRecordsPerShard = recordsPerShard
+        let shards = try writer.shardWriter(name: "records", options: options)
+        for i in 0..<records {
+            try shards.append(Record(id: i, text: "synthetic record \(i)"))
+            if i + 1 == pauseAfter {
+                print("paused")
+                fflush(stdout)
+                while true { sleep(60) }
+            }
+        }
+        try writer.addOutput(name: "records", files: try shards.finish())
+        writer.setMetric("records", Double(records))
+        try writer.complete()
+        print("complete")
+    }
+}
