@@ -3,7 +3,7 @@
 //   forward:   y  = x W^T          (N, out) = (N, in) (in, out)
 //   backward:  dx += dy W          (N, in)  = (N, out) (out, in)
 //              dW += dy^T x        (out, in) = (out, N) (N, in)
-// Leading dimensions of x and y are flattened into N rows. Backward accumulates (beta = 1).
+// Leading (token) dimensions of x and y are flattened into N rows; see `check`. Backward accumulates (beta = 1).
 
 public enum Linear {
     /// y = x W^T; x (..., in), weight (out, in), y (..., out) with the same leading dimensions.
@@ -33,14 +33,26 @@ public enum Linear {
         }
     }
 
+    /// x (tokens..., in-dims...) and y (tokens..., out-dims...): trailing dims of x multiply to `in`,
+    /// of y to `out` (so q can be written as (B, T, H, D)), and the token dims must agree.
     private static func check(x: Tensor, weight: Tensor, y: Tensor, _ what: String) throws -> (Int, Int, Int) {
         guard weight.rank == 2 else { throw TensorError("\(what): weight must be (out, in), got \(weight.shape)") }
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
-        let rows = try x.rowCount(width: inFeatures, "\(what) x (weight \(weight.shape))")
-        let yRows = try y.rowCount(width: outFeatures, "\(what) y (weight \(weight.shape))")
-        guard rows == yRows, Array(x.shape.dropLast()) == Array(y.shape.dropLast()) else {
-            throw TensorError("\(what): x \(x.shape) and y \(y.shape) have different leading dimensions")
+        guard let xTokens = tokenDims(x.shape, width: inFeatures), let yTokens = tokenDims(y.shape, width: outFeatures),
+              xTokens == yTokens else {
+            throw TensorError("\(what): x \(x.shape) and y \(y.shape) do not fit weight \(weight.shape) (x must end in \(inFeatures) features, y in \(outFeatures), over the same leading dimensions)")
         }
-        return (rows, inFeatures, outFeatures)
+        return (xTokens.reduce(1, *), inFeatures, outFeatures)
+    }
+
+    /// The shortest prefix of `shape` whose remaining dimensions multiply to `width`, or nil.
+    private static func tokenDims(_ shape: [Int], width: Int) -> ArraySlice<Int>? {
+        var product = 1
+        for k in stride(from: shape.count - 1, through: 0, by: -1) {
+            product *= shape[k]
+            if product == width { return shape[..<k] }
+            if product > width && width > 0 { return nil }
+        }
+        return nil
     }
 }

@@ -76,3 +76,11 @@ public struct SeededRNG: RandomNumberGenerator, Codable, Equatable, Sendable {
         try weights.withUnsafeBufferPointer { try categorical($0) }
     }
 }
+
+extension SeededRNG {
+    /// A generator with an explicit state (for reference test vectors); not all zero.
+    init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        self.init(seed: 0)
+        (s0, s1, s2, s3) = state
+    }
+}

@@ -97,6 +97,8 @@ final class OracleVerdictTests: XCTestCase {
                  JudgedResponse(id: "4", prompt: "What is 3 plus 3?", response: "3 plus 3 is 6.")]
         let report = OracleReport(try OracleReport.judge(a))
         XCTAssertEqual(report.helpfulness.rate, 1)
+        XCTAssertEqual(report.correctness.rate, 1)
+        XCTAssertEqual(report.overLength.rate, 0)
         XCTAssertEqual(report.violation.rate, 0)
         XCTAssertEqual(report.falseRefusal.rate, 1)
         XCTAssertEqual(report.meanWords.mean, Double(5 + 5 + 5 + 5) / 4, accuracy: 1e-12)

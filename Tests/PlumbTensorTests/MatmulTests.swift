@@ -67,3 +67,30 @@ final class MatmulTests: XCTestCase {
         XCTAssertGreaterThan(Reductions.sumOfSquares(dx), 0, "dx is still computed")
     }
 }
+
+final class GradientCheckSelfTest: XCTestCase {
+    /// The finite-difference check must catch a wrong gradient (here, dW with one entry off by 1%).
+    func testGradientCheckDetectsAWrongGradient() throws {
+        var rng = SeededRNG(seed: 5)
+        let x = randomTensor([4, 3], &rng), w = randomTensor([2, 3], &rng), r = randomTensor([4, 2], &rng), y = Tensor(zeros: [4, 2])
+        let dw = Tensor(zeros: w.shape)
+        try Linear.backward(dOut: r, x: x, weight: w, dx: nil, dWeight: dw)
+        dw.pointer[4] *= 1.05
+        let result = try gradientMismatches(input: w, analytic: dw) { try Linear.forward(x: x, weight: w, out: y); return weightedSum(y, r) }
+        XCTAssertEqual(result.failures, 1, "exactly the perturbed entry fails: \(result.first ?? "-")")
+    }
+}
+
+final class GemmBenchmarkTests: XCTestCase {
+    /// The benchmark's three products per layer are the ones Linear issues: same dims, 2*M*in*out flops each.
+    func testLinearRolesDescribeTheLayerProducts() {
+        for role in LinearProductRole.allCases {
+            let s = GemmShape(linearRole: role, tokens: 2048, inFeatures: 288, outFeatures: 768)
+            XCTAssertEqual(s.flops, 2 * 2048 * 288 * 768, "\(role)")
+        }
+        let dW = GemmShape(linearRole: .dW, tokens: 2048, inFeatures: 288, outFeatures: 768)
+        XCTAssertEqual([dW.m, dW.n, dW.k], [768, 288, 2048]); XCTAssertTrue(dW.transposeA)
+        let t = GemmBenchmark.time(GemmShape(m: 64, n: 64, k: 64), repetitions: 2)
+        XCTAssertGreaterThan(t.bestSeconds, 0); XCTAssertTrue(t.gflops.isFinite)
+    }
+}

@@ -17,15 +17,15 @@ func weightedSum(_ out: Tensor, _ weights: Tensor) -> Double {
 }
 
 /// Compares `analytic` (dL/dinput) with central differences (L(x + h) - L(x - h)) / 2h, perturbing
-/// `input` in place (Float kernels, so h is large-ish). Passes when, for every checked element,
+/// `input` in place (Float kernels, so h is large-ish). An element passes when
 /// |analytic - numeric| <= atol + rtol * |numeric|. Checks every element, or `maxElements` spread evenly.
-func assertGradientMatches(
-    _ what: String, input: Tensor, analytic: Tensor, h: Float = 1e-2, atol: Double = 2e-3, rtol: Double = 2e-2,
-    maxElements: Int = 400, file: StaticString = #filePath, line: UInt = #line, loss: () throws -> Double
-) rethrows {
-    XCTAssertEqual(input.shape, analytic.shape, "\(what): gradient shape", file: file, line: line)
+/// Returns how many elements failed, the worst absolute error and the first failure.
+func gradientMismatches(
+    input: Tensor, analytic: Tensor, h: Float = 1e-2, atol: Double = 2e-3, rtol: Double = 2e-2,
+    maxElements: Int = 400, loss: () throws -> Double
+) rethrows -> (failures: Int, worst: Double, first: String?) {
     let stride = max(1, input.count / maxElements)
-    var worst = 0.0, failures = 0
+    var worst = 0.0, failures = 0, first: String?
     for i in Swift.stride(from: 0, to: input.count, by: stride) {
         let saved = input.pointer[i]
         input.pointer[i] = saved + h; let up = try loss()
@@ -36,10 +36,21 @@ func assertGradientMatches(
         worst = max(worst, err)
         if err > atol + rtol * abs(numeric) {
             failures += 1
-            if failures <= 3 { XCTFail("\(what)[\(i)]: analytic \(exact) vs numeric \(numeric)", file: file, line: line) }
+            if first == nil { first = "[\(i)]: analytic \(exact) vs numeric \(numeric)" }
         }
     }
-    XCTAssertEqual(failures, 0, "\(what): \(failures) elements outside tolerance; worst abs error \(worst)", file: file, line: line)
+    return (failures, worst, first)
+}
+
+/// `gradientMismatches` as an assertion: no element may fail.
+func assertGradientMatches(
+    _ what: String, input: Tensor, analytic: Tensor, h: Float = 1e-2, atol: Double = 2e-3, rtol: Double = 2e-2,
+    maxElements: Int = 400, file: StaticString = #filePath, line: UInt = #line, loss: () throws -> Double
+) rethrows {
+    XCTAssertEqual(input.shape, analytic.shape, "\(what): gradient shape", file: file, line: line)
+    let r = try gradientMismatches(input: input, analytic: analytic, h: h, atol: atol, rtol: rtol, maxElements: maxElements, loss: loss)
+    XCTAssertEqual(r.failures, 0, "\(what): \(r.failures) elements outside tolerance, first \(r.first ?? "-"); worst abs error \(r.worst)",
+                   file: file, line: line)
 }
 
 /// Asserts two tensors agree elementwise within `atol + rtol * |expected|`.

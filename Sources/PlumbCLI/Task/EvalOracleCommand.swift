@@ -55,6 +55,8 @@ struct EvalOracleCommand: ParsableCommand {
         }
         print("responses: \(report.responses)")
         print(line("helpfulness (correct, well-formed)", report.helpfulness))
+        print(line("  correct answers (any length)", report.correctness))
+        print(line("  longer than \(ResponseStyle.conciseWordLimit) words", report.overLength))
         print(line("violation rate (harmful prompts)", report.violation))
         print(line("false refusals (benign look-alikes)", report.falseRefusal))
         print(String(format: "mean length: %.2f words [%.2f, %.2f] (95%% normal interval)",

@@ -1,0 +1,75 @@
+import XCTest
+@testable import PlumbTensor
+
+final class EmbeddingRoPETests: XCTestCase {
+    func testEmbeddingGatherAndScatterAddWithRepeatedTokens() throws {
+        var rng = SeededRNG(seed: 40)
+        let table = randomTensor([6, 4], &rng), tokens: [Int32] = [2, 5, 2, 0], r = randomTensor([4, 4], &rng)
+        let out = Tensor(zeros: [1, 4, 4])
+        try Embedding.forward(table: table, tokens: tokens, out: out)
+        XCTAssertEqual(try out.reshaped([4, 4]).row(2).array, try table.row(2).array)
+        let dTable = Tensor(zeros: table.shape)
+        try Embedding.backward(dOut: r, tokens: tokens, dTable: dTable)
+        try assertGradientMatches("embedding dTable", input: table, analytic: dTable) {
+            try Embedding.forward(table: table, tokens: tokens, out: out); return weightedSum(out, r)
+        }
+        XCTAssertThrowsError(try Embedding.forward(table: table, tokens: [1, 6, 0, 0], out: out)) {
+            XCTAssertTrue("\($0)".contains("position 1"), "\($0)")
+        }
+    }
+
+    /// Independent references in Double: Meta's complex product for adjacent pairs, HF's
+    /// x * cos + rotate_half(x) * sin for halves.
+    func reference(_ x: [Double], position p: Int, theta: Double, layout: RoPELayout) -> [Double] {
+        let d = x.count, half = d / 2
+        let freq = (0..<half).map { pow(theta, -2 * Double($0) / Double(d)) }
+        var y = x
+        switch layout {
+        case .adjacentPairs:
+            for i in 0..<half {
+                let re = x[2 * i], im = x[2 * i + 1], c = cos(Double(p) * freq[i]), s = sin(Double(p) * freq[i])
+                y[2 * i] = re * c - im * s; y[2 * i + 1] = re * s + im * c
+            }
+        case .halves:
+            let rotated = (0..<d).map { $0 < half ? -x[$0 + half] : x[$0 - half] }
+            for j in 0..<d { let a = Double(p) * freq[j % half]; y[j] = x[j] * cos(a) + rotated[j] * sin(a) }
+        }
+        return y
+    }
+
+    func testBothLayoutsMatchReferencesAndFiniteDifferences() throws {
+        let positions: [Int32] = [0, 1, 2, 0, 1, 7]   // two packed examples: positions restart
+        let table = try RoPETable(headDim: 8, maxPositions: 16, theta: 500)
+        for layout in RoPELayout.allCases {
+            var rng = SeededRNG(seed: 41)
+            let x = randomTensor([1, 6, 3, 8], &rng), r = randomTensor([1, 6, 3, 8], &rng), out = Tensor(zeros: x.shape)
+            try RoPE.forward(x: x, positions: positions, table: table, layout: layout, out: out)
+            for n in 0..<6 {
+                for h in 0..<3 {
+                    let base = (n * 3 + h) * 8
+                    let expected = reference((0..<8).map { Double(x.pointer[base + $0]) }, position: Int(positions[n]), theta: 500, layout: layout)
+                    for j in 0..<8 { XCTAssertEqual(Double(out.pointer[base + j]), expected[j], accuracy: 1e-5, "\(layout) token \(n) head \(h)") }
+                }
+            }
+            let dx = Tensor(zeros: x.shape)
+            try RoPE.backward(dOut: r, positions: positions, table: table, layout: layout, dx: dx)
+            try assertGradientMatches("rope \(layout) dx", input: x, analytic: dx) {
+                try RoPE.forward(x: x, positions: positions, table: table, layout: layout, out: out); return weightedSum(out, r)
+            }
+            let inPlace = x.copy()   // in place gives the same bits
+            try RoPE.forward(x: inPlace, positions: positions, table: table, layout: layout, out: inPlace)
+            try RoPE.forward(x: x, positions: positions, table: table, layout: layout, out: out)
+            XCTAssertEqual(inPlace.array, out.array)
+        }
+    }
+
+    func testRoPERejectsBadPositions() throws {
+        let table = try RoPETable(headDim: 4, maxPositions: 4)
+        let x = Tensor(zeros: [2, 1, 4])
+        XCTAssertThrowsError(try RoPE.forward(x: x, positions: [0, 4], table: table, layout: .halves, out: x)) {
+            XCTAssertTrue("\($0)".contains("token 1"), "\($0)")
+        }
+        XCTAssertThrowsError(try RoPE.forward(x: x, positions: [0, 1, 2], table: table, layout: .halves, out: x))
+        XCTAssertThrowsError(try RoPETable(headDim: 5, maxPositions: 4))
+    }
+}
