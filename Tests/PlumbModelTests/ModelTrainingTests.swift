@@ -150,3 +150,32 @@ final class ModelTrainingTests: XCTestCase {
         print("finite-difference check: worst relative error \(worst)")
     }
 }
+
+final class FusedLossTests: XCTestCase {
+    /// The in-place fused loss equals the engine's CrossEntropy.meanLoss (loss and gradient), with
+    /// ignored rows, a divisor and a scale, on logits spread over [-20, 20] and a vocabulary not a multiple of 8.
+    func testMatchesEngineCrossEntropy() throws {
+        var rng = TestRandom(21)
+        let logits = rng.tensor([6, 1003], scale: 20)
+        let targets: [Int32] = [5, -1, 1002, 0, 77, -1]
+        let reference = Tensor(zeros: [6, 1003])
+        let expected = try CrossEntropy.meanLoss(logits: logits, targets: targets, dLogits: reference, gradScale: 0.5, divisor: 7)
+        let inPlace = logits.copy()
+        let got = try FusedLMLoss.lossAndGradientInPlace(logits: inPlace, targets: targets, gradScale: 0.5, divisor: 7)
+        XCTAssertEqual(got.tokens, expected.tokens)
+        XCTAssertEqual(got.loss, expected.loss, accuracy: 1e-5 * abs(expected.loss))
+        XCTAssertLessThan(try inPlace.maxAbsDifference(reference), 1e-7)
+    }
+
+    func testExpMatchesFoundation() {
+        var worst: Float = 0
+        for i in 0..<20000 {
+            let x = -Float(i) * 0.00435   // down to -87 (below, e^x is subnormal and we flush to 0)
+            let v = SIMDMath.exp8(SIMD8<Float>(repeating: x))[0]
+            worst = max(worst, abs(v - expf(x)) / expf(x))
+        }
+        XCTAssertLessThan(worst, 4e-7)
+        XCTAssertEqual(SIMDMath.exp8(SIMD8<Float>(repeating: -100))[3], 0)
+        XCTAssertEqual(SIMDMath.exp8(SIMD8<Float>(repeating: -.infinity))[3], 0)
+    }
+}
