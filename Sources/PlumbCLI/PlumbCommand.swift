@@ -13,6 +13,8 @@ public struct PlumbCommand: ParsableCommand {
             TokenizerCommand.self,
             ShardsCommand.self,
             RunsCommand.self,
+            PretrainCommand.self,
+            SFTCommand.self,
             GenerateCommand.self,
             EvalCommand.self,
             BenchCommand.self,
