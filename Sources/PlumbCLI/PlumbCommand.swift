@@ -15,6 +15,7 @@ public struct PlumbCommand: ParsableCommand {
             RunsCommand.self,
             PretrainCommand.self,
             SFTCommand.self,
+            RewardCommand.self,
             ChatCommand.self,
             GenerateCommand.self,
             EvalCommand.self,
