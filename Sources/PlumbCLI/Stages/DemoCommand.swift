@@ -36,24 +36,27 @@ struct DemoCommand: ParsableCommand {
         }
         try importTaskFiles(paths, steps: steps)
         try trainPolicy(settings, paths: paths, steps: steps)
-        let results = try evaluate(settings, paths: paths, steps: steps)
+        try trainRewardModels(settings, paths: paths, steps: steps)
+        var results = try evaluate(settings, paths: paths, steps: steps)
+        results.rewardModels = try evaluateRewardModels(settings, paths: paths, steps: steps)
         let report = MainJobReport(run: root.path, seed: seed, settings: settings, steps: steps.figures, results: results)
         try report.write(to: root.appendingPathComponent("results.json"))
         print(report.text(stepTable: steps.table()))
     }
 
     private func importTaskFiles(_ paths: MainJobPaths, steps: MainJobSteps) throws {
-        let imports: [(stage: String, file: String, labelConfig: String?)] = [
-            ("import-sft", "sft.jsonl", nil), ("import-edits", "edits.json", "edits-config.xml"),
-            ("import-comparisons", "comparisons.jsonl", nil), ("import-rankings", "rankings.json", "rankings-config.xml"),
-            ("import-rm-eval", "rm-eval.jsonl", nil),
+        // The annotations enter as user data would: TRL JSONL and Label Studio exports. The noise-free
+        // oracle-labelled pairs (rm-eval) are all held out: every one goes to the test split.
+        let imports: [(stage: String, file: String, extra: [String])] = [
+            ("import-sft", "sft.jsonl", []), ("import-edits", "edits.json", ["--label-config", paths.taskFile("edits-config.xml")]),
+            ("import-comparisons", "comparisons.jsonl", []),
+            ("import-rankings", "rankings.json", ["--label-config", paths.taskFile("rankings-config.xml")]),
+            ("import-rm-eval", "rm-eval.jsonl", ["--validation-fraction", "0", "--test-fraction", "1"]),
         ]
         for item in imports {
             let out = paths.stage(item.stage)
             try steps.run(item.stage, stage: out) {
-                var arguments = ["import", paths.taskFile(item.file), "--out", out.path]
-                if let config = item.labelConfig { arguments += ["--label-config", paths.taskFile(config)] }
-                try steps.plumb(arguments)
+                try steps.plumb(["import", paths.taskFile(item.file), "--out", out.path] + item.extra)
             }
         }
     }
@@ -72,6 +75,40 @@ struct DemoCommand: ParsableCommand {
                              "--init-from", paths.stage("pretrain").path, "--epochs", "\(s.sftEpochs)", "--lr", "\(s.sftLearningRate)",
                              "--eval-every", "50", "--out", paths.stage("sft").path] + common)
         }
+    }
+
+    /// Llama 2's two reward models, each from the SFT checkpoint, on the imported comparisons
+    /// (annotator pairs, ranking-derived pairs, edit-derived pairs) with its default mixture.
+    private func trainRewardModels(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws {
+        for dimension in ["helpfulness", "safety"] {
+            let out = paths.stage("rm-\(dimension)")
+            try steps.run("rm train \(dimension)", stage: out) {
+                try steps.plumb(["rm", "train", "--tokenizer", paths.tokenizer.path, "--init-from", paths.stage("sft").path,
+                                 "--data", paths.stage("import-comparisons").path, "--data", paths.stage("import-rankings").path,
+                                 "--data", paths.stage("import-edits").path, "--dimension", dimension,
+                                 "--seq-len", "\(s.seqLen)", "--rows", "\(s.rows)", "--epochs", "\(s.rewardEpochs)",
+                                 "--lr", "\(s.rewardLearningRate)", "--seed", "\(seed)", "--eval-every", "100", "--out", out.path])
+            }
+        }
+    }
+
+    /// Each reward model on held-out annotator pairs (noisy labels) and on the noise-free oracle pairs.
+    private func evaluateRewardModels(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws -> [RewardModelResult] {
+        var results: [RewardModelResult] = []
+        for dimension in ["helpfulness", "safety"] {
+            var result = RewardModelResult(dimension: dimension)
+            for (data, name) in [("import-comparisons", "annotators"), ("import-rm-eval", "oracle")] {
+                let out = paths.stage("rm-eval-\(dimension)-\(name)")
+                try steps.run("rm eval \(dimension) vs \(name)", stage: out) {
+                    try steps.plumb(["rm", "eval", "--tokenizer", paths.tokenizer.path, "--model", paths.stage("rm-\(dimension)").path,
+                                     "--data", paths.stage(data).path, "--split", "test", "--rows", "\(s.rows)", "--out", out.path])
+                }
+                let metrics = try StageManifest.read(from: out).metrics
+                if name == "oracle" { result.oracle = metrics } else { result.annotators = metrics }
+            }
+            results.append(result)
+        }
+        return results
     }
 
     private func evaluate(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws -> MainJobResults {

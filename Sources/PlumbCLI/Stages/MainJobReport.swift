@@ -8,18 +8,27 @@ struct PolicyResult: Codable {
     var report: OracleReport
 }
 
+/// A reward model's eval-stage metrics on held-out annotator pairs and on noise-free oracle pairs.
+struct RewardModelResult: Codable {
+    var dimension: String
+    var annotators: [String: Double] = [:]
+    var oracle: [String: Double] = [:]
+}
+
 struct MainJobResults: Codable {
     var policies: [PolicyResult] = []
+    var rewardModels: [RewardModelResult] = []
     /// SFT's response-only loss on held-out demonstrations, before (the pretrained base) and after.
     var sftValidationLoss: (before: Double?, after: Double?) = (nil, nil)
 
-    enum CodingKeys: String, CodingKey { case policies, sftValidationLossBefore, sftValidationLossAfter }
+    enum CodingKeys: String, CodingKey { case policies, rewardModels, sftValidationLossBefore, sftValidationLossAfter }
 
     init() {}
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         policies = try c.decode([PolicyResult].self, forKey: .policies)
+        rewardModels = try c.decode([RewardModelResult].self, forKey: .rewardModels)
         sftValidationLoss = (try c.decodeIfPresent(Double.self, forKey: .sftValidationLossBefore),
                              try c.decodeIfPresent(Double.self, forKey: .sftValidationLossAfter))
     }
@@ -27,6 +36,7 @@ struct MainJobResults: Codable {
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(policies, forKey: .policies)
+        try c.encode(rewardModels, forKey: .rewardModels)
         try c.encodeIfPresent(sftValidationLoss.before, forKey: .sftValidationLossBefore)
         try c.encodeIfPresent(sftValidationLoss.after, forKey: .sftValidationLossAfter)
     }
@@ -59,8 +69,29 @@ struct MainJobReport: Codable {
         if let before = results.sftValidationLoss.before, let after = results.sftValidationLoss.after {
             lines.append(String(format: "SFT held-out response loss: %.3f (pretrained base) -> %.3f (SFT)", before, after))
         }
+        if !results.rewardModels.isEmpty { lines += rewardTable() }
         lines.append("Results: \(run)/results.json")
         return lines.joined(separator: "\n")
+    }
+
+    /// Accuracy on held-out annotator pairs (with the length baselines), and agreement with the oracle
+    /// on noise-free held-out pairs of the model's own dimension, overall and per preference strength.
+    private func rewardTable() -> [String] {
+        let strengths = ["significantly_better", "better", "slightly_better", "negligibly_better"]
+        var lines = ["", "Reward models: accuracy on held-out annotator pairs; agreement with the oracle on noise-free held-out pairs",
+                     pad("model", 14) + pad("annotators", 12) + pad("shorter", 9) + pad("longer", 9) + pad("oracle (own dim)", 18)
+                        + strengths.map { pad($0, 22) }.joined()]
+        for r in results.rewardModels {
+            func figure(_ m: [String: Double], _ key: String) -> String { m[key].map { String(format: "%.3f", $0) } ?? "-" }
+            let strengthFigures = strengths.map { s -> String in
+                let n = r.oracle["pairs.strength.\(s)"].map { " (n=\(Int($0)))" } ?? ""
+                return pad(figure(r.oracle, "accuracy.strength.\(s)") + n, 22)
+            }
+            lines.append(pad(r.dimension, 14) + pad(figure(r.annotators, "accuracy"), 12) + pad(figure(r.annotators, "baseline.prefer_shorter"), 9)
+                + pad(figure(r.annotators, "baseline.prefer_longer"), 9) + pad(figure(r.oracle, "accuracy.dimension.\(r.dimension)"), 18)
+                + strengthFigures.joined())
+        }
+        return lines
     }
 
     private func rate(_ r: RateEstimate) -> String {

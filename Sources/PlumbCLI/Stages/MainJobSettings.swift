@@ -17,15 +17,19 @@ struct MainJobSettings: Codable {
     var pretrainLearningRate: Float
     var sftEpochs: Int
     var sftLearningRate: Float
+    var rewardEpochs: Int
+    var rewardLearningRate: Float
     var evalMaxNewTokens: Int
 
     static let standard = MainJobSettings(
         taskPreset: "standard", tokenizerVocab: 1024, dim: 128, hidden: 344, layers: 4, heads: 4, kvHeads: 2, seqLen: 128,
-        rows: 16, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3, evalMaxNewTokens: 48)
+        rows: 16, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
+        rewardEpochs: 1, rewardLearningRate: 3e-4, evalMaxNewTokens: 48)
 
     static let quick = MainJobSettings(
         taskPreset: "quick", tokenizerVocab: 512, dim: 48, hidden: 128, layers: 2, heads: 4, kvHeads: 2, seqLen: 96,
-        rows: 8, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 1, sftLearningRate: 1e-3, evalMaxNewTokens: 40)
+        rows: 8, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 1, sftLearningRate: 1e-3,
+        rewardEpochs: 1, rewardLearningRate: 3e-4, evalMaxNewTokens: 40)
 
     /// A Hugging Face config.json for the fresh model (the vocabulary is the tokenizer's).
     func modelConfigJSON() -> Data {
