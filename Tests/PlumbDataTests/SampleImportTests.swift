@@ -105,7 +105,7 @@ final class SampleImportTests: XCTestCase {
         // Pairwise: config binds left = txt-1 = $text1, right = txt-2 = $text2; the annotator chose right.
         let pairwisePath = try sharedData("label-studio/editor-examples/pairwise/annotations_1.json")
         let configText = try String(contentsOfFile: try sharedData("label-studio/editor-examples/pairwise/config.xml"), encoding: .utf8)
-        let config = try LabelStudioConfig(xml: configText, file: "config.xml")
+        let config = try LabelingConfig(xml: configText, file: "config.xml")
         XCTAssertEqual(config.pairwise["pw"]?.left, "txt-1")
         XCTAssertEqual(config.objects["txt-2"], "text2")
         let task = try RowFields(try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: pairwisePath))))

@@ -131,13 +131,14 @@ public struct Importer {
     private func labelStudioConverter(_ file: InputFile) throws -> (Converter, String?) {
         let directory = (file.path as NSString).deletingLastPathComponent
         var notes: [String] = []
-        var config: LabelStudioConfig?
-        let configPath = (directory as NSString).appendingPathComponent("config.xml")
+        var config: LabelingConfig?
+        let stem = RowContext.stem(file.path)
+        let configPaths = ["\(stem)-config.xml", "config.xml"].map { (directory as NSString).appendingPathComponent($0) }
         if let xml = options.labelConfig {
-            config = try LabelStudioConfig(xml: xml, file: "--label-config")
+            config = try LabelingConfig(xml: xml, file: "--label-config")
             notes.append("labelling config from --label-config")
-        } else if let xml = try? String(contentsOfFile: configPath, encoding: .utf8) {
-            config = try LabelStudioConfig(xml: xml, file: configPath)
+        } else if let configPath = configPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            config = try LabelingConfig(xml: try String(contentsOfFile: configPath, encoding: .utf8), file: configPath)
             notes.append("labelling config \(configPath)")
         } else {
             notes.append("no labelling config: left/right bound to the two non-prompt text fields in name order")

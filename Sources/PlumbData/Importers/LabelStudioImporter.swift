@@ -8,10 +8,12 @@ import PlumbStore
 /// - `ranker` results give a ranking: a list of item ids in order (ranks 1..k), or buckets
 ///   (items of the config's first bucket rank 1, the next bucket 2, ...; unplaced items are left out).
 /// - `textarea` results on a task with a prompt and one model response give an edit.
-/// The prompt is the text field named `prompt`, `question`, `instruction`, `input` or `query`.
+/// The prompt is the text field named `prompt`, `question`, `instruction`, `input` or `query`
+/// (tagged with the task data's `tags`). The config is `--label-config`, else `<stem>-config.xml`
+/// or `config.xml` beside the export.
 /// Cancelled annotations are quarantined; every annotation of a task gives its own records.
 struct LabelStudioImporter {
-    var config: LabelStudioConfig?
+    var config: LabelingConfig?
     /// Task data from a separate tasks file, by task index, for exports whose rows carry only annotations.
     var taskData: [[String: JSONValue]] = []
 
@@ -85,9 +87,10 @@ struct LabelStudioImporter {
         }
     }
 
+    /// The prompt text field, with the task's `tags` (a list of strings) when it has them.
     private func prompt(_ data: RowFields) throws -> Prompt {
         guard let key = Self.promptKeys.first(where: { data.has($0) }) else { return Prompt(messages: []) }
-        return Prompt(messages: [.user(try data.string(key))])
+        return Prompt(messages: [.user(try data.string(key))], tags: try FieldParsing.tags(data))
     }
 
     private func pairwiseTexts(control: String, data: RowFields) throws -> (String, String) {

@@ -3,7 +3,7 @@ import PlumbStore
 
 /// The parts of a Label Studio labelling config (XML) that bind annotation results to task data.
 /// Read with a small tag scanner: only start tags and their attributes matter here.
-public struct LabelStudioConfig: Equatable, Sendable {
+public struct LabelingConfig: Equatable, Sendable {
     /// Object tag name -> task data key (`<Text name="answer1" value="$answer1"/>`, also `<List>`, `<HyperText>`).
     public var objects: [String: String] = [:]
     /// Pairwise control name -> (left object, right object), from `toName="left,right"`.
@@ -13,7 +13,7 @@ public struct LabelStudioConfig: Equatable, Sendable {
     /// TextArea control name -> the object it annotates.
     public var textAreas: [String: String] = [:]
 
-    public static func == (a: LabelStudioConfig, b: LabelStudioConfig) -> Bool {
+    public static func == (a: LabelingConfig, b: LabelingConfig) -> Bool {
         a.objects == b.objects && a.textAreas == b.textAreas
             && a.pairwise.mapValues { [$0.left, $0.right] } == b.pairwise.mapValues { [$0.left, $0.right] }
             && a.rankers.mapValues { [$0.list] + $0.buckets } == b.rankers.mapValues { [$0.list] + $0.buckets }
