@@ -92,6 +92,13 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.eosID, 2)
         XCTAssertEqual(tokenizer.id(ofPiece: "▁Hello"), 15043)
         XCTAssertEqual(try tokenizer.encode("Hello world"), [15043, 3186])
+        // Round trip on real samples through Llama 2's model (identity normalisation, byte fallback).
+        let samples = try importFiles([try sharedData("pku-saferlhf/alpaca7b-test.first38.jsonl")]).comparisons
+        for comparison in samples {
+            for text in [comparison.prompt.messages[0].content, comparison.chosen, comparison.rejected] {
+                XCTAssertEqual(try tokenizer.decode(try tokenizer.encode(text)), text)
+            }
+        }
         if let spmEncode = which("spm_encode") {
             let text = "[INST] What is the capital of France? [/INST] Paris."
             let (_, output) = try runTool(spmEncode, ["--model=\(path)", "--output_format=id"], stdin: text + "\n")
