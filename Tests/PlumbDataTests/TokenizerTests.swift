@@ -75,6 +75,19 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(try fromFile.decode(try fromFile.encode(text)), text)
     }
 
+    func testTrainingIsDeterministic() throws {
+        let small = try SmallTokenizer.get()
+        let directory = try scratchDirectory(self)
+        var options = TokenizerTrainingOptions()
+        options.vocabSize = 600
+        options.threads = 1
+        // The model records its trainer options (input and prefix paths too), so train twice to one prefix.
+        let prefix = directory.appendingPathComponent("twice").path
+        let first = try Data(contentsOf: URL(fileURLWithPath: try TokenizerTrainer.train(inputFiles: [small.corpusPath], modelPrefix: prefix, options: options)))
+        let second = try Data(contentsOf: URL(fileURLWithPath: try TokenizerTrainer.train(inputFiles: [small.corpusPath], modelPrefix: prefix, options: options)))
+        XCTAssertEqual(first, second)
+    }
+
     func testErrorsAreClear() throws {
         XCTAssertThrowsError(try Tokenizer(modelFile: "/nonexistent/m.model")) { XCTAssertTrue("\($0)".contains("/nonexistent/m.model")) }
         XCTAssertThrowsError(try Tokenizer(modelBytes: Data("not a model".utf8))) { XCTAssertTrue("\($0)".contains("cannot load")) }
