@@ -15,6 +15,7 @@ public struct PlumbCommand: ParsableCommand {
             RunsCommand.self,
             PretrainCommand.self,
             SFTCommand.self,
+            RewardCommand.self,
             GenerateCommand.self,
             EvalCommand.self,
             BenchCommand.self,

@@ -44,6 +44,12 @@ public struct BatchPlan: Equatable, Sendable {
         self.epochs = epochs
     }
 
+    /// A plan made elsewhere (the reward model plans pairs of sequences itself).
+    public init(steps: [[[Int]]], epochs: Int) {
+        self.steps = steps
+        self.epochs = epochs
+    }
+
     public var totalSteps: Int { steps.count }
 
     /// Greedy in-order filling, by the same rule as `BatchLayout.packed` / `.padded`.
