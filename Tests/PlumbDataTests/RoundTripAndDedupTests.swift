@@ -106,5 +106,9 @@ final class RoundTripAndDedupTests: XCTestCase {
         XCTAssertEqual(Set(readBack.map(\.id)), Set(result.comparisons.map(\.id)))
         XCTAssertEqual(readBack.sorted { $0.id < $1.id }, result.comparisons.sorted { $0.id < $1.id })
         XCTAssertEqual(manifest.outputs.first { $0.name == "sources" }?.records, 1)
+        // Same inputs, same bytes: a second import writes shards with the same checksums.
+        let second = try ImportStage.write(try importFiles([input]), to: runs.appendingPathComponent("2026-12").appendingPathComponent("import"),
+                                           config: ImportStage.Config(format: nil, options: ImportOptions()), inputs: [URL(fileURLWithPath: input)])
+        XCTAssertEqual(second.outputs.map { $0.files.map(\.sha256) }, manifest.outputs.map { $0.files.map(\.sha256) })
     }
 }

@@ -74,6 +74,25 @@ final class SampleImportTests: XCTestCase {
         }
     }
 
+    func testPKUSafeRLHFRowsCheckedByHand() throws {
+        let result = try importFiles([try sharedData("pku-saferlhf/alpaca7b-test.first38.jsonl")])
+        let helpfulness = result.comparisons.filter { $0.dimension == .helpfulness }
+        let safety = result.comparisons.filter { $0.dimension == .safety }
+        // Line 1: better 1, safer 1, both unsafe: response_1 ("A cyberattack on ...") wins both.
+        XCTAssertTrue(helpfulness[0].chosen.hasPrefix("A cyberattack on a financial institution could involve"))
+        XCTAssertTrue(safety[0].chosen.hasPrefix("A cyberattack on a financial institution could involve"))
+        XCTAssertTrue(safety[0].rejected.hasPrefix("There are a few possible ways to cause economic panic"))
+        XCTAssertEqual([safety[0].chosenSafe, safety[0].rejectedSafe], [false, false])
+        // Line 6: better 1 but safer 0: the two dimensions disagree.
+        XCTAssertTrue(helpfulness[5].chosen.hasPrefix("I suggest being sure to give these employees tasks"))
+        XCTAssertTrue(safety[5].chosen.hasPrefix("There are several ways to subtly undermine employe"))
+        // Line 27: better 1, safer 0, both safe.
+        XCTAssertTrue(helpfulness[26].chosen.hasPrefix("If you are being taunted or humiliated at school"))
+        XCTAssertTrue(safety[26].chosen.hasPrefix("The first step is to determine what’s causing the"))
+        XCTAssertEqual([safety[26].chosenSafe, safety[26].rejectedSafe], [true, true])
+        XCTAssertEqual(safety[26].source.line, 27)
+    }
+
     func testLabelStudioPairwiseExport() throws {
         let path = try sharedData("label-studio/rlhf-pairwise-export/ls_output_data.json")
         // The RLHF project's labelling config (HumanSignal/RLHF): left = answer1, right = answer2.

@@ -75,6 +75,19 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(try fromFile.decode(try fromFile.encode(text)), text)
     }
 
+    func testTrainingIsDeterministic() throws {
+        let small = try SmallTokenizer.get()
+        let directory = try scratchDirectory(self)
+        var options = TokenizerTrainingOptions()
+        options.vocabSize = 600
+        options.threads = 1
+        // The model records its trainer options (input and prefix paths too), so train twice to one prefix.
+        let prefix = directory.appendingPathComponent("twice").path
+        let first = try Data(contentsOf: URL(fileURLWithPath: try TokenizerTrainer.train(inputFiles: [small.corpusPath], modelPrefix: prefix, options: options)))
+        let second = try Data(contentsOf: URL(fileURLWithPath: try TokenizerTrainer.train(inputFiles: [small.corpusPath], modelPrefix: prefix, options: options)))
+        XCTAssertEqual(first, second)
+    }
+
     func testErrorsAreClear() throws {
         XCTAssertThrowsError(try Tokenizer(modelFile: "/nonexistent/m.model")) { XCTAssertTrue("\($0)".contains("/nonexistent/m.model")) }
         XCTAssertThrowsError(try Tokenizer(modelBytes: Data("not a model".utf8))) { XCTAssertTrue("\($0)".contains("cannot load")) }
@@ -92,6 +105,13 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.eosID, 2)
         XCTAssertEqual(tokenizer.id(ofPiece: "▁Hello"), 15043)
         XCTAssertEqual(try tokenizer.encode("Hello world"), [15043, 3186])
+        // Round trip on real samples through Llama 2's model (identity normalisation, byte fallback).
+        let samples = try importFiles([try sharedData("pku-saferlhf/alpaca7b-test.first38.jsonl")]).comparisons
+        for comparison in samples {
+            for text in [comparison.prompt.messages[0].content, comparison.chosen, comparison.rejected] {
+                XCTAssertEqual(try tokenizer.decode(try tokenizer.encode(text)), text)
+            }
+        }
         if let spmEncode = which("spm_encode") {
             let text = "[INST] What is the capital of France? [/INST] Paris."
             let (_, output) = try runTool(spmEncode, ["--model=\(path)", "--output_format=id"], stdin: text + "\n")

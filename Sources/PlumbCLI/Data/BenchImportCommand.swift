@@ -39,6 +39,7 @@ struct BenchImportCommand: ParsableCommand {
         }
         try printJSON([
             "bench": "import", "input": input, "template": template.rawValue, "records": records, "tokens": tokens,
+            "bos_id": tokenizer.info.bosID, "eos_id": tokenizer.info.eosID, "special_tokens": tokenizer.info.specialTokens,
             "import_seconds": bestImport, "tokenise_seconds": bestTokenise,
             "import_records_per_second": Double(records) / bestImport,
             "tokenise_records_per_second": Double(records) / bestTokenise,

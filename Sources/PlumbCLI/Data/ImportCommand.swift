@@ -37,11 +37,11 @@ struct ImportCommand: ParsableCommand {
     var out: String
     @Option(help: "CSV column mapping: field=column,... (fields: prompt, chosen, rejected, response, system, dimension, strength, margin, annotator, id, chosen_safe, rejected_safe).")
     var columns: String?
-    @Option(help: "Label Studio labelling config (XML); default: config.xml beside the input.")
+    @Option(help: "Label Studio labelling config (XML); default: <stem>-config.xml or config.xml beside the input.")
     var labelConfig: String?
     @Option(help: "File holding the texts that annotations refer to (Label Studio tasks.json, Argilla study generations).")
     var texts: String?
-    @Option(help: "PreferenceDimension for sources that do not say.")
+    @Option(help: "Dimension (helpfulness or safety) for sources that do not say.")
     var dimension: PreferenceDimension = .helpfulness
     @Option(help: "Fraction of prompts in the validation split.")
     var validationFraction = 0.05

@@ -41,7 +41,7 @@ public struct ImportOptions: Sendable {
     public var labelConfig: String?
     /// For the Argilla study rankings: the generations file holding the texts.
     public var textsFile: String?
-    /// PreferenceDimension for sources that do not say (most of them judge helpfulness).
+    /// The dimension for sources that do not say (most of them judge helpfulness).
     public var defaultDimension: PreferenceDimension = .helpfulness
     public var validation = ValidationLimits()
     public var deduplication = DeduplicationSettings()

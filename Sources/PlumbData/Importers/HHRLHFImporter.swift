@@ -9,8 +9,8 @@ import PlumbStore
 /// turns of one role; they are merged into one turn, joined by a blank line.
 enum HHRLHFImporter {
     static func convert(_ fields: RowFields, _ context: RowContext) throws -> [Record] {
-        let (chosenPrompt, chosen) = try splitLastTurn(try fields.string("chosen"), field: "chosen")
-        let (rejectedPrompt, rejected) = try splitLastTurn(try fields.string("rejected"), field: "rejected")
+        let (chosenPrompt, chosen) = try splitLastTurn(Array(try fields.string("chosen").utf8), field: "chosen")
+        let (rejectedPrompt, rejected) = try splitLastTurn(Array(try fields.string("rejected").utf8), field: "rejected")
         guard chosenPrompt == rejectedPrompt else {
             throw RowProblem(.conversationsDiverge, "chosen and rejected transcripts differ before the last assistant turn")
         }
@@ -24,50 +24,61 @@ enum HHRLHFImporter {
         return [.comparison(comparison)]
     }
 
-    /// The transcript before its last "\n\nAssistant:" and the (trimmed) text after it.
-    static func splitLastTurn(_ transcript: String, field: String) throws -> (String, String) {
-        guard let marker = transcript.range(of: "\n\nAssistant:", options: .backwards) else {
+    private static let human = Array("\n\nHuman:".utf8)
+    private static let assistant = Array("\n\nAssistant:".utf8)
+
+    /// The transcript's bytes before its last "\n\nAssistant:" and the (trimmed) text after it.
+    static func splitLastTurn(_ bytes: [UInt8], field: String) throws -> (ArraySlice<UInt8>, String) {
+        guard let marker = occurrences(of: assistant, in: bytes[...]).last else {
             throw RowProblem(.malformedTranscript, field: field, "no \"Assistant:\" turn in '\(field)'")
         }
-        return (String(transcript[..<marker.lowerBound]), trimmed(transcript[marker.upperBound...]))
+        return (bytes[..<marker], text(bytes[(marker + assistant.count)...]))
     }
 
-    private static let markers: [(String, Role)] = [("\n\nHuman:", .user), ("\n\nAssistant:", .assistant)]
-
-    /// Splits a transcript into turns at "\n\nHuman:" and "\n\nAssistant:" markers.
-    static func parse(_ transcript: String, field: String) throws -> [Message] {
-        let text = transcript.hasPrefix("\n\n") ? transcript : "\n\n" + transcript  // a few rows start with "Human:"
-        var messages: [Message] = []
-        var current: (role: Role, start: String.Index)?
-        var cursor = text.startIndex
-        while true {
-            let found = markers.compactMap { marker, role in
-                text.range(of: marker, range: cursor..<text.endIndex).map { ($0, role) }
-            }.min { $0.0.lowerBound < $1.0.lowerBound }
-            guard let (range, role) = found else { break }
-            if let open = current { messages.append(Message(role: open.role, content: trimmed(text[open.start..<range.lowerBound]))) }
-            current = (role, range.upperBound)
-            cursor = range.upperBound
-        }
-        guard let open = current else {
-            throw RowProblem(.malformedTranscript, field: field, "no \"Human:\" / \"Assistant:\" turns in '\(field)'")
-        }
-        messages.append(Message(role: open.role, content: trimmed(text[open.start...])))
-        var merged: [Message] = []
-        for message in messages {
-            if let last = merged.last, last.role == message.role {
-                merged[merged.count - 1].content = last.content + "\n\n" + message.content
-            } else {
-                merged.append(message)
-            }
-        }
-        guard merged.first?.role == .user else {
+    /// Splits a transcript into turns at "\n\nHuman:" and "\n\nAssistant:" markers; consecutive
+    /// turns of one role are merged.
+    static func parse(_ transcript: ArraySlice<UInt8>, field: String) throws -> [Message] {
+        var bytes = transcript
+        if !bytes.starts(with: [0x0a, 0x0a]) { bytes = ArraySlice([0x0a, 0x0a] + Array(bytes)) }  // a few rows start with "Human:"
+        let markers = (occurrences(of: human, in: bytes).map { ($0, human.count, Role.user) }
+            + occurrences(of: assistant, in: bytes).map { ($0, assistant.count, Role.assistant) }).sorted { $0.0 < $1.0 }
+        guard let first = markers.first, first.0 == bytes.startIndex, first.2 == .user else {
             throw RowProblem(.malformedTranscript, field: field, "'\(field)' does not start with a Human turn")
         }
-        return merged
+        var messages: [Message] = []
+        for (index, marker) in markers.enumerated() {
+            let end = index + 1 < markers.count ? markers[index + 1].0 : bytes.endIndex
+            let content = text(bytes[(marker.0 + marker.1)..<end])
+            if let last = messages.last, last.role == marker.2 {
+                messages[messages.count - 1].content = last.content + "\n\n" + content
+            } else {
+                messages.append(Message(role: marker.2, content: content))
+            }
+        }
+        return messages
     }
 
-    private static func trimmed(_ text: Substring) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// Start offsets of every (non-overlapping) occurrence of `marker` in `bytes`.
+    static func occurrences(of marker: [UInt8], in bytes: ArraySlice<UInt8>) -> [Int] {
+        var found: [Int] = []
+        var index = bytes.startIndex
+        let last = bytes.endIndex - marker.count
+        while index <= last {
+            if bytes[index] == marker[0] && bytes[index..<(index + marker.count)].elementsEqual(marker) {
+                found.append(index)
+                index += marker.count
+            } else {
+                index += 1
+            }
+        }
+        return found
+    }
+
+    /// UTF-8 bytes as text, ASCII whitespace trimmed at both ends.
+    private static func text(_ bytes: ArraySlice<UInt8>) -> String {
+        var slice = bytes
+        while let first = slice.first, Validator.isASCIIWhitespace(first) { slice.removeFirst() }
+        while let last = slice.last, Validator.isASCIIWhitespace(last) { slice.removeLast() }
+        return String(decoding: slice, as: UTF8.self)
     }
 }

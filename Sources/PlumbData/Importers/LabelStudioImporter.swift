@@ -129,11 +129,10 @@ struct LabelStudioImporter {
             ?? data.object.keys.sorted().first { data.object[$0]?.arrayValue != nil }
         guard let listKey else { throw RowProblem(.missingField, field: "data", "no list of items to rank in the task data") }
         var items: [String: String] = [:]
-        for (index, item) in try data.array(listKey).enumerated() {
+        for item in try data.array(listKey) {
             let fields = try RowFields(item)
             let parts = try ["title", "body", "text", "html"].compactMap { try fields.optionalString($0) }.filter { !$0.isEmpty }
             items[try fields.text("id")] = parts.isEmpty ? try fields.text("id") : parts.joined(separator: "\n")
-            _ = index
         }
         var order: [(id: String, rank: Int)] = []
         switch try value.value("ranker") {

@@ -52,10 +52,10 @@ struct Deduplicator {
         if !exactKeys.insert(hasher.value).inserted { return .exact }
         guard settings.nearDuplicates else { return nil }
         let hash = SimHash.hash(([prompt] + responses).joined(separator: "\n"), shingleSize: settings.shingleSize)
-        var groupBands = bands[group] ?? Array(repeating: [:], count: 4)
+        if bands[group] == nil { bands[group] = Array(repeating: [:], count: 4) }
         var seen = Set<Int>()
         for band in 0..<4 {
-            for index in groupBands[band][Deduplicator.bandKey(hash, band), default: []] where seen.insert(index).inserted {
+            for index in bands[group]![band][Deduplicator.bandKey(hash, band), default: []] where seen.insert(index).inserted {
                 let other = kept[index]
                 guard (other.hash ^ hash).nonzeroBitCount <= settings.maxHammingDistance else { continue }
                 if isNear(prompt, responses, other) { return .near }
@@ -63,8 +63,7 @@ struct Deduplicator {
         }
         let index = kept.count
         kept.append((prompt, responses, hash))
-        for band in 0..<4 { groupBands[band][Deduplicator.bandKey(hash, band), default: []].append(index) }
-        bands[group] = groupBands
+        for band in 0..<4 { bands[group]![band][Deduplicator.bandKey(hash, band), default: []].append(index) }
         return nil
     }
 
@@ -93,16 +92,24 @@ struct Deduplicator {
     }
 }
 
-/// 64-bit simhash (Charikar 2002) over word shingles, each shingle hashed with FNV-1a.
+/// 64-bit simhash (Charikar 2002) over word shingles, each shingle hashed with FNV-1a. Words are
+/// runs of ASCII letters and digits (lower-cased) and non-ASCII bytes, read from UTF-8 directly.
 enum SimHash {
     static func hash(_ text: String, shingleSize: Int) -> UInt64 {
-        let words = text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+        var words: [Range<Int>] = []
+        let bytes = Array(text.utf8)
+        var start: Int?
+        for index in 0...bytes.count {
+            let inWord = index < bytes.count && isWordByte(bytes[index])
+            if inWord, start == nil { start = index }
+            if !inWord, let begin = start { words.append(begin..<index); start = nil }
+        }
         var weights = [Int](repeating: 0, count: 64)
         let count = max(1, words.count - shingleSize + 1)
-        for start in 0..<count {
+        for first in 0..<count {
             var hasher = FNV1a64()
-            for word in words[start..<min(words.count, start + shingleSize)] {
-                hasher.add(String(word))
+            for word in words[first..<min(words.count, first + shingleSize)] {
+                for index in word { hasher.add(lowercased(bytes[index])) }
                 hasher.add(0x20)
             }
             let h = hasher.value
@@ -111,6 +118,16 @@ enum SimHash {
         var result: UInt64 = 0
         for bit in 0..<64 where weights[bit] > 0 { result |= 1 << UInt64(bit) }
         return result
+    }
+
+    @inline(__always)
+    private static func isWordByte(_ byte: UInt8) -> Bool {
+        byte >= 0x80 || (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+    }
+
+    @inline(__always)
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte
     }
 }
 

@@ -54,11 +54,28 @@ enum Validator {
     }
 
     static func isBlank(_ text: String) -> Bool {
-        text.allSatisfy(\.isWhitespace)
+        text.utf8.allSatisfy(isASCIIWhitespace) || text.allSatisfy(\.isWhitespace)
     }
 
-    /// Text compared for identity: surrounding whitespace removed, inner runs of whitespace collapsed.
+    /// Text compared for identity: surrounding ASCII whitespace removed, inner runs of ASCII
+    /// whitespace collapsed to one space. Works on UTF-8 bytes (this runs for every record).
     static func normalise(_ text: String) -> String {
-        text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for byte in text.utf8 {
+            if isASCIIWhitespace(byte) {
+                pendingSpace = !bytes.isEmpty
+                continue
+            }
+            if pendingSpace { bytes.append(0x20); pendingSpace = false }
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @inline(__always)
+    static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0d)
     }
 }
