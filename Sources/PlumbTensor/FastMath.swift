@@ -11,16 +11,20 @@ public enum FastMath {
     @usableFromInline static let expHigh: Float = 88.3762626647949
     @usableFromInline static let expLow: Float = -87.0
 
-    /// exp of 8 lanes. (Written one operation per line: long SIMD expressions with literals make
-    /// the Swift type checker take minutes.)
+    /// exp of 8 lanes. Written one operation per line, with masks (`replace(with:where:)`) and bit
+    /// casts only: `clamped` and Float->Int SIMD conversions compile to lane-by-lane loops (20x
+    /// slower, measured), and long SIMD expressions with literals make the type checker take minutes.
     @inline(__always) @usableFromInline
     static func exp8(_ input: SIMD8<Float>) -> SIMD8<Float> {
+        var x = input
         let low = V8(repeating: expLow), high = V8(repeating: expHigh)
-        let x: V8 = input.clamped(lowerBound: low, upperBound: high)
-        // n = round(x / ln2) by the 1.5 * 2^23 trick (exact for |n| < 2^22)
+        x.replace(with: low, where: x .< low)
+        x.replace(with: high, where: x .> high)
+        x.replace(with: low, where: x .!= x)   // NaN in, tiny out (callers never pass NaN)
+        // n = round(x / ln2) by adding 1.5 * 2^23: the integer lands in the low mantissa bits.
         let magic = V8(repeating: 12_582_912), log2e = V8(repeating: 1.44269504088896341)
-        let scaled: V8 = x * log2e
-        let n: V8 = (scaled + magic) - magic
+        let shifted: V8 = x * log2e + magic
+        let n: V8 = shifted - magic
         let ln2High = V8(repeating: 0.693359375), ln2Low = V8(repeating: -2.12194440e-4)
         let r: V8 = (x - n * ln2High) - n * ln2Low
         var p = V8(repeating: 1.9875691500e-4)
@@ -31,8 +35,8 @@ public enum FastMath {
         p = p * r + V8(repeating: 5.0000001201e-1)
         let r2: V8 = r * r
         let e: V8 = (p * r2 + r) + V8(repeating: 1)
-        let exponent: SIMD8<Int32> = SIMD8<Int32>(n) &+ SIMD8<Int32>(repeating: 127)
-        let bits: SIMD8<Int32> = exponent &<< SIMD8<Int32>(repeating: 23)
+        let nInt: SIMD8<Int32> = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- SIMD8<Int32>(repeating: 0x4B40_0000)
+        let bits: SIMD8<Int32> = (nInt &+ SIMD8<Int32>(repeating: 127)) &<< SIMD8<Int32>(repeating: 23)
         return e * unsafeBitCast(bits, to: V8.self)
     }
 
@@ -49,7 +53,7 @@ public enum FastMath {
         if n >= 8 {
             var m = load(x)
             i = 8
-            while i + 8 <= n { m = pointwiseMax(m, load(x + i)); i += 8 }
+            while i + 8 <= n { let v = load(x + i); m.replace(with: v, where: v .> m); i += 8 }
             best = m.max()
         }
         while i < n { best = Swift.max(best, x[i]); i += 1 }
