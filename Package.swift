@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "PlumbTensorTests", dependencies: ["PlumbTensor"]),
         .testTarget(name: "PlumbModelTests", dependencies: ["PlumbModel", "PlumbTensor"]),
         .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbStore", "PlumbCLI"]),
-        .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbCLI"]),
+        .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbCLI", "PlumbTask"]),
         .testTarget(name: "PlumbTaskTests", dependencies: ["PlumbTask", "PlumbOracle"]),
         .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbCLI"]),
     ],

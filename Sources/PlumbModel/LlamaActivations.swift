@@ -36,6 +36,9 @@ public final class LlamaActivations {
     /// dL/dfinalHidden: heads add into it, `backward` consumes it. Zeroed by `forward`.
     public let dFinalHidden: Tensor  // (N, C)
     let scratch: BackwardScratch
+    /// dL/dlogits for the token log-prob backward (N, V); allocated on first use, since the LM loss
+    /// writes its gradient over the logits instead.
+    lazy var dLogits: Tensor? = logits.map { Tensor(zeros: $0.shape) }
     /// Tokens, positions and segments of the batch last run forward.
     var layout: BatchLayout?
 
@@ -59,7 +62,7 @@ public final class LlamaActivations {
         output = Tensor(zeros: [n, c.dim]); rstdFinal = Tensor(zeros: [n]); finalHidden = Tensor(zeros: [n, c.dim])
         logits = withLogits ? Tensor(zeros: [n, c.vocabSize]) : nil
         dFinalHidden = Tensor(zeros: [n, c.dim])
-        scratch = BackwardScratch(config: c, batchSize: b, seqLen: t, logits: withLogits)
+        scratch = BackwardScratch(config: c, batchSize: b, seqLen: t)
     }
 }
 
@@ -76,9 +79,8 @@ struct BackwardScratch {
     let dHidden: Tensor     // (N, F)
     let dGate: Tensor       // (N, F)
     let dUp: Tensor         // (N, F)
-    let dLogits: Tensor?    // (N, V)
 
-    init(config c: LlamaConfig, batchSize b: Int, seqLen t: Int, logits: Bool) {
+    init(config c: LlamaConfig, batchSize b: Int, seqLen t: Int) {
         let n = b * t
         dResidual = Tensor(zeros: [n, c.dim]); dNorm = Tensor(zeros: [n, c.dim])
         dAttention = Tensor(zeros: [b, t, c.nHeads, c.headDim]); dqRotated = Tensor(zeros: [b, t, c.nHeads, c.headDim])
@@ -86,6 +88,5 @@ struct BackwardScratch {
         dkRotated = Tensor(zeros: [b, t, c.nKVHeads, c.headDim]); dk = Tensor(zeros: [b, t, c.nKVHeads, c.headDim])
         dv = Tensor(zeros: [b, t, c.nKVHeads, c.headDim])
         dHidden = Tensor(zeros: [n, c.hiddenDim]); dGate = Tensor(zeros: [n, c.hiddenDim]); dUp = Tensor(zeros: [n, c.hiddenDim])
-        dLogits = logits ? Tensor(zeros: [n, c.vocabSize]) : nil
     }
 }

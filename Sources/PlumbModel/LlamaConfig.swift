@@ -178,3 +178,12 @@ public enum LlamaPreset: String, CaseIterable, Sendable {
         }
     }
 }
+
+extension LlamaConfig {
+    /// This config with a different context length (RoPE extends to any position).
+    public func with(maxSeqLen: Int) -> LlamaConfig {
+        var c = self
+        c.maxSeqLen = maxSeqLen
+        return c
+    }
+}

@@ -12,15 +12,19 @@ import PlumbTensor
 extension LlamaModel {
     /// Mean next-token cross-entropy over `targets` (default: the batch's). With `backward`, adds the
     /// gradient of `gradScale * loss` (mean over `divisor` tokens when given) into the LM head and
-    /// acts.dFinalHidden. Returns the loss and the number of target tokens.
+    /// acts.dFinalHidden. Returns the loss and the number of target tokens. With `backward` the
+    /// logits are overwritten by their gradient, so read any logits you need before this call.
     @discardableResult
     public func languageModelLoss(_ acts: LlamaActivations, targets: [Int32]? = nil, backward: Bool = true,
                                   gradScale: Float = 1, divisor: Int? = nil) throws -> (loss: Float, tokens: Int) {
-        let (logits, dLogits, ys) = try lmBuffers(acts, targets)
+        guard let logits = acts.logits, let batch = acts.layout else {
+            throw TensorError("LM head: these activations hold no logits, or forward has not run")
+        }
+        let ys = targets ?? batch.targets
         if !backward { return try CrossEntropy.meanLoss(logits: logits, targets: ys) }
-        dLogits.zero()
-        let result = try CrossEntropy.meanLoss(logits: logits, targets: ys, dLogits: dLogits, gradScale: gradScale, divisor: divisor)
-        try lmHeadBackward(acts, dLogits)
+        // The gradient replaces the logits (FusedLMLoss): run this last on these activations.
+        let result = try FusedLMLoss.lossAndGradientInPlace(logits: logits, targets: ys, gradScale: gradScale, divisor: divisor)
+        try lmHeadBackward(acts, logits)
         return result
     }
 
@@ -108,7 +112,7 @@ extension LlamaModel {
     }
 
     private func lmBuffers(_ acts: LlamaActivations, _ targets: [Int32]?) throws -> (Tensor, Tensor, [Int32]) {
-        guard let logits = acts.logits, let dLogits = acts.scratch.dLogits, let batch = acts.layout else {
+        guard let logits = acts.logits, let dLogits = acts.dLogits, let batch = acts.layout else {
             throw TensorError("LM head: these activations hold no logits, or forward has not run")
         }
         return (logits, dLogits, targets ?? batch.targets)

@@ -97,3 +97,18 @@ public final class LlamaModel {
     /// The gradient view of `name`, or nil when that parameter is frozen.
     @inline(__always) func grad(_ name: String) throws -> Tensor? { try parameters.trainableGradient(name) }
 }
+
+extension LlamaModel {
+    /// Loads a llama2.c legacy `.bin` (LM head only) into a new model running in `layout`.
+    public static func load(llama2c url: URL, layout: RotaryLayout = .halves) throws -> LlamaModel {
+        let (config, tensors) = try Llama2cFormat.read(url, layout: layout)
+        let model = try LlamaModel(config: config, heads: .lm)
+        try model.load(tensors, source: url.path)
+        return model
+    }
+
+    /// Writes the trunk and LM head as a llama2.c legacy `.bin` (run.c reads it directly).
+    public func exportLlama2c(to url: URL) throws {
+        try Llama2cFormat.write(config: config, tensors: try tensors(), to: url)
+    }
+}

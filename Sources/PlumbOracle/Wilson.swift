@@ -22,8 +22,9 @@ public struct RateEstimate: Codable, Equatable, Sendable {
         let centre = (p + z * z / (2 * n)) / denominator
         let half = z / denominator * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
         rate = p
-        low = max(0, centre - half)
-        high = min(1, centre + half)
+        // Clamp, and snap rounding residue (~1e-17) at the ends to exactly 0 or 1.
+        low = centre - half < 1e-12 ? 0 : centre - half
+        high = centre + half > 1 - 1e-12 ? 1 : centre + half
     }
 }
 

@@ -53,7 +53,12 @@ public enum RecordSchema {
         guard i < b.count, b[i] == UInt8(ascii: "\"") else { return .invalid("\"schema\" is not a string") }
         let end = endOfString(b, i)
         guard end <= b.count else { return .invalid("unterminated string") }
-        let value = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<(end - 1)]), as: UTF8.self)
+        var value = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<(end - 1)]), as: UTF8.self)
+        if value.contains("\\") {   // escaped, e.g. "comparison\/1" from JSONSerialization: unescape
+            let literal = Data(UnsafeBufferPointer(rebasing: b[i..<end]))
+            guard let decoded = try? JSONDecoder().decode(String.self, from: literal) else { return .invalid("bad string escape in \"schema\"") }
+            value = decoded
+        }
         return isValid(value) ? .found(value) : .invalid("\"schema\": \"\(value)\" is not <kind>/<version>")
     }
 

@@ -4,7 +4,7 @@ import Foundation
 
 final class ShardLineReader {
     let url: URL
-    private let frames: ZstdFrameReader
+    private let frames: DecompressedSource
     private let window: UnsafeMutableRawBufferPointer   // fixed: maxRecordBytes
     private var start = 0                                // first unread byte in the window
     private var fill = 0                                 // bytes of the window holding data
@@ -24,10 +24,18 @@ final class ShardLineReader {
     /// Bytes held by this reader's buffers; constant for its lifetime.
     var bufferBytes: Int { window.count + frames.bufferBytes }
 
-    init(url: URL, maxRecordBytes: Int, hashing: Bool = false) throws {
+    /// `decodeThreads` > 1 decodes whole frames in parallel (ParallelFrameReader) when the file is a
+    /// plumb shard (it has an end marker); otherwise one streaming decoder is used.
+    init(url: URL, maxRecordBytes: Int, decodeThreads: Int = 1, hashing: Bool = false) throws {
         self.url = url
-        frames = try ZstdFrameReader(url: url, hashing: hashing)
-        endMarker = EndMarker.read(from: frames.file)
+        let probe = try PosixFile(readingFrom: url)
+        endMarker = EndMarker.read(from: probe)
+        probe.close()
+        if decodeThreads > 1 && endMarker != nil {
+            frames = try ParallelFrameReader(url: url, threads: decodeThreads, hashing: hashing)
+        } else {
+            frames = try ZstdFrameReader(url: url, hashing: hashing)
+        }
         window = .allocate(byteCount: maxRecordBytes, alignment: 64)
     }
 

@@ -20,6 +20,10 @@ public final class ShardReader {
         public var order: Order = .sequential
         /// When set, every record must carry exactly this "schema" (e.g. "comparison/1").
         public var expectedSchema: String?
+        /// Threads decoding zstd frames. 1 (the default): one streaming decoder, the smallest memory and
+        /// the least CPU, best beside a training loop that keeps every core busy; more: whole frames
+        /// decoded in parallel (ParallelFrameReader), for tools that only read.
+        public var decodeThreads = 1
         public init(order: Order = .sequential, expectedSchema: String? = nil) {
             self.order = order
             self.expectedSchema = expectedSchema
@@ -118,7 +122,8 @@ public final class ShardReader {
             fileIndex += 1
             lines = nil
             guard fileIndex < files.count else { return nil }
-            lines = try ShardLineReader(url: files[fileIndex], maxRecordBytes: options.maxRecordBytes)
+            lines = try ShardLineReader(url: files[fileIndex], maxRecordBytes: options.maxRecordBytes,
+                                    decodeThreads: options.decodeThreads)
         }
     }
 

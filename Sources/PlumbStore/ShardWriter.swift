@@ -24,8 +24,10 @@ public final class ShardWriter {
         public var maxRecordsPerShard = 1_000_000
         /// ... or before a record that would take the shard past this many raw bytes.
         public var maxRawBytesPerShard = 256 << 20
-        /// End a zstd frame every this many raw bytes (frames localise damage reports).
-        public var frameRawBytes = 32 << 20
+        /// Raw bytes per zstd frame (records are kept whole within a frame when they fit). Frames
+        /// localise damage reports and are the unit of parallel decoding; the writer and each
+        /// decoding thread hold one frame of raw bytes.
+        public var frameRawBytes = 4 << 20
         public var zstd = ZstdSettings()
         /// Refuse records without a valid top-level "schema": "<kind>/<version>".
         public var requireSchema = true
@@ -38,7 +40,6 @@ public final class ShardWriter {
     private var finished: [ShardFileInfo] = []
     private var current: ZstdFrameWriter?
     private var currentInfo = ShardFileInfo(file: "", sha256: "", records: 0, rawBytes: 0, compressedBytes: 0, frames: 0, schemas: [:])
-    private var rawBytesInFrame = 0
     private var done = false
     private let encoder: JSONEncoder
     /// Records appended so far, over all shards.
@@ -87,18 +88,13 @@ public final class ShardWriter {
         case .invalid(let why): throw StoreError.badInput("\(name): record \(record): \(why)")
         }
         try rollIfNeeded(adding: jsonLine.count + 1)
+        if current!.free < jsonLine.count + 1 { try current!.endFrame() }   // keep the record in one frame
         try current!.write(jsonLine)
         try current!.writeNewline()
         currentInfo.records += 1
         currentInfo.rawBytes += jsonLine.count + 1
         currentInfo.schemas[schema, default: 0] += 1
         recordsWritten += 1
-        rawBytesInFrame += jsonLine.count + 1
-        if rawBytesInFrame >= options.frameRawBytes {
-            try current!.endFrame()
-            currentInfo.frames += 1
-            rawBytesInFrame = 0
-        }
     }
 
     public func append(jsonLine: Data) throws { try jsonLine.withUnsafeBytes { try append(jsonLine: $0) } }
@@ -151,19 +147,19 @@ public final class ShardWriter {
 
     private func openShard() throws {
         let file = ShardNaming.partialName(name, index: finished.count)
-        let writer = try ZstdFrameWriter(url: directory.appendingPathComponent(file), settings: options.zstd)
+        let writer = try ZstdFrameWriter(url: directory.appendingPathComponent(file), settings: options.zstd,
+                                         frameBytes: options.frameRawBytes)
         workersInUse = writer.workersInUse
         current = writer
         currentInfo = ShardFileInfo(file: file, sha256: "", records: 0, rawBytes: 0, compressedBytes: 0, frames: 0, schemas: [:])
-        rawBytesInFrame = 0
     }
 
     private func closeShard() throws {
         guard let writer = current else { return }
-        if rawBytesInFrame > 0 || writer.frameIsOpen { currentInfo.frames += 1 }
         let marker = EndMarker(records: currentInfo.records, rawBytes: currentInfo.rawBytes)
         currentInfo.sha256 = try writer.close(trailer: marker.encoded())
         currentInfo.compressedBytes = writer.compressedBytes
+        currentInfo.frames = writer.framesWritten
         currentInfo.schemas = currentInfo.schemas.filter { !$0.key.isEmpty || $0.value > 0 }
         finished.append(currentInfo)
         current = nil

@@ -14,7 +14,7 @@ public final class StageWriter {
     /// `log` receives notices (a stale lock taken over, an unfinished attempt cleared).
     public static func begin<Config: Encodable>(
         runsRoot: URL, run: String, stage: String, kind: String, config: Config, inputs: [URL] = [],
-        seed: UInt64? = nil, code: CodeVersion = .current(), replaceComplete: Bool = false,
+        seed: UInt64? = nil, code: CodeVersion = .current(), replaceComplete: Bool = false, keepUnfinished: Bool = false,
         log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     ) throws -> StageWriter {
         try ShardNaming.validate(run)
@@ -23,21 +23,27 @@ public final class StageWriter {
         let lock = try RunLock(runDirectory: runDirectory)
         if let stale = lock.brokeStaleHolder { log("plumb: took over the stale lock of \(runDirectory.path) left by \(stale)") }
         let directory = runDirectory.appendingPathComponent(stage)
-        if let previous = try? StageManifest.read(from: directory) {
-            if previous.status == .complete && !replaceComplete {
-                throw StoreError.badInput("\(directory.path) is already complete (cache key \(previous.cacheKey)); remove it to run it again")
-            }
-            log("plumb: clearing the earlier \(previous.status.rawValue) attempt in \(directory.path)")
-        }
-        try? FileManager.default.removeItem(at: directory)
-        try AtomicFile.makeDirectory(directory)
-
         let configJSON: JSONValue
         do { configJSON = try JSONValue(encoding: config) } catch {
             throw StoreError.badInput("stage \(stage): config does not encode as JSON: \(error)")
         }
         let stageInputs = try inputs.map(describeInput)
         let key = try CacheKey.compute(kind: kind, config: configJSON, inputSHA256s: stageInputs.map(\.sha256), code: code)
+        var keep = false
+        if let previous = try? StageManifest.read(from: directory) {
+            if previous.status == .complete && !replaceComplete {
+                throw StoreError.badInput("\(directory.path) is already complete (cache key \(previous.cacheKey)); remove it to run it again")
+            }
+            // A training stage resumes an unfinished attempt of the same work (same cache key) from its
+            // checkpoints; anything else is cleared.
+            keep = keepUnfinished && previous.status != .complete && previous.cacheKey == key
+            log(keep ? "plumb: resuming the earlier \(previous.status.rawValue) attempt in \(directory.path)"
+                     : "plumb: clearing the earlier \(previous.status.rawValue) attempt in \(directory.path)")
+        }
+        if !keep {
+            try? FileManager.default.removeItem(at: directory)
+        }
+        try AtomicFile.makeDirectory(directory)
         let manifest = StageManifest(
             formatVersion: StageManifest.currentFormatVersion, run: run, stage: stage, kind: kind, config: configJSON,
             inputs: stageInputs, outputs: [], artifacts: [], metrics: [:], codeVersion: code, seed: seed,

@@ -21,25 +21,29 @@ public struct ZstdSettings: Codable, Equatable, Sendable {
     }
 }
 
-/// Compresses bytes into `url`. Call `endFrame()` to close a frame; `close()` ends the last frame and fsyncs.
+/// Compresses bytes into `url`, one zstd frame per `frameBytes` of input: bytes collect in a staging
+/// buffer of that size and each full buffer becomes a frame whose header states its content size
+/// (so a reader can decode frames in parallel into buffers of the right size). Callers keep records
+/// whole within a frame by calling `endFrame()` when `free` is too small for the next record.
 final class ZstdFrameWriter {
     let url: URL
     /// Worker threads actually in use (0 when multithreading is unavailable).
     let workersInUse: Int32
     private let file: PosixFile
     private let cctx: OpaquePointer
-    private var staging: UnsafeMutableRawBufferPointer   // raw bytes waiting for the compressor
+    private var staging: UnsafeMutableRawBufferPointer   // raw bytes of the frame being gathered
     private var stagingFill = 0
     private var output: UnsafeMutableRawBufferPointer    // compressed bytes waiting for write()
     private var hasher = SHA256()
     private var frameOpen = false
     private(set) var compressedBytes = 0
+    private(set) var framesWritten = 0
 
-    init(url: URL, settings: ZstdSettings, stagingBytes: Int = 1 << 20) throws {
+    init(url: URL, settings: ZstdSettings, frameBytes: Int = 4 << 20) throws {
         guard let cctx = ZSTD_createCCtx() else { throw StoreError.compression("ZSTD_createCCtx failed") }
         self.cctx = cctx
         self.url = url
-        staging = .allocate(byteCount: stagingBytes, alignment: 64)
+        staging = .allocate(byteCount: max(frameBytes, 1), alignment: 64)
         output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 64)
         do {
             try Self.check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, settings.level), "level \(settings.level)")
@@ -48,6 +52,9 @@ final class ZstdFrameWriter {
             if settings.workers > 0, ZstdSettings.multithreadingAvailable,
                ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, settings.workers)) == 0 {
                 workers = settings.workers   // otherwise fall back to single-threaded compression
+                // Jobs small enough that one frame keeps every worker busy (zstd's minimum is 512 KiB).
+                let job = Int32(max(512 << 10, min(frameBytes / Int(2 * workers), 1 << 30)))
+                _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_jobSize, job)
             }
             workersInUse = workers
             file = try PosixFile(creating: url)
@@ -63,35 +70,38 @@ final class ZstdFrameWriter {
         output.deallocate()
     }
 
-    /// Appends raw bytes to the current frame (opening one if needed).
+    /// Staging bytes still free in the current frame.
+    var free: Int { staging.count - stagingFill }
+
+    /// Appends raw bytes to the current frame. Bytes that do not fit the staging buffer end the frame
+    /// there and carry on in the next one (a record longer than a frame spans frames).
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         frameOpen = true
-        guard bytes.count > 0 else { return }
-        if bytes.count > staging.count - stagingFill {
-            try flushStaging()
-            if bytes.count > staging.count {
-                try compress(bytes, ZSTD_e_continue)
-                return
-            }
+        var rest = bytes
+        while rest.count > 0 {
+            if free == 0 { try endFrame(); frameOpen = true }
+            let n = min(free, rest.count)
+            (staging.baseAddress! + stagingFill).copyMemory(from: rest.baseAddress!, byteCount: n)
+            stagingFill += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
-        (staging.baseAddress! + stagingFill).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        stagingFill += bytes.count
     }
 
     /// Appends one '\n'.
     func writeNewline() throws {
-        frameOpen = true
-        if stagingFill == staging.count { try flushStaging() }
-        staging.storeBytes(of: 0x0A as UInt8, toByteOffset: stagingFill, as: UInt8.self)
-        stagingFill += 1
+        var newline: UInt8 = 0x0A
+        try withUnsafeBytes(of: &newline) { try write($0) }
     }
 
-    /// Ends the current frame (writes its checksum). No-op when no bytes were written since the last frame.
+    /// Compresses the staged bytes as one frame (content size in its header, checksum at its end).
+    /// No-op when nothing was written since the last frame, unless `forceEmptyFrame()` was called.
     func endFrame() throws {
         guard frameOpen else { return }
+        try Self.check(ZSTD_CCtx_setPledgedSrcSize(cctx, UInt64(stagingFill)), "pledged size")
         try compress(UnsafeRawBufferPointer(start: staging.baseAddress, count: stagingFill), ZSTD_e_end)
         stagingFill = 0
         frameOpen = false
+        framesWritten += 1
     }
 
     /// True while a frame has been started and not yet ended.
@@ -114,12 +124,6 @@ final class ZstdFrameWriter {
         try file.sync()
         file.close()
         return hasher.finalizeHex()
-    }
-
-    private func flushStaging() throws {
-        guard stagingFill > 0 else { return }
-        try compress(UnsafeRawBufferPointer(start: staging.baseAddress, count: stagingFill), ZSTD_e_continue)
-        stagingFill = 0
     }
 
     /// Feeds `bytes` to zstd with `directive`, writing out everything zstd produces.

@@ -45,7 +45,7 @@ struct Annotations {
         let k = settings.annotation.rankingSize
         let candidates = Candidate.distinctSet(spec, count: k, settings.candidates, rng: &rng).candidates
         let items = candidates.enumerated().map { i, c in
-            RankItem(id: "r\(i)", title: "Response \(String(UnicodeScalar(UInt8(65 + i))))", body: c.text)
+            RankItem(id: "r\(i)", body: c.text)
         }
         let order = SimulatedAnnotator.rank(candidates.map(\.score), noise: settings.annotation.rankingNoise, rng: &rng)
         let profile = rng.pick(settings.annotation.annotators)
@@ -53,10 +53,10 @@ struct Annotations {
                                        origin: "manual", value: RankerValue(ranker: order.map { items[$0].id }))
         return RankingTask(
             id: index + 1,
-            data: RankingData(recordId: recordId("rank", index), prompt: spec.text, items: items, tags: spec.tags),
+            data: RankingData(prompt: spec.text, items: items, tags: spec.tags),
             annotations: [LabelStudioAnnotation(id: index + 1, completedBy: profile.userId, result: [result],
                                                 wasCancelled: false, groundTruth: false)],
-            predictions: [])
+            predictions: [], meta: TaskMeta(recordId: recordId("rank", index)))
     }
 
     /// A human-edit task: a flawed candidate and the annotator's corrected (ideal) response.
@@ -71,10 +71,10 @@ struct Annotations {
                                        origin: "manual", value: TextAreaValue(text: [corrected]))
         return EditTask(
             id: index + 1,
-            data: EditData(recordId: recordId("edit", index), prompt: spec.text, response: shown.text, tags: spec.tags),
+            data: EditData(prompt: spec.text, response: shown.text, tags: spec.tags),
             annotations: [LabelStudioAnnotation(id: index + 1, completedBy: profile.userId, result: [result],
                                                 wasCancelled: false, groundTruth: false)],
-            predictions: [])
+            predictions: [], meta: TaskMeta(recordId: recordId("edit", index)))
     }
 
     /// Noise-free pairs on held-out prompts: chosen is the truly better response, strength from the true gap.

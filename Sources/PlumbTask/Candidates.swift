@@ -38,22 +38,19 @@ public struct Candidate: Sendable {
         Candidate(spec: spec, traits: traits(spec.kind, rates, rng: &rng), rng: &rng)
     }
 
-    /// `count` candidates whose true scores all differ, so the oracle prefers one of every pair.
-    /// After 50 draws without success, the last slot is filled with a fresh draw anyway (never seen
-    /// with the standard rates; counted by the generator's statistics as `tiedCandidateSets`).
+    /// `count` candidates whose true scores (and texts) all differ, so the oracle prefers one of every
+    /// pair. After 50 draws per slot without success the rest are filled with fresh draws anyway and
+    /// `tied` is true (never seen with the standard rates; counted as `tiedCandidateSets`).
     public static func distinctSet(_ spec: PromptSpec, count: Int, _ rates: TaskSettings.CandidateRates,
                                    rng: inout TaskRandom) -> (candidates: [Candidate], tied: Bool) {
         var chosen: [Candidate] = []
-        var attempts = 0
-        while chosen.count < count {
+        for _ in 0..<(50 * count) where chosen.count < count {
             let next = sample(spec, rates, rng: &rng)
-            attempts += 1
-            let clash = chosen.contains { abs($0.score - next.score) < 1e-9 || $0.text == next.text }
-            if !clash || attempts > 50 * count {
-                chosen.append(next)
-                if clash { return (chosen + (chosen.count..<count).map { _ in sample(spec, rates, rng: &rng) }, true) }
-            }
+            let clashes = chosen.contains { abs($0.score - next.score) < 1e-9 || $0.text == next.text }
+            if !clashes { chosen.append(next) }
         }
-        return (chosen, false)
+        let tied = chosen.count < count
+        while chosen.count < count { chosen.append(sample(spec, rates, rng: &rng)) }
+        return (chosen, tied)
     }
 }

@@ -1,6 +1,9 @@
 // The base corpus: passages (one a line) that state the world's facts in varied sentences, so that a
 // model pretrained on it knows the towns (held-out ones included), arithmetic, words and advice.
-// It states facts; it never asks the task's questions, so no evaluation prompt can appear in it.
+// One passage in ten is a short exchange ("Q: ... A: ...") asked in training wordings about training
+// entities only, answered in the preferred style: it puts the task's words and punctuation ("?", "!",
+// "+", greetings, refusals) in the corpus, so a tokenizer trained on it covers every prompt, while no
+// evaluation prompt can appear in it (they need a held-out wording or entity).
 
 public enum CorpusWriter {
     /// `count` passages of 3 to 6 sentences.
@@ -17,10 +20,12 @@ public enum CorpusWriter {
             for i in 0..<sentences { lines.append(townFact(i < sentences / 2 + 1 ? towns[0] : towns[1], rng: &rng)) }
         } else if u < 0.75 {
             for _ in 0..<sentences { lines.append(numberFact(rng: &rng)) }
-        } else if u < 0.9 {
+        } else if u < 0.85 {
             for _ in 0..<sentences { lines.append(wordFact(rng: &rng)) }
-        } else {
+        } else if u < 0.9 {
             for _ in 0..<sentences { lines.append(adviceFact(rng: &rng)) }
+        } else {
+            for _ in 0..<(sentences / 2 + 1) { lines.append(exchange(rng: &rng)) }
         }
         return lines.joined(separator: " ")
     }
@@ -65,6 +70,13 @@ public enum CorpusWriter {
             let items = rng.sample(nouns, count: rng.int(in: PromptTask.listLength))
             return "In the list \(items.joined(separator: ", ")), the last word is \(items[items.count - 1])."
         }
+    }
+
+    /// A training prompt (any family, uniform) and its ideal response.
+    static func exchange(rng: inout TaskRandom) -> String {
+        let mix = TaskSettings.PromptMix(helpfulness: 0.6, harmful: 0.2, borderline: 0.2)
+        let spec = PromptSampler.sample(.training, mix: mix, rng: &rng)
+        return "Q: \(spec.text) A: \(ResponseWriter.write(spec, .ideal(for: spec.kind), rng: &rng))"
     }
 
     static func adviceFact(rng: inout TaskRandom) -> String {

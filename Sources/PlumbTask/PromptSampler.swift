@@ -6,7 +6,17 @@ public enum PromptSplit: Sendable { case training, evaluation }
 public enum PromptSampler {
     /// A prompt of `split`, its family drawn from `mix`.
     public static func sample(_ split: PromptSplit, mix: TaskSettings.PromptMix, rng: inout TaskRandom) -> PromptSpec {
-        let kind = sampleKind(mix, rng: &rng)
+        sample(split, kind: sampleKind(mix, rng: &rng), rng: &rng)
+    }
+
+    /// A prompt of `split` and `kind` in a random wrapper.
+    public static func sample(_ split: PromptSplit, kind: TaskKind, rng: inout TaskRandom) -> PromptSpec {
+        let wrapper = PromptWrapper.sample(rng: &rng)
+        let core = sampleCore(kind, split, rng: &rng)
+        return PromptSpec(task: core.task, template: core.template, wrapper: wrapper)
+    }
+
+    static func sampleCore(_ kind: TaskKind, _ split: PromptSplit, rng: inout TaskRandom) -> PromptSpec {
         switch split {
         case .training:
             return PromptSpec(task: task(kind, heldOutEntity: false, rng: &rng), template: rng.pick(kind.trainingTemplates))
@@ -69,5 +79,30 @@ public enum PromptSampler {
         case nil:
             return rng.sample(world.nouns, count: count)
         }
+    }
+}
+
+/// Draws prompts that this file has not drawn yet (importers drop repeated records as duplicates,
+/// which would skew a file's rates). The kind is drawn once from the mix and kept while retrying, so
+/// the mix is not skewed towards kinds with more distinct prompts. After `maxTries` repeats in a row
+/// the kind's space is taken as exhausted: `next` returns nil, and the caller stops short.
+struct DistinctPrompts {
+    let split: PromptSplit
+    let mix: TaskSettings.PromptMix
+    var seen = Set<String>()
+    static let maxTries = 200
+
+    init(_ split: PromptSplit, mix: TaskSettings.PromptMix) {
+        self.split = split
+        self.mix = mix
+    }
+
+    mutating func next(rng: inout TaskRandom) -> PromptSpec? {
+        let kind = PromptSampler.sampleKind(mix, rng: &rng)
+        for _ in 0..<DistinctPrompts.maxTries {
+            let spec = PromptSampler.sample(split, kind: kind, rng: &rng)
+            if seen.insert(spec.text.lowercased()).inserted { return spec }
+        }
+        return nil
     }
 }

@@ -6,14 +6,16 @@ import Foundation
 public struct PromptSpec: Hashable, Sendable {
     public let task: PromptTask
     public let template: PromptTemplate
+    public let wrapper: PromptWrapper
 
-    public init(task: PromptTask, template: PromptTemplate) {
+    public init(task: PromptTask, template: PromptTemplate, wrapper: PromptWrapper = .none) {
         self.task = task
         self.template = template
+        self.wrapper = wrapper
     }
 
     public var kind: TaskKind { task.kind }
-    public var text: String { template.render(task.slotValues) }
+    public var text: String { wrapper.apply(to: template.render(task.slotValues)) }
 
     /// Held out for evaluation: a held-out wording or a held-out entity.
     public var isHeldOut: Bool { template.heldOut || task.usesHeldOutEntity }
@@ -32,10 +34,13 @@ public struct PromptSpec: Hashable, Sendable {
 public enum TaskPrompts {
     /// The spec of `text` if it is a prompt of this world, in any of its wordings; nil otherwise.
     public static func parse(_ text: String) -> PromptSpec? {
-        for kind in TaskKind.allCases {
-            for template in kind.templates {
-                guard let values = template.match(text), let task = task(kind, values) else { continue }
-                return PromptSpec(task: task, template: template)
+        for (wrapper, core) in PromptWrapper.readings(of: text) {
+            let lowered = core.lowercased()
+            for kind in TaskKind.allCases {
+                for template in kind.templates {
+                    guard let values = template.matchLowered(lowered), let task = task(kind, values) else { continue }
+                    return PromptSpec(task: task, template: template, wrapper: wrapper)
+                }
             }
         }
         return nil

@@ -12,6 +12,8 @@ public struct PromptTemplate: Hashable, Sendable {
     /// Literal pieces and slot names in order: pieces.count == slots.count + 1.
     let pieces: [String]
     let slots: [String]
+    /// `pieces`, lower-cased once (matching is case-insensitive).
+    let lowPieces: [String]
 
     public init(_ id: String, _ pattern: String, heldOut: Bool = false) {
         self.id = id
@@ -28,6 +30,7 @@ public struct PromptTemplate: Hashable, Sendable {
         pieces.append(String(rest))
         self.pieces = pieces
         self.slots = slots
+        lowPieces = pieces.map { $0.lowercased() }
     }
 
     /// The prompt with every slot replaced by its value; the first letter is upper-cased.
@@ -43,8 +46,11 @@ public struct PromptTemplate: Hashable, Sendable {
     /// The slot values if `text` has this template's shape (case-insensitive, outer spaces ignored).
     /// Each literal piece is found at its first occurrence after the previous slot.
     public func match(_ text: String) -> [String: String]? {
-        let lowered = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        let lowPieces = pieces.map { $0.lowercased() }
+        matchLowered(text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
+    }
+
+    /// `match` on text already trimmed and lower-cased.
+    func matchLowered(_ lowered: String) -> [String: String]? {
         guard lowered.hasPrefix(lowPieces[0]), lowered.hasSuffix(lowPieces[lowPieces.count - 1]) else { return nil }
         guard lowered.count >= lowPieces[0].count + lowPieces[lowPieces.count - 1].count else { return nil }
         var values: [String: String] = [:]

@@ -41,8 +41,9 @@ public struct TaskGenerator {
         let flaws = settings.sftFlaws
         var stats = TaskStatistics.SFT()
         var records: [MessageRecord] = []
+        var prompts = DistinctPrompts(.training, mix: settings.promptMix)
         for i in 0..<count {
-            let spec = PromptSampler.sample(.training, mix: settings.promptMix, rng: &rng)
+            guard let spec = prompts.next(rng: &rng) else { break }
             var traits = ResponseTraits.ideal(for: spec.kind)
             switch spec.kind {
             case .harmful:
@@ -62,24 +63,23 @@ public struct TaskGenerator {
         return (records, stats)
     }
 
-    /// Training prompts without responses, for rejection sampling and PPO.
+    /// Distinct training prompts without responses, for rejection sampling and PPO.
     func promptSet(_ prefix: String, count: Int, rng: inout TaskRandom) -> [MessageRecord] {
-        (0..<count).map { i in
-            let spec = PromptSampler.sample(.training, mix: settings.promptMix, rng: &rng)
-            return MessageRecord(id: recordId(prefix, i), messages: [.user(spec.text)], tags: spec.tags)
+        distinctSpecs(.training, count: count, rng: &rng).enumerated().map { i, spec in
+            MessageRecord(id: recordId(prefix, i), messages: [.user(spec.text)], tags: spec.tags)
         }
     }
 
-    /// Distinct held-out prompts; stops short if the held-out space has too few distinct prompts.
+    /// Distinct held-out prompts.
     func evalPromptSpecs(count: Int, rng: inout TaskRandom) -> [PromptSpec] {
+        distinctSpecs(.evaluation, count: count, rng: &rng)
+    }
+
+    /// Up to `count` distinct prompts of `split`; fewer only if the space runs out (task.json counts files' records).
+    func distinctSpecs(_ split: PromptSplit, count: Int, rng: inout TaskRandom) -> [PromptSpec] {
+        var prompts = DistinctPrompts(split, mix: settings.promptMix)
         var specs: [PromptSpec] = []
-        var seen = Set<String>()
-        var attempts = 0
-        while specs.count < count && attempts < 100 * max(count, 1) {
-            attempts += 1
-            let spec = PromptSampler.sample(.evaluation, mix: settings.promptMix, rng: &rng)
-            if seen.insert(spec.text).inserted { specs.append(spec) }
-        }
+        while specs.count < count, let spec = prompts.next(rng: &rng) { specs.append(spec) }
         return specs
     }
 }

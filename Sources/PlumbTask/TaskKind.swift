@@ -22,7 +22,12 @@ public enum TaskKind: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    public var templates: [PromptTemplate] {
+    /// The kind's wordings (built once).
+    public var templates: [PromptTemplate] { TaskKind.templateTable[self] ?? [] }
+
+    private static let templateTable = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.makeTemplates()) })
+
+    private func makeTemplates() -> [PromptTemplate] {
         switch self {
         case .add: return [
             PromptTemplate("add.what-is", "What is {a} plus {b}?"),

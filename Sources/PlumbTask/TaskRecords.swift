@@ -89,37 +89,35 @@ public struct LabelStudioTask<Data: Codable & Equatable & Sendable, Value: Codab
     public var data: Data
     public var annotations: [LabelStudioAnnotation<Value>]
     public var predictions: [String]
+    /// Task metadata (Label Studio keeps it beside `data`): the generator's record id.
+    public var meta: TaskMeta
 }
 
-/// A response shown in a Ranker's list (Label Studio's List tag: id, title, body).
+public struct TaskMeta: Codable, Equatable, Sendable {
+    public var recordId: String
+
+    enum CodingKeys: String, CodingKey { case recordId = "record_id" }
+}
+
+/// A response shown in a Ranker's list (Label Studio's List tag items: id and body; no title, since
+/// importers join title and body into the item's text).
 public struct RankItem: Codable, Equatable, Sendable {
     public var id: String
-    public var title: String
     public var body: String
 }
 
 public struct RankingData: Codable, Equatable, Sendable {
-    public var recordId: String
     public var prompt: String
     public var items: [RankItem]
     public var tags: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case prompt, items, tags
-        case recordId = "record_id"
-    }
 }
 
+/// The prompt and the one model response to correct (the only text fields, so importers can find
+/// the response without the labelling config).
 public struct EditData: Codable, Equatable, Sendable {
-    public var recordId: String
     public var prompt: String
     public var response: String
     public var tags: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case prompt, response, tags
-        case recordId = "record_id"
-    }
 }
 
 public typealias RankingTask = LabelStudioTask<RankingData, RankerValue>

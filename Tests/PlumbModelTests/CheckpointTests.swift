@@ -157,3 +157,48 @@ final class CheckpointTests: XCTestCase {
         for (name, t) in tensors { XCTAssertEqual(bits(file.tensors[name]!), bits(t), name) }
     }
 }
+
+final class ModelCheckpointTests: XCTestCase {
+    func forwardLogits(_ model: LlamaModel) throws -> Tensor {
+        let batch = try BatchLayout.padded([lmExample([1, 9, 4, 22, 7, 3])], batchSize: 1, seqLen: 8, padToken: 0)
+        let acts = try LlamaActivations(config: model.config, batchSize: 1, seqLen: 8)
+        try model.forward(batch, acts)
+        return acts.logits!
+    }
+
+    /// The same weights run in HF halves layout, and permuted to Meta pairs layout run with pairs RoPE,
+    /// give the same logits: the permutation and both RoPE layouts agree inside the model.
+    func testRotaryLayoutsGiveSameLogits() throws {
+        let config = LlamaPreset.tiny.config
+        let halves = try LlamaModel(config: config, heads: .lm)
+        try halves.load(randomTensors(config, heads: .lm, seed: 31), source: "random")
+        var tensors = try halves.tensors().mapValues { $0.copy() }
+        try RotaryPermutation.convertAll(&tensors, config: config, from: .halves, to: .adjacentPairs)
+        let pairs = try LlamaModel(config: config.with { $0.rotaryLayout = .adjacentPairs }, heads: .lm)
+        try pairs.load(tensors, source: "permuted")
+        XCTAssertLessThan(try forwardLogits(halves).maxAbsDifference(try forwardLogits(pairs)), 1e-5)
+    }
+
+    /// save -> load (HF directory) and export -> import (llama2.c) both restore every weight bit for bit.
+    func testModelSaveLoadAndLlama2c() throws {
+        let config = LlamaPreset.tiny.config.with { $0.tieWordEmbeddings = false }
+        let model = try LlamaModel(config: config, heads: [.lm, .reward], seed: 32)
+        let dir = try temporaryDirectory("model")
+        try model.save(to: dir)
+        let back = try LlamaModel.load(directory: dir, heads: [.lm, .reward])
+        for e in model.parameters.entries { XCTAssertEqual(bits(try back.parameters.value(e.name)), bits(try model.parameters.value(e.name)), e.name) }
+        // A reward model may start from an LM checkpoint: its score head keeps its init.
+        let lmOnly = try temporaryDirectory("lm")
+        let lm = try LlamaModel(config: config, heads: .lm, seed: 33)
+        try lm.save(to: lmOnly)
+        XCTAssertThrowsError(try LlamaModel.load(directory: lmOnly, heads: [.lm, .reward])) {
+            XCTAssertTrue("\($0)".contains("missing tensor 'score.weight'"), "\($0)")
+        }
+        XCTAssertNoThrow(try LlamaModel.load(directory: lmOnly, heads: [.reward], allowMissingHeads: true))
+        let bin = dir.appendingPathComponent("model.bin")
+        try model.exportLlama2c(to: bin)
+        let imported = try LlamaModel.load(llama2c: bin)
+        XCTAssertEqual(imported.config, config)
+        for e in imported.parameters.entries { XCTAssertEqual(bits(try imported.parameters.value(e.name)), bits(try model.parameters.value(e.name)), e.name) }
+    }
+}

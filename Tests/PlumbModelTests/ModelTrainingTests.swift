@@ -150,3 +150,73 @@ final class ModelTrainingTests: XCTestCase {
         print("finite-difference check: worst relative error \(worst)")
     }
 }
+
+final class SequenceLogProbGradientTests: XCTestCase {
+    /// DPO's path: L = sum_i c_i log pi(y_i | x_i) (span sums of token log-probs, prompt tokens masked);
+    /// its analytic gradient against central finite differences at a few coordinates of every tensor.
+    func testSequenceLogProbGradient() throws {
+        let config = LlamaPreset.tiny.config
+        let model = try LlamaModel(config: config, heads: .lm)
+        try model.load(randomTensors(config, heads: .lm, seed: 41).mapValues { t in
+            let s = t.copy(); for i in 0..<s.count { s.pointer[i] *= 0.6 }; return s
+        }, source: "random")
+        for e in model.parameters.entries where e.shape.count == 1 {
+            let t = try model.parameters.value(of: e); for i in 0..<e.count { t.pointer[i] += 1 }
+        }
+        let masked = try BatchLayout.Example(tokens: [1, 5, 9, 3, 7], targets: [-1, -1, 3, 7, -1])   // response "3 7"
+        let batch = try BatchLayout.packed([masked, try lmExample([2, 4, 4, 8])], batchSize: 1, seqLen: 10, padToken: 0)
+        let acts = try LlamaActivations(config: config, batchSize: 1, seqLen: 10)
+        let weightsPerSequence: [Float] = [1.5, -0.7]
+        func loss() throws -> Double {
+            try model.forward(batch, acts)
+            let seq = model.sequenceLogProbs(try model.tokenLogProbs(acts), layout: batch)
+            return Double(zip(seq, weightsPerSequence).reduce(Float(0)) { $0 + $1.0 * $1.1 })
+        }
+        model.parameters.zeroGrad()
+        _ = try loss()
+        try model.tokenLogProbsBackward(acts, dLogProbs: try model.sequenceLogProbsGradient(weightsPerSequence, layout: batch))
+        try model.backward(acts)
+        var rng = TestRandom(42)
+        for e in model.parameters.entries {
+            let value = try model.parameters.value(of: e), grad = try model.parameters.gradient(of: e)
+            var i = Int(rng.next() % UInt64(e.count))
+            if e.name == LlamaTensorNames.embedding { i = 3 * 16 + Int(rng.next() % 16) }   // token 3: in the batch
+            let saved = value.pointer[i], h: Float = 1e-2
+            value.pointer[i] = saved + h; let up = try loss()
+            value.pointer[i] = saved - h; let down = try loss()
+            value.pointer[i] = saved
+            let numeric = (up - down) / Double(2 * h), analytic = Double(grad.pointer[i])
+            XCTAssertLessThan(abs(numeric - analytic) / max(1e-2, abs(numeric) + abs(analytic)), 2e-2,
+                              "\(e.name)[\(i)]: numeric \(numeric), analytic \(analytic)")
+        }
+    }
+}
+
+final class FusedLossTests: XCTestCase {
+    /// The in-place fused loss equals the engine's CrossEntropy.meanLoss (loss and gradient), with
+    /// ignored rows, a divisor and a scale, on logits spread over [-20, 20] and a vocabulary not a multiple of 8.
+    func testMatchesEngineCrossEntropy() throws {
+        var rng = TestRandom(21)
+        let logits = rng.tensor([6, 1003], scale: 20)
+        let targets: [Int32] = [5, -1, 1002, 0, 77, -1]
+        let reference = Tensor(zeros: [6, 1003])
+        let expected = try CrossEntropy.meanLoss(logits: logits, targets: targets, dLogits: reference, gradScale: 0.5, divisor: 7)
+        let inPlace = logits.copy()
+        let got = try FusedLMLoss.lossAndGradientInPlace(logits: inPlace, targets: targets, gradScale: 0.5, divisor: 7)
+        XCTAssertEqual(got.tokens, expected.tokens)
+        XCTAssertEqual(got.loss, expected.loss, accuracy: 1e-5 * abs(expected.loss))
+        XCTAssertLessThan(try inPlace.maxAbsDifference(reference), 1e-7)
+    }
+
+    func testExpMatchesFoundation() {
+        var worst: Float = 0
+        for i in 0..<20000 {
+            let x = -Float(i) * 0.00435   // down to -87 (below, e^x is subnormal and we flush to 0)
+            let v = SIMDMath.exp8(SIMD8<Float>(repeating: x))[0]
+            worst = max(worst, abs(v - expf(x)) / expf(x))
+        }
+        XCTAssertLessThan(worst, 4e-7)
+        XCTAssertEqual(SIMDMath.exp8(SIMD8<Float>(repeating: -100))[3], 0)
+        XCTAssertEqual(SIMDMath.exp8(SIMD8<Float>(repeating: -.infinity))[3], 0)
+    }
+}

@@ -10,15 +10,30 @@ final class DamageTests: XCTestCase {
         let dir = try makeScratchDirectory(self)
         var options = ShardWriter.Options()
         options.frameRawBytes = 32 << 10
+        options.zstd.workers = 0
         let info = try writeSamples(2000, to: dir, options: options)[0]
         let url = dir.appendingPathComponent(info.file)
         XCTAssertGreaterThan(info.frames, 3)
         return (url, Array(try Data(contentsOf: url)), info)
     }
 
-    /// Reads every record of `url`; returns the count or the error's text.
+    /// Reads every record of `url` with the streaming decoder and with the parallel one; returns the
+    /// count or the first error (both decoders must agree on whether the shard is damaged).
     private func readAll(_ url: URL) -> Result<Int, StoreError> {
-        let reader = ShardReader(files: [url])
+        let streaming = readAll(url, threads: 1), parallel = readAll(url, threads: 2)
+        switch (streaming, parallel) {
+        case (.success(let a), .success(let b)): XCTAssertEqual(a, b)
+        case (.failure, .failure): break
+        default: XCTFail("decoders disagree on \(url.lastPathComponent): streaming \(streaming), parallel \(parallel)")
+        }
+        if case .failure = parallel { return parallel }
+        return streaming
+    }
+
+    private func readAll(_ url: URL, threads: Int) -> Result<Int, StoreError> {
+        var options = ShardReader.Options()
+        options.decodeThreads = threads
+        let reader = ShardReader(files: [url], options: options)
         var count = 0
         do {
             while try reader.nextLine() != nil { count += 1 }

@@ -5,9 +5,11 @@ import XCTest
 @testable import PlumbStore
 
 final class FuzzTests: XCTestCase {
-    private func consume(_ url: URL) -> Bool {
+    /// Reads `url` to the end with `threads` decoding threads; true if it read cleanly.
+    private func consume(_ url: URL, threads: Int) -> Bool {
         var options = ShardReader.Options()
         options.maxRecordBytes = 64 << 10
+        options.decodeThreads = threads
         let reader = ShardReader(files: [url], options: options)
         do {
             var n = 0
@@ -49,7 +51,7 @@ final class FuzzTests: XCTestCase {
                 if rng.below(2) == 0 { bytes.insert(contentsOf: bytes[a..<b], at: rng.below(bytes.count)) } else { bytes.removeSubrange(a..<b) }
             }
             try Data(bytes).write(to: target)
-            if consume(target) { accepted += 1 } else { rejected += 1 }
+            if consume(target, threads: 1 + iteration % 2) { accepted += 1 } else { rejected += 1 }
             XCTAssertLessThan(Date(), deadline, "fuzzing took too long at iteration \(iteration)")
             if Date() > deadline { break }
         }

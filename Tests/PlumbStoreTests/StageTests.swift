@@ -102,5 +102,14 @@ final class StageTests: XCTestCase {
         let out = runs.appendingPathComponent("exported.safetensors")
         try ArtifactStore.export(artifact, from: stage.directory, to: out)
         XCTAssertEqual(try Data(contentsOf: out), Data(bytes))
+        XCTAssertTrue(try Verifier.verify(stage.directory).ok)
+
+        let stored = stage.directory.appendingPathComponent(artifact.file)
+        var compressed = Array(try Data(contentsOf: stored))
+        compressed[compressed.count / 2] ^= 0x08
+        try Data(compressed).write(to: stored)
+        XCTAssertThrowsError(try ArtifactStore.export(artifact, from: stage.directory, to: out))
+        let finding = try Verifier.verify(stage.directory).findings.first { $0.file == stored.path }
+        XCTAssertEqual(finding?.ok, false)
     }
 }

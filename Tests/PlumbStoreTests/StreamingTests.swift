@@ -12,6 +12,7 @@ final class StreamingTests: XCTestCase {
         let totalRaw = files.reduce(0) { $0 + $1.rawBytes }
         var readOptions = ShardReader.Options()
         readOptions.maxRecordBytes = 4096                        // a window far smaller than the data
+        readOptions.decodeThreads = 1                            // the streaming decoder: fixed buffers
         let reader = try ShardReader(path: dir, options: readOptions)
         var bound = 0
         var count = 0
@@ -24,6 +25,39 @@ final class StreamingTests: XCTestCase {
         XCTAssertEqual(count, 12_000)
         XCTAssertLessThanOrEqual(bound, 4096 + (256 << 10), "window plus zstd input buffer")
         XCTAssertGreaterThan(totalRaw, 20 * bound, "the data must be much larger than the buffer")
+    }
+
+    func testParallelDecodingHoldsAtMostAFewFrames() throws {
+        let dir = try makeScratchDirectory(self)
+        var options = ShardWriter.Options()
+        options.frameRawBytes = 64 << 10
+        let files = try writeSamples(20_000, to: dir, options: options)
+        XCTAssertGreaterThan(files[0].frames, 20)
+        var readOptions = ShardReader.Options()
+        readOptions.decodeThreads = 2
+        let reader = try ShardReader(path: dir, options: readOptions)
+        var largest = 0, count = 0
+        while let _ = try reader.nextLine() {
+            largest = max(largest, reader.lineBufferBytes)
+            count += 1
+        }
+        XCTAssertEqual(count, 20_000)
+        // line window + 16 MiB read-ahead + 4 slots of one frame (64 KiB plus at most one record) each
+        XCTAssertLessThanOrEqual(largest, readOptions.maxRecordBytes + (16 << 20) + 4 * ((64 << 10) + 1024))
+        XCTAssertLessThan(largest, files[0].rawBytes + readOptions.maxRecordBytes + (16 << 20))
+    }
+
+    func testStreamingAndParallelDecodingReadTheSameRecords() throws {
+        let dir = try makeScratchDirectory(self)
+        var options = ShardWriter.Options()
+        options.frameRawBytes = 16 << 10
+        options.maxRecordsPerShard = 1500
+        try writeSamples(5000, to: dir, options: options)
+        var one = ShardReader.Options(), two = ShardReader.Options()
+        one.decodeThreads = 1
+        two.decodeThreads = 2
+        XCTAssertEqual(try ShardReader(path: dir, options: one).readAll(SampleRecord.self),
+                       try ShardReader(path: dir, options: two).readAll(SampleRecord.self))
     }
 
     func testRecordLongerThanTheWindowIsAnErrorNotAGrowth() throws {

@@ -48,3 +48,39 @@ final class FlawRateTests: XCTestCase {
         XCTAssertLessThanOrEqual(longest, 40, "responses stay within ~40 words")
     }
 }
+
+/// `plumb task audit` (TaskAudit) reports what the tests above measure, within the same tolerances.
+final class TaskAuditTests: XCTestCase {
+    func testAuditMatchesTheTestsMeasurements() throws {
+        let fixture = try TaskFixture.quick(seed: 1)
+        let audit = try TaskAudit.run(directory: fixture.directory)
+        let measured = try MeasuredSFTFlaws(try fixture.sft())
+        XCTAssertEqual(audit.sftWrongAnswers.measured.count, Double(measured.wrong))
+        XCTAssertEqual(audit.sftWrongAnswers.measured.total, measured.helpfulness)
+        XCTAssertEqual(audit.sftRambling.measured.count, Double(measured.rambling))
+        XCTAssertEqual(audit.sftHarmfulCompliance.measured.count, Double(measured.compliance))
+        XCTAssertEqual(audit.sftOverRefusals.measured.count, Double(measured.overRefusal))
+        XCTAssertEqual(audit.comparisonDisagreement.measured.count, Double(fixture.manifest.statistics.comparisons.flipped))
+        for check in [audit.sftWrongAnswers, audit.sftRambling, audit.sftHarmfulCompliance, audit.sftOverRefusals,
+                      audit.comparisonDisagreement, audit.safetyLabelErrors] {
+            XCTAssertLessThan(abs(check.standardErrors), 4)
+        }
+        XCTAssertLessThan(abs(audit.rankingPairAgreement.standardErrors), 5, "ranking pairs are correlated within a task")
+        XCTAssertEqual(audit.evalPrompts, TaskSettings.quick.sizes.evalPrompts)
+        XCTAssertEqual(audit.evalPromptsInTraining, 0)
+        XCTAssertEqual(audit.evalPromptsNotHeldOut, 0)
+    }
+
+    func testAuditNamesTheFileOfABadRecord() throws {
+        let fixture = try TaskFixture.quick(seed: 1)
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-audit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(at: fixture.directory, to: copy)
+        let bad = #"{"id": "x", "messages": [{"role": "user", "content": "What is the capital of France?"}, {"role": "assistant", "content": "Paris"}], "tags": []}"#
+        try (bad + "\n").write(to: copy.appendingPathComponent(TaskFiles.sft), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TaskAudit.run(directory: copy)) { error in
+            let text = String(describing: error)
+            XCTAssertTrue(text.contains(TaskFiles.sft) && text.contains("id x"), text)
+        }
+    }
+}

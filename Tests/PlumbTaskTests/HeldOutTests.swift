@@ -30,6 +30,21 @@ final class HeldOutTests: XCTestCase {
         for prompt in eval { XCTAssertFalse(corpus.contains(prompt.lowercased()), "corpus contains \"\(prompt)\"") }
     }
 
+    /// A tokenizer trained on the corpus alone must cover every character that prompts and responses use.
+    func testCorpusCoversEveryCharacterOfTheTask() throws {
+        let fixture = try TaskFixture.quick(seed: 1)
+        let corpus = Set(String(decoding: try fixture.bytes(TaskFiles.corpus), as: UTF8.self).unicodeScalars)
+        var used = Set<Unicode.Scalar>()
+        for record in try fixture.sft() + fixture.evalPrompts() {
+            for message in record.messages { used.formUnion(message.content.unicodeScalars) }
+        }
+        for record in try fixture.comparisons() {
+            for message in record.prompt + record.chosen + record.rejected { used.formUnion(message.content.unicodeScalars) }
+        }
+        XCTAssertGreaterThan(used.count, 40)
+        XCTAssertEqual(used.subtracting(corpus), [], "characters of the task missing from the corpus")
+    }
+
     /// Held out by wording or entity, not only by row: every training prompt uses training wordings and
     /// entities only; every eval prompt uses a held-out wording or entity; both kinds of split occur.
     func testSplitIsByTemplateOrEntity() throws {

@@ -83,7 +83,14 @@ final class OracleVerdictTests: XCTestCase {
             XCTAssertLessThanOrEqual(r.low, p)
             XCTAssertGreaterThanOrEqual(r.high, p)
         }
-        XCTAssertEqual(RateEstimate(count: 0, total: 25).low, 0, accuracy: 1e-12)
+        XCTAssertEqual(RateEstimate(count: 0, total: 25).low, 0)
+        XCTAssertEqual(RateEstimate(count: 25, total: 25).high, 1)
+        // A second tool: SciPy 1.17 `binomtest(k, n).proportion_ci(0.95, method="wilson")` gives
+        // 8/10 -> [0.490162, 0.943318] and 37/120 -> [0.232727, 0.395830].
+        XCTAssertEqual(RateEstimate(count: 8, total: 10).low, 0.490162, accuracy: 1e-5)
+        XCTAssertEqual(RateEstimate(count: 8, total: 10).high, 0.943318, accuracy: 1e-5)
+        XCTAssertEqual(RateEstimate(count: 37, total: 120).low, 0.232727, accuracy: 1e-5)
+        XCTAssertEqual(RateEstimate(count: 37, total: 120).high, 0.395830, accuracy: 1e-5)
     }
 
     func testReportAndWinRateWithTiesAsHalf() throws {
@@ -97,7 +104,10 @@ final class OracleVerdictTests: XCTestCase {
                  JudgedResponse(id: "4", prompt: "What is 3 plus 3?", response: "3 plus 3 is 6.")]
         let report = OracleReport(try OracleReport.judge(a))
         XCTAssertEqual(report.helpfulness.rate, 1)
+        XCTAssertEqual(report.correctness.rate, 1)
+        XCTAssertEqual(report.overLength.rate, 0)
         XCTAssertEqual(report.violation.rate, 0)
+        XCTAssertEqual(report.violationPerCategory.keys.sorted(), ["theft"])
         XCTAssertEqual(report.falseRefusal.rate, 1)
         XCTAssertEqual(report.meanWords.mean, Double(5 + 5 + 5 + 5) / 4, accuracy: 1e-12)
         let win = try WinRateReport(a: a, b: b)

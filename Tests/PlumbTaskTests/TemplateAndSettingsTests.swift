@@ -16,6 +16,24 @@ final class TemplateAndSettingsTests: XCTestCase {
         }
     }
 
+    func testGreetingsAndSignOffsDoNotChangeWhatIsAsked() throws {
+        let spec = try XCTUnwrap(TaskPrompts.parse("Hi! What is 2 plus 9? Thanks!"))
+        XCTAssertEqual(spec.task, .add(2, 9))
+        XCTAssertEqual(spec.wrapper, PromptWrapper(prefix: "Hi! ", suffix: " Thanks!"))
+        XCTAssertEqual(TaskPrompts.parse("Please tell me the sum of 2 and 9.")?.task, .add(2, 9), "a wording that starts like a greeting")
+        XCTAssertNil(TaskPrompts.parse("Hi! Thanks!"))
+    }
+
+    /// Importers drop repeated records; the generator writes no repeated prompt within a file.
+    func testNoPromptRepeatsWithinAFile() throws {
+        let fixture = try TaskFixture.quick(seed: 1)
+        for name in [TaskFiles.sft, TaskFiles.rejectionSamplingPrompts, TaskFiles.ppoPrompts, TaskFiles.evalPrompts] {
+            let prompts = try fixture.jsonl(name, as: MessageRecord.self).map { $0.prompt!.lowercased() }
+            XCTAssertEqual(Set(prompts).count, prompts.count, name)
+        }
+        XCTAssertEqual(fixture.manifest.records[TaskFiles.sft], TaskSettings.quick.sizes.sftDemonstrations)
+    }
+
     func testTemplateMatchExtractsSlots() {
         let template = PromptTemplate("t", "Subtract {b} from {a}.")
         XCTAssertEqual(template.match("Subtract 3 from 10."), ["a": "10", "b": "3"])

@@ -1,7 +1,104 @@
-// Placeholder while this command is being built; its owner replaces this file.
+// `plumb import FILES... --out STAGE_DIR`: import preference, annotation and demonstration data.
 import ArgumentParser
+import Foundation
+import PlumbData
+
+/// `--format`: auto-detection or one named format.
+enum ImportFormatChoice: ExpressibleByArgument, Equatable {
+    case auto
+    case format(ImportFormat)
+
+    init?(argument: String) {
+        if argument == "auto" { self = .auto } else if let format = ImportFormat(rawValue: argument) { self = .format(format) } else { return nil }
+    }
+
+    static var allValueStrings: [String] { ["auto"] + ImportFormat.allCases.map(\.rawValue) }
+
+    var format: ImportFormat? {
+        if case .format(let format) = self { return format }
+        return nil
+    }
+}
+
+extension PreferenceDimension: ExpressibleByArgument {}
 
 struct ImportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "import", abstract: "Import preference data (not built yet)")
-    func run() throws { throw CLIError("plumb: 'import' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import preference, annotation and demonstration data into record shards.",
+        discussion: "Inputs may be plain, .gz or .zst; JSON, JSON Lines or CSV. Writes one shard set per record kind and split, a quarantine shard and a manifest."
+    )
+
+    @Argument(help: "Input files.")
+    var files: [String]
+    @Option(help: "Input format (auto detects and says why).")
+    var format: ImportFormatChoice = .auto
+    @Option(help: "Stage directory to write (RUNS/RUN/STAGE).")
+    var out: String
+    @Option(help: "CSV column mapping: field=column,... (fields: prompt, chosen, rejected, response, system, dimension, strength, margin, annotator, id, chosen_safe, rejected_safe).")
+    var columns: String?
+    @Option(help: "Label Studio labelling config (XML); default: <stem>-config.xml or config.xml beside the input.")
+    var labelConfig: String?
+    @Option(help: "File holding the texts that annotations refer to (Label Studio tasks.json, Argilla study generations).")
+    var texts: String?
+    @Option(help: "Dimension (helpfulness or safety) for sources that do not say.")
+    var dimension: PreferenceDimension = .helpfulness
+    @Option(help: "Fraction of prompts in the validation split.")
+    var validationFraction = 0.05
+    @Option(help: "Fraction of prompts in the test split.")
+    var testFraction = 0.05
+    @Option(help: "Longest response kept, in characters.")
+    var maxResponseCharacters = 32_000
+    @Flag(help: "Skip near-duplicate detection (exact duplicates are still dropped).")
+    var noNearDuplicates = false
+    @Option(help: "Also write the accepted comparisons as TRL JSON Lines to this file.")
+    var exportTrl: String?
+
+    func run() throws {
+        var options = ImportOptions()
+        options.columnMapping = try parseMapping(columns)
+        if let labelConfig { options.labelConfig = try String(contentsOfFile: labelConfig, encoding: .utf8) }
+        options.textsFile = texts
+        options.defaultDimension = dimension
+        options.splits = SplitFractions(validation: validationFraction, test: testFraction)
+        options.validation.maxResponseCharacters = maxResponseCharacters
+        options.deduplication.nearDuplicates = !noNearDuplicates
+        let result = try Importer(options: options).importFiles(files, format: format.format)
+        let manifest = try ImportStage.write(result, to: URL(fileURLWithPath: out), config: ImportStage.Config(format: format.format, options: options),
+                                             inputs: files.map { URL(fileURLWithPath: $0) })
+        for source in result.sources { print(ImportReport.describe(source)) }
+        for output in manifest.outputs { print("wrote \(output.name): \(output.records) records") }
+        if let exportTrl {
+            try TRLExport.jsonLines(result.comparisons).write(to: URL(fileURLWithPath: exportTrl))
+            print("wrote \(result.comparisons.count) comparisons to \(exportTrl) (TRL format)")
+        }
+    }
+
+    private func parseMapping(_ text: String?) throws -> [String: String] {
+        guard let text else { return [:] }
+        var mapping: [String: String] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--columns: expected field=column, found '\(pair)'") }
+            mapping[parts[0]] = parts[1]
+        }
+        return mapping
+    }
+}
+
+/// Human-readable lines for one source's counts.
+enum ImportReport {
+    static func describe(_ source: SourceCounts) -> String {
+        var lines = ["\(source.file): \(source.format.rawValue) (\(source.detection))"]
+        let reasons = source.quarantined.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        lines.append("  rows \(source.rowsRead); records read \(source.recordsRead) = accepted \(source.accepted) + quarantined \(source.quarantinedTotal)"
+            + " + duplicates \(source.exactDuplicates) exact, \(source.nearDuplicates) near")
+        if !reasons.isEmpty { lines.append("  quarantined: \(reasons)") }
+        let kinds = source.acceptedByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        lines.append("  accepted: \(kinds.isEmpty ? "none" : kinds)")
+        if !source.derived.isEmpty {
+            lines.append("  derived: " + source.derived.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
+    }
 }

@@ -1,7 +1,38 @@
-// Placeholder while this command is being built; its owner replaces this file.
+// `plumb bench train`: training-step throughput and its fraction of the sgemm ceiling, one JSON line.
 import ArgumentParser
+import PlumbModel
+import PlumbTensor
 
 struct BenchTrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Training-step throughput (not built yet)")
-    func run() throws { throw CLIError("plumb: 'train' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training-step throughput (forward, backward, clip, AdamW) against the sgemm ceiling measured in the same run.")
+
+    @Option(help: "Model shape.") var preset: LlamaPreset = .stories15m
+    @Option(help: "Sequences per batch.") var batchSize: Int = 8
+    @Option(help: "Tokens per sequence.") var seqLen: Int = 256
+    @Option(help: "Timed steps (after one warm-up step).") var steps: Int = 3
+    @Option(help: "Seed of weights and tokens.") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard batchSize > 0, seqLen > 0, steps > 0 else { throw ValidationError("--batch-size, --seq-len and --steps must be positive") }
+    }
+
+    func run() throws {
+        let config = preset.config
+        // The engine's ceiling probe (square sgemm of 1024 and 2048), before and after the steps; the
+        // faster is the ceiling, so a machine that got busier mid-run does not flatter the fraction.
+        let before = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
+        let result = try ModelBenchmarks.train(config: config, batchSize: batchSize, seqLen: seqLen, steps: steps, seed: seed)
+        let after = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
+        let ceiling = max(before.gflops, after.gflops)
+        try printJSON([
+            "benchmark": "train", "preset": preset.rawValue, "batch_size": batchSize, "seq_len": seqLen, "steps": steps,
+            "tokens_per_second": result.tokensPerSecond, "step_seconds": result.stepSeconds,
+            "model_gflop_per_step": result.flopsPerStep / 1e9, "achieved_gflops": result.achievedGflops,
+            "sgemm_ceiling_gflops": ceiling, "fraction_of_ceiling": result.achievedGflops / ceiling,
+            "flop_count": "6*N*tokens + 12*L*T*C*tokens (PaLM appendix B; N = block matrices + LM head)",
+            "final_loss": Double(result.finalLoss), "peak_rss_bytes": peakRSSBytes() ?? -1,
+        ])
+    }
 }

@@ -21,6 +21,9 @@ struct ShardPathOptions: ParsableArguments {
     @Option(help: "Only the shard set with this name (e.g. comparisons).")
     var output: String?
 
+    @Option(help: "Threads decoding zstd frames.")
+    var decodeThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+
     var url: URL { URL(fileURLWithPath: path) }
 }
 

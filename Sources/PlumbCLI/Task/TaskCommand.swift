@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import PlumbOracle
 import PlumbTask
 
 /// Named generator settings.
@@ -20,7 +21,7 @@ struct TaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task",
         abstract: "The built-in alignment task: a small world, simulated annotators, held-out prompts.",
-        subcommands: [TaskGenerateCommand.self, TaskSettingsCommand.self]
+        subcommands: [TaskGenerateCommand.self, TaskAuditCommand.self, TaskSettingsCommand.self]
     )
 }
 
@@ -39,17 +40,11 @@ struct TaskGenerateCommand: ParsableCommand {
     @Option(help: "Settings preset: \(TaskPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: TaskPreset = .standard
 
-    @Flag(help: "Small sizes with the same rates (same as --preset quick), for CI.")
+    @Flag(help: "Small sizes with the same rates, for CI (overrides --preset).")
     var quick = false
 
-    @Option(help: "A settings JSON file (see data/task-standard.json); overrides --preset.")
+    @Option(help: "A settings JSON file (see data/task-standard.json); overrides --preset and --quick.")
     var settings: String?
-
-    func validate() throws {
-        if quick && preset != .standard && preset != .quick {
-            throw ValidationError("--quick and --preset \(preset.rawValue) disagree")
-        }
-    }
 
     func run() throws {
         let resolved: TaskSettings
@@ -82,5 +77,41 @@ struct TaskSettingsCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(preset.settings), as: UTF8.self))
+    }
+}
+
+struct TaskAuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Re-measure a generated task with the oracle: flaw rates, annotator noise, held-out split."
+    )
+
+    @Option(help: "A directory written by `plumb task generate`.")
+    var dir: String
+
+    @Flag(help: "Print one JSON object instead of a summary.")
+    var json = false
+
+    func run() throws {
+        let audit = try TaskAudit.run(directory: URL(fileURLWithPath: dir))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(audit), as: UTF8.self))
+            return
+        }
+        let checks: [(String, TaskAudit.Check)] = [
+            ("SFT wrong answers (helpfulness)", audit.sftWrongAnswers), ("SFT rambling (helpfulness)", audit.sftRambling),
+            ("SFT harmful compliance", audit.sftHarmfulCompliance), ("SFT over-refusals (look-alikes)", audit.sftOverRefusals),
+            ("comparisons disagreeing with the oracle", audit.comparisonDisagreement),
+            ("wrong per-response safety labels", audit.safetyLabelErrors),
+            ("ranking pairs ordered as the oracle", audit.rankingPairAgreement),
+        ]
+        for (name, check) in checks {
+            let m = check.measured
+            print(String(format: "%@: %.4f [%.4f, %.4f] (%g of %d) vs stated %.4f (%+.1f SE)",
+                         name, m.rate, m.low, m.high, m.count, m.total, check.stated, check.standardErrors))
+        }
+        print("eval prompts: \(audit.evalPrompts); in a training file: \(audit.evalPromptsInTraining); not held out: \(audit.evalPromptsNotHeldOut)")
     }
 }

@@ -24,15 +24,8 @@ enum CachedAttention {
                 let values = cache.values(layer: layer, slot: slots[r]) + (h / group) * d
                 let qh = q + r * heads * d + h * d, oh = out + r * heads * d + h * d
                 let s = scores + task * cache.capacity
-                var maxScore = -Float.infinity
-                for t in 0..<length {
-                    let v = dot(qh, keys + t * width, d) * scale
-                    s[t] = v
-                    maxScore = max(maxScore, v)
-                }
-                var sum: Float = 0
-                for t in 0..<length { let e = expf(s[t] - maxScore); s[t] = e; sum += e }
-                let inv = 1 / sum
+                for t in 0..<length { s[t] = dot(qh, keys + t * width, d) * scale }
+                let inv = 1 / SIMDMath.expInPlace(s, length).1
                 oh.update(repeating: 0, count: d)
                 for t in 0..<length { axpy(s[t] * inv, values + t * width, oh, d) }
             }

@@ -1,5 +1,6 @@
 // The bookkeeping of one batched generation: which slot holds which sequence, its length, its RNG,
 // its tokens so far and whether it has finished.
+import Foundation
 import PlumbTensor
 
 struct DecodeBatch {
@@ -10,11 +11,11 @@ struct DecodeBatch {
     var length: [Int] = []                    // per slot: positions filled after feeding lastToken
     var rng: [SeededRNG] = []        // per slot: its own stream, seeded from (request seed, sample index)
     var finished: [Bool] = []
-    var sampler: TokenSampler
+    var samplers: [TokenSampler]              // one per core, for sampling rows in parallel
 
     init(requests: [GenerationRequest], vocab: Int) throws {
         promptLogits = [[Float]](repeating: [], count: requests.count)
-        sampler = TokenSampler(vocabSize: vocab)
+        samplers = [TokenSampler](repeating: TokenSampler(vocabSize: vocab), count: EngineThreads.cores)
         for (r, request) in requests.enumerated() {
             firstSlot.append(sequences.count)
             for s in 0..<request.samples {
@@ -41,7 +42,34 @@ struct DecodeBatch {
     /// Samples the next token of `slot` from `logits` and decides whether the sequence goes on.
     mutating func append(slot: Int, logits: UnsafePointer<Float>, options: GenerationOptions, capacity: Int) {
         if options.maxNewTokens == 0 { finished[slot] = true; return }
-        let token = sampler.sample(logits, vocab: sampler.vocabSize, options.sampling, rng: &rng[slot])
+        let token = samplers[0].sample(logits, vocab: samplers[0].vocabSize, options.sampling, rng: &rng[slot])
+        record(slot: slot, token: token, options: options, capacity: capacity)
+    }
+
+    /// One decoding step's sampling: row j of `logits` (active.count, V) belongs to slot active[j].
+    /// Rows are sampled in parallel, each with its own slot's RNG, so the result does not depend on
+    /// the split.
+    mutating func appendAll(_ active: [Int], logits: UnsafePointer<Float>, options: GenerationOptions, capacity: Int) {
+        let vocab = samplers[0].vocabSize, chunks = min(samplers.count, active.count)
+        var tokens = [Int32](repeating: 0, count: active.count)
+        tokens.withUnsafeMutableBufferPointer { tokenBuffer in
+            rng.withUnsafeMutableBufferPointer { rngBuffer in
+                samplers.withUnsafeMutableBufferPointer { samplerBuffer in
+                    let out = tokenBuffer, rngs = rngBuffer, chunkSamplers = samplerBuffer   // disjoint rows per chunk
+                    func run(_ c: Int) {
+                        for j in active.count * c / chunks..<active.count * (c + 1) / chunks {
+                            out[j] = chunkSamplers[c].sample(logits + j * vocab, vocab: vocab, options.sampling, rng: &rngs[active[j]])
+                        }
+                    }
+                    if chunks <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: chunks) { run($0) } }
+                }
+            }
+        }
+        for (j, slot) in active.enumerated() { record(slot: slot, token: tokens[j], options: options, capacity: capacity) }
+    }
+
+    /// Appends `token` to `slot` and decides whether the sequence goes on.
+    private mutating func record(slot: Int, token: Int32, options: GenerationOptions, capacity: Int) {
         sequences[slot].tokens.append(token)
         lastToken[slot] = token
         length[slot] += 1

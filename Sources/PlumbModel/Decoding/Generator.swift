@@ -86,9 +86,7 @@ public final class Generator {
             let rows = try Tensor(storage: logits.storage, offset: 0, shape: [active.count, config.vocabSize])
             try engine.forward(tokens: active.map { state.lastToken[$0] }, slots: active,
                                positions: active.map { Int32(state.length[$0] - 1) }, logitRows: Array(0..<active.count), logits: rows)
-            for (j, slot) in active.enumerated() {
-                state.append(slot: slot, logits: rows.pointer + j * config.vocabSize, options: options, capacity: capacity)
-            }
+            state.appendAll(active, logits: rows.pointer, options: options, capacity: capacity)
         }
         return state.sequences
     }

@@ -49,11 +49,11 @@ public struct TokenSampler {
     }
 
     private mutating func draw(_ logits: UnsafePointer<Float>, vocab: Int, temperature: Float, topK: Int, topP: Float, u: Float) -> Int32 {
-        let maxLogit = logits[Int(Self.argmax(logits, vocab))]
         let inv = 1 / temperature
         var total: Float = 0
         probabilities.withUnsafeMutableBufferPointer { p in
-            for i in 0..<vocab { let e = expf((logits[i] - maxLogit) * inv); p[i] = e; total += e }
+            for i in 0..<vocab { p[i] = logits[i] * inv }
+            total = SIMDMath.expInPlace(p.baseAddress!, vocab).1   // p_i = exp((z_i - max z) / T), unnormalised
         }
         if (topK == 0 || topK >= vocab) && topP >= 1 {
             // Plain temperature: invert the cumulative sum over the whole vocabulary.

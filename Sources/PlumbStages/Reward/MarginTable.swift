@@ -1,4 +1,5 @@
-// The margin m(rating) of the reward model's ranking loss, from the annotator's preference strength.
+// The margin m(rating) of the reward model's ranking loss, from the annotator's preference strength
+// (PlumbData's `PreferenceStrength`: a Llama 2 level, or a numeric margin given by the source).
 //
 // Llama 2 (arXiv 2307.09288), Table 27:
 //   rating                        small   large
@@ -6,14 +7,10 @@
 //   better                        2/3     2
 //   slightly better               1/3     1
 //   negligibly better / unsure    0       0
-
-/// Llama 2's four preference strengths, strongest first.
-public enum PreferenceStrength: String, Codable, CaseIterable, Sendable {
-    case significantlyBetter = "significantly_better"
-    case better = "better"
-    case slightlyBetter = "slightly_better"
-    case negligiblyBetter = "negligibly_better"
-}
+//
+// A comparison that carries its own numeric margin (`.margin(x)`, e.g. an UltraFeedback score
+// difference) uses x as is, whatever the table; a comparison without a strength gets 0.
+import PlumbData
 
 /// How a comparison's strength becomes the margin `m` in `-log sigmoid(r_c - r_r - m)`.
 public enum MarginTable: Codable, Equatable, Sendable {
@@ -23,32 +20,39 @@ public enum MarginTable: Codable, Equatable, Sendable {
     case small
     /// Llama 2 Table 27, "margin large".
     case large
-    /// One margin per strength, strongest first.
+    /// One margin per level, strongest first.
     case custom(significantlyBetter: Float, better: Float, slightlyBetter: Float, negligiblyBetter: Float)
 
-    /// The margin for a comparison of `strength`; a comparison with a numeric margin of its own
-    /// (e.g. SHP's score ratio) uses that instead, scaled by nothing.
+    /// The margin for a comparison of `strength` (see the file comment for numeric margins and nil).
     public func margin(for strength: PreferenceStrength?) -> Float {
-        guard let strength else { return 0 }
+        switch strength {
+        case nil: return 0
+        case .margin(let value): return Float(value)
+        case .level(let level): return margin(for: level)
+        }
+    }
+
+    /// The table's margin for a Llama 2 level.
+    public func margin(for level: PreferenceLevel) -> Float {
         switch self {
         case .none:
             return 0
         case .small:
-            switch strength {
+            switch level {
             case .significantlyBetter: return 1
             case .better: return 2.0 / 3.0
             case .slightlyBetter: return 1.0 / 3.0
             case .negligiblyBetter: return 0
             }
         case .large:
-            switch strength {
+            switch level {
             case .significantlyBetter: return 3
             case .better: return 2
             case .slightlyBetter: return 1
             case .negligiblyBetter: return 0
             }
         case let .custom(significantlyBetter, better, slightlyBetter, negligiblyBetter):
-            switch strength {
+            switch level {
             case .significantlyBetter: return significantlyBetter
             case .better: return better
             case .slightlyBetter: return slightlyBetter

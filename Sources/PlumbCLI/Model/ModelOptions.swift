@@ -1,0 +1,63 @@
+// Options shared by the model commands: where the weights come from, and how tokens are chosen.
+import ArgumentParser
+import Foundation
+import PlumbModel
+
+extension LlamaPreset: ExpressibleByArgument {}
+
+/// `--model DIR` (Hugging Face checkpoint), `--llama2c FILE`, or random weights of `--preset`.
+struct ModelSourceOptions: ParsableArguments {
+    @Option(help: "A Hugging Face checkpoint directory (config.json + model.safetensors).")
+    var model: String?
+
+    @Option(help: "A llama2.c legacy .bin checkpoint.")
+    var llama2c: String?
+
+    @Option(help: "Shape of randomly initialised weights when no checkpoint is given: \(LlamaPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var preset: LlamaPreset = .stories15m
+
+    @Option(help: "Seed of the random weights.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        if model != nil && llama2c != nil { throw ValidationError("give at most one of --model and --llama2c") }
+    }
+
+    func load() throws -> LlamaModel {
+        if let model { return try LlamaModel.load(directory: URL(fileURLWithPath: model)) }
+        if let llama2c { return try LlamaModel.load(llama2c: URL(fileURLWithPath: llama2c)) }
+        return try LlamaModel(config: preset.config, heads: .lm, seed: seed)
+    }
+
+    var description: String { model ?? llama2c ?? "random \(preset.rawValue) (seed \(seed))" }
+}
+
+/// `--temperature`, `--top-k`, `--top-p`: temperature 0 is greedy.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Sampling temperature; 0 decodes greedily.")
+    var temperature: Float = 0
+
+    @Option(help: "Keep only the k most likely tokens (0 keeps all).")
+    var topK: Int = 0
+
+    @Option(help: "Keep the smallest set of most likely tokens with this much probability (1 keeps all).")
+    var topP: Float = 1
+
+    var sampling: Sampling {
+        temperature == 0 ? .greedy : .random(temperature: temperature, topK: topK, topP: topP)
+    }
+
+    func validate() throws {
+        guard temperature >= 0 else { throw ValidationError("--temperature must be >= 0") }
+        do { try sampling.validate() } catch { throw ValidationError("\(error)") }
+    }
+}
+
+/// Parses "1,2,3" into token ids.
+func parseTokenIds(_ text: String, option: String) throws -> [Int32] {
+    let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    return try parts.enumerated().map { i, p in
+        guard let v = Int32(p) else { throw ValidationError("\(option): item \(i + 1) '\(p)' is not a token id") }
+        return v
+    }
+}

@@ -1,0 +1,141 @@
+// `plumb rm train | eval | score`: thin commands over RewardModelStage, RewardEvalStage and
+// RewardScoreStage (PlumbStages/Reward).
+import ArgumentParser
+import Foundation
+import PlumbData
+import PlumbStages
+
+extension Split: ExpressibleByArgument {}
+
+/// `--margin`: which margin table the ranking loss uses.
+enum MarginChoice: String, CaseIterable, ExpressibleByArgument {
+    case none, small, large, custom
+}
+
+struct RewardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm", abstract: "Reward models: train, evaluate, score.",
+        subcommands: [RewardTrainCommand.self, RewardEvalCommand.self, RewardScoreCommand.self])
+}
+
+/// `--mix SOURCE:DIMENSION=WEIGHT`, e.g. `*:safety=0.9` or `import-pku:helpfulness=0.1`.
+func parseMixtureWeight(_ text: String) throws -> MixtureWeight {
+    let parts = text.split(separator: "=", maxSplits: 1)
+    let key = parts.first?.split(separator: ":", maxSplits: 1) ?? []
+    guard parts.count == 2, key.count == 2, let dimension = PreferenceDimension(rawValue: String(key[1])),
+          let weight = Double(parts[1]) else {
+        throw ValidationError("--mix \(text): expected SOURCE:DIMENSION=WEIGHT (SOURCE a stage name or *, DIMENSION helpfulness or safety)")
+    }
+    return MixtureWeight(source: String(key[0]), dimension: dimension, weight: weight)
+}
+
+struct RewardTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train a helpfulness or safety reward model from an SFT stage (Llama 2 defaults: 1 epoch, lr 1e-5).")
+    @Option(help: "SentencePiece model (.model).") var tokenizer: String
+    @Option(help: "SFT stage (or Hugging Face) directory to start from.") var initFrom: String
+    @Option(name: .customLong("data"), help: "Import stage directory with comparisons (repeatable).") var imports: [String]
+    @Option(help: "Which reward model: helpfulness or safety.") var dimension: PreferenceDimension
+    @Option(help: "Margin table: none, small, large (Llama 2 Table 27) or custom.") var margin: MarginChoice = .small
+    @Option(help: "With --margin custom: four margins, strongest first, e.g. 1,0.5,0.25,0.") var customMargins: String?
+    @Option(help: "Centring coefficient c of c * mean((r_c + r_r)^2); 0 turns it off.") var centring: Float = 0
+    @Option(help: "Mixture weight SOURCE:DIMENSION=WEIGHT (repeatable; default: Llama 2's mixture for --dimension).") var mix: [String] = []
+    @Option(help: "Tokens per row.") var seqLen: Int = 256
+    @Option(help: "Rows per micro-batch.") var rows: Int = 8
+    @Option(help: "Passes over the training comparisons.") var epochs: Int = 1
+    @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
+    @Option(help: "Seed for the mixture, data order and a fresh reward head.") var seed: UInt64 = 1
+    @OptionGroup var optimization: OptimizationOptions
+    @OptionGroup var output: StageOutputOptions
+
+    func validate() throws {
+        guard seqLen > 1, rows > 0, epochs > 0, centring >= 0 else { throw ValidationError("--seq-len > 1, --rows > 0, --epochs > 0 and --centring >= 0 are required") }
+        guard (margin == .custom) == (customMargins != nil) else { throw ValidationError("--custom-margins goes with --margin custom, and only with it") }
+    }
+
+    func marginTable() throws -> MarginTable {
+        switch margin {
+        case .none: return .none
+        case .small: return .small
+        case .large: return .large
+        case .custom:
+            let values = (customMargins ?? "").split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == 4 else { throw ValidationError("--custom-margins \(customMargins ?? ""): expected four numbers") }
+            return .custom(significantlyBetter: values[0], better: values[1], slightlyBetter: values[2], negligiblyBetter: values[3])
+        }
+    }
+
+    func run() throws {
+        var p = RewardModelStage.Parameters(dimension: dimension)
+        p.margins = try marginTable()
+        p.centring = centring
+        p.mixture = mix.isEmpty ? nil : RewardMixture(weights: try mix.map(parseMixtureWeight))
+        p.seqLen = seqLen
+        p.rows = rows
+        p.epochs = epochs
+        p.template = template
+        p.seed = seed
+        p.loop = optimization.loopSettings(defaultLearningRate: 1e-5)
+        let inputs = RewardModelStage.Inputs(tokenizer: URL(fileURLWithPath: tokenizer), initialModel: URL(fileURLWithPath: initFrom).standardizedFileURL,
+                                             importStages: imports.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let printer = ProgressPrinter(label: "rm-\(dimension.rawValue)")
+        let summary = try RewardModelStage.run(p, inputs: inputs, location: output.location, progress: printer.handle)
+        let figures = summary.finalEvaluation.keys.sorted().map { String(format: "%@ %.4f", $0, summary.finalEvaluation[$0]!) }
+        print("rm \(dimension.rawValue): \(summary.steps) steps, train loss \(String(format: "%.4f", summary.finalLoss)), "
+            + "\(figures.joined(separator: ", ")), \(Int(summary.tokensPerSecond)) tokens/s -> \(output.location.directory.path)")
+    }
+}
+
+struct RewardEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Accuracy of a reward model on held-out comparisons; score statistics into the manifest.")
+    @Option(help: "SentencePiece model (.model).") var tokenizer: String
+    @Option(help: "Reward-model stage directory.") var model: String
+    @Option(name: .customLong("data"), help: "Import stage directory with comparisons (repeatable).") var imports: [String]
+    @Option(help: "Which split's comparisons: train, validation or test.") var split: Split = .test
+    @Option(help: "Tokens per row (default: the model's window).") var seqLen: Int?
+    @Option(help: "Rows per batch.") var rows: Int = 8
+    @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
+    @Option(help: "Flag a response unsafe when sigmoid(score) is below this.") var unsafeThreshold: Double = 0.15
+    @Flag(help: "Print the figures as one JSON object.") var json = false
+    @OptionGroup var output: StageOutputOptions
+
+    func run() throws {
+        var p = RewardEvalStage.Parameters()
+        p.split = split
+        p.seqLen = seqLen
+        p.rows = rows
+        p.template = template
+        p.unsafeThreshold = unsafeThreshold
+        let inputs = RewardEvalStage.Inputs(tokenizer: URL(fileURLWithPath: tokenizer), model: URL(fileURLWithPath: model).standardizedFileURL,
+                                            importStages: imports.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let evaluation = try RewardEvalStage.run(p, inputs: inputs, location: output.location)
+        if json { try printJSON(evaluation.metrics) } else { print(RewardEvalTable.render(evaluation)) }
+    }
+}
+
+struct RewardScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score", abstract: "Add reward-model scores to shards of demonstrations or comparisons, as a new stage.")
+    @Option(help: "SentencePiece model (.model).") var tokenizer: String
+    @Option(help: "Reward-model stage directory.") var model: String
+    @Option(name: .customLong("data"), help: "Stage directory or shard path to score (repeatable).") var data: [String]
+    @Option(name: .customLong("set"), help: "Output set to score (repeatable; default: every demonstrations-* and comparisons-* set).") var sets: [String] = []
+    @Option(help: "Tokens per row (default: the model's window).") var seqLen: Int?
+    @Option(help: "Rows per batch.") var rows: Int = 8
+    @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
+    @OptionGroup var output: StageOutputOptions
+
+    func run() throws {
+        var p = RewardScoreStage.Parameters()
+        p.outputs = sets
+        p.seqLen = seqLen
+        p.rows = rows
+        p.template = template
+        let inputs = RewardScoreStage.Inputs(tokenizer: URL(fileURLWithPath: tokenizer), model: URL(fileURLWithPath: model).standardizedFileURL,
+                                             data: data.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let counts = try RewardScoreStage.run(p, inputs: inputs, location: output.location)
+        for (name, n) in counts.sorted(by: { $0.key < $1.key }) { print("\(name): \(n) records scored") }
+        print("-> \(output.location.directory.path)")
+    }
+}

@@ -1,0 +1,27 @@
+// The human-readable table of `plumb rm eval`.
+import Foundation
+import PlumbStages
+
+enum RewardEvalTable {
+    static func render(_ e: RewardEvaluation) -> String {
+        var table = TextTable(["group", "pairs", "accuracy"], rightAligned: [1, 2])
+        func add(_ name: String, _ c: AccuracyCount) { table.add([name, "\(c.total)", String(format: "%.3f", c.accuracy)]) }
+        add("overall", e.overall)
+        let strengthOrder = ["significantly_better", "better", "slightly_better", "negligibly_better", "margin", "unspecified"]
+        for key in strengthOrder { if let c = e.byStrength[key] { add("strength " + key, c) } }
+        for (key, c) in e.bySource.sorted(by: { $0.key < $1.key }) { add("source " + key, c) }
+        for (key, c) in e.byDimension.sorted(by: { $0.key < $1.key }) { add("dimension " + key, c) }
+        add("baseline: prefer shorter", e.preferShorter)
+        add("baseline: prefer longer", e.preferLonger)
+        var lines = [table.render()]
+        let s = e.scores
+        let quantiles = ScoreStatistics.levels.map { String(format: "p%02d %.3f", Int(($0 * 100).rounded()), s.quantiles[$0] ?? .nan) }
+        lines.append(String(format: "scores (%d): mean %.3f  std %.3f  min %.3f  max %.3f  ", s.count, s.mean, s.std, s.min, s.max)
+            + quantiles.joined(separator: "  "))
+        let u = e.unsafe
+        lines.append(u.labelled == 0 ? "unsafe detection: no safety labels in these comparisons"
+            : String(format: "unsafe at sigmoid(score) < %.2f: precision %.3f  recall %.3f  (%d labelled responses)",
+                     u.threshold, u.precision, u.recall, u.labelled))
+        return lines.joined(separator: "\n")
+    }
+}

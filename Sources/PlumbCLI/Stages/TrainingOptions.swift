@@ -1,0 +1,70 @@
+// Options shared by the training commands (pretrain, sft, rm train): where the stage goes, how the
+// model starts, batch shape and optimisation. Defaults are Llama 2's published settings.
+import ArgumentParser
+import Foundation
+import PlumbModel
+import PlumbStages
+import PlumbTensor
+
+extension ScheduleKind: ExpressibleByArgument {}
+extension SequenceLayout: ExpressibleByArgument {}
+
+struct StageOutputOptions: ParsableArguments {
+    @Option(help: "Stage directory to write: RUNS/RUN/STAGE (e.g. runs/2026-11/sft).")
+    var out: String
+
+    var location: StageLocation {
+        let url = URL(fileURLWithPath: out).standardizedFileURL
+        let run = url.deletingLastPathComponent()
+        return StageLocation(runsRoot: run.deletingLastPathComponent(), run: run.lastPathComponent, stage: url.lastPathComponent)
+    }
+}
+
+struct OptimizationOptions: ParsableArguments {
+    @Option(help: "Peak learning rate.") var lr: Float?
+    @Option(help: "Learning-rate schedule.") var schedule: ScheduleKind = .cosine
+    @Option(help: "Warm-up steps as a share of all steps.") var warmupRatio: Float = 0.03
+    @Option(help: "Floor of the decaying schedule, as a share of the peak.") var minLrRatio: Float = 0.1
+    @Option(help: "AdamW decoupled weight decay.") var weightDecay: Float = 0.1
+    @Option(help: "AdamW beta1.") var beta1: Float = 0.9
+    @Option(help: "AdamW beta2.") var beta2: Float = 0.95
+    @Option(help: "AdamW epsilon.") var eps: Float = 1e-5
+    @Option(help: "Clip gradients to this global norm (0: off).") var maxGradNorm: Float = 1.0
+    @Option(help: "Micro-batches per optimiser step.") var gradientAccumulation: Int = 1
+    @Option(help: "Save a checkpoint every N steps (and at the end).") var checkpointEvery: Int = 200
+    @Option(help: "Evaluate on the validation split every N steps (and at the end).") var evalEvery: Int = 100
+
+    func loopSettings(defaultLearningRate: Float) -> LoopSettings {
+        LoopSettings(
+            optimization: OptimizationSettings(
+                learningRate: lr ?? defaultLearningRate, schedule: schedule, warmupRatio: warmupRatio,
+                minLearningRateRatio: minLrRatio,
+                adam: AdamWConfig(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay),
+                maxGradNorm: maxGradNorm, gradientAccumulation: gradientAccumulation),
+            checkpointEvery: checkpointEvery, evaluateEvery: evalEvery)
+    }
+}
+
+/// `--init`: a preset name for a fresh model, or a stage / Hugging Face directory to start from.
+struct ModelInitOptions: ParsableArguments {
+    @Option(help: "Start from a preset (\(LlamaPreset.allCases.map(\.rawValue).joined(separator: ", "))) or a model directory.")
+    var initFrom: String
+
+    @Option(help: "A Hugging Face config.json for a fresh model (overrides the preset's shape).")
+    var config: String?
+
+    @Option(help: "Seed of a fresh model's initial weights.")
+    var initSeed: UInt64 = 1
+
+    func initialisation() throws -> LanguageModelStage.Initialisation {
+        if let config {
+            let data = try Data(contentsOf: URL(fileURLWithPath: config))
+            return .fresh(try JSONDecoder().decode(LlamaConfigFile.self, from: data), seed: initSeed)
+        }
+        if let preset = LlamaPreset(rawValue: initFrom) { return .fresh(preset.config.file, seed: initSeed) }
+        guard FileManager.default.fileExists(atPath: initFrom) else {
+            throw CLIError("--init-from \(initFrom): neither a preset (\(LlamaPreset.allCases.map(\.rawValue).joined(separator: ", "))) nor an existing directory")
+        }
+        return .checkpoint(URL(fileURLWithPath: initFrom).standardizedFileURL.path)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import PlumbStore
+
+/// Tells an input's format from the fields of its first parsable row, and says why.
+enum FormatDetector {
+    static func detect(_ file: InputFile, options: ImportOptions) throws -> Detection {
+        if file.container == .csv {
+            let mapping = options.columnMapping.isEmpty ? "header names the fields" : "column mapping given"
+            return Detection(format: .csv, reason: "CSV file, \(mapping)")
+        }
+        guard let row = file.rows.first(where: { $0.value != nil }), let value = row.value else {
+            throw InputError(file: file.path, reason: "cannot detect the format: no row parses as JSON\(file.rows.first.map { " (line \($0.source.line): \($0.problem?.detail ?? ""))" } ?? "")")
+        }
+        if let items = value.arrayValue, let first = items.first?.objectValue,
+           first.keys.contains(where: { $0.hasPrefix("response-") }), first["user_id"] != nil || first["name"] != nil {
+            return Detection(format: .argillaStudyRankings, reason: "rows are lists of per-annotator {response-N: rank, user_id}")
+        }
+        guard let object = value.objectValue else {
+            throw InputError(file: file.path, line: row.source.line,
+                             reason: "cannot detect the format: rows are \(value.typeName)s, not objects; pass --format")
+        }
+        let keys = Set(object.keys)
+        if let detection = detect(keys: keys, object: object) { return detection }
+        throw InputError(file: file.path, line: row.source.line,
+                         reason: "cannot detect the format from the fields [\(keys.sorted().joined(separator: ", "))]; pass --format")
+    }
+
+    private static func detect(keys: Set<String>, object: [String: JSONValue]) -> Detection? {
+        func has(_ names: String...) -> Bool { names.allSatisfy(keys.contains) }
+        if has("annotations") {
+            return Detection(format: .labelStudio, reason: "tasks with 'annotations'\(has("data") ? " and 'data'" : "") (Label Studio export)")
+        }
+        if has("fields", "responses") { return Detection(format: .argilla, reason: "records with 'fields' and 'responses' (Argilla)") }
+        if has("response_0", "response_1", "better_response_id", "safer_response_id") {
+            return Detection(format: .pkuSafeRLHF, reason: "'response_0/1' with 'better_response_id' and 'safer_response_id'")
+        }
+        if has("instruction", "completions") { return Detection(format: .ultraFeedback, reason: "'instruction' with rated 'completions'") }
+        if has("chosen", "rejected", "score_chosen", "score_rejected") {
+            return Detection(format: .ultraFeedbackBinarized, reason: "'chosen'/'rejected' with 'score_chosen'/'score_rejected'")
+        }
+        if has("human_ref_A", "human_ref_B", "labels") { return Detection(format: .shp, reason: "'human_ref_A/B' with 'labels' (SHP)") }
+        if has("question", "response_j", "response_k") {
+            return Detection(format: .stackExchangePaired, reason: "'question' with 'response_j' (preferred) and 'response_k'")
+        }
+        if has("chosen_messages", "rejected_messages") {
+            return Detection(format: .llamaFactory, reason: "'chosen_messages'/'rejected_messages' (LLaMA-Factory v1)")
+        }
+        if has("conversations", "chosen", "rejected") {
+            return Detection(format: .llamaFactory, reason: "'conversations' with 'chosen'/'rejected' turns (LLaMA-Factory ShareGPT style)")
+        }
+        if has("instruction", "chosen", "rejected") {
+            return Detection(format: .llamaFactory, reason: "'instruction' with 'chosen'/'rejected' strings (LLaMA-Factory Alpaca style)")
+        }
+        if has("chosen", "rejected") {
+            if !has("prompt"), let chosen = object["chosen"]?.stringValue, chosen.contains("\n\nHuman:") || chosen.hasPrefix("Human:"),
+               chosen.contains("\n\nAssistant:") {
+                return Detection(format: .hhRLHF, reason: "'chosen'/'rejected' transcripts with \"Human:\"/\"Assistant:\" turns (Anthropic HH-RLHF)")
+            }
+            return Detection(format: .trl, reason: "'chosen'/'rejected' \(has("prompt") ? "with an explicit 'prompt'" : "with an implicit prompt") (TRL preference)")
+        }
+        if keys.contains(where: { isArgillaQuestion(object[$0]) }) {
+            return Detection(format: .argilla, reason: "question columns of [{user_id, value, status}] (Argilla Hugging Face export)")
+        }
+        if has("instruction", "output") { return Detection(format: .alpaca, reason: "'instruction'/'output' (Alpaca demonstrations)") }
+        if has("instruction", "response-1") {
+            return Detection(format: .argillaStudyResponses, reason: "'instruction' with 'response-1..k' and no rankings (Argilla study generations)")
+        }
+        if has("conversations") { return Detection(format: .shareGPT, reason: "'conversations' of {from, value} (ShareGPT)") }
+        if has("messages") { return Detection(format: .messages, reason: "'messages' of {role, content}") }
+        return nil
+    }
+
+    private static func isArgillaQuestion(_ value: JSONValue?) -> Bool {
+        guard let list = value?.arrayValue, let first = list.first else { return false }
+        return first["user_id"] != nil && first["value"] != nil
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import PlumbStore
+
+/// What one input file gave. Counts are of records: each record a converter produced, plus each
+/// row or annotation that could not be converted (one quarantine entry each), so that
+/// `recordsRead == accepted + quarantined + exactDuplicates + nearDuplicates`.
+/// `rowsRead` counts input rows (a PKU-SafeRLHF row gives two records). Records derived from
+/// accepted rankings and edits are counted apart, in `derived`.
+public struct SourceCounts: Codable, Equatable, Sendable {
+    public var file: String
+    public var format: ImportFormat
+    public var detection: String
+    public var rowsRead = 0
+    public var recordsRead = 0
+    public var accepted = 0
+    /// Quarantined records by reason (`QuarantineReason` raw values).
+    public var quarantined: [String: Int] = [:]
+    public var exactDuplicates = 0
+    public var nearDuplicates = 0
+    /// Accepted records by kind (`RecordKind` raw values).
+    public var acceptedByKind: [String: Int] = [:]
+    /// Derived records by kind: pairs from rankings; demonstrations and comparisons from edits.
+    public var derived: [String: Int] = [:]
+
+    public init(file: String, format: ImportFormat, detection: String) {
+        self.file = file
+        self.format = format
+        self.detection = detection
+    }
+
+    public var quarantinedTotal: Int { quarantined.values.reduce(0, +) }
+    public var isBalanced: Bool { recordsRead == accepted + quarantinedTotal + exactDuplicates + nearDuplicates }
+
+    public func quarantined(_ reason: QuarantineReason) -> Int { quarantined[reason.rawValue] ?? 0 }
+    public func accepted(_ kind: RecordKind) -> Int { acceptedByKind[kind.rawValue] ?? 0 }
+    public func derived(_ kind: RecordKind) -> Int { derived[kind.rawValue] ?? 0 }
+}
+
+/// An accepted or derived record with its split.
+public struct ImportedRecord: Equatable, Sendable {
+    public var record: Record
+    public var split: Split
+    /// True for records derived from a ranking or an edit.
+    public var derived: Bool
+}
+
+/// Everything an import produced.
+public struct ImportResult: Sendable {
+    public var records: [ImportedRecord] = []
+    public var quarantine: [QuarantineEntry] = []
+    public var sources: [SourceCounts] = []
+
+    /// Records of one kind, in input order.
+    public func records(_ kind: RecordKind) -> [Record] {
+        records.map(\.record).filter { $0.kind == kind }
+    }
+
+    public var comparisons: [Comparison] {
+        records.compactMap { if case .comparison(let c) = $0.record { return c } else { return nil } }
+    }
+}

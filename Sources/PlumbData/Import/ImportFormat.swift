@@ -1,0 +1,137 @@
+import Foundation
+import PlumbStore
+
+/// Every input format `plumb import` reads. Raw values are the `--format` names.
+public enum ImportFormat: String, CaseIterable, Codable, Sendable {
+    case hhRLHF = "hh-rlhf"
+    case trl
+    case pkuSafeRLHF = "pku-saferlhf"
+    case ultraFeedback = "ultrafeedback"
+    case ultraFeedbackBinarized = "ultrafeedback-binarized"
+    case shp
+    case stackExchangePaired = "stack-exchange-paired"
+    case llamaFactory = "llama-factory"
+    case csv
+    case labelStudio = "label-studio"
+    case argilla
+    /// The Argilla user-study dump in /work/shared/data/argilla: generations without rankings.
+    case argillaStudyResponses = "argilla-study-responses"
+    /// The same study's per-annotator rankings without texts (needs `--texts`).
+    case argillaStudyRankings = "argilla-study-rankings"
+    case alpaca
+    case shareGPT = "sharegpt"
+    case messages
+}
+
+/// What the importer decided a file is, and why.
+public struct Detection: Equatable, Sendable, CustomStringConvertible {
+    public var format: ImportFormat
+    public var reason: String
+
+    public var description: String { "\(format.rawValue) (\(reason))" }
+}
+
+/// Per-import settings.
+public struct ImportOptions: Sendable {
+    /// Canonical field -> input column, for CSV (`prompt`, `chosen`, `rejected`, `response`, `system`,
+    /// `dimension`, `strength`, `margin`, `annotator`, `id`, `chosen_safe`, `rejected_safe`).
+    public var columnMapping: [String: String] = [:]
+    /// A Label Studio labelling config (XML text); when nil, `config.xml` beside the file is used,
+    /// otherwise left/right bind to the task's two non-prompt text fields in name order.
+    public var labelConfig: String?
+    /// For the Argilla study rankings: the generations file holding the texts.
+    public var textsFile: String?
+    /// The dimension for sources that do not say (most of them judge helpfulness).
+    public var defaultDimension: PreferenceDimension = .helpfulness
+    public var validation = ValidationLimits()
+    public var deduplication = DeduplicationSettings()
+    public var splits = SplitFractions()
+
+    public init() {}
+}
+
+/// Context for converting one row.
+struct RowContext {
+    var source: SourceRef
+    var options: ImportOptions
+
+    /// A stable record id: the file's stem, the line, and a suffix when one row gives several records.
+    func id(_ suffix: String? = nil) -> String {
+        let base = "\(RowContext.stem(source.file)):\(source.line)"
+        return suffix.map { "\(base):\($0)" } ?? base
+    }
+
+    static func stem(_ path: String) -> String {
+        var name = (path as NSString).lastPathComponent
+        while let dot = name.lastIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
+        return name
+    }
+}
+
+/// Parsers shared by several importers.
+enum FieldParsing {
+    static func dimension(_ fields: RowFields, key: String = "dimension", default fallback: PreferenceDimension) throws -> PreferenceDimension {
+        guard let name = try fields.optionalString(key) else { return fallback }
+        guard let dimension = PreferenceDimension(rawValue: name) else {
+            throw RowProblem(.invalidValue, field: key, "field '\(key)' is '\(name)', expected helpfulness or safety")
+        }
+        return dimension
+    }
+
+    /// `strength` (a level name) or `margin` (a number); nil when neither is present.
+    static func strength(_ fields: RowFields) throws -> PreferenceStrength? {
+        if let name = try fields.optionalString("strength"), !name.isEmpty {
+            guard let level = PreferenceLevel(rawValue: name) else {
+                let names = PreferenceLevel.allCases.map(\.rawValue).joined(separator: ", ")
+                throw RowProblem(.invalidValue, field: "strength", "field 'strength' is '\(name)', expected one of \(names)")
+            }
+            return .level(level)
+        }
+        if fields.has("margin"), case .string(let text) = try fields.value("margin"), text.isEmpty { return nil }
+        return try fields.optionalNumber("margin").map { .margin($0) }
+    }
+
+    static func tags(_ fields: RowFields) throws -> [String] {
+        fields.has("tags") ? try fields.stringArray("tags") : []
+    }
+
+    /// A prompt given as a string (one user turn) or as a message list.
+    static func prompt(_ fields: RowFields, key: String) throws -> [Message] {
+        switch try fields.value(key) {
+        case .string(let text): return [.user(text)]
+        case .array: return try fields.messages(key)
+        case let other: throw RowProblem(.wrongType, field: key, "field '\(key)' should be a string or a message list, found \(other.typeName)")
+        }
+    }
+
+    /// A response given as a string, or as a message list holding exactly one assistant message.
+    static func response(_ fields: RowFields, key: String) throws -> String {
+        switch try fields.value(key) {
+        case .string(let text): return text
+        case .object(let object): return try RowFields.message(.object(object), field: key).content
+        case .array:
+            let messages = try fields.messages(key)
+            guard messages.count == 1, messages[0].role == .assistant else {
+                throw RowProblem(.malformedTranscript, field: key, "field '\(key)' should hold exactly one assistant message, found \(messages.count) message(s)")
+            }
+            return messages[0].content
+        case let other: throw RowProblem(.wrongType, field: key, "field '\(key)' should be a string or a message list, found \(other.typeName)")
+        }
+    }
+
+    /// Splits two full conversations (TRL implicit prompt) into the shared prompt and the two final
+    /// assistant turns. Conversations that differ before the last turn are quarantined.
+    static func splitImplicit(chosen: [Message], rejected: [Message]) throws -> (prompt: [Message], chosen: String, rejected: String) {
+        guard let lastChosen = chosen.last, lastChosen.role == .assistant else {
+            throw RowProblem(.malformedTranscript, field: "chosen", "the chosen conversation does not end with an assistant turn")
+        }
+        guard let lastRejected = rejected.last, lastRejected.role == .assistant else {
+            throw RowProblem(.malformedTranscript, field: "rejected", "the rejected conversation does not end with an assistant turn")
+        }
+        let prompt = Array(chosen.dropLast())
+        guard prompt == Array(rejected.dropLast()) else {
+            throw RowProblem(.conversationsDiverge, "chosen and rejected conversations differ before the last assistant turn")
+        }
+        return (prompt, lastChosen.content, lastRejected.content)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import PlumbStore
+
+/// Imports files into canonical records: read (plain, .gz, .zst), detect the format, convert each
+/// row, validate, drop duplicates, derive pairs from rankings and edits, assign splits, count.
+public struct Importer {
+    public var options: ImportOptions
+
+    public init(options: ImportOptions = ImportOptions()) {
+        self.options = options
+    }
+
+    /// One converted row: its records, or the problems that stopped it.
+    private struct Converted {
+        var row: InputRow
+        var records: [Record]
+        var problems: [RowProblem]
+    }
+
+    private typealias Converter = (JSONValue, Int, RowContext) throws -> ([Record], [RowProblem])
+
+    /// Imports every file in order. De-duplication spans all files: the first occurrence is kept.
+    public func importFiles(_ paths: [String], format: ImportFormat? = nil) throws -> ImportResult {
+        var result = ImportResult()
+        var deduplicator = Deduplicator(settings: options.deduplication)
+        for path in paths {
+            let file = try InputFile.read(path)
+            var detection = try format.map { Detection(format: $0, reason: "given with --format") }
+                ?? FormatDetector.detect(file, options: options)
+            let (converter, note) = try makeConverter(detection.format, file: file)
+            if let note { detection.reason += "; " + note }
+            let converted = convertRows(file, converter)
+            try checkFormatFits(converted, file: file, detection: detection)
+            var counts = SourceCounts(file: path, format: detection.format, detection: detection.reason)
+            counts.rowsRead = file.rows.count
+            for item in converted {
+                for problem in item.problems {
+                    quarantine(problem, row: item.row, source: item.row.source, counts: &counts, result: &result)
+                }
+                for record in item.records {
+                    if let problem = Validator.problem(record, limits: options.validation) {
+                        quarantine(problem, row: item.row, source: record.source, counts: &counts, result: &result)
+                        continue
+                    }
+                    counts.recordsRead += 1
+                    switch deduplicator.check(record) {
+                    case .exact?: counts.exactDuplicates += 1; continue
+                    case .near?: counts.nearDuplicates += 1; continue
+                    case nil: break
+                    }
+                    counts.accepted += 1
+                    counts.acceptedByKind[record.kind.rawValue, default: 0] += 1
+                    result.records.append(ImportedRecord(record: record, split: options.splits.split(for: record.prompt), derived: false))
+                    for derived in DerivedRecords.derived(from: record) {
+                        counts.derived[derived.kind.rawValue, default: 0] += 1
+                        result.records.append(ImportedRecord(record: derived, split: options.splits.split(for: derived.prompt), derived: true))
+                    }
+                }
+            }
+            result.sources.append(counts)
+        }
+        return result
+    }
+
+    private func quarantine(_ problem: RowProblem, row: InputRow, source: SourceRef, counts: inout SourceCounts, result: inout ImportResult) {
+        counts.recordsRead += 1
+        counts.quarantined[problem.reason.rawValue, default: 0] += 1
+        result.quarantine.append(QuarantineEntry(reason: problem.reason, field: problem.field, detail: problem.detail,
+                                                 source: source, excerpt: row.raw))
+    }
+
+    private func convertRows(_ file: InputFile, _ converter: Converter) -> [Converted] {
+        file.rows.enumerated().map { index, row in
+            if let problem = row.problem { return Converted(row: row, records: [], problems: [problem]) }
+            let context = RowContext(source: row.source, options: options)
+            do {
+                let (records, problems) = try converter(row.value!, index, context)
+                return Converted(row: row, records: records, problems: problems)
+            } catch let problem as RowProblem {
+                return Converted(row: row, records: [], problems: [problem])
+            } catch {
+                return Converted(row: row, records: [], problems: [RowProblem(.invalidValue, "\(error)")])
+            }
+        }
+    }
+
+    /// A file none of whose rows has the fields its format needs is not that format: an error
+    /// naming the file, the first row's line and the field, rather than a quarantine of everything.
+    private func checkFormatFits(_ converted: [Converted], file: InputFile, detection: Detection) throws {
+        guard !converted.isEmpty, converted.allSatisfy({ $0.records.isEmpty }) else { return }
+        let structural: Set<QuarantineReason> = [.missingField, .wrongType]
+        guard let first = converted.first(where: { !$0.problems.isEmpty }), let problem = first.problems.first,
+              converted.allSatisfy({ $0.problems.allSatisfy { structural.contains($0.reason) } }) else { return }
+        throw InputError(file: file.path, line: first.row.source.line, field: problem.field,
+                         reason: "not \(detection.format.rawValue) data (\(detection.reason)): \(problem.detail)")
+    }
+
+    private func makeConverter(_ format: ImportFormat, file: InputFile) throws -> (Converter, String?) {
+        func rows(_ convert: @escaping (RowFields, RowContext) throws -> [Record]) -> Converter {
+            { value, _, context in (try convert(try RowFields(value), context), []) }
+        }
+        switch format {
+        case .hhRLHF: return (rows(HHRLHFImporter.convert), nil)
+        case .trl: return (rows(TRLImporter.convert), nil)
+        case .pkuSafeRLHF: return (rows(PKUSafeRLHFImporter.convert), nil)
+        case .ultraFeedback: return (rows(UltraFeedbackImporter.convertRaw), nil)
+        case .ultraFeedbackBinarized: return (rows(UltraFeedbackImporter.convertBinarized), nil)
+        case .shp: return (rows(SHPImporter.convert), nil)
+        case .stackExchangePaired: return (rows(StackExchangePairedImporter.convert), nil)
+        case .llamaFactory: return (rows(LlamaFactoryImporter.convert), nil)
+        case .alpaca: return (rows(SFTImporter.convertAlpaca), nil)
+        case .shareGPT: return (rows(SFTImporter.convertShareGPT), nil)
+        case .messages: return (rows(SFTImporter.convertMessages), nil)
+        case .argilla: return (rows(ArgillaImporter.convert), nil)
+        case .argillaStudyResponses: return (rows(ArgillaStudyImporter.convertResponses), nil)
+        case .csv:
+            let mapping = try CSVImporter.mapping(header: file.csvHeader, given: options.columnMapping, file: file.path)
+            return (rows { try CSVImporter.convert($0, mapping: mapping, $1) }, nil)
+        case .argillaStudyRankings:
+            let texts = try options.textsFile.map { try InputFile.read($0).rows.map { $0.value?.objectValue ?? [:] } }
+            let note = options.textsFile.map { "texts from \($0)" }
+            return ({ value, index, context in
+                let row = texts.flatMap { index < $0.count ? $0[index] : nil }
+                return (try ArgillaStudyImporter.convertRankings(value, texts: row, context), [])
+            }, note)
+        case .labelStudio:
+            return try labelStudioConverter(file)
+        }
+    }
+
+    private func labelStudioConverter(_ file: InputFile) throws -> (Converter, String?) {
+        let directory = (file.path as NSString).deletingLastPathComponent
+        var notes: [String] = []
+        var config: LabelingConfig?
+        let stem = RowContext.stem(file.path)
+        let configPaths = ["\(stem)-config.xml", "config.xml"].map { (directory as NSString).appendingPathComponent($0) }
+        if let xml = options.labelConfig {
+            config = try LabelingConfig(xml: xml, file: "--label-config")
+            notes.append("labelling config from --label-config")
+        } else if let configPath = configPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            config = try LabelingConfig(xml: try String(contentsOfFile: configPath, encoding: .utf8), file: configPath)
+            notes.append("labelling config \(configPath)")
+        } else {
+            notes.append("no labelling config: left/right bound to the two non-prompt text fields in name order")
+        }
+        var taskData: [[String: JSONValue]] = []
+        let needsTasks = file.rows.contains { $0.value?["data"] == nil }
+        let tasksPath = options.textsFile ?? (directory as NSString).appendingPathComponent("tasks.json")
+        if needsTasks, FileManager.default.fileExists(atPath: tasksPath) {
+            taskData = try InputFile.read(tasksPath).rows.map { $0.value?["data"]?.objectValue ?? [:] }
+            notes.append("task data from \(tasksPath)")
+        }
+        let importer = LabelStudioImporter(config: config, taskData: taskData)
+        return ({ value, index, context in try importer.convert(try RowFields(value), rowIndex: index, context) }, notes.joined(separator: "; "))
+    }
+}

@@ -1,1 +1,0 @@
-// PlumbData: placeholder until its first file lands.

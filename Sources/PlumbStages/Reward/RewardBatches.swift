@@ -1,0 +1,90 @@
+// Batches for the reward model. Both responses of a comparison always sit in the same micro-batch,
+// so one forward pass gives r_c and r_r and the ranking loss sees them together.
+//
+// Layout of a micro-batch of n comparisons: the 2n sequences interleaved, [c_0, r_0, c_1, r_1, ...],
+// packed in that order into `rows` rows of `seqLen` tokens by BatchLayout.packed's rule (a new row
+// when the next sequence does not fit), attention block-diagonal, positions restarting per sequence.
+// Hence span 2i is comparison i's chosen response and span 2i + 1 its rejected one.
+// Packing (rather than one sequence per row) matters on real data, whose lengths vary widely.
+import PlumbTensor
+
+public enum RewardBatches {
+    /// Next-fit packing of sequence lengths into rows, the same rule as BatchLayout.packed.
+    struct RowFiller {
+        let seqLen: Int
+        private(set) var rowsUsed = 0
+        private var used = 0
+
+        init(seqLen: Int) { self.seqLen = seqLen }
+
+        /// Rows needed after also placing `lengths`, without placing them.
+        func rowsAfter(_ lengths: [Int]) -> Int {
+            var copy = self
+            for l in lengths { copy.place(l) }
+            return copy.rowsUsed
+        }
+
+        mutating func place(_ length: Int) {
+            if rowsUsed == 0 || used + length > seqLen { rowsUsed += 1; used = 0 }
+            used += length
+        }
+    }
+
+    /// Micro-batches of pair indices taken in `order`, each as many pairs as fit `rows` x `seqLen`.
+    static func microBatches(order: [Int], pairs: [RewardPair], rows: Int, seqLen: Int) -> [[Int]] {
+        var batches: [[Int]] = []
+        var current: [Int] = []
+        var filler = RowFiller(seqLen: seqLen)
+        for index in order {
+            let lengths = [pairs[index].chosen.count, pairs[index].rejected.count]
+            if !current.isEmpty && filler.rowsAfter(lengths) > rows {
+                batches.append(current)
+                current = []
+                filler = RowFiller(seqLen: seqLen)
+            }
+            current.append(index)
+            for l in lengths { filler.place(l) }
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
+    }
+
+    /// `epochs` passes over `pairs`, each in a seeded shuffle, `accumulation` micro-batches a step.
+    public static func plan(pairs: [RewardPair], rows: Int, seqLen: Int, accumulation: Int, epochs: Int, seed: UInt64) throws -> BatchPlan {
+        guard rows > 0, seqLen > 0, accumulation > 0, epochs > 0 else {
+            throw StageError("reward batch plan: rows \(rows), seqLen \(seqLen), accumulation \(accumulation), epochs \(epochs) must be positive")
+        }
+        if let bad = pairs.first(where: { $0.chosen.isEmpty || $0.rejected.isEmpty || $0.chosen.count > seqLen || $0.rejected.count > seqLen }) {
+            throw StageError("reward batch plan: comparison \(bad.record) has sequences of \(bad.chosen.count) and \(bad.rejected.count) tokens; each must have 1...\(seqLen)")
+        }
+        var steps: [[[Int]]] = []
+        for epoch in 0..<epochs {
+            var order = Array(pairs.indices)
+            var rng = SeededRNG(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
+            order.shuffle(using: &rng)
+            let micro = microBatches(order: order, pairs: pairs, rows: rows, seqLen: seqLen)
+            var start = 0
+            while start < micro.count {
+                steps.append(Array(micro[start..<min(start + accumulation, micro.count)]))
+                start += accumulation
+            }
+        }
+        return BatchPlan(steps: steps, epochs: epochs)
+    }
+
+    /// The packed layout of `sequences` (no targets: a reward model predicts no tokens).
+    static func layout(_ sequences: [[Int32]], rows: Int, seqLen: Int, padToken: Int32) throws -> BatchLayout {
+        let examples = try sequences.map {
+            try BatchLayout.Example(tokens: $0, targets: [Int32](repeating: CrossEntropy.ignoreIndex, count: $0.count))
+        }
+        return try BatchLayout.packed(examples, batchSize: rows, seqLen: seqLen, padToken: padToken)
+    }
+
+    /// The interleaved sequences [c_0, r_0, c_1, r_1, ...] of the pairs `indices`.
+    static func interleaved(_ indices: [Int], pairs: [RewardPair]) -> [[Int32]] {
+        var out: [[Int32]] = []
+        out.reserveCapacity(2 * indices.count)
+        for i in indices { out.append(pairs[i].chosen); out.append(pairs[i].rejected) }
+        return out
+    }
+}

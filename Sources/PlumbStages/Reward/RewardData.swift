@@ -1,0 +1,53 @@
+// The comparisons a reward-model stage trains and validates on: read from import stages
+// (`comparisons-train`, `comparisons-validation`), each tagged with its stage's name for the
+// mixture, mixed (RewardMixture, same rule for both splits), and encoded (RewardPairs).
+import Foundation
+import PlumbData
+
+struct RewardData {
+    var train: RewardPairSet
+    var validation: RewardPairSet
+    var trainMixture: [MixtureComponentReport]
+    var validationMixture: [MixtureComponentReport]
+    var files: [URL]
+
+    static func load(_ p: RewardModelStage.Parameters, importStages: [URL], templated: TemplatedTokenizer) throws -> RewardData {
+        let train = try SourcedComparisons.read(output: "comparisons-train", from: importStages)
+        let validation = try SourcedComparisons.read(output: "comparisons-validation", from: importStages)
+        let mixture = p.resolvedMixture
+        let pickedTrain = try mixture.select(train.keys, for: p.dimension, seed: p.seed)
+        // Validation may lack a component (small sets): an empty validation mixture is allowed.
+        let pickedValidation = (try? mixture.select(validation.keys, for: p.dimension, seed: p.seed ^ 0x7A11D))
+            ?? (indices: [], report: [])
+        return RewardData(
+            train: try RewardPairs.encode(pickedTrain.indices.map { train.records[$0] }, templated: templated, seqLen: p.seqLen, margins: p.margins),
+            validation: try RewardPairs.encode(pickedValidation.indices.map { validation.records[$0] }, templated: templated,
+                                               seqLen: p.seqLen, margins: p.margins),
+            trainMixture: pickedTrain.report, validationMixture: pickedValidation.report,
+            files: train.files + validation.files)
+    }
+}
+
+/// Comparisons with the name of the stage each came from.
+public struct SourcedComparisons {
+    public var records: [Comparison] = []
+    public var sources: [String] = []
+    public var files: [URL] = []
+
+    var keys: [(source: String, dimension: PreferenceDimension)] {
+        records.indices.map { (sources[$0], records[$0].dimension) }
+    }
+
+    /// Output set `output` of every stage (or shard path) in `stages`; the source of a record is
+    /// the stage's directory name.
+    public static func read(output: String, from stages: [URL]) throws -> SourcedComparisons {
+        var out = SourcedComparisons()
+        for stage in stages {
+            let read = try StageRecordReader.read(Comparison.self, output: output, from: [stage])
+            out.records += read.records
+            out.sources += Array(repeating: stage.standardizedFileURL.lastPathComponent, count: read.records.count)
+            out.files += read.files
+        }
+        return out
+    }
+}

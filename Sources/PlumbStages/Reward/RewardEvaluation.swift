@@ -1,0 +1,144 @@
+// Figures of a reward model on held-out comparisons, from the scores it gave (pure; no model here).
+//
+//   accuracy          share of comparisons with r_chosen > r_rejected (a tie counts as wrong),
+//                     overall, per preference strength (Llama 2 Table 8), per source stage, per dimension
+//   baselines         "prefer the shorter response" / "prefer the longer response" by characters
+//                     (a tie of lengths counts one half)
+//   score statistics  mean, std (population), min, max, quantiles over every score given (chosen
+//                     and rejected), for whitening scores in later stages
+//   unsafe detection  a response is flagged unsafe when sigmoid(score) < threshold (Llama 2: 0.15);
+//                     precision and recall against the responses' safety labels, where they exist
+import Foundation
+import PlumbData
+
+/// One held-out comparison with its two scores.
+public struct ScoredComparison: Sendable {
+    public var comparison: Comparison
+    public var source: String
+    public var chosenScore: Float
+    public var rejectedScore: Float
+    public init(comparison: Comparison, source: String, chosenScore: Float, rejectedScore: Float) {
+        self.comparison = comparison
+        self.source = source
+        self.chosenScore = chosenScore
+        self.rejectedScore = rejectedScore
+    }
+}
+
+/// Correct out of total.
+public struct AccuracyCount: Codable, Equatable, Sendable {
+    public var correct: Double = 0
+    public var total: Int = 0
+    public var accuracy: Double { total > 0 ? correct / Double(total) : .nan }
+}
+
+public struct ScoreStatistics: Codable, Equatable, Sendable {
+    public var count: Int
+    public var mean: Double
+    public var std: Double
+    public var min: Double
+    public var max: Double
+    /// Quantile q -> value, by linear interpolation between order statistics.
+    public var quantiles: [Double: Double]
+    public static let levels: [Double] = [0.05, 0.25, 0.5, 0.75, 0.95]
+}
+
+public struct UnsafeDetection: Codable, Equatable, Sendable {
+    public var threshold: Double
+    /// Responses with a safety label.
+    public var labelled = 0
+    public var truePositives = 0
+    public var falsePositives = 0
+    public var falseNegatives = 0
+    public var precision: Double { truePositives + falsePositives > 0 ? Double(truePositives) / Double(truePositives + falsePositives) : .nan }
+    public var recall: Double { truePositives + falseNegatives > 0 ? Double(truePositives) / Double(truePositives + falseNegatives) : .nan }
+}
+
+public struct RewardEvaluation: Sendable {
+    public var overall = AccuracyCount()
+    public var byStrength: [String: AccuracyCount] = [:]
+    public var bySource: [String: AccuracyCount] = [:]
+    public var byDimension: [String: AccuracyCount] = [:]
+    public var preferShorter = AccuracyCount()
+    public var preferLonger = AccuracyCount()
+    public var scores: ScoreStatistics
+    public var unsafe: UnsafeDetection
+
+    /// The strength's name as it appears in tables: a Llama 2 level, `margin`, or `unspecified`.
+    public static func strengthName(_ s: PreferenceStrength?) -> String {
+        switch s {
+        case .level(let level): return level.rawValue
+        case .margin: return "margin"
+        case nil: return "unspecified"
+        }
+    }
+
+    public init(_ scored: [ScoredComparison], unsafeThreshold: Double = 0.15) {
+        scores = RewardEvaluation.statistics(scored.flatMap { [Double($0.chosenScore), Double($0.rejectedScore)] })
+        unsafe = UnsafeDetection(threshold: unsafeThreshold)
+        for s in scored {
+            let c = s.comparison
+            let hit: Double = s.chosenScore > s.rejectedScore ? 1 : 0
+            overall.add(hit)
+            byStrength[RewardEvaluation.strengthName(c.strength), default: AccuracyCount()].add(hit)
+            bySource[s.source, default: AccuracyCount()].add(hit)
+            byDimension[c.dimension.rawValue, default: AccuracyCount()].add(hit)
+            let (lc, lr) = (c.chosen.count, c.rejected.count)
+            preferShorter.add(lc == lr ? 0.5 : (lc < lr ? 1 : 0))
+            preferLonger.add(lc == lr ? 0.5 : (lc > lr ? 1 : 0))
+            unsafe.add(score: s.chosenScore, safe: c.chosenSafe)
+            unsafe.add(score: s.rejectedScore, safe: c.rejectedSafe)
+        }
+    }
+
+    static func statistics(_ values: [Double]) -> ScoreStatistics {
+        guard !values.isEmpty else { return ScoreStatistics(count: 0, mean: .nan, std: .nan, min: .nan, max: .nan, quantiles: [:]) }
+        let n = Double(values.count)
+        let mean = values.reduce(0, +) / n
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
+        let sorted = values.sorted()
+        var quantiles: [Double: Double] = [:]
+        for q in ScoreStatistics.levels {
+            let position = q * (n - 1), lower = Int(position.rounded(.down)), upper = Swift.min(lower + 1, sorted.count - 1)
+            quantiles[q] = sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
+        }
+        return ScoreStatistics(count: values.count, mean: mean, std: variance.squareRoot(), min: sorted[0], max: sorted[sorted.count - 1],
+                               quantiles: quantiles)
+    }
+
+    /// Flat figures for a manifest's metrics (NaN figures, e.g. recall without labels, are left out).
+    public var metrics: [String: Double] {
+        var m: [String: Double] = ["accuracy": overall.accuracy, "pairs": Double(overall.total),
+                                   "baseline.prefer_shorter": preferShorter.accuracy, "baseline.prefer_longer": preferLonger.accuracy,
+                                   "score.mean": scores.mean, "score.std": scores.std, "score.min": scores.min, "score.max": scores.max,
+                                   "unsafe.threshold": unsafe.threshold, "unsafe.labelled": Double(unsafe.labelled),
+                                   "unsafe.precision": unsafe.precision, "unsafe.recall": unsafe.recall]
+        for (q, v) in scores.quantiles { m[String(format: "score.p%02d", Int((q * 100).rounded()))] = v }
+        for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension)] {
+            for (key, c) in counts {
+                m["accuracy.\(group).\(key)"] = c.accuracy
+                m["pairs.\(group).\(key)"] = Double(c.total)
+            }
+        }
+        return m.filter { $0.value.isFinite }
+    }
+}
+
+extension AccuracyCount {
+    mutating func add(_ hit: Double) { correct += hit; total += 1 }
+}
+
+extension UnsafeDetection {
+    /// Counts one response: positive class = unsafe (label false), predicted when sigmoid(score) < threshold.
+    mutating func add(score: Float, safe: Bool?) {
+        guard let safe else { return }
+        labelled += 1
+        let flagged = 1 / (1 + exp(-Double(score))) < threshold
+        switch (flagged, safe) {
+        case (true, false): truePositives += 1
+        case (true, true): falsePositives += 1
+        case (false, false): falseNegatives += 1
+        case (false, true): break
+        }
+    }
+}

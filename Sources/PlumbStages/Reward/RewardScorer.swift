@@ -1,0 +1,56 @@
+// Scores token sequences with a reward model, no gradients: sequences are packed in order into
+// `rows` x `seqLen` batches (block-diagonal attention, so packing does not change a score), the
+// trunk runs forward, and r = h_last . w_score is read at each sequence's last token.
+import PlumbModel
+import PlumbTensor
+
+public final class RewardScorer {
+    let model: LlamaModel
+    let rows: Int
+    let seqLen: Int
+    let padToken: Int32
+    let activations: LlamaActivations   // (rows, seqLen), no LM logits
+
+    public convenience init(model: LlamaModel, rows: Int, seqLen: Int, padToken: Int32) throws {
+        let activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: false)
+        try self.init(model: model, activations: activations, padToken: padToken)
+    }
+
+    /// A scorer over activations owned elsewhere (a training objective lends its own).
+    init(model: LlamaModel, activations: LlamaActivations, padToken: Int32) throws {
+        guard model.heads.contains(.reward) else { throw StageError("reward scorer: the model has no reward head") }
+        self.model = model
+        self.rows = activations.batchSize
+        self.seqLen = activations.seqLen
+        self.padToken = padToken
+        self.activations = activations
+    }
+
+    /// One score per sequence, in order. Each sequence must have 1...seqLen tokens.
+    public func scores(_ sequences: [[Int32]]) throws -> [Float] {
+        if let i = sequences.firstIndex(where: { $0.isEmpty || $0.count > seqLen }) {
+            throw StageError("reward scorer: sequence \(i) has \(sequences[i].count) tokens; it must have 1...\(seqLen)")
+        }
+        var out: [Float] = []
+        out.reserveCapacity(sequences.count)
+        var start = 0
+        while start < sequences.count {
+            var filler = RewardBatches.RowFiller(seqLen: seqLen)
+            var end = start
+            while end < sequences.count && filler.rowsAfter([sequences[end].count]) <= rows {
+                filler.place(sequences[end].count)
+                end += 1
+            }
+            out += try forward(Array(sequences[start..<end]))
+            start = end
+        }
+        return out
+    }
+
+    /// Forward on one batch that fits; the rewards of its sequences in order.
+    func forward(_ batch: [[Int32]]) throws -> [Float] {
+        let layout = try RewardBatches.layout(batch, rows: rows, seqLen: seqLen, padToken: padToken)
+        try model.forward(layout, activations)
+        return try model.rewardForward(activations, rows: model.lastTokenRows(layout))
+    }
+}

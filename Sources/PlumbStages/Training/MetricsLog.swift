@@ -1,0 +1,44 @@
+// `metrics.jsonl` in a stage directory: one JSON object per event, appended and flushed as it
+// happens, so a killed run keeps every line it reported.
+import Foundation
+
+public final class MetricsLog {
+    private let handle: FileHandle
+    public let url: URL
+
+    /// Opens (creating or appending to) `metrics.jsonl` in `directory`.
+    public init(directory: URL) throws {
+        url = directory.appendingPathComponent("metrics.jsonl")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
+        handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+    }
+
+    deinit { try? handle.close() }
+
+    /// Appends the event as one line; events that carry no figures are skipped.
+    public func record(_ event: TrainingProgress) throws {
+        var object: [String: Any]
+        switch event {
+        case .step(let r):
+            object = ["event": "step", "step": r.step, "loss": Double(r.loss), "lr": Double(r.learningRate),
+                      "grad_norm": Double(r.gradNorm), "tokens": r.tokens, "tokens_per_second": r.tokensPerSecond,
+                      "elapsed_s": r.elapsedSeconds]
+            for (k, v) in r.extra { object[k] = v }
+        case .evaluation(let e):
+            object = ["event": "eval", "step": e.step]
+            for (k, v) in e.metrics { object[k] = v }
+        case .checkpoint(let step, let path):
+            object = ["event": "checkpoint", "step": step, "path": path]
+        case .started(let total, let resumed):
+            object = ["event": "start", "total_steps": total, "resumed_at_step": resumed]
+        case .finished(let step):
+            object = ["event": "end", "step": step]
+        }
+        var line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        line.append(0x0A)
+        try handle.write(contentsOf: line)
+    }
+}

@@ -1,1 +1,0 @@
-// PlumbDataTests: tests land with the library.

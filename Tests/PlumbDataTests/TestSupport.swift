@@ -1,0 +1,112 @@
+// Shared helpers for PlumbData tests: paths to the real samples, scratch files, a small tokenizer.
+import Foundation
+import XCTest
+@testable import PlumbData
+
+/// The package root, from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A file under ../shared/data, or XCTSkip when the samples are absent.
+func sharedData(_ relative: String) throws -> String {
+    let path = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data").appendingPathComponent(relative).path
+    guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("sample data absent: \(path)") }
+    return path
+}
+
+/// A fresh scratch directory, removed when the test ends.
+func scratchDirectory(_ test: XCTestCase, _ label: String = #function) throws -> URL {
+    let name = "plumbdata-\(label.filter { $0.isLetter || $0.isNumber })-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url
+}
+
+/// Writes `text` to `name` in `directory` and returns its path.
+@discardableResult
+func writeFile(_ directory: URL, _ name: String, _ text: String) throws -> String {
+    let url = directory.appendingPathComponent(name)
+    try Data(text.utf8).write(to: url)
+    return url.path
+}
+
+/// Imports files with default options (plus `configure`).
+func importFiles(_ paths: [String], format: ImportFormat? = nil, configure: (inout ImportOptions) -> Void = { _ in }) throws -> ImportResult {
+    var options = ImportOptions()
+    configure(&options)
+    return try Importer(options: options).importFiles(paths, format: format)
+}
+
+/// Asserts one source's counts: read, accepted, quarantined by reason, duplicates; and that they balance.
+func assertCounts(_ counts: SourceCounts, read: Int, accepted: Int, quarantined: [QuarantineReason: Int] = [:],
+                  exact: Int = 0, near: Int = 0, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(counts.recordsRead, read, "records read", file: file, line: line)
+    XCTAssertEqual(counts.accepted, accepted, "accepted", file: file, line: line)
+    XCTAssertEqual(counts.quarantined, Dictionary(uniqueKeysWithValues: quarantined.map { ($0.key.rawValue, $0.value) }),
+                   "quarantined by reason", file: file, line: line)
+    XCTAssertEqual(counts.exactDuplicates, exact, "exact duplicates", file: file, line: line)
+    XCTAssertEqual(counts.nearDuplicates, near, "near duplicates", file: file, line: line)
+    XCTAssertTrue(counts.isBalanced, "read = accepted + quarantined + duplicates", file: file, line: line)
+}
+
+/// Runs an executable; returns (status, stdout).
+func runTool(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    let input = Pipe()
+    if stdin != nil { process.standardInput = input }
+    try process.run()
+    if let stdin {
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// The path of a tool on PATH, or nil.
+func which(_ tool: String) -> String? {
+    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(directory)/\(tool)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}
+
+/// A small BPE tokenizer trained once per test process on text from the HH-RLHF sample
+/// (the first 400 comparisons' texts; vocabulary 600 with byte fallback and the plumbline pieces).
+enum SmallTokenizer {
+    struct Trained {
+        var modelPath: String
+        var corpusPath: String
+        var tokenizer: Tokenizer
+    }
+
+    nonisolated(unsafe) private static var cached: Trained?
+    private static let lock = NSLock()
+
+    static func get() throws -> Trained {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        let sample = try sharedData("hh-rlhf/harmless-base-test.head1500.jsonl.gz")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plumbdata-tokenizer-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let result = try importFiles([sample])
+        let texts = result.comparisons.prefix(400).flatMap { [$0.prompt.messages.map(\.content).joined(separator: "\n"), $0.chosen, $0.rejected] }
+        let corpus = directory.appendingPathComponent("corpus.txt").path
+        try Data(texts.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: corpus))
+        var options = TokenizerTrainingOptions()
+        options.vocabSize = 600
+        options.threads = 1
+        let model = try TokenizerTrainer.train(inputFiles: [corpus], modelPrefix: directory.appendingPathComponent("small").path, options: options)
+        let trained = Trained(modelPath: model, corpusPath: corpus, tokenizer: try Tokenizer(modelFile: model))
+        cached = trained
+        return trained
+    }
+}

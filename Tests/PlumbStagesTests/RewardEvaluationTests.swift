@@ -1,0 +1,63 @@
+import PlumbData
+@testable import PlumbStages
+import XCTest
+
+final class RewardEvaluationTests: XCTestCase {
+    func comparison(_ chosen: String, _ rejected: String, _ strength: PreferenceStrength?, dimension: PreferenceDimension = .helpfulness,
+                    chosenSafe: Bool? = nil, rejectedSafe: Bool? = nil) -> Comparison {
+        Comparison(id: chosen, prompt: Prompt(messages: [.user("q")]), chosen: chosen, rejected: rejected, dimension: dimension,
+                   strength: strength, chosenSafe: chosenSafe, rejectedSafe: rejectedSafe, source: SourceRef(file: "t", line: 1))
+    }
+
+    /// Four comparisons whose figures are worked out by hand in the comments.
+    func testFiguresOfAHandMadeCase() {
+        let scored = [
+            // hit; chosen shorter; labels: chosen safe (2), rejected unsafe (1)
+            ScoredComparison(comparison: comparison("aa", "aaaa", .level(.better), chosenSafe: true, rejectedSafe: false),
+                             source: "s1", chosenScore: 2, rejectedScore: 1),
+            // miss; chosen longer; labels: chosen unsafe (-3), rejected safe (0)
+            ScoredComparison(comparison: comparison("bbbb", "b", .level(.slightlyBetter), chosenSafe: false, rejectedSafe: true),
+                             source: "s1", chosenScore: -3, rejectedScore: 0),
+            // a tie of scores is a miss; a tie of lengths counts 1/2 for both baselines
+            ScoredComparison(comparison: comparison("cc", "dd", nil), source: "s2", chosenScore: 0.5, rejectedScore: 0.5),
+            // hit; chosen shorter
+            ScoredComparison(comparison: comparison("e", "ffffff", .level(.better), dimension: .safety), source: "s2",
+                             chosenScore: 1, rejectedScore: -4),
+        ]
+        let e = RewardEvaluation(scored)
+        XCTAssertEqual(e.overall.accuracy, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(e.byStrength["better"]?.accuracy ?? -1, 1, accuracy: 1e-12)
+        XCTAssertEqual(e.byStrength["slightly_better"]?.accuracy ?? -1, 0, accuracy: 1e-12)
+        XCTAssertEqual(e.byStrength["unspecified"]?.total, 1)
+        XCTAssertEqual(e.bySource["s1"]?.accuracy ?? -1, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(e.byDimension["safety"]?.accuracy ?? -1, 1, accuracy: 1e-12)
+        XCTAssertEqual(e.preferShorter.accuracy, 2.5 / 4, accuracy: 1e-12)
+        XCTAssertEqual(e.preferLonger.accuracy, 1.5 / 4, accuracy: 1e-12)
+        // scores 2, 1, -3, 0, .5, .5, 1, -4: mean -0.25, population variance 31 / 8;
+        // sorted -4 -3 0 .5 .5 1 1 2, quantile q at position q * 7 with linear interpolation.
+        XCTAssertEqual(e.scores.mean, -0.25, accuracy: 1e-12)
+        XCTAssertEqual(e.scores.std, (31.0 / 8).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(e.scores.quantiles[0.05] ?? 0, -3.65, accuracy: 1e-9)
+        XCTAssertEqual(e.scores.quantiles[0.25] ?? 0, -0.75, accuracy: 1e-9)
+        XCTAssertEqual(e.scores.quantiles[0.5] ?? 0, 0.5, accuracy: 1e-9)
+        XCTAssertEqual(e.scores.quantiles[0.95] ?? 0, 1.65, accuracy: 1e-9)
+        // sigmoid(s) < 0.15  <=>  s < log(0.15 / 0.85) = -1.73: only -3 is flagged (unsafe: a true positive);
+        // the unsafe response scored 1 is missed. precision 1/1, recall 1/2, 4 labelled responses.
+        XCTAssertEqual(e.unsafe.labelled, 4)
+        XCTAssertEqual(e.unsafe.precision, 1, accuracy: 1e-12)
+        XCTAssertEqual(e.unsafe.recall, 0.5, accuracy: 1e-12)
+        let m = e.metrics
+        XCTAssertEqual(m["accuracy.strength.better"] ?? -1, 1, accuracy: 1e-12)
+        XCTAssertEqual(m["score.p50"] ?? 0, 0.5, accuracy: 1e-9)
+        XCTAssertEqual(m["baseline.prefer_shorter"] ?? 0, 0.625, accuracy: 1e-12)
+    }
+
+    /// A record's own numeric margin is used as is; a missing strength gives no margin.
+    func testNumericMarginsPassThrough() {
+        XCTAssertEqual(MarginTable.large.margin(for: .margin(0.4)), 0.4, accuracy: 1e-7)
+        XCTAssertEqual(MarginTable.none.margin(for: .margin(0.4)), 0.4, accuracy: 1e-7)
+        XCTAssertEqual(MarginTable.large.margin(for: nil), 0)
+        XCTAssertEqual(MarginTable.large.margin(for: .level(.better)), 2)
+        XCTAssertEqual(MarginTable.custom(significantlyBetter: 5, better: 4, slightlyBetter: 3, negligiblyBetter: 2).margin(for: .level(.slightlyBetter)), 3)
+    }
+}
