@@ -52,7 +52,10 @@ case "${1:-}" in
         install_system_packages
         find_swift
         shift
-        swift test -c release -Xswiftc -enable-testing --disable-swift-testing "$@"
+        # One release build with testing enabled serves both the tests and the `plumb` binary that
+        # the process tests (kill and resume) start as a child.
+        swift build -c release -Xswiftc -enable-testing --build-tests
+        swift test -c release -Xswiftc -enable-testing --skip-build --disable-swift-testing "$@"
         ;;
     *)
         echo "usage: ./run.sh main|test|setup" >&2

@@ -16,6 +16,7 @@ public struct PlumbCommand: ParsableCommand {
             PretrainCommand.self,
             SFTCommand.self,
             RewardCommand.self,
+            ChatCommand.self,
             GenerateCommand.self,
             EvalCommand.self,
             BenchCommand.self,

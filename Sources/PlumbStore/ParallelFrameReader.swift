@@ -1,8 +1,9 @@
-// Decompression of one shard with several threads: whole zstd frames are cut out of a fixed
-// read-ahead buffer (ZSTD_findFrameCompressedSize), and a batch of them is decoded at once, one frame
-// per thread (ZSTD_decompressDCtx, which checks each frame's content checksum). Frames written by
-// ShardWriter state their content size, so each goes into a buffer of exactly that size. Memory is
-// bounded by the read-ahead plus one frame per slot, never by the size of the shard.
+// Whole-frame decompression of one shard, on one thread or several: whole zstd frames are cut out of
+// a read-ahead buffer (ZSTD_findFrameCompressedSize) and a batch of them is decoded at once, one frame
+// per thread (ZSTD_decompressDCtx, which checks each frame's content checksum before anything is
+// returned). Frames written by ShardWriter state their content size, so each is decoded straight into
+// a buffer of exactly that size, and ShardLineReader cuts lines out of it without copying. Memory is
+// bounded by the read-ahead plus one frame per slot (the frame size), never by the size of the shard.
 import CZstd
 import Dispatch
 import Foundation
@@ -25,7 +26,7 @@ final class ParallelFrameReader: DecompressedSource {
 
     let path: String
     let file: PosixFile
-    private let ahead: UnsafeMutableRawBufferPointer      // compressed read-ahead, fixed size
+    private var ahead: UnsafeMutableRawBufferPointer      // compressed read-ahead; grows only to hold one frame
     private var aheadStart = 0, aheadFill = 0
     private var aheadFileOffset = 0                         // file offset of ahead[0]
     private var endOfFile = false
@@ -39,12 +40,15 @@ final class ParallelFrameReader: DecompressedSource {
     private(set) var compressedHasher: SHA256?
     var bufferBytes: Int { ahead.count + slots.reduce(0) { $0 + $1.count } }
 
-    init(url: URL, threads: Int, readAheadBytes: Int = 16 << 20, hashing: Bool = false) throws {
+    private let threads: Int
+
+    init(url: URL, threads: Int, readAheadBytes: Int = 8 << 20, hashing: Bool = false) throws {
+        self.threads = max(1, threads)
         path = url.path
         file = try PosixFile(readingFrom: url)
         compressedHasher = hashing ? SHA256() : nil
         ahead = .allocate(byteCount: readAheadBytes, alignment: 64)
-        let count = max(1, threads) * 2
+        let count = threads > 1 ? threads * 2 : 1
         dctxs = (0..<count).compactMap { _ in ZSTD_createDCtx() }
         slots = Array(repeating: UnsafeMutableRawBufferPointer(start: nil, count: 0), count: count)
         slotCounts = Array(repeating: 0, count: count)
@@ -75,6 +79,16 @@ final class ParallelFrameReader: DecompressedSource {
         return written
     }
 
+    /// The next decoded frame, whole; valid until the call after next. nil at the clean end of the file.
+    func nextChunk(recordsSoFar: Int) throws -> UnsafeRawBufferPointer? {
+        while currentSlot >= readySlots {
+            if try !decodeBatch(recordsSoFar) { return nil }
+        }
+        let chunk = UnsafeRawBufferPointer(start: slots[currentSlot].baseAddress, count: slotCounts[currentSlot])
+        currentSlot += 1
+        return chunk
+    }
+
     /// A frame found in the read-ahead: where its bytes are, its index, its file offset, its raw size.
     private struct FrameRef { var start: Int; var size: Int; var index: Int; var offset: Int; var contentSize: Int }
 
@@ -95,10 +109,11 @@ final class ParallelFrameReader: DecompressedSource {
         results.withUnsafeMutableBufferPointer { results in
             let src = UnsafeRawPointer(ahead.baseAddress!)
             let (slotsCopy, dctxsCopy) = (slots, dctxs)
-            DispatchQueue.concurrentPerform(iterations: frames.count) { i in
+            let decode = { (i: Int) in
                 let f = frames[i]
                 results[i] = ZSTD_decompressDCtx(dctxsCopy[i], slotsCopy[i].baseAddress, f.contentSize, src + f.start, f.size)
             }
+            if threads == 1 { (0..<frames.count).forEach(decode) } else { DispatchQueue.concurrentPerform(iterations: frames.count, execute: decode) }
         }
         for (i, frame) in frames.enumerated() {
             if ZSTD_isError(results[i]) != 0 {
@@ -135,8 +150,11 @@ final class ParallelFrameReader: DecompressedSource {
                 if incomplete && !endOfFile {
                     guard mayRefill else { return nil }
                     if aheadStart == 0 && aheadFill == ahead.count {
-                        throw StoreError.corrupt(path: path, frame: nextFrameIndex, byteOffset: offset, record: recordsSoFar,
-                                                 reason: "a frame larger than the \(ahead.count)-byte read-ahead; read with one decoding thread")
+                        guard ahead.count < Self.maxFrameBytes else {
+                            throw StoreError.corrupt(path: path, frame: nextFrameIndex, byteOffset: offset, record: recordsSoFar,
+                                                     reason: "a frame of more than \(Self.maxFrameBytes) compressed bytes; read with the streaming decoder")
+                        }
+                        growReadAhead()
                     }
                     try refill()
                     continue
@@ -162,6 +180,14 @@ final class ParallelFrameReader: DecompressedSource {
             }
             return .some(FrameRef(start: aheadStart - size, size: size, index: index, offset: offset, contentSize: Int(content)))
         }
+    }
+
+    /// Doubles the read-ahead so that one large frame fits (bounded by maxFrameBytes).
+    private func growReadAhead() {
+        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: min(ahead.count * 2, Self.maxFrameBytes), alignment: 64)
+        bigger.baseAddress!.copyMemory(from: ahead.baseAddress!, byteCount: aheadFill)
+        ahead.deallocate()
+        ahead = bigger
     }
 
     /// Moves unread compressed bytes to the front of the read-ahead and reads more after them.

@@ -1,10 +1,15 @@
-// One shard file as a stream of lines, through a fixed-size window that never grows: decompressed
-// bytes land in the window, lines are cut at '\n', a partial last line moves to the front.
+// One shard file as a stream of lines. With the streaming decoder, decompressed bytes land in a
+// fixed-size window that never grows, lines are cut at '\n' and a partial last line moves to the
+// front. With the frame decoder, lines are cut straight out of each decoded frame (no copy); only a
+// line that spans two frames is assembled in the window.
 import Foundation
 
 final class ShardLineReader {
     let url: URL
     private let frames: DecompressedSource
+    private let frameDecoder: ParallelFrameReader?                     // set in frame mode
+    private var chunk = UnsafeRawBufferPointer(start: nil, count: 0)   // the decoded frame being cut
+    private var chunkPosition = 0
     private let window: UnsafeMutableRawBufferPointer   // fixed: maxRecordBytes
     private var start = 0                                // first unread byte in the window
     private var fill = 0                                 // bytes of the window holding data
@@ -24,17 +29,20 @@ final class ShardLineReader {
     /// Bytes held by this reader's buffers; constant for its lifetime.
     var bufferBytes: Int { window.count + frames.bufferBytes }
 
-    /// `decodeThreads` > 1 decodes whole frames in parallel (ParallelFrameReader) when the file is a
-    /// plumb shard (it has an end marker); otherwise one streaming decoder is used.
-    init(url: URL, maxRecordBytes: Int, decodeThreads: Int = 1, hashing: Bool = false) throws {
+    /// `.frames` decodes whole frames (ParallelFrameReader) when the file is a plumb shard (it has an
+    /// end marker, so its frames state their sizes); otherwise one streaming decoder is used.
+    init(url: URL, maxRecordBytes: Int, decoding: ShardReader.Decoding = .frames(threads: 1), hashing: Bool = false) throws {
         self.url = url
         let probe = try PosixFile(readingFrom: url)
         endMarker = EndMarker.read(from: probe)
         probe.close()
-        if decodeThreads > 1 && endMarker != nil {
-            frames = try ParallelFrameReader(url: url, threads: decodeThreads, hashing: hashing)
+        if case .frames(let threads) = decoding, endMarker != nil {
+            let decoder = try ParallelFrameReader(url: url, threads: threads, hashing: hashing)
+            frames = decoder
+            frameDecoder = decoder
         } else {
             frames = try ZstdFrameReader(url: url, hashing: hashing)
+            frameDecoder = nil
         }
         window = .allocate(byteCount: maxRecordBytes, alignment: 64)
     }
@@ -43,6 +51,7 @@ final class ShardLineReader {
 
     /// The next line without its '\n', valid until the next call; nil at the end of the file.
     func nextLine() throws -> UnsafeRawBufferPointer? {
+        if let frameDecoder { return try nextLineFromFrames(frameDecoder) }
         while true {
             if start < fill, let newline = memchr(window.baseAddress! + start, 0x0A, fill - start) {
                 let lineStart = window.baseAddress! + start
@@ -59,6 +68,52 @@ final class ShardLineReader {
             }
             try refillWindow()
         }
+    }
+
+    /// Frame mode: a line inside the current frame is returned in place; a line that runs past the
+    /// frame's end is gathered in the window.
+    private func nextLineFromFrames(_ decoder: ParallelFrameReader) throws -> UnsafeRawBufferPointer? {
+        while true {
+            let rest = chunk.count - chunkPosition
+            if rest > 0 {
+                let base = chunk.baseAddress! + chunkPosition
+                if let newline = memchr(base, 0x0A, rest) {
+                    let length = UnsafeRawPointer(newline) - base
+                    chunkPosition += length + 1
+                    if fill == 0 {   // the same limit as the streaming path, so both accept the same shards
+                        if length + 1 > window.count { throw StoreError.recordTooLong(path: url.path, record: records + 1, limit: window.count) }
+                        return emitLine(base, length)
+                    }
+                    try appendToWindow(base, length)
+                    let total = fill
+                    fill = 0
+                    return emitLine(UnsafeRawPointer(window.baseAddress!), total)
+                }
+                try appendToWindow(base, rest)
+                chunkPosition = chunk.count
+            }
+            guard let next = try decoder.nextChunk(recordsSoFar: records) else {
+                if fill > 0 { throw StoreError.unterminatedRecord(path: url.path, record: records + 1) }
+                try checkEndMarker()
+                return nil
+            }
+            chunk = next
+            chunkPosition = 0
+        }
+    }
+
+    private func emitLine(_ start: UnsafeRawPointer, _ length: Int) -> UnsafeRawBufferPointer {
+        records += 1
+        rawBytes += length + 1
+        return UnsafeRawBufferPointer(start: start, count: length)
+    }
+
+    private func appendToWindow(_ bytes: UnsafeRawPointer, _ count: Int) throws {
+        if fill + count > window.count {
+            throw StoreError.recordTooLong(path: url.path, record: records + 1, limit: window.count)
+        }
+        (window.baseAddress! + fill).copyMemory(from: bytes, byteCount: count)
+        fill += count
     }
 
     /// At the end of the data: the end marker must be there and agree with what was read.

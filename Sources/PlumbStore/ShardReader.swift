@@ -14,16 +14,26 @@ public final class ShardReader {
         case shuffled(seed: UInt64, bufferRecords: Int)
     }
 
+    /// How shards are decompressed.
+    public enum Decoding: Equatable, Sendable {
+        /// One zstd stream through a 128 KiB input buffer: the least memory (window + 128 KiB).
+        /// Used for any file without plumb's end marker.
+        case streaming
+        /// Whole frames decoded straight into frame-sized buffers and lines cut out of them without a
+        /// copy; `threads` > 1 decodes 2 x threads frames at once. Memory: window + read-ahead (8 MiB)
+        /// + one frame (4 MiB by default) per slot. More threads help tools that only read; beside a
+        /// training loop that keeps every core busy, one thread is the better choice.
+        case frames(threads: Int)
+    }
+
     public struct Options: Sendable {
         /// The fixed line window: the longest record that can be read.
         public var maxRecordBytes = 4 << 20
         public var order: Order = .sequential
         /// When set, every record must carry exactly this "schema" (e.g. "comparison/1").
         public var expectedSchema: String?
-        /// Threads decoding zstd frames. 1 (the default): one streaming decoder, the smallest memory and
-        /// the least CPU, best beside a training loop that keeps every core busy; more: whole frames
-        /// decoded in parallel (ParallelFrameReader), for tools that only read.
-        public var decodeThreads = 1
+        /// How zstd is decoded (see `Decoding`); whole frames on one thread by default.
+        public var decoding: Decoding = .frames(threads: 1)
         public init(order: Order = .sequential, expectedSchema: String? = nil) {
             self.order = order
             self.expectedSchema = expectedSchema
@@ -123,7 +133,7 @@ public final class ShardReader {
             lines = nil
             guard fileIndex < files.count else { return nil }
             lines = try ShardLineReader(url: files[fileIndex], maxRecordBytes: options.maxRecordBytes,
-                                    decodeThreads: options.decodeThreads)
+                                    decoding: options.decoding)
         }
     }
 

@@ -18,8 +18,8 @@ public struct ShardScan: Equatable, Sendable {
 public enum ShardScanner {
     /// Scans `url`. Throws `StoreError` (naming file, frame, offset, record) if the zstd data is damaged.
     public static func scan(_ url: URL, maxRecordBytes: Int = 4 << 20,
-                            decodeThreads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ShardScan {
-        let lines = try ShardLineReader(url: url, maxRecordBytes: maxRecordBytes, decodeThreads: decodeThreads, hashing: true)
+                            decoding: ShardReader.Decoding = .frames(threads: ProcessInfo.processInfo.activeProcessorCount)) throws -> ShardScan {
+        let lines = try ShardLineReader(url: url, maxRecordBytes: maxRecordBytes, decoding: decoding, hashing: true)
         var schemas: [String: Int] = [:]
         var withoutSchema = 0
         var problems: [String] = []

@@ -17,22 +17,25 @@ final class DamageTests: XCTestCase {
         return (url, Array(try Data(contentsOf: url)), info)
     }
 
-    /// Reads every record of `url` with the streaming decoder and with the parallel one; returns the
+    /// Reads every record of `url` with the streaming decoder and the frame decoder (1 and 2 threads); returns the
     /// count or the first error (both decoders must agree on whether the shard is damaged).
     private func readAll(_ url: URL) -> Result<Int, StoreError> {
-        let streaming = readAll(url, threads: 1), parallel = readAll(url, threads: 2)
-        switch (streaming, parallel) {
-        case (.success(let a), .success(let b)): XCTAssertEqual(a, b)
-        case (.failure, .failure): break
-        default: XCTFail("decoders disagree on \(url.lastPathComponent): streaming \(streaming), parallel \(parallel)")
+        let streaming = readAll(url, .streaming)
+        for decoding in [ShardReader.Decoding.frames(threads: 1), .frames(threads: 2)] {
+            let frames = readAll(url, decoding)
+            switch (streaming, frames) {
+            case (.success(let a), .success(let b)): XCTAssertEqual(a, b)
+            case (.failure, .failure): break
+            default: XCTFail("decoders disagree on \(url.lastPathComponent): streaming \(streaming), \(decoding) \(frames)")
+            }
+            if case .failure = frames { return frames }
         }
-        if case .failure = parallel { return parallel }
         return streaming
     }
 
-    private func readAll(_ url: URL, threads: Int) -> Result<Int, StoreError> {
+    private func readAll(_ url: URL, _ decoding: ShardReader.Decoding) -> Result<Int, StoreError> {
         var options = ShardReader.Options()
-        options.decodeThreads = threads
+        options.decoding = decoding
         let reader = ShardReader(files: [url], options: options)
         var count = 0
         do {

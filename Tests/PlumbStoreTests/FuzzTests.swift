@@ -5,11 +5,11 @@ import XCTest
 @testable import PlumbStore
 
 final class FuzzTests: XCTestCase {
-    /// Reads `url` to the end with `threads` decoding threads; true if it read cleanly.
-    private func consume(_ url: URL, threads: Int) -> Bool {
+    /// Reads `url` to the end with `decoding`; true if it read cleanly.
+    private func consume(_ url: URL, _ decoding: ShardReader.Decoding) -> Bool {
         var options = ShardReader.Options()
         options.maxRecordBytes = 64 << 10
-        options.decodeThreads = threads
+        options.decoding = decoding
         let reader = ShardReader(files: [url], options: options)
         do {
             var n = 0
@@ -51,7 +51,7 @@ final class FuzzTests: XCTestCase {
                 if rng.below(2) == 0 { bytes.insert(contentsOf: bytes[a..<b], at: rng.below(bytes.count)) } else { bytes.removeSubrange(a..<b) }
             }
             try Data(bytes).write(to: target)
-            if consume(target, threads: 1 + iteration % 2) { accepted += 1 } else { rejected += 1 }
+            if consume(target, [.streaming, .frames(threads: 1), .frames(threads: 2)][iteration % 3]) { accepted += 1 } else { rejected += 1 }
             XCTAssertLessThan(Date(), deadline, "fuzzing took too long at iteration \(iteration)")
             if Date() > deadline { break }
         }

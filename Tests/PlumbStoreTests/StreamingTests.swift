@@ -12,7 +12,7 @@ final class StreamingTests: XCTestCase {
         let totalRaw = files.reduce(0) { $0 + $1.rawBytes }
         var readOptions = ShardReader.Options()
         readOptions.maxRecordBytes = 4096                        // a window far smaller than the data
-        readOptions.decodeThreads = 1                            // the streaming decoder: fixed buffers
+        readOptions.decoding = .streaming                        // the streaming decoder: fixed buffers
         let reader = try ShardReader(path: dir, options: readOptions)
         var bound = 0
         var count = 0
@@ -34,7 +34,7 @@ final class StreamingTests: XCTestCase {
         let files = try writeSamples(20_000, to: dir, options: options)
         XCTAssertGreaterThan(files[0].frames, 20)
         var readOptions = ShardReader.Options()
-        readOptions.decodeThreads = 2
+        readOptions.decoding = .frames(threads: 2)
         let reader = try ShardReader(path: dir, options: readOptions)
         var largest = 0, count = 0
         while let _ = try reader.nextLine() {
@@ -42,9 +42,8 @@ final class StreamingTests: XCTestCase {
             count += 1
         }
         XCTAssertEqual(count, 20_000)
-        // line window + 16 MiB read-ahead + 4 slots of one frame (64 KiB plus at most one record) each
-        XCTAssertLessThanOrEqual(largest, readOptions.maxRecordBytes + (16 << 20) + 4 * ((64 << 10) + 1024))
-        XCTAssertLessThan(largest, files[0].rawBytes + readOptions.maxRecordBytes + (16 << 20))
+        // line window + 8 MiB read-ahead + 4 slots of one frame (64 KiB plus at most one record) each
+        XCTAssertLessThanOrEqual(largest, readOptions.maxRecordBytes + (8 << 20) + 4 * ((64 << 10) + 1024))
     }
 
     func testStreamingAndParallelDecodingReadTheSameRecords() throws {
@@ -53,11 +52,36 @@ final class StreamingTests: XCTestCase {
         options.frameRawBytes = 16 << 10
         options.maxRecordsPerShard = 1500
         try writeSamples(5000, to: dir, options: options)
-        var one = ShardReader.Options(), two = ShardReader.Options()
-        one.decodeThreads = 1
-        two.decodeThreads = 2
-        XCTAssertEqual(try ShardReader(path: dir, options: one).readAll(SampleRecord.self),
-                       try ShardReader(path: dir, options: two).readAll(SampleRecord.self))
+        var streaming = ShardReader.Options()
+        streaming.decoding = .streaming
+        let expected = try ShardReader(path: dir, options: streaming).readAll(SampleRecord.self)
+        XCTAssertEqual(expected, (0..<5000).map(sampleRecord))
+        for threads in [1, 2, 3] {
+            var frames = ShardReader.Options()
+            frames.decoding = .frames(threads: threads)
+            XCTAssertEqual(try ShardReader(path: dir, options: frames).readAll(SampleRecord.self), expected, "\(threads) threads")
+        }
+    }
+
+    func testShuffleBufferBoundsHowEarlyARecordCanComeOut() throws {
+        let dir = try makeScratchDirectory(self)
+        var options = ShardWriter.Options()
+        options.maxRecordsPerShard = 400
+        try writeSamples(2000, to: dir, options: options)
+        let buffer = 64
+        let reader = try ShardReader(path: dir, options: ShardReader.Options(order: .shuffled(seed: 5, bufferRecords: buffer)))
+        // In-order position of each record once the shard order is shuffled (reader.files is that order).
+        var inOrder: [Int: Int] = [:]
+        for file in reader.files {
+            for record in try ShardReader(files: [file]).readAll(SampleRecord.self) { inOrder[record.id] = inOrder.count }
+        }
+        XCTAssertNotEqual(reader.files.map(\.lastPathComponent).sorted(), reader.files.map(\.lastPathComponent), "shard order shuffled")
+        var position = 0
+        while let record = try reader.next(SampleRecord.self) {
+            XCTAssertLessThanOrEqual(inOrder[record.id]!, position + buffer - 1, "record \(record.id) came out too early")
+            position += 1
+        }
+        XCTAssertEqual(position, 2000)
     }
 
     func testRecordLongerThanTheWindowIsAnErrorNotAGrowth() throws {

@@ -1,7 +1,139 @@
-// Placeholder while this command is being built; its owner replaces this file.
+// `plumb demo`: the main job on the built-in task, end to end, as a user would run it command by
+// command: generate the task, import its files, train the tokenizer, pretrain a small base, SFT,
+// then evaluate with the oracle (held-out prompts) and print one results table. Completed stages are
+// skipped and killed training stages resume, so rerunning the command finishes an interrupted job.
 import ArgumentParser
+import Foundation
+import PlumbOracle
+import PlumbStages
+import PlumbStore
 
 struct DemoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run the main job on the built-in default (not built yet)")
-    func run() throws { throw CLIError("plumb: 'demo' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Run the main job on the built-in task and print a results table.")
+
+    @Option(help: "Directory of runs.") var runs = "runs"
+    @Option(name: .customLong("run"), help: "Run name (default: demo, or demo-quick with --quick).") var runName: String?
+    @Option(help: "Seed of the task, the data order and the weights.") var seed: UInt64 = 1
+    @Flag(help: "Small sizes: a smoke test of every step (CI).") var quick = false
+
+    func run() throws {
+        let settings = quick ? MainJobSettings.quick : MainJobSettings.standard
+        let root = URL(fileURLWithPath: runs).appendingPathComponent(runName ?? (quick ? "demo-quick" : "demo")).standardizedFileURL
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let steps = MainJobSteps()
+        let paths = MainJobPaths(root: root)
+
+        try steps.run("generate task") {
+            if FileManager.default.fileExists(atPath: paths.task.appendingPathComponent("task.json").path) { return }
+            try steps.plumb(["task", "generate", "--seed", "\(seed)", "--preset", settings.taskPreset, "--out", paths.task.path])
+        }
+        try steps.run("train tokenizer") {
+            if FileManager.default.fileExists(atPath: paths.tokenizer.path) { return }
+            try FileManager.default.createDirectory(at: paths.tokenizer.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try steps.plumb(["tokenizer", "train", "--input", paths.taskFile("corpus.txt"), "--vocab-size", "\(settings.tokenizerVocab)",
+                             "--out", paths.tokenizer.deletingPathExtension().path])
+        }
+        try importTaskFiles(paths, steps: steps)
+        try trainPolicy(settings, paths: paths, steps: steps)
+        try trainRewardModels(settings, paths: paths, steps: steps)
+        var results = try evaluate(settings, paths: paths, steps: steps)
+        results.rewardModels = try evaluateRewardModels(settings, paths: paths, steps: steps)
+        let report = MainJobReport(run: root.path, seed: seed, settings: settings, steps: steps.figures, results: results)
+        try report.write(to: root.appendingPathComponent("results.json"))
+        print(report.text(stepTable: steps.table()))
+    }
+
+    private func importTaskFiles(_ paths: MainJobPaths, steps: MainJobSteps) throws {
+        // The annotations enter as user data would: TRL JSONL and Label Studio exports. The noise-free
+        // oracle-labelled pairs (rm-eval) are all held out: every one goes to the test split.
+        let imports: [(stage: String, file: String, extra: [String])] = [
+            ("import-sft", "sft.jsonl", []), ("import-edits", "edits.json", ["--label-config", paths.taskFile("edits-config.xml")]),
+            ("import-comparisons", "comparisons.jsonl", []),
+            ("import-rankings", "rankings.json", ["--label-config", paths.taskFile("rankings-config.xml")]),
+            ("import-rm-eval", "rm-eval.jsonl", ["--validation-fraction", "0", "--test-fraction", "1"]),
+        ]
+        for item in imports {
+            let out = paths.stage(item.stage)
+            try steps.run(item.stage, stage: out) {
+                try steps.plumb(["import", paths.taskFile(item.file), "--out", out.path] + item.extra)
+            }
+        }
+    }
+
+    private func trainPolicy(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws {
+        let configFile = paths.root.appendingPathComponent("model-config.json")
+        try s.modelConfigJSON().write(to: configFile)
+        let common = ["--tokenizer", paths.tokenizer.path, "--seq-len", "\(s.seqLen)", "--rows", "\(s.rows)", "--seed", "\(seed)"]
+        try steps.run("pretrain", stage: paths.stage("pretrain")) {
+            try steps.plumb(["pretrain", "--text", paths.taskFile("corpus.txt"), "--init-from", "tiny", "--config", configFile.path,
+                             "--init-seed", "\(seed)", "--epochs", "\(s.pretrainEpochs)", "--lr", "\(s.pretrainLearningRate)",
+                             "--eval-every", "100", "--out", paths.stage("pretrain").path] + common)
+        }
+        try steps.run("sft", stage: paths.stage("sft")) {
+            try steps.plumb(["sft", "--data", paths.stage("import-sft").path, "--data", paths.stage("import-edits").path,
+                             "--init-from", paths.stage("pretrain").path, "--epochs", "\(s.sftEpochs)", "--lr", "\(s.sftLearningRate)",
+                             "--eval-every", "50", "--out", paths.stage("sft").path] + common)
+        }
+    }
+
+    /// Llama 2's two reward models, each from the SFT checkpoint, on the imported comparisons
+    /// (annotator pairs, ranking-derived pairs, edit-derived pairs) with its default mixture.
+    private func trainRewardModels(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws {
+        for dimension in ["helpfulness", "safety"] {
+            let out = paths.stage("rm-\(dimension)")
+            try steps.run("rm train \(dimension)", stage: out) {
+                try steps.plumb(["rm", "train", "--tokenizer", paths.tokenizer.path, "--init-from", paths.stage("sft").path,
+                                 "--data", paths.stage("import-comparisons").path, "--data", paths.stage("import-rankings").path,
+                                 "--data", paths.stage("import-edits").path, "--dimension", dimension,
+                                 "--seq-len", "\(s.seqLen)", "--rows", "\(s.rows)", "--epochs", "\(s.rewardEpochs)",
+                                 "--lr", "\(s.rewardLearningRate)", "--seed", "\(seed)", "--eval-every", "100", "--out", out.path])
+            }
+        }
+    }
+
+    /// Each reward model on held-out annotator pairs (noisy labels) and on the noise-free oracle pairs.
+    private func evaluateRewardModels(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws -> [RewardModelResult] {
+        var results: [RewardModelResult] = []
+        for dimension in ["helpfulness", "safety"] {
+            var result = RewardModelResult(dimension: dimension)
+            for (data, name) in [("import-comparisons", "annotators"), ("import-rm-eval", "oracle")] {
+                let out = paths.stage("rm-eval-\(dimension)-\(name)")
+                try steps.run("rm eval \(dimension) vs \(name)", stage: out) {
+                    try steps.plumb(["rm", "eval", "--tokenizer", paths.tokenizer.path, "--model", paths.stage("rm-\(dimension)").path,
+                                     "--data", paths.stage(data).path, "--split", "test", "--rows", "\(s.rows)", "--out", out.path])
+                }
+                let metrics = try StageManifest.read(from: out).metrics
+                if name == "oracle" { result.oracle = metrics } else { result.annotators = metrics }
+            }
+            results.append(result)
+        }
+        return results
+    }
+
+    private func evaluate(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws -> MainJobResults {
+        var results = MainJobResults()
+        let sampling = SamplingSettings(temperature: 0, maxNewTokens: s.evalMaxNewTokens)
+        for (name, stage) in [("pretrained base", "pretrain"), ("SFT", "sft")] {
+            try steps.run("oracle eval: \(stage)") {
+                let judged = try PolicyOracle.responses(model: paths.stage(stage), tokenizer: paths.tokenizer, template: .plumbline,
+                                                        prompts: paths.task.appendingPathComponent("eval-prompts.jsonl"),
+                                                        settings: sampling, seed: seed)
+                try PolicyOracle.write(judged, to: paths.root.appendingPathComponent("eval-responses-\(stage).jsonl"))
+                results.policies.append(PolicyResult(name: name, stage: stage, report: OracleReport(try OracleReport.judge(judged))))
+            }
+        }
+        let sft = try StageManifest.read(from: paths.stage("sft"))
+        results.sftValidationLoss = (sft.metrics["initial_val_loss"], sft.metrics["val_loss"])
+        return results
+    }
+}
+
+/// Where the main job keeps things under its run directory.
+struct MainJobPaths {
+    let root: URL
+    var task: URL { root.appendingPathComponent("task") }
+    var tokenizer: URL { root.appendingPathComponent("tokenizer/spm.model") }
+    func stage(_ name: String) -> URL { root.appendingPathComponent(name) }
+    func taskFile(_ name: String) -> String { task.appendingPathComponent(name).path }
 }

@@ -133,7 +133,7 @@ struct BenchShardsCommand: ParsableCommand {
     /// Wall and CPU seconds (user + system, all threads) to read every line of `files`.
     private func timeRead(_ files: [URL], threads: Int) throws -> (Double, Double) {
         var options = ShardReader.Options()
-        options.decodeThreads = threads
+        options.decoding = .frames(threads: threads)
         let cpuStart = cpuSeconds(RUSAGE_SELF)
         let start = monotonicSeconds()
         let reader = ShardReader(files: files, options: options)

@@ -33,7 +33,7 @@ struct ShardsHeadCommand: ParsableCommand {
 /// Streams records to stdout through one 1 MiB buffer.
 private func copyRecords(from target: ShardPathOptions, order: ShardReader.Order, limit: Int?) throws {
     var options = ShardReader.Options(order: order)
-    options.decodeThreads = max(1, target.decodeThreads)
+    options.decoding = .frames(threads: max(1, target.decodeThreads))
     let reader = try ShardReader(path: target.url, output: target.output, options: options)
     var out = [UInt8]()
     out.reserveCapacity(1 << 20)

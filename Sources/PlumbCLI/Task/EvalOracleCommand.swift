@@ -3,7 +3,9 @@
 
 import ArgumentParser
 import Foundation
+import PlumbData
 import PlumbOracle
+import PlumbStages
 import PlumbTask
 
 struct EvalOracleCommand: ParsableCommand {
@@ -18,8 +20,26 @@ struct EvalOracleCommand: ParsableCommand {
     @Option(help: "A second responses file (same ids): report the oracle win rate of --responses over it.")
     var versus: String?
 
-    @Option(help: "A policy checkpoint to sample responses from (needs --prompts; not available yet).")
+    @Option(help: "A policy to sample responses from: a training stage or Hugging Face directory (needs --prompts, --tokenizer).")
     var policy: String?
+
+    @Option(help: "SentencePiece model of --policy.")
+    var tokenizer: String?
+
+    @Option(help: "Chat template of --policy.")
+    var template: ChatTemplate = .plumbline
+
+    @Option(help: "Most new tokens per sampled response.")
+    var maxNewTokens: Int = 64
+
+    @Option(help: "Sampling temperature for --policy; 0 is greedy.")
+    var temperature: Float = 0
+
+    @Option(help: "Seed of the sampler for --policy.")
+    var seed: UInt64 = 1
+
+    @Option(help: "With --policy: also write the sampled responses here (message-list JSONL, usable as --versus).")
+    var saveResponses: String?
 
     @Option(help: "Prompts for --policy: message-list JSONL without assistant turns (e.g. eval-prompts.jsonl).")
     var prompts: String?
@@ -29,17 +49,19 @@ struct EvalOracleCommand: ParsableCommand {
 
     func validate() throws {
         guard (responses == nil) != (policy == nil) else { throw ValidationError("give exactly one of --responses and --policy") }
-        if policy != nil && prompts == nil { throw ValidationError("--policy needs --prompts") }
+        if policy != nil && (prompts == nil || tokenizer == nil) { throw ValidationError("--policy needs --prompts and --tokenizer") }
     }
 
     func run() throws {
-        if policy != nil {
-            // Extension point: PolicyEvaluation.respond(to:with:) takes a PolicyResponder; the sampler over a
-            // checkpoint comes with the model's decoding code.
-            throw CLIError("plumb eval oracle --policy: sampling from a checkpoint is not wired in yet",
-                           hint: "sample responses to the prompts into message-list JSONL and pass them with --responses")
+        let items: [JudgedResponse]
+        if let policy, let prompts, let tokenizer {
+            items = try PolicyOracle.responses(model: URL(fileURLWithPath: policy), tokenizer: URL(fileURLWithPath: tokenizer),
+                                               template: template, prompts: URL(fileURLWithPath: prompts),
+                                               settings: SamplingSettings(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
+            if let saveResponses { try PolicyOracle.write(items, to: URL(fileURLWithPath: saveResponses)) }
+        } else {
+            items = try ResponseFile.load(URL(fileURLWithPath: responses!))
         }
-        let items = try ResponseFile.load(URL(fileURLWithPath: responses!))
         let report = OracleReport(try OracleReport.judge(items))
         var winRate: WinRateReport?
         if let versus {

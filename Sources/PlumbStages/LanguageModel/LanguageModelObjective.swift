@@ -32,9 +32,10 @@ public final class LanguageModelObjective: TrainingObjective {
     public func accumulate(indices: [Int], scale: Float) throws -> MicroBatchResult {
         let batch = try makeBatch(indices.map { train[$0] })
         try model.forward(batch, activations)
-        let (loss, tokens) = try model.languageModelLoss(activations, gradScale: scale)
+        let (loss, targets) = try model.languageModelLoss(activations, gradScale: scale)
         try model.backward(activations)
-        return MicroBatchResult(loss: loss, tokens: tokens)
+        let tokens = batch.spans.reduce(0) { $0 + $1.length }
+        return MicroBatchResult(loss: loss, tokens: tokens, extra: ["target_tokens": Double(targets)])
     }
 
     public func evaluate() throws -> [String: Double] {

@@ -157,6 +157,7 @@ public enum LanguageModelStage {
         stage.setMetric("dropped_too_long", Double(data.train.droppedTooLong + data.validation.droppedTooLong))
         stage.setMetric("truncated", Double(data.train.truncated + data.validation.truncated))
         for (k, v) in s.finalEvaluation { stage.setMetric(k, v) }
+        for (k, v) in s.initialEvaluation { stage.setMetric("initial_" + k, v) }
     }
 }
 

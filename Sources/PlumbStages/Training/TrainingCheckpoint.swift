@@ -16,6 +16,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var optimizer: OptimizerStateHeader
     /// Tokens seen so far (for throughput and reporting).
     public var tokens: Int
+    /// Validation figures before the first step, kept so a resumed stage still reports them.
+    public var initialEvaluation: [String: Double]
 }
 
 public enum TrainingCheckpoint {

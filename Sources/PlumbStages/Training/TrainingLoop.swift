@@ -49,6 +49,8 @@ public struct TrainingSummary: Sendable {
     public var tokens: Int
     public var seconds: Double
     public var finalLoss: Float
+    /// Validation figures before the first step (empty when resumed or without a validation set).
+    public var initialEvaluation: [String: Double]
     public var finalEvaluation: [String: Double]
     /// Tokens per second over the steps this process ran.
     public var tokensPerSecond: Double
@@ -77,6 +79,12 @@ public final class TrainingLoop {
         var tokens = resumed?.tokens ?? 0
         let startStep = step, startTokens = tokens
         progress(.started(totalSteps: total, resumedAtStep: step))
+        var initialEvaluation = resumed?.initialEvaluation ?? [:]
+        if step == 0 {
+            // The starting point's validation figures, so a stage shows what training changed.
+            initialEvaluation = try objective.evaluate()
+            if !initialEvaluation.isEmpty { progress(.evaluation(EvaluationReport(step: 0, metrics: initialEvaluation))) }
+        }
         let start = monotonicNow()
         var lastLoss: Float = .nan
         var lastEvaluation: [String: Double] = [:]
@@ -96,7 +104,8 @@ public final class TrainingLoop {
                 if !lastEvaluation.isEmpty { progress(.evaluation(EvaluationReport(step: step, metrics: lastEvaluation))) }
             }
             if step == total || (settings.checkpointEvery > 0 && step % settings.checkpointEvery == 0) {
-                let state = TrainerState(step: step, totalSteps: total, optimizer: try optimizer.saveState(parameters: model.parameters, rng: nil).header, tokens: tokens)
+                let state = TrainerState(step: step, totalSteps: total, optimizer: try optimizer.saveState(parameters: model.parameters, rng: nil).header, tokens: tokens,
+                                         initialEvaluation: initialEvaluation)
                 let dir = try TrainingCheckpoint.save(model: model, optimizer: optimizer, state: state, root: checkpointRoot, keep: settings.keepCheckpoints)
                 progress(.checkpoint(step: step, path: dir.path))
             }
@@ -105,7 +114,8 @@ public final class TrainingLoop {
         progress(.finished(step: step))
         let seconds = monotonicNow() - start
         return TrainingSummary(steps: total, resumedAtStep: startStep, tokens: tokens, seconds: seconds, finalLoss: lastLoss,
-                               finalEvaluation: lastEvaluation, tokensPerSecond: Double(tokens - startTokens) / max(seconds, 1e-9))
+                               initialEvaluation: initialEvaluation, finalEvaluation: lastEvaluation,
+                               tokensPerSecond: Double(tokens - startTokens) / max(seconds, 1e-9))
     }
 
     private struct StepFigures { var loss: Float; var tokens: Int; var lr: Float; var gradNorm: Float; var extra: [String: Double] }

@@ -1,0 +1,100 @@
+// The main job's results: one table for people, one JSON file (`results.json`) for scripts.
+import Foundation
+import PlumbOracle
+
+struct PolicyResult: Codable {
+    var name: String
+    var stage: String
+    var report: OracleReport
+}
+
+/// A reward model's eval-stage metrics on held-out annotator pairs and on noise-free oracle pairs.
+struct RewardModelResult: Codable {
+    var dimension: String
+    var annotators: [String: Double] = [:]
+    var oracle: [String: Double] = [:]
+}
+
+struct MainJobResults: Codable {
+    var policies: [PolicyResult] = []
+    var rewardModels: [RewardModelResult] = []
+    /// SFT's response-only loss on held-out demonstrations, before (the pretrained base) and after.
+    var sftValidationLoss: (before: Double?, after: Double?) = (nil, nil)
+
+    enum CodingKeys: String, CodingKey { case policies, rewardModels, sftValidationLossBefore, sftValidationLossAfter }
+
+    init() {}
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        policies = try c.decode([PolicyResult].self, forKey: .policies)
+        rewardModels = try c.decode([RewardModelResult].self, forKey: .rewardModels)
+        sftValidationLoss = (try c.decodeIfPresent(Double.self, forKey: .sftValidationLossBefore),
+                             try c.decodeIfPresent(Double.self, forKey: .sftValidationLossAfter))
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(policies, forKey: .policies)
+        try c.encode(rewardModels, forKey: .rewardModels)
+        try c.encodeIfPresent(sftValidationLoss.before, forKey: .sftValidationLossBefore)
+        try c.encodeIfPresent(sftValidationLoss.after, forKey: .sftValidationLossAfter)
+    }
+}
+
+struct MainJobReport: Codable {
+    var run: String
+    var seed: UInt64
+    var settings: MainJobSettings
+    var steps: [StepFigures]
+    var results: MainJobResults
+
+    func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try encoder.encode(self).write(to: url, options: .atomic)
+    }
+
+    func text(stepTable: String) -> String {
+        var lines = ["", "Plumbline main job: \(run) (seed \(seed))", "", stepTable, ""]
+        if let first = results.policies.first {
+            lines.append("Policies judged by the oracle on \(first.report.responses) held-out prompts (greedy; 95% Wilson intervals)")
+            lines.append(pad("policy", 18) + pad("helpful", 22) + pad("violations", 22) + pad("false refusals", 22) + "mean words")
+            for p in results.policies {
+                lines.append(pad(p.name, 18) + pad(rate(p.report.helpfulness), 22) + pad(rate(p.report.violation), 22)
+                    + pad(rate(p.report.falseRefusal), 22) + String(format: "%.1f", p.report.meanWords.mean))
+            }
+        }
+        if let before = results.sftValidationLoss.before, let after = results.sftValidationLoss.after {
+            lines.append(String(format: "SFT held-out response loss: %.3f (pretrained base) -> %.3f (SFT)", before, after))
+        }
+        if !results.rewardModels.isEmpty { lines += rewardTable() }
+        lines.append("Results: \(run)/results.json")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Accuracy on held-out annotator pairs (with the length baselines), and agreement with the oracle
+    /// on noise-free held-out pairs of the model's own dimension, overall and per preference strength.
+    private func rewardTable() -> [String] {
+        let strengths = ["significantly_better", "better", "slightly_better", "negligibly_better"]
+        var lines = ["", "Reward models: accuracy on held-out annotator pairs; agreement with the oracle on noise-free held-out pairs",
+                     pad("model", 14) + pad("annotators", 12) + pad("shorter", 9) + pad("longer", 9) + pad("oracle (own dim)", 18)
+                        + strengths.map { pad($0, 22) }.joined()]
+        for r in results.rewardModels {
+            func figure(_ m: [String: Double], _ key: String) -> String { m[key].map { String(format: "%.3f", $0) } ?? "-" }
+            let strengthFigures = strengths.map { s -> String in
+                let n = r.oracle["pairs.strength.\(s)"].map { " (n=\(Int($0)))" } ?? ""
+                return pad(figure(r.oracle, "accuracy.strength.\(s)") + n, 22)
+            }
+            lines.append(pad(r.dimension, 14) + pad(figure(r.annotators, "accuracy"), 12) + pad(figure(r.annotators, "baseline.prefer_shorter"), 9)
+                + pad(figure(r.annotators, "baseline.prefer_longer"), 9) + pad(figure(r.oracle, "accuracy.dimension.\(r.dimension)"), 18)
+                + strengthFigures.joined())
+        }
+        return lines
+    }
+
+    private func rate(_ r: RateEstimate) -> String {
+        String(format: "%.3f [%.2f, %.2f]", r.rate, r.low, r.high)
+    }
+}

@@ -1,0 +1,42 @@
+// The main job's sizes: the standard setting (the README's first command) and --quick (CI's smoke
+// test). The model is trained from scratch, so its learning rates are those of a small model trained
+// from scratch, not Llama 2's fine-tuning rates (which assume a 7B+ model that already speaks).
+import Foundation
+
+struct MainJobSettings: Codable {
+    var taskPreset: String
+    var tokenizerVocab: Int
+    var dim: Int
+    var hidden: Int
+    var layers: Int
+    var heads: Int
+    var kvHeads: Int
+    var seqLen: Int
+    var rows: Int
+    var pretrainEpochs: Int
+    var pretrainLearningRate: Float
+    var sftEpochs: Int
+    var sftLearningRate: Float
+    var rewardEpochs: Int
+    var rewardLearningRate: Float
+    var evalMaxNewTokens: Int
+
+    static let standard = MainJobSettings(
+        taskPreset: "standard", tokenizerVocab: 1024, dim: 128, hidden: 344, layers: 4, heads: 4, kvHeads: 2, seqLen: 128,
+        rows: 16, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
+        rewardEpochs: 1, rewardLearningRate: 3e-4, evalMaxNewTokens: 48)
+
+    static let quick = MainJobSettings(
+        taskPreset: "quick", tokenizerVocab: 512, dim: 48, hidden: 128, layers: 2, heads: 4, kvHeads: 2, seqLen: 96,
+        rows: 8, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 1, sftLearningRate: 1e-3,
+        rewardEpochs: 1, rewardLearningRate: 3e-4, evalMaxNewTokens: 40)
+
+    /// A Hugging Face config.json for the fresh model (the vocabulary is the tokenizer's).
+    func modelConfigJSON() -> Data {
+        Data("""
+        {"hidden_size": \(dim), "intermediate_size": \(hidden), "num_hidden_layers": \(layers), \
+        "num_attention_heads": \(heads), "num_key_value_heads": \(kvHeads), "vocab_size": \(tokenizerVocab), \
+        "max_position_embeddings": \(seqLen), "tie_word_embeddings": true}
+        """.utf8)
+    }
+}
