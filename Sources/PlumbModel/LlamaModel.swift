@@ -37,17 +37,18 @@ public final class LlamaModel {
         initialize(seed: seed)
     }
 
-    /// Fills every weight from `seed`, in parameter order (same seed, same weights).
-    public func initialize(seed: UInt64) {
+    /// Fills every weight from `seed`, in parameter order (same seed, same weights). `std` other than
+    /// Llama's 0.02 is for benchmarks and comparisons that want well-spread logits.
+    public func initialize(seed: UInt64, std: Float = 0.02) {
         var rng = SeededRNG(seed: seed)
-        let residualStd = 0.02 / Float(2 * config.nLayers).squareRoot()
+        let residualStd = std / Float(2 * config.nLayers).squareRoot()
         for e in parameters.entries {
             let t = try! parameters.value(of: e)
             if e.shape.count == 1 {
                 t.fill(1)
             } else {
                 let residual = e.name.hasSuffix("o_proj.weight") || e.name.hasSuffix("down_proj.weight")
-                rng.fillNormal(t, std: residual ? residualStd : 0.02)
+                rng.fillNormal(t, std: residual ? residualStd : std)
             }
         }
     }

@@ -2,16 +2,23 @@
 //   silu(z)    = z * sigmoid(z)
 //   silu'(z)   = sigmoid(z) * (1 + z * (1 - sigmoid(z)))
 //   swiglu(a, b) = silu(a) * b,  da += dOut * b * silu'(a),  db += dOut * silu(a)
-import Foundation
+// Loops run 8 lanes at a time with FastMath's exp; the scalar tail uses the same arithmetic.
 
 public enum Activations {
-    @inline(__always) static func sigmoid(_ z: Float) -> Float { 1 / (1 + expf(-z)) }
+    typealias V8 = SIMD8<Float>
 
     /// out = silu(x); shapes equal. May run in place (out == x).
     public static func siluForward(_ x: Tensor, into out: Tensor) throws {
         try x.requireSameShape(out, "siluForward x vs out")
-        let px = x.pointer, po = out.pointer
-        for i in 0..<x.count { let z = px[i]; po[i] = z * sigmoid(z) }
+        let px = x.pointer, po = out.pointer, n = x.count
+        var i = 0
+        while i + 8 <= n {
+            let z: V8 = FastMath.load(px + i)
+            let s: V8 = FastMath.sigmoid8(z)
+            FastMath.store(z * s, po + i)
+            i += 8
+        }
+        while i < n { let z = px[i]; po[i] = z * FastMath.sigmoid(z); i += 1 }
     }
 
     /// dx += dOut * silu'(x).
@@ -19,7 +26,7 @@ public enum Activations {
         try dOut.requireSameShape(x, "siluBackward dOut vs x"); try dx.requireSameShape(x, "siluBackward dx vs x")
         let g = dOut.pointer, px = x.pointer, pd = dx.pointer
         for i in 0..<x.count {
-            let z = px[i], s = sigmoid(z)
+            let z = px[i], s = FastMath.sigmoid(z)
             pd[i] += g[i] * s * (1 + z * (1 - s))
         }
     }
@@ -27,19 +34,42 @@ public enum Activations {
     /// out = silu(a) * b; a, b, out (N, F) or any equal shapes.
     public static func swigluForward(a: Tensor, b: Tensor, into out: Tensor) throws {
         try a.requireSameShape(b, "swigluForward a vs b"); try a.requireSameShape(out, "swigluForward a vs out")
-        let pa = a.pointer, pb = b.pointer, po = out.pointer
-        for i in 0..<a.count { let z = pa[i]; po[i] = z * sigmoid(z) * pb[i] }
+        let pa = a.pointer, pb = b.pointer, po = out.pointer, n = a.count
+        var i = 0
+        while i + 8 <= n {
+            let z: V8 = FastMath.load(pa + i), bi: V8 = FastMath.load(pb + i)
+            let s: V8 = FastMath.sigmoid8(z)
+            let silu: V8 = z * s
+            FastMath.store(silu * bi, po + i)
+            i += 8
+        }
+        while i < n { let z = pa[i]; po[i] = z * FastMath.sigmoid(z) * pb[i]; i += 1 }
     }
 
     /// da += dOut * b * silu'(a); db += dOut * silu(a).
     public static func swigluBackward(dOut: Tensor, a: Tensor, b: Tensor, da: Tensor, db: Tensor) throws {
         try a.requireSameShape(b, "swigluBackward a vs b"); try dOut.requireSameShape(a, "swigluBackward dOut vs a")
         try da.requireSameShape(a, "swigluBackward da"); try db.requireSameShape(b, "swigluBackward db")
-        let g = dOut.pointer, pa = a.pointer, pb = b.pointer, pda = da.pointer, pdb = db.pointer
-        for i in 0..<a.count {
-            let z = pa[i], s = sigmoid(z)
+        let g = dOut.pointer, pa = a.pointer, pb = b.pointer, pda = da.pointer, pdb = db.pointer, n = a.count
+        var i = 0
+        let one = V8(repeating: 1)
+        while i + 8 <= n {
+            let z: V8 = FastMath.load(pa + i), gi: V8 = FastMath.load(g + i), bi: V8 = FastMath.load(pb + i)
+            let s: V8 = FastMath.sigmoid8(z)
+            let silu: V8 = z * s
+            let complement: V8 = one - s
+            let slope: V8 = s * (one + z * complement)        // silu'(z)
+            let gb: V8 = gi * bi
+            let oldA: V8 = FastMath.load(pda + i), oldB: V8 = FastMath.load(pdb + i)
+            FastMath.store(oldA + gb * slope, pda + i)
+            FastMath.store(oldB + gi * silu, pdb + i)
+            i += 8
+        }
+        while i < n {
+            let z = pa[i], s = FastMath.sigmoid(z)
             pda[i] += g[i] * pb[i] * s * (1 + z * (1 - s))
             pdb[i] += g[i] * z * s
+            i += 1
         }
     }
 }

@@ -45,12 +45,16 @@ public final class AdamW: @unchecked Sendable {
             let p = parameters.values.base + e.offset, g = parameters.gradients.base + e.offset
             let pm = m.base + e.offset, pv = v.base + e.offset
             let decay: Float = e.weightDecay ? 1 - lr * config.weightDecay : 1
-            for i in 0..<e.count {
-                let gi = g[i]
-                let mi = b1 * pm[i] + (1 - b1) * gi
-                let vi = b2 * pv[i] + (1 - b2) * gi * gi
-                pm[i] = mi; pv[i] = vi
-                p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / sqrtCorrection2 + eps)
+            // Elementwise, so splitting the range across cores cannot change a bit.
+            EngineThreads.forEachRowChunk(rows: e.count, costPerRow: 8) { (range: Range<Int>) in
+                for i in range {
+                    let gi: Float = g[i]
+                    let mi: Float = b1 * pm[i] + (1 - b1) * gi
+                    let vi: Float = b2 * pv[i] + (1 - b2) * (gi * gi)
+                    pm[i] = mi; pv[i] = vi
+                    let denominator: Float = vi.squareRoot() / sqrtCorrection2 + eps
+                    p[i] = p[i] * decay - stepSize * mi / denominator
+                }
             }
         }
     }

@@ -6,7 +6,7 @@
 // Saved for backward: the probabilities P (B, H, T, T) (zero where masked).
 //
 //   S = (Q K^T) / sqrt(D)                         (T, T) per (b, h)
-//   mask: i sees j iff j <= i and segment[j] == segment[i]
+//   mask: i sees j iff j <= i and segment[j] == segment[i] (segments are contiguous runs in a row)
 //   P = softmax_row(S masked),  O = P V           (T, D)
 // backward (Vaswani et al. 2017 derivative of the above):
 //   dP = dO V^T,  dV += P^T dO,  dS = P * (dP - rowsum(dP * P)),
@@ -58,12 +58,13 @@ public enum Attention {
                              beta: 0, c: probs.pointer + (b * s.heads + h) * t * t, ldc: t)
             }
         }
+        let runStarts = try segmentRunStarts(segmentIds, batch: s.batch, seqLen: t)
         let pp = probs.pointer   // 2. masked softmax over all B*H*T rows, split across cores
-        segmentIds.withUnsafeBufferPointer { seg in
+        runStarts.withUnsafeBufferPointer { starts in
             EngineThreads.forEachRowChunk(rows: s.batch * s.heads * t, costPerRow: t) { range in
                 for row in range {
                     let i = row % t, b = row / (t * s.heads)
-                    maskedSoftmaxRow(pp + row * t, t: t, i: i, segments: seg.baseAddress! + b * t)
+                    maskedSoftmaxRow(pp + row * t, t: t, i: i, visibleFrom: Int(starts[b * t + i]))
                 }
             }
         }
@@ -110,19 +111,37 @@ public enum Attention {
         }
     }
 
-    /// Softmax of row i of S over the columns j <= i in i's segment; other columns become 0.
+    /// Softmax of row i of S over the visible columns lo...i (i's segment); other columns become 0.
     @inline(__always)
-    static func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, t: Int, i: Int, segments: UnsafePointer<Int32>) {
-        let own = segments[i]
-        var m = -Float.infinity
-        for j in 0...i where segments[j] == own { m = max(m, row[j]) }
-        var sum: Float = 0
-        for j in 0...i {
-            if segments[j] == own { let e = expf(row[j] - m); row[j] = e; sum += e } else { row[j] = 0 }
+    static func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, t: Int, i: Int, visibleFrom lo: Int) {
+        let visible = row + lo, count = i - lo + 1
+        let m = FastMath.max(visible, count)
+        let total = FastMath.expShifted(visible, visible, count, shift: m)
+        FastMath.scale(visible, count, by: 1 / total)
+        row.update(repeating: 0, count: lo)
+        (row + i + 1).update(repeating: 0, count: t - i - 1)
+    }
+
+    /// For each token, the index (within its row) where its segment starts. Segments must be
+    /// contiguous runs of one id within a row (as BatchLayout makes them); an id that reappears
+    /// after another is an error, since the mask "same id and not later" would then not be a run.
+    static func segmentRunStarts(_ segmentIds: [Int32], batch: Int, seqLen t: Int) throws -> [Int32] {
+        var starts = [Int32](repeating: 0, count: batch * t)
+        for b in 0..<batch {
+            var seen = Set<Int32>(), start = 0
+            for i in 0..<t {
+                let id = segmentIds[b * t + i]
+                if i > 0 && id != segmentIds[b * t + i - 1] {
+                    start = i
+                    guard !seen.contains(id) else {
+                        throw TensorError("Attention: segment id \(id) reappears at row \(b), token \(i); segments must be contiguous runs")
+                    }
+                }
+                seen.insert(id)
+                starts[b * t + i] = Int32(start)
+            }
         }
-        let inv = 1 / sum
-        for j in 0...i { row[j] *= inv }
-        for j in (i + 1)..<t { row[j] = 0 }
+        return starts
     }
 
     @inline(__always)

@@ -30,13 +30,16 @@ public enum CrossEntropy {
         targets.withUnsafeBufferPointer { tb in
             nll.withUnsafeMutableBufferPointer { nb in
                 EngineThreads.forEachRowChunk(rows: rows, costPerRow: vocab) { range in
+                    let expRow = UnsafeMutablePointer<Float>.allocate(capacity: vocab)   // exp(x - max) of one row
+                    defer { expRow.deallocate() }
                     for r in range where tb[r] != ignoreIndex {
                         let row = pl + r * vocab, t = Int(tb[r])
-                        let lse = Softmax.logSumExp(row, vocab)
-                        nb[r] = Double(lse - row[t])
+                        let m = FastMath.max(row, vocab)
+                        let total = FastMath.expShifted(row, expRow, vocab, shift: m)
+                        nb[r] = Double(m + logf(total) - row[t])
                         guard let pd else { continue }
                         let d = pd + r * vocab
-                        for i in 0..<vocab { d[i] += rowScale * expf(row[i] - lse) }
+                        FastMath.axpy(rowScale / total, expRow, d, vocab)   // += scale * softmax
                         d[t] -= rowScale
                     }
                 }
@@ -70,10 +73,13 @@ public enum CrossEntropy {
         let pl = logits.pointer, pg = dLogProbs.pointer, pd = dLogits.pointer
         targets.withUnsafeBufferPointer { tb in
             EngineThreads.forEachRowChunk(rows: rows, costPerRow: vocab) { range in
+                let expRow = UnsafeMutablePointer<Float>.allocate(capacity: vocab)   // exp(x - max) of one row
+                defer { expRow.deallocate() }
                 for r in range where tb[r] != ignoreIndex && pg[r] != 0 {
                     let row = pl + r * vocab, d = pd + r * vocab, g = pg[r]
-                    let lse = Softmax.logSumExp(row, vocab)
-                    for i in 0..<vocab { d[i] -= g * expf(row[i] - lse) }
+                    let m = FastMath.max(row, vocab)
+                    let total = FastMath.expShifted(row, expRow, vocab, shift: m)
+                    FastMath.axpy(-g / total, expRow, d, vocab)   // -= g * softmax
                     d[Int(tb[r])] += g
                 }
             }

@@ -56,31 +56,21 @@ public enum Softmax {
                 let g = pg + r * width, yr = py + r * width, d = pd + r * width
                 var total: Float = 0
                 for i in 0..<width { total += g[i] }
-                for i in 0..<width { d[i] += g[i] - expf(yr[i]) * total }
+                for i in 0..<width { d[i] += g[i] - FastMath.exp(yr[i]) * total }
             }
         }
     }
 
     /// log sum_i exp(x_i), computed stably around the row maximum.
     @inline(__always)
-    public static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, x[i]) }
-        if m == -Float.infinity { return m }
-        var s: Float = 0
-        for i in 0..<n { s += expf(x[i] - m) }
-        return m + logf(s)
-    }
+    public static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float { FastMath.logSumExp(x, n) }
 
     /// y = softmax(x) for one row of n entries (x and y may alias).
     @inline(__always)
     public static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, x[i]) }
-        var s: Float = 0
-        for i in 0..<n { let e = expf(x[i] - m); y[i] = e; s += e }
-        let inv = 1 / s
-        for i in 0..<n { y[i] *= inv }
+        let m = FastMath.max(x, n)
+        let total = FastMath.expShifted(x, y, n, shift: m)
+        FastMath.scale(y, n, by: 1 / total)
     }
 
     static func rowsAndWidth(_ x: Tensor, _ what: String) throws -> (Int, Int) {

@@ -61,4 +61,18 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: trl, encoding: .utf8).split(separator: "\n").count, 1495)
         XCTAssertThrowsError(try ImportCommand.parse(["x.jsonl", "--out", "o", "--format", "no-such-format"]))
     }
+
+    func testImportCommandCSVColumnsOption() throws {
+        let runs = try scratchDirectory(self)
+        let csv = try writeFile(runs, "prefs.csv.txt", "q,good,bad,dim\nIs fire hot?,Yes.,No.,safety\n")
+        let stage = runs.appendingPathComponent("r").appendingPathComponent("csv")
+        var command = try ImportCommand.parse([csv, "--format", "csv", "--columns", "prompt=q,chosen=good,rejected=bad,dimension=dim",
+                                               "--out", stage.path, "--test-fraction", "0", "--validation-fraction", "0"])
+        try command.run()
+        let reader = try ShardReader(path: stage, output: "comparisons-train")
+        let comparison = try XCTUnwrap(try reader.next(Comparison.self))
+        XCTAssertEqual(comparison.dimension, .safety)
+        XCTAssertEqual([comparison.chosen, comparison.rejected], ["Yes.", "No."])
+        XCTAssertThrowsError(try ImportCommand.parse([csv, "--columns", "prompt", "--out", stage.path]).run())
+    }
 }

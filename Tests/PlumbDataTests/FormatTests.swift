@@ -103,6 +103,10 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(result.comparisons[1].prompt.messages, [.user("Say \"hi\"\npolitely")])
         XCTAssertEqual(result.comparisons[1].annotator, "bob")
         XCTAssertEqual(result.comparisons[1].source.line, 3, "the line on which the row starts")
+        // A byte-order mark (spreadsheet exports) does not become part of the first column's name.
+        let bom = directory.appendingPathComponent("bom.csv")
+        try (Data([0xef, 0xbb, 0xbf]) + Data("prompt,chosen,rejected\np,a,b\n".utf8)).write(to: bom)
+        assertCounts(try importFiles([bom.path]).sources[0], read: 1, accepted: 1)
     }
 
     func testDemonstrationsAndPromptSets() throws {

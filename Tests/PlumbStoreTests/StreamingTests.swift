@@ -63,6 +63,27 @@ final class StreamingTests: XCTestCase {
         }
     }
 
+    func testShuffleBufferBoundsHowEarlyARecordCanComeOut() throws {
+        let dir = try makeScratchDirectory(self)
+        var options = ShardWriter.Options()
+        options.maxRecordsPerShard = 400
+        try writeSamples(2000, to: dir, options: options)
+        let buffer = 64
+        let reader = try ShardReader(path: dir, options: ShardReader.Options(order: .shuffled(seed: 5, bufferRecords: buffer)))
+        // In-order position of each record once the shard order is shuffled (reader.files is that order).
+        var inOrder: [Int: Int] = [:]
+        for file in reader.files {
+            for record in try ShardReader(files: [file]).readAll(SampleRecord.self) { inOrder[record.id] = inOrder.count }
+        }
+        XCTAssertNotEqual(reader.files.map(\.lastPathComponent).sorted(), reader.files.map(\.lastPathComponent), "shard order shuffled")
+        var position = 0
+        while let record = try reader.next(SampleRecord.self) {
+            XCTAssertLessThanOrEqual(inOrder[record.id]!, position + buffer - 1, "record \(record.id) came out too early")
+            position += 1
+        }
+        XCTAssertEqual(position, 2000)
+    }
+
     func testRecordLongerThanTheWindowIsAnErrorNotAGrowth() throws {
         let dir = try makeScratchDirectory(self)
         let writer = try ShardWriter(directory: dir, name: "long")

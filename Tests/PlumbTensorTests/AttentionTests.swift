@@ -84,3 +84,13 @@ final class AttentionTests: XCTestCase {
                                                    out: Tensor(zeros: y.q.shape), probs: Tensor(zeros: [2, 4, 8, 8])))
     }
 }
+
+final class AttentionSegmentTests: XCTestCase {
+    func testSegmentIdsMustBeContiguousRuns() throws {
+        let q = Tensor(zeros: [1, 4, 1, 2]), k = Tensor(zeros: [1, 4, 1, 2])
+        XCTAssertThrowsError(try Attention.forward(q: q, k: k, v: k, segmentIds: [0, 1, 0, 0], out: Tensor(zeros: q.shape),
+                                                   probs: Tensor(zeros: [1, 1, 4, 4]))) {
+            XCTAssertTrue("\($0)".contains("token 2"), "\($0)")
+        }
+    }
+}

@@ -19,6 +19,9 @@ struct ModelSourceOptions: ParsableArguments {
     @Option(help: "Seed of the random weights.")
     var seed: UInt64 = 0
 
+    @Option(help: "Standard deviation of the random weights (Llama's init is 0.02; larger spreads the logits).")
+    var initStd: Float = 0.02
+
     func validate() throws {
         if model != nil && llama2c != nil { throw ValidationError("give at most one of --model and --llama2c") }
     }
@@ -26,10 +29,12 @@ struct ModelSourceOptions: ParsableArguments {
     func load() throws -> LlamaModel {
         if let model { return try LlamaModel.load(directory: URL(fileURLWithPath: model)) }
         if let llama2c { return try LlamaModel.load(llama2c: URL(fileURLWithPath: llama2c)) }
-        return try LlamaModel(config: preset.config, heads: .lm, seed: seed)
+        let model = try LlamaModel(config: preset.config, heads: .lm)
+        model.initialize(seed: seed, std: initStd)
+        return model
     }
 
-    var description: String { model ?? llama2c ?? "random \(preset.rawValue) (seed \(seed))" }
+    var description: String { model ?? llama2c ?? "random \(preset.rawValue) (seed \(seed), std \(initStd))" }
 }
 
 /// `--temperature`, `--top-k`, `--top-p`: temperature 0 is greedy.

@@ -24,7 +24,7 @@ public struct Importer {
         var result = ImportResult()
         var deduplicator = Deduplicator(settings: options.deduplication)
         for path in paths {
-            let file = try InputFile.read(path)
+            let file = try InputFile.read(path, csv: format == .csv)
             var detection = try format.map { Detection(format: $0, reason: "given with --format") }
                 ?? FormatDetector.detect(file, options: options)
             let (converter, note) = try makeConverter(detection.format, file: file)

@@ -29,11 +29,12 @@ public struct InputFile: Sendable {
 
     /// Reads, decompresses and splits a file into rows. File-level damage (a cut-short gzip, a JSON
     /// array that never closes, an unterminated CSV quote) throws; a bad line in JSON Lines becomes
-    /// a row with a problem, to be quarantined.
-    public static func read(_ path: String) throws -> InputFile {
-        let (data, compression) = try Decompression.readFile(path)
+    /// a row with a problem, to be quarantined. CSV is read for a `.csv` name or when `csv` is set.
+    public static func read(_ path: String, csv: Bool = false) throws -> InputFile {
+        var (data, compression) = try Decompression.readFile(path)
+        if data.starts(with: [0xef, 0xbb, 0xbf]) { data = data.dropFirst(3) }  // a UTF-8 byte-order mark
         let name = stripCompressionSuffix(path.lowercased())
-        if name.hasSuffix(".csv") || name.hasSuffix(".tsv") {
+        if csv || name.hasSuffix(".csv") {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw InputError(file: path, reason: "CSV is not valid UTF-8")
             }
