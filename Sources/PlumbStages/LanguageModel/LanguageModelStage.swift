@@ -74,14 +74,9 @@ public enum LanguageModelStage {
             let objective = try LanguageModelObjective(model: model, train: data.train.examples, validation: data.validation.examples,
                                                        rows: parameters.rows, seqLen: parameters.seqLen, layout: parameters.layout,
                                                        padToken: templated.info.eosID)
-            let metrics = try MetricsLog(directory: stage.directory)
-            let loop = try TrainingLoop(model: model, plan: plan, settings: parameters.loop,
-                                        checkpointRoot: stage.directory.appendingPathComponent("checkpoints"))
-            let summary = try loop.run(objective) { event in
-                try? metrics.record(event)
-                progress(event)
-            }
-            try StageModel.save(model, to: stage, metadata: ["stage": location.stage, "template": parameters.template.rawValue])
+            let summary = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
+                                                     metadata: ["stage": location.stage, "template": parameters.template.rawValue],
+                                                     progress: progress)
             record(summary, data: data, in: stage)
             try stage.complete()
             return summary

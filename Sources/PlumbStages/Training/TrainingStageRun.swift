@@ -1,0 +1,20 @@
+// The part every training stage shares once its data and model are ready: log every event to
+// `metrics.jsonl`, run the loop with checkpoints in `checkpoints/`, then save the model into the stage.
+import PlumbModel
+import PlumbStore
+
+public enum TrainingStageRun {
+    public static func train(_ model: LlamaModel, plan: BatchPlan, objective: TrainingObjective, settings: LoopSettings,
+                             stage: StageWriter, metadata: [String: String],
+                             progress: @escaping ProgressHandler) throws -> TrainingSummary {
+        let metrics = try MetricsLog(directory: stage.directory)
+        let loop = try TrainingLoop(model: model, plan: plan, settings: settings,
+                                    checkpointRoot: stage.directory.appendingPathComponent("checkpoints"))
+        let summary = try loop.run(objective) { event in
+            try? metrics.record(event)
+            progress(event)
+        }
+        try StageModel.save(model, to: stage, metadata: metadata)
+        return summary
+    }
+}
