@@ -84,8 +84,8 @@ struct MainJobReport: Codable {
         for r in results.rewardModels {
             func figure(_ m: [String: Double], _ key: String) -> String { m[key].map { String(format: "%.3f", $0) } ?? "-" }
             let strengthFigures = strengths.map { s -> String in
-                let n = r.oracle["pairs.strength.\(s)"].map { " (n=\(Int($0)))" } ?? ""
-                return pad(figure(r.oracle, "accuracy.strength.\(s)") + n, 22)
+                let n = r.oracle["pairs.dimension_strength.\(r.dimension).\(s)"].map { " (n=\(Int($0)))" } ?? ""
+                return pad(figure(r.oracle, "accuracy.dimension_strength.\(r.dimension).\(s)") + n, 22)
             }
             lines.append(pad(r.dimension, 14) + pad(figure(r.annotators, "accuracy"), 12) + pad(figure(r.annotators, "baseline.prefer_shorter"), 9)
                 + pad(figure(r.annotators, "baseline.prefer_longer"), 9) + pad(figure(r.oracle, "accuracy.dimension.\(r.dimension)"), 18)

@@ -72,15 +72,10 @@ public enum RewardModelStage {
             let objective = try RewardObjective(model: model, train: data.train.pairs, validation: data.validation.pairs,
                                                 rows: parameters.rows, seqLen: parameters.seqLen, padToken: templated.info.eosID,
                                                 centring: parameters.centring)
-            let metrics = try MetricsLog(directory: stage.directory)
-            let loop = try TrainingLoop(model: model, plan: plan, settings: parameters.loop,
-                                        checkpointRoot: stage.directory.appendingPathComponent("checkpoints"))
-            let summary = try loop.run(objective) { event in
-                try? metrics.record(event)
-                progress(event)
-            }
-            try StageModel.save(model, to: stage, metadata: ["stage": location.stage, "template": parameters.template.rawValue,
-                                                            "dimension": parameters.dimension.rawValue])
+            let summary = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
+                                                     metadata: ["stage": location.stage, "template": parameters.template.rawValue,
+                                                                "dimension": parameters.dimension.rawValue],
+                                                     progress: progress)
             record(summary, data: data, in: stage)
             try stage.complete()
             return summary
