@@ -50,6 +50,8 @@ final class RewardEvaluationTests: XCTestCase {
         XCTAssertEqual(m["accuracy.strength.better"] ?? -1, 1, accuracy: 1e-12)
         XCTAssertEqual(m["score.p50"] ?? 0, 0.5, accuracy: 1e-9)
         XCTAssertEqual(m["baseline.prefer_shorter"] ?? 0, 0.625, accuracy: 1e-12)
+        XCTAssertEqual(m["accuracy.dimension_strength.helpfulness.better"] ?? -1, 1, accuracy: 1e-12)
+        XCTAssertEqual(m["pairs.dimension_strength.safety.better"], 1)
     }
 
     /// A record's own numeric margin is used as is; a missing strength gives no margin.

@@ -10,7 +10,10 @@ enum RewardEvalTable {
         let strengthOrder = ["significantly_better", "better", "slightly_better", "negligibly_better", "margin", "unspecified"]
         for key in strengthOrder { if let c = e.byStrength[key] { add("strength " + key, c) } }
         for (key, c) in e.bySource.sorted(by: { $0.key < $1.key }) { add("source " + key, c) }
-        for (key, c) in e.byDimension.sorted(by: { $0.key < $1.key }) { add("dimension " + key, c) }
+        for (key, c) in e.byDimension.sorted(by: { $0.key < $1.key }) {
+            add("dimension " + key, c)
+            for s in strengthOrder { if let d = e.byDimensionStrength[key + "." + s] { add("  " + key + " " + s, d) } }
+        }
         add("baseline: prefer shorter", e.preferShorter)
         add("baseline: prefer longer", e.preferLonger)
         var lines = [table.render()]

@@ -1,7 +1,8 @@
 // Figures of a reward model on held-out comparisons, from the scores it gave (pure; no model here).
 //
 //   accuracy          share of comparisons with r_chosen > r_rejected (a tie counts as wrong),
-//                     overall, per preference strength (Llama 2 Table 8), per source stage, per dimension
+//                     overall, per preference strength (Llama 2 Table 8), per source stage, per dimension,
+//                     per dimension and strength
 //   baselines         "prefer the shorter response" / "prefer the longer response" by characters
 //                     (a tie of lengths counts one half)
 //   score statistics  mean, std (population), min, max, quantiles over every score given (chosen
@@ -59,6 +60,8 @@ public struct RewardEvaluation: Sendable {
     public var byStrength: [String: AccuracyCount] = [:]
     public var bySource: [String: AccuracyCount] = [:]
     public var byDimension: [String: AccuracyCount] = [:]
+    /// Keyed "<dimension>.<strength>": each reward model's accuracy by strength on its own dimension.
+    public var byDimensionStrength: [String: AccuracyCount] = [:]
     public var preferShorter = AccuracyCount()
     public var preferLonger = AccuracyCount()
     public var scores: ScoreStatistics
@@ -83,6 +86,7 @@ public struct RewardEvaluation: Sendable {
             byStrength[RewardEvaluation.strengthName(c.strength), default: AccuracyCount()].add(hit)
             bySource[s.source, default: AccuracyCount()].add(hit)
             byDimension[c.dimension.rawValue, default: AccuracyCount()].add(hit)
+            byDimensionStrength[c.dimension.rawValue + "." + RewardEvaluation.strengthName(c.strength), default: AccuracyCount()].add(hit)
             let (lc, lr) = (c.chosen.count, c.rejected.count)
             preferShorter.add(lc == lr ? 0.5 : (lc < lr ? 1 : 0))
             preferLonger.add(lc == lr ? 0.5 : (lc > lr ? 1 : 0))
@@ -114,7 +118,7 @@ public struct RewardEvaluation: Sendable {
                                    "unsafe.threshold": unsafe.threshold, "unsafe.labelled": Double(unsafe.labelled),
                                    "unsafe.precision": unsafe.precision, "unsafe.recall": unsafe.recall]
         for (q, v) in scores.quantiles { m[String(format: "score.p%02d", Int((q * 100).rounded()))] = v }
-        for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension)] {
+        for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension), ("dimension_strength", byDimensionStrength)] {
             for (key, c) in counts {
                 m["accuracy.\(group).\(key)"] = c.accuracy
                 m["pairs.\(group).\(key)"] = Double(c.total)
