@@ -16,9 +16,11 @@ struct RewardData {
         let validation = try SourcedComparisons.read(output: "comparisons-validation", from: importStages)
         let mixture = p.resolvedMixture
         let pickedTrain = try mixture.select(train.keys, for: p.dimension, seed: p.seed)
-        // Validation may lack a component (small sets): an empty validation mixture is allowed.
-        let pickedValidation = (try? mixture.select(validation.keys, for: p.dimension, seed: p.seed ^ 0x7A11D))
-            ?? (indices: [], report: [])
+        // A validation split without comparisons of the trained dimension means no validation
+        // figures (reported as 0 validation pairs), not an error: small imports often lack one.
+        let hasValidation = validation.records.contains { $0.dimension == p.dimension }
+        let pickedValidation = hasValidation ? try mixture.select(validation.keys, for: p.dimension, seed: p.seed ^ 0x7A11D)
+                                             : (indices: [], report: [])
         return RewardData(
             train: try RewardPairs.encode(pickedTrain.indices.map { train.records[$0] }, templated: templated, seqLen: p.seqLen, margins: p.margins),
             validation: try RewardPairs.encode(pickedValidation.indices.map { validation.records[$0] }, templated: templated,
