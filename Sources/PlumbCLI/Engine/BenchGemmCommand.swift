@@ -16,7 +16,7 @@ struct BenchGemmCommand: ParsableCommand {
     @Option(help: "Rows M of the activations (tokens per batch: 8 x 256 = 2048).")
     var tokens = 2048
 
-    @Option(help: "Largest side of the square products used as the ceiling probe (it and half of it are tried).")
+    @Option(help: "Largest side of the square products used as the ceiling probe (it, half and a quarter of it are tried).")
     var ceilingSize = 2048
 
     func validate() throws {
@@ -25,10 +25,12 @@ struct BenchGemmCommand: ParsableCommand {
     }
 
     func run() throws {
-        // The probe runs before and after the products; the faster of the two is the ceiling, so a
-        // burst of load from other processes during one probe does not inflate every fraction.
-        let sizes = [ceilingSize / 2, ceilingSize].filter { $0 > 0 }
-        let before = GemmBenchmark.ceiling(sizes: sizes, repetitions: repetitions)
+        // The probe runs before and after the products, over three square sizes, with at least 5
+        // repetitions; the fastest is the ceiling. Short probes matter on a shared machine: a 5 ms
+        // product can land in a quiet moment that a 0.3 s product cannot.
+        let sizes = [ceilingSize / 4, ceilingSize / 2, ceilingSize].filter { $0 > 0 }
+        let probeRepetitions = max(repetitions, 5)
+        let before = GemmBenchmark.ceiling(sizes: sizes, repetitions: probeRepetitions)
         var timings: [(layer: String, role: LinearProductRole, timing: GemmTiming)] = []
         for layer in GemmBenchmark.llama15MLayers {
             for role in LinearProductRole.allCases {
@@ -36,7 +38,7 @@ struct BenchGemmCommand: ParsableCommand {
                 timings.append((layer.name, role, GemmBenchmark.time(shape, repetitions: repetitions)))
             }
         }
-        let after = GemmBenchmark.ceiling(sizes: sizes, repetitions: repetitions)
+        let after = GemmBenchmark.ceiling(sizes: sizes, repetitions: probeRepetitions)
         let ceiling = before.gflops >= after.gflops ? before : after
         var products: [[String: Any]] = []
         for (layer, role, t) in timings {
