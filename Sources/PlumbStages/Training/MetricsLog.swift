@@ -10,7 +10,7 @@ public final class MetricsLog {
     public init(directory: URL) throws {
         url = directory.appendingPathComponent("metrics.jsonl")
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         handle = try FileHandle(forWritingTo: url)
         try handle.seekToEnd()
