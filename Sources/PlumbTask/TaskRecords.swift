@@ -15,6 +15,12 @@ public struct MessageRecord: Codable, Equatable, Sendable {
     public var messages: [ChatMessage]
     public var tags: [String]
 
+    public init(id: String, messages: [ChatMessage], tags: [String]) {
+        self.id = id
+        self.messages = messages
+        self.tags = tags
+    }
+
     /// The first user turn.
     public var prompt: String? { messages.first { $0.role == "user" }?.content }
     /// The last assistant turn.

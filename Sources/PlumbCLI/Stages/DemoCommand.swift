@@ -116,10 +116,11 @@ struct DemoCommand: ParsableCommand {
         let sampling = SamplingSettings(temperature: 0, maxNewTokens: s.evalMaxNewTokens)
         for (name, stage) in [("pretrained base", "pretrain"), ("SFT", "sft")] {
             try steps.run("oracle eval: \(stage)") {
-                let judged = try PolicyOracle.responses(model: paths.stage(stage), tokenizer: paths.tokenizer, template: .plumbline,
-                                                        prompts: paths.task.appendingPathComponent("eval-prompts.jsonl"),
-                                                        settings: sampling, seed: seed)
-                try PolicyOracle.write(judged, to: paths.root.appendingPathComponent("eval-responses-\(stage).jsonl"))
+                let answered = try PolicyOracle.answer(model: paths.stage(stage), tokenizer: paths.tokenizer, template: .plumbline,
+                                                       prompts: paths.task.appendingPathComponent("eval-prompts.jsonl"),
+                                                       settings: sampling, seed: seed)
+                try ResponseFile.write(answered, to: paths.root.appendingPathComponent("eval-responses-\(stage).jsonl"))
+                let judged = PolicyOracle.judged(answered)
                 results.policies.append(PolicyResult(name: name, stage: stage, report: OracleReport(try OracleReport.judge(judged))))
             }
         }

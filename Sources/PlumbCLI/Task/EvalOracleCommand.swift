@@ -55,10 +55,11 @@ struct EvalOracleCommand: ParsableCommand {
     func run() throws {
         let items: [JudgedResponse]
         if let policy, let prompts, let tokenizer {
-            items = try PolicyOracle.responses(model: URL(fileURLWithPath: policy), tokenizer: URL(fileURLWithPath: tokenizer),
-                                               template: template, prompts: URL(fileURLWithPath: prompts),
-                                               settings: SamplingSettings(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
-            if let saveResponses { try PolicyOracle.write(items, to: URL(fileURLWithPath: saveResponses)) }
+            let answered = try PolicyOracle.answer(model: URL(fileURLWithPath: policy), tokenizer: URL(fileURLWithPath: tokenizer),
+                                                   template: template, prompts: URL(fileURLWithPath: prompts),
+                                                   settings: SamplingSettings(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
+            if let saveResponses { try ResponseFile.write(answered, to: URL(fileURLWithPath: saveResponses)) }
+            items = PolicyOracle.judged(answered)
         } else {
             items = try ResponseFile.load(URL(fileURLWithPath: responses!))
         }
