@@ -16,7 +16,9 @@ enum CachedAttention {
         let scale = 1 / Float(d).squareRoot()
         let work = positions.reduce(0) { $0 + Int($1) + 1 } * heads * d
         let tasks = n * heads
-        let chunks = work < 1 << 15 ? 1 : min(EngineThreads.cores, tasks)
+        // About four chunks per thread, one when the work is too small to share.
+        let pool = ThreadPool.shared
+        let chunks = work < 1 << 14 ? 1 : min(4 * pool.threads, tasks)
         func run(_ range: Range<Int>) {
             for task in range {
                 let r = task / heads, h = task % heads, length = Int(positions[r]) + 1
@@ -30,8 +32,7 @@ enum CachedAttention {
                 for t in 0..<length { axpy(s[t] * inv, values + t * width, oh, d) }
             }
         }
-        if chunks == 1 { run(0..<tasks); return }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in run(tasks * c / chunks..<tasks * (c + 1) / chunks) }
+        pool.forEach(chunks: chunks) { c, _ in run(tasks * c / chunks..<tasks * (c + 1) / chunks) }
     }
 
     /// sum_i a[i] b[i], eight lanes at a time.
