@@ -3,7 +3,16 @@
 import PackageDescription
 
 /// Release-mode optimisation flags shared by the numeric targets.
-let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+/// On x86_64 the release build also targets Haswell: without it swiftc emits SSE2 only and
+/// `SIMD.addProduct` becomes calls to scalar `fmaf`; with it the 8-lane kernels use ymm registers
+/// and vfmadd. This assumes AVX2 + FMA (Intel Haswell 2013+, AMD Zen and later); on an older x86
+/// CPU the release binary stops with an illegal instruction. Debug builds keep the default target.
+#if arch(x86_64)
+let releaseCodegen = ["-Ounchecked", "-wmo", "-target-cpu", "haswell"]
+#else
+let releaseCodegen = ["-Ounchecked", "-wmo"]
+#endif
+let fastMath: [SwiftSetting] = [.unsafeFlags(releaseCodegen, .when(configuration: .release))]
 
 let package = Package(
     name: "Plumbline",
