@@ -12,26 +12,44 @@ enum CachedAttention {
     static func forward(q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                         slots: UnsafeBufferPointer<Int>, positions: UnsafeBufferPointer<Int32>,
                         cache: KVCache, layer: Int, heads: Int, headDim d: Int) {
-        let n = slots.count, group = heads / (cache.width / d), width = cache.width
-        let scale = 1 / Float(d).squareRoot()
+        let n = slots.count, pool = ThreadPool.shared
         let work = positions.reduce(0) { $0 + Int($1) + 1 } * heads * d
-        let tasks = n * heads
-        let chunks = work < 1 << 15 ? 1 : min(EngineThreads.cores, tasks)
-        func run(_ range: Range<Int>) {
-            for task in range {
-                let r = task / heads, h = task % heads, length = Int(positions[r]) + 1
-                let keys = cache.keys(layer: layer, slot: slots[r]) + (h / group) * d
-                let values = cache.values(layer: layer, slot: slots[r]) + (h / group) * d
-                let qh = q + r * heads * d + h * d, oh = out + r * heads * d + h * d
-                let s = scores + task * cache.capacity
-                for t in 0..<length { s[t] = dot(qh, keys + t * width, d) * scale }
-                let inv = 1 / SIMDMath.expInPlace(s, length).1
-                oh.update(repeating: 0, count: d)
-                for t in 0..<length { axpy(s[t] * inv, values + t * width, oh, d) }
+        // A task is one row and all its heads (each position's keys and values read once, in order),
+        // or one row and one head when there are too few rows to keep every thread busy.
+        let headsPerTask = n >= 2 * pool.threads ? heads : 1
+        let tasks = n * (heads / headsPerTask)
+        let chunks = work < 1 << 14 ? 1 : min(4 * pool.threads, tasks)
+        pool.forEach(chunks: chunks) { c, _ in
+            for task in tasks * c / chunks..<tasks * (c + 1) / chunks {
+                let r = task / (heads / headsPerTask), first = task % (heads / headsPerTask) * headsPerTask
+                attend(row: r, heads: first..<first + headsPerTask, q: q, out: out, scores: scores, slot: slots[r],
+                       length: Int(positions[r]) + 1, cache: cache, layer: layer, heads: heads, headDim: d)
             }
         }
-        if chunks == 1 { run(0..<tasks); return }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in run(tasks * c / chunks..<tasks * (c + 1) / chunks) }
+    }
+
+    /// Attention of one row's query heads `hs` over positions 0..<length of its slot.
+    /// scores: the row's (H, capacity) block is scores + row * H * capacity.
+    @inline(__always)
+    static func attend(row r: Int, heads hs: Range<Int>, q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                       scores: UnsafeMutablePointer<Float>, slot: Int, length: Int, cache: KVCache, layer: Int, heads: Int, headDim d: Int) {
+        let group = heads / (cache.width / d), width = cache.width, capacity = cache.capacity
+        let scale = 1 / Float(d).squareRoot()
+        let keys = cache.keys(layer: layer, slot: slot), values = cache.values(layer: layer, slot: slot)
+        let qr = q + r * heads * d, or = out + r * heads * d, s = scores + r * heads * capacity
+        for t in 0..<length {   // s_h,t = q_h . k_t,g / sqrt(D)
+            let kt = keys + t * width
+            for h in hs { s[h * capacity + t] = dot(qr + h * d, kt + (h / group) * d, d) * scale }
+        }
+        for h in hs {           // a_h = softmax(s_h)
+            let sh = s + h * capacity
+            SIMDMath.scale(sh, length, by: 1 / SIMDMath.expInPlace(sh, length).1)
+            (or + h * d).update(repeating: 0, count: d)
+        }
+        for t in 0..<length {   // out_h = sum_t a_h,t v_t,g
+            let vt = values + t * width
+            for h in hs { axpy(s[h * capacity + t], vt + (h / group) * d, or + h * d, d) }
+        }
     }
 
     /// sum_i a[i] b[i], eight lanes at a time.

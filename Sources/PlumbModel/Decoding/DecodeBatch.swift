@@ -15,7 +15,7 @@ struct DecodeBatch {
 
     init(requests: [GenerationRequest], vocab: Int) throws {
         promptLogits = [[Float]](repeating: [], count: requests.count)
-        samplers = [TokenSampler](repeating: TokenSampler(vocabSize: vocab), count: EngineThreads.cores)
+        samplers = [TokenSampler](repeating: TokenSampler(vocabSize: vocab), count: ThreadPool.shared.threads)
         for (r, request) in requests.enumerated() {
             firstSlot.append(sequences.count)
             for s in 0..<request.samples {
@@ -50,18 +50,17 @@ struct DecodeBatch {
     /// Rows are sampled in parallel, each with its own slot's RNG, so the result does not depend on
     /// the split.
     mutating func appendAll(_ active: [Int], logits: UnsafePointer<Float>, options: GenerationOptions, capacity: Int) {
-        let vocab = samplers[0].vocabSize, chunks = min(samplers.count, active.count)
+        let vocab = samplers[0].vocabSize, chunks = min(4 * samplers.count, active.count)
         var tokens = [Int32](repeating: 0, count: active.count)
         tokens.withUnsafeMutableBufferPointer { tokenBuffer in
             rng.withUnsafeMutableBufferPointer { rngBuffer in
                 samplers.withUnsafeMutableBufferPointer { samplerBuffer in
-                    let out = tokenBuffer, rngs = rngBuffer, chunkSamplers = samplerBuffer   // disjoint rows per chunk
-                    func run(_ c: Int) {
+                    let out = tokenBuffer, rngs = rngBuffer, threadSamplers = samplerBuffer   // disjoint rows per chunk
+                    ThreadPool.shared.forEach(chunks: chunks) { c, thread in
                         for j in active.count * c / chunks..<active.count * (c + 1) / chunks {
-                            out[j] = chunkSamplers[c].sample(logits + j * vocab, vocab: vocab, options.sampling, rng: &rngs[active[j]])
+                            out[j] = threadSamplers[thread].sample(logits + j * vocab, vocab: vocab, options.sampling, rng: &rngs[active[j]])
                         }
                     }
-                    if chunks <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: chunks) { run($0) } }
                 }
             }
         }

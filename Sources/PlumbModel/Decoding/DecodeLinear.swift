@@ -1,29 +1,22 @@
-// y = x W^T (+ y) for the few rows of a decoding step. With one or two rows, OpenBLAS's sgemm packs
-// all of W on every call (sgemm_incopy dominated a profile of greedy decoding), so those rows go
-// through cblas_sgemv, which streams W once; more rows go through the engine's sgemm.
-// LOCAL to decoding: the engine has no matrix-vector entry point yet (the lead is told).
-import CBLAS
+// The products of a decoding step: y_j (n, out_j) = x (n, in) W_j^T (+ y_j) for several weights of
+// one input (q|k|v, gate|up) in one job of the engine's thread pool (`MatVec.products`): the
+// matrix-vector kernel for the few rows of decoding, chunked single-threaded sgemm for prefill and
+// large batches.
 import PlumbTensor
 
 enum DecodeLinear {
-    /// Rows up to which matrix-vector products win over one packed sgemm.
-    static let gemvRows = 2
-
-    /// y (n, out) = x (n, in) W^T + beta * y, W (out, in).
-    static func forward(x: Tensor, weight: Tensor, out y: Tensor, beta: Float = 0) throws {
-        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
-        let n = try x.rowCount(width: inFeatures, "DecodeLinear x (weight \(weight.shape))")
-        guard try y.rowCount(width: outFeatures, "DecodeLinear y (weight \(weight.shape))") == n else {
-            throw TensorError("DecodeLinear: x \(x.shape) and y \(y.shape) have different row counts")
+    /// For each (weight W (out, in), out y (n, out)): y = x W^T, or y += x W^T when `accumulate`; x (n, in).
+    static func forward(x: Tensor, _ pairs: [(weight: Tensor, out: Tensor)], accumulate: Bool = false) throws {
+        guard let first = pairs.first else { return }
+        let inFeatures = first.weight.shape[1]
+        let n = try x.rowCount(width: inFeatures, "DecodeLinear x (weight \(first.weight.shape))")
+        var products: [MatVec.Product] = []
+        for (w, y) in pairs {
+            guard w.rank == 2, w.shape[1] == inFeatures, try y.rowCount(width: w.shape[0], "DecodeLinear y (weight \(w.shape))") == n else {
+                throw TensorError("DecodeLinear: weight \(w.shape) and out \(y.shape) do not fit x \(x.shape)")
+            }
+            products.append(MatVec.Product(weight: w.pointer, out: y.pointer, outFeatures: w.shape[0], accumulate: accumulate))
         }
-        guard n <= gemvRows else {
-            try Matmul.gemm(x, weight, transposeB: true, into: y, beta: beta)
-            return
-        }
-        EngineThreads.configureBLAS()
-        for r in 0..<n {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), 1, weight.pointer, Int32(inFeatures),
-                        x.pointer + r * inFeatures, 1, beta, y.pointer + r * outFeatures, 1)
-        }
+        MatVec.products(x: x.pointer, rows: n, inFeatures: inFeatures, products)
     }
 }

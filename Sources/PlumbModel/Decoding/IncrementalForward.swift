@@ -56,9 +56,7 @@ public final class IncrementalForward {
             // 1. attention: xn = norm(x); q, k, v = xn W^T; rotate; store k, v; attend; x += att Wo^T
             try RMSNorm.forward(x: xr, weight: w.attentionNorm, eps: c.rmsNormEps, out: xnr, rstd: rs)
             let qr = try rows(q, n), kr = try rows(k, n), vr = try rows(v, n), ar = try rows(att, n)
-            try DecodeLinear.forward(x: xnr, weight: w.wq, out: qr)
-            try DecodeLinear.forward(x: xnr, weight: w.wk, out: kr)
-            try DecodeLinear.forward(x: xnr, weight: w.wv, out: vr)
+            try DecodeLinear.forward(x: xnr, [(w.wq, qr), (w.wk, kr), (w.wv, vr)])
             let q4 = try qr.reshaped([n, c.nHeads, c.headDim]), k4 = try kr.reshaped([n, c.nKVHeads, c.headDim])
             try RoPE.forward(x: q4, positions: positions, table: rope, layout: layout, out: q4)
             try RoPE.forward(x: k4, positions: positions, table: rope, layout: layout, out: k4)
@@ -73,14 +71,13 @@ public final class IncrementalForward {
                                             cache: cache, layer: l, heads: c.nHeads, headDim: c.headDim)
                 }
             }
-            try DecodeLinear.forward(x: ar, weight: w.wo, out: xr, beta: 1)
+            try DecodeLinear.forward(x: ar, [(w.wo, xr)], accumulate: true)
             // 2. MLP: xn = norm(x); x += (silu(xn Wg^T) * (xn Wu^T)) Wd^T
             try RMSNorm.forward(x: xr, weight: w.mlpNorm, eps: c.rmsNormEps, out: xnr, rstd: rs)
             let gr = try rows(gate, n), ur = try rows(up, n)
-            try DecodeLinear.forward(x: xnr, weight: w.gate, out: gr)
-            try DecodeLinear.forward(x: xnr, weight: w.up, out: ur)
+            try DecodeLinear.forward(x: xnr, [(w.gate, gr), (w.up, ur)])
             try Activations.swigluForward(a: gr, b: ur, into: gr)
-            try DecodeLinear.forward(x: gr, weight: w.down, out: xr, beta: 1)
+            try DecodeLinear.forward(x: gr, [(w.down, xr)], accumulate: true)
         }
         // 3. logits for the rows asked for: gather, final norm, LM head
         let m = logitRows.count
@@ -91,7 +88,7 @@ public final class IncrementalForward {
             (hidden.pointer + j * c.dim).update(from: xr.pointer + r * c.dim, count: c.dim)
         }
         try RMSNorm.forward(x: hidden, weight: weights.finalNorm, eps: c.rmsNormEps, out: hidden, rstd: hs)
-        try DecodeLinear.forward(x: hidden, weight: weights.lmHead!, out: logits)
+        try DecodeLinear.forward(x: hidden, [(weights.lmHead!, logits)])
     }
 
     /// The first `n` rows of a scratch tensor, as a view.

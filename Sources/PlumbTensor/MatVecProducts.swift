@@ -1,0 +1,64 @@
+// Several products of one input, y_j (n, out_j) = x (n, in) W_j^T (+ y_j), in one job of the thread
+// pool: q|k|v or gate|up of a decoding step cost one synchronisation, not three or two.
+//
+// The weight rows of every product are cut into chunks that the pool's threads take in turn, so
+// each core streams its own part of the weights. A chunk runs
+//   - `MatVec.kernel` when n <= `kernelRows` (memory bound: W is read once for all rows), or
+//   - one single-threaded sgemm on its block of weight rows when n is larger (compute bound; the
+//     pool, not OpenBLAS, spreads the work, so OpenBLAS's threads never spin against the pool's).
+// The kernel's outputs do not depend on n or on the split (sgemm's may, in the last bits).
+import CBLAS
+
+extension MatVec {
+    /// One product of a group: y (n, outFeatures) = x W^T, or y += x W^T when `accumulate`.
+    public struct Product {
+        public let weight: UnsafePointer<Float>   // (outFeatures, in)
+        public let out: UnsafeMutablePointer<Float>   // (n, outFeatures)
+        public let outFeatures: Int
+        public let accumulate: Bool
+
+        public init(weight: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, outFeatures: Int, accumulate: Bool = false) {
+            self.weight = weight; self.out = out; self.outFeatures = outFeatures; self.accumulate = accumulate
+        }
+    }
+
+    /// Rows of x up to which the matrix-vector kernel is used; above, chunked sgemm.
+    public static let kernelRows = 4
+
+    /// Computes every product of `products` from x (n, inFeatures), spread over `pool`.
+    public static func products(x: UnsafePointer<Float>, rows n: Int, inFeatures k: Int, _ products: [Product],
+                                pool: ThreadPool = .shared) {
+        if n == 0 || products.isEmpty { return }
+        let useKernel = n <= kernelRows
+        let rowsPerChunk = products.map { useKernel ? kernelChunkRows(inFeatures: k) : gemmChunkRows($0.outFeatures, threads: pool.threads) }
+        var firstChunk = [0]   // chunks of products 0..<j come before product j's
+        for (p, rows) in zip(products, rowsPerChunk) { firstChunk.append(firstChunk.last! + (p.outFeatures + rows - 1) / rows) }
+        func run(_ chunk: Int, _ thread: Int) {
+            var j = 0
+            while firstChunk[j + 1] <= chunk { j += 1 }
+            let p = products[j], lo = (chunk - firstChunk[j]) * rowsPerChunk[j]
+            let outputs = lo..<min(lo + rowsPerChunk[j], p.outFeatures)
+            if useKernel {
+                kernel(weight: p.weight, inFeatures: k, x: x, rows: n, y: p.out, ldy: p.outFeatures, outputs: outputs, accumulate: p.accumulate)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outputs.count), Int32(k), 1,
+                            x, Int32(k), p.weight + outputs.lowerBound * k, Int32(k),
+                            p.accumulate ? 1 : 0, p.out + outputs.lowerBound, Int32(p.outFeatures))
+            }
+        }
+        if useKernel {
+            pool.forEach(chunks: firstChunk.last!, run)
+        } else {
+            ThreadPool.withSingleThreadedBLAS { pool.forEach(chunks: firstChunk.last!, run) }
+        }
+    }
+
+    /// About 64 KB of weights per chunk, a multiple of the kernel's four rows.
+    static func kernelChunkRows(inFeatures k: Int) -> Int { max(4, 16_384 / max(k, 1) / 4 * 4) }
+
+    /// About four chunks per thread, a multiple of 16 rows, between 64 and 1024 rows.
+    static func gemmChunkRows(_ outFeatures: Int, threads: Int) -> Int {
+        let even = (outFeatures / (4 * threads) + 15) / 16 * 16
+        return min(1024, max(64, even))
+    }
+}
