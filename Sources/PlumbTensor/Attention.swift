@@ -59,7 +59,7 @@ public enum Attention {
         guard tileRows > 0 else { throw TensorError("Attention.forward: tileRows must be positive, got \(tileRows)") }
         let runStarts = try segmentRunStarts(segmentIds, batch: s.batch, seqLen: s.seqLen)
         runStarts.withUnsafeBufferPointer { starts in
-            EngineThreads.forEachTaskWithSerialBLAS(tasks: s.batch * s.heads, costPerTask: s.seqLen * s.seqLen * s.headDim) { task in
+            forEachHeadTask(s.batch * s.heads, costPerTask: s.seqLen * s.seqLen * s.headDim) { task, _ in
                 let b = task / s.heads, h = task % s.heads
                 forwardHead(s, b: b, h: h, q: q, k: k, v: v, out: out, probs: probs,
                             visibleFrom: starts.baseAddress! + b * s.seqLen, tileRows: tileRows)
@@ -77,14 +77,26 @@ public enum Attention {
         try dv.requireShape(s.kvShape, "Attention.backward dv")
         guard tileRows > 0 else { throw TensorError("Attention.backward: tileRows must be positive, got \(tileRows)") }
         let tile = min(tileRows, s.seqLen)
-        EngineThreads.forEachTaskWithSerialBLAS(tasks: s.batch * s.kvHeads, costPerTask: s.group * s.seqLen * s.seqLen * s.headDim) { task in
+        let scratch = Tensor(zeros: [ThreadPool.shared.threads, tile, s.seqLen])   // per thread: dP, then dS, of one tile
+        forEachHeadTask(s.batch * s.kvHeads, costPerTask: s.group * s.seqLen * s.seqLen * s.headDim) { task, thread in
             let b = task / s.kvHeads, kvh = task % s.kvHeads
-            let scratch = Tensor(zeros: [tile, s.seqLen])   // dP, then dS, of one tile of query rows
             for h in kvh * s.group..<(kvh + 1) * s.group {
                 backwardHead(s, b: b, h: h, dOut: dOut, q: q, k: k, v: v, probs: probs, dq: dq, dk: dk, dv: dv,
-                             scratch: scratch.pointer, tileRows: tile)
+                             scratch: scratch.pointer + thread * tile * s.seqLen, tileRows: tile)
             }
         }
+    }
+
+    /// Runs `body(task, thread)` for every task on ThreadPool.shared with single-threaded BLAS (the
+    /// per-head products are too small for OpenBLAS to split well; side by side they fill the cores),
+    /// or inline when the work (`tasks * costPerTask` multiply-adds) is too small to pay for threads.
+    /// Each task runs on one thread, so results do not depend on the schedule.
+    static func forEachHeadTask(_ tasks: Int, costPerTask: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
+        if tasks * costPerTask < 1 << 18 {
+            for task in 0..<tasks { body(task, 0) }
+            return
+        }
+        ThreadPool.withSingleThreadedBLAS { ThreadPool.shared.forEach(chunks: tasks, body) }
     }
 
     /// Softmax of row i of S over the visible columns lo...i (i's segment); other columns become 0.

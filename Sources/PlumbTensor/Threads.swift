@@ -1,7 +1,7 @@
 // Threading policy: OpenBLAS uses one thread per core and is called from one thread at a time;
 // large non-BLAS kernels split their rows across the cores with DispatchQueue.concurrentPerform.
 // Many small independent products (attention heads) instead run side by side on the cores, each
-// with single-threaded BLAS (`forEachTaskWithSerialBLAS`).
+// with single-threaded BLAS (ThreadPool.shared with `ThreadPool.withSingleThreadedBLAS`).
 import CBLAS
 import Foundation
 
@@ -16,22 +16,6 @@ public enum EngineThreads {
         openblas_set_num_threads(Int32(cores))
         return true
     }()
-
-    /// Runs `body(task)` for every task of `0..<tasks`, spread dynamically over the cores, with
-    /// OpenBLAS held to one thread meanwhile: for many independent small products (attention heads),
-    /// which run faster side by side than one after another on all cores. Tasks must write disjoint
-    /// memory; each runs on one thread, so its result does not depend on the schedule. Inline (BLAS
-    /// untouched) on one core or when the work (`tasks * costPerTask` multiply-adds) is small.
-    public static func forEachTaskWithSerialBLAS(tasks: Int, costPerTask: Int, _ body: (Int) -> Void) {
-        configureBLAS()
-        if cores <= 1 || tasks <= 1 || tasks * costPerTask < 1 << 18 {
-            for task in 0..<tasks { body(task) }
-            return
-        }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(cores)) }
-        DispatchQueue.concurrentPerform(iterations: tasks, execute: body)
-    }
 
     /// Runs `body` over `0..<rows` split into contiguous chunks, one per core, when the work
     /// (`rows * costPerRow` multiply-adds) is large enough to pay for the threads; else inline.
