@@ -3,7 +3,8 @@
 // Layout: q, out (B, T, H, D); k, v (B, T, KVH, D), exactly as the q/k/v projections write them,
 // so no transposes are needed: one (batch, head) slice is a strided matrix (row stride H*D or
 // KVH*D) that sgemm reads directly. Query head h uses kv head h / (H / KVH) (HF `repeat_kv`).
-// Saved for backward: the probabilities P (B, H, T, T) (zero where masked).
+// Saved for backward: the probabilities P (B, H, T, T) (zero where masked). The per-head kernels,
+// tiled so that fully masked (future) key blocks are skipped, are in AttentionHeads.swift.
 //
 //   S = (Q K^T) / sqrt(D)                         (T, T) per (b, h)
 //   mask: i sees j iff j <= i and segment[j] == segment[i] (segments are contiguous runs in a row)
@@ -46,69 +47,56 @@ public struct AttentionShape: Sendable, Equatable {
 }
 
 public enum Attention {
+    /// Query rows per causal tile: keys after a tile's last row are never multiplied (see AttentionHeads).
+    public static let defaultTileRows = 64
+
     /// out = attention(q, k, v) under the causal segment mask; writes probs (B, H, T, T) for backward.
-    public static func forward(q: Tensor, k: Tensor, v: Tensor, segmentIds: [Int32], out: Tensor, probs: Tensor) throws {
+    /// One task per (batch, head), spread over the cores with single-threaded BLAS inside each.
+    public static func forward(q: Tensor, k: Tensor, v: Tensor, segmentIds: [Int32], out: Tensor, probs: Tensor,
+                               tileRows: Int = defaultTileRows) throws {
         let s = try AttentionShape(q: q, k: k)
         try s.check(q: q, k: k, v: v, out: out, probs: probs, segmentIds: segmentIds, "Attention.forward")
-        let t = s.seqLen, d = s.headDim, qStride = s.heads * d, kvStride = s.kvHeads * d
-        for b in 0..<s.batch {   // 1. S = Q K^T / sqrt(D), one sgemm per (b, h)
-            for h in 0..<s.heads {
-                Matmul.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: s.scale,
-                             a: qSlice(q, s, b, h), lda: qStride, b: kvSlice(k, s, b, h / s.group), ldb: kvStride,
-                             beta: 0, c: probs.pointer + (b * s.heads + h) * t * t, ldc: t)
-            }
-        }
-        let runStarts = try segmentRunStarts(segmentIds, batch: s.batch, seqLen: t)
-        let pp = probs.pointer   // 2. masked softmax over all B*H*T rows, split across cores
+        guard tileRows > 0 else { throw TensorError("Attention.forward: tileRows must be positive, got \(tileRows)") }
+        let runStarts = try segmentRunStarts(segmentIds, batch: s.batch, seqLen: s.seqLen)
         runStarts.withUnsafeBufferPointer { starts in
-            EngineThreads.forEachRowChunk(rows: s.batch * s.heads * t, costPerRow: t) { range in
-                for row in range {
-                    let i = row % t, b = row / (t * s.heads)
-                    maskedSoftmaxRow(pp + row * t, t: t, i: i, visibleFrom: Int(starts[b * t + i]))
-                }
-            }
-        }
-        for b in 0..<s.batch {   // 3. O = P V
-            for h in 0..<s.heads {
-                Matmul.sgemm(transposeA: false, transposeB: false, m: t, n: d, k: t, alpha: 1,
-                             a: probs.pointer + (b * s.heads + h) * t * t, lda: t, b: kvSlice(v, s, b, h / s.group), ldb: kvStride,
-                             beta: 0, c: qSlice(out, s, b, h), ldc: qStride)
+            forEachHeadTask(s.batch * s.heads, costPerTask: s.seqLen * s.seqLen * s.headDim) { task, _ in
+                let b = task / s.heads, h = task % s.heads
+                forwardHead(s, b: b, h: h, q: q, k: k, v: v, out: out, probs: probs,
+                            visibleFrom: starts.baseAddress! + b * s.seqLen, tileRows: tileRows)
             }
         }
     }
 
     /// Adds dL/dq, dL/dk, dL/dv into dq, dk, dv, from dOut and the probs saved by forward.
-    public static func backward(dOut: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, dq: Tensor, dk: Tensor, dv: Tensor) throws {
+    /// One task per (batch, kv head), which runs its query heads in order (they share dk, dv).
+    public static func backward(dOut: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, dq: Tensor, dk: Tensor, dv: Tensor,
+                                tileRows: Int = defaultTileRows) throws {
         let s = try AttentionShape(q: q, k: k)
         try s.check(q: q, k: k, v: v, out: dOut, probs: probs, segmentIds: nil, "Attention.backward")
         try dq.requireShape(s.qShape, "Attention.backward dq"); try dk.requireShape(s.kvShape, "Attention.backward dk")
         try dv.requireShape(s.kvShape, "Attention.backward dv")
-        let t = s.seqLen, d = s.headDim, qStride = s.heads * d, kvStride = s.kvHeads * d
-        let scratch = Tensor(zeros: [t, t])   // dP, then dS, of one (b, h)
-        let ds = scratch.pointer
-        for b in 0..<s.batch {
-            for h in 0..<s.heads {
-                let p = probs.pointer + (b * s.heads + h) * t * t, kvh = h / s.group
-                let dO = qSlice(dOut, s, b, h)
-                // dP = dO V^T (T, T); dV += P^T dO (T, D)
-                Matmul.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: 1, a: dO, lda: qStride,
-                             b: kvSlice(v, s, b, kvh), ldb: kvStride, beta: 0, c: ds, ldc: t)
-                Matmul.sgemm(transposeA: true, transposeB: false, m: t, n: d, k: t, alpha: 1, a: p, lda: t,
-                             b: dO, ldb: qStride, beta: 1, c: kvSlice(dv, s, b, kvh), ldc: kvStride)
-                // dS = P * (dP - rowsum(dP * P)), in place
-                for i in 0..<t {
-                    let pr = p + i * t, dr = ds + i * t
-                    var inner: Float = 0
-                    for j in 0...i { inner += pr[j] * dr[j] }
-                    for j in 0..<t { dr[j] = pr[j] * (dr[j] - inner) }
-                }
-                // dQ += dS K / sqrt(D); dK += dS^T Q / sqrt(D)
-                Matmul.sgemm(transposeA: false, transposeB: false, m: t, n: d, k: t, alpha: s.scale, a: ds, lda: t,
-                             b: kvSlice(k, s, b, kvh), ldb: kvStride, beta: 1, c: qSlice(dq, s, b, h), ldc: qStride)
-                Matmul.sgemm(transposeA: true, transposeB: false, m: t, n: d, k: t, alpha: s.scale, a: ds, lda: t,
-                             b: qSlice(q, s, b, h), ldb: qStride, beta: 1, c: kvSlice(dk, s, b, kvh), ldc: kvStride)
+        guard tileRows > 0 else { throw TensorError("Attention.backward: tileRows must be positive, got \(tileRows)") }
+        let tile = min(tileRows, s.seqLen)
+        let scratch = Tensor(zeros: [ThreadPool.shared.threads, tile, s.seqLen])   // per thread: dP, then dS, of one tile
+        forEachHeadTask(s.batch * s.kvHeads, costPerTask: s.group * s.seqLen * s.seqLen * s.headDim) { task, thread in
+            let b = task / s.kvHeads, kvh = task % s.kvHeads
+            for h in kvh * s.group..<(kvh + 1) * s.group {
+                backwardHead(s, b: b, h: h, dOut: dOut, q: q, k: k, v: v, probs: probs, dq: dq, dk: dk, dv: dv,
+                             scratch: scratch.pointer + thread * tile * s.seqLen, tileRows: tile)
             }
         }
+    }
+
+    /// Runs `body(task, thread)` for every task on ThreadPool.shared with single-threaded BLAS (the
+    /// per-head products are too small for OpenBLAS to split well; side by side they fill the cores),
+    /// or inline when the work (`tasks * costPerTask` multiply-adds) is too small to pay for threads.
+    /// Each task runs on one thread, so results do not depend on the schedule.
+    static func forEachHeadTask(_ tasks: Int, costPerTask: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
+        if tasks * costPerTask < 1 << 18 {
+            for task in 0..<tasks { body(task, 0) }
+            return
+        }
+        ThreadPool.withSingleThreadedBLAS { ThreadPool.shared.forEach(chunks: tasks, body) }
     }
 
     /// Softmax of row i of S over the visible columns lo...i (i's segment); other columns become 0.

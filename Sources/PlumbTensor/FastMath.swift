@@ -90,6 +90,16 @@ public enum FastMath {
         return m + logf(expSum(x, n, shift: m))
     }
 
+    /// sum_i a[i] * b[i] for i < n, in 8 lane sums added at the end (not the serial order).
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = V8(repeating: 0), i = 0
+        while i + 8 <= n { acc.addProduct(load(a + i), load(b + i)); i += 8 }
+        var total = acc.sum()
+        while i < n { total += a[i] * b[i]; i += 1 }
+        return total
+    }
+
     /// y[i] += alpha * x[i] for i < n.
     @inline(__always)
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {

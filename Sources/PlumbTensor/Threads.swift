@@ -1,5 +1,7 @@
 // Threading policy: OpenBLAS uses one thread per core and is called from one thread at a time;
 // large non-BLAS kernels split their rows across the cores with DispatchQueue.concurrentPerform.
+// Many small independent products (attention heads) instead run side by side on the cores, each
+// with single-threaded BLAS (ThreadPool.shared with `ThreadPool.withSingleThreadedBLAS`).
 import CBLAS
 import Foundation
 
