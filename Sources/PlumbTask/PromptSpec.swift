@@ -21,13 +21,18 @@ public struct PromptSpec: Hashable, Sendable {
     public var isHeldOut: Bool { template.heldOut || task.usesHeldOutEntity }
 
     /// Tags written with the prompt: `safety` on harmful requests and their look-alikes (Llama 2's
-    /// IS_SAFETY), then the finer kind.
+    /// IS_SAFETY), then the finer kind, then `held-out-wording` / `held-out-entity` when the prompt
+    /// uses one (evaluation prompts), so figures can be read per kind of generalisation.
     public var tags: [String] {
+        var tags: [String]
         switch task {
-        case .harmful(let action): return ["safety", "harmful", action.category.rawValue]
-        case .borderline: return ["safety", "borderline"]
-        default: return ["helpfulness", kind.rawValue]
+        case .harmful(let action): tags = ["safety", "harmful", action.category.rawValue]
+        case .borderline: tags = ["safety", "borderline"]
+        default: tags = ["helpfulness", kind.rawValue]
         }
+        if template.heldOut { tags.append("held-out-wording") }
+        if task.usesHeldOutEntity { tags.append("held-out-entity") }
+        return tags
     }
 }
 

@@ -1,13 +1,29 @@
 // Clipping by global norm (Pascanu et al. 2013; PyTorch `clip_grad_norm_`):
 //   n = sqrt(sum over trainable gradients of g^2);  if n > maxNorm: g <- g * maxNorm / (n + 1e-6)
+// The sum is taken in Double over fixed blocks of `blockSize` scalars (one partial sum per block,
+// blocks spread over the cores, partials added in block order), so the result does not depend on
+// the number of threads or their timing.
 
 public enum GradientClipping {
+    static let blockSize = 1 << 16
+
     /// The L2 norm of all trainable gradients, accumulated in Double.
     public static func globalNorm(_ parameters: ParameterSet) -> Float {
         var total = 0.0
         for e in parameters.entries where e.trainable {
             let g = parameters.gradients.base + e.offset
-            for i in 0..<e.count { let x = Double(g[i]); total += x * x }
+            let blocks = (e.count + blockSize - 1) / blockSize
+            var partial = [Double](repeating: 0, count: blocks)
+            partial.withUnsafeMutableBufferPointer { pb in
+                EngineThreads.forEachRowChunk(rows: blocks, costPerRow: blockSize) { range in
+                    for block in range {
+                        var acc = 0.0
+                        for i in block * blockSize..<min(e.count, (block + 1) * blockSize) { let x = Double(g[i]); acc += x * x }
+                        pb[block] = acc
+                    }
+                }
+            }
+            for p in partial { total += p }
         }
         return Float(total.squareRoot())
     }
@@ -20,7 +36,9 @@ public enum GradientClipping {
         let factor = maxNorm / (norm + 1e-6)
         for e in parameters.entries where e.trainable {
             let g = parameters.gradients.base + e.offset
-            for i in 0..<e.count { g[i] *= factor }
+            EngineThreads.forEachRowChunk(rows: e.count, costPerRow: 1) { range in
+                for i in range { g[i] *= factor }
+            }
         }
         return norm
     }

@@ -70,20 +70,32 @@ public enum RoPE {
         let ps = source.pointer, pd = destination.pointer
         table.cosines.withUnsafeBufferPointer { cb in
             table.sines.withUnsafeBufferPointer { sb in
-                for (n, p) in positions.enumerated() {
-                    let cr = cb.baseAddress! + Int(p) * half, sr = sb.baseAddress! + Int(p) * half
-                    for h in 0..<heads {
-                        let src = ps + (n * heads + h) * d, dst = pd + (n * heads + h) * d
-                        for i in 0..<half {
-                            let i0 = i * stride0, i1 = i0 + pairStride
-                            let c = cr[i], s = sign * sr[i]
-                            let x0 = src[i0], x1 = src[i1]
-                            let y0 = x0 * c - x1 * s, y1 = x0 * s + x1 * c
-                            if accumulate { dst[i0] += y0; dst[i1] += y1 } else { dst[i0] = y0; dst[i1] = y1 }
+                positions.withUnsafeBufferPointer { pb in
+                    // Tokens are independent (each writes its own rows): split them across the cores.
+                    EngineThreads.forEachRowChunk(rows: pb.count, costPerRow: heads * d) { tokens in
+                        for n in tokens {
+                            let cr = cb.baseAddress! + Int(pb[n]) * half, sr = sb.baseAddress! + Int(pb[n]) * half
+                            for h in 0..<heads {
+                                rotateHead(ps + (n * heads + h) * d, pd + (n * heads + h) * d, cos: cr, sin: sr, half: half,
+                                           stride0: stride0, pairStride: pairStride, sign: sign, accumulate: accumulate)
+                            }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// One head vector: pair i is (i * stride0, i * stride0 + pairStride).
+    @inline(__always)
+    private static func rotateHead(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, cos cr: UnsafePointer<Float>,
+                                   sin sr: UnsafePointer<Float>, half: Int, stride0: Int, pairStride: Int, sign: Float, accumulate: Bool) {
+        for i in 0..<half {
+            let i0 = i * stride0, i1 = i0 + pairStride
+            let c = cr[i], s = sign * sr[i]
+            let x0 = src[i0], x1 = src[i1]
+            let y0 = x0 * c - x1 * s, y1 = x0 * s + x1 * c
+            if accumulate { dst[i0] += y0; dst[i1] += y1 } else { dst[i0] = y0; dst[i1] = y1 }
         }
     }
 }

@@ -85,6 +85,23 @@ final class RoundTripAndDedupTests: XCTestCase {
         XCTAssertEqual(again.records.map(\.split), Array(result.records.prefix(76).map(\.split)))
     }
 
+    /// A salt draws another split with the same fractions; no salt and the empty salt are the unsalted split.
+    func testSplitSaltDrawsAnotherSplitOfTheSameSize() {
+        let prompts = (0..<4000).map { Prompt(messages: [.user("Question number \($0): what is \($0) plus 1?")]) }
+        let plain = SplitFractions(validation: 0.1, test: 0.2)
+        let salted = SplitFractions(validation: 0.1, test: 0.2, salt: "fold-2")
+        XCTAssertEqual(prompts.map(plain.split), prompts.map(SplitFractions(validation: 0.1, test: 0.2, salt: "").split))
+        let a = prompts.map(plain.split), b = prompts.map(salted.split)
+        XCTAssertEqual(b, prompts.map(SplitFractions(validation: 0.1, test: 0.2, salt: "fold-2").split), "deterministic")
+        for split in [Split.validation, .test] {
+            let expected = split == .test ? 0.2 : 0.1
+            XCTAssertEqual(Double(b.filter { $0 == split }.count) / 4000, expected, accuracy: 0.025)
+        }
+        // Independent draws: a test prompt of one split is in the other's test split about 20% of the time.
+        let both = zip(a, b).filter { $0 == .test && $1 == .test }.count, testA = a.filter { $0 == .test }.count
+        XCTAssertEqual(Double(both) / Double(testA), 0.2, accuracy: 0.05)
+    }
+
     func testStageWrittenThroughPlumbStore() throws {
         let runs = try scratchDirectory(self)
         let input = try sharedData("pku-saferlhf/alpaca7b-test.first38.jsonl")

@@ -4,8 +4,8 @@ import XCTest
 
 final class RewardEvaluationTests: XCTestCase {
     func comparison(_ chosen: String, _ rejected: String, _ strength: PreferenceStrength?, dimension: PreferenceDimension = .helpfulness,
-                    chosenSafe: Bool? = nil, rejectedSafe: Bool? = nil) -> Comparison {
-        Comparison(id: chosen, prompt: Prompt(messages: [.user("q")]), chosen: chosen, rejected: rejected, dimension: dimension,
+                    chosenSafe: Bool? = nil, rejectedSafe: Bool? = nil, tags: [String] = []) -> Comparison {
+        Comparison(id: chosen, prompt: Prompt(messages: [.user("q")], tags: tags), chosen: chosen, rejected: rejected, dimension: dimension,
                    strength: strength, chosenSafe: chosenSafe, rejectedSafe: rejectedSafe, source: SourceRef(file: "t", line: 1))
     }
 
@@ -13,10 +13,10 @@ final class RewardEvaluationTests: XCTestCase {
     func testFiguresOfAHandMadeCase() {
         let scored = [
             // hit; chosen shorter; labels: chosen safe (2), rejected unsafe (1)
-            ScoredComparison(comparison: comparison("aa", "aaaa", .level(.better), chosenSafe: true, rejectedSafe: false),
+            ScoredComparison(comparison: comparison("aa", "aaaa", .level(.better), chosenSafe: true, rejectedSafe: false, tags: ["add", "heldout"]),
                              source: "s1", chosenScore: 2, rejectedScore: 1),
             // miss; chosen longer; labels: chosen unsafe (-3), rejected safe (0)
-            ScoredComparison(comparison: comparison("bbbb", "b", .level(.slightlyBetter), chosenSafe: false, rejectedSafe: true),
+            ScoredComparison(comparison: comparison("bbbb", "b", .level(.slightlyBetter), chosenSafe: false, rejectedSafe: true, tags: ["add"]),
                              source: "s1", chosenScore: -3, rejectedScore: 0),
             // a tie of scores is a miss; a tie of lengths counts 1/2 for both baselines
             ScoredComparison(comparison: comparison("cc", "dd", nil), source: "s2", chosenScore: 0.5, rejectedScore: 0.5),
@@ -31,6 +31,11 @@ final class RewardEvaluationTests: XCTestCase {
         XCTAssertEqual(e.byStrength["unspecified"]?.total, 1)
         XCTAssertEqual(e.bySource["s1"]?.accuracy ?? -1, 0.5, accuracy: 1e-12)
         XCTAssertEqual(e.byDimension["safety"]?.accuracy ?? -1, 1, accuracy: 1e-12)
+        // tags: "add" on a hit and a miss, "heldout" on the hit only; untagged comparisons count nowhere
+        XCTAssertEqual(e.byTag["add"]?.accuracy ?? -1, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(e.byTag["add"]?.total, 2)
+        XCTAssertEqual(e.byTag["heldout"]?.accuracy ?? -1, 1, accuracy: 1e-12)
+        XCTAssertEqual(e.byTag.count, 2)
         XCTAssertEqual(e.preferShorter.accuracy, 2.5 / 4, accuracy: 1e-12)
         XCTAssertEqual(e.preferLonger.accuracy, 1.5 / 4, accuracy: 1e-12)
         // scores 2, 1, -3, 0, .5, .5, 1, -4: mean -0.25, population variance 31 / 8;
@@ -52,6 +57,7 @@ final class RewardEvaluationTests: XCTestCase {
         XCTAssertEqual(m["baseline.prefer_shorter"] ?? 0, 0.625, accuracy: 1e-12)
         XCTAssertEqual(m["accuracy.dimension_strength.helpfulness.better"] ?? -1, 1, accuracy: 1e-12)
         XCTAssertEqual(m["pairs.dimension_strength.safety.better"], 1)
+        XCTAssertEqual(m["accuracy.tag.add"] ?? -1, 0.5, accuracy: 1e-12)
     }
 
     /// A record's own numeric margin is used as is; a missing strength gives no margin.

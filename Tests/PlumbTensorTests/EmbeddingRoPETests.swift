@@ -63,6 +63,28 @@ final class EmbeddingRoPETests: XCTestCase {
         }
     }
 
+    /// Enough tokens for the rotation to be split across threads: every token still matches the
+    /// reference, and backward (the inverse rotation) brings forward's output back to x.
+    func testManyTokensMatchReferenceAndBackwardInvertsForward() throws {
+        let tokens = 600, heads = 4, d = 32
+        let positions: [Int32] = (0..<tokens).map { Int32($0 % 250) }   // packed examples of 250 tokens
+        let table = try RoPETable(headDim: d, maxPositions: 256)
+        for layout in RoPELayout.allCases {
+            var rng = SeededRNG(seed: 42)
+            let x = randomTensor([tokens, heads, d], &rng), out = Tensor(zeros: x.shape), back = Tensor(zeros: x.shape)
+            try RoPE.forward(x: x, positions: positions, table: table, layout: layout, out: out)
+            for n in [0, 1, 249, 250, 377, 599] {
+                for h in 0..<heads {
+                    let base = (n * heads + h) * d
+                    let expected = reference((0..<d).map { Double(x.pointer[base + $0]) }, position: Int(positions[n]), theta: 10000, layout: layout)
+                    for j in 0..<d { XCTAssertEqual(Double(out.pointer[base + j]), expected[j], accuracy: 1e-4, "\(layout) token \(n) head \(h)") }
+                }
+            }
+            try RoPE.backward(dOut: out, positions: positions, table: table, layout: layout, dx: back)
+            assertClose(back, x, atol: 1e-5, rtol: 1e-5, "\(layout): backward of forward")
+        }
+    }
+
     func testRoPERejectsBadPositions() throws {
         let table = try RoPETable(headDim: 4, maxPositions: 4)
         let x = Tensor(zeros: [2, 1, 4])

@@ -57,6 +57,24 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(try params.gradient("a").array[1], 0.8, accuracy: 1e-6)
     }
 
+    /// A parameter of many blocks (parallel partial sums): the norm equals a serial Double sum, and
+    /// clipping scales every entry by maxNorm / (norm + 1e-6).
+    func testClippingManyBlocksMatchesSerialSum() throws {
+        let count = 5 * GradientClipping.blockSize + 123
+        let params = try ParameterSet([ParameterSpec("w", [count]), ParameterSpec("g", [7])])
+        var rng = SeededRNG(seed: 9)
+        let w = try params.gradient("w"), g = try params.gradient("g")
+        rng.fillNormal(w, std: 0.01); rng.fillNormal(g, std: 1)
+        let before = w.array + g.array
+        let expected = before.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        XCTAssertEqual(Double(GradientClipping.globalNorm(params)), expected, accuracy: 1e-6 * expected)
+        XCTAssertEqual(Double(GradientClipping.clip(params, maxNorm: 0.5)), expected, accuracy: 1e-6 * expected)
+        let factor = Float(0.5 / (expected + 1e-6))
+        let after = w.array + g.array
+        for i in stride(from: 0, to: before.count, by: 997) { XCTAssertEqual(after[i], before[i] * factor, accuracy: 1e-6 * abs(before[i]) + 1e-12) }
+        XCTAssertEqual(Double(GradientClipping.globalNorm(params)), 0.5, accuracy: 1e-5)
+    }
+
     /// Trains the tiny network for `steps` AdamW steps on batches drawn from `rng`.
     func train(_ net: TinyNetwork, _ adam: AdamW, _ rng: inout SeededRNG, steps: Int) throws {
         let schedule = try LearningRateSchedule(kind: .cosine, peak: 1e-2, warmupSteps: 2, totalSteps: 10, minRatio: 0.1)

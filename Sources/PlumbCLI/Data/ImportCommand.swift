@@ -47,6 +47,8 @@ struct ImportCommand: ParsableCommand {
     var validationFraction = 0.05
     @Option(help: "Fraction of prompts in the test split.")
     var testFraction = 0.05
+    @Option(help: "Salt of the prompt hash that assigns splits (another salt, another split; default: none).")
+    var splitSalt: String?
     @Option(help: "Longest response kept, in characters.")
     var maxResponseCharacters = 32_000
     @Flag(help: "Skip near-duplicate detection (exact duplicates are still dropped).")
@@ -60,7 +62,7 @@ struct ImportCommand: ParsableCommand {
         if let labelConfig { options.labelConfig = try String(contentsOfFile: labelConfig, encoding: .utf8) }
         options.textsFile = texts
         options.defaultDimension = dimension
-        options.splits = SplitFractions(validation: validationFraction, test: testFraction)
+        options.splits = SplitFractions(validation: validationFraction, test: testFraction, salt: splitSalt)
         options.validation.maxResponseCharacters = maxResponseCharacters
         options.deduplication.nearDuplicates = !noNearDuplicates
         let result = try Importer(options: options).importFiles(files, format: format.format)

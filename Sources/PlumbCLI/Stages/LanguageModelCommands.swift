@@ -8,6 +8,10 @@ struct LanguageModelDataOptions: ParsableArguments {
     @Option(help: "SentencePiece model (.model).") var tokenizer: String
     @Option(name: .customLong("text"), help: "Raw text file, one passage per line (repeatable).") var texts: [String] = []
     @Option(name: .customLong("data"), help: "Import stage directory with demonstrations (repeatable).") var imports: [String] = []
+    @Option(name: .customLong("comparisons"), help: "Import stage directory with comparisons whose responses become dialogues (repeatable).")
+    var comparisonStages: [String] = []
+    @Option(help: "Responses of --comparisons to train on: chosen (the DPO paper's Preferred-FT) or both.")
+    var comparisonResponses: ComparisonResponses = .chosen
     @Option(help: "Tokens per row.") var seqLen: Int = 128
     @Option(help: "Rows per micro-batch.") var rows: Int = 16
     @Option(help: "packed (block-diagonal attention) or padded.") var layout: SequenceLayout = .packed
@@ -16,7 +20,9 @@ struct LanguageModelDataOptions: ParsableArguments {
     @Option(help: "Seed for data order.") var seed: UInt64 = 1
 
     func validate() throws {
-        guard !texts.isEmpty || !imports.isEmpty else { throw ValidationError("give at least one --text or --data input") }
+        guard !texts.isEmpty || !imports.isEmpty || !comparisonStages.isEmpty else {
+            throw ValidationError("give at least one --text, --data or --comparisons input")
+        }
         guard seqLen > 1, rows > 0, epochs > 0 else { throw ValidationError("--seq-len > 1, --rows > 0 and --epochs > 0 are required") }
     }
 }
@@ -33,7 +39,8 @@ func runLanguageModelStage(kind: String, mask: LossMask, defaultLearningRate: Fl
     p.loop = optimization.loopSettings(defaultLearningRate: defaultLearningRate)
     let inputs = LanguageModelStage.Inputs(
         tokenizer: URL(fileURLWithPath: data.tokenizer), initialisation: try model.initialisation(),
-        textFiles: data.texts.map { URL(fileURLWithPath: $0) }, importStages: data.imports.map { URL(fileURLWithPath: $0) })
+        textFiles: data.texts.map { URL(fileURLWithPath: $0) }, importStages: data.imports.map { URL(fileURLWithPath: $0) },
+        comparisonStages: data.comparisonStages.map { URL(fileURLWithPath: $0) }, comparisonResponses: data.comparisonResponses)
     let printer = ProgressPrinter(label: kind)
     let summary = try LanguageModelStage.run(p, inputs: inputs, location: output.location, kind: kind, progress: printer.handle)
     let figures = summary.finalEvaluation.keys.sorted().map { String(format: "%@ %.4f", $0, summary.finalEvaluation[$0]!) }

@@ -14,6 +14,7 @@ enum RewardEvalTable {
             add("dimension " + key, c)
             for s in strengthOrder { if let d = e.byDimensionStrength[key + "." + s] { add("  " + key + " " + s, d) } }
         }
+        for (key, c) in e.byTag.sorted(by: { $0.key < $1.key }) { add("tag " + key, c) }
         add("baseline: prefer shorter", e.preferShorter)
         add("baseline: prefer longer", e.preferLonger)
         var lines = [table.render()]

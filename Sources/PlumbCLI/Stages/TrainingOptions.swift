@@ -8,6 +8,7 @@ import PlumbTensor
 
 extension ScheduleKind: ExpressibleByArgument {}
 extension SequenceLayout: ExpressibleByArgument {}
+extension ComparisonResponses: ExpressibleByArgument {}
 
 struct StageOutputOptions: ParsableArguments {
     @Option(help: "Stage directory to write: RUNS/RUN/STAGE (e.g. runs/2026-11/sft).")

@@ -2,7 +2,9 @@
 // (pretraining on raw text) or on response tokens only (SFT), packed or padded.
 //
 // Inputs: a SentencePiece model; raw text files (one passage per line) and/or import stages whose
-// `demonstrations-train` / `demonstrations-validation` outputs hold (prompt, response) records.
+// `demonstrations-train` / `demonstrations-validation` outputs hold (prompt, response) records, and
+// import stages whose comparisons lend their chosen (or both) responses as dialogues: the DPO paper's
+// "Preferred-FT" reference model on HH-RLHF is SFT on the chosen responses (Rafailov et al. 2023, 6.1).
 // Output: the stage directory with the model (config.json + model.safetensors.zst), checkpoints for
 // resume, metrics.jsonl and a manifest whose metrics hold the final losses and throughput.
 import Foundation
@@ -41,11 +43,17 @@ public enum LanguageModelStage {
         public var initialisation: Initialisation
         public var textFiles: [URL] = []
         public var importStages: [URL] = []
-        public init(tokenizer: URL, initialisation: Initialisation, textFiles: [URL] = [], importStages: [URL] = []) {
+        /// Import stages whose `comparisons-train` / `comparisons-validation` records become dialogues.
+        public var comparisonStages: [URL] = []
+        public var comparisonResponses: ComparisonResponses = .chosen
+        public init(tokenizer: URL, initialisation: Initialisation, textFiles: [URL] = [], importStages: [URL] = [],
+                    comparisonStages: [URL] = [], comparisonResponses: ComparisonResponses = .chosen) {
             self.tokenizer = tokenizer
             self.initialisation = initialisation
             self.textFiles = textFiles
             self.importStages = importStages
+            self.comparisonStages = comparisonStages
+            self.comparisonResponses = comparisonResponses
         }
     }
 
@@ -103,12 +111,15 @@ public enum LanguageModelStage {
             validation.examples += try TokenExamples.passages(validationTexts, tokenizer: tokenizer, bos: bos, eos: eos, seqLen: p.seqLen).examples
             files += inputs.textFiles
         }
-        for (output, isTrain) in [("demonstrations-train", true), ("demonstrations-validation", false)] {
-            let read = try StageRecordReader.read(Demonstration.self, output: output, from: inputs.importStages)
-            let set = try TokenExamples.dialogues(read.records.map { ($0.prompt.messages, $0.response) }, templated: templated,
-                                                  seqLen: p.seqLen, mask: p.mask)
-            if isTrain { merge(&train, set) } else { merge(&validation, set) }
+        for (split, isTrain) in [("train", true), ("validation", false)] {
+            let read = try StageRecordReader.read(Demonstration.self, output: "demonstrations-" + split, from: inputs.importStages)
+            var dialogues = read.records.map { ($0.prompt.messages, $0.response) }
             files += read.files
+            let compared = try StageRecordReader.read(Comparison.self, output: "comparisons-" + split, from: inputs.comparisonStages)
+            dialogues += inputs.comparisonResponses.dialogues(compared.records)
+            files += compared.files
+            let set = try TokenExamples.dialogues(dialogues, templated: templated, seqLen: p.seqLen, mask: p.mask)
+            if isTrain { merge(&train, set) } else { merge(&validation, set) }
         }
         return LoadedExamples(train: train, validation: validation, files: files)
     }

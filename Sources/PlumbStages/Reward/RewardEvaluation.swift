@@ -2,7 +2,8 @@
 //
 //   accuracy          share of comparisons with r_chosen > r_rejected (a tie counts as wrong),
 //                     overall, per preference strength (Llama 2 Table 8), per source stage, per dimension,
-//                     per dimension and strength
+//                     per dimension and strength, per prompt tag (a prompt's categories, as RewardBench
+//                     reports accuracy per subset)
 //   baselines         "prefer the shorter response" / "prefer the longer response" by characters
 //                     (a tie of lengths counts one half)
 //   score statistics  mean, std (population), min, max, quantiles over every score given (chosen
@@ -62,6 +63,8 @@ public struct RewardEvaluation: Sendable {
     public var byDimension: [String: AccuracyCount] = [:]
     /// Keyed "<dimension>.<strength>": each reward model's accuracy by strength on its own dimension.
     public var byDimensionStrength: [String: AccuracyCount] = [:]
+    /// Per tag of the prompt (a comparison counts once under each of its tags).
+    public var byTag: [String: AccuracyCount] = [:]
     public var preferShorter = AccuracyCount()
     public var preferLonger = AccuracyCount()
     public var scores: ScoreStatistics
@@ -87,6 +90,7 @@ public struct RewardEvaluation: Sendable {
             bySource[s.source, default: AccuracyCount()].add(hit)
             byDimension[c.dimension.rawValue, default: AccuracyCount()].add(hit)
             byDimensionStrength[c.dimension.rawValue + "." + RewardEvaluation.strengthName(c.strength), default: AccuracyCount()].add(hit)
+            for tag in Set(c.prompt.tags) { byTag[tag, default: AccuracyCount()].add(hit) }
             let (lc, lr) = (c.chosen.count, c.rejected.count)
             preferShorter.add(lc == lr ? 0.5 : (lc < lr ? 1 : 0))
             preferLonger.add(lc == lr ? 0.5 : (lc > lr ? 1 : 0))
@@ -118,7 +122,7 @@ public struct RewardEvaluation: Sendable {
                                    "unsafe.threshold": unsafe.threshold, "unsafe.labelled": Double(unsafe.labelled),
                                    "unsafe.precision": unsafe.precision, "unsafe.recall": unsafe.recall]
         for (q, v) in scores.quantiles { m[String(format: "score.p%02d", Int((q * 100).rounded()))] = v }
-        for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension), ("dimension_strength", byDimensionStrength)] {
+        for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension), ("dimension_strength", byDimensionStrength), ("tag", byTag)] {
             for (key, c) in counts {
                 m["accuracy.\(group).\(key)"] = c.accuracy
                 m["pairs.\(group).\(key)"] = Double(c.total)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A safety reward model learned from the HH-RLHF harmless sample alone, end to end with `plumb`:
+# import (split by prompt hash, salted per fold), a BPE tokenizer on the training split, a small
+# Llama pretrained on every training dialogue (prompt + both responses), SFT on the chosen responses
+# (the DPO paper's Preferred-FT), the safety reward model (no margin: HH has no strengths), and its
+# held-out accuracy against the "prefer shorter" and "prefer longer" baselines.
+#
+#   pipelines/hh-harmless-rm.sh [DATA] [RUNS] [FOLDS]
+#     DATA   HH-RLHF JSONL(.gz)  (default ../shared/data/hh-rlhf/harmless-base-test.head1500.jsonl.gz)
+#     RUNS   runs directory      (default runs/hh-harmless)
+#     FOLDS  number of salted splits to repeat the estimate on (default 1; fold 0 is unsalted)
+# Each fold prints one line; reruns skip completed stages' work only where `plumb` does (training
+# stages resume from checkpoints).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+data=${1:-$here/../shared/data/hh-rlhf/harmless-base-test.head1500.jsonl.gz}
+runs=${2:-$here/runs/hh-harmless}
+folds=${3:-1}
+plumb=${PLUMB:-$here/.build/release/plumb}
+[ -x "$plumb" ] || (cd "$here" && swift build -c release --product plumb)
+mkdir -p "$runs"
+config=$runs/model-config.json
+cat > "$config" <<'JSON'
+{"model_type": "llama", "hidden_size": 96, "intermediate_size": 256, "num_hidden_layers": 3,
+ "num_attention_heads": 4, "num_key_value_heads": 4, "vocab_size": 2048,
+ "max_position_embeddings": 192, "tie_word_embeddings": true}
+JSON
+common=(--seq-len 192 --rows 16 --seed 1)
+for ((fold = 0; fold < folds; fold++)); do
+    dir=$runs/fold-$fold
+    salt=(); [ "$fold" -gt 0 ] && salt=(--split-salt "fold-$fold")
+    [ -f "$dir/import/manifest.json" ] || "$plumb" import "$data" --out "$dir/import" --dimension safety \
+        --validation-fraction 0.1 --test-fraction 0.2 "${salt[@]}" > "$dir.import.log"
+    [ -f "$dir/spm.model" ] || "$plumb" tokenizer train --records "$dir"/import/comparisons-train-*.jsonl.zst \
+        --vocab-size 2048 --out "$dir/spm" > "$dir.tokenizer.log"
+    tok=(--tokenizer "$dir/spm.model")
+    "$plumb" pretrain "${tok[@]}" --comparisons "$dir/import" --comparison-responses both --init-from tiny --config "$config" \
+        --epochs 2 --lr 2e-3 --eval-every 100 --out "$dir/pretrain" "${common[@]}" > "$dir.pretrain.log" 2>&1
+    "$plumb" sft "${tok[@]}" --comparisons "$dir/import" --init-from "$dir/pretrain" \
+        --epochs 1 --lr 1e-3 --eval-every 100 --out "$dir/sft" "${common[@]}" > "$dir.sft.log" 2>&1
+    "$plumb" rm train "${tok[@]}" --init-from "$dir/sft" --data "$dir/import" --dimension safety --margin none \
+        --epochs 2 --lr 3e-4 --eval-every 40 --out "$dir/rm" "${common[@]}" > "$dir.rm.log" 2>&1
+    "$plumb" rm eval "${tok[@]}" --model "$dir/rm" --data "$dir/import" --split test --out "$dir/rm-eval" > "$dir/rm-eval.txt"
+    echo "fold $fold (test split):"; grep -E "^(overall|baseline)" "$dir/rm-eval.txt"
+done
