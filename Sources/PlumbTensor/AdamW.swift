@@ -38,24 +38,59 @@ public final class AdamW: @unchecked Sendable {
             throw TensorError("AdamW: built for \(m.count) scalars, given a ParameterSet of \(parameters.totalCount)")
         }
         step += 1
-        let b1 = config.beta1, b2 = config.beta2, eps = config.eps
-        let stepSize = lr / Float(1 - pow(Double(b1), Double(step)))
-        let sqrtCorrection2 = Float((1 - pow(Double(b2), Double(step))).squareRoot())
+        let stepSize = lr / Float(1 - pow(Double(config.beta1), Double(step)))
+        let sqrtCorrection2 = Float((1 - pow(Double(config.beta2), Double(step))).squareRoot())
         for e in parameters.entries where e.trainable {
+            let rule = AdamWRule(config: config, stepSize: stepSize, sqrtCorrection2: sqrtCorrection2,
+                                 decay: e.weightDecay ? 1 - lr * config.weightDecay : 1)
             let p = parameters.values.base + e.offset, g = parameters.gradients.base + e.offset
             let pm = m.base + e.offset, pv = v.base + e.offset
-            let decay: Float = e.weightDecay ? 1 - lr * config.weightDecay : 1
             // Elementwise, so splitting the range across cores cannot change a bit.
             EngineThreads.forEachRowChunk(rows: e.count, costPerRow: 8) { (range: Range<Int>) in
-                for i in range {
-                    let gi: Float = g[i]
-                    let mi: Float = b1 * pm[i] + (1 - b1) * gi
-                    let vi: Float = b2 * pv[i] + (1 - b2) * (gi * gi)
-                    pm[i] = mi; pv[i] = vi
-                    let denominator: Float = vi.squareRoot() / sqrtCorrection2 + eps
-                    p[i] = p[i] * decay - stepSize * mi / denominator
+                var i = range.lowerBound
+                while i + 8 <= range.upperBound {
+                    rule.apply8(p + i, g + i, pm + i, pv + i)
+                    i += 8
                 }
+                if i < range.upperBound { rule.applyTail(p + i, g + i, pm + i, pv + i, count: range.upperBound - i) }
             }
+        }
+    }
+}
+
+/// The update of the file comment for one parameter entry, 8 lanes at a time (each lane is the
+/// scalar rule, operation for operation, so results do not depend on where the lanes fall).
+struct AdamWRule {
+    let b1: SIMD8<Float>, oneMinusB1: SIMD8<Float>, b2: SIMD8<Float>, oneMinusB2: SIMD8<Float>
+    let eps: SIMD8<Float>, stepSize: SIMD8<Float>, sqrtCorrection2: SIMD8<Float>, decay: SIMD8<Float>
+
+    init(config: AdamWConfig, stepSize: Float, sqrtCorrection2: Float, decay: Float) {
+        b1 = .init(repeating: config.beta1); oneMinusB1 = .init(repeating: 1 - config.beta1)
+        b2 = .init(repeating: config.beta2); oneMinusB2 = .init(repeating: 1 - config.beta2)
+        eps = .init(repeating: config.eps); self.stepSize = .init(repeating: stepSize)
+        self.sqrtCorrection2 = .init(repeating: sqrtCorrection2); self.decay = .init(repeating: decay)
+    }
+
+    @inline(__always)
+    func apply8(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ pm: UnsafeMutablePointer<Float>,
+                _ pv: UnsafeMutablePointer<Float>) {
+        let gi = FastMath.load(g)
+        let mi: SIMD8<Float> = b1 * FastMath.load(pm) + oneMinusB1 * gi
+        let vi: SIMD8<Float> = b2 * FastMath.load(pv) + oneMinusB2 * (gi * gi)
+        FastMath.store(mi, pm); FastMath.store(vi, pv)
+        let denominator: SIMD8<Float> = vi.squareRoot() / sqrtCorrection2 + eps
+        FastMath.store(FastMath.load(p) * decay - stepSize * mi / denominator, p)
+    }
+
+    /// The last n < 8 scalars, through 8-lane stack buffers padded with zeros.
+    func applyTail(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ pm: UnsafeMutablePointer<Float>,
+                   _ pv: UnsafeMutablePointer<Float>, count n: Int) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { buffer in
+            let b = buffer.baseAddress!
+            b.initialize(repeating: 0, count: 32)
+            for (k, source) in [p, g, pm, pv].enumerated() { (b + 8 * k).update(from: source, count: n) }
+            apply8(b, b + 8, b + 16, b + 24)
+            p.update(from: b, count: n); pm.update(from: b + 16, count: n); pv.update(from: b + 24, count: n)
         }
     }
 }

@@ -14,16 +14,21 @@ public enum Embedding {
         }
     }
 
-    /// dTable[tokens[n]] += dOut[n]; serial, so repeated tokens add in position order (deterministic).
+    /// dTable[tokens[n]] += dOut[n]. Columns are split across the cores and each column adds the
+    /// positions in order, so repeated tokens add in position order (deterministic, any thread count).
     public static func backward(dOut: Tensor, tokens: [Int32], dTable: Tensor) throws {
         let (vocab, width) = try check(table: dTable, tokens: tokens, rows: dOut, "Embedding.backward dOut")
+        for (n, token) in tokens.enumerated() where token < 0 || Int(token) >= vocab {
+            throw TensorError("Embedding.backward: token \(token) at position \(n) is outside the vocabulary 0..<\(vocab)")
+        }
         let pg = dOut.pointer, pd = dTable.pointer
-        for (n, token) in tokens.enumerated() {
-            guard token >= 0, Int(token) < vocab else {
-                throw TensorError("Embedding.backward: token \(token) at position \(n) is outside the vocabulary 0..<\(vocab)")
+        tokens.withUnsafeBufferPointer { tb in
+            EngineThreads.forEachRowChunk(rows: width, costPerRow: tb.count) { columns in
+                for n in 0..<tb.count {
+                    let src = pg + n * width, dst = pd + Int(tb[n]) * width
+                    for c in columns { dst[c] += src[c] }
+                }
             }
-            let src = pg + n * width, dst = pd + Int(token) * width
-            for c in 0..<width { dst[c] += src[c] }
         }
     }
 

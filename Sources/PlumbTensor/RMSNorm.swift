@@ -37,9 +37,13 @@ public enum RMSNorm {
             }
         }
         guard let pdw = dWeight?.pointer else { return }
-        for n in 0..<rows {   // serial over rows: the weight gradient is shared
-            let xr = px + n * width, gr = pg + n * width, r = pr[n]
-            for i in 0..<width { pdw[i] += gr[i] * xr[i] * r }
+        // The weight gradient sums over rows: split its columns across the cores instead, each
+        // column summed over the rows in order (the same bits as one thread).
+        EngineThreads.forEachRowChunk(rows: width, costPerRow: rows) { columns in
+            for n in 0..<rows {
+                let xr = px + n * width, gr = pg + n * width, r = pr[n]
+                for i in columns { pdw[i] += gr[i] * xr[i] * r }
+            }
         }
     }
 

@@ -18,6 +18,24 @@ final class EmbeddingRoPETests: XCTestCase {
         }
     }
 
+    /// Many positions (columns split across threads) with repeated tokens: each table row gets the
+    /// Double sum of its positions' gradients, and a bad token is named before anything is added.
+    func testEmbeddingBackwardOverManyPositionsMatchesDoubleSums() throws {
+        let vocab = 50, width = 96, count = 1000
+        var rng = SeededRNG(seed: 43)
+        let tokens: [Int32] = (0..<count).map { Int32(($0 * 7) % vocab) }
+        let dOut = randomTensor([count, width], &rng), dTable = Tensor(zeros: [vocab, width])
+        try Embedding.backward(dOut: dOut, tokens: tokens, dTable: dTable)
+        var expected = [Double](repeating: 0, count: vocab * width)
+        for n in 0..<count { for c in 0..<width { expected[Int(tokens[n]) * width + c] += Double(dOut.pointer[n * width + c]) } }
+        for i in 0..<expected.count { XCTAssertEqual(Double(dTable.pointer[i]), expected[i], accuracy: 1e-4) }
+        let before = dTable.array
+        XCTAssertThrowsError(try Embedding.backward(dOut: dOut, tokens: tokens.dropLast() + [Int32(vocab)], dTable: dTable)) {
+            XCTAssertTrue("\($0)".contains("position \(count - 1)"), "\($0)")
+        }
+        XCTAssertEqual(dTable.array, before, "nothing added when a token is invalid")
+    }
+
     /// Independent references in Double: Meta's complex product for adjacent pairs, HF's
     /// x * cos + rotate_half(x) * sin for halves.
     func reference(_ x: [Double], position p: Int, theta: Double, layout: RoPELayout) -> [Double] {

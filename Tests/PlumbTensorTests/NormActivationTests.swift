@@ -22,6 +22,23 @@ final class NormActivationTests: XCTestCase {
         try assertGradientMatches("rmsnorm dg", input: w, analytic: dw, loss: loss)
     }
 
+    /// Enough rows for the weight gradient to be split by columns across threads: it equals the
+    /// Double sum dg_i = sum_n dy_ni x_ni r_n, and adds to what the gradient held.
+    func testRMSNormWeightGradientOverManyRowsMatchesDoubleSum() throws {
+        let rows = 600, width = 288
+        var rng = SeededRNG(seed: 21)
+        let x = randomTensor([rows, width], &rng), w = randomTensor([width], &rng), dy = randomTensor([rows, width], &rng)
+        let y = Tensor(zeros: x.shape), rstd = Tensor(zeros: [rows])
+        try RMSNorm.forward(x: x, weight: w, eps: 1e-5, out: y, rstd: rstd)
+        let dw = Tensor(shape: [width], repeating: 0.5)
+        try RMSNorm.backward(dOut: dy, x: x, weight: w, rstd: rstd, dx: Tensor(zeros: x.shape), dWeight: dw)
+        for i in 0..<width {
+            var expected = 0.5
+            for n in 0..<rows { expected += Double(dy.pointer[n * width + i]) * Double(x.pointer[n * width + i]) * Double(rstd.pointer[n]) }
+            XCTAssertEqual(Double(dw.pointer[i]), expected, accuracy: 1e-3 + 1e-4 * abs(expected), "column \(i)")
+        }
+    }
+
     func testRMSNormFrozenWeightAndBadShapes() throws {
         let x = Tensor(shape: [2, 4], repeating: 1), w = Tensor(shape: [4], repeating: 1)
         let rstd = Tensor(zeros: [2]), y = Tensor(zeros: [2, 4])

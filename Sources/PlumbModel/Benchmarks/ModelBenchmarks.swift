@@ -4,8 +4,12 @@
 // Training FLOPs per step count every matrix product (PaLM, Chowdhery et al. 2022, appendix B):
 //   6 * N * tokens            N = parameters that take part in a product per token: every block
 //                             matrix and the LM head (the tied embedding counted once, as the head)
-// + 12 * L * T * C * tokens   attention scores and weighted sums, forward and backward (full T x T,
-//                             as the kernels compute it, not halved for the causal mask)
+// + 12 * L * T * C * tokens   attention scores and weighted sums, forward and backward, over the
+//                             full T x T square (PaLM's convention, not halved for the causal mask).
+// The attention kernels skip fully masked key blocks (64-row causal tiles, AttentionHeads.swift):
+// at T 256 they multiply 10/16 of the square, so they do 0.625 of this attention term. The figure
+// keeps PaLM's count so that it compares with other tools; at the 15m shape the attention term is
+// 5.5% of the total, and counting it as computed would lower the FLOPs (and the fraction) by 2.1%.
 import Foundation
 import PlumbTensor
 

@@ -42,10 +42,41 @@ public struct TokenSampler {
         }
     }
 
+    /// The first index of the largest logit (ties to the lowest id): the maximum eight lanes at a
+    /// time, then the first index that holds it. Without any number (all NaN) the answer is 0.
     static func argmax(_ logits: UnsafePointer<Float>, _ vocab: Int) -> Int32 {
-        var best = 0
-        for i in 1..<vocab where logits[i] > logits[best] { best = i }
-        return Int32(best)
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 8 <= vocab {
+            let v = UnsafeRawPointer(logits + i).loadUnaligned(as: SIMD8<Float>.self)
+            lanes = lanes.replacing(with: v, where: v .> lanes)
+            i += 8
+        }
+        var top = lanes.max()
+        while i < vocab { if logits[i] > top { top = logits[i] }; i += 1 }
+        for j in 0..<vocab where logits[j] == top { return Int32(j) }
+        return 0
+    }
+
+    /// The first i whose cumulative sum p_0 + ... + p_i exceeds `target`: whole blocks of 64 are
+    /// skipped by their (vector) sums, the block that crosses is scanned one by one.
+    static func invertCumulative(_ p: UnsafePointer<Float>, _ vocab: Int, target: Float) -> Int32 {
+        var cumulative: Float = 0
+        var i = 0
+        while i + 64 <= vocab {
+            var block = SIMD8<Float>()
+            for j in stride(from: i, to: i + 64, by: 8) { block += UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Float>.self) }
+            let mass = block.sum()
+            if cumulative + mass > target { break }
+            cumulative += mass
+            i += 64
+        }
+        while i < vocab {
+            cumulative += p[i]
+            if cumulative > target { return Int32(i) }
+            i += 1
+        }
+        return Int32(vocab - 1)   // rounding: the mass ran out
     }
 
     private mutating func draw(_ logits: UnsafePointer<Float>, vocab: Int, temperature: Float, topK: Int, topP: Float, u: Float) -> Int32 {
@@ -57,13 +88,7 @@ public struct TokenSampler {
         }
         if (topK == 0 || topK >= vocab) && topP >= 1 {
             // Plain temperature: invert the cumulative sum over the whole vocabulary.
-            let target = u * total
-            var cumulative: Float = 0
-            for i in 0..<vocab {
-                cumulative += probabilities[i]
-                if cumulative > target { return Int32(i) }
-            }
-            return Int32(vocab - 1)   // rounding: the mass ran out
+            return probabilities.withUnsafeBufferPointer { Self.invertCumulative($0.baseAddress!, vocab, target: u * total) }
         }
         return drawTruncated(vocab: vocab, total: total, topK: topK, topP: topP, u: u)
     }
