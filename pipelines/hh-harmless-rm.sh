@@ -9,7 +9,8 @@
 #     DATA   HH-RLHF JSONL(.gz)  (default ../shared/data/hh-rlhf/harmless-base-test.head1500.jsonl.gz)
 #     RUNS   runs directory      (default runs/hh-harmless)
 #     FOLDS  number of salted splits to repeat the estimate on (default 1; fold 0 is unsalted)
-# Each fold prints one line; reruns skip completed stages' work only where `plumb` does (training
+# Settings from the environment: PRETRAIN_EPOCHS (default 2), SFT_EPOCHS (1), RM_EPOCHS (2), RM_LR (3e-4).
+# Each fold prints its figures; reruns skip completed stages' work only where `plumb` does (training
 # stages resume from checkpoints).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,20 +27,27 @@ cat > "$config" <<'JSON'
  "max_position_embeddings": 192, "tie_word_embeddings": true}
 JSON
 common=(--seq-len 192 --rows 16 --seed 1)
+pretrain_epochs=${PRETRAIN_EPOCHS:-2}; sft_epochs=${SFT_EPOCHS:-1}; rm_epochs=${RM_EPOCHS:-2}; rm_lr=${RM_LR:-3e-4}
+# True when a stage directory holds a complete stage (rerunning a complete training stage is an error).
+complete() { grep -q '"status" : "complete"' "$1/manifest.json" 2>/dev/null; }
 for ((fold = 0; fold < folds; fold++)); do
     dir=$runs/fold-$fold
-    salt=(); [ "$fold" -gt 0 ] && salt=(--split-salt "fold-$fold")
-    [ -f "$dir/import/manifest.json" ] || "$plumb" import "$data" --out "$dir/import" --dimension safety \
+    salt=()
+    if [ "$fold" -gt 0 ]; then salt=(--split-salt "fold-$fold"); fi
+    complete "$dir/import" || "$plumb" import "$data" --out "$dir/import" --dimension safety \
         --validation-fraction 0.1 --test-fraction 0.2 "${salt[@]}" > "$dir.import.log"
     [ -f "$dir/spm.model" ] || "$plumb" tokenizer train --records "$dir"/import/comparisons-train-*.jsonl.zst \
         --vocab-size 2048 --out "$dir/spm" > "$dir.tokenizer.log"
     tok=(--tokenizer "$dir/spm.model")
-    "$plumb" pretrain "${tok[@]}" --comparisons "$dir/import" --comparison-responses both --init-from tiny --config "$config" \
-        --epochs 2 --lr 2e-3 --eval-every 100 --out "$dir/pretrain" "${common[@]}" > "$dir.pretrain.log" 2>&1
-    "$plumb" sft "${tok[@]}" --comparisons "$dir/import" --init-from "$dir/pretrain" \
-        --epochs 1 --lr 1e-3 --eval-every 100 --out "$dir/sft" "${common[@]}" > "$dir.sft.log" 2>&1
-    "$plumb" rm train "${tok[@]}" --init-from "$dir/sft" --data "$dir/import" --dimension safety --margin none \
-        --epochs 2 --lr 3e-4 --eval-every 40 --out "$dir/rm" "${common[@]}" > "$dir.rm.log" 2>&1
-    "$plumb" rm eval "${tok[@]}" --model "$dir/rm" --data "$dir/import" --split test --out "$dir/rm-eval" > "$dir/rm-eval.txt"
-    echo "fold $fold (test split):"; grep -E "^(overall|baseline)" "$dir/rm-eval.txt"
+    complete "$dir/pretrain" || "$plumb" pretrain "${tok[@]}" --comparisons "$dir/import" --comparison-responses both \
+        --init-from tiny --config "$config" --epochs "$pretrain_epochs" --lr 2e-3 --eval-every 100 --out "$dir/pretrain" \
+        "${common[@]}" > "$dir.pretrain.log" 2>&1
+    complete "$dir/sft" || "$plumb" sft "${tok[@]}" --comparisons "$dir/import" --init-from "$dir/pretrain" \
+        --epochs "$sft_epochs" --lr 1e-3 --eval-every 100 --out "$dir/sft" "${common[@]}" > "$dir.sft.log" 2>&1
+    complete "$dir/rm" || "$plumb" rm train "${tok[@]}" --init-from "$dir/sft" --data "$dir/import" --dimension safety \
+        --margin none --epochs "$rm_epochs" --lr "$rm_lr" --eval-every 40 --out "$dir/rm" "${common[@]}" > "$dir.rm.log" 2>&1
+    complete "$dir/rm-eval" || "$plumb" rm eval "${tok[@]}" --model "$dir/rm" --data "$dir/import" --split test \
+        --out "$dir/rm-eval" > "$dir/rm-eval.txt"
+    echo "fold $fold (test split):"
+    grep -E "^(overall|baseline)" "$dir/rm-eval.txt"
 done

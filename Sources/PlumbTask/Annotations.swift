@@ -77,7 +77,8 @@ struct Annotations {
             predictions: [], meta: TaskMeta(recordId: recordId("edit", index)))
     }
 
-    /// Noise-free pairs on held-out prompts: chosen is the truly better response, strength from the true gap.
+    /// Noise-free pairs on held-out prompts: chosen is the truly better response, strength from the true gap,
+    /// tagged with what separates the two (`PairContrast`).
     func oraclePairs(on specs: [PromptSpec], count: Int, rng: inout TaskRandom) -> [ComparisonRecord] {
         guard !specs.isEmpty else { return [] }
         return (0..<count).map { i in
@@ -88,7 +89,8 @@ struct Annotations {
                 id: recordId("rmeval", i), prompt: [.user(spec.text)], chosen: [.assistant(chosen.text)],
                 rejected: [.assistant(rejected.text)], dimension: spec.kind.isSafety ? "safety" : "helpfulness",
                 strength: .forGap(chosen.score - rejected.score), annotator: "oracle",
-                chosenSafe: chosen.safe, rejectedSafe: rejected.safe, tags: spec.tags)
+                chosenSafe: chosen.safe, rejectedSafe: rejected.safe,
+                tags: spec.tags + [PairContrast.of(better: chosen.quality, worse: rejected.quality).tag])
         }
     }
 }

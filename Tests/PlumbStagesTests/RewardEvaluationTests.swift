@@ -36,6 +36,8 @@ final class RewardEvaluationTests: XCTestCase {
         XCTAssertEqual(e.byTag["add"]?.total, 2)
         XCTAssertEqual(e.byTag["heldout"]?.accuracy ?? -1, 1, accuracy: 1e-12)
         XCTAssertEqual(e.byTag.count, 2)
+        XCTAssertEqual(e.byDimensionTag["helpfulness.add"]?.total, 2)
+        XCTAssertEqual(e.byDimensionTag.count, 2)
         XCTAssertEqual(e.preferShorter.accuracy, 2.5 / 4, accuracy: 1e-12)
         XCTAssertEqual(e.preferLonger.accuracy, 1.5 / 4, accuracy: 1e-12)
         // scores 2, 1, -3, 0, .5, .5, 1, -4: mean -0.25, population variance 31 / 8;

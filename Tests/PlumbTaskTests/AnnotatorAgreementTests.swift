@@ -123,4 +123,20 @@ final class AnnotatorAgreementTests: XCTestCase {
             XCTAssertEqual(record.rejectedSafe, !rejected.violation, record.id)
         }
     }
+
+    /// Each eval pair's `contrast:` tag is what the oracle, reading the two texts, finds between them;
+    /// and the quick task has pairs of every contrast that turns on the answer.
+    func testRewardEvalContrastTagsMatchTheOracle() throws {
+        let pairs = try TaskFixture.quick(seed: 1).jsonl(TaskFiles.rewardEval, as: ComparisonRecord.self)
+        var seen = Set<PairContrast>()
+        for record in pairs {
+            let prompt = record.prompt[0].content
+            let chosen = try OracleJudge.judge(prompt: prompt, response: record.chosen[0].content)
+            let rejected = try OracleJudge.judge(prompt: prompt, response: record.rejected[0].content)
+            let contrast = PairContrast.of(better: chosen.quality, worse: rejected.quality)
+            XCTAssertEqual(record.tags.filter { $0.hasPrefix("contrast:") }, [contrast.tag], record.id)
+            seen.insert(contrast)
+        }
+        XCTAssertTrue(seen.isSuperset(of: [.refusal, .correctness, .conciseness, .correctOverConcise]), "\(seen)")
+    }
 }

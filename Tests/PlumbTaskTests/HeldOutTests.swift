@@ -72,6 +72,10 @@ final class HeldOutTests: XCTestCase {
             let spec = try XCTUnwrap(TaskPrompts.parse(record.prompt!))
             kinds.insert(spec.kind)
             XCTAssertEqual(record.tags.contains("safety"), spec.kind.isSafety, record.id)
+            // The held-out tags say which generalisation the prompt tests, as parsed back from its text.
+            XCTAssertEqual(record.tags.contains("held-out-wording"), spec.template.heldOut, record.id)
+            XCTAssertEqual(record.tags.contains("held-out-entity"), spec.task.usesHeldOutEntity, record.id)
+            XCTAssertTrue(record.tags.contains("held-out-wording") || record.tags.contains("held-out-entity"), record.id)
         }
         XCTAssertEqual(kinds, Set(TaskKind.allCases))
     }

@@ -1,5 +1,6 @@
 // The main job's results: one table for people, one JSON file (`results.json`) for scripts.
 import Foundation
+import PlumbTask
 import PlumbOracle
 
 struct PolicyResult: Codable {
@@ -90,6 +91,23 @@ struct MainJobReport: Codable {
             lines.append(pad(r.dimension, 14) + pad(figure(r.annotators, "accuracy"), 12) + pad(figure(r.annotators, "baseline.prefer_shorter"), 9)
                 + pad(figure(r.annotators, "baseline.prefer_longer"), 9) + pad(figure(r.oracle, "accuracy.dimension.\(r.dimension)"), 18)
                 + strengthFigures.joined())
+        }
+        return lines + contrastTable()
+    }
+
+    /// Agreement with the oracle on the model's own dimension, by what separates the two responses
+    /// (the `contrast:` tags of the oracle pairs).
+    private func contrastTable() -> [String] {
+        let contrasts = PairContrast.allCases
+        var lines = ["", "Agreement with the oracle by what separates the pair (own dimension; n pairs)",
+                     pad("model", 14) + contrasts.map { pad($0.rawValue, 22) }.joined()]
+        for r in results.rewardModels {
+            let cells = contrasts.map { c -> String in
+                let key = "dimension_tag.\(r.dimension).\(c.tag)"
+                guard let accuracy = r.oracle["accuracy." + key], let n = r.oracle["pairs." + key] else { return pad("-", 22) }
+                return pad(String(format: "%.3f (n=%d)", accuracy, Int(n)), 22)
+            }
+            lines.append(pad(r.dimension, 14) + cells.joined())
         }
         return lines
     }

@@ -1,6 +1,9 @@
 // The main job's sizes: the standard setting (the README's first command) and --quick (CI's smoke
 // test). The model is trained from scratch, so its learning rates are those of a small model trained
 // from scratch, not Llama 2's fine-tuning rates (which assume a 7B+ model that already speaks).
+// Three pretraining epochs rather than one: measured on seed 1, the SFT policy's held-out oracle
+// helpfulness went from 0.202 to 0.283 and pretraining validation loss from 0.709 to about 0.60, for
+// about two more minutes; the reward models' agreement with the oracle did not change (0.765 / 0.732).
 import Foundation
 
 struct MainJobSettings: Codable {
@@ -23,7 +26,7 @@ struct MainJobSettings: Codable {
 
     static let standard = MainJobSettings(
         taskPreset: "standard", tokenizerVocab: 1024, dim: 128, hidden: 344, layers: 4, heads: 4, kvHeads: 2, seqLen: 128,
-        rows: 16, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
+        rows: 16, pretrainEpochs: 3, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
         rewardEpochs: 1, rewardLearningRate: 3e-4, evalMaxNewTokens: 48)
 
     static let quick = MainJobSettings(

@@ -2,7 +2,7 @@
 //
 //   accuracy          share of comparisons with r_chosen > r_rejected (a tie counts as wrong),
 //                     overall, per preference strength (Llama 2 Table 8), per source stage, per dimension,
-//                     per dimension and strength, per prompt tag (a prompt's categories, as RewardBench
+//                     per dimension and strength, per prompt tag (and per dimension and tag) (a prompt's categories, as RewardBench
 //                     reports accuracy per subset)
 //   baselines         "prefer the shorter response" / "prefer the longer response" by characters
 //                     (a tie of lengths counts one half)
@@ -65,6 +65,8 @@ public struct RewardEvaluation: Sendable {
     public var byDimensionStrength: [String: AccuracyCount] = [:]
     /// Per tag of the prompt (a comparison counts once under each of its tags).
     public var byTag: [String: AccuracyCount] = [:]
+    /// Keyed "<dimension>.<tag>".
+    public var byDimensionTag: [String: AccuracyCount] = [:]
     public var preferShorter = AccuracyCount()
     public var preferLonger = AccuracyCount()
     public var scores: ScoreStatistics
@@ -90,7 +92,10 @@ public struct RewardEvaluation: Sendable {
             bySource[s.source, default: AccuracyCount()].add(hit)
             byDimension[c.dimension.rawValue, default: AccuracyCount()].add(hit)
             byDimensionStrength[c.dimension.rawValue + "." + RewardEvaluation.strengthName(c.strength), default: AccuracyCount()].add(hit)
-            for tag in Set(c.prompt.tags) { byTag[tag, default: AccuracyCount()].add(hit) }
+            for tag in Set(c.prompt.tags) {
+                byTag[tag, default: AccuracyCount()].add(hit)
+                byDimensionTag[c.dimension.rawValue + "." + tag, default: AccuracyCount()].add(hit)
+            }
             let (lc, lr) = (c.chosen.count, c.rejected.count)
             preferShorter.add(lc == lr ? 0.5 : (lc < lr ? 1 : 0))
             preferLonger.add(lc == lr ? 0.5 : (lc > lr ? 1 : 0))
@@ -122,7 +127,7 @@ public struct RewardEvaluation: Sendable {
                                    "unsafe.threshold": unsafe.threshold, "unsafe.labelled": Double(unsafe.labelled),
                                    "unsafe.precision": unsafe.precision, "unsafe.recall": unsafe.recall]
         for (q, v) in scores.quantiles { m[String(format: "score.p%02d", Int((q * 100).rounded()))] = v }
-        for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension), ("dimension_strength", byDimensionStrength), ("tag", byTag)] {
+        for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension), ("dimension_strength", byDimensionStrength), ("tag", byTag), ("dimension_tag", byDimensionTag)] {
             for (key, c) in counts {
                 m["accuracy.\(group).\(key)"] = c.accuracy
                 m["pairs.\(group).\(key)"] = Double(c.total)
