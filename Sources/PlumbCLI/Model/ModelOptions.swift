@@ -2,12 +2,13 @@
 import ArgumentParser
 import Foundation
 import PlumbModel
+import PlumbStages
 
 extension LlamaPreset: ExpressibleByArgument {}
 
 /// `--model DIR` (Hugging Face checkpoint), `--llama2c FILE`, or random weights of `--preset`.
 struct ModelSourceOptions: ParsableArguments {
-    @Option(help: "A Hugging Face checkpoint directory (config.json + model.safetensors).")
+    @Option(help: "A training stage directory or a Hugging Face checkpoint directory (config.json + model.safetensors).")
     var model: String?
 
     @Option(help: "A llama2.c legacy .bin checkpoint.")
@@ -27,7 +28,7 @@ struct ModelSourceOptions: ParsableArguments {
     }
 
     func load() throws -> LlamaModel {
-        if let model { return try LlamaModel.load(directory: URL(fileURLWithPath: model)) }
+        if let model { return try StageModel.load(URL(fileURLWithPath: model)) }
         if let llama2c { return try LlamaModel.load(llama2c: URL(fileURLWithPath: llama2c)) }
         let model = try LlamaModel(config: preset.config, heads: .lm)
         model.initialize(seed: seed, std: initStd)

@@ -15,8 +15,10 @@ enum CachedAttention {
         let n = slots.count, pool = ThreadPool.shared
         let work = positions.reduce(0) { $0 + Int($1) + 1 } * heads * d
         // A task is one row and all its heads (each position's keys and values read once, in order),
-        // or one row and one head when there are too few rows to keep every thread busy.
-        let headsPerTask = n >= 2 * pool.threads ? heads : 1
+        // or, when there are too few rows to keep every thread busy, one row and a contiguous group
+        // of heads (the largest that divides the heads and gives every thread a task).
+        var headsPerTask = n >= 2 * pool.threads ? heads : max(1, heads / pool.threads)
+        while heads % headsPerTask != 0 { headsPerTask -= 1 }
         let tasks = n * (heads / headsPerTask)
         let chunks = work < 1 << 14 ? 1 : min(4 * pool.threads, tasks)
         pool.forEach(chunks: chunks) { c, _ in
