@@ -59,6 +59,25 @@ final class MatmulTests: XCTestCase {
         assertClose(dw, dwNaive, atol: 1e-5, rtol: 1e-4, "linear dW blas vs naive")
     }
 
+    /// Large enough for dx and dW to run side by side on the pool: both still accumulate onto what
+    /// the buffers held and match the naive kernel; a frozen weight (dW nil) takes the serial path.
+    func testLinearBackwardSideBySideMatchesNaive() throws {
+        let rows = 256, inF = 128, outF = 160
+        XCTAssertGreaterThanOrEqual(rows * inF * outF, Linear.sideBySideWork)
+        var rng = SeededRNG(seed: 5)
+        let x = randomTensor([rows, inF], &rng), w = randomTensor([outF, inF], &rng), dy = randomTensor([rows, outF], &rng)
+        let dx = Tensor(shape: x.shape, repeating: 0.25), dw = Tensor(shape: w.shape, repeating: -0.5)
+        let dxNaive = Tensor(shape: x.shape, repeating: 0.25), dwNaive = Tensor(shape: w.shape, repeating: -0.5)
+        try Linear.backward(dOut: dy, x: x, weight: w, dx: dx, dWeight: dw)
+        try Linear.backward(dOut: dy, x: x, weight: w, dx: dxNaive, dWeight: dwNaive, kernel: .naive)
+        assertClose(dx, dxNaive, atol: 1e-4, rtol: 1e-4, "dx side by side vs naive")
+        assertClose(dw, dwNaive, atol: 1e-4, rtol: 1e-4, "dW side by side vs naive")
+        let dxAlone = Tensor(shape: x.shape, repeating: 0.25)
+        try Linear.backward(dOut: dy, x: x, weight: w, dx: dxAlone, dWeight: nil)
+        // Two-thread BLAS may round differently from one thread: equal within float rounding only.
+        assertClose(dxAlone, dx, atol: 1e-4, rtol: 1e-5, "dx alone vs dx beside dW")
+    }
+
     func testFrozenWeightGetsNoGradient() throws {
         var rng = SeededRNG(seed: 4)
         let x = randomTensor([4, 3], &rng), w = randomTensor([2, 3], &rng), dy = randomTensor([4, 2], &rng)

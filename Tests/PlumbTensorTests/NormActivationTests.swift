@@ -49,6 +49,23 @@ final class NormActivationTests: XCTestCase {
         XCTAssertThrowsError(try RMSNorm.forward(x: x, weight: w, eps: 0, out: y, rstd: Tensor(zeros: [3])))
     }
 
+    /// Enough elements for SwiGLU to split across threads, plus a tail of 5: forward and backward
+    /// (accumulating onto 0.5) against the formulas in Double, element by element.
+    func testSwiGLUOverManyElementsMatchesDoubleFormulas() throws {
+        let n = 204_805
+        var rng = SeededRNG(seed: 22)
+        let a = randomTensor([n], &rng, std: 3), b = randomTensor([n], &rng), g = randomTensor([n], &rng)
+        let out = Tensor(zeros: [n]), da = Tensor(shape: [n], repeating: 0.5), db = Tensor(shape: [n], repeating: 0.5)
+        try Activations.swigluForward(a: a, b: b, into: out)
+        try Activations.swigluBackward(dOut: g, a: a, b: b, da: da, db: db)
+        for i in 0..<n {
+            let z = Double(a.pointer[i]), s = 1 / (1 + exp(-z)), bi = Double(b.pointer[i]), gi = Double(g.pointer[i])
+            XCTAssertEqual(Double(out.pointer[i]), z * s * bi, accuracy: 1e-5 * (1 + abs(z * s * bi)), "out \(i)")
+            XCTAssertEqual(Double(da.pointer[i]), 0.5 + gi * bi * s * (1 + z * (1 - s)), accuracy: 1e-5 * (1 + abs(gi * bi * z)), "da \(i)")
+            XCTAssertEqual(Double(db.pointer[i]), 0.5 + gi * z * s, accuracy: 1e-5 * (1 + abs(gi * z)), "db \(i)")
+        }
+    }
+
     func testSiLUAndSwiGLUMatchFiniteDifferences() throws {
         var rng = SeededRNG(seed: 21)
         let a = randomTensor([5, 7], &rng, std: 2), b = randomTensor([5, 7], &rng), r = randomTensor([5, 7], &rng)
