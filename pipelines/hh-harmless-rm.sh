@@ -9,7 +9,7 @@
 #     DATA   HH-RLHF JSONL(.gz)  (default ../shared/data/hh-rlhf/harmless-base-test.head1500.jsonl.gz)
 #     RUNS   runs directory      (default runs/hh-harmless)
 #     FOLDS  number of salted splits to repeat the estimate on (default 1; fold 0 is unsalted)
-# Settings from the environment: PRETRAIN_EPOCHS (default 2), SFT_EPOCHS (1), RM_EPOCHS (2), RM_LR (3e-4).
+# Settings from the environment: PRETRAIN_EPOCHS (default 8), SFT_EPOCHS (2), RM_EPOCHS (1), RM_LR (3e-4).
 # Each fold prints its figures; reruns skip completed stages' work only where `plumb` does (training
 # stages resume from checkpoints).
 set -euo pipefail
@@ -27,7 +27,7 @@ cat > "$config" <<'JSON'
  "max_position_embeddings": 192, "tie_word_embeddings": true}
 JSON
 common=(--seq-len 192 --rows 16 --seed 1)
-pretrain_epochs=${PRETRAIN_EPOCHS:-2}; sft_epochs=${SFT_EPOCHS:-1}; rm_epochs=${RM_EPOCHS:-2}; rm_lr=${RM_LR:-3e-4}
+pretrain_epochs=${PRETRAIN_EPOCHS:-8}; sft_epochs=${SFT_EPOCHS:-2}; rm_epochs=${RM_EPOCHS:-1}; rm_lr=${RM_LR:-3e-4}
 # True when a stage directory holds a complete stage (rerunning a complete training stage is an error).
 complete() { grep -q '"status" : "complete"' "$1/manifest.json" 2>/dev/null; }
 for ((fold = 0; fold < folds; fold++)); do

@@ -49,7 +49,8 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// Runs `body(chunk, thread)` for every chunk in 0..<chunks, spread over the pool's threads;
     /// `thread` (0..<threads) tells the body which per-thread scratch it may use. Returns when every
-    /// chunk is done. Chunks must write disjoint memory. Nested or concurrent calls run inline.
+    /// chunk is done. Chunks must write disjoint memory. Nested or concurrent calls run inline and
+    /// report thread 0, so per-thread scratch must belong to the call (or its caller), never be global.
     public func forEach(chunks: Int, _ body: (_ chunk: Int, _ thread: Int) -> Void) {
         precondition(chunks >= 0 && chunks <= Self.maxChunks, "ThreadPool: \(chunks) chunks")
         if chunks == 0 { return }
@@ -80,7 +81,8 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Runs `body` with OpenBLAS on one thread (each pool thread then calls it on its own chunk),
-    /// and gives OpenBLAS all cores back afterwards.
+    /// and gives OpenBLAS all cores back afterwards. The thread count is process-wide: callers on
+    /// two threads at once would hand the cores back early (nothing does that today).
     public static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
         EngineThreads.configureBLAS()
         openblas_set_num_threads(1)

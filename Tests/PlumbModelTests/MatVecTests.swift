@@ -109,4 +109,17 @@ final class MatVecTests: XCTestCase {
         }
         XCTAssertTrue(nested.allSatisfy { $0 == 1 })
     }
+
+    /// Moving weights onto huge pages keeps every value, and products over them are unchanged.
+    func testHugePagesKeepTheWeights() {
+        var rng = TestRandom(6)
+        let w = rng.tensor([4096, 288])   // 4.7 MB: at least one aligned 2 MB page
+        let before = w.array.map(\.bitPattern)
+        let x = rng.tensor([1, 288]), y0 = Tensor(zeros: [1, 4096]), y1 = Tensor(zeros: [1, 4096])
+        MatVec.kernel(weight: w.pointer, inFeatures: 288, x: x.pointer, rows: 1, y: y0.pointer, ldy: 4096, outputs: 0..<4096, accumulate: false)
+        _ = MatVec.preferHugePages(w.storage)   // refused on some systems; the data must survive either way
+        XCTAssertEqual(w.array.map(\.bitPattern), before)
+        MatVec.kernel(weight: w.pointer, inFeatures: 288, x: x.pointer, rows: 1, y: y1.pointer, ldy: 4096, outputs: 0..<4096, accumulate: false)
+        XCTAssertEqual(y1.array.map(\.bitPattern), y0.array.map(\.bitPattern))
+    }
 }

@@ -36,6 +36,10 @@ public final class IncrementalForward {
         k = Tensor(zeros: [maxRows, c.kvDim]); v = Tensor(zeros: [maxRows, c.kvDim])
         gate = Tensor(zeros: [maxRows, c.hiddenDim]); up = Tensor(zeros: [maxRows, c.hiddenDim])
         rstd = Tensor(zeros: [maxRows]); scores = Tensor(zeros: [maxRows * c.nHeads, cache.capacity])
+        // Every step streams all weights: back their storage with 2 MB pages where Linux allows.
+        let matrices = [weights.embedding] + weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] }
+        var seen = Set<ObjectIdentifier>()
+        for t in matrices + [weights.lmHead!] where seen.insert(ObjectIdentifier(t.storage)).inserted { MatVec.preferHugePages(t.storage) }
     }
 
     /// Runs rows (slots[i], tokens[i], positions[i]); writes their keys/values into the cache and the

@@ -1,0 +1,28 @@
+// Weights that decoding streams on every step (15m: 61 MB per token) are read through the TLB one
+// 4 KB page at a time unless the kernel backs them with 2 MB pages. `MatVec.preferHugePages` asks
+// Linux to do so for a storage that is already filled: MADV_HUGEPAGE marks the range, MADV_COLLAPSE
+// (Linux 6.1) moves it onto huge pages now rather than whenever khugepaged gets to it. Best effort:
+// nothing changes where the calls are refused (older kernels, THP disabled) or on other systems.
+// Measured on one thread streaming 73 MB of weights under load: 4.2-4.6 -> 5.4-5.6 GB/s.
+#if os(Linux)
+import Glibc
+#endif
+
+extension MatVec {
+    /// Asks for the 2 MB-aligned part of `storage` to be backed by huge pages; returns whether the
+    /// kernel accepted (false where unsupported).
+    @discardableResult
+    public static func preferHugePages(_ storage: TensorStorage) -> Bool {
+        #if os(Linux)
+        let hugePage = 1 << 21
+        let first = (Int(bitPattern: storage.base) + hugePage - 1) / hugePage * hugePage
+        let last = (Int(bitPattern: storage.base + storage.count)) / hugePage * hugePage
+        guard last > first, let start = UnsafeMutableRawPointer(bitPattern: first) else { return false }
+        let madviseHugePage: Int32 = 14, madviseCollapse: Int32 = 25   // <linux/mman.h>
+        guard madvise(start, last - first, madviseHugePage) == 0 else { return false }
+        return madvise(start, last - first, madviseCollapse) == 0
+        #else
+        return false
+        #endif
+    }
+}
