@@ -95,6 +95,19 @@ public final class StageWriter {
         lock.release()
     }
 
+    /// Runs a begun stage's work: completes the stage when `body` returns, marks it failed (and
+    /// rethrows) when `body` throws. Every stage kind ends this way.
+    public func finish<Result>(_ body: () throws -> Result) throws -> Result {
+        do {
+            let result = try body()
+            try complete()
+            return result
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
     /// Marks the stage failed with `error` (best effort) and releases the run lock.
     public func fail(_ error: Error) {
         manifest.status = .failed

@@ -86,6 +86,24 @@ final class StageTests: XCTestCase {
         XCTAssertEqual(manifest.error, "out of data")
     }
 
+    /// `finish` completes the stage with the body's result, or records the body's error, rethrows it
+    /// and releases the lock either way.
+    func testFinishCompletesOrFailsTheStage() throws {
+        let runs = try makeScratchDirectory(self)
+        let ok = try StageWriter.begin(runsRoot: runs, run: "r", stage: "a", kind: "k", config: DemoConfig(), code: code, log: { _ in })
+        XCTAssertEqual(try ok.finish { 42 }, 42)
+        XCTAssertEqual(try StageManifest.read(from: ok.directory).status, .complete)
+        let bad = try StageWriter.begin(runsRoot: runs, run: "r", stage: "b", kind: "k", config: DemoConfig(), code: code, log: { _ in })
+        XCTAssertThrowsError(try bad.finish { () throws -> Int in throw StoreError.badInput("no records") }) {
+            XCTAssertEqual("\($0)", "no records")
+        }
+        let manifest = try StageManifest.read(from: bad.directory)
+        XCTAssertEqual(manifest.status, .failed)
+        XCTAssertEqual(manifest.error, "no records")
+        // The lock is free again: a third stage of the run can begin.
+        try StageWriter.begin(runsRoot: runs, run: "r", stage: "c", kind: "k", config: DemoConfig(), code: code, log: { _ in }).complete()
+    }
+
     func testArtifactStoreAndExportRoundTrip() throws {
         let runs = try makeScratchDirectory(self)
         let source = runs.appendingPathComponent("model.safetensors")

@@ -41,7 +41,7 @@ public enum ImportStage {
         let runDirectory = stageDirectory.deletingLastPathComponent()
         let writer = try StageWriter.begin(runsRoot: runDirectory.deletingLastPathComponent(), run: runDirectory.lastPathComponent,
                                            stage: stage, kind: "import", config: config, inputs: inputs, replaceComplete: true)
-        do {
+        try writer.finish {
             for kind in [RecordKind.prompt, .demonstration, .comparison, .ranking, .edit] {
                 for split in Split.allCases {
                     let records = result.records.filter { $0.record.kind == kind && $0.split == split }
@@ -52,12 +52,8 @@ public enum ImportStage {
             try writeOutput(name: "quarantine", result.quarantine, writer)
             try writeOutput(name: "sources", result.sources.map { SourceRecord(counts: $0) }, writer)
             for (name, value) in metrics(result) { writer.setMetric(name, value) }
-            try writer.complete()
-            return writer.manifest
-        } catch {
-            writer.fail(error)
-            throw error
         }
+        return writer.manifest  // as completed
     }
 
     private static func writeOutput<T: Encodable>(name: String, _ records: [T], _ stage: StageWriter) throws {

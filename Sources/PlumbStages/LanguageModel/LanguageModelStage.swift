@@ -74,7 +74,7 @@ public enum LanguageModelStage {
                                           config: ResolvedConfig(parameters: parameters, initialisation: inputs.initialisation),
                                           inputs: [inputs.tokenizer] + initFiles + data.files, seed: parameters.seed,
                                           keepUnfinished: true)
-        do {
+        return try stage.finish {
             let model = try makeModel(inputs.initialisation, vocabSize: tokenizer.vocabSize, seqLen: parameters.seqLen)
             let plan = try BatchPlan(lengths: data.train.lengths, rows: parameters.rows, seqLen: parameters.seqLen,
                                      layout: parameters.layout, accumulation: parameters.loop.optimization.gradientAccumulation,
@@ -86,11 +86,7 @@ public enum LanguageModelStage {
                                                      metadata: ["stage": location.stage, "template": parameters.template.rawValue],
                                                      progress: progress)
             record(summary, data: data, in: stage)
-            try stage.complete()
             return summary
-        } catch {
-            stage.fail(error)
-            throw error
         }
     }
 

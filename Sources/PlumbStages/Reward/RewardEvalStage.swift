@@ -42,17 +42,13 @@ public enum RewardEvalStage {
         let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "rm-eval",
                                           config: ResolvedConfig(parameters: parameters, model: inputs.model.path),
                                           inputs: [inputs.tokenizer, StageModel.inputFile(inputs.model)] + data.files, replaceComplete: true)
-        do {
+        return try stage.finish {
             let model = try StageModel.load(inputs.model, heads: .reward)
             let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
             let scored = try score(data, model: model, templated: templated, parameters: parameters)
             let evaluation = RewardEvaluation(scored, unsafeThreshold: parameters.unsafeThreshold)
             for (k, v) in evaluation.metrics { stage.setMetric(k, v) }
-            try stage.complete()
             return evaluation
-        } catch {
-            stage.fail(error)
-            throw error
         }
     }
 

@@ -64,7 +64,7 @@ public enum RewardModelStage {
         let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "rm",
                                           config: config, inputs: [inputs.tokenizer, StageModel.inputFile(inputs.initialModel)] + data.files,
                                           seed: parameters.seed, keepUnfinished: true)
-        do {
+        return try stage.finish {
             let model = try initialModel(inputs.initialModel, vocabSize: tokenizer.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed)
             let plan = try RewardBatches.plan(pairs: data.train.pairs, rows: parameters.rows, seqLen: parameters.seqLen,
                                               accumulation: parameters.loop.optimization.gradientAccumulation,
@@ -77,11 +77,7 @@ public enum RewardModelStage {
                                                                 "dimension": parameters.dimension.rawValue],
                                                      progress: progress)
             record(summary, data: data, in: stage)
-            try stage.complete()
             return summary
-        } catch {
-            stage.fail(error)
-            throw error
         }
     }
 

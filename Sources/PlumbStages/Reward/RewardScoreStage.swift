@@ -58,7 +58,7 @@ public enum RewardScoreStage {
                                           config: ResolvedConfig(parameters: parameters, model: inputs.model.path),
                                           inputs: [inputs.tokenizer, StageModel.inputFile(inputs.model)] + sets.flatMap(\.files),
                                           replaceComplete: true)
-        do {
+        return try stage.finish {
             let model = try StageModel.load(inputs.model, heads: .reward)
             let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
             let seqLen = parameters.seqLen ?? model.config.maxSeqLen
@@ -68,11 +68,7 @@ public enum RewardScoreStage {
                 counts[set.name] = try scoreSet(set, scorer: scorer, templated: templated, seqLen: seqLen, into: stage)
                 stage.setMetric("scored.\(set.name)", Double(counts[set.name]!))
             }
-            try stage.complete()
             return counts
-        } catch {
-            stage.fail(error)
-            throw error
         }
     }
 
