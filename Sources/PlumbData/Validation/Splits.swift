@@ -24,8 +24,8 @@ public struct SplitFractions: Codable, Equatable, Sendable {
     /// A prompt's split, from an FNV-1a hash of its (salted) normalised text, so every record of one
     /// prompt, from any source, lands in the same split.
     public func split(for prompt: Prompt) -> Split {
-        let salted = (salt.map { $0.isEmpty ? "" : $0 + "\u{0}" } ?? "") + Validator.normalise(prompt.text)
-        let hash = FNV1a64.hash(salted)
+        let salt = self.salt ?? ""
+        let hash = FNV1a64.hash((salt.isEmpty ? "" : salt + "\u{0}") + Validator.normalise(prompt.text))
         let unit = Double(hash >> 11) / Double(1 << 53)  // uniform in [0, 1)
         if unit < test { return .test }
         if unit < test + validation { return .validation }
