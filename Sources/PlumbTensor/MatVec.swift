@@ -4,7 +4,7 @@
 // Decoding one sequence is bound by memory bandwidth: each step streams every weight once (15m:
 // 61 MB per token, more than the L3), while sgemm would pack all of W on every call. For up to four
 // rows of x the kernel streams one weight row at a time (one sequential stream per core measured
-// ~1.4x faster than four interleaved ones); for more rows it takes four weight rows (reused from L1)
+// ~1.4x faster than four interleaved ones); for more rows it takes two weight rows (reused from L1)
 // against two rows of x. Products accumulate with fused multiply-adds (vfmadd on the Haswell target).
 // `MatVec.products` (MatVecProducts.swift) splits the weight rows over the cores.
 // Each output is one dot product whose order of additions depends only on `in`, never on n or on
@@ -33,18 +33,24 @@ public enum MatVec {
             }
             return
         }
-        var o = outputs.lowerBound   // more rows: four weight rows (from L1) for two rows of x at a time
-        while o + 4 <= outputs.upperBound {
+        var o = outputs.lowerBound   // more rows: two weight rows (from L1) for two rows of x at a time
+        while o + 2 <= outputs.upperBound {
             let w0 = w + o * k
             var r = 0
             while r + 2 <= n {
-                let (a, b) = dot4x2(w0, k, x + r * k, x + (r + 1) * k)
-                write(a, y + r * ldy + o, accumulate)
-                write(b, y + (r + 1) * ldy + o, accumulate)
+                let (a0, a1, b0, b1) = dot2x2(w0, w0 + k, x + r * k, x + (r + 1) * k, k)
+                y[r * ldy + o] = accumulate ? y[r * ldy + o] + a0 : a0
+                y[r * ldy + o + 1] = accumulate ? y[r * ldy + o + 1] + a1 : a1
+                y[(r + 1) * ldy + o] = accumulate ? y[(r + 1) * ldy + o] + b0 : b0
+                y[(r + 1) * ldy + o + 1] = accumulate ? y[(r + 1) * ldy + o + 1] + b1 : b1
                 r += 2
             }
-            if r < n { write(dot4x2(w0, k, x + r * k, nil).0, y + r * ldy + o, accumulate) }
-            o += 4
+            if r < n {
+                let d0 = dot(w0, x + r * k, k), d1 = dot(w0 + k, x + r * k, k)
+                y[r * ldy + o] = accumulate ? y[r * ldy + o] + d0 : d0
+                y[r * ldy + o + 1] = accumulate ? y[r * ldy + o + 1] + d1 : d1
+            }
+            o += 2
         }
         while o < outputs.upperBound {
             for r in 0..<n {
@@ -67,60 +73,77 @@ public enum MatVec {
         }
     }
 
-    /// Dot products of weight rows w0..w0+3 (stride k) with x0 and, when given, x1.
+    // The order of additions of every dot product w·x of length k (the same in `dot`, `dot1x2` and
+    // `dot2x2`, so that a row's output never depends on how many rows are decoded with it):
+    //   partial p_0 takes, by fused multiply-add in order of i, the 8-float slices at i = 0, 16, 32, ...
+    //   and p_1 those at i = 8, 24, 40, ..., all below k rounded down to 8;
+    //   dot = treeSum(p_0 + p_1), then the last k mod 8 products added in order.
+    // Two independent chains per row hide the latency of the multiply-add: with one, a core could not
+    // take more than ~20 GB/s, and greedy decoding of the 15m shape (61 MB of weights per token) went
+    // from about 0.95x to 1.05x llama2.c's run.c. Batched sampling (64 rows, compute bound) lost ~12%
+    // against the old one-chain order with four weight rows a block, which sixteen chains no longer fit.
+
+    /// Dot products of weight rows w0 and w1 with x0 (a) and x1 (b), each in the order above.
     @inline(__always)
-    static func dot4x2(_ w0: UnsafePointer<Float>, _ k: Int, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>?)
-        -> (SIMD4<Float>, SIMD4<Float>) {
-        let w1 = w0 + k, w2 = w1 + k, w3 = w2 + k
-        var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
-        var b0 = V8(), b1 = V8(), b2 = V8(), b3 = V8()
+    static func dot2x2(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ k: Int)
+        -> (Float, Float, Float, Float) {
+        var a00 = V8(), a01 = V8(), a10 = V8(), a11 = V8(), b00 = V8(), b01 = V8(), b10 = V8(), b11 = V8()
         var i = 0
-        if let x1 {
-            while i + 8 <= k {
-                let u = load(x0 + i), v = load(x1 + i)
-                let c0 = load(w0 + i), c1 = load(w1 + i), c2 = load(w2 + i), c3 = load(w3 + i)
-                a0 = a0.addingProduct(c0, u); a1 = a1.addingProduct(c1, u); a2 = a2.addingProduct(c2, u); a3 = a3.addingProduct(c3, u)
-                b0 = b0.addingProduct(c0, v); b1 = b1.addingProduct(c1, v); b2 = b2.addingProduct(c2, v); b3 = b3.addingProduct(c3, v)
-                i += 8
-            }
-        } else {
-            while i + 8 <= k {
-                let u = load(x0 + i)
-                a0 = a0.addingProduct(load(w0 + i), u); a1 = a1.addingProduct(load(w1 + i), u); a2 = a2.addingProduct(load(w2 + i), u); a3 = a3.addingProduct(load(w3 + i), u)
-                i += 8
-            }
+        while i + 16 <= k {
+            let u0 = load(x0 + i), u1 = load(x0 + i + 8), v0 = load(x1 + i), v1 = load(x1 + i + 8)
+            let c0 = load(w0 + i), c1 = load(w0 + i + 8), d0 = load(w1 + i), d1 = load(w1 + i + 8)
+            a00 = a00.addingProduct(c0, u0); a01 = a01.addingProduct(c1, u1); a10 = a10.addingProduct(d0, u0); a11 = a11.addingProduct(d1, u1)
+            b00 = b00.addingProduct(c0, v0); b01 = b01.addingProduct(c1, v1); b10 = b10.addingProduct(d0, v0); b11 = b11.addingProduct(d1, v1)
+            i += 16
         }
-        var a = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
-        var b = SIMD4<Float>(b0.sum(), b1.sum(), b2.sum(), b3.sum())
-        while i < k {   // tail when k is not a multiple of 8 (same order as `dot`)
-            let c = SIMD4<Float>(w0[i], w1[i], w2[i], w3[i])
-            a += c * x0[i]
-            if let x1 { b += c * x1[i] }
-            i += 1
+        if i + 8 <= k {
+            let u = load(x0 + i), v = load(x1 + i), c = load(w0 + i), d = load(w1 + i)
+            a00 = a00.addingProduct(c, u); a10 = a10.addingProduct(d, u); b00 = b00.addingProduct(c, v); b10 = b10.addingProduct(d, v)
+            i += 8
         }
-        return (a, b)
+        var ta0 = treeSum(a00 + a01), ta1 = treeSum(a10 + a11), tb0 = treeSum(b00 + b01), tb1 = treeSum(b10 + b11)
+        while i < k { ta0 += w0[i] * x0[i]; ta1 += w1[i] * x0[i]; tb0 += w0[i] * x1[i]; tb1 += w1[i] * x1[i]; i += 1 }
+        return (ta0, ta1, tb0, tb1)
     }
 
-    /// Dot products of one weight row with x0 and x1, each in the order of `dot`.
+    /// Dot products of one weight row with x0 and x1, each in the order above.
     @inline(__always)
     static func dot1x2(_ w: UnsafePointer<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ k: Int) -> (Float, Float) {
-        var a = V8(), b = V8()
+        var a0 = V8(), a1 = V8(), b0 = V8(), b1 = V8()
         var i = 0
-        while i + 8 <= k { let c = load(w + i); a = a.addingProduct(c, load(x0 + i)); b = b.addingProduct(c, load(x1 + i)); i += 8 }
-        var ta = a.sum(), tb = b.sum()
+        while i + 16 <= k {
+            let c0 = load(w + i), c1 = load(w + i + 8)
+            a0 = a0.addingProduct(c0, load(x0 + i)); a1 = a1.addingProduct(c1, load(x0 + i + 8))
+            b0 = b0.addingProduct(c0, load(x1 + i)); b1 = b1.addingProduct(c1, load(x1 + i + 8))
+            i += 16
+        }
+        if i + 8 <= k { let c = load(w + i); a0 = a0.addingProduct(c, load(x0 + i)); b0 = b0.addingProduct(c, load(x1 + i)); i += 8 }
+        var ta = treeSum(a0 + a1), tb = treeSum(b0 + b1)
         while i < k { ta += w[i] * x0[i]; tb += w[i] * x1[i]; i += 1 }
         return (ta, tb)
     }
 
-    /// One dot product in the same order of additions as one lane of `dot4x2`.
+    /// One dot product in the order above.
     @inline(__always)
     static func dot(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ k: Int) -> Float {
-        var acc = V8()
+        var a0 = V8(), a1 = V8()
         var i = 0
-        while i + 8 <= k { acc = acc.addingProduct(load(w + i), load(x + i)); i += 8 }
-        var total = acc.sum()
+        while i + 16 <= k {
+            a0 = a0.addingProduct(load(w + i), load(x + i)); a1 = a1.addingProduct(load(w + i + 8), load(x + i + 8))
+            i += 16
+        }
+        if i + 8 <= k { a0 = a0.addingProduct(load(w + i), load(x + i)); i += 8 }
+        var total = treeSum(a0 + a1)
         while i < k { total += w[i] * x[i]; i += 1 }
         return total
+    }
+
+    /// The eight lanes summed as a tree, ((0 + 4) + (2 + 6)) + ((1 + 5) + (3 + 7)): three dependent
+    /// adds, where `SIMD.sum()` compiles to seven in a row.
+    @inline(__always) static func treeSum(_ v: V8) -> Float {
+        let quarter = v.lowHalf + v.highHalf
+        let half = quarter.lowHalf + quarter.highHalf
+        return half[0] + half[1]
     }
 
     @inline(__always) static func write(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) {

@@ -58,7 +58,7 @@ extension MatVec {
         }
     }
 
-    /// About 64 KB of weights per chunk, a multiple of the kernel's four rows.
+    /// About 64 KB of weights per chunk, a multiple of four rows.
     static func kernelChunkRows(inFeatures k: Int) -> Int { max(4, 16_384 / max(k, 1) / 4 * 4) }
 
     /// About four chunks per thread, a multiple of 16 rows, between 64 and 1024 rows.

@@ -22,7 +22,7 @@ final class MatVecTests: XCTestCase {
 
     func testKernelMatchesReference() {
         var rng = TestRandom(1)
-        for (n, k, out) in [(1, 288, 37), (2, 768, 20), (3, 13, 9), (5, 64, 4), (4, 7, 3)] {
+        for (n, k, out) in [(1, 288, 37), (2, 768, 20), (3, 13, 9), (5, 64, 4), (4, 7, 3), (6, 123, 9), (1, 59, 5)] {
             let w = rng.tensor([out, k]), x = rng.tensor([n, k]), old = rng.tensor([n, out])
             for accumulate in [false, true] {
                 let fast = Tensor(zeros: [n, out]), slow = Tensor(zeros: [n, out])
@@ -41,17 +41,22 @@ final class MatVecTests: XCTestCase {
     /// weight rows are split between chunks.
     func testKernelIsIndependentOfBatchAndSplit() {
         var rng = TestRandom(2)
-        let n = 5, k = 100, out = 23
-        let w = rng.tensor([out, k]), x = rng.tensor([n, k])
-        let batched = Tensor(zeros: [n, out])
-        MatVec.kernel(weight: w.pointer, inFeatures: k, x: x.pointer, rows: n, y: batched.pointer, ldy: out, outputs: 0..<out, accumulate: false)
-        for r in 0..<n {
-            let alone = Tensor(zeros: [1, out])
-            for split in [0..<3, 3..<10, 10..<11, 11..<23] {   // chunks that cut the 4-row blocks differently
-                MatVec.kernel(weight: w.pointer, inFeatures: k, x: x.pointer + r * k, rows: 1, y: alone.pointer, ldy: out,
-                              outputs: split, accumulate: false)
+        let out = 23
+        // k = 123 and 59 leave 8-float slices past the last 32 (they go to partial 0) and a scalar tail;
+        // n = 5 takes the two-weight-row path, n = 3 the one-row path, a row alone `dot`.
+        for (n, k) in [(5, 100), (5, 123), (3, 123), (5, 59), (3, 32), (5, 7)] {
+            let w = rng.tensor([out, k]), x = rng.tensor([n, k])
+            let batched = Tensor(zeros: [n, out])
+            MatVec.kernel(weight: w.pointer, inFeatures: k, x: x.pointer, rows: n, y: batched.pointer, ldy: out, outputs: 0..<out, accumulate: false)
+            for r in 0..<n {
+                let alone = Tensor(zeros: [1, out])
+                for split in [0..<3, 3..<10, 10..<11, 11..<23] {   // chunks that cut the 4-row blocks differently
+                    MatVec.kernel(weight: w.pointer, inFeatures: k, x: x.pointer + r * k, rows: 1, y: alone.pointer, ldy: out,
+                                  outputs: split, accumulate: false)
+                }
+                XCTAssertEqual(alone.array.map(\.bitPattern), Array(batched.array[r * out..<(r + 1) * out]).map(\.bitPattern),
+                               "n \(n) k \(k) row \(r)")
             }
-            XCTAssertEqual(alone.array.map(\.bitPattern), Array(batched.array[r * out..<(r + 1) * out]).map(\.bitPattern), "row \(r)")
         }
     }
 
