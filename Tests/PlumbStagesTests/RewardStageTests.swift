@@ -99,6 +99,26 @@ final class RewardStageTests: XCTestCase {
                          "scored records still read as comparisons")
     }
 
+    /// A policy's likelihood in place of the reward head: the sum over a response's tokens ranks
+    /// pairs, the mean divides by the token count, and against itself as reference every score is 0.
+    func testLikelihoodScoringOfAPolicy() throws {
+        let (tokenizer, data, sft) = try makeInputs()
+        let runs = root.appendingPathComponent("runs")
+        func evaluate(_ scoring: RewardEvalStage.Scoring, reference: URL? = nil, stage: String) throws -> RewardEvaluation {
+            var p = RewardEvalStage.Parameters()
+            p.scoring = scoring
+            return try RewardEvalStage.run(p, inputs: .init(tokenizer: tokenizer, model: sft, importStages: [data], reference: reference),
+                                           location: StageLocation(runsRoot: runs, run: "r", stage: stage))
+        }
+        let sum = try evaluate(.likelihood, stage: "sum"), mean = try evaluate(.meanLikelihood, stage: "mean")
+        XCTAssertEqual(sum.overall.total, 60)
+        XCTAssertLessThan(sum.scores.max, 0, "log-likelihoods are negative")
+        XCTAssertLessThan(sum.scores.mean, mean.scores.mean, "a sum over several tokens is below their mean")
+        let against = try evaluate(.likelihood, reference: sft, stage: "self")
+        XCTAssertEqual(against.scores.min, 0); XCTAssertEqual(against.scores.max, 0)
+        XCTAssertThrowsError(try evaluate(.rewardHead, reference: sft, stage: "bad"))
+    }
+
     /// A run that stopped after a mid-run checkpoint resumes from it and ends with the same weights,
     /// bit for bit, as the uninterrupted run. (The stop is simulated: the final checkpoint and model
     /// of a finished run are removed and its manifest set back to failed, as a killed run leaves it.)

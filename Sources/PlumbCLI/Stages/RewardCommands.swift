@@ -86,6 +86,8 @@ struct RewardTrainCommand: ParsableCommand {
     }
 }
 
+extension RewardEvalStage.Scoring: ExpressibleByArgument {}
+
 struct RewardEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Accuracy of a reward model on held-out comparisons; score statistics into the manifest.")
@@ -97,18 +99,26 @@ struct RewardEvalCommand: ParsableCommand {
     @Option(help: "Rows per batch.") var rows: Int = 8
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Flag a response unsafe when sigmoid(score) is below this.") var unsafeThreshold: Double = 0.15
+    @Option(help: "Score: reward-head, or a policy's likelihood (--model is then a policy): likelihood (sum over the response), mean-likelihood (per token).")
+    var scoring: RewardEvalStage.Scoring = .rewardHead
+    @Option(help: "Reference policy for the likelihood scorings: the score is then beta * (log pi - log pi_ref), DPO's implicit reward.")
+    var reference: String?
+    @Option(help: "beta of the implicit reward (with --reference).") var beta: Double = 0.1
     @Flag(help: "Print the figures as one JSON object.") var json = false
     @OptionGroup var output: StageOutputOptions
 
     func run() throws {
         var p = RewardEvalStage.Parameters()
+        p.scoring = scoring
+        p.beta = beta
         p.split = split
         p.seqLen = seqLen
         p.rows = rows
         p.template = template
         p.unsafeThreshold = unsafeThreshold
         let inputs = RewardEvalStage.Inputs(tokenizer: URL(fileURLWithPath: tokenizer), model: URL(fileURLWithPath: model).standardizedFileURL,
-                                            importStages: imports.map { URL(fileURLWithPath: $0).standardizedFileURL })
+                                            importStages: imports.map { URL(fileURLWithPath: $0).standardizedFileURL },
+                                            reference: reference.map { URL(fileURLWithPath: $0).standardizedFileURL })
         let evaluation = try RewardEvalStage.run(p, inputs: inputs, location: output.location)
         if json { try printJSON(evaluation.metrics) } else { print(RewardEvalTable.render(evaluation)) }
     }

@@ -40,6 +40,11 @@ public struct TokenizedExample: Equatable, Sendable {
     public var tokens: [Int32]
     public var promptCount: Int
 
+    public init(tokens: [Int32], promptCount: Int) {
+        self.tokens = tokens
+        self.promptCount = promptCount
+    }
+
     public var promptTokens: ArraySlice<Int32> { tokens[..<promptCount] }
     public var responseTokens: ArraySlice<Int32> { tokens[promptCount...] }
 }

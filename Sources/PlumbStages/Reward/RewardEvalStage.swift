@@ -1,10 +1,16 @@
 // `plumb rm eval`: scores held-out comparisons with a reward model and writes the figures
 // (RewardEvaluation) into a stage manifest's metrics, where later stages read the score statistics
 // to whiten rewards. Reads the `comparisons-<split>` outputs of import stages (default: test).
+//
+// A policy's own likelihood can stand in for the reward head (`scoring`), the same tables then say
+// how well it ranks the pairs: log pi(y|x) summed or averaged over the response's tokens, or with a
+// reference policy DPO's implicit reward beta * (log pi(y|x) - log pi_ref(y|x)) (DPO eq. 7; TRL
+// logs its accuracy as rewards/accuracies).
 import Foundation
 import PlumbData
 import PlumbModel
 import PlumbStore
+import PlumbTensor
 
 public enum RewardEvalStage {
     public struct Parameters: Codable, Equatable, Sendable {
@@ -15,37 +21,63 @@ public enum RewardEvalStage {
         public var template: ChatTemplate = .plumbline
         /// Llama 2's safety threshold on sigmoid(score).
         public var unsafeThreshold: Double = 0.15
+        public var scoring: Scoring = .rewardHead
+        /// beta of the implicit reward when a reference policy is given.
+        public var beta: Double = 0.1
         public init() {}
+    }
+
+    /// What a response's score is.
+    public enum Scoring: String, Codable, Sendable, CaseIterable {
+        /// r = h_EOS . w_score (the reward model's head).
+        case rewardHead = "reward-head"
+        /// log pi(y|x), summed over the response's tokens (minus log pi_ref, times beta, with a reference).
+        case likelihood
+        /// log pi(y|x) / |y| (minus the reference's, times beta, with a reference).
+        case meanLikelihood = "mean-likelihood"
     }
 
     public struct Inputs: Sendable {
         public var tokenizer: URL
         public var model: URL
         public var importStages: [URL]
-        public init(tokenizer: URL, model: URL, importStages: [URL]) {
+        /// A reference policy for the likelihood scorings (DPO's pi_ref), or nil.
+        public var reference: URL?
+        public init(tokenizer: URL, model: URL, importStages: [URL], reference: URL? = nil) {
             self.tokenizer = tokenizer
             self.model = model
             self.importStages = importStages
+            self.reference = reference
         }
     }
 
     struct ResolvedConfig: Encodable {
         var parameters: Parameters
         var model: String
+        var reference: String?
     }
 
     public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation) throws -> RewardEvaluation {
         let data = try SourcedComparisons.read(output: "comparisons-\(parameters.split.rawValue)", from: inputs.importStages)
+        if inputs.reference != nil && parameters.scoring == .rewardHead {
+            throw StageError("rm eval: a reference policy needs --scoring likelihood or mean-likelihood")
+        }
         guard !data.records.isEmpty else {
             throw StageError("rm eval: no comparisons-\(parameters.split.rawValue) records in \(inputs.importStages.map(\.path).joined(separator: ", "))")
         }
         let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "rm-eval",
-                                          config: ResolvedConfig(parameters: parameters, model: inputs.model.path),
-                                          inputs: [inputs.tokenizer, StageModel.inputFile(inputs.model)] + data.files, replaceComplete: true)
+                                          config: ResolvedConfig(parameters: parameters, model: inputs.model.path, reference: inputs.reference?.path),
+                                          inputs: [inputs.tokenizer, StageModel.inputFile(inputs.model)]
+                                            + (inputs.reference.map { [StageModel.inputFile($0)] } ?? []) + data.files,
+                                          replaceComplete: true)
         return try stage.finish {
-            let model = try StageModel.load(inputs.model, heads: .reward)
             let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
-            let scored = try score(data, model: model, templated: templated, parameters: parameters)
+            let scored: [ScoredComparison]
+            if parameters.scoring == .rewardHead {
+                scored = try score(data, model: try StageModel.load(inputs.model, heads: .reward), templated: templated, parameters: parameters)
+            } else {
+                scored = try scoreByLikelihood(data, policy: inputs.model, reference: inputs.reference, templated: templated, parameters: parameters)
+            }
             let evaluation = RewardEvaluation(scored, unsafeThreshold: parameters.unsafeThreshold)
             for (k, v) in evaluation.metrics { stage.setMetric(k, v) }
             return evaluation
@@ -61,6 +93,31 @@ public enum RewardEvalStage {
         let rewards = try scorer.scores(RewardBatches.interleaved(Array(pairs.pairs.indices), pairs: pairs.pairs))
         return data.records.indices.map { i in
             ScoredComparison(comparison: data.records[i], source: data.sources[i], chosenScore: rewards[2 * i], rejectedScore: rewards[2 * i + 1])
+        }
+    }
+
+    /// Both responses of every comparison scored by the policy's likelihood (see `Scoring`).
+    static func scoreByLikelihood(_ data: SourcedComparisons, policy: URL, reference: URL?, templated: TemplatedTokenizer,
+                                  parameters: Parameters) throws -> [ScoredComparison] {
+        func scores(_ directory: URL) throws -> [Double] {
+            let model = try StageModel.load(directory, heads: .lm)
+            let seqLen = parameters.seqLen ?? model.config.maxSeqLen
+            var examples: [BatchLayout.Example] = []
+            for c in data.records {
+                for response in [c.chosen, c.rejected] {
+                    examples.append(try ResponseLikelihood.example(try templated.encode(prompt: c.prompt.messages, response: response), seqLen: seqLen))
+                }
+            }
+            let likelihood = try ResponseLikelihood(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID)
+            return try likelihood.logLikelihoods(examples).map { parameters.scoring == .meanLikelihood ? $0.logProb / Double(max($0.tokens, 1)) : $0.logProb }
+        }
+        var values = try scores(policy)
+        if let reference {
+            let base = try scores(reference)
+            values = zip(values, base).map { parameters.beta * ($0 - $1) }
+        }
+        return data.records.indices.map { i in
+            ScoredComparison(comparison: data.records[i], source: data.sources[i], chosenScore: Float(values[2 * i]), rejectedScore: Float(values[2 * i + 1]))
         }
     }
 }
