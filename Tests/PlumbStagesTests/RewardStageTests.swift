@@ -84,6 +84,11 @@ final class RewardStageTests: XCTestCase {
         let evalManifest = try StageManifest.read(from: runs.appendingPathComponent("r/rm-eval"))
         XCTAssertEqual(evalManifest.metrics["score.mean"] ?? .nan, evaluation.scores.mean, accuracy: 1e-12)
         XCTAssertEqual(evalManifest.metrics["pairs.strength.better"], 15)
+        struct Evaluated: Decodable { var id: String; var chosen_score: Float; var rejected_score: Float }
+        let evaluated = try StageRecordReader.read(Evaluated.self, output: "scored-test", from: [runs.appendingPathComponent("r/rm-eval")]).records
+        XCTAssertEqual(evaluated.map(\.id), (0..<60).map { "test-\($0)" }, "every evaluated comparison written, in order")
+        let wins = evaluated.filter { $0.chosen_score > $0.rejected_score }.count
+        XCTAssertEqual(Double(wins) / 60, evaluation.overall.accuracy, accuracy: 1e-12, "the written scores give the reported accuracy")
 
         var scoring = RewardScoreStage.Parameters()
         scoring.outputs = ["comparisons-test"]
@@ -97,6 +102,34 @@ final class RewardStageTests: XCTestCase {
         XCTAssertEqual(scored.map(\.id), (0..<60).map { "test-\($0)" }, "records kept in order")
         XCTAssertNoThrow(try StageRecordReader.read(Comparison.self, output: "comparisons-test", from: [runs.appendingPathComponent("r/rm-score")]),
                          "scored records still read as comparisons")
+    }
+
+    /// A reward model with the likelihood term keeps its LM head and `reward.json`; rm eval and
+    /// rm score read them back and give the same scores.
+    func testLikelihoodTermTravelsWithTheModel() throws {
+        let (tokenizer, data, sft) = try makeInputs()
+        let runs = root.appendingPathComponent("runs")
+        var p = RewardModelStage.Parameters(dimension: .helpfulness)
+        p.seqLen = 48; p.rows = 4; p.epochs = 1
+        p.likelihood = RewardLikelihoodTerm(kind: .mean, weight: 0.5)
+        p.loop = LoopSettings(optimization: OptimizationSettings(learningRate: 3e-3), checkpointEvery: 0, evaluateEvery: 0)
+        _ = try RewardModelStage.run(p, inputs: .init(tokenizer: tokenizer, initialModel: sft, importStages: [data]),
+                                     location: StageLocation(runsRoot: runs, run: "r", stage: "rm"))
+        let rm = runs.appendingPathComponent("r/rm")
+        XCTAssertEqual(try RewardLikelihoodTerm.load(from: rm), p.likelihood)
+        XCTAssertEqual(try RewardLikelihoodTerm.load(from: sft), .none, "no reward.json: a plain reward head")
+        let evaluation = try RewardEvalStage.run(RewardEvalStage.Parameters(), inputs: .init(tokenizer: tokenizer, model: rm, importStages: [data]),
+                                                 location: StageLocation(runsRoot: runs, run: "r", stage: "rm-eval"))
+        var scoring = RewardScoreStage.Parameters()
+        scoring.outputs = ["comparisons-test"]
+        _ = try RewardScoreStage.run(scoring, inputs: .init(tokenizer: tokenizer, model: rm, data: [data]),
+                                     location: StageLocation(runsRoot: runs, run: "r", stage: "rm-score"))
+        struct Scored: Decodable { var chosen_score: Double; var rejected_score: Double }
+        let scored = try StageRecordReader.read(Scored.self, output: "comparisons-test", from: [runs.appendingPathComponent("r/rm-score")]).records
+        let mean = scored.reduce(0) { $0 + $1.chosen_score + $1.rejected_score } / Double(2 * scored.count)
+        XCTAssertEqual(mean, evaluation.scores.mean, accuracy: 1e-5)
+        // Without its LM head the saved model cannot give the scores it was trained for.
+        XCTAssertThrowsError(try RewardScorer(model: try StageModel.load(rm, heads: .reward), rows: 4, seqLen: 48, padToken: 2, likelihood: p.likelihood))
     }
 
     /// A policy's likelihood in place of the reward head: the sum over a response's tokens ranks

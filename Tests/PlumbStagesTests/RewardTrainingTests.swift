@@ -1,4 +1,5 @@
 import Foundation
+import PlumbData
 import PlumbModel
 @testable import PlumbStages
 import PlumbTensor
@@ -67,6 +68,32 @@ final class RewardTrainingTests: XCTestCase {
         for (a, b) in zip(packed, single) { XCTAssertEqual(a, b, accuracy: 1e-4) }
     }
 
+    /// With the likelihood term, a score is the head's plus beta times the response's log-likelihood
+    /// as ResponseLikelihood (itself checked against a Double reference) computes it; packed or not.
+    func testLikelihoodTermAddsBetaTimesTheResponseLogLikelihood() throws {
+        let model = try LlamaModel(config: config, heads: [.reward, .lm], seed: 6)
+        Self.initialiseHead(model)
+        let pairs = Self.promptedPairs(6, seed: 12), all = Array(pairs.indices)
+        let sequences = RewardBatches.interleaved(all, pairs: pairs), starts = RewardBatches.interleavedResponseStarts(all, pairs: pairs)
+        let head = try RewardScorer(model: model, rows: 3, seqLen: 32, padToken: Self.eos).scores(sequences)
+        let examples = try zip(sequences, starts).map { try ResponseLikelihood.example(TokenizedExample(tokens: $0, promptCount: $1), seqLen: 32) }
+        let logLikelihoods = try ResponseLikelihood(model: model, rows: 1, seqLen: 32, padToken: Self.eos).logLikelihoods(examples)
+        for kind in [RewardLikelihoodTerm.Kind.sum, .mean] {
+            let term = RewardLikelihoodTerm(kind: kind, weight: 0.7)
+            let packed = try RewardScorer(model: model, rows: 3, seqLen: 32, padToken: Self.eos, likelihood: term).scores(sequences, responseStarts: starts)
+            let single = try sequences.indices.flatMap {
+                try RewardScorer(model: model, rows: 1, seqLen: 16, padToken: Self.eos, likelihood: term).scores([sequences[$0]], responseStarts: [starts[$0]])
+            }
+            for i in sequences.indices {
+                let l = logLikelihoods[i], value = kind == .sum ? l.logProb : l.logProb / Double(l.tokens)
+                XCTAssertEqual(Double(packed[i]), Double(head[i]) + 0.7 * value, accuracy: 1e-4 * max(1, abs(value)), "\(kind) sequence \(i)")
+                XCTAssertEqual(packed[i], single[i], accuracy: 1e-4, "\(kind) sequence \(i): packing changes nothing")
+            }
+        }
+        XCTAssertThrowsError(try RewardScorer(model: model, rows: 3, seqLen: 32, padToken: Self.eos, likelihood: .init(kind: .sum, weight: 1)).scores(sequences),
+                             "the term needs where responses start")
+    }
+
     /// Both responses of a comparison share a micro-batch; every pair appears once per epoch.
     func testPlanKeepsPairsTogetherAndCoversEveryPair() throws {
         let pairs = Self.pairs(50, seed: 6)
@@ -84,13 +111,27 @@ final class RewardTrainingTests: XCTestCase {
     /// The objective's gradient agrees with central finite differences of its loss, on the reward head
     /// and on a trunk weight (Float32 forward: a loose relative tolerance).
     func testGradientMatchesFiniteDifferences() throws {
-        let model = try LlamaModel(config: config, heads: .reward, seed: 8)
+        for term in [RewardLikelihoodTerm.none, .init(kind: .sum, weight: 0.3), .init(kind: .mean, weight: 2)] {
+            try checkGradient(term)
+        }
+    }
+
+    /// Pairs whose responses start after a 3-token prompt (the likelihood term sums from there).
+    static func promptedPairs(_ count: Int, seed: UInt64) -> [RewardPair] {
+        pairs(count, seed: seed).map { var q = $0; q.chosenResponseStart = 3; q.rejectedResponseStart = 3; return q }
+    }
+
+    func checkGradient(_ term: RewardLikelihoodTerm) throws {
+        let model = try LlamaModel(config: config, heads: term.heads, seed: 8)
         Self.initialiseHead(model)
-        let pairs = Self.pairs(3, seed: 9).enumerated().map { i, p in var q = p; q.margin = [0, 1.0 / 3, 1][i]; return q }
-        let objective = try RewardObjective(model: model, train: pairs, validation: [], rows: 4, seqLen: 32, padToken: Self.eos, centring: 0.05)
+        let pairs = Self.promptedPairs(3, seed: 9).enumerated().map { i, p in var q = p; q.margin = [0, 1.0 / 3, 1][i]; return q }
+        let objective = try RewardObjective(model: model, train: pairs, validation: [], rows: 4, seqLen: 32, padToken: Self.eos, centring: 0.05,
+                                            likelihood: term)
         model.parameters.zeroGrad()
         _ = try objective.accumulate(indices: [0, 1, 2], scale: 1)
-        for (name, index) in [("score.weight", 3), ("model.layers.1.mlp.down_proj.weight", 17), ("model.layers.0.self_attn.q_proj.weight", 40)] {
+        var checked = [("score.weight", 3), ("model.layers.1.mlp.down_proj.weight", 17), ("model.layers.0.self_attn.q_proj.weight", 40)]
+        if term.isActive { checked.append(("model.embed_tokens.weight", 7 * config.dim + 5)) }   // the tied LM head's row of token 7
+        for (name, index) in checked {
             let w = try model.parameters.value(name), g = try model.parameters.gradient(name).pointer[index]
             let original = w.pointer[index], h: Float = 1e-2
             w.pointer[index] = original + h
@@ -99,7 +140,7 @@ final class RewardTrainingTests: XCTestCase {
             let minus = try objective.accumulate(indices: [0, 1, 2], scale: 0).loss
             w.pointer[index] = original
             let numeric = (plus - minus) / (2 * h)
-            XCTAssertEqual(g, numeric, accuracy: 2e-3 + 0.05 * abs(numeric), "\(name)[\(index)]")
+            XCTAssertEqual(g, numeric, accuracy: 2e-3 + 0.05 * abs(numeric), "\(term.kind) \(name)[\(index)]")
         }
     }
 }

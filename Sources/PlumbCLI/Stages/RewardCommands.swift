@@ -45,6 +45,9 @@ struct RewardTrainCommand: ParsableCommand {
     @Option(help: "Passes over the training comparisons.") var epochs: Int = 1
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Seed for the mixture, data order and a fresh reward head.") var seed: UInt64 = 1
+    @Option(help: "Add beta * the model's own log-likelihood of the response to the head's score: none (Llama 2), sum, or mean per token.")
+    var likelihood: RewardLikelihoodTerm.Kind = .none
+    @Option(help: "beta of --likelihood.") var likelihoodWeight: Float = 0.1
     @OptionGroup var optimization: OptimizationOptions
     @OptionGroup var output: StageOutputOptions
 
@@ -69,6 +72,7 @@ struct RewardTrainCommand: ParsableCommand {
         var p = RewardModelStage.Parameters(dimension: dimension)
         p.margins = try marginTable()
         p.centring = centring
+        p.likelihood = RewardLikelihoodTerm(kind: likelihood, weight: likelihood == .none ? 0 : likelihoodWeight)
         p.mixture = mix.isEmpty ? nil : RewardMixture(weights: try mix.map(parseMixtureWeight))
         p.seqLen = seqLen
         p.rows = rows
@@ -87,6 +91,7 @@ struct RewardTrainCommand: ParsableCommand {
 }
 
 extension RewardEvalStage.Scoring: ExpressibleByArgument {}
+extension RewardLikelihoodTerm.Kind: ExpressibleByArgument {}
 
 struct RewardEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

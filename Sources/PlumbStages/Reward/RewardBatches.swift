@@ -72,12 +72,24 @@ public enum RewardBatches {
         return BatchPlan(steps: steps, epochs: epochs)
     }
 
-    /// The packed layout of `sequences` (no targets: a reward model predicts no tokens).
-    static func layout(_ sequences: [[Int32]], rows: Int, seqLen: Int, padToken: Int32) throws -> BatchLayout {
-        let examples = try sequences.map {
-            try BatchLayout.Example(tokens: $0, targets: [Int32](repeating: CrossEntropy.ignoreIndex, count: $0.count))
+    /// The packed layout of `sequences`. Without `responseStarts` nothing is a target (the head
+    /// alone predicts no tokens); with them, token t predicts token t + 1 wherever t + 1 is a response
+    /// token (for the likelihood term). The last token (EOS, where the head reads) predicts nothing.
+    static func layout(_ sequences: [[Int32]], responseStarts: [Int]? = nil, rows: Int, seqLen: Int, padToken: Int32) throws -> BatchLayout {
+        let examples = try sequences.indices.map { i in
+            let s = sequences[i]
+            var targets = [Int32](repeating: CrossEntropy.ignoreIndex, count: s.count)
+            if let start = responseStarts?[i], start < s.count {
+                for t in max(start, 1)..<s.count { targets[t - 1] = s[t] }
+            }
+            return try BatchLayout.Example(tokens: s, targets: targets)
         }
         return try BatchLayout.packed(examples, batchSize: rows, seqLen: seqLen, padToken: padToken)
+    }
+
+    /// Where the response of each sequence of `interleaved(indices, pairs)` starts.
+    static func interleavedResponseStarts(_ indices: [Int], pairs: [RewardPair]) -> [Int] {
+        indices.flatMap { [pairs[$0].chosenResponseStart, pairs[$0].rejectedResponseStart] }
     }
 
     /// The interleaved sequences [c_0, r_0, c_1, r_1, ...] of the pairs `indices`.

@@ -1,6 +1,7 @@
 // `plumb rm eval`: scores held-out comparisons with a reward model and writes the figures
 // (RewardEvaluation) into a stage manifest's metrics, where later stages read the score statistics
-// to whiten rewards. Reads the `comparisons-<split>` outputs of import stages (default: test).
+// to whiten rewards. Reads the `comparisons-<split>` outputs of import stages (default: test), and
+// writes each comparison with its `chosen_score` and `rejected_score` as the output `scored-<split>`.
 //
 // A policy's own likelihood can stand in for the reward head (`scoring`), the same tables then say
 // how well it ranks the pairs: log pi(y|x) summed or averaged over the response's tokens, or with a
@@ -74,23 +75,43 @@ public enum RewardEvalStage {
             let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
             let scored: [ScoredComparison]
             if parameters.scoring == .rewardHead {
-                scored = try score(data, model: try StageModel.load(inputs.model, heads: .reward), templated: templated, parameters: parameters)
+                let likelihood = try RewardLikelihoodTerm.load(from: inputs.model)
+                scored = try score(data, model: try StageModel.load(inputs.model, heads: likelihood.heads), likelihood: likelihood,
+                                   templated: templated, parameters: parameters)
             } else {
                 scored = try scoreByLikelihood(data, policy: inputs.model, reference: inputs.reference, templated: templated, parameters: parameters)
             }
+            let writer = try stage.shardWriter(name: "scored-\(parameters.split.rawValue)")
+            for pair in scored { try writer.append(ScoredRecord(pair)) }
+            try stage.addOutput(name: "scored-\(parameters.split.rawValue)", files: try writer.finish())
             let evaluation = RewardEvaluation(scored, unsafeThreshold: parameters.unsafeThreshold)
             for (k, v) in evaluation.metrics { stage.setMetric(k, v) }
             return evaluation
         }
     }
 
+    /// A comparison as evaluated: the record, then its two scores (the `scored-<split>` output).
+    struct ScoredRecord: Encodable {
+        let comparison: Comparison, chosenScore: Float, rejectedScore: Float
+        init(_ pair: ScoredComparison) { comparison = pair.comparison; chosenScore = pair.chosenScore; rejectedScore = pair.rejectedScore }
+        enum Keys: String, CodingKey { case chosenScore = "chosen_score", rejectedScore = "rejected_score" }
+        func encode(to encoder: Encoder) throws {
+            try comparison.encode(to: encoder)
+            var keyed = encoder.container(keyedBy: Keys.self)
+            try keyed.encode(chosenScore, forKey: .chosenScore)
+            try keyed.encode(rejectedScore, forKey: .rejectedScore)
+        }
+    }
+
     /// Both responses of every comparison scored, in order.
-    static func score(_ data: SourcedComparisons, model: LlamaModel, templated: TemplatedTokenizer,
+    static func score(_ data: SourcedComparisons, model: LlamaModel, likelihood: RewardLikelihoodTerm, templated: TemplatedTokenizer,
                       parameters: Parameters) throws -> [ScoredComparison] {
         let seqLen = parameters.seqLen ?? model.config.maxSeqLen
         let pairs = try RewardPairs.encode(data.records, templated: templated, seqLen: seqLen, margins: .none)
-        let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID)
-        let rewards = try scorer.scores(RewardBatches.interleaved(Array(pairs.pairs.indices), pairs: pairs.pairs))
+        let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
+        let all = Array(pairs.pairs.indices)
+        let rewards = try scorer.scores(RewardBatches.interleaved(all, pairs: pairs.pairs),
+                                        responseStarts: RewardBatches.interleavedResponseStarts(all, pairs: pairs.pairs))
         return data.records.indices.map { i in
             ScoredComparison(comparison: data.records[i], source: data.sources[i], chosenScore: rewards[2 * i], rejectedScore: rewards[2 * i + 1])
         }

@@ -7,7 +7,8 @@
 // (RewardMixture) picks the training and validation comparisons; RewardObjective is the loss;
 // the shared TrainingLoop does the optimisation, evaluation, checkpoints and exact resume.
 // Output: the stage directory with the reward model (config.json + model.safetensors.zst, trunk +
-// score head, no LM head), checkpoints, metrics.jsonl, and manifest metrics incl. the mixture.
+// score head, and the LM head only with a likelihood term, then also `reward.json`), checkpoints,
+// metrics.jsonl, and manifest metrics incl. the mixture.
 import Foundation
 import PlumbData
 import PlumbModel
@@ -29,6 +30,8 @@ public enum RewardModelStage {
         public var epochs: Int = 1
         public var template: ChatTemplate = .plumbline
         public var seed: UInt64 = 1
+        /// beta * log-likelihood of the response added to the head's score; off (Llama 2) by default.
+        public var likelihood: RewardLikelihoodTerm = .none
         /// Llama 2's reward-model settings: lr 1e-5, cosine to 10%, warm-up 3%.
         public var loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-5))
 
@@ -65,28 +68,31 @@ public enum RewardModelStage {
                                           config: config, inputs: [inputs.tokenizer, StageModel.inputFile(inputs.initialModel)] + data.files,
                                           seed: parameters.seed, keepUnfinished: true)
         return try stage.finish {
-            let model = try initialModel(inputs.initialModel, vocabSize: tokenizer.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed)
+            let model = try initialModel(inputs.initialModel, vocabSize: tokenizer.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed,
+                                         heads: parameters.likelihood.heads)
             let plan = try RewardBatches.plan(pairs: data.train.pairs, rows: parameters.rows, seqLen: parameters.seqLen,
                                               accumulation: parameters.loop.optimization.gradientAccumulation,
                                               epochs: parameters.epochs, seed: parameters.seed)
             let objective = try RewardObjective(model: model, train: data.train.pairs, validation: data.validation.pairs,
                                                 rows: parameters.rows, seqLen: parameters.seqLen, padToken: templated.info.eosID,
-                                                centring: parameters.centring)
+                                                centring: parameters.centring, likelihood: parameters.likelihood)
             let summary = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
                                                      metadata: ["stage": location.stage, "template": parameters.template.rawValue,
                                                                 "dimension": parameters.dimension.rawValue],
                                                      progress: progress)
+            if parameters.likelihood.isActive { try parameters.likelihood.save(to: stage.directory) }
             record(summary, data: data, in: stage)
             return summary
         }
     }
 
-    /// The trunk of `directory`'s model with a reward head and no LM head. A head absent from the
+    /// The trunk of `directory`'s model with a reward head (and the LM head when `heads` asks). A head absent from the
     /// checkpoint (it loads as zeros) is initialised w ~ N(0, 1/C) from `seed`, so that r = h . w
     /// starts with unit scale for unit-RMS hidden states (a zero head would give the trunk no
     /// gradient at the first step).
-    public static func initialModel(_ directory: URL, vocabSize: Int, seqLen: Int, seed: UInt64) throws -> LlamaModel {
-        let model = try StageModel.load(directory, heads: .reward, allowMissingHeads: true)
+    public static func initialModel(_ directory: URL, vocabSize: Int, seqLen: Int, seed: UInt64,
+                                    heads: LlamaHeads = .reward) throws -> LlamaModel {
+        let model = try StageModel.load(directory, heads: heads, allowMissingHeads: true)
         guard model.config.vocabSize == vocabSize else {
             throw StageError("\(directory.path): model vocabulary \(model.config.vocabSize) differs from the tokenizer's \(vocabSize)")
         }

@@ -1,11 +1,12 @@
 // The reward model's training objective over micro-batches of comparisons (RewardBatches layout:
 // spans [c_0, r_0, c_1, r_1, ...]):
 //
-//   r_i = h_{last token of sequence i} . w_score                          (N, C) -> one scalar each
+//   r_i = h_{last token of sequence i} . w_score  (+ beta * l_i, RewardLikelihoodTerm)   one scalar each
 //   L   = 1/n Σ_i -log σ(r_c,i - r_r,i - m_i) + c · 1/n Σ_i (r_c,i + r_r,i)²   RankingLoss (Llama 2 eq. 2)
 //
-// Backward: dL/dr from RankingLoss, into the reward head and dFinalHidden at the last-token rows,
-// then through the trunk. Validation reports the mean loss and the pairwise accuracy.
+// Backward: dL/dr from RankingLoss, into the reward head and dFinalHidden at the last-token rows
+// (and, with the likelihood term, into the LM head at the response tokens), then through the trunk.
+// Validation reports the mean loss and the pairwise accuracy.
 import PlumbModel
 import PlumbTensor
 
@@ -17,11 +18,12 @@ public final class RewardObjective: TrainingObjective {
     let seqLen: Int
     let padToken: Int32
     let centring: Float
-    let activations: LlamaActivations   // (rows, seqLen), no LM logits
+    let likelihood: RewardLikelihoodTerm
+    let activations: LlamaActivations   // (rows, seqLen); LM logits only with the likelihood term
     let scorer: RewardScorer
 
     public init(model: LlamaModel, train: [RewardPair], validation: [RewardPair], rows: Int, seqLen: Int,
-                padToken: Int32, centring: Float) throws {
+                padToken: Int32, centring: Float, likelihood: RewardLikelihoodTerm = .none) throws {
         self.model = model
         self.train = train
         self.validation = validation
@@ -29,16 +31,19 @@ public final class RewardObjective: TrainingObjective {
         self.seqLen = seqLen
         self.padToken = padToken
         self.centring = centring
-        activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: false)
-        scorer = try RewardScorer(model: model, activations: activations, padToken: padToken)
+        self.likelihood = likelihood
+        activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: likelihood.isActive)
+        scorer = try RewardScorer(model: model, activations: activations, padToken: padToken, likelihood: likelihood)
     }
 
     public func accumulate(indices: [Int], scale: Float) throws -> MicroBatchResult {
         let sequences = RewardBatches.interleaved(indices, pairs: train)
-        let layout = try RewardBatches.layout(sequences, rows: rows, seqLen: seqLen, padToken: padToken)
+        let starts = likelihood.isActive ? RewardBatches.interleavedResponseStarts(indices, pairs: train) : nil
+        let layout = try RewardBatches.layout(sequences, responseStarts: starts, rows: rows, seqLen: seqLen, padToken: padToken)
         try model.forward(layout, activations)
         let lastRows = model.lastTokenRows(layout)                    // 2n rows: chosen at even, rejected at odd
-        let rewards = try model.rewardForward(activations, rows: lastRows)
+        let term = try likelihood.values(model: model, acts: activations, layout: layout)
+        let rewards = zip(try model.rewardForward(activations, rows: lastRows), term).map { $0 + $1 }
         let n = indices.count
         let chosen = (0..<n).map { rewards[2 * $0] }, rejected = (0..<n).map { rewards[2 * $0 + 1] }
         let result = RankingLoss.evaluate(chosen: chosen, rejected: rejected, margins: indices.map { train[$0].margin },
@@ -49,6 +54,7 @@ public final class RewardObjective: TrainingObjective {
             dRewards[2 * i + 1] = result.gradRejected[i] * scale
         }
         try model.rewardBackward(activations, rows: lastRows, dRewards: dRewards)
+        try likelihood.backward(model: model, acts: activations, layout: layout, dRewards: dRewards)
         try model.backward(activations)
         let tokens = sequences.reduce(0) { $0 + $1.count }
         return MicroBatchResult(loss: result.loss, tokens: tokens, extra: ["accuracy": Double(result.accuracy)])
@@ -56,7 +62,9 @@ public final class RewardObjective: TrainingObjective {
 
     public func evaluate() throws -> [String: Double] {
         guard !validation.isEmpty else { return [:] }
-        let rewards = try scorer.scores(RewardBatches.interleaved(Array(validation.indices), pairs: validation))
+        let all = Array(validation.indices)
+        let rewards = try scorer.scores(RewardBatches.interleaved(all, pairs: validation),
+                                        responseStarts: RewardBatches.interleavedResponseStarts(all, pairs: validation))
         let n = validation.count
         let result = RankingLoss.evaluate(chosen: (0..<n).map { rewards[2 * $0] }, rejected: (0..<n).map { rewards[2 * $0 + 1] },
                                           margins: validation.map(\.margin), centring: centring)

@@ -8,10 +8,20 @@ import PlumbData
 public struct RewardPair: Sendable, Equatable {
     public var chosen: [Int32]
     public var rejected: [Int32]
+    /// Index in `chosen` / `rejected` of the response's first token (after any cut of the prompt);
+    /// the likelihood term of the reward (RewardLikelihoodTerm) sums over tokens from there on.
+    public var chosenResponseStart = 1
+    public var rejectedResponseStart = 1
     /// m in -log sigmoid(r_c - r_r - m), from the margin table (or the record's own margin).
     public var margin: Float
     /// Index of the comparison in the list that was encoded.
     public var record: Int
+}
+
+/// One response with its prompt, as the reward model reads it.
+public struct RewardSequence: Sendable, Equatable {
+    public var tokens: [Int32]
+    public var responseStart: Int
 }
 
 public struct RewardPairSet: Sendable {
@@ -29,17 +39,20 @@ public enum RewardPairs {
         for (i, c) in comparisons.enumerated() {
             let chosen = try sequence(prompt: c.prompt.messages, response: c.chosen, templated: templated, seqLen: seqLen, truncated: &set.truncated)
             let rejected = try sequence(prompt: c.prompt.messages, response: c.rejected, templated: templated, seqLen: seqLen, truncated: &set.truncated)
-            set.pairs.append(RewardPair(chosen: chosen, rejected: rejected, margin: margins.margin(for: c.strength), record: i))
+            set.pairs.append(RewardPair(chosen: chosen.tokens, rejected: rejected.tokens,
+                                        chosenResponseStart: chosen.responseStart, rejectedResponseStart: rejected.responseStart,
+                                        margin: margins.margin(for: c.strength), record: i))
         }
         return set
     }
 
-    /// `prompt + response + [EOS]`, cut to its last `seqLen` tokens.
+    /// `prompt + response + [EOS]`, cut to its last `seqLen` tokens, and where its response starts.
     public static func sequence(prompt: [Message], response: String, templated: TemplatedTokenizer, seqLen: Int,
-                                truncated: inout Int) throws -> [Int32] {
-        let tokens = try templated.encode(prompt: prompt, response: response).tokens
-        guard tokens.count > seqLen else { return tokens }
-        truncated += 1
-        return Array(tokens.suffix(seqLen))
+                                truncated: inout Int) throws -> RewardSequence {
+        let example = try templated.encode(prompt: prompt, response: response)
+        let cut = max(0, example.tokens.count - seqLen)
+        if cut > 0 { truncated += 1 }
+        // At least 1: the first token has no prediction (a response cut to its whole window loses its first token's term).
+        return RewardSequence(tokens: Array(example.tokens[cut...]), responseStart: max(1, example.promptCount - cut))
     }
 }

@@ -59,10 +59,11 @@ public enum RewardScoreStage {
                                           inputs: [inputs.tokenizer, StageModel.inputFile(inputs.model)] + sets.flatMap(\.files),
                                           replaceComplete: true)
         return try stage.finish {
-            let model = try StageModel.load(inputs.model, heads: .reward)
+            let likelihood = try RewardLikelihoodTerm.load(from: inputs.model)
+            let model = try StageModel.load(inputs.model, heads: likelihood.heads)
             let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
             let seqLen = parameters.seqLen ?? model.config.maxSeqLen
-            let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID)
+            let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
             var counts: [String: Int] = [:]
             for set in sets {
                 counts[set.name] = try scoreSet(set, scorer: scorer, templated: templated, seqLen: seqLen, into: stage)
@@ -78,7 +79,7 @@ public enum RewardScoreStage {
         let reader = ShardReader(files: set.files)
         let decoder = JSONDecoder()
         var objects: [[String: JSONValue]] = []
-        var sequences: [[Int32]] = []
+        var sequences: [RewardSequence] = []
         var keys: [[String]] = []   // which fields each record's scores go to, in sequence order
         var truncated = 0
         while let line = try reader.nextData() {
@@ -102,7 +103,7 @@ public enum RewardScoreStage {
             objects.append(object)
             keys.append(responses.map(\.0))
         }
-        let scores = try scorer.scores(sequences)
+        let scores = try scorer.scores(sequences.map(\.tokens), responseStarts: sequences.map(\.responseStart))
         let writer = try stage.shardWriter(name: set.name)
         var next = 0
         for (object, fieldNames) in zip(objects, keys) {
