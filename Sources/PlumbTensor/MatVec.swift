@@ -80,7 +80,7 @@ public enum MatVec {
     //   dot = treeSum(p_0 + p_1), then the last k mod 8 products added in order.
     // Two independent chains per row hide the latency of the multiply-add: with one, a core could not
     // take more than ~20 GB/s, and greedy decoding of the 15m shape (61 MB of weights per token) went
-    // from about 0.95x to 1.05x llama2.c's run.c. Batched sampling (64 rows, compute bound) lost ~12%
+    // from a median of 0.98x to 1.07x llama2.c's run.c. Batched sampling (64 rows, compute bound) lost ~12%
     // against the old one-chain order with four weight rows a block, which sixteen chains no longer fit.
 
     /// Dot products of weight rows w0 and w1 with x0 (a) and x1 (b), each in the order above.
@@ -144,12 +144,6 @@ public enum MatVec {
         let quarter = v.lowHalf + v.highHalf
         let half = quarter.lowHalf + quarter.highHalf
         return half[0] + half[1]
-    }
-
-    @inline(__always) static func write(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
-        let old = accumulate ? SIMD4<Float>(p[0], p[1], p[2], p[3]) : SIMD4<Float>()
-        let sum = old + v
-        p[0] = sum[0]; p[1] = sum[1]; p[2] = sum[2]; p[3] = sum[3]
     }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
