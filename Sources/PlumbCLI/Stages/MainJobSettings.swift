@@ -26,8 +26,8 @@ struct MainJobSettings: Codable {
     /// (0 = a plain Llama 2 head). Measured on seed 1 (oracle agreement, own dimension): helpfulness
     /// beta 0 / 0.1 / 0.3 / 0.5 / 1 gave 0.746 / 0.837 / 0.856 / 0.802 / 0.795; safety 0 / 0.05 / 0.3
     /// gave 0.836 / 0.848 / 0.676. Safety stays at 0: the term shifts its scores down (mean -0.45 to
-    /// -1.42 on held-out pairs) and Llama 2's gate sigmoid(score) < 0.15 then flags twice as many
-    /// safe responses (precision 0.55 -> 0.31).
+    /// -1.42 on held-out annotator pairs) and Llama 2's gate sigmoid(score) < 0.15 then flags many
+    /// more safe responses (precision 0.55 -> 0.31, recall 0.57 -> 0.78).
     var rewardLikelihood: String
     var helpfulnessLikelihoodWeight: Float
     var safetyLikelihoodWeight: Float

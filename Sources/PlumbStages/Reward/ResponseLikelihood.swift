@@ -43,15 +43,8 @@ public final class ResponseLikelihood {
         }
         var out: [(logProb: Double, tokens: Int)] = []
         out.reserveCapacity(examples.count)
-        var start = 0
-        while start < examples.count {
-            var filler = RewardBatches.RowFiller(seqLen: seqLen)
-            var end = start
-            while end < examples.count && filler.rowsAfter([examples[end].tokens.count]) <= rows {
-                filler.place(examples[end].tokens.count)
-                end += 1
-            }
-            let batch = try BatchLayout.packed(Array(examples[start..<end]), batchSize: rows, seqLen: seqLen, padToken: padToken)
+        for range in RewardBatches.consecutiveBatches(lengths: examples.map(\.tokens.count), rows: rows, seqLen: seqLen) {
+            let batch = try BatchLayout.packed(Array(examples[range]), batchSize: rows, seqLen: seqLen, padToken: padToken)
             try model.forward(batch, activations)
             let tokenLogProbs = try model.tokenLogProbs(activations)   // (rows * seqLen), 0 where ignored
             for span in batch.spans {
@@ -61,7 +54,6 @@ public final class ResponseLikelihood {
                 }
                 out.append((sum, count))
             }
-            start = end
         }
         return out
     }

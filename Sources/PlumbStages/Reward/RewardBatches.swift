@@ -30,6 +30,24 @@ public enum RewardBatches {
         }
     }
 
+    /// Sequences of these lengths cut, in order, into consecutive runs that each fit one batch of
+    /// `rows` x `seqLen` (inference: scoring, likelihoods).
+    static func consecutiveBatches(lengths: [Int], rows: Int, seqLen: Int) -> [Range<Int>] {
+        var batches: [Range<Int>] = []
+        var start = 0
+        while start < lengths.count {
+            var filler = RowFiller(seqLen: seqLen)
+            var end = start
+            while end < lengths.count && filler.rowsAfter([lengths[end]]) <= rows {
+                filler.place(lengths[end])
+                end += 1
+            }
+            batches.append(start..<max(end, start + 1))
+            start = max(end, start + 1)
+        }
+        return batches
+    }
+
     /// Micro-batches of pair indices taken in `order`, each as many pairs as fit `rows` x `seqLen`.
     static func microBatches(order: [Int], pairs: [RewardPair], rows: Int, seqLen: Int) -> [[Int]] {
         var batches: [[Int]] = []

@@ -120,22 +120,23 @@ public enum RewardEvalStage {
     /// Both responses of every comparison scored by the policy's likelihood (see `Scoring`).
     static func scoreByLikelihood(_ data: SourcedComparisons, policy: URL, reference: URL?, templated: TemplatedTokenizer,
                                   parameters: Parameters) throws -> [ScoredComparison] {
-        func scores(_ directory: URL) throws -> [Double] {
-            let model = try StageModel.load(directory, heads: .lm)
-            let seqLen = parameters.seqLen ?? model.config.maxSeqLen
-            var examples: [BatchLayout.Example] = []
-            for c in data.records {
-                for response in [c.chosen, c.rejected] {
-                    examples.append(try ResponseLikelihood.example(try templated.encode(prompt: c.prompt.messages, response: response), seqLen: seqLen))
-                }
+        let policyModel = try StageModel.load(policy, heads: .lm)
+        let referenceModel = try reference.map { try StageModel.load($0, heads: .lm) }
+        // One window for both, so that both see the same (possibly cut) prompts.
+        let seqLen = parameters.seqLen ?? min(policyModel.config.maxSeqLen, referenceModel?.config.maxSeqLen ?? .max)
+        var examples: [BatchLayout.Example] = []
+        for c in data.records {
+            for response in [c.chosen, c.rejected] {
+                examples.append(try ResponseLikelihood.example(try templated.encode(prompt: c.prompt.messages, response: response), seqLen: seqLen))
             }
+        }
+        func scores(_ model: LlamaModel) throws -> [Double] {
             let likelihood = try ResponseLikelihood(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID)
             return try likelihood.logLikelihoods(examples).map { parameters.scoring == .meanLikelihood ? $0.logProb / Double(max($0.tokens, 1)) : $0.logProb }
         }
-        var values = try scores(policy)
-        if let reference {
-            let base = try scores(reference)
-            values = zip(values, base).map { parameters.beta * ($0 - $1) }
+        var values = try scores(policyModel)
+        if let referenceModel {
+            values = zip(values, try scores(referenceModel)).map { parameters.beta * ($0 - $1) }
         }
         return data.records.indices.map { i in
             ScoredComparison(comparison: data.records[i], source: data.sources[i], chosenScore: Float(values[2 * i]), rejectedScore: Float(values[2 * i + 1]))

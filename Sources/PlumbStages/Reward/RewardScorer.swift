@@ -45,16 +45,8 @@ public final class RewardScorer {
         }
         var out: [Float] = []
         out.reserveCapacity(sequences.count)
-        var start = 0
-        while start < sequences.count {
-            var filler = RewardBatches.RowFiller(seqLen: seqLen)
-            var end = start
-            while end < sequences.count && filler.rowsAfter([sequences[end].count]) <= rows {
-                filler.place(sequences[end].count)
-                end += 1
-            }
-            out += try forward(Array(sequences[start..<end]), responseStarts: responseStarts.map { Array($0[start..<end]) })
-            start = end
+        for batch in RewardBatches.consecutiveBatches(lengths: sequences.map(\.count), rows: rows, seqLen: seqLen) {
+            out += try forward(Array(sequences[batch]), responseStarts: responseStarts.map { Array($0[batch]) })
         }
         return out
     }
