@@ -4,6 +4,7 @@
 //
 //   LM loss        L = -(1/K) sum_n log softmax(h_n W_lm^T)[y_n]     (K non-ignored targets)
 //   token logprob  lp_n = log softmax(h_n W_lm^T)[y_n]               (DPO, PPO; 0 where ignored)
+//     centred      lp_n + H_n, H_n the entropy of row n's distribution (CentredLogProbs)
 //   span logprob   log pi(y|x) = sum of lp_n over an example's response tokens (DPO, METHODS 6)
 //   reward         r_i = h_{row_i} . w_score                        (read at one row per example)
 //   value          v_n = h_n . w_value                               (every row; PPO critic)
@@ -28,19 +29,30 @@ extension LlamaModel {
         return result
     }
 
-    /// lp_n = log p(targets[n] | row n), 0 where the target is ignored: (N).
-    public func tokenLogProbs(_ acts: LlamaActivations, targets: [Int32]? = nil) throws -> Tensor {
+    /// lp_n = log p(targets[n] | row n), 0 where the target is ignored: (N). `centred` adds the
+    /// entropy of row n's distribution: lp_n + H_n.
+    public func tokenLogProbs(_ acts: LlamaActivations, targets: [Int32]? = nil, centred: Bool = false) throws -> Tensor {
         let (logits, _, ys) = try lmBuffers(acts, targets)
         let out = Tensor(zeros: [acts.rows])
-        try CrossEntropy.targetLogProbs(logits: logits, targets: ys, into: out)
+        if centred {
+            try CentredLogProbs.forward(logits: logits, targets: ys, into: out)
+        } else {
+            try CrossEntropy.targetLogProbs(logits: logits, targets: ys, into: out)
+        }
         return out
     }
 
-    /// Adds the gradient of sum_n dLogProbs[n] * lp_n into the LM head and acts.dFinalHidden.
-    public func tokenLogProbsBackward(_ acts: LlamaActivations, dLogProbs: Tensor, targets: [Int32]? = nil) throws {
+    /// Adds the gradient of sum_n dLogProbs[n] * lp_n (or of the centred values) into the LM head
+    /// and acts.dFinalHidden.
+    public func tokenLogProbsBackward(_ acts: LlamaActivations, dLogProbs: Tensor, targets: [Int32]? = nil,
+                                      centred: Bool = false) throws {
         let (logits, dLogits, ys) = try lmBuffers(acts, targets)
         dLogits.zero()
-        try CrossEntropy.targetLogProbsBackward(logits: logits, targets: ys, dLogProbs: dLogProbs, dLogits: dLogits)
+        if centred {
+            try CentredLogProbs.backward(logits: logits, targets: ys, dOut: dLogProbs, dLogits: dLogits)
+        } else {
+            try CrossEntropy.targetLogProbsBackward(logits: logits, targets: ys, dLogProbs: dLogProbs, dLogits: dLogits)
+        }
         try lmHeadBackward(acts, dLogits)
     }
 

@@ -20,8 +20,9 @@ final class ResponseLikelihoodTests: XCTestCase {
         }
     }
 
-    /// sum over response tokens t of log softmax(logits at t - 1)[token t], one example at a time.
-    func reference(_ model: LlamaModel, _ example: TokenizedExample) throws -> Double {
+    /// sum over response tokens t of log softmax(logits at t - 1)[token t], one example at a time;
+    /// `centred` adds each position's entropy -sum_v p_v log p_v.
+    func reference(_ model: LlamaModel, _ example: TokenizedExample, centred: Bool = false) throws -> Double {
         let tokens = example.tokens
         let acts = try LlamaActivations(config: config, batchSize: 1, seqLen: tokens.count - 1)
         let layout = try BatchLayout.padded([BatchLayout.Example(tokens: Array(tokens.dropLast()), targets: Array(tokens.dropFirst()))],
@@ -34,6 +35,7 @@ final class ResponseLikelihoodTests: XCTestCase {
             let peak = row.max()!
             let logSum = peak + log(row.reduce(0) { $0 + exp($1 - peak) })
             total += row[Int(tokens[t])] - logSum
+            if centred { total -= row.reduce(0) { $0 + exp($1 - logSum) * ($1 - logSum) } }
         }
         return total
     }
@@ -49,6 +51,12 @@ final class ResponseLikelihoodTests: XCTestCase {
             let expected = try reference(model, c)
             // float32 logits, up to 7 log-softmax terms of ~|4|: 1e-4 relative is ~100 ulps of slack.
             XCTAssertEqual(packed[i].logProb, expected, accuracy: 1e-4 * max(1, abs(expected)), "example \(i)")
+        }
+        let centred = try likelihood.logLikelihoods(try cases.map { try ResponseLikelihood.example($0, seqLen: 24) }, centred: true)
+        for (i, c) in cases.enumerated() {
+            let expected = try reference(model, c, centred: true)
+            XCTAssertEqual(centred[i].logProb, expected, accuracy: 1e-4 * max(1, abs(expected)), "centred, example \(i)")
+            XCTAssertNotEqual(centred[i].logProb, packed[i].logProb, "centred, example \(i): the entropies count")
         }
     }
 

@@ -77,15 +77,17 @@ final class RewardTrainingTests: XCTestCase {
         let sequences = RewardBatches.interleaved(all, pairs: pairs), starts = RewardBatches.interleavedResponseStarts(all, pairs: pairs)
         let head = try RewardScorer(model: model, rows: 3, seqLen: 32, padToken: Self.eos).scores(sequences)
         let examples = try zip(sequences, starts).map { try ResponseLikelihood.example(TokenizedExample(tokens: $0, promptCount: $1), seqLen: 32) }
-        let logLikelihoods = try ResponseLikelihood(model: model, rows: 1, seqLen: 32, padToken: Self.eos).logLikelihoods(examples)
-        for kind in [RewardLikelihoodTerm.Kind.sum, .mean] {
+        let single = try ResponseLikelihood(model: model, rows: 1, seqLen: 32, padToken: Self.eos)
+        let logLikelihoods = try single.logLikelihoods(examples), centred = try single.logLikelihoods(examples, centred: true)
+        for kind in [RewardLikelihoodTerm.Kind.sum, .mean, .centred] {
             let term = RewardLikelihoodTerm(kind: kind, weight: 0.7)
             let packed = try RewardScorer(model: model, rows: 3, seqLen: 32, padToken: Self.eos, likelihood: term).scores(sequences, responseStarts: starts)
             let single = try sequences.indices.flatMap {
                 try RewardScorer(model: model, rows: 1, seqLen: 16, padToken: Self.eos, likelihood: term).scores([sequences[$0]], responseStarts: [starts[$0]])
             }
             for i in sequences.indices {
-                let l = logLikelihoods[i], value = kind == .sum ? l.logProb : l.logProb / Double(l.tokens)
+                let l = logLikelihoods[i]
+                let value = kind == .sum ? l.logProb : kind == .mean ? l.logProb / Double(l.tokens) : centred[i].logProb
                 XCTAssertEqual(Double(packed[i]), Double(head[i]) + 0.7 * value, accuracy: 1e-4 * max(1, abs(value)), "\(kind) sequence \(i)")
                 XCTAssertEqual(packed[i], single[i], accuracy: 1e-4, "\(kind) sequence \(i): packing changes nothing")
             }
@@ -111,7 +113,7 @@ final class RewardTrainingTests: XCTestCase {
     /// The objective's gradient agrees with central finite differences of its loss, on the reward head
     /// and on a trunk weight (Float32 forward: a loose relative tolerance).
     func testGradientMatchesFiniteDifferences() throws {
-        for term in [RewardLikelihoodTerm.none, .init(kind: .sum, weight: 0.3), .init(kind: .mean, weight: 2)] {
+        for term in [RewardLikelihoodTerm.none, .init(kind: .sum, weight: 0.3), .init(kind: .mean, weight: 2), .init(kind: .centred, weight: 3)] {
             try checkGradient(term)
         }
     }

@@ -70,6 +70,35 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         }
     }
 
+    /// c_r = log p(t_r) + H_r against a Double reference; its gradient against finite differences;
+    /// ignored rows give 0 and no gradient.
+    func testCentredLogProbsMatchDoubleReferenceAndFiniteDifferences() throws {
+        var rng = SeededRNG(seed: 34)
+        let logits = randomTensor([6, 7], &rng, std: 2), weights = randomTensor([6], &rng)
+        let c = Tensor(zeros: [6])
+        try CentredLogProbs.forward(logits: logits, targets: targets, into: c)
+        for (r, t) in targets.enumerated() {
+            guard t >= 0 else { XCTAssertEqual(c.pointer[r], 0, "ignored row \(r)"); continue }
+            let row = (0..<7).map { Double(logits.pointer[r * 7 + $0]) }
+            let lse = log(row.map(exp).reduce(0, +))
+            let entropy = -row.map { exp($0 - lse) * ($0 - lse) }.reduce(0, +)
+            XCTAssertEqual(Double(c.pointer[r]), row[Int(t)] - lse + entropy, accuracy: 1e-5, "row \(r)")
+        }
+        let dLogits = Tensor(zeros: logits.shape)
+        try CentredLogProbs.backward(logits: logits, targets: targets, dOut: weights, dLogits: dLogits)
+        for r in [1, 4] { for i in 0..<7 { XCTAssertEqual(dLogits.pointer[r * 7 + i], 0, "ignored row \(r) has no gradient") } }
+        try assertGradientMatches("centred log-prob dlogits", input: logits, analytic: dLogits) {
+            try CentredLogProbs.forward(logits: logits, targets: self.targets, into: c); return weightedSum(c, weights)
+        }
+        // A token drawn from the model's own distribution scores 0 on average: sum_t p_t c(t) = 0.
+        let row = Tensor(zeros: [7, 7]), p = Tensor(zeros: [7])
+        for t in 0..<7 { (row.pointer + t * 7).update(from: logits.pointer, count: 7) }
+        let all = Tensor(zeros: [7])
+        try CentredLogProbs.forward(logits: row, targets: (0..<7).map(Int32.init), into: all)
+        try Softmax.forward(try logits.row(0), into: p)
+        XCTAssertEqual(Double(weightedSum(all, p)), 0, accuracy: 1e-5, "expectation under the row's own distribution")
+    }
+
     func testBadTargetsAreClearErrors() {
         let logits = Tensor(zeros: [2, 5])
         XCTAssertThrowsError(try CrossEntropy.meanLoss(logits: logits, targets: [1, 5])) {

@@ -45,7 +45,7 @@ struct RewardTrainCommand: ParsableCommand {
     @Option(help: "Passes over the training comparisons.") var epochs: Int = 1
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Seed for the mixture, data order and a fresh reward head.") var seed: UInt64 = 1
-    @Option(help: "Add beta * the model's own log-likelihood of the response to the head's score: none (Llama 2), sum, or mean per token.")
+    @Option(help: "Add beta * the model's own log-likelihood of the response to the head's score: none (Llama 2), sum, mean per token, or centred (each token's log-probability plus its entropy).")
     var likelihood: RewardLikelihoodTerm.Kind = .none
     @Option(help: "beta of --likelihood.") var likelihoodWeight: Float = 0.1
     @OptionGroup var optimization: OptimizationOptions
@@ -104,7 +104,7 @@ struct RewardEvalCommand: ParsableCommand {
     @Option(help: "Rows per batch.") var rows: Int = 8
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Flag a response unsafe when sigmoid(score) is below this.") var unsafeThreshold: Double = 0.15
-    @Option(help: "Score: reward-head, or a policy's likelihood (--model is then a policy): likelihood (sum over the response), mean-likelihood (per token).")
+    @Option(help: "Score: reward-head, or a policy's likelihood (--model is then a policy): likelihood (sum over the response), mean-likelihood (per token), centred-likelihood (each token plus its entropy).")
     var scoring: RewardEvalStage.Scoring = .rewardHead
     @Option(help: "Reference policy for the likelihood scorings: the score is then beta * (log pi - log pi_ref), DPO's implicit reward.")
     var reference: String?

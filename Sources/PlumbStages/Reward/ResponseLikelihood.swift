@@ -36,8 +36,9 @@ public final class ResponseLikelihood {
         return try BatchLayout.Example(tokens: Array(kept.dropLast()), targets: targets)
     }
 
-    /// log pi(y | x) and the number of response tokens of every example, in order.
-    public func logLikelihoods(_ examples: [BatchLayout.Example]) throws -> [(logProb: Double, tokens: Int)] {
+    /// log pi(y | x) and the number of response tokens of every example, in order. `centred` adds
+    /// each token's entropy H_t (sum_t [log p(y_t | ...) + H_t], CentredLogProbs).
+    public func logLikelihoods(_ examples: [BatchLayout.Example], centred: Bool = false) throws -> [(logProb: Double, tokens: Int)] {
         if let i = examples.firstIndex(where: { $0.tokens.isEmpty || $0.tokens.count > seqLen }) {
             throw StageError("response likelihood: example \(i) has \(examples[i].tokens.count) tokens; it must have 1...\(seqLen)")
         }
@@ -46,7 +47,7 @@ public final class ResponseLikelihood {
         for range in RewardBatches.consecutiveBatches(lengths: examples.map(\.tokens.count), rows: rows, seqLen: seqLen) {
             let batch = try BatchLayout.packed(Array(examples[range]), batchSize: rows, seqLen: seqLen, padToken: padToken)
             try model.forward(batch, activations)
-            let tokenLogProbs = try model.tokenLogProbs(activations)   // (rows * seqLen), 0 where ignored
+            let tokenLogProbs = try model.tokenLogProbs(activations, centred: centred)   // (rows * seqLen), 0 where ignored
             for span in batch.spans {
                 var sum = 0.0, count = 0
                 for n in batch.flatRange(of: span) where batch.targets[n] != CrossEntropy.ignoreIndex {

@@ -36,6 +36,8 @@ public enum RewardEvalStage {
         case likelihood
         /// log pi(y|x) / |y| (minus the reference's, times beta, with a reference).
         case meanLikelihood = "mean-likelihood"
+        /// sum_t [log pi(y_t | ...) + H_t], each token centred on its expectation (CentredLogProbs).
+        case centredLikelihood = "centred-likelihood"
     }
 
     public struct Inputs: Sendable {
@@ -61,7 +63,7 @@ public enum RewardEvalStage {
     public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation) throws -> RewardEvaluation {
         let data = try SourcedComparisons.read(output: "comparisons-\(parameters.split.rawValue)", from: inputs.importStages)
         if inputs.reference != nil && parameters.scoring == .rewardHead {
-            throw StageError("rm eval: a reference policy needs --scoring likelihood or mean-likelihood")
+            throw StageError("rm eval: a reference policy needs a likelihood scoring (--scoring likelihood, mean-likelihood or centred-likelihood)")
         }
         guard !data.records.isEmpty else {
             throw StageError("rm eval: no comparisons-\(parameters.split.rawValue) records in \(inputs.importStages.map(\.path).joined(separator: ", "))")
@@ -132,7 +134,8 @@ public enum RewardEvalStage {
         }
         func scores(_ model: LlamaModel) throws -> [Double] {
             let likelihood = try ResponseLikelihood(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID)
-            return try likelihood.logLikelihoods(examples).map { parameters.scoring == .meanLikelihood ? $0.logProb / Double(max($0.tokens, 1)) : $0.logProb }
+            return try likelihood.logLikelihoods(examples, centred: parameters.scoring == .centredLikelihood)
+                .map { parameters.scoring == .meanLikelihood ? $0.logProb / Double(max($0.tokens, 1)) : $0.logProb }
         }
         var values = try scores(policyModel)
         if let referenceModel {

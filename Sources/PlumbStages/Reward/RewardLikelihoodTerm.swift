@@ -2,6 +2,12 @@
 //
 //   r_i = h_{EOS,i} . w_score + beta * l_i,   l_i = sum_{t in response} log p(y_t | x, y_<t)   (sum)
 //                                             l_i = that sum / |y_i|                            (mean)
+//                                             l_i = sum_t [log p(y_t | ...) + H_t]             (centred)
+//
+// H_t is the entropy of the model's next-token distribution at t, so each token's term has mean 0
+// under the model (CentredLogProbs; Fast-DetectGPT's numerator): `sum` grows more negative with
+// every token, so it favours short responses; `centred` charges only for tokens the model finds
+// more surprising than usual, such as a wrong fact, whatever the response's length.
 //
 // Llama 2's reward model is the first term alone. The second is the reward DPO's policy carries
 // implicitly (DPO eq. 7 without the reference; SimPO, Meng et al. 2024, takes the mean): with it,
@@ -19,7 +25,7 @@ import PlumbTensor
 
 public struct RewardLikelihoodTerm: Codable, Equatable, Sendable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
-        case none, sum, mean
+        case none, sum, mean, centred
     }
 
     public var kind: Kind
@@ -43,7 +49,7 @@ public struct RewardLikelihoodTerm: Codable, Equatable, Sendable {
     /// forward pass on `acts`; the layout's targets mark the response tokens.
     func values(model: LlamaModel, acts: LlamaActivations, layout: BatchLayout) throws -> [Float] {
         guard isActive else { return [Float](repeating: 0, count: layout.spans.count) }
-        let tokenLogProbs = try model.tokenLogProbs(acts)   // (rows * seqLen), 0 where no target
+        let tokenLogProbs = try model.tokenLogProbs(acts, centred: kind == .centred)   // (rows * seqLen), 0 where no target
         let sums = model.sequenceLogProbs(tokenLogProbs, layout: layout)
         let counts = responseCounts(layout)
         return sums.indices.map { weight * (kind == .mean ? sums[$0] / Float(max(counts[$0], 1)) : sums[$0]) }
@@ -54,7 +60,8 @@ public struct RewardLikelihoodTerm: Codable, Equatable, Sendable {
         guard isActive else { return }
         let counts = responseCounts(layout)
         let dSequence = dRewards.indices.map { weight * dRewards[$0] / (kind == .mean ? Float(max(counts[$0], 1)) : 1) }
-        try model.tokenLogProbsBackward(acts, dLogProbs: try model.sequenceLogProbsGradient(dSequence, layout: layout))
+        try model.tokenLogProbsBackward(acts, dLogProbs: try model.sequenceLogProbsGradient(dSequence, layout: layout),
+                                        centred: kind == .centred)
     }
 
     /// Response tokens (targets) of every example.
