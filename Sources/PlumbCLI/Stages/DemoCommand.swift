@@ -78,19 +78,19 @@ struct DemoCommand: ParsableCommand {
     }
 
     /// Llama 2's two reward models, each from the SFT checkpoint, on the imported comparisons
-    /// (annotator pairs, ranking-derived pairs, edit-derived pairs) with its default mixture; the
-    /// score adds beta times the model's own log-likelihood of the response (RewardLikelihoodTerm).
+    /// (annotator pairs, ranking-derived pairs, edit-derived pairs) with its mixture; the score adds
+    /// beta times the model's own log-likelihood of the response (RewardLikelihoodTerm), as
+    /// RewardModelSettings says.
     private func trainRewardModels(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws {
         for dimension in ["helpfulness", "safety"] {
             let out = paths.stage("rm-\(dimension)")
-            let beta = dimension == "safety" ? s.safetyLikelihoodWeight : s.helpfulnessLikelihoodWeight
+            let model = dimension == "safety" ? s.safetyModel : s.helpfulnessModel
             try steps.run("rm train \(dimension)", stage: out) {
                 try steps.plumb(["rm", "train", "--tokenizer", paths.tokenizer.path, "--init-from", paths.stage("sft").path,
                                  "--data", paths.stage("import-comparisons").path, "--data", paths.stage("import-rankings").path,
                                  "--data", paths.stage("import-edits").path, "--dimension", dimension,
                                  "--seq-len", "\(s.seqLen)", "--rows", "\(s.rows)", "--epochs", "\(s.rewardEpochs)",
-                                 "--lr", "\(s.rewardLearningRate)", "--likelihood", beta == 0 ? "none" : s.rewardLikelihood,
-                                 "--likelihood-weight", "\(beta)",
+                                 "--lr", "\(s.rewardLearningRate)"] + model.arguments + [
                                  "--seed", "\(seed)", "--eval-every", "100", "--out", out.path])
             }
         }

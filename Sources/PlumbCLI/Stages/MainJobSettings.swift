@@ -22,28 +22,20 @@ struct MainJobSettings: Codable {
     var sftLearningRate: Float
     var rewardEpochs: Int
     var rewardLearningRate: Float
-    /// The reward's likelihood term (RewardLikelihoodTerm): none, sum or mean, and its beta per model
-    /// (0 = a plain Llama 2 head). Measured on seed 1 (oracle agreement, own dimension): helpfulness
-    /// beta 0 / 0.1 / 0.3 / 0.5 / 1 gave 0.746 / 0.837 / 0.856 / 0.802 / 0.795; safety 0 / 0.05 / 0.3
-    /// gave 0.836 / 0.848 / 0.676. Safety stays at 0: the term shifts its scores down (mean -0.45 to
-    /// -1.42 on held-out annotator pairs) and Llama 2's gate sigmoid(score) < 0.15 then flags many
-    /// more safe responses (precision 0.55 -> 0.31, recall 0.57 -> 0.78).
-    var rewardLikelihood: String
-    var helpfulnessLikelihoodWeight: Float
-    var safetyLikelihoodWeight: Float
+    /// How each reward model scores and what it trains on (see RewardModelSettings).
+    var helpfulnessModel: RewardModelSettings
+    var safetyModel: RewardModelSettings
     var evalMaxNewTokens: Int
 
     static let standard = MainJobSettings(
         taskPreset: "standard", tokenizerVocab: 1024, dim: 128, hidden: 344, layers: 4, heads: 4, kvHeads: 2, seqLen: 128,
         rows: 16, pretrainEpochs: 3, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
-        rewardEpochs: 1, rewardLearningRate: 3e-4, rewardLikelihood: "sum",
-        helpfulnessLikelihoodWeight: 0.3, safetyLikelihoodWeight: 0, evalMaxNewTokens: 48)
+        rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 48)
 
     static let quick = MainJobSettings(
         taskPreset: "quick", tokenizerVocab: 512, dim: 48, hidden: 128, layers: 2, heads: 4, kvHeads: 2, seqLen: 96,
         rows: 8, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 1, sftLearningRate: 1e-3,
-        rewardEpochs: 1, rewardLearningRate: 3e-4, rewardLikelihood: "sum",
-        helpfulnessLikelihoodWeight: 0.3, safetyLikelihoodWeight: 0, evalMaxNewTokens: 40)
+        rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 40)
 
     /// A Hugging Face config.json for the fresh model (the vocabulary is the tokenizer's).
     func modelConfigJSON() -> Data {
@@ -52,5 +44,31 @@ struct MainJobSettings: Codable {
         "num_attention_heads": \(heads), "num_key_value_heads": \(kvHeads), "vocab_size": \(tokenizerVocab), \
         "max_position_embeddings": \(seqLen), "tie_word_embeddings": true}
         """.utf8)
+    }
+}
+
+/// One reward model's score and data in the main job. Measured on seed 1 unless said (oracle
+/// agreement on the model's own dimension, one epoch at lr 3e-4, docs/reward.md):
+/// - helpfulness, likelihood term `sum`: beta 0 / 0.1 / 0.3 / 0.5 / 1 gave 0.746 / 0.837 / 0.856 /
+///   0.802 / 0.795; `centred` 0.3 gave 0.833; a 90/10 helpfulness/safety mixture 0.834.
+/// - safety, Llama 2's 90/10 mixture: head only 0.836; `sum` 0.05 0.848 but its scores move down and
+///   the gate sigmoid(score) < 0.15 flags many safe answers. A 70/30 mixture: head only 0.888;
+///   with `centred` 0.05 0.912 (seeds 2 and 3: 0.916, 0.912); `centred` 0.1 0.856; 80/20 with
+///   `centred` 0.05 0.900. `centred` has mean 0 per token under the model, so the scores do not
+///   drift down with length the way `sum` makes them.
+struct RewardModelSettings: Codable {
+    /// RewardLikelihoodTerm kind (none, sum, mean, centred) and its beta.
+    var likelihood: String
+    var likelihoodWeight: Float
+    /// `rm train --mix` weights; empty for Llama 2's default mixture of the dimension.
+    var mixture: [String]
+
+    static let helpfulness = RewardModelSettings(likelihood: "sum", likelihoodWeight: 0.3, mixture: [])
+    static let safety = RewardModelSettings(likelihood: "centred", likelihoodWeight: 0.05,
+                                            mixture: ["*:safety=0.7", "*:helpfulness=0.3"])
+
+    /// The `rm train` arguments of these settings.
+    var arguments: [String] {
+        ["--likelihood", likelihood, "--likelihood-weight", "\(likelihoodWeight)"] + mixture.flatMap { ["--mix", $0] }
     }
 }
