@@ -17,7 +17,7 @@ import Foundation
 public enum CentredLogProbs {
     /// out[r] = log p(targets[r] | logits[r]) + H(logits[r]); 0 for ignored rows. (N, V) -> (N).
     public static func forward(logits: Tensor, targets: [Int32], into out: Tensor) throws {
-        let (rows, vocab) = try check(logits: logits, targets: targets, "CentredLogProbs.forward")
+        let (rows, vocab) = try CrossEntropy.check(logits: logits, targets: targets, "CentredLogProbs.forward")
         guard out.count == rows else { throw TensorError("CentredLogProbs.forward: out has \(out.count) entries for \(rows) rows") }
         let pl = logits.pointer, po = out.pointer
         targets.withUnsafeBufferPointer { tb in
@@ -36,7 +36,7 @@ public enum CentredLogProbs {
 
     /// dLogits[r] += dOut[r] * ([j == t_r] - p_j (1 + log p_j + H_r)) for non-ignored rows.
     public static func backward(logits: Tensor, targets: [Int32], dOut: Tensor, dLogits: Tensor) throws {
-        let (rows, vocab) = try check(logits: logits, targets: targets, "CentredLogProbs.backward")
+        let (rows, vocab) = try CrossEntropy.check(logits: logits, targets: targets, "CentredLogProbs.backward")
         guard dOut.count == rows else { throw TensorError("CentredLogProbs.backward: dOut has \(dOut.count) entries for \(rows) rows") }
         try dLogits.requireSameShape(logits, "CentredLogProbs.backward dLogits vs logits")
         let pl = logits.pointer, pg = dOut.pointer, pd = dLogits.pointer
@@ -66,16 +66,5 @@ public enum CentredLogProbs {
         let lse = m + logf(s)
         let meanLogit = FastMath.dot(expRow, row, vocab) / s   // sum_v p_v z_v
         return (lse, lse - meanLogit, s)
-    }
-
-    private static func check(logits: Tensor, targets: [Int32], _ what: String) throws -> (rows: Int, vocab: Int) {
-        guard logits.rank >= 2 else { throw TensorError("\(what): logits must be (N, V), got \(logits.shape)") }
-        let vocab = logits.shape[logits.rank - 1]
-        let rows = try logits.rowCount(width: vocab, what)
-        try requireCount(targets, rows, "\(what) targets for logits \(logits.shape)")
-        for (r, t) in targets.enumerated() where t != CrossEntropy.ignoreIndex && (t < 0 || Int(t) >= vocab) {
-            throw TensorError("\(what): target \(t) at row \(r) is outside the vocabulary 0..<\(vocab)")
-        }
-        return (rows, vocab)
     }
 }

@@ -86,7 +86,8 @@ public enum CrossEntropy {
         }
     }
 
-    private static func check(logits: Tensor, targets: [Int32], _ what: String) throws -> (rows: Int, vocab: Int) {
+    /// (N, V) of `logits`, after checking that every target is in the vocabulary or ignored.
+    static func check(logits: Tensor, targets: [Int32], _ what: String) throws -> (rows: Int, vocab: Int) {
         guard logits.rank >= 2 else { throw TensorError("\(what): logits must be (N, V), got \(logits.shape)") }
         let vocab = logits.shape[logits.rank - 1]
         let rows = try logits.rowCount(width: vocab, what)
