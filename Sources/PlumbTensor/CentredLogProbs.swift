@@ -2,10 +2,11 @@
 //
 //   c_r = log p(t_r | r) + H_r,   H_r = -sum_v p_v log p_v = lse_r - sum_v p_v z_v
 //
-// E_{t ~ p}[log p(t)] = -H_r, so c_r has mean 0 for a token the model would itself have drawn, and
-// summed over a response it does not grow or shrink with the response's length the way the plain
-// log-likelihood does; a token the model finds surprising (a wrong fact) still costs. The sum over
-// a response is Fast-DetectGPT's curvature before normalisation (Bao et al. 2024, eq. 5's numerator).
+// E_{t ~ p}[log p(t)] = -H_r, so c_r has mean 0 for a token the model would itself have drawn:
+// summed over a response of such tokens it does not drift down with length the way the plain
+// log-likelihood does, while a token the model finds surprising (a wrong fact, or filler where it
+// expected the end) still costs. With the scoring model as its own sampling model, the sum over a
+// response is the numerator of Fast-DetectGPT's conditional probability curvature (Bao et al. 2024).
 //
 // Gradient, with p = softmax(z):
 //   d log p_t / dz_j = [j == t] - p_j

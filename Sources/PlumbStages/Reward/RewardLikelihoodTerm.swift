@@ -5,9 +5,9 @@
 //                                             l_i = sum_t [log p(y_t | ...) + H_t]             (centred)
 //
 // H_t is the entropy of the model's next-token distribution at t, so each token's term has mean 0
-// under the model (CentredLogProbs; Fast-DetectGPT's numerator): `sum` grows more negative with
-// every token, so it favours short responses; `centred` charges only for tokens the model finds
-// more surprising than usual, such as a wrong fact, whatever the response's length.
+// under the model (CentredLogProbs): `sum` grows more negative with every token, so it favours
+// short responses; `centred` charges only for tokens more surprising than the model expected (a
+// wrong fact; also filler where the model expected the end, so it still prefers concise answers).
 //
 // Llama 2's reward model is the first term alone. The second is the reward DPO's policy carries
 // implicitly (DPO eq. 7 without the reference; SimPO, Meng et al. 2024, takes the mean): with it,
