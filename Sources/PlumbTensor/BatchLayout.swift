@@ -56,6 +56,11 @@ public struct BatchLayout: Sendable, Equatable {
         return start..<(start + span.length)
     }
 
+    /// Number of tokens of a span that have a target (not CrossEntropy.ignoreIndex).
+    public func targetCount(of span: Span) -> Int {
+        flatRange(of: span).reduce(0) { $0 + (targets[$1] == CrossEntropy.ignoreIndex ? 0 : 1) }
+    }
+
     /// Packs examples in order into `batchSize` rows of `seqLen`, starting a new row when the next
     /// example does not fit; the rest of each row is padding (`padToken`, ignored targets).
     public static func packed(_ examples: [Example], batchSize: Int, seqLen: Int, padToken: Int32) throws -> BatchLayout {

@@ -25,11 +25,11 @@ public enum MatVec {
                 var r = 0
                 while r + 2 <= n {
                     let (a, b) = dot1x2(wo, x + r * k, x + (r + 1) * k, k)
-                    y[r * ldy + o] = accumulate ? y[r * ldy + o] + a : a
-                    y[(r + 1) * ldy + o] = accumulate ? y[(r + 1) * ldy + o] + b : b
+                    store(a, y + r * ldy + o, accumulate)
+                    store(b, y + (r + 1) * ldy + o, accumulate)
                     r += 2
                 }
-                if r < n { let a = dot(wo, x + r * k, k); y[r * ldy + o] = accumulate ? y[r * ldy + o] + a : a }
+                if r < n { let a = dot(wo, x + r * k, k); store(a, y + r * ldy + o, accumulate) }
             }
             return
         }
@@ -39,23 +39,23 @@ public enum MatVec {
             var r = 0
             while r + 2 <= n {
                 let (a0, a1, b0, b1) = dot2x2(w0, w0 + k, x + r * k, x + (r + 1) * k, k)
-                y[r * ldy + o] = accumulate ? y[r * ldy + o] + a0 : a0
-                y[r * ldy + o + 1] = accumulate ? y[r * ldy + o + 1] + a1 : a1
-                y[(r + 1) * ldy + o] = accumulate ? y[(r + 1) * ldy + o] + b0 : b0
-                y[(r + 1) * ldy + o + 1] = accumulate ? y[(r + 1) * ldy + o + 1] + b1 : b1
+                store(a0, y + r * ldy + o, accumulate)
+                store(a1, y + r * ldy + o + 1, accumulate)
+                store(b0, y + (r + 1) * ldy + o, accumulate)
+                store(b1, y + (r + 1) * ldy + o + 1, accumulate)
                 r += 2
             }
             if r < n {
                 let d0 = dot(w0, x + r * k, k), d1 = dot(w0 + k, x + r * k, k)
-                y[r * ldy + o] = accumulate ? y[r * ldy + o] + d0 : d0
-                y[r * ldy + o + 1] = accumulate ? y[r * ldy + o + 1] + d1 : d1
+                store(d0, y + r * ldy + o, accumulate)
+                store(d1, y + r * ldy + o + 1, accumulate)
             }
             o += 2
         }
         while o < outputs.upperBound {
             for r in 0..<n {
                 let d = dot(w + o * k, x + r * k, k)
-                y[r * ldy + o] = accumulate ? y[r * ldy + o] + d : d
+                store(d, y + r * ldy + o, accumulate)
             }
             o += 1
         }
@@ -144,6 +144,11 @@ public enum MatVec {
         let quarter = v.lowHalf + v.highHalf
         let half = quarter.lowHalf + quarter.highHalf
         return half[0] + half[1]
+    }
+
+    /// *p = v, or *p += v when `accumulate`.
+    @inline(__always) static func store(_ v: Float, _ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+        p.pointee = accumulate ? p.pointee + v : v
     }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }

@@ -5,6 +5,7 @@
 // helpfulness went from 0.202 to 0.283 and pretraining validation loss from 0.709 to about 0.60, for
 // about two more minutes; the reward models' agreement with the oracle did not change (0.765 / 0.732).
 import Foundation
+import PlumbStages
 
 struct MainJobSettings: Codable {
     var taskPreset: String
@@ -57,18 +58,18 @@ struct MainJobSettings: Codable {
 ///   `centred` 0.05 0.900. `centred` has mean 0 per token under the model, so the scores do not
 ///   drift down with length the way `sum` makes them.
 struct RewardModelSettings: Codable {
-    /// RewardLikelihoodTerm kind (none, sum, mean, centred) and its beta.
-    var likelihood: String
+    /// RewardLikelihoodTerm kind and its beta.
+    var likelihood: RewardLikelihoodTerm.Kind
     var likelihoodWeight: Float
     /// `rm train --mix` weights; empty for Llama 2's default mixture of the dimension.
     var mixture: [String]
 
-    static let helpfulness = RewardModelSettings(likelihood: "sum", likelihoodWeight: 0.3, mixture: [])
-    static let safety = RewardModelSettings(likelihood: "centred", likelihoodWeight: 0.05,
+    static let helpfulness = RewardModelSettings(likelihood: .sum, likelihoodWeight: 0.3, mixture: [])
+    static let safety = RewardModelSettings(likelihood: .centred, likelihoodWeight: 0.05,
                                             mixture: ["*:safety=0.7", "*:helpfulness=0.3"])
 
     /// The `rm train` arguments of these settings.
     var arguments: [String] {
-        ["--likelihood", likelihood, "--likelihood-weight", "\(likelihoodWeight)"] + mixture.flatMap { ["--mix", $0] }
+        ["--likelihood", likelihood.rawValue, "--likelihood-weight", "\(likelihoodWeight)"] + mixture.flatMap { ["--mix", $0] }
     }
 }

@@ -48,12 +48,9 @@ public final class ResponseLikelihood {
             let batch = try BatchLayout.packed(Array(examples[range]), batchSize: rows, seqLen: seqLen, padToken: padToken)
             try model.forward(batch, activations)
             let tokenLogProbs = try model.tokenLogProbs(activations, centred: centred)   // (rows * seqLen), 0 where ignored
-            for span in batch.spans {
-                var sum = 0.0, count = 0
-                for n in batch.flatRange(of: span) where batch.targets[n] != CrossEntropy.ignoreIndex {
-                    sum += Double(tokenLogProbs.pointer[n]); count += 1
-                }
-                out.append((sum, count))
+            for span in batch.spans {   // ignored tokens hold 0
+                let sum = batch.flatRange(of: span).reduce(0.0) { $0 + Double(tokenLogProbs.pointer[$1]) }
+                out.append((sum, batch.targetCount(of: span)))
             }
         }
         return out

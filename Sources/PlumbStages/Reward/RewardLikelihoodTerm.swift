@@ -66,7 +66,7 @@ public struct RewardLikelihoodTerm: Codable, Equatable, Sendable {
 
     /// Response tokens (targets) of every example.
     func responseCounts(_ layout: BatchLayout) -> [Int] {
-        layout.spans.map { span in layout.flatRange(of: span).reduce(0) { $0 + (layout.targets[$1] == CrossEntropy.ignoreIndex ? 0 : 1) } }
+        layout.spans.map(layout.targetCount(of:))
     }
 
     /// Writes `reward.json` into `directory`.
