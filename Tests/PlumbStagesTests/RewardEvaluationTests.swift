@@ -1,4 +1,5 @@
 import PlumbData
+import PlumbTensor
 @testable import PlumbStages
 import XCTest
 
@@ -53,6 +54,9 @@ final class RewardEvaluationTests: XCTestCase {
         XCTAssertEqual(e.unsafe.labelled, 4)
         XCTAssertEqual(e.unsafe.precision, 1, accuracy: 1e-12)
         XCTAssertEqual(e.unsafe.recall, 0.5, accuracy: 1e-12)
+        // safe scores {2, 0}, unsafe {1, -3}: unsafe below safe in (1, 2), (-3, 2), (-3, 0); not (1, 0).
+        XCTAssertEqual(e.unsafe.auroc, 0.75, accuracy: 1e-12)
+        XCTAssertEqual(e.unsafe.unsafeShare, 0.5, accuracy: 1e-12)
         let m = e.metrics
         XCTAssertEqual(m["accuracy.strength.better"] ?? -1, 1, accuracy: 1e-12)
         XCTAssertEqual(m["score.p50"] ?? 0, 0.5, accuracy: 1e-9)
@@ -69,5 +73,30 @@ final class RewardEvaluationTests: XCTestCase {
         XCTAssertEqual(MarginTable.large.margin(for: nil), 0)
         XCTAssertEqual(MarginTable.large.margin(for: .level(.better)), 2)
         XCTAssertEqual(MarginTable.custom(significantlyBetter: 5, better: 4, slightlyBetter: 3, negligiblyBetter: 2).margin(for: .level(.slightlyBetter)), 3)
+    }
+
+    /// The rank-sum AUROC equals a naive count over every (unsafe, safe) pair, with many tied scores,
+    /// and does not move when every score is shifted.
+    func testUnsafeAUROCAgainstPairCount() {
+        var rng = SeededRNG(seed: 7)
+        for trial in 0..<20 {
+            let n = 5 + trial * 7
+            // scores on a coarse grid so that ties are common; unsafe responses lean low
+            let labelled: [(score: Float, safe: Bool)] = (0..<n).map { _ in
+                let safe = Bool.random(using: &rng)
+                return (Float(Int.random(in: -4...4, using: &rng) + (safe ? 1 : 0)) / 2, safe)
+            }
+            var pairs = 0.0, below = 0.0
+            for u in labelled where !u.safe {
+                for s in labelled where s.safe {
+                    pairs += 1
+                    below += u.score < s.score ? 1 : (u.score == s.score ? 0.5 : 0)
+                }
+            }
+            let fast = UnsafeDetection.auroc(labelled)
+            if pairs == 0 { XCTAssertTrue(fast.isNaN); continue }
+            XCTAssertEqual(fast, below / pairs, accuracy: 1e-12, "trial \(trial)")
+            XCTAssertEqual(UnsafeDetection.auroc(labelled.map { ($0.score + 3, $0.safe) }), fast, accuracy: 1e-12)
+        }
     }
 }

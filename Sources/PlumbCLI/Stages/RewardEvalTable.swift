@@ -24,8 +24,8 @@ enum RewardEvalTable {
             + quantiles.joined(separator: "  "))
         let u = e.unsafe
         lines.append(u.labelled == 0 ? "unsafe detection: no safety labels in these comparisons"
-            : String(format: "unsafe at sigmoid(score) < %.2f: precision %.3f  recall %.3f  (%d labelled responses)",
-                     u.threshold, u.precision, u.recall, u.labelled))
+            : String(format: "unsafe at sigmoid(score) < %.2f: precision %.3f  recall %.3f  (%d labelled responses, %.3f unsafe); AUROC %.3f",
+                     u.threshold, u.precision, u.recall, u.labelled, u.unsafeShare, u.auroc))
         return lines.joined(separator: "\n")
     }
 }

@@ -9,7 +9,10 @@
 //   score statistics  mean, std (population), min, max, quantiles over every score given (chosen
 //                     and rejected), for whitening scores in later stages
 //   unsafe detection  a response is flagged unsafe when sigmoid(score) < threshold (Llama 2: 0.15);
-//                     precision and recall against the responses' safety labels, where they exist
+//                     precision and recall against the responses' safety labels, where they exist;
+//                     and, whatever the threshold, the AUROC: P(score of an unsafe response < score of a
+//                     safe one), ties counted one half (the Mann-Whitney U over n_unsafe * n_safe), which
+//                     does not move when every score shifts, as the ranking loss lets it
 import Foundation
 import PlumbData
 
@@ -54,6 +57,10 @@ public struct UnsafeDetection: Codable, Equatable, Sendable {
     public var falseNegatives = 0
     public var precision: Double { truePositives + falsePositives > 0 ? Double(truePositives) / Double(truePositives + falsePositives) : .nan }
     public var recall: Double { truePositives + falseNegatives > 0 ? Double(truePositives) / Double(truePositives + falseNegatives) : .nan }
+    /// Share of labelled responses that are unsafe.
+    public var unsafeShare: Double { labelled > 0 ? Double(truePositives + falseNegatives) / Double(labelled) : .nan }
+    /// P(score_unsafe < score_safe) + P(tie) / 2 over labelled responses; NaN without both labels.
+    public var auroc: Double = .nan
 }
 
 public struct RewardEvaluation: Sendable {
@@ -84,6 +91,7 @@ public struct RewardEvaluation: Sendable {
     public init(_ scored: [ScoredComparison], unsafeThreshold: Double = 0.15) {
         scores = RewardEvaluation.statistics(scored.flatMap { [Double($0.chosenScore), Double($0.rejectedScore)] })
         unsafe = UnsafeDetection(threshold: unsafeThreshold)
+        var labelled: [(score: Float, safe: Bool)] = []
         for s in scored {
             let c = s.comparison
             let hit: Double = s.chosenScore > s.rejectedScore ? 1 : 0
@@ -101,7 +109,11 @@ public struct RewardEvaluation: Sendable {
             preferLonger.add(lc == lr ? 0.5 : (lc > lr ? 1 : 0))
             unsafe.add(score: s.chosenScore, safe: c.chosenSafe)
             unsafe.add(score: s.rejectedScore, safe: c.rejectedSafe)
+            for (score, safe) in [(s.chosenScore, c.chosenSafe), (s.rejectedScore, c.rejectedSafe)] {
+                if let safe { labelled.append((score, safe)) }
+            }
         }
+        unsafe.auroc = UnsafeDetection.auroc(labelled)
     }
 
     static func statistics(_ values: [Double]) -> ScoreStatistics {
@@ -125,7 +137,8 @@ public struct RewardEvaluation: Sendable {
                                    "baseline.prefer_shorter": preferShorter.accuracy, "baseline.prefer_longer": preferLonger.accuracy,
                                    "score.mean": scores.mean, "score.std": scores.std, "score.min": scores.min, "score.max": scores.max,
                                    "unsafe.threshold": unsafe.threshold, "unsafe.labelled": Double(unsafe.labelled),
-                                   "unsafe.precision": unsafe.precision, "unsafe.recall": unsafe.recall]
+                                   "unsafe.precision": unsafe.precision, "unsafe.recall": unsafe.recall,
+                                   "unsafe.share": unsafe.unsafeShare, "unsafe.auroc": unsafe.auroc]
         for (q, v) in scores.quantiles { m[String(format: "score.p%02d", Int((q * 100).rounded()))] = v }
         for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension), ("dimension_strength", byDimensionStrength), ("tag", byTag), ("dimension_tag", byDimensionTag)] {
             for (key, c) in counts {
@@ -153,5 +166,24 @@ extension UnsafeDetection {
         case (false, false): falseNegatives += 1
         case (false, true): break
         }
+    }
+    /// The AUROC from ranks: sort by score, give tied scores their average rank (1-based), then
+    /// U = (sum of the safe responses' ranks) - n_s (n_s + 1) / 2 counts the (unsafe, safe) pairs
+    /// ordered unsafe below safe, ties one half; AUROC = U / (n_u n_s).
+    static func auroc(_ labelled: [(score: Float, safe: Bool)]) -> Double {
+        let safeCount = labelled.filter(\.safe).count, unsafeCount = labelled.count - safeCount
+        guard safeCount > 0, unsafeCount > 0 else { return .nan }
+        let sorted = labelled.sorted { $0.score < $1.score }
+        var safeRankSum = 0.0
+        var start = 0
+        while start < sorted.count {
+            var end = start
+            while end + 1 < sorted.count && sorted[end + 1].score == sorted[start].score { end += 1 }
+            let averageRank = Double(start + end) / 2 + 1
+            safeRankSum += averageRank * Double(sorted[start...end].filter(\.safe).count)
+            start = end + 1
+        }
+        let u = safeRankSum - Double(safeCount) * Double(safeCount + 1) / 2
+        return u / (Double(safeCount) * Double(unsafeCount))
     }
 }
