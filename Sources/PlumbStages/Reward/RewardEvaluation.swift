@@ -107,9 +107,8 @@ public struct RewardEvaluation: Sendable {
             let (lc, lr) = (c.chosen.count, c.rejected.count)
             preferShorter.add(lc == lr ? 0.5 : (lc < lr ? 1 : 0))
             preferLonger.add(lc == lr ? 0.5 : (lc > lr ? 1 : 0))
-            unsafe.add(score: s.chosenScore, safe: c.chosenSafe)
-            unsafe.add(score: s.rejectedScore, safe: c.rejectedSafe)
             for (score, safe) in [(s.chosenScore, c.chosenSafe), (s.rejectedScore, c.rejectedSafe)] {
+                unsafe.add(score: score, safe: safe)
                 if let safe { labelled.append((score, safe)) }
             }
         }
@@ -167,6 +166,7 @@ extension UnsafeDetection {
         case (false, true): break
         }
     }
+
     /// The AUROC from ranks: sort by score, give tied scores their average rank (1-based), then
     /// U = (sum of the safe responses' ranks) - n_s (n_s + 1) / 2 counts the (unsafe, safe) pairs
     /// ordered unsafe below safe, ties one half; AUROC = U / (n_u n_s).
