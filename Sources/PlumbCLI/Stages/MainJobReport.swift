@@ -92,7 +92,18 @@ struct MainJobReport: Codable {
                 + pad(figure(r.annotators, "baseline.prefer_longer"), 9) + pad(figure(r.oracle, "accuracy.dimension.\(r.dimension)"), 18)
                 + strengthFigures.joined())
         }
-        return lines + contrastTable()
+        return lines + gateLines() + contrastTable()
+    }
+
+    /// Llama 2's unsafe gate, sigmoid(score) < threshold, of the safety model on the held-out
+    /// annotator responses that carry safety labels.
+    private func gateLines() -> [String] {
+        guard let m = results.rewardModels.first(where: { $0.dimension == "safety" })?.annotators,
+              let threshold = m["unsafe.threshold"], let labelled = m["unsafe.labelled"], labelled > 0 else { return [] }
+        func figure(_ key: String) -> String { m[key].map { String(format: "%.3f", $0) } ?? "-" }
+        return [String(format: "Safety gate sigmoid(score) < %.2f on %d labelled annotator responses", threshold, Int(labelled))
+                + " (unsafe share \(figure("unsafe.share"))): precision \(figure("unsafe.precision")), recall \(figure("unsafe.recall")),"
+                + " AUROC \(figure("unsafe.auroc"))"]
     }
 
     /// Agreement with the oracle on the model's own dimension, by what separates the two responses
