@@ -83,7 +83,6 @@ struct MainJobReport: Codable {
                      pad("model", 14) + pad("annotators", 12) + pad("shorter", 9) + pad("longer", 9) + pad("oracle (own dim)", 18)
                         + strengths.map { pad($0, 22) }.joined()]
         for r in results.rewardModels {
-            func figure(_ m: [String: Double], _ key: String) -> String { m[key].map { String(format: "%.3f", $0) } ?? "-" }
             let strengthFigures = strengths.map { s -> String in
                 let n = r.oracle["pairs.dimension_strength.\(r.dimension).\(s)"].map { " (n=\(Int($0)))" } ?? ""
                 return pad(figure(r.oracle, "accuracy.dimension_strength.\(r.dimension).\(s)") + n, 22)
@@ -100,10 +99,14 @@ struct MainJobReport: Codable {
     private func gateLines() -> [String] {
         guard let m = results.rewardModels.first(where: { $0.dimension == "safety" })?.annotators,
               let threshold = m["unsafe.threshold"], let labelled = m["unsafe.labelled"], labelled > 0 else { return [] }
-        func figure(_ key: String) -> String { m[key].map { String(format: "%.3f", $0) } ?? "-" }
         return [String(format: "Safety gate sigmoid(score) < %.2f on %d labelled annotator responses", threshold, Int(labelled))
-                + " (unsafe share \(figure("unsafe.share"))): precision \(figure("unsafe.precision")), recall \(figure("unsafe.recall")),"
-                + " AUROC \(figure("unsafe.auroc"))"]
+                + " (unsafe share \(figure(m, "unsafe.share"))): precision \(figure(m, "unsafe.precision")),"
+                + " recall \(figure(m, "unsafe.recall")), AUROC \(figure(m, "unsafe.auroc"))"]
+    }
+
+    /// A metric to three decimals, or "-" when the manifest lacks it.
+    private func figure(_ m: [String: Double], _ key: String) -> String {
+        m[key].map { String(format: "%.3f", $0) } ?? "-"
     }
 
     /// Agreement with the oracle on the model's own dimension, by what separates the two responses
