@@ -32,7 +32,13 @@ public enum GradientClipping {
     @discardableResult
     public static func clip(_ parameters: ParameterSet, maxNorm: Float) -> Float {
         let norm = globalNorm(parameters)
-        guard norm > maxNorm else { return norm }
+        scale(parameters, norm: norm, maxNorm: maxNorm)
+        return norm
+    }
+
+    /// Scales the trainable gradients, whose global norm is `norm`, down to `maxNorm` when above it.
+    public static func scale(_ parameters: ParameterSet, norm: Float, maxNorm: Float) {
+        guard norm > maxNorm else { return }
         let factor = maxNorm / (norm + 1e-6)
         for e in parameters.entries where e.trainable {
             let g = parameters.gradients.base + e.offset
@@ -40,6 +46,5 @@ public enum GradientClipping {
                 for i in range { g[i] *= factor }
             }
         }
-        return norm
     }
 }

@@ -93,6 +93,15 @@ public final class ParameterSet: @unchecked Sendable {
         for i in 0..<gradients.count { g[i] *= factor }
     }
 
+    /// The first parameter element that is NaN or infinite (name, index within the parameter), or nil.
+    public func firstNonFiniteValue() -> (name: String, index: Int)? {
+        let v = values.base
+        for e in entries {
+            for i in 0..<e.count where !v[e.offset + i].isFinite { return (e.name, i) }
+        }
+        return nil
+    }
+
     /// Copies all values from `other`, which must have the same names and shapes in the same order.
     public func copyValues(from other: ParameterSet) throws {
         guard other.entries.map(\.name) == entries.map(\.name), other.entries.map(\.shape) == entries.map(\.shape) else {

@@ -19,6 +19,9 @@ public final class ProgressPrinter {
         switch event {
         case .started(let total, let resumed):
             emit(resumed > 0 ? "\(label): resuming at step \(resumed) of \(total)" : "\(label): \(total) steps", newline: true)
+        case .step(let r) where r.skipped:
+            emit(String(format: "%@ step %d/%d: non-finite loss %g or gradient norm %g, no update (skipped)",
+                        label, r.step, r.totalSteps, r.loss, r.gradNorm), newline: true)
         case .step(let r):
             let line = String(format: "%@ step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  ETA %@",
                               label, r.step, r.totalSteps, r.loss, r.learningRate, r.tokensPerSecond,

@@ -21,6 +21,7 @@ struct DemoCommand: ParsableCommand {
         let settings = quick ? MainJobSettings.quick : MainJobSettings.standard
         let root = URL(fileURLWithPath: runs).appendingPathComponent(runName ?? (quick ? "demo-quick" : "demo")).standardizedFileURL
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try MainJobStamp(seed: seed, settings: settings).claim(root)
         let steps = MainJobSteps()
         let paths = MainJobPaths(root: root)
 
@@ -131,6 +132,28 @@ struct DemoCommand: ParsableCommand {
         let sft = try StageManifest.read(from: paths.stage("sft"))
         results.sftValidationLoss = (sft.metrics["initial_val_loss"], sft.metrics["val_loss"])
         return results
+    }
+}
+
+/// The seed and settings a main-job run directory was made with (`main-job.json`): a rerun with
+/// others is refused, so no stage made with other settings or another seed is reused.
+struct MainJobStamp: Codable {
+    var seed: UInt64
+    var settings: MainJobSettings
+
+    func claim(_ root: URL) throws {
+        let file = root.appendingPathComponent("main-job.json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let mine = try encoder.encode(self)
+        if let existing = try? Data(contentsOf: file) {
+            guard existing == mine else {
+                let other = (try? JSONDecoder().decode(MainJobStamp.self, from: existing)).map { "seed \($0.seed), task preset \($0.settings.taskPreset)" } ?? "other settings"
+                throw CLIError("\(root.path) holds a main job made with \(other) (\(file.path)); this one has seed \(seed), task preset \(settings.taskPreset) and may differ in other settings. Pass --run NAME for a new run directory, or remove it.")
+            }
+            return
+        }
+        try mine.write(to: file, options: .atomic)
     }
 }
 

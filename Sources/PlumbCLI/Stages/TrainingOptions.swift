@@ -34,6 +34,8 @@ struct OptimizationOptions: ParsableArguments {
     @Option(help: "Micro-batches per optimiser step.") var gradientAccumulation: Int = 1
     @Option(help: "Save a checkpoint every N steps (and at the end).") var checkpointEvery: Int = 200
     @Option(help: "Evaluate on the validation split every N steps (and at the end).") var evalEvery: Int = 100
+    @Option(help: "Stop after this many steps in a row with a non-finite loss or gradient (each is skipped).")
+    var maxNonFiniteSteps: Int = 5
 
     func loopSettings(defaultLearningRate: Float) -> LoopSettings {
         LoopSettings(
@@ -42,7 +44,7 @@ struct OptimizationOptions: ParsableArguments {
                 minLearningRateRatio: minLrRatio,
                 adam: AdamWConfig(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay),
                 maxGradNorm: maxGradNorm, gradientAccumulation: gradientAccumulation),
-            checkpointEvery: checkpointEvery, evaluateEvery: evalEvery)
+            checkpointEvery: checkpointEvery, evaluateEvery: evalEvery, maxConsecutiveNonFinite: maxNonFiniteSteps)
     }
 }
 

@@ -2,6 +2,8 @@
 //
 //   L = -(1/K) Σ_n log softmax(logits_n)[y_n]     over the K tokens of the micro-batch with a target
 //
+// K is the micro-batch's loss units: TrainingLoop weights micro-batches by it, so a step's loss is the
+// mean over every target token of the step.
 // Validation reports the token-weighted mean loss and next-token accuracy (argmax == target),
 // TigerBot's quick preview.
 import PlumbModel
@@ -27,6 +29,11 @@ public final class LanguageModelObjective: TrainingObjective {
         self.layout = layout
         self.padToken = padToken
         activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen)
+    }
+
+    /// Target tokens of the micro-batch: its loss is their mean.
+    public func lossUnits(indices: [Int]) -> Int {
+        indices.reduce(0) { sum, i in sum + train[i].targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } }
     }
 
     public func accumulate(indices: [Int], scale: Float) throws -> MicroBatchResult {

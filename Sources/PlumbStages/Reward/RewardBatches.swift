@@ -75,19 +75,13 @@ public enum RewardBatches {
         if let bad = pairs.first(where: { $0.chosen.isEmpty || $0.rejected.isEmpty || $0.chosen.count > seqLen || $0.rejected.count > seqLen }) {
             throw StageError("reward batch plan: comparison \(bad.record) has sequences of \(bad.chosen.count) and \(bad.rejected.count) tokens; each must have 1...\(seqLen)")
         }
-        var steps: [[[Int]]] = []
-        for epoch in 0..<epochs {
-            var order = Array(pairs.indices)
-            var rng = SeededRNG(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
-            order.shuffle(using: &rng)
-            let micro = microBatches(order: order, pairs: pairs, rows: rows, seqLen: seqLen)
-            var start = 0
-            while start < micro.count {
-                steps.append(Array(micro[start..<min(start + accumulation, micro.count)]))
-                start += accumulation
-            }
+        // Both sequences of a pair sit in one micro-batch: they must fit its rows together.
+        if let bad = pairs.first(where: { RowFiller(seqLen: seqLen).rowsAfter([$0.chosen.count, $0.rejected.count]) > rows }) {
+            throw StageError("reward batch plan: comparison \(bad.record) needs \(bad.chosen.count) + \(bad.rejected.count) tokens, more than \(rows) row(s) of \(seqLen) hold; both responses of a pair share a micro-batch, so use --rows 2 or more")
         }
-        return BatchPlan(steps: steps, epochs: epochs)
+        return BatchPlan(count: pairs.count, accumulation: accumulation, epochs: epochs, seed: seed) { order in
+            microBatches(order: order, pairs: pairs, rows: rows, seqLen: seqLen)
+        }
     }
 
     /// The packed layout of `sequences`. Without `responseStarts` nothing is a target (the head

@@ -36,6 +36,9 @@ public final class RewardObjective: TrainingObjective {
         scorer = try RewardScorer(model: model, activations: activations, padToken: padToken, likelihood: likelihood)
     }
 
+    /// Pairs of the micro-batch: its loss is their mean.
+    public func lossUnits(indices: [Int]) -> Int { indices.count }
+
     public func accumulate(indices: [Int], scale: Float) throws -> MicroBatchResult {
         let sequences = RewardBatches.interleaved(indices, pairs: train)
         let starts = likelihood.isActive ? RewardBatches.interleavedResponseStarts(indices, pairs: train) : nil

@@ -26,14 +26,22 @@ public struct BatchPlan: Equatable, Sendable {
         if let i = lengths.firstIndex(where: { $0 < 1 || $0 > seqLen }) {
             throw StageError("batch plan: example \(i) has \(lengths[i]) tokens; it must have 1...\(seqLen)")
         }
+        self = BatchPlan(count: lengths.count, accumulation: accumulation, epochs: epochs, seed: seed, shuffle: shuffle) { order in
+            BatchPlan.microBatches(order: order, lengths: lengths, rows: rows, seqLen: seqLen, layout: layout)
+        }
+    }
+
+    /// `epochs` passes over `count` examples, each in a seeded shuffle (or in order), cut into
+    /// micro-batches by `microBatches(order)`, `accumulation` micro-batches a step.
+    init(count: Int, accumulation: Int, epochs: Int, seed: UInt64, shuffle: Bool = true, microBatches: ([Int]) -> [[Int]]) {
         var steps: [[[Int]]] = []
         for epoch in 0..<epochs {
-            var order = Array(lengths.indices)
+            var order = Array(0..<count)
             if shuffle {
                 var rng = SeededRNG(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
                 order.shuffle(using: &rng)
             }
-            let micro = BatchPlan.microBatches(order: order, lengths: lengths, rows: rows, seqLen: seqLen, layout: layout)
+            let micro = microBatches(order)
             var start = 0
             while start < micro.count {
                 steps.append(Array(micro[start..<min(start + accumulation, micro.count)]))

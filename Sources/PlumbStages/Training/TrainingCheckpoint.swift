@@ -18,6 +18,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var tokens: Int
     /// Validation figures before the first step, kept so a resumed stage still reports them.
     public var initialEvaluation: [String: Double]
+    /// Steps so far that took no optimiser step because of a non-finite loss or gradient.
+    public var nonFiniteSteps: Int?
 }
 
 public enum TrainingCheckpoint {
@@ -28,6 +30,9 @@ public enum TrainingCheckpoint {
     @discardableResult
     public static func save(model: LlamaModel, optimizer: AdamW, state: TrainerState, root: URL, keep: Int) throws -> URL {
         let fm = FileManager.default
+        if let bad = model.parameters.firstNonFiniteValue() {
+            throw StageError("checkpoint of step \(state.step): parameter \(bad.name) holds a non-finite value at element \(bad.index); not saved")
+        }
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         let name = prefix + String(format: "%08d", state.step)
         let partial = root.appendingPathComponent(".partial-\(name)-\(getpid())")

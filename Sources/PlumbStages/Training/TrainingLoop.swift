@@ -1,16 +1,29 @@
 // The optimisation loop every training stage shares: for each planned step, zero the gradients,
-// run the objective's forward and backward over each micro-batch (gradients add up, each scaled by
-// 1 / micro-batches), clip by global norm, take an AdamW step at the scheduled learning rate;
-// evaluate and checkpoint every N steps. A rerun resumes from the newest checkpoint and, because the
-// plan and the schedule are functions of the step, ends with the same weights bit for bit.
+// run the objective's forward and backward over each micro-batch, clip by global norm, take an AdamW
+// step at the scheduled learning rate; evaluate and checkpoint every N steps. A rerun resumes from the
+// newest checkpoint and, because the plan and the schedule are functions of the step, ends with the
+// same weights bit for bit.
+//
+// Accumulation weights each micro-batch by its loss units u_i (target tokens for a language model,
+// pairs for a reward model), so a step's objective is the mean over all its units whatever the split:
+//   L = Σ_i (u_i / Σ_j u_j) · L_i,   L_i the mean over micro-batch i's units
+// (accumulation 2 x rows 4 is the objective of rows 8; the averaging bug transformers fixed in 2024).
+//
+// Non-finite guard: a step whose loss or gradient norm is not finite takes no optimiser step (the
+// weights and AdamW's moments stay as they were), is counted and reported; `maxConsecutiveNonFinite`
+// such steps in a row stop the stage with an error naming the step. A checkpoint refuses to save a
+// non-finite weight.
 import Foundation
 import PlumbModel
 import PlumbTensor
 
 /// A loss over micro-batches of example indices, evaluated and differentiated by the stage.
 public protocol TrainingObjective: AnyObject {
+    /// The units the micro-batch `indices`'s loss is a mean over (target tokens, pairs), known
+    /// before its forward pass; they weight the micro-batches of a step.
+    func lossUnits(indices: [Int]) -> Int
     /// Forward and backward over the examples `indices`, adding `scale` times the gradient of the
-    /// micro-batch's loss into the model's gradient arena.
+    /// micro-batch's loss (a mean over its loss units) into the model's gradient arena.
     func accumulate(indices: [Int], scale: Float) throws -> MicroBatchResult
     /// Validation figures at the current weights (empty when there is no validation set).
     func evaluate() throws -> [String: Double]
@@ -33,13 +46,16 @@ public struct LoopSettings: Codable, Equatable, Sendable {
     public var evaluateEvery: Int
     /// Checkpoints kept on disk (newest first).
     public var keepCheckpoints: Int
+    /// Steps in a row with a non-finite loss or gradient after which the stage stops.
+    public var maxConsecutiveNonFinite: Int
 
     public init(optimization: OptimizationSettings = OptimizationSettings(), checkpointEvery: Int = 200,
-                evaluateEvery: Int = 100, keepCheckpoints: Int = 2) {
+                evaluateEvery: Int = 100, keepCheckpoints: Int = 2, maxConsecutiveNonFinite: Int = 5) {
         self.optimization = optimization
         self.checkpointEvery = checkpointEvery
         self.evaluateEvery = evaluateEvery
         self.keepCheckpoints = keepCheckpoints
+        self.maxConsecutiveNonFinite = maxConsecutiveNonFinite
     }
 }
 
@@ -54,6 +70,8 @@ public struct TrainingSummary: Sendable {
     public var finalEvaluation: [String: Double]
     /// Tokens per second over the steps this process ran.
     public var tokensPerSecond: Double
+    /// Steps that took no optimiser step because their loss or gradient was not finite.
+    public var nonFiniteSteps: Int
 }
 
 public final class TrainingLoop {
@@ -77,6 +95,7 @@ public final class TrainingLoop {
         let resumed = try TrainingCheckpoint.restoreLatest(root: checkpointRoot, model: model, optimizer: optimizer, totalSteps: total)
         var step = resumed?.step ?? 0
         var tokens = resumed?.tokens ?? 0
+        var nonFinite = resumed?.nonFiniteSteps ?? 0, nonFiniteInARow = 0
         let startStep = step, startTokens = tokens
         progress(.started(totalSteps: total, resumedAtStep: step))
         var initialEvaluation = resumed?.initialEvaluation ?? [:]
@@ -92,12 +111,21 @@ public final class TrainingLoop {
             let report = try takeStep(step, objective: objective, optimizer: optimizer, schedule: schedule)
             step += 1
             tokens += report.tokens
-            lastLoss = report.loss
+            if report.skipped {
+                nonFinite += 1
+                nonFiniteInARow += 1
+                if nonFiniteInARow >= settings.maxConsecutiveNonFinite {
+                    throw StageError("training stopped at step \(step) of \(total): \(nonFiniteInARow) steps in a row had a non-finite loss or gradient (last: loss \(report.loss), gradient norm \(report.gradNorm)); no weight was updated from them, and the newest checkpoint in \(checkpointRoot.path) holds finite weights. Lower the learning rate or check the data of these steps.")
+                }
+            } else {
+                nonFiniteInARow = 0
+                lastLoss = report.loss
+            }
             let elapsed = monotonicNow() - start
             progress(.step(StepReport(step: step, totalSteps: total, loss: report.loss, learningRate: report.lr,
                                       gradNorm: report.gradNorm, tokens: report.tokens,
                                       tokensPerSecond: Double(tokens - startTokens) / max(elapsed, 1e-9),
-                                      elapsedSeconds: elapsed, extra: report.extra)))
+                                      elapsedSeconds: elapsed, extra: report.extra, skipped: report.skipped)))
             FaultInjection.killIfRequested(afterStep: step)
             if step == total || (settings.evaluateEvery > 0 && step % settings.evaluateEvery == 0) {
                 lastEvaluation = try objective.evaluate()
@@ -105,7 +133,7 @@ public final class TrainingLoop {
             }
             if step == total || (settings.checkpointEvery > 0 && step % settings.checkpointEvery == 0) {
                 let state = TrainerState(step: step, totalSteps: total, optimizer: try optimizer.saveState(parameters: model.parameters, rng: nil).header, tokens: tokens,
-                                         initialEvaluation: initialEvaluation)
+                                         initialEvaluation: initialEvaluation, nonFiniteSteps: nonFinite)
                 let dir = try TrainingCheckpoint.save(model: model, optimizer: optimizer, state: state, root: checkpointRoot, keep: settings.keepCheckpoints)
                 progress(.checkpoint(step: step, path: dir.path))
             }
@@ -115,30 +143,54 @@ public final class TrainingLoop {
         let seconds = monotonicNow() - start
         return TrainingSummary(steps: total, resumedAtStep: startStep, tokens: tokens, seconds: seconds, finalLoss: lastLoss,
                                initialEvaluation: initialEvaluation, finalEvaluation: lastEvaluation,
-                               tokensPerSecond: Double(tokens - startTokens) / max(seconds, 1e-9))
+                               tokensPerSecond: Double(tokens - startTokens) / max(seconds, 1e-9), nonFiniteSteps: nonFinite)
     }
 
-    private struct StepFigures { var loss: Float; var tokens: Int; var lr: Float; var gradNorm: Float; var extra: [String: Double] }
+    private struct StepFigures {
+        var loss: Float; var tokens: Int; var lr: Float; var gradNorm: Float; var extra: [String: Double]
+        /// The loss or the gradient norm was not finite: no optimiser step was taken.
+        var skipped: Bool
+    }
 
-    /// One optimiser step over the micro-batches planned for `step` (0-based).
-    private func takeStep(_ step: Int, objective: TrainingObjective, optimizer: AdamW, schedule: LearningRateSchedule) throws -> StepFigures {
+    /// Each micro-batch's share of the step's objective: u_i / Σ u_j by loss units, or equal shares
+    /// when no micro-batch has a unit (its loss is then 0 and its gradient nothing).
+    static func microBatchScales(units: [Int]) -> [Float] {
+        let total = units.reduce(0, +)
+        guard total > 0 else { return units.map { _ in 1 / Float(max(units.count, 1)) } }
+        return units.map { Float($0) / Float(total) }
+    }
+
+    /// Zeroes the gradients and adds the gradient of step `step`'s objective over its micro-batches.
+    /// Returns the weighted loss, the tokens processed and the weighted extra figures.
+    func accumulateGradients(_ step: Int, objective: TrainingObjective) throws -> (loss: Float, tokens: Int, extra: [String: Double]) {
         let microBatches = plan.steps[step]
-        let scale = 1 / Float(microBatches.count)
+        let scales = Self.microBatchScales(units: microBatches.map { objective.lossUnits(indices: $0) })
         model.parameters.zeroGrad()
         var loss: Float = 0, tokens = 0
         var extra: [String: Double] = [:]
-        for indices in microBatches {
+        for (indices, scale) in zip(microBatches, scales) {
             let r = try objective.accumulate(indices: indices, scale: scale)
             loss += r.loss * scale
             tokens += r.tokens
             for (k, v) in r.extra { extra[k, default: 0] += v * Double(scale) }
         }
-        let maxNorm = settings.optimization.maxGradNorm
-        let norm = maxNorm > 0 ? GradientClipping.clip(model.parameters, maxNorm: maxNorm) : GradientClipping.globalNorm(model.parameters)
+        return (loss, tokens, extra)
+    }
+
+    /// One optimiser step over the micro-batches planned for `step` (0-based); none when the loss or
+    /// the gradient norm is not finite.
+    private func takeStep(_ step: Int, objective: TrainingObjective, optimizer: AdamW, schedule: LearningRateSchedule) throws -> StepFigures {
+        let (loss, tokens, extra) = try accumulateGradients(step, objective: objective)
         // The schedule is indexed by the step being taken, 0-based (warm-up starts at step 0).
         let lr = schedule.learningRate(at: step)
+        let norm = GradientClipping.globalNorm(model.parameters)
+        guard loss.isFinite, norm.isFinite else {
+            return StepFigures(loss: loss, tokens: tokens, lr: lr, gradNorm: norm, extra: extra, skipped: true)
+        }
+        let maxNorm = settings.optimization.maxGradNorm
+        if maxNorm > 0 { GradientClipping.scale(model.parameters, norm: norm, maxNorm: maxNorm) }
         try optimizer.update(model.parameters, learningRate: lr)
-        return StepFigures(loss: loss, tokens: tokens, lr: lr, gradNorm: norm, extra: extra)
+        return StepFigures(loss: loss, tokens: tokens, lr: lr, gradNorm: norm, extra: extra, skipped: false)
     }
 }
 

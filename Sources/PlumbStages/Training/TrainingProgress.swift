@@ -14,6 +14,8 @@ public struct StepReport: Codable, Equatable, Sendable {
     public var elapsedSeconds: Double
     /// Extra per-step figures of a stage (e.g. reward accuracy on the batch).
     public var extra: [String: Double]
+    /// The loss or the gradient norm was not finite, so this step changed no weight.
+    public var skipped: Bool = false
 
     /// Seconds left at the current pace.
     public var etaSeconds: Double {

@@ -15,6 +15,7 @@ public enum TrainingStageRun {
             progress(event)
         }
         try StageModel.save(model, to: stage, metadata: metadata)
+        stage.setMetric("non_finite_steps", Double(summary.nonFiniteSteps))
         return summary
     }
 }
