@@ -16,6 +16,7 @@ public struct PlumbCommand: ParsableCommand {
             PretrainCommand.self,
             SFTCommand.self,
             RewardCommand.self,
+            RejectionSamplingCommand.self,
             ChatCommand.self,
             GenerateCommand.self,
             EvalCommand.self,
@@ -47,6 +48,6 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate policies and reward models.",
-        subcommands: [EvalOracleCommand.self]
+        subcommands: [EvalOracleCommand.self, EvalBestOfKCommand.self]
     )
 }

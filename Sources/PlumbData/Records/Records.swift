@@ -32,6 +32,8 @@ public enum DemonstrationOrigin: String, Codable, Sendable {
     case imported
     /// A human's correction of a model response (an `Edit`): gold data.
     case edit
+    /// The best of a policy's k samples by the combined reward (`plumb rs`).
+    case rejectionSampling = "rejection-sampling"
 }
 
 /// A prompt with a good response, for supervised fine-tuning.
@@ -43,15 +45,18 @@ public struct Demonstration: Codable, Equatable, Sendable {
     public var origin: DemonstrationOrigin
     public var annotator: String?
     public var source: SourceRef
+    /// The rejection-sampling round that produced it (origin `rejection-sampling`).
+    public var round: Int?
 
     public init(id: String, prompt: Prompt, response: String, origin: DemonstrationOrigin = .imported,
-                annotator: String? = nil, source: SourceRef) {
+                annotator: String? = nil, source: SourceRef, round: Int? = nil) {
         self.id = id
         self.prompt = prompt
         self.response = response
         self.origin = origin
         self.annotator = annotator
         self.source = source
+        self.round = round
     }
 }
 

@@ -1,52 +1,60 @@
-// The bookkeeping of one batched generation: which slot holds which sequence, its length, its RNG,
-// its tokens so far and whether it has finished.
+// The bookkeeping of batched generation over a fixed set of cache slots: which slot holds which
+// sequence (request, sample), its length, its RNG, its tokens so far and whether it is decoding.
+// A slot freed by a finished sequence can be given to the next waiting one (continuous batching).
 import Foundation
 import PlumbTensor
 
 struct DecodeBatch {
-    var sequences: [GeneratedSequence] = []   // one per slot
-    var firstSlot: [Int] = []                 // per request
-    var promptLogits: [[Float]]               // per request: logits after the prompt
-    var lastToken: [Int32] = []               // per slot: the token to feed next
-    var length: [Int] = []                    // per slot: positions filled after feeding lastToken
-    var rng: [SeededRNG] = []        // per slot: its own stream, seeded from (request seed, sample index)
-    var finished: [Bool] = []
-    var samplers: [TokenSampler]              // one per core, for sampling rows in parallel
+    private(set) var sequences: [GeneratedSequence?]  // per slot: the sequence it holds, nil when free
+    private(set) var lastToken: [Int32]                // per slot: the token to feed next
+    private(set) var length: [Int]                     // per slot: positions filled after feeding lastToken
+    private var rng: [SeededRNG]                       // per slot: its sequence's own stream
+    private var active: [Bool]                         // per slot: decoding
+    private var samplers: [TokenSampler]               // one per core, for sampling rows in parallel
 
-    init(requests: [GenerationRequest], vocab: Int) throws {
-        promptLogits = [[Float]](repeating: [], count: requests.count)
+    init(slots: Int, vocab: Int) {
+        sequences = [GeneratedSequence?](repeating: nil, count: slots)
+        lastToken = [Int32](repeating: 0, count: slots)
+        length = [Int](repeating: 0, count: slots)
+        rng = [SeededRNG](repeating: SeededRNG(seed: 0), count: slots)
+        active = [Bool](repeating: false, count: slots)
         samplers = [TokenSampler](repeating: TokenSampler(vocabSize: vocab), count: ThreadPool.shared.threads)
-        for (r, request) in requests.enumerated() {
-            firstSlot.append(sequences.count)
-            for s in 0..<request.samples {
-                sequences.append(GeneratedSequence(request: r, sample: s, tokens: [], finish: .maxNewTokens))
-                rng.append(SeededRNG(seed: request.seed ^ (UInt64(s) &* 0x9E37_79B9_7F4A_7C15)))
-                lastToken.append(0); length.append(request.prompt.count); finished.append(false)
-            }
-        }
     }
 
-    var activeSlots: [Int] { (0..<sequences.count).filter { !finished[$0] } }
+    var activeSlots: [Int] { active.indices.filter { active[$0] } }
+    var freeSlots: [Int] { sequences.indices.filter { sequences[$0] == nil } }
 
-    /// Every sample of a prompt draws its first token from the prompt's logits.
-    mutating func sampleFirstTokens(options: GenerationOptions, capacity: Int) throws {
-        for slot in 0..<sequences.count {
-            let r = sequences[slot].request
-            promptLogits[r].withUnsafeBufferPointer { p in
-                append(slot: slot, logits: p.baseAddress!, options: options, capacity: capacity)
-            }
-        }
-        promptLogits = []
+    /// The RNG of sample `sample` of a request seeded `seed`: a function of the two alone, so a
+    /// sequence's tokens do not depend on its slot or on the other sequences in the batch.
+    static func rng(seed: UInt64, sample: Int) -> SeededRNG {
+        SeededRNG(seed: seed ^ (UInt64(sample) &* 0x9E37_79B9_7F4A_7C15))
     }
 
-    /// Samples the next token of `slot` from `logits` and decides whether the sequence goes on.
-    mutating func append(slot: Int, logits: UnsafePointer<Float>, options: GenerationOptions, capacity: Int) {
-        if options.maxNewTokens == 0 { finished[slot] = true; return }
+    /// Places sample `sample` of request `request` in the free `slot`, after a prompt of `promptLength`
+    /// tokens, and draws its first token from the prompt's `logits`.
+    mutating func admit(slot: Int, request: Int, sample: Int, seed: UInt64, promptLength: Int, logits: UnsafePointer<Float>,
+                        options: GenerationOptions, capacity: Int) {
+        precondition(sequences[slot] == nil, "DecodeBatch.admit: slot \(slot) is taken")
+        sequences[slot] = GeneratedSequence(request: request, sample: sample, tokens: [], finish: .maxNewTokens)
+        rng[slot] = Self.rng(seed: seed, sample: sample)
+        length[slot] = promptLength
+        active[slot] = true
+        if options.maxNewTokens == 0 { active[slot] = false; return }
         let token = samplers[0].sample(logits, vocab: samplers[0].vocabSize, options.sampling, rng: &rng[slot])
         record(slot: slot, token: token, options: options, capacity: capacity)
     }
 
-    /// One decoding step's sampling: row j of `logits` (active.count, V) belongs to slot active[j].
+    /// Hands back the finished sequence of `slot` and frees the slot.
+    mutating func release(slot: Int) -> GeneratedSequence {
+        precondition(!active[slot], "DecodeBatch.release: slot \(slot) is still decoding")
+        defer { sequences[slot] = nil }
+        return sequences[slot]!
+    }
+
+    /// Slots whose sequence has finished but not been released.
+    var finishedSlots: [Int] { sequences.indices.filter { sequences[$0] != nil && !active[$0] } }
+
+    /// One decoding step's sampling: row j of `logits` (active.count, V) belongs to slot activeSlots[j].
     /// Rows are sampled in parallel, each with its own slot's RNG, so the result does not depend on
     /// the split.
     mutating func appendAll(_ active: [Int], logits: UnsafePointer<Float>, options: GenerationOptions, capacity: Int) {
@@ -69,15 +77,15 @@ struct DecodeBatch {
 
     /// Appends `token` to `slot` and decides whether the sequence goes on.
     private mutating func record(slot: Int, token: Int32, options: GenerationOptions, capacity: Int) {
-        sequences[slot].tokens.append(token)
+        sequences[slot]!.tokens.append(token)
         lastToken[slot] = token
         length[slot] += 1
         if options.stopTokens.contains(token) {
-            sequences[slot].finish = .stopToken; finished[slot] = true
-        } else if sequences[slot].tokens.count >= options.maxNewTokens {
-            sequences[slot].finish = .maxNewTokens; finished[slot] = true
+            sequences[slot]!.finish = .stopToken; active[slot] = false
+        } else if sequences[slot]!.tokens.count >= options.maxNewTokens {
+            sequences[slot]!.finish = .maxNewTokens; active[slot] = false
         } else if length[slot] >= capacity {
-            sequences[slot].finish = .contextFull; finished[slot] = true
+            sequences[slot]!.finish = .contextFull; active[slot] = false
         }
     }
 }

@@ -1,10 +1,13 @@
-// Batched generation: many prompts, k samples each, decoded together.
+// Batched generation: many prompts, k samples each, decoded together with continuous batching.
 //
-//   1. prefill: every prompt's tokens go through IncrementalForward into the first slot of its k,
-//      several prompts per call; the last row's logits are kept;
-//   2. the prompt's cache rows are copied to its other k - 1 slots (prefill once per prompt);
-//   3. decode: each step runs one row per unfinished sequence (one matrix-matrix product per weight),
-//      samples with that sequence's own RNG, and stops it on a stop token, max new tokens or capacity.
+//   1. admit: while the next waiting prompt's k samples fit the free cache slots, its tokens go
+//      through IncrementalForward into the first of its slots (several prompts per call) and the
+//      last row's logits are kept; the prompt's cache rows are copied to its other k - 1 slots
+//      (prefill once per prompt), and each sample draws its first token;
+//   2. decode: each step runs one row per unfinished sequence (one matrix-matrix product per weight),
+//      samples with that sequence's own RNG, and stops it on a stop token, max new tokens or capacity;
+//   3. a finished sequence is handed out and its slot freed, so the next prompt is admitted at once
+//      rather than after the batch's longest member.
 // A sequence's tokens depend only on its prompt, its seed and sample index, never on the batch.
 import PlumbTensor
 
@@ -62,33 +65,48 @@ public final class Generator {
         self.config = config; self.weights = weights; self.maxSequences = maxSequences; self.capacity = cap
     }
 
-    /// Generates every sample of every request; results in request order, then sample order.
+    /// Generates every sample of every request, decoded together; results in request order, then
+    /// sample order.
     public func generate(_ requests: [GenerationRequest], options: GenerationOptions) throws -> [GeneratedSequence] {
-        try options.sampling.validate()
         let total = requests.reduce(0) { $0 + $1.samples }
         guard total <= maxSequences else { throw ConfigError("generate: \(total) sequences exceed maxSequences \(maxSequences)") }
+        var out: [GeneratedSequence] = []
+        try stream(requests, options: options) { out.append($0) }
+        return out.sorted { ($0.request, $0.sample) < ($1.request, $1.sample) }
+    }
+
+    /// Continuous batching: at most `maxSequences` sequences decode at once; a finished sequence goes
+    /// to `onFinished` (in the order sequences finish) and frees its slot, and the next waiting
+    /// request is admitted, in request order, as soon as all its samples find free slots (they
+    /// share its prefill). Any number of requests; each needs at most `maxSequences` samples.
+    public func stream(_ requests: [GenerationRequest], options: GenerationOptions,
+                       onFinished: (GeneratedSequence) throws -> Void) throws {
+        try options.sampling.validate()
         for (i, r) in requests.enumerated() {
-            guard !r.prompt.isEmpty, r.samples > 0, r.prompt.count < capacity else {
-                throw ConfigError("generate: request \(i) needs a non-empty prompt shorter than \(capacity) tokens and samples > 0; got \(r.prompt.count) tokens, \(r.samples) samples")
+            guard !r.prompt.isEmpty, r.samples > 0, r.samples <= maxSequences, r.prompt.count < capacity else {
+                throw ConfigError("generate: request \(i) needs a non-empty prompt shorter than \(capacity) tokens and 1...\(maxSequences) samples; got \(r.prompt.count) tokens, \(r.samples) samples")
             }
             if let bad = r.prompt.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
                 throw ConfigError("generate: request \(i): token \(bad) is outside the vocabulary 0..<\(config.vocabSize)")
             }
         }
         let engine = try incrementalForward()
-        var state = try DecodeBatch(requests: requests, vocab: config.vocabSize)
-        try prefill(requests, state: &state, engine: engine)
-        try state.sampleFirstTokens(options: options, capacity: capacity)
+        var state = DecodeBatch(slots: maxSequences, vocab: config.vocabSize)
         let logits = Tensor(zeros: [maxSequences, config.vocabSize])
+        var next = 0
         while true {
+            for slot in state.finishedSlots { try onFinished(state.release(slot: slot)) }
+            next = try admit(requests, from: next, state: &state, engine: engine, options: options)
             let active = state.activeSlots
-            if active.isEmpty { break }
+            if active.isEmpty {
+                if next == requests.count && state.finishedSlots.isEmpty { return }
+                continue
+            }
             let rows = try Tensor(storage: logits.storage, offset: 0, shape: [active.count, config.vocabSize])
             try engine.forward(tokens: active.map { state.lastToken[$0] }, slots: active,
                                positions: active.map { Int32(state.length[$0] - 1) }, logitRows: Array(0..<active.count), logits: rows)
             state.appendAll(active, logits: rows.pointer, options: options, capacity: capacity)
         }
-        return state.sequences
     }
 
     private func incrementalForward() throws -> IncrementalForward {
@@ -99,30 +117,42 @@ public final class Generator {
         return made
     }
 
-    /// Runs the prompts through the model, several per call, and copies each prompt's cache to its samples.
-    private func prefill(_ requests: [GenerationRequest], state: inout DecodeBatch, engine: IncrementalForward) throws {
-        var start = 0
-        while start < requests.count {
-            var end = start, rowCount = 0
-            while end < requests.count, rowCount + requests[end].prompt.count <= engine.maxRows {
-                rowCount += requests[end].prompt.count; end += 1
+    /// Admits waiting requests from `start` on, in order, while all samples of the next one fit the
+    /// free slots: their prompts run through the model, several per call, into each request's first
+    /// slot; the cache rows are copied to its other slots; every sample draws its first token from
+    /// the prompt's logits. Returns the first request not admitted.
+    private func admit(_ requests: [GenerationRequest], from start: Int, state: inout DecodeBatch, engine: IncrementalForward,
+                       options: GenerationOptions) throws -> Int {
+        var free = state.freeSlots[...]
+        var next = start
+        while next < requests.count, requests[next].samples <= free.count {
+            var group: [(request: Int, slots: [Int])] = []
+            var rowCount = 0
+            while next < requests.count, requests[next].samples <= free.count,
+                  group.isEmpty || rowCount + requests[next].prompt.count <= engine.maxRows {
+                group.append((next, Array(free.prefix(requests[next].samples))))
+                free = free.dropFirst(requests[next].samples)
+                rowCount += requests[next].prompt.count
+                next += 1
             }
             var tokens: [Int32] = [], slots: [Int] = [], positions: [Int32] = [], last: [Int] = []
-            for r in start..<end {
+            for (r, taken) in group {
                 let p = requests[r].prompt
                 tokens += p; positions += (0..<p.count).map(Int32.init)
-                slots += [Int](repeating: state.firstSlot[r], count: p.count)
+                slots += [Int](repeating: taken[0], count: p.count)
                 last.append(tokens.count - 1)
             }
             let logits = Tensor(zeros: [last.count, config.vocabSize])
             try engine.forward(tokens: tokens, slots: slots, positions: positions, logitRows: last, logits: logits)
-            for (j, r) in (start..<end).enumerated() {
-                state.promptLogits[r] = Array(UnsafeBufferPointer(start: logits.pointer + j * config.vocabSize, count: config.vocabSize))
-                for s in 1..<max(requests[r].samples, 1) {
-                    try engine.cache.copyPrefix(from: state.firstSlot[r], to: state.firstSlot[r] + s, length: requests[r].prompt.count)
+            for (j, (r, taken)) in group.enumerated() {
+                let request = requests[r]
+                for (s, slot) in taken.enumerated() {
+                    try engine.cache.copyPrefix(from: taken[0], to: slot, length: request.prompt.count)
+                    state.admit(slot: slot, request: r, sample: s, seed: request.seed, promptLength: request.prompt.count,
+                                logits: logits.pointer + j * config.vocabSize, options: options, capacity: capacity)
                 }
             }
-            start = end
         }
+        return next
     }
 }

@@ -1,9 +1,11 @@
 // A policy answering prompts: the chat template turns each prompt into tokens, the batched generator
 // decodes k samples per prompt together (one matrix-matrix product per step), and the response is
 // the decoded new tokens up to end-of-sequence. Sample j of prompt i draws from its own RNG seeded
-// by (seed, i), so a response does not depend on which other prompts share its batch.
+// by (seed, i, j), so a response does not depend on which other prompts share its batch. All prompts
+// go through one continuous batch (Generator.stream).
 import PlumbData
 import PlumbModel
+import PlumbTensor
 
 public final class PolicySampler {
     public let model: LlamaModel
@@ -23,33 +25,47 @@ public final class PolicySampler {
         /// The prompt's tokens under the chat template.
         public var promptTokens: [Int32]
         public var finished: Bool
+        public var finish: FinishReason
     }
 
-    /// `samples` responses to each prompt, in prompt order then sample order.
+    /// `samples` responses to each prompt, in prompt order then sample order; prompt i's samples
+    /// draw from seed (seed, i).
     public func respond(to prompts: [[Message]], samples: Int = 1, settings: SamplingSettings, seed: UInt64) throws -> [[Response]] {
+        try respond(to: prompts, samples: samples, settings: settings, seeds: prompts.indices.map { Self.seed(seed, prompt: $0) })
+    }
+
+    /// `samples` responses to each prompt, prompt i's samples drawing from `seeds[i]`.
+    public func respond(to prompts: [[Message]], samples: Int = 1, settings: SamplingSettings, seeds: [UInt64]) throws -> [[Response]] {
+        precondition(seeds.count == prompts.count, "PolicySampler.respond: one seed per prompt")
         let encoded = try prompts.map { try templated.encodePrompt($0) }
         let limit = model.config.maxSeqLen - 1
         let options = GenerationOptions(maxNewTokens: settings.maxNewTokens, sampling: settings.sampling,
                                         stopTokens: [templated.info.eosID])
-        let perCall = max(1, generator.maxSequences / max(samples, 1))
-        var out: [[Response]] = []
-        var start = 0
-        while start < encoded.count {
-            let end = min(start + perCall, encoded.count)
-            let requests = (start..<end).map { i in
-                // A prompt longer than the context keeps its last tokens (the most recent turns).
-                GenerationRequest(prompt: Array(encoded[i].suffix(limit)), samples: samples, seed: seed &+ UInt64(i) &* 0x9E37_79B9)
-            }
-            let sequences = try generator.generate(requests, options: options)
-            var grouped = [[Response]](repeating: [], count: requests.count)
-            for s in sequences {
-                let body = s.finish == .stopToken ? Array(s.tokens.dropLast()) : s.tokens
-                grouped[s.request].append(Response(text: try templated.tokenizer.decode(body), tokens: s.tokens,
-                                                   promptTokens: requests[s.request].prompt, finished: s.finish == .stopToken))
-            }
-            out += grouped
-            start = end
+        let requests = encoded.indices.map { i in
+            // A prompt longer than the context keeps its last tokens (the most recent turns).
+            GenerationRequest(prompt: Array(encoded[i].suffix(limit)), samples: samples, seed: seeds[i])
         }
-        return out
+        var out = [[Response?]](repeating: [Response?](repeating: nil, count: samples), count: requests.count)
+        try generator.stream(requests, options: options) { s in
+            out[s.request][s.sample] = try response(s, prompt: requests[s.request].prompt)
+        }
+        return out.map { $0.map { $0! } }
+    }
+
+    /// The seed of prompt `prompt`'s samples under run seed `seed`.
+    public static func seed(_ seed: UInt64, prompt: Int) -> UInt64 { seed &+ UInt64(prompt) &* 0x9E37_79B9 }
+
+    /// The seed of the samples of the prompt with id `promptID` under run seed `seed`: the same
+    /// wherever the prompt sits in a prompt set.
+    public static func seed(_ seed: UInt64, promptID: String) -> UInt64 {
+        var rng = SeededRNG(seed: seed ^ FNV1a64.hash(promptID))
+        return rng.next()
+    }
+
+    /// A finished sequence as a response: its text without the end-of-sequence token.
+    public func response(_ s: GeneratedSequence, prompt: [Int32]) throws -> Response {
+        let body = s.finish == .stopToken ? Array(s.tokens.dropLast()) : s.tokens
+        return Response(text: try templated.tokenizer.decode(body), tokens: s.tokens, promptTokens: prompt,
+                        finished: s.finish == .stopToken, finish: s.finish)
     }
 }

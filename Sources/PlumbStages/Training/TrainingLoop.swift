@@ -197,11 +197,17 @@ public final class TrainingLoop {
 @inline(__always) func monotonicNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 /// A test hook: with `PLUMB_KILL_AFTER_STEP=N` in the environment, the process SIGKILLs itself right
-/// after optimiser step N, before any checkpoint of that step - a real kill at a known point.
+/// after optimiser step N, before any checkpoint of that step; with `PLUMB_KILL_AFTER_CHUNK=N`, right
+/// after a sampling stage's chunk N is whole - a real kill at a known point.
 enum FaultInjection {
     static let killAfterStep: Int? = ProcessInfo.processInfo.environment["PLUMB_KILL_AFTER_STEP"].flatMap(Int.init)
+    static let killAfterChunk: Int? = ProcessInfo.processInfo.environment["PLUMB_KILL_AFTER_CHUNK"].flatMap(Int.init)
 
     static func killIfRequested(afterStep step: Int) {
         if let k = killAfterStep, k == step { kill(getpid(), SIGKILL) }
+    }
+
+    static func killIfRequested(afterChunk chunk: Int) {
+        if let k = killAfterChunk, k == chunk { kill(getpid(), SIGKILL) }
     }
 }

@@ -1,0 +1,31 @@
+// `plumb eval best-of-k`: best-of-k curves of a rejection-sampling stage's samples under three
+// selectors, judged by the oracle (BestOfK).
+import ArgumentParser
+import Foundation
+import PlumbStages
+
+struct EvalBestOfKCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "best-of-k",
+        abstract: "Best-of-k curves (k = 1, 2, 4, ..., K) of an rs stage's samples, picked by the combined reward, the helpfulness model or the oracle.")
+    @Option(help: "An rs stage directory.") var samples: String
+    @Flag(help: "Print JSON rows instead of a table.") var json = false
+
+    func run() throws {
+        let stage = URL(fileURLWithPath: samples).standardizedFileURL
+        let rows = try Self.evaluate(stage)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+        } else {
+            print(BestOfK.table(rows))
+        }
+    }
+
+    static func evaluate(_ stage: URL) throws -> [BestOfKRow] {
+        let read = try StageRecordReader.read(RejectionSample.self, output: "samples", from: [stage], schema: RejectionSample.schema)
+        let artifact = try RejectionSamplingStage.RewardArtifact.read(from: stage)
+        return try BestOfK.curves(read.records, reward: artifact.reward)
+    }
+}
