@@ -39,6 +39,7 @@ struct BenchCommand: ParsableCommand {
             BenchSampleCommand.self,
             BenchShardsCommand.self,
             BenchImportCommand.self,
+            BenchRSCommand.self,
         ]
     )
 }

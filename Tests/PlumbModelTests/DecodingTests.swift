@@ -5,14 +5,6 @@ import XCTest
 
 final class DecodingTests: XCTestCase {
     /// The 260k shape (GQA, 8 heads over 4 kv heads) with weights of scale 0.5 so logits are well spread.
-    func spreadModel(_ config: LlamaConfig, seed: UInt64) throws -> LlamaModel {
-        let model = try LlamaModel(config: config, heads: .lm)
-        var tensors = randomTensors(config, heads: .lm, seed: seed)
-        for name in tensors.keys where tensors[name]!.rank == 1 { tensors[name] = Tensor(shape: [config.dim], repeating: 1) }
-        try model.load(tensors, source: "random")
-        return model
-    }
-
     /// Logits from the KV cache, fed one token at a time and as a two-part prefill, equal the training
     /// forward's logits at every position (|diff| <= 1e-4 on logits of magnitude ~10).
     func testCachedLogitsEqualFullForward() throws {

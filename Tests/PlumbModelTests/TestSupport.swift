@@ -40,3 +40,12 @@ func temporaryDirectory(_ tag: String) throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// A random model whose norm weights are 1, so logits spread enough for sampling to vary.
+func spreadModel(_ config: LlamaConfig, seed: UInt64) throws -> LlamaModel {
+    let model = try LlamaModel(config: config, heads: .lm)
+    var tensors = randomTensors(config, heads: .lm, seed: seed)
+    for name in tensors.keys where tensors[name]!.rank == 1 { tensors[name] = Tensor(shape: [config.dim], repeating: 1) }
+    try model.load(tensors, source: "random")
+    return model
+}

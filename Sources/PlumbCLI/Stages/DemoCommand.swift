@@ -38,8 +38,10 @@ struct DemoCommand: ParsableCommand {
         try importTaskFiles(paths, steps: steps)
         try trainPolicy(settings, paths: paths, steps: steps)
         try trainRewardModels(settings, paths: paths, steps: steps)
+        try rejectionSampling(settings, paths: paths, steps: steps)
         var results = try evaluate(settings, paths: paths, steps: steps)
         results.rewardModels = try evaluateRewardModels(settings, paths: paths, steps: steps)
+        results.bestOfK = try bestOfK(settings, paths: paths, steps: steps)
         let report = MainJobReport(run: root.path, seed: seed, settings: settings, steps: steps.figures, results: results)
         try report.write(to: root.appendingPathComponent("results.json"))
         print(report.text(stepTable: steps.table()))
@@ -53,6 +55,8 @@ struct DemoCommand: ParsableCommand {
             ("import-comparisons", "comparisons.jsonl", []),
             ("import-rankings", "rankings.json", ["--label-config", paths.taskFile("rankings-config.xml")]),
             ("import-rm-eval", "rm-eval.jsonl", ["--validation-fraction", "0", "--test-fraction", "1"]),
+            ("import-prompts-rs", "prompts-rs.jsonl", ["--validation-fraction", "0", "--test-fraction", "0"]),
+            ("import-eval-prompts", "eval-prompts.jsonl", ["--validation-fraction", "0", "--test-fraction", "1"]),
         ]
         for item in imports {
             let out = paths.stage(item.stage)
@@ -97,6 +101,41 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
+    /// The rs stage's arguments: the SFT policy and both reward models on `prompts`.
+    private func rsArguments(_ paths: MainJobPaths, prompts: String, k: Int, temperature: Float, maxNewTokens: Int, out: String) -> [String] {
+        ["rs", "--tokenizer", paths.tokenizer.path, "--policy", paths.stage("sft").path, "--helpfulness", paths.stage("rm-helpfulness").path,
+         "--safety", paths.stage("rm-safety").path, "--prompts", paths.stage(prompts).path, "--k", "\(k)", "--temperature", "\(temperature)",
+         "--max-new-tokens", "\(maxNewTokens)", "--seed", "\(seed)", "--out", paths.stage(out).path]
+    }
+
+    /// Rejection sampling from the SFT policy on the RS prompts, then the RS policy: SFT from the SFT
+    /// policy on the best samples mixed with the SFT demonstrations and edits.
+    private func rejectionSampling(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws {
+        let rs = s.rejectionSampling
+        try steps.run("rs", stage: paths.stage("rs")) {
+            try steps.plumb(rsArguments(paths, prompts: "import-prompts-rs", k: rs.k, temperature: rs.temperature,
+                                        maxNewTokens: s.evalMaxNewTokens, out: "rs"))
+        }
+        try steps.run("sft on rs best", stage: paths.stage("sft-rs")) {
+            try steps.plumb(["sft", "--data", paths.stage("rs").path, "--data", paths.stage("import-sft").path,
+                             "--data", paths.stage("import-edits").path, "--init-from", paths.stage("sft").path,
+                             "--epochs", "\(rs.sftEpochs)", "--lr", "\(rs.sftLearningRate)", "--eval-every", "50",
+                             "--tokenizer", paths.tokenizer.path, "--seq-len", "\(s.seqLen)", "--rows", "\(s.rows)", "--seed", "\(seed)",
+                             "--out", paths.stage("sft-rs").path])
+        }
+    }
+
+    /// Best-of-k curves of the SFT policy on the evaluation prompts (k up to `bestOfK`), picked by the
+    /// combined reward, the helpfulness model and the oracle.
+    private func bestOfK(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws -> [BestOfKRow] {
+        let rs = s.rejectionSampling
+        try steps.run("best-of-k samples", stage: paths.stage("rs-eval")) {
+            try steps.plumb(rsArguments(paths, prompts: "import-eval-prompts", k: rs.bestOfK, temperature: rs.temperature,
+                                        maxNewTokens: s.evalMaxNewTokens, out: "rs-eval"))
+        }
+        return try EvalBestOfKCommand.evaluate(paths.stage("rs-eval"))
+    }
+
     /// Each reward model on held-out annotator pairs (noisy labels) and on the noise-free oracle pairs.
     private func evaluateRewardModels(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws -> [RewardModelResult] {
         var results: [RewardModelResult] = []
@@ -119,14 +158,18 @@ struct DemoCommand: ParsableCommand {
     private func evaluate(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws -> MainJobResults {
         var results = MainJobResults()
         let sampling = SamplingSettings(temperature: 0, maxNewTokens: s.evalMaxNewTokens)
-        for (name, stage) in [("pretrained base", "pretrain"), ("SFT", "sft")] {
+        var judgedSFT: [JudgedResponse] = []
+        for (name, stage) in [("pretrained base", "pretrain"), ("SFT", "sft"), ("RS (SFT on best)", "sft-rs")] {
             try steps.run("oracle eval: \(stage)") {
                 let answered = try PolicyOracle.answer(model: paths.stage(stage), tokenizer: paths.tokenizer, template: .plumbline,
                                                        prompts: paths.task.appendingPathComponent("eval-prompts.jsonl"),
                                                        settings: sampling, seed: seed)
                 try ResponseFile.write(answered, to: paths.root.appendingPathComponent("eval-responses-\(stage).jsonl"))
                 let judged = PolicyOracle.judged(answered)
-                results.policies.append(PolicyResult(name: name, stage: stage, report: OracleReport(try OracleReport.judge(judged))))
+                if stage == "sft" { judgedSFT = judged }
+                let winRate = stage == "sft" || stage == "pretrain" ? nil : try WinRateReport(a: judged, b: judgedSFT)
+                results.policies.append(PolicyResult(name: name, stage: stage, report: OracleReport(try OracleReport.judge(judged)),
+                                                     winRateOverSFT: winRate))
             }
         }
         let sft = try StageManifest.read(from: paths.stage("sft"))

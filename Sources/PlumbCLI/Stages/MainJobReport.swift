@@ -7,6 +7,8 @@ struct PolicyResult: Codable {
     var name: String
     var stage: String
     var report: OracleReport
+    /// The oracle's win rate of this policy's responses over the SFT policy's (ties count half).
+    var winRateOverSFT: WinRateReport?
 }
 
 /// A reward model's eval-stage metrics on held-out annotator pairs and on noise-free oracle pairs.
@@ -19,10 +21,12 @@ struct RewardModelResult: Codable {
 struct MainJobResults: Codable {
     var policies: [PolicyResult] = []
     var rewardModels: [RewardModelResult] = []
+    /// Best-of-k curves of the SFT policy on the evaluation prompts.
+    var bestOfK: [BestOfKRow] = []
     /// SFT's response-only loss on held-out demonstrations, before (the pretrained base) and after.
     var sftValidationLoss: (before: Double?, after: Double?) = (nil, nil)
 
-    enum CodingKeys: String, CodingKey { case policies, rewardModels, sftValidationLossBefore, sftValidationLossAfter }
+    enum CodingKeys: String, CodingKey { case policies, rewardModels, bestOfK, sftValidationLossBefore, sftValidationLossAfter }
 
     init() {}
 
@@ -30,6 +34,7 @@ struct MainJobResults: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         policies = try c.decode([PolicyResult].self, forKey: .policies)
         rewardModels = try c.decode([RewardModelResult].self, forKey: .rewardModels)
+        bestOfK = try c.decodeIfPresent([BestOfKRow].self, forKey: .bestOfK) ?? []
         sftValidationLoss = (try c.decodeIfPresent(Double.self, forKey: .sftValidationLossBefore),
                              try c.decodeIfPresent(Double.self, forKey: .sftValidationLossAfter))
     }
@@ -38,6 +43,7 @@ struct MainJobResults: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(policies, forKey: .policies)
         try c.encode(rewardModels, forKey: .rewardModels)
+        try c.encode(bestOfK, forKey: .bestOfK)
         try c.encodeIfPresent(sftValidationLoss.before, forKey: .sftValidationLossBefore)
         try c.encodeIfPresent(sftValidationLoss.after, forKey: .sftValidationLossAfter)
     }
@@ -61,11 +67,18 @@ struct MainJobReport: Codable {
         var lines = ["", "Plumbline main job: \(run) (seed \(seed))", "", stepTable, ""]
         if let first = results.policies.first {
             lines.append("Policies judged by the oracle on \(first.report.responses) held-out prompts (greedy; 95% Wilson intervals)")
-            lines.append(pad("policy", 18) + pad("helpful", 22) + pad("violations", 22) + pad("false refusals", 22) + "mean words")
+            lines.append(pad("policy", 18) + pad("helpful", 22) + pad("violations", 22) + pad("false refusals", 22) + pad("mean words", 12)
+                         + "win rate over SFT")
             for p in results.policies {
                 lines.append(pad(p.name, 18) + pad(rate(p.report.helpfulness), 22) + pad(rate(p.report.violation), 22)
-                    + pad(rate(p.report.falseRefusal), 22) + String(format: "%.1f", p.report.meanWords.mean))
+                    + pad(rate(p.report.falseRefusal), 22) + pad(String(format: "%.1f", p.report.meanWords.mean), 12)
+                    + (p.winRateOverSFT.map { rate($0.winRate) + " (\($0.wins) wins, \($0.ties) ties, \($0.losses) losses)" } ?? "-"))
             }
+        }
+        if !results.bestOfK.isEmpty {
+            lines += ["", "Best-of-k from the SFT policy on the same prompts (temperature sampling; picked by the combined reward,",
+                      "the helpfulness model alone, or the oracle; reward = mean whitened combined reward of the picks)",
+                      BestOfK.table(results.bestOfK)]
         }
         if let before = results.sftValidationLoss.before, let after = results.sftValidationLoss.after {
             lines.append(String(format: "SFT held-out response loss: %.3f (pretrained base) -> %.3f (SFT)", before, after))

@@ -27,16 +27,20 @@ struct MainJobSettings: Codable {
     var helpfulnessModel: RewardModelSettings
     var safetyModel: RewardModelSettings
     var evalMaxNewTokens: Int
+    /// Rejection sampling on the RS prompts from the SFT policy, then SFT on its best samples.
+    var rejectionSampling: RejectionSamplingSettings
 
     static let standard = MainJobSettings(
         taskPreset: "standard", tokenizerVocab: 1024, dim: 128, hidden: 344, layers: 4, heads: 4, kvHeads: 2, seqLen: 128,
         rows: 16, pretrainEpochs: 3, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
-        rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 48)
+        rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 48,
+        rejectionSampling: RejectionSamplingSettings(k: 10, temperature: 0.6, bestOfK: 16, sftEpochs: 1, sftLearningRate: 3e-4))
 
     static let quick = MainJobSettings(
         taskPreset: "quick", tokenizerVocab: 512, dim: 48, hidden: 128, layers: 2, heads: 4, kvHeads: 2, seqLen: 96,
         rows: 8, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 1, sftLearningRate: 1e-3,
-        rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 40)
+        rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 40,
+        rejectionSampling: RejectionSamplingSettings(k: 4, temperature: 0.6, bestOfK: 4, sftEpochs: 1, sftLearningRate: 3e-4))
 
     /// A Hugging Face config.json for the fresh model (the vocabulary is the tokenizer's).
     func modelConfigJSON() -> Data {
@@ -72,4 +76,15 @@ struct RewardModelSettings: Codable {
     var arguments: [String] {
         ["--likelihood", likelihood.rawValue, "--likelihood-weight", "\(likelihoodWeight)"] + mixture.flatMap { ["--mix", $0] }
     }
+}
+
+/// The main job's rejection sampling: k samples per RS prompt at a temperature (TigerBot: 10 at 0.6),
+/// SFT from the SFT policy on the best samples mixed with the SFT demonstrations (Llama 2 keeps the
+/// earlier data to avoid regressions), and best-of-k curves on the evaluation prompts up to `bestOfK`.
+struct RejectionSamplingSettings: Codable {
+    var k: Int
+    var temperature: Float
+    var bestOfK: Int
+    var sftEpochs: Int
+    var sftLearningRate: Float
 }

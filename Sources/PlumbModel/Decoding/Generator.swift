@@ -105,7 +105,7 @@ public final class Generator {
             let rows = try Tensor(storage: logits.storage, offset: 0, shape: [active.count, config.vocabSize])
             try engine.forward(tokens: active.map { state.lastToken[$0] }, slots: active,
                                positions: active.map { Int32(state.length[$0] - 1) }, logitRows: Array(0..<active.count), logits: rows)
-            state.appendAll(active, logits: rows.pointer, options: options, capacity: capacity)
+            withExtendedLifetime(rows) { state.appendAll(active, logits: rows.pointer, options: options, capacity: capacity) }
         }
     }
 
@@ -144,12 +144,14 @@ public final class Generator {
             }
             let logits = Tensor(zeros: [last.count, config.vocabSize])
             try engine.forward(tokens: tokens, slots: slots, positions: positions, logitRows: last, logits: logits)
-            for (j, (r, taken)) in group.enumerated() {
-                let request = requests[r]
-                for (s, slot) in taken.enumerated() {
-                    try engine.cache.copyPrefix(from: taken[0], to: slot, length: request.prompt.count)
-                    state.admit(slot: slot, request: r, sample: s, seed: request.seed, promptLength: request.prompt.count,
-                                logits: logits.pointer + j * config.vocabSize, options: options, capacity: capacity)
+            try withExtendedLifetime(logits) {
+                for (j, (r, taken)) in group.enumerated() {
+                    let request = requests[r]
+                    for (s, slot) in taken.enumerated() {
+                        try engine.cache.copyPrefix(from: taken[0], to: slot, length: request.prompt.count)
+                        state.admit(slot: slot, request: r, sample: s, seed: request.seed, promptLength: request.prompt.count,
+                                    logits: logits.pointer + j * config.vocabSize, options: options, capacity: capacity)
+                    }
                 }
             }
         }
