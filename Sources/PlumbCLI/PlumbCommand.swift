@@ -17,6 +17,7 @@ public struct PlumbCommand: ParsableCommand {
             SFTCommand.self,
             RewardCommand.self,
             RejectionSamplingCommand.self,
+            DPOCommand.self,
             ChatCommand.self,
             GenerateCommand.self,
             EvalCommand.self,

