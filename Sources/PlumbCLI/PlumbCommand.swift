@@ -41,6 +41,7 @@ struct BenchCommand: ParsableCommand {
             BenchShardsCommand.self,
             BenchImportCommand.self,
             BenchRSCommand.self,
+            BenchDPOCommand.self,
         ]
     )
 }

@@ -110,4 +110,71 @@ final class DPOTests: XCTestCase {
             }
         }
     }
+
+    // MARK: the stage
+
+    /// 48 of the quick task's comparisons imported (validation share 0.25) and a random policy.
+    func stageInputs() throws -> (tokenizer: URL, policy: URL, data: URL, runs: URL) {
+        let f = try StageFixtures.fixture()
+        let root = f.root.appendingPathComponent("dpo-inputs")
+        let runs = root.appendingPathComponent("runs")
+        let data = runs.appendingPathComponent("r/import-comparisons")
+        if !FileManager.default.fileExists(atPath: data.appendingPathComponent("manifest.json").path) {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            let lines = try String(contentsOf: f.task.appendingPathComponent("comparisons.jsonl"), encoding: .utf8).split(separator: "\n").prefix(48)
+            let file = root.appendingPathComponent("comparisons.jsonl")
+            try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+            try StageFixtures.plumb(["import", file.path, "--out", data.path, "--validation-fraction", "0.25", "--test-fraction", "0"])
+        }
+        let policy = root.appendingPathComponent("policy")
+        let config = LlamaConfig(dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 512, maxSeqLen: 96)
+        try LlamaModel(config: config, heads: .lm, seed: 8).save(to: policy)
+        return (f.tokenizer, policy, data, runs)
+    }
+
+    func parameters() -> DPOStage.Parameters {
+        var p = DPOStage.Parameters()
+        p.seqLen = 95
+        p.rows = 4
+        p.loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-3), checkpointEvery: 3, evaluateEvery: 0)
+        return p
+    }
+
+    func testCachedReferenceEqualsRecomputedAndTrainsTheSameWeights() throws {
+        let i = try stageInputs()
+        let inputs = DPOStage.Inputs(tokenizer: i.tokenizer, policy: i.policy, data: [i.data])
+        let a = try DPOStage.run(parameters(), inputs: inputs, location: StageLocation(runsRoot: i.runs, run: "r", stage: "dpo-a"))
+        var reuse = inputs
+        reuse.referenceCache = i.runs.appendingPathComponent("r/dpo-a")
+        let b = try DPOStage.run(parameters(), inputs: reuse, location: StageLocation(runsRoot: i.runs, run: "r", stage: "dpo-b"))
+        let ma = try StageManifest.read(from: i.runs.appendingPathComponent("r/dpo-a")), mb = try StageManifest.read(from: i.runs.appendingPathComponent("r/dpo-b"))
+        XCTAssertEqual(ma.metrics["reference_cached"], 0)
+        XCTAssertEqual(mb.metrics["reference_cached"], 1, "the second stage read the first one's cache")
+        XCTAssertEqual(a.initialEvaluation["eval_loss"]!, log(2), accuracy: 1e-5, "policy = reference at the start")
+        XCTAssertEqual(a.finalEvaluation, b.finalEvaluation)
+        let wa = try StageModel.load(i.runs.appendingPathComponent("r/dpo-a")).parameters, wb = try StageModel.load(i.runs.appendingPathComponent("r/dpo-b")).parameters
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: wa.values.base, count: wa.totalCount)),
+                       Array(UnsafeBufferPointer(start: wb.values.base, count: wb.totalCount)), "the same weights, bit for bit")
+        XCTAssertGreaterThan(a.steps, 3)
+        for key in ["rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected"] {
+            XCTAssertNotNil(ma.metrics["eval_" + key], key)
+        }
+        // A cache made by another reference (another checksum) is not used.
+        XCTAssertNil(try ReferenceLogProbs.read(i.runs.appendingPathComponent("r/dpo-a/reference"), referenceSHA: String(repeating: "0", count: 64), seqLen: 95))
+    }
+
+    func testIdenticalPairsAreSetAsideAndLongPairsCutTheSameWay() throws {
+        let i = try stageInputs()
+        let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: i.tokenizer.path), template: .plumbline)
+        let prompt = Prompt(messages: [.user("Compute 5 + 4.")])
+        let long = String(repeating: "Brindle lies on the Ashwater river. ", count: 20)
+        let encoded = try DPOStage.encode([
+            Comparison(id: "same", prompt: prompt, chosen: "9.", rejected: "9.", source: SourceRef(file: "t", line: 1)),
+            Comparison(id: "long", prompt: prompt, chosen: long, rejected: "9.", source: SourceRef(file: "t", line: 2)),
+        ], templated: templated, seqLen: 40)
+        XCTAssertEqual(encoded.identical.map(\.id), ["same"])
+        XCTAssertEqual(encoded.pairs.map(\.id), ["long"])
+        XCTAssertEqual(encoded.truncated, 1)
+        XCTAssertEqual(encoded.pairs[0].chosen.tokens.count, 40, "the long response keeps its last 40 inputs")
+    }
 }

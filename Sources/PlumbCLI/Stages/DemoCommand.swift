@@ -39,6 +39,7 @@ struct DemoCommand: ParsableCommand {
         try trainPolicy(settings, paths: paths, steps: steps)
         try trainRewardModels(settings, paths: paths, steps: steps)
         try rejectionSampling(settings, paths: paths, steps: steps)
+        try directPreferenceOptimisation(settings, paths: paths, steps: steps)
         var results = try evaluate(settings, paths: paths, steps: steps)
         results.rewardModels = try evaluateRewardModels(settings, paths: paths, steps: steps)
         results.bestOfK = try bestOfK(settings, paths: paths, steps: steps)
@@ -125,6 +126,20 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
+    /// DPO from the SFT policy on the annotators' comparisons (TRL JSONL, Label Studio rankings), and
+    /// on the RS stage's best-vs-worst pairs; the reference is the SFT policy, cached once per stage.
+    private func directPreferenceOptimisation(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws {
+        for (stage, data) in [("dpo", ["import-comparisons", "import-rankings"]), ("dpo-rs", ["rs"])] {
+            try steps.run(stage, stage: paths.stage(stage)) {
+                try steps.plumb(["dpo", "--tokenizer", paths.tokenizer.path, "--init-from", paths.stage("sft").path]
+                                + data.flatMap { ["--data", paths.stage($0).path] }
+                                + ["--beta", "\(s.dpo.beta)", "--lr", "\(s.dpo.learningRate)", "--epochs", "\(s.dpo.epochs)",
+                                   "--seq-len", "\(s.seqLen)", "--rows", "\(s.rows)", "--seed", "\(seed)", "--eval-every", "100",
+                                   "--out", paths.stage(stage).path])
+            }
+        }
+    }
+
     /// Best-of-k curves of the SFT policy on the evaluation prompts (k up to `bestOfK`), picked by the
     /// combined reward, the helpfulness model and the oracle.
     private func bestOfK(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws -> [BestOfKRow] {
@@ -159,7 +174,8 @@ struct DemoCommand: ParsableCommand {
         var results = MainJobResults()
         let sampling = SamplingSettings(temperature: 0, maxNewTokens: s.evalMaxNewTokens)
         var judgedSFT: [JudgedResponse] = []
-        for (name, stage) in [("pretrained base", "pretrain"), ("SFT", "sft"), ("RS (SFT on best)", "sft-rs")] {
+        for (name, stage) in [("pretrained base", "pretrain"), ("SFT", "sft"), ("RS (SFT on best)", "sft-rs"),
+                              ("DPO", "dpo"), ("DPO on RS pairs", "dpo-rs")] {
             try steps.run("oracle eval: \(stage)") {
                 let answered = try PolicyOracle.answer(model: paths.stage(stage), tokenizer: paths.tokenizer, template: .plumbline,
                                                        prompts: paths.task.appendingPathComponent("eval-prompts.jsonl"),

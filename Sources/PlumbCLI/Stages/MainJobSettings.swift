@@ -29,18 +29,22 @@ struct MainJobSettings: Codable {
     var evalMaxNewTokens: Int
     /// Rejection sampling on the RS prompts from the SFT policy, then SFT on its best samples.
     var rejectionSampling: RejectionSamplingSettings
+    /// DPO from the SFT policy on the annotators' comparisons, and on the RS pairs.
+    var dpo: DPOSettings
 
     static let standard = MainJobSettings(
         taskPreset: "standard", tokenizerVocab: 1024, dim: 128, hidden: 344, layers: 4, heads: 4, kvHeads: 2, seqLen: 128,
         rows: 16, pretrainEpochs: 3, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
         rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 48,
-        rejectionSampling: RejectionSamplingSettings(k: 10, temperature: 0.6, bestOfK: 16, sftEpochs: 1, sftLearningRate: 3e-4))
+        rejectionSampling: RejectionSamplingSettings(k: 10, temperature: 0.6, bestOfK: 16, sftEpochs: 1, sftLearningRate: 3e-4),
+        dpo: DPOSettings(beta: 0.1, learningRate: 2e-4, epochs: 1))
 
     static let quick = MainJobSettings(
         taskPreset: "quick", tokenizerVocab: 512, dim: 48, hidden: 128, layers: 2, heads: 4, kvHeads: 2, seqLen: 96,
         rows: 8, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 1, sftLearningRate: 1e-3,
         rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 40,
-        rejectionSampling: RejectionSamplingSettings(k: 4, temperature: 0.6, bestOfK: 4, sftEpochs: 1, sftLearningRate: 3e-4))
+        rejectionSampling: RejectionSamplingSettings(k: 4, temperature: 0.6, bestOfK: 4, sftEpochs: 1, sftLearningRate: 3e-4),
+        dpo: DPOSettings(beta: 0.1, learningRate: 2e-4, epochs: 1))
 
     /// A Hugging Face config.json for the fresh model (the vocabulary is the tokenizer's).
     func modelConfigJSON() -> Data {
@@ -87,4 +91,12 @@ struct RejectionSamplingSettings: Codable {
     var bestOfK: Int
     var sftEpochs: Int
     var sftLearningRate: Float
+}
+
+/// The main job's DPO (sigmoid loss): a small model trained from scratch takes a larger learning rate
+/// than TRL's 1e-6 for 7B models.
+struct DPOSettings: Codable {
+    var beta: Double
+    var learningRate: Float
+    var epochs: Int
 }

@@ -19,6 +19,11 @@ public struct DPOPair: Sendable, Equatable {
     public var referenceChosen: Double
     public var referenceRejected: Double
 
+    public init(id: String, chosen: BatchLayout.Example, rejected: BatchLayout.Example, referenceChosen: Double, referenceRejected: Double) {
+        self.id = id; self.chosen = chosen; self.rejected = rejected
+        self.referenceChosen = referenceChosen; self.referenceRejected = referenceRejected
+    }
+
     public var chosenTokens: Int { chosen.targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } }
     public var rejectedTokens: Int { rejected.targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } }
 }
