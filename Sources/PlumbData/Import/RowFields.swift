@@ -15,6 +15,13 @@ struct RowFields {
 
     init(object: [String: JSONValue]) { self.object = object }
 
+    /// The row seen through a column mapping: canonical field -> the value of its column.
+    init(renaming fields: RowFields, _ columns: [String: String]) {
+        var renamed: [String: JSONValue] = [:]
+        for (field, column) in columns { renamed[field] = fields.object[column] }
+        object = renamed
+    }
+
     func has(_ key: String) -> Bool {
         if let value = object[key], value != .null { return true }
         return false

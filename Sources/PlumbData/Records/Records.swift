@@ -8,6 +8,7 @@ public enum RecordKind: String, Codable, CaseIterable, Sendable {
     case comparison
     case ranking
     case edit
+    case labelledResponse = "labelled-response"
     case quarantine
 
     public var version: Int { 1 }
@@ -106,6 +107,7 @@ public enum Record: Equatable, Sendable {
     case comparison(Comparison)
     case ranking(Ranking)
     case edit(Edit)
+    case labelledResponse(LabelledResponse)
 
     public var kind: RecordKind {
         switch self {
@@ -114,6 +116,7 @@ public enum Record: Equatable, Sendable {
         case .comparison: return .comparison
         case .ranking: return .ranking
         case .edit: return .edit
+        case .labelledResponse: return .labelledResponse
         }
     }
 
@@ -124,6 +127,7 @@ public enum Record: Equatable, Sendable {
         case .comparison(let r): return r.source
         case .ranking(let r): return r.source
         case .edit(let r): return r.source
+        case .labelledResponse(let r): return r.source
         }
     }
 
@@ -134,6 +138,7 @@ public enum Record: Equatable, Sendable {
         case .comparison(let r): return r.prompt
         case .ranking(let r): return r.prompt
         case .edit(let r): return r.prompt
+        case .labelledResponse(let r): return r.prompt
         }
     }
 
@@ -145,6 +150,7 @@ public enum Record: Equatable, Sendable {
         case .comparison(let r): return [r.chosen, r.rejected]
         case .ranking(let r): return r.responses
         case .edit(let r): return [r.original, r.edited]
+        case .labelledResponse(let r): return [r.response]
         }
     }
 }
@@ -158,6 +164,7 @@ extension Record: Encodable {
         case .comparison(let r): try r.encode(to: encoder)
         case .ranking(let r): try r.encode(to: encoder)
         case .edit(let r): try r.encode(to: encoder)
+        case .labelledResponse(let r): try r.encode(to: encoder)
         }
     }
 }

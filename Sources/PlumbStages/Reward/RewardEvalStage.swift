@@ -128,8 +128,8 @@ public enum RewardEvalStage {
         let seqLen = parameters.seqLen ?? min(policyModel.config.maxSeqLen, referenceModel?.config.maxSeqLen ?? .max)
         var examples: [BatchLayout.Example] = []
         for c in data.records {
-            for response in [c.chosen, c.rejected] {
-                examples.append(try ResponseLikelihood.example(try templated.encode(prompt: c.prompt.messages, response: response), seqLen: seqLen))
+            for (prompt, response) in [(c.chosenPrompt, c.chosen), (c.rejectedPrompt, c.rejected)] {
+                examples.append(try ResponseLikelihood.example(try templated.encode(prompt: prompt, response: response), seqLen: seqLen))
             }
         }
         func scores(_ model: LlamaModel) throws -> [Double] {
