@@ -8,6 +8,8 @@
 #   pipelines/task-safety-screen.sh [RUN] [SEED]
 #     RUN   run directory (default runs/task-screen)
 #     SEED  task, data order and weights (default 1)
+# PRETRAIN_EPOCHS (default 3, the main job's) sets the base model's pretraining; the main job measured
+# its reward models' oracle agreement unchanged between 1 and 3 epochs (MainJobSettings.swift).
 # Complete stages are skipped on a rerun.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +36,7 @@ cat > "$run/model-config.json" <<'JSON'
 JSON
 common=(--tokenizer "$run/spm.model" --seq-len 128 --rows 16 --seed "$seed")
 complete "$run/pretrain" || "$plumb" pretrain --text "$task/corpus.txt" --init-from tiny --config "$run/model-config.json" \
-    --init-seed "$seed" --epochs 3 --lr 3e-3 --eval-every 100 --out "$run/pretrain" "${common[@]}"
+    --init-seed "$seed" --epochs "${PRETRAIN_EPOCHS:-3}" --lr 3e-3 --eval-every 100 --out "$run/pretrain" "${common[@]}"
 complete "$run/sft" || "$plumb" sft --data "$run/import-sft" --data "$run/import-edits" --init-from "$run/pretrain" \
     --epochs 2 --lr 1e-3 --eval-every 50 --out "$run/sft" "${common[@]}"
 complete "$run/rm-safety" || "$plumb" rm train --init-from "$run/sft" --data "$run/import-comparisons" \
