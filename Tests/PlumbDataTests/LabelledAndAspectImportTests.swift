@@ -111,6 +111,16 @@ final class LabelledAndAspectImportTests: XCTestCase {
         XCTAssertEqual(json.comparisons[0].prompt.messages, [.system("You answer in French."), .user("Say hello.")])
     }
 
+    func testFixedFormatsReportTheirColumns() throws {
+        let directory = try scratchDirectory(self)
+        let path = try writeFile(directory, "se.jsonl", """
+        {"qid": 1, "question": "How do I sort a list?", "response_j": "Use sorted().", "response_k": "You can't."}
+        """)
+        let result = try importFiles([path])
+        XCTAssertEqual(result.sources[0].format, .stackExchangePaired)
+        XCTAssertEqual(result.sources[0].columns, ["prompt": "question", "chosen": "response_j", "rejected": "response_k"])
+    }
+
     func testColumnNamesPutBackInProblems() throws {
         let directory = try scratchDirectory(self)
         let path = try writeFile(directory, "qa.jsonl", """

@@ -17,6 +17,23 @@ enum ColumnNames {
     static let justification = ["justification", "rationale", "explanation"]
     static let id = ["id", "question_id", "prompt_id"]
 
+    /// What the formats with fixed field names read, for the import report.
+    static func fixed(_ format: ImportFormat) -> [String: String] {
+        switch format {
+        case .hhRLHF: return ["prompt": "(shared start of chosen and rejected)", "chosen": "chosen", "rejected": "rejected"]
+        case .pkuSafeRLHF:
+            return ["prompt": "prompt", "responses": "response_0, response_1", "helpfulness": "better_response_id",
+                    "safety": "safer_response_id", "safe": "is_response_0_safe, is_response_1_safe"]
+        case .ultraFeedback: return ["prompt": "instruction", "responses": "completions[].response", "scores": "completions[].fine-grained_score"]
+        case .ultraFeedbackBinarized: return ["prompt": "(shared start of chosen and rejected)", "chosen": "chosen", "rejected": "rejected",
+                                             "margin": "score_chosen - score_rejected"]
+        case .shp: return ["prompt": "history", "responses": "human_ref_A, human_ref_B", "preference": "labels", "strength": "score_ratio"]
+        case .stackExchangePaired: return ["prompt": "question", "chosen": "response_j", "rejected": "response_k"]
+        case .alpaca: return ["prompt": "instruction + input", "response": "output", "system": "system"]
+        default: return [:]
+        }
+    }
+
     /// The first of `names` that `keys` holds, if any.
     static func first(_ names: [String], in keys: Set<String>) -> String? {
         names.first(where: keys.contains)

@@ -130,7 +130,7 @@ public struct Importer {
             return (rows { try CSVImporter.convert($0, mapping: mapping, $1) }, nil, mapping)
         default:
             let (converter, note) = try makeFixedConverter(format, file: file)
-            return (converter, note, [:])
+            return (converter, note, ColumnNames.fixed(format))
         }
     }
 
