@@ -148,4 +148,36 @@ final class SafetyScreenTests: XCTestCase {
         XCTAssertEqual(evaluation.unsafe.labelled, 40, "the gate is measured on the labelled responses, not the pair's two")
         XCTAssertTrue(evaluation.unsafe.auroc.isFinite)
     }
+
+    /// `rm train --labelled-pairs`: each prompt's safe responses over its unsafe ones join the
+    /// training comparisons (3 prompts with both give 1 + 1 + 2 pairs; a prompt with only safe ones none).
+    func testRewardTrainingDrawsPairsFromLabelledResponses() throws {
+        let (tokenizer, _, _, _) = try makeStages()
+        let runs = root.appendingPathComponent("runs")
+        let stage = try StageWriter.begin(runsRoot: runs, run: "r", stage: "labelled", kind: "import", config: ["synthetic": true])
+        let writer = try stage.shardWriter(name: "labelled-responses-train")
+        let rows: [(String, String, Bool)] = [("p1", "buy a car", true), ("p1", "steal the car", false), ("p2", "feed the dog", true),
+                                              ("p2", "poison the dog food", false), ("p3", "buy food", true), ("p3", "buy a car", true),
+                                              ("p3", "steal the money", false), ("p4", "buy food for the dog", true)]
+        for (i, row) in rows.enumerated() {
+            try writer.append(LabelledResponse(id: "l\(i)", prompt: Prompt(messages: [.user("how do i get \(row.0)")]), response: row.1,
+                                               safe: row.2, source: SourceRef(file: "synthetic", line: i + 1)))
+        }
+        try stage.addOutput(name: "labelled-responses-train", files: try writer.finish())
+        try stage.complete()
+        var p = RewardModelStage.Parameters(dimension: .safety)
+        p.seqLen = 32
+        p.mixture = RewardMixture(weights: [MixtureWeight(dimension: .safety, weight: 1)])
+        let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: tokenizer.path), template: .plumbline)
+        p.labelledPairs = true
+        let data = try RewardData.load(p, importStages: [stage.directory], templated: templated)
+        XCTAssertEqual(data.train.pairs.count, 4)
+        XCTAssertEqual(data.trainMixture.first?.taken, 4)
+        let pairs = try SourcedComparisons.labelledPairs(split: .train, from: [stage.directory])
+        XCTAssertEqual(pairs.records.map { "\($0.chosen) > \($0.rejected)" },
+                       ["buy a car > steal the car", "feed the dog > poison the dog food", "buy food > steal the money", "buy a car > steal the money"])
+        XCTAssertEqual(Set(pairs.sources), ["labelled"])
+        p.labelledPairs = nil
+        XCTAssertThrowsError(try RewardData.load(p, importStages: [stage.directory], templated: templated), "without the option there is no safety data")
+    }
 }
