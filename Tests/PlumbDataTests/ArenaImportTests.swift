@@ -104,6 +104,21 @@ final class ArenaImportTests: XCTestCase {
         XCTAssertEqual(comparisons[1].details.chosenHistory, [.assistant("1, 2, 3."), .user("Now backwards.")], "history survives the round trip")
     }
 
+    /// Python's json.dumps writes a missing float as a bare NaN: read as a missing value, not a broken row.
+    func testBareNaNInJSONLines() throws {
+        let directory = try scratchDirectory(self)
+        let path = try writeFile(directory, "kaggle.jsonl", """
+        {"id": 1, "model_a": "m1", "model_b": "m2", "prompt": "[\\"Hi\\"]", "response_a": "[\\"Hello\\"]", "response_b": "[\\"Yo\\"]", "winner_model_a": NaN, "winner_model_b": 1, "winner_tie": NaN}
+        {"id": 2, "model_a": "m1", "model_b": "m2", "prompt": "[\\"Bye\\"]", "response_a": "[\\"Ciao\\"]", "response_b": "[\\"Later\\"]", "winner_model_a": NaN, "winner_model_b": NaN, "winner_tie": NaN}
+        {"id": 3, "model_a": "m1", "model_b": "m2", "prompt": "[\\"Cut\\"]", "winner_model_a": NaN,
+        """)
+        let result = try importFiles([path])
+        assertCounts(result.sources[0], read: 3, accepted: 1, quarantined: [.missingField: 1, .invalidJSON: 1])
+        XCTAssertEqual(result.comparisons[0].chosen, "Yo")
+        XCTAssertEqual(result.quarantine.map(\.field), ["winner", nil])
+        XCTAssertEqual(result.quarantine.map(\.source.line), [2, 3])
+    }
+
     func testForcedFormatAndClearFileError() throws {
         let directory = try scratchDirectory(self)
         let path = try writeFile(directory, "battles.jsonl", """
