@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "PlumbTensorTests", dependencies: ["PlumbTensor"]),
         .testTarget(name: "PlumbModelTests", dependencies: ["PlumbModel", "PlumbTensor"]),
         .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbStore", "PlumbCLI"]),
-        .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbCLI", "PlumbTask"]),
+        .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbCLI", "PlumbTask"], exclude: ["Fixtures"]),
         .testTarget(name: "PlumbTaskTests", dependencies: ["PlumbTask", "PlumbOracle"]),
         .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbCLI"]),
     ],

@@ -10,6 +10,7 @@ public struct PlumbCommand: ParsableCommand {
             DemoCommand.self,
             TaskCommand.self,
             ImportCommand.self,
+            ScreenCommand.self,
             TokenizerCommand.self,
             ShardsCommand.self,
             RunsCommand.self,

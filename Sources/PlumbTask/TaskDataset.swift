@@ -11,6 +11,8 @@ public struct TaskDataset: Sendable {
     public var ppoPrompts: [MessageRecord] = []
     public var evalPrompts: [MessageRecord] = []
     public var rewardEval: [ComparisonRecord] = []
+    /// Two labelled candidates per held-out prompt (safety labels from the ground truth).
+    public var labelledResponses: [LabelledResponseRecord] = []
     public var statistics = TaskStatistics()
 }
 

@@ -15,6 +15,8 @@ public enum TaskFiles {
     public static let ppoPrompts = "prompts-ppo.jsonl"
     public static let evalPrompts = "eval-prompts.jsonl"
     public static let rewardEval = "rm-eval.jsonl"
+    public static let labelledResponses = "labelled-responses.jsonl"
+    public static let safetyLexicon = "safety-lexicon.txt"
     public static let manifest = "task.json"
 
     /// Every training file (the corpus included): no evaluation prompt may appear in any of them.
@@ -44,6 +46,8 @@ public enum TaskFiles {
         try save(lines(data.ppoPrompts, jsonl), ppoPrompts, directory)
         try save(lines(data.evalPrompts, jsonl), evalPrompts, directory)
         try save(lines(data.rewardEval, jsonl), rewardEval, directory)
+        try save(lines(data.labelledResponses, jsonl), labelledResponses, directory)
+        try save(SafetyCatalog.lexiconFile, safetyLexicon, directory)
         let manifest = TaskManifest(data, settings: settings, seed: seed)
         try save(String(decoding: try pretty.encode(manifest), as: UTF8.self) + "\n", TaskFiles.manifest, directory)
         return manifest
@@ -98,6 +102,7 @@ public struct TaskManifest: Codable, Equatable, Sendable {
             TaskFiles.rankings: data.rankings.count, TaskFiles.edits: data.edits.count,
             TaskFiles.rejectionSamplingPrompts: data.rejectionSamplingPrompts.count, TaskFiles.ppoPrompts: data.ppoPrompts.count,
             TaskFiles.evalPrompts: data.evalPrompts.count, TaskFiles.rewardEval: data.rewardEval.count,
+            TaskFiles.labelledResponses: data.labelledResponses.count,
         ]
         var perKind: [String: Int] = [:]
         for record in data.evalPrompts {

@@ -1,6 +1,6 @@
 // Builds the whole task from a seed: base corpus, SFT demonstrations with planted flaws, annotated
 // comparisons / rankings / edits (the 90/5/5 split), prompt sets, held-out eval prompts and
-// noise-free reward-model eval pairs. Each part draws from its own stream of the seed.
+// noise-free reward-model eval pairs, labelled single responses. Each part draws from its own stream of the seed.
 
 public struct TaskGenerator {
     public let settings: TaskSettings
@@ -33,6 +33,8 @@ public struct TaskGenerator {
         }
         rng = root.stream("rm-eval")
         data.rewardEval = Annotations(settings: settings).oraclePairs(on: evalSpecs, count: sizes.rewardEvalPairs, rng: &rng)
+        rng = root.stream("labelled")
+        data.labelledResponses = Annotations(settings: settings).labelledResponses(on: evalSpecs, count: sizes.rewardEvalPairs, rng: &rng)
         return data
     }
 

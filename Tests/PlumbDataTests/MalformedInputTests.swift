@@ -51,7 +51,8 @@ final class MalformedInputTests: XCTestCase {
         XCTAssertThrowsError(try importFiles([path]) { $0.columnMapping = ["prompt": "question", "chosen": "good", "rejected": "bad"] }) {
             XCTAssertEqual("\($0)", "\(path):1 field 'bad': the header has no column 'bad' (mapped to 'rejected'); columns are: question, good")
         }
-        XCTAssertThrowsError(try importFiles([path])) { XCTAssertTrue("\($0)".contains("no column mapped to 'prompt'"), "\($0)") }
+        // Without --columns, 'question' is taken for the prompt (ColumnNames); nothing names the chosen response.
+        XCTAssertThrowsError(try importFiles([path])) { XCTAssertTrue("\($0)".contains("no column mapped to 'chosen'"), "\($0)") }
         let short = try writeFile(directory, "short.csv", "prompt,chosen,rejected\np,a,b\np2,a2\n\"never closed,x,y\n")
         XCTAssertThrowsError(try importFiles([short])) { XCTAssertEqual("\($0)", "\(short):4: malformed CSV: a quoted field opened on this line is never closed") }
         let ragged = try writeFile(directory, "ragged.csv", "prompt,chosen,rejected\np,a,b\np2,a2\n")

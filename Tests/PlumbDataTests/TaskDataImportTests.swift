@@ -1,5 +1,6 @@
 // The built-in task's files (PlumbTask's generator, quick sizes) import with every field intact:
-// TRL comparisons with Plumbline's extra columns, Label Studio rankings and edits, message lists.
+// TRL comparisons with Plumbline's extra columns, Label Studio rankings and edits, message lists,
+// labelled responses.
 import PlumbTask
 import XCTest
 @testable import PlumbData
@@ -58,5 +59,18 @@ final class TaskDataImportTests: XCTestCase {
         XCTAssertEqual(sft.sources.map(\.format), [.messages, .messages])
         XCTAssertEqual(sft.sources[0].accepted(.demonstration) + sft.sources[0].exactDuplicates, dataset.sft.count)
         XCTAssertEqual(sft.sources[1].accepted(.prompt) + sft.sources[1].exactDuplicates, dataset.ppoPrompts.count)
+
+        // Labelled responses (BeaverTails layout): labels, categories and tags read back.
+        let labelled = try importFiles([path(TaskFiles.labelledResponses)], configure: options)
+        XCTAssertEqual(labelled.sources[0].format, .labelledResponses)
+        XCTAssertEqual(labelled.sources[0].quarantinedTotal, 0)
+        XCTAssertEqual(labelled.sources[0].accepted + labelled.sources[0].exactDuplicates, dataset.labelledResponses.count)
+        let byID = Dictionary(uniqueKeysWithValues: dataset.labelledResponses.map { ($0.id, $0) })
+        for record in labelled.labelledResponses {
+            let source = try XCTUnwrap(byID[record.id])
+            XCTAssertEqual(record.safe, source.isSafe)
+            XCTAssertEqual(record.categories, source.category.filter(\.value).map(\.key).sorted())
+            XCTAssertEqual(record.prompt.tags, source.tags)
+        }
     }
 }

@@ -6,11 +6,16 @@ import XCTest
 /// The package root, from this file's path.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A file under ../shared/data, or XCTSkip when the samples are absent.
+/// A file under ../shared/data (the nearest `shared/data` above the package, so a git worktree
+/// inside the main checkout finds it too), or XCTSkip when the samples are absent.
 func sharedData(_ relative: String) throws -> String {
-    let path = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data").appendingPathComponent(relative).path
-    guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("sample data absent: \(path)") }
-    return path
+    var directory = packageRoot.deletingLastPathComponent()
+    while directory.path != "/" {
+        let path = directory.appendingPathComponent("shared/data").appendingPathComponent(relative).path
+        if FileManager.default.fileExists(atPath: path) { return path }
+        directory = directory.deletingLastPathComponent()
+    }
+    throw XCTSkip("sample data absent: shared/data/\(relative) above \(packageRoot.path)")
 }
 
 /// A fresh scratch directory, removed when the test ends.

@@ -24,6 +24,23 @@ final class ComparisonResponsesTests: XCTestCase {
         XCTAssertEqual(both.map(\.response), ["2 plus 2 is 4.", "It is 5.", "I can't help.", "Upton lies on the Dimmet river.", "No idea."])
     }
 
+    /// A multi-turn battle: each side's response follows its own earlier turns, in the SFT dialogues
+    /// and in the reward model's token sequences.
+    func testMultiTurnComparisonsUseEachSidesHistory() throws {
+        var c = comparison("m", "Hi", "A joke: the cat kept an eye on the mouse.", "Cats are great.")
+        c.details.chosenHistory = [.assistant("Hey there."), .user("Tell me a joke")]
+        c.details.rejectedHistory = [.assistant("Hello!"), .user("Tell me a joke")]
+        let both = ComparisonResponses.both.dialogues([c])
+        XCTAssertEqual(both.map(\.prompt), [[.user("Hi"), .assistant("Hey there."), .user("Tell me a joke")],
+                                            [.user("Hi"), .assistant("Hello!"), .user("Tell me a joke")]])
+        let f = try StageFixtures.fixture()
+        let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: f.tokenizer.path), template: .plumbline)
+        let pairs = try RewardPairs.encode([c], templated: templated, seqLen: 512, margins: .none)
+        XCTAssertEqual(pairs.pairs[0].chosen, try templated.encode(prompt: c.chosenPrompt, response: c.chosen).tokens)
+        XCTAssertEqual(pairs.pairs[0].rejected, try templated.encode(prompt: c.rejectedPrompt, response: c.rejected).tokens)
+        XCTAssertNotEqual(pairs.pairs[0].chosenResponseStart, try templated.encode(prompt: c.prompt.messages, response: c.chosen).promptCount)
+    }
+
     /// Through the stage's loader: the training targets are the chosen responses of comparisons-train
     /// only, and validation comes from comparisons-validation.
     func testStageLoaderTrainsOnChosenResponsesOfEachSplit() throws {

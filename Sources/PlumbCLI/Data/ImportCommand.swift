@@ -41,6 +41,10 @@ struct ImportCommand: ParsableCommand {
     var labelConfig: String?
     @Option(help: "File holding the texts that annotations refer to (Label Studio tasks.json, Argilla study generations).")
     var texts: String?
+    @Flag(help: "Keep tie votes (arena ties, A/B ties) as tie records in ties-<split> instead of setting them aside.")
+    var keepTies = false
+    @Option(help: "A/B files with per-aspect votes: the aspect that decides chosen/rejected (e.g. factuality; default: the overall vote).")
+    var aspect: String?
     @Option(help: "Dimension (helpfulness or safety) for sources that do not say.")
     var dimension: PreferenceDimension = .helpfulness
     @Option(help: "Fraction of prompts in the validation split.")
@@ -62,6 +66,8 @@ struct ImportCommand: ParsableCommand {
         if let labelConfig { options.labelConfig = try String(contentsOfFile: labelConfig, encoding: .utf8) }
         options.textsFile = texts
         options.defaultDimension = dimension
+        options.keepTies = keepTies
+        options.aspect = aspect
         options.splits = SplitFractions(validation: validationFraction, test: testFraction, salt: splitSalt)
         options.validation.maxResponseCharacters = maxResponseCharacters
         options.deduplication.nearDuplicates = !noNearDuplicates
@@ -92,9 +98,15 @@ struct ImportCommand: ParsableCommand {
 enum ImportReport {
     static func describe(_ source: SourceCounts) -> String {
         var lines = ["\(source.file): \(source.format.rawValue) (\(source.detection))"]
+        if !source.columns.isEmpty {
+            lines.append("  columns: " + source.columns.sorted { $0.key < $1.key }.map { "\($0.key) <- \($0.value)" }.joined(separator: ", "))
+        }
         let reasons = source.quarantined.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         lines.append("  rows \(source.rowsRead); records read \(source.recordsRead) = accepted \(source.accepted) + quarantined \(source.quarantinedTotal)"
-            + " + duplicates \(source.exactDuplicates) exact, \(source.nearDuplicates) near")
+            + " + duplicates \(source.exactDuplicates) exact, \(source.nearDuplicates) near + ties \(source.tiesTotal)")
+        if !source.ties.isEmpty {
+            lines.append("  ties set aside: " + source.ties.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         if !reasons.isEmpty { lines.append("  quarantined: \(reasons)") }
         let kinds = source.acceptedByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         lines.append("  accepted: \(kinds.isEmpty ? "none" : kinds)")

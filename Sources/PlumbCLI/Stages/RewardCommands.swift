@@ -48,6 +48,8 @@ struct RewardTrainCommand: ParsableCommand {
     @Option(help: "Add beta * the model's own log-likelihood of the response to the head's score: none (Llama 2), sum, mean per token, or centred (each token's log-probability plus its entropy).")
     var likelihood: RewardLikelihoodTerm.Kind = .none
     @Option(help: "beta of --likelihood.") var likelihoodWeight: Float = 0.1
+    @Flag(help: "Also draw safety pairs from labelled responses (labelled-responses-* of the --data stages): each prompt's safe responses over its unsafe ones.")
+    var labelledPairs = false
     @OptionGroup var optimization: OptimizationOptions
     @OptionGroup var output: StageOutputOptions
 
@@ -80,6 +82,7 @@ struct RewardTrainCommand: ParsableCommand {
         p.template = template
         p.seed = seed
         p.loop = optimization.loopSettings(defaultLearningRate: 1e-5)
+        p.labelledPairs = labelledPairs ? true : nil
         let inputs = RewardModelStage.Inputs(tokenizer: URL(fileURLWithPath: tokenizer), initialModel: URL(fileURLWithPath: initFrom).standardizedFileURL,
                                              importStages: imports.map { URL(fileURLWithPath: $0).standardizedFileURL })
         let printer = ProgressPrinter(label: "rm-\(dimension.rawValue)")
@@ -109,6 +112,8 @@ struct RewardEvalCommand: ParsableCommand {
     @Option(help: "Reference policy for the likelihood scorings: the score is then beta * (log pi - log pi_ref), DPO's implicit reward.")
     var reference: String?
     @Option(help: "beta of the implicit reward (with --reference).") var beta: Double = 0.1
+    @Option(help: "Import stage with labelled responses (repeatable): the unsafe gate's precision, recall and AUROC are then measured on its labelled-responses-<split> instead of the comparisons' labels.")
+    var labelled: [String] = []
     @Flag(help: "Print the figures as one JSON object.") var json = false
     @OptionGroup var output: StageOutputOptions
 
@@ -123,7 +128,8 @@ struct RewardEvalCommand: ParsableCommand {
         p.unsafeThreshold = unsafeThreshold
         let inputs = RewardEvalStage.Inputs(tokenizer: URL(fileURLWithPath: tokenizer), model: URL(fileURLWithPath: model).standardizedFileURL,
                                             importStages: imports.map { URL(fileURLWithPath: $0).standardizedFileURL },
-                                            reference: reference.map { URL(fileURLWithPath: $0).standardizedFileURL })
+                                            reference: reference.map { URL(fileURLWithPath: $0).standardizedFileURL },
+                                            labelledStages: labelled.map { URL(fileURLWithPath: $0).standardizedFileURL })
         let evaluation = try RewardEvalStage.run(p, inputs: inputs, location: output.location)
         if json { try printJSON(evaluation.metrics) } else { print(RewardEvalTable.render(evaluation)) }
     }

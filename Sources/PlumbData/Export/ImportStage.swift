@@ -3,17 +3,20 @@ import PlumbStore
 
 /// Writes an import's result as a stage directory through PlumbStore:
 /// - one shard set per record kind and split: `comparisons-train`, `prompts-test`, ... (kinds:
-///   prompts, demonstrations, comparisons, rankings, edits), derived records included;
+///   prompts, demonstrations, comparisons, rankings, edits, labelled-responses), derived records
+///   included; tie records (kept with `keepTies`) in `ties-<split>`, apart from the comparisons;
 /// - `quarantine`: every set-aside row or record (`quarantine/1`), with reason, field, file and line;
 /// - `sources`: one `import-source/1` record per input file with its counts;
 /// - manifest metrics: totals (`records_read`, `accepted`, `quarantined`, `duplicates_exact`,
-///   `duplicates_near`, `derived`) and `quarantined.<reason>`.
+///   `duplicates_near`, `ties`, `derived`) and `quarantined.<reason>`.
 public enum ImportStage {
     /// The resolved configuration recorded in the manifest.
     public struct Config: Codable, Sendable {
         public var format: String
         public var columnMapping: [String: String]
         public var defaultDimension: PreferenceDimension
+        public var keepTies: Bool
+        public var aspect: String?
         public var validation: ValidationLimits
         public var deduplication: DeduplicationSettings
         public var splits: SplitFractions
@@ -22,6 +25,8 @@ public enum ImportStage {
             self.format = format?.rawValue ?? "auto"
             columnMapping = options.columnMapping
             defaultDimension = options.defaultDimension
+            keepTies = options.keepTies
+            aspect = options.aspect
             validation = options.validation
             deduplication = options.deduplication
             splits = options.splits
@@ -42,11 +47,14 @@ public enum ImportStage {
         let writer = try StageWriter.begin(runsRoot: runDirectory.deletingLastPathComponent(), run: runDirectory.lastPathComponent,
                                            stage: stage, kind: "import", config: config, inputs: inputs, replaceComplete: true)
         try writer.finish {
-            for kind in [RecordKind.prompt, .demonstration, .comparison, .ranking, .edit] {
+            for kind in [RecordKind.prompt, .demonstration, .comparison, .ranking, .edit, .labelledResponse] {
                 for split in Split.allCases {
                     let records = result.records.filter { $0.record.kind == kind && $0.split == split }
-                    guard !records.isEmpty else { continue }
-                    try writeOutput(name: "\(kind.rawValue)s-\(split.rawValue)", records.map(\.record), writer)
+                    for (name, tie) in [("\(kind.rawValue)s", false), ("ties", true)] {
+                        let part = records.filter { Importer.countedKind($0.record) == "tie" ? tie : !tie }
+                        guard !part.isEmpty else { continue }
+                        try writeOutput(name: "\(name)-\(split.rawValue)", part.map(\.record), writer)
+                    }
                 }
             }
             try writeOutput(name: "quarantine", result.quarantine, writer)
@@ -70,6 +78,7 @@ public enum ImportStage {
         metrics["quarantined"] = Double(sources.reduce(0) { $0 + $1.quarantinedTotal })
         metrics["duplicates_exact"] = Double(sources.reduce(0) { $0 + $1.exactDuplicates })
         metrics["duplicates_near"] = Double(sources.reduce(0) { $0 + $1.nearDuplicates })
+        metrics["ties"] = Double(sources.reduce(0) { $0 + $1.tiesTotal })
         metrics["derived"] = Double(result.records.filter(\.derived).count)
         for source in sources {
             for (reason, count) in source.quarantined { metrics["quarantined.\(reason)", default: 0] += Double(count) }

@@ -5,6 +5,9 @@ import PlumbStore
 enum FormatDetector {
     static func detect(_ file: InputFile, options: ImportOptions) throws -> Detection {
         if file.container == .csv {
+            if options.columnMapping.isEmpty, let detection = detectTable(keys: Set(file.csvHeader)) {
+                return Detection(format: detection.format, reason: "CSV header: " + detection.reason)
+            }
             let mapping = options.columnMapping.isEmpty ? "header names the fields" : "column mapping given"
             return Detection(format: .csv, reason: "CSV file, \(mapping)")
         }
@@ -25,8 +28,32 @@ enum FormatDetector {
                          reason: "cannot detect the format from the fields [\(keys.sorted().joined(separator: ", "))]; pass --format")
     }
 
+    /// The formats told by column names alone, so also from a CSV header: arena battles, labelled
+    /// responses, A/B answers with per-aspect votes.
+    static func detectTable(keys: Set<String>) -> Detection? {
+        func has(_ names: String...) -> Bool { names.allSatisfy(keys.contains) }
+        func any(_ names: [String]) -> String? { ColumnNames.first(names, in: keys) }
+        if has("model_a", "model_b"), keys.contains("winner") || ArenaImporter.oneHot.contains(where: keys.contains),
+           has("conversation_a", "conversation_b") || has("response_a", "response_b") {
+            let vote = keys.contains("winner") ? "'winner'" : "one-hot 'winner_model_a/b/tie'"
+            let turns = keys.contains("conversation_a") ? "'conversation_a/b'" : "'prompt' with 'response_a/b' turns"
+            return Detection(format: .arena, reason: "'model_a'/'model_b' with \(vote) and \(turns) (arena battles)")
+        }
+        if let safe = any(ColumnNames.safe), let response = any(ColumnNames.response), let prompt = any(ColumnNames.prompt),
+           !keys.contains("chosen") {
+            return Detection(format: .labelledResponses, reason: "'\(prompt)', '\(response)' and a safety label '\(safe)' (labelled responses, BeaverTails style)")
+        }
+        if let a = any(ColumnNames.responseA), let b = any(ColumnNames.responseB), let overall = any(ColumnNames.overall) {
+            let aspects = ColumnNames.aspects(in: keys).keys.sorted()
+            let detail = aspects.isEmpty ? "" : " and per-aspect votes (\(aspects.joined(separator: ", ")))"
+            return Detection(format: .pairwiseAspects, reason: "'\(a)'/'\(b)' with '\(overall)'\(detail) (A/B preferences)")
+        }
+        return nil
+    }
+
     private static func detect(keys: Set<String>, object: [String: JSONValue]) -> Detection? {
         func has(_ names: String...) -> Bool { names.allSatisfy(keys.contains) }
+        if let detection = detectTable(keys: keys) { return detection }
         if has("annotations") {
             return Detection(format: .labelStudio, reason: "tasks with 'annotations'\(has("data") ? " and 'data'" : "") (Label Studio export)")
         }
@@ -56,7 +83,9 @@ enum FormatDetector {
                chosen.contains("\n\nAssistant:") {
                 return Detection(format: .hhRLHF, reason: "'chosen'/'rejected' transcripts with \"Human:\"/\"Assistant:\" turns (Anthropic HH-RLHF)")
             }
-            return Detection(format: .trl, reason: "'chosen'/'rejected' \(has("prompt") ? "with an explicit 'prompt'" : "with an implicit prompt") (TRL preference)")
+            let prompt = TRLImporter.promptKey(keys).map { "with an explicit '\($0)'" } ?? "with an implicit prompt"
+            let system = ColumnNames.first(ColumnNames.system, in: keys).map { " and '\($0)' as the system message" } ?? ""
+            return Detection(format: .trl, reason: "'chosen'/'rejected' \(prompt)\(system) (TRL / DPO pairs)")
         }
         if keys.contains(where: { isArgillaQuestion(object[$0]) }) {
             return Detection(format: .argilla, reason: "question columns of [{user_id, value, status}] (Argilla Hugging Face export)")

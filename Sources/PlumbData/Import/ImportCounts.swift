@@ -3,13 +3,17 @@ import PlumbStore
 
 /// What one input file gave. Counts are of records: each record a converter produced, plus each
 /// row or annotation that could not be converted (one quarantine entry each), so that
-/// `recordsRead == accepted + quarantined + exactDuplicates + nearDuplicates`.
+/// `recordsRead == accepted + quarantined + exactDuplicates + nearDuplicates + ties`, where `ties`
+/// are tie and both-bad votes set aside (with `keepTies` they are accepted as tie records instead).
 /// `rowsRead` counts input rows (a PKU-SafeRLHF row gives two records). Records derived from
 /// accepted rankings and edits are counted apart, in `derived`.
 public struct SourceCounts: Codable, Equatable, Sendable {
     public var file: String
     public var format: ImportFormat
     public var detection: String
+    /// Which input column became which canonical field (`prompt` -> `question`, ...), when the
+    /// format reads named columns.
+    public var columns: [String: String] = [:]
     public var rowsRead = 0
     public var recordsRead = 0
     public var accepted = 0
@@ -17,19 +21,23 @@ public struct SourceCounts: Codable, Equatable, Sendable {
     public var quarantined: [String: Int] = [:]
     public var exactDuplicates = 0
     public var nearDuplicates = 0
+    /// Tie votes set aside, by kind (`TieKind` raw values: `tie`, `both_bad`).
+    public var ties: [String: Int] = [:]
     /// Accepted records by kind (`RecordKind` raw values).
     public var acceptedByKind: [String: Int] = [:]
     /// Derived records by kind: pairs from rankings; demonstrations and comparisons from edits.
     public var derived: [String: Int] = [:]
 
-    public init(file: String, format: ImportFormat, detection: String) {
+    public init(file: String, format: ImportFormat, detection: String, columns: [String: String] = [:]) {
         self.file = file
         self.format = format
         self.detection = detection
+        self.columns = columns
     }
 
     public var quarantinedTotal: Int { quarantined.values.reduce(0, +) }
-    public var isBalanced: Bool { recordsRead == accepted + quarantinedTotal + exactDuplicates + nearDuplicates }
+    public var tiesTotal: Int { ties.values.reduce(0, +) }
+    public var isBalanced: Bool { recordsRead == accepted + quarantinedTotal + exactDuplicates + nearDuplicates + tiesTotal }
 
     public func quarantined(_ reason: QuarantineReason) -> Int { quarantined[reason.rawValue] ?? 0 }
     public func accepted(_ kind: RecordKind) -> Int { acceptedByKind[kind.rawValue] ?? 0 }
@@ -55,7 +63,17 @@ public struct ImportResult: Sendable {
         records.map(\.record).filter { $0.kind == kind }
     }
 
+    /// Comparisons with a preference (tie records left out).
     public var comparisons: [Comparison] {
-        records.compactMap { if case .comparison(let c) = $0.record { return c } else { return nil } }
+        records.compactMap { if case .comparison(let c) = $0.record, !c.isTie { return c } else { return nil } }
+    }
+
+    /// Tie records (kept with `ImportOptions.keepTies`).
+    public var ties: [Comparison] {
+        records.compactMap { if case .comparison(let c) = $0.record, c.isTie { return c } else { return nil } }
+    }
+
+    public var labelledResponses: [LabelledResponse] {
+        records.compactMap { if case .labelledResponse(let r) = $0.record { return r } else { return nil } }
     }
 }

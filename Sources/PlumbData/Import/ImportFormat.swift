@@ -14,6 +14,12 @@ public enum ImportFormat: String, CaseIterable, Codable, Sendable {
     case csv
     case labelStudio = "label-studio"
     case argilla
+    /// Arena battles: Chatbot Arena / LMSYS conversations and the Kaggle competition's CSV.
+    case arena
+    /// Single responses with safety labels (BeaverTails-style).
+    case labelledResponses = "labelled-responses"
+    /// A/B answers with an overall and per-aspect preferences.
+    case pairwiseAspects = "pairwise-aspects"
     /// The Argilla user-study dump in /work/shared/data/argilla: generations without rankings.
     case argillaStudyResponses = "argilla-study-responses"
     /// The same study's per-annotator rankings without texts (needs `--texts`).
@@ -27,6 +33,14 @@ public enum ImportFormat: String, CaseIterable, Codable, Sendable {
 public struct Detection: Equatable, Sendable, CustomStringConvertible {
     public var format: ImportFormat
     public var reason: String
+    /// Canonical field -> the input column it is read from, for formats that read named columns.
+    public var columns: [String: String] = [:]
+
+    public init(format: ImportFormat, reason: String, columns: [String: String] = [:]) {
+        self.format = format
+        self.reason = reason
+        self.columns = columns
+    }
 
     public var description: String { "\(format.rawValue) (\(reason))" }
 }
@@ -43,6 +57,10 @@ public struct ImportOptions: Sendable {
     public var textsFile: String?
     /// The dimension for sources that do not say (most of them judge helpfulness).
     public var defaultDimension: PreferenceDimension = .helpfulness
+    /// Keep tie votes (arena ties, A/B ties) as tie records (`ties-<split>`) instead of setting them aside.
+    public var keepTies = false
+    /// A/B sets with per-aspect votes: decide chosen / rejected by this aspect instead of the overall vote.
+    public var aspect: String?
     public var validation = ValidationLimits()
     public var deduplication = DeduplicationSettings()
     public var splits = SplitFractions()

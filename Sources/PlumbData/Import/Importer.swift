@@ -27,11 +27,11 @@ public struct Importer {
             let file = try InputFile.read(path, csv: format == .csv)
             var detection = try format.map { Detection(format: $0, reason: "given with --format") }
                 ?? FormatDetector.detect(file, options: options)
-            let (converter, note) = try makeConverter(detection.format, file: file)
+            let (converter, note, columns) = try makeConverter(detection.format, file: file)
             if let note { detection.reason += "; " + note }
             let converted = convertRows(file, converter)
             try checkFormatFits(converted, file: file, detection: detection)
-            var counts = SourceCounts(file: path, format: detection.format, detection: detection.reason)
+            var counts = SourceCounts(file: path, format: detection.format, detection: detection.reason, columns: columns)
             counts.rowsRead = file.rows.count
             for item in converted {
                 for problem in item.problems {
@@ -43,13 +43,17 @@ public struct Importer {
                         continue
                     }
                     counts.recordsRead += 1
+                    if case .comparison(let c) = record, let tie = c.details.tie, !options.keepTies {
+                        counts.ties[tie.rawValue, default: 0] += 1
+                        continue
+                    }
                     switch deduplicator.check(record) {
                     case .exact?: counts.exactDuplicates += 1; continue
                     case .near?: counts.nearDuplicates += 1; continue
                     case nil: break
                     }
                     counts.accepted += 1
-                    counts.acceptedByKind[record.kind.rawValue, default: 0] += 1
+                    counts.acceptedByKind[Importer.countedKind(record), default: 0] += 1
                     result.records.append(ImportedRecord(record: record, split: options.splits.split(for: record.prompt), derived: false))
                     for derived in DerivedRecords.derived(from: record) {
                         counts.derived[derived.kind.rawValue, default: 0] += 1
@@ -60,6 +64,12 @@ public struct Importer {
             result.sources.append(counts)
         }
         return result
+    }
+
+    /// The kind a record is counted under: its own, or `tie` for a tie record.
+    static func countedKind(_ record: Record) -> String {
+        if case .comparison(let c) = record, c.isTie { return "tie" }
+        return record.kind.rawValue
     }
 
     private func quarantine(_ problem: RowProblem, row: InputRow, source: SourceRef, counts: inout SourceCounts, result: inout ImportResult) {
@@ -95,13 +105,43 @@ public struct Importer {
                          reason: "not \(detection.format.rawValue) data (\(detection.reason)): \(problem.detail)")
     }
 
-    private func makeConverter(_ format: ImportFormat, file: InputFile) throws -> (Converter, String?) {
-        func rows(_ convert: @escaping (RowFields, RowContext) throws -> [Record]) -> Converter {
-            { value, _, context in (try convert(try RowFields(value), context), []) }
+    /// The converter for `format`, a note for the detection line, and the columns it reads.
+    private func makeConverter(_ format: ImportFormat, file: InputFile) throws -> (Converter, String?, [String: String]) {
+        let keys = file.container == .csv ? Set(file.csvHeader)
+            : Set(file.rows.lazy.compactMap { $0.value?.objectValue }.first?.keys.map { $0 } ?? [])
+        switch format {
+        case .arena:
+            return (rows(ArenaImporter.convert), nil, ArenaImporter.columns(keys))
+        case .labelledResponses:
+            let columns = LabelledResponseImporter.columns(keys)
+            return (rows { try LabelledResponseImporter.convert($0, columns: columns, $1) }, nil, columns)
+        case .pairwiseAspects:
+            let columns = PairwiseAspectsImporter.columns(keys)
+            if let aspect = options.aspect, columns["aspect:" + aspect] == nil {
+                let known = columns.keys.filter { $0.hasPrefix("aspect:") }.map { String($0.dropFirst(7)) }.sorted()
+                throw InputError(file: file.path, line: 1, field: aspect + "_preference",
+                                 reason: "--aspect \(aspect): no column '\(aspect)_preference'; aspects in this file: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+            }
+            return (rows { try PairwiseAspectsImporter.convert($0, columns: columns, $1) }, nil, columns)
+        case .trl:
+            return (rows(TRLImporter.convert), nil, TRLImporter.columns(keys))
+        case .csv:
+            let mapping = try CSVImporter.mapping(header: file.csvHeader, given: options.columnMapping, file: file.path)
+            return (rows { try CSVImporter.convert($0, mapping: mapping, $1) }, nil, mapping)
+        default:
+            let (converter, note) = try makeFixedConverter(format, file: file)
+            return (converter, note, ColumnNames.fixed(format))
         }
+    }
+
+    private func rows(_ convert: @escaping (RowFields, RowContext) throws -> [Record]) -> Converter {
+        { value, _, context in (try convert(try RowFields(value), context), []) }
+    }
+
+    /// Converters for the formats whose field names are fixed.
+    private func makeFixedConverter(_ format: ImportFormat, file: InputFile) throws -> (Converter, String?) {
         switch format {
         case .hhRLHF: return (rows(HHRLHFImporter.convert), nil)
-        case .trl: return (rows(TRLImporter.convert), nil)
         case .pkuSafeRLHF: return (rows(PKUSafeRLHFImporter.convert), nil)
         case .ultraFeedback: return (rows(UltraFeedbackImporter.convertRaw), nil)
         case .ultraFeedbackBinarized: return (rows(UltraFeedbackImporter.convertBinarized), nil)
@@ -113,9 +153,6 @@ public struct Importer {
         case .messages: return (rows(SFTImporter.convertMessages), nil)
         case .argilla: return (rows(ArgillaImporter.convert), nil)
         case .argillaStudyResponses: return (rows(ArgillaStudyImporter.convertResponses), nil)
-        case .csv:
-            let mapping = try CSVImporter.mapping(header: file.csvHeader, given: options.columnMapping, file: file.path)
-            return (rows { try CSVImporter.convert($0, mapping: mapping, $1) }, nil)
         case .argillaStudyRankings:
             let texts = try options.textsFile.map { try InputFile.read($0).rows.map { $0.value?.objectValue ?? [:] } }
             let note = options.textsFile.map { "texts from \($0)" }
@@ -125,6 +162,8 @@ public struct Importer {
             }, note)
         case .labelStudio:
             return try labelStudioConverter(file)
+        case .trl, .csv, .arena, .labelledResponses, .pairwiseAspects:
+            preconditionFailure("\(format.rawValue) is built by makeConverter")
         }
     }
 

@@ -15,14 +15,30 @@ struct RowFields {
 
     init(object: [String: JSONValue]) { self.object = object }
 
+    /// The row seen through a column mapping: canonical field -> the value of its column.
+    init(renaming fields: RowFields, _ columns: [String: String]) {
+        var renamed: [String: JSONValue] = [:]
+        for (field, column) in columns { renamed[field] = fields.object[column] }
+        object = renamed
+    }
+
+    /// Present and not a missing value: null, or NaN (pandas' missing value, written by Python's
+    /// `json.dumps` as a bare `NaN`), count as absent.
     func has(_ key: String) -> Bool {
-        if let value = object[key], value != .null { return true }
+        if let value = object[key], !RowFields.isMissing(value) { return true }
         return false
     }
 
     func value(_ key: String) throws -> JSONValue {
-        guard let value = object[key], value != .null else { throw RowProblem(.missingField, field: key, "missing field '\(key)'") }
+        guard let value = object[key], !RowFields.isMissing(value) else {
+            throw RowProblem(.missingField, field: key, "missing field '\(key)'\(object[key] == nil || object[key] == .null ? "" : " (NaN)")")
+        }
         return value
+    }
+
+    static func isMissing(_ value: JSONValue) -> Bool {
+        if case .number(let number) = value { return number.isNaN }
+        return value == .null
     }
 
     func string(_ key: String) throws -> String {

@@ -9,12 +9,22 @@ enum CSVImporter {
     static let requiredForDemonstration = ["prompt", "response"]
     static let optionalFields = ["system", "dimension", "strength", "margin", "annotator", "id", "chosen_safe", "rejected_safe"]
 
-    /// The mapping to use: the given one, or the identity when the header already names the fields.
+    /// The mapping to use: the given one, or the identity when the header already names the fields,
+    /// with the common other names (`ColumnNames`: `question` for the prompt, `response_j` for chosen,
+    /// ...) for the prompt, system, chosen, rejected and response columns it lacks.
     static func mapping(header: [String], given: [String: String], file: String) throws -> [String: String] {
         var mapping = given
         if mapping.isEmpty {
             for field in requiredForComparison + requiredForDemonstration + optionalFields where header.contains(field) {
                 mapping[field] = field
+            }
+            let keys = Set(header)
+            for (field, names) in [("prompt", ColumnNames.prompt), ("system", ColumnNames.system),
+                                   ("chosen", ColumnNames.chosen), ("rejected", ColumnNames.rejected)] where mapping[field] == nil {
+                mapping[field] = ColumnNames.first(names, in: keys)
+            }
+            if mapping["chosen"] == nil, mapping["rejected"] == nil, mapping["response"] == nil {
+                mapping["response"] = ColumnNames.first(ColumnNames.response, in: keys)
             }
         }
         let required = mapping["response"] != nil ? requiredForDemonstration : requiredForComparison

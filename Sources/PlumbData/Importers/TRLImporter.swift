@@ -5,15 +5,35 @@ import PlumbStore
 /// (the shared start of two full conversations); each a plain string or a message list. Optional
 /// columns (written by Plumbline's task generator and its own TRL export): `id`, `prompt_id`,
 /// `dimension`, `strength` or `margin`, `annotator`, `chosen_safe`, `rejected_safe`, `tags`.
+/// The prompt may sit under another common name (`question`, `query`, `input`: DPO-pair files), and
+/// a `system` column becomes the conversation's system message.
 enum TRLImporter {
+    /// The column that holds the prompt, if any.
+    static func promptKey(_ keys: Set<String>) -> String? {
+        ColumnNames.first(ColumnNames.prompt.filter { $0 != "history" && $0 != "context" }, in: keys)
+    }
+
+    static func columns(_ keys: Set<String>) -> [String: String] {
+        var columns = ColumnNames.resolve([("system", ColumnNames.system)], in: keys)
+        columns["prompt"] = promptKey(keys) ?? "(shared start of chosen and rejected)"
+        columns["chosen"] = "chosen"
+        columns["rejected"] = "rejected"
+        return columns
+    }
+
     static func convert(_ fields: RowFields, _ context: RowContext) throws -> [Record] {
-        let prompt: [Message], chosen: String, rejected: String
-        if fields.has("prompt") {
-            prompt = try FieldParsing.prompt(fields, key: "prompt")
+        var prompt: [Message]
+        let chosen: String, rejected: String
+        if let key = promptKey(Set(fields.object.keys.filter(fields.has))) {
+            prompt = try FieldParsing.prompt(fields, key: key)
             chosen = try FieldParsing.response(fields, key: "chosen")
             rejected = try FieldParsing.response(fields, key: "rejected")
         } else {
             (prompt, chosen, rejected) = try implicit(fields)
+        }
+        if let key = ColumnNames.first(ColumnNames.system, in: Set(fields.object.keys.filter(fields.has))),
+           let system = try fields.optionalString(key), !system.isEmpty, prompt.first?.role != .system {
+            prompt.insert(.system(system), at: 0)
         }
         let comparison = Comparison(
             id: try fields.optionalText("id") ?? context.id(),

@@ -46,8 +46,18 @@ extension JSONValue {
         }
     }
 
-    /// Parses one JSON document.
+    /// Parses one JSON document. Python's `json.dumps` writes missing floats as bare `NaN` (and
+    /// `Infinity`), which JSON forbids; a document that fails only on those is read as JSON5, which
+    /// allows them, and they come back as numbers (`RowFields` treats NaN as absent).
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            guard data.range(of: Data("NaN".utf8)) != nil || data.range(of: Data("Infinity".utf8)) != nil else { throw error }
+            let lenient = JSONDecoder()
+            lenient.allowsJSON5 = true
+            guard let value = try? lenient.decode(JSONValue.self, from: data) else { throw error }
+            return value
+        }
     }
 }

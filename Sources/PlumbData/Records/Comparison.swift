@@ -3,7 +3,8 @@ import Foundation
 /// A pairwise preference: for `prompt`, `chosen` is preferred to `rejected` on `dimension`.
 ///
 /// JSON form: `strength` holds a level name when the strength is a level, `margin` holds the
-/// number when it is a margin; both are absent when the source gives no strength.
+/// number when it is a margin; both are absent when the source gives no strength. The optional
+/// fields after `annotator` are metadata some sources carry (`ComparisonDetails`).
 public struct Comparison: Codable, Equatable, Sendable {
     public var schema = RecordKind.comparison.schema
     public var id: String
@@ -16,6 +17,8 @@ public struct Comparison: Codable, Equatable, Sendable {
     public var chosenSafe: Bool?
     public var rejectedSafe: Bool?
     public var annotator: String?
+    /// Multi-turn battles, per-aspect votes, model names, justifications, ties.
+    public var details = ComparisonDetails()
     public var source: SourceRef
 
     public init(id: String, prompt: Prompt, chosen: String, rejected: String, dimension: PreferenceDimension = .helpfulness,
@@ -38,6 +41,13 @@ public struct Comparison: Codable, Equatable, Sendable {
         case chosenSafe = "chosen_safe", rejectedSafe = "rejected_safe", annotator, source
     }
 
+    /// The conversation the chosen response answers: the prompt, then the chosen side's own earlier turns.
+    public var chosenPrompt: [Message] { prompt.messages + (details.chosenHistory ?? []) }
+    /// The conversation the rejected response answers.
+    public var rejectedPrompt: [Message] { prompt.messages + (details.rejectedHistory ?? []) }
+    /// A tie record (kept with `--keep-ties`): neither response is preferred.
+    public var isTie: Bool { details.tie != nil }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schema = try c.decode(String.self, forKey: .schema)
@@ -58,6 +68,7 @@ public struct Comparison: Codable, Equatable, Sendable {
         chosenSafe = try c.decodeIfPresent(Bool.self, forKey: .chosenSafe)
         rejectedSafe = try c.decodeIfPresent(Bool.self, forKey: .rejectedSafe)
         annotator = try c.decodeIfPresent(String.self, forKey: .annotator)
+        details = try ComparisonDetails(from: decoder)
         source = try c.decode(SourceRef.self, forKey: .source)
     }
 
@@ -77,6 +88,7 @@ public struct Comparison: Codable, Equatable, Sendable {
         try c.encodeIfPresent(chosenSafe, forKey: .chosenSafe)
         try c.encodeIfPresent(rejectedSafe, forKey: .rejectedSafe)
         try c.encodeIfPresent(annotator, forKey: .annotator)
+        try details.encode(to: encoder)
         try c.encode(source, forKey: .source)
     }
 }

@@ -8,6 +8,7 @@ public enum RecordKind: String, Codable, CaseIterable, Sendable {
     case comparison
     case ranking
     case edit
+    case labelledResponse = "labelled-response"
     case quarantine
 
     public var version: Int { 1 }
@@ -111,6 +112,7 @@ public enum Record: Equatable, Sendable {
     case comparison(Comparison)
     case ranking(Ranking)
     case edit(Edit)
+    case labelledResponse(LabelledResponse)
 
     public var kind: RecordKind {
         switch self {
@@ -119,6 +121,7 @@ public enum Record: Equatable, Sendable {
         case .comparison: return .comparison
         case .ranking: return .ranking
         case .edit: return .edit
+        case .labelledResponse: return .labelledResponse
         }
     }
 
@@ -129,6 +132,7 @@ public enum Record: Equatable, Sendable {
         case .comparison(let r): return r.source
         case .ranking(let r): return r.source
         case .edit(let r): return r.source
+        case .labelledResponse(let r): return r.source
         }
     }
 
@@ -139,6 +143,7 @@ public enum Record: Equatable, Sendable {
         case .comparison(let r): return r.prompt
         case .ranking(let r): return r.prompt
         case .edit(let r): return r.prompt
+        case .labelledResponse(let r): return r.prompt
         }
     }
 
@@ -150,6 +155,7 @@ public enum Record: Equatable, Sendable {
         case .comparison(let r): return [r.chosen, r.rejected]
         case .ranking(let r): return r.responses
         case .edit(let r): return [r.original, r.edited]
+        case .labelledResponse(let r): return [r.response]
         }
     }
 }
@@ -163,6 +169,7 @@ extension Record: Encodable {
         case .comparison(let r): try r.encode(to: encoder)
         case .ranking(let r): try r.encode(to: encoder)
         case .edit(let r): try r.encode(to: encoder)
+        case .labelledResponse(let r): try r.encode(to: encoder)
         }
     }
 }

@@ -83,10 +83,11 @@ struct Deduplicator {
     /// two annotators' judgements of the same pair are two votes, not a duplicate.
     static func group(of record: Record) -> String {
         switch record {
-        case .comparison(let c): return "comparison/\(c.dimension.rawValue)/\(c.annotator ?? "")"
+        case .comparison(let c): return "comparison/\(c.dimension.rawValue)/\(c.annotator ?? "")/\(c.details.tie?.rawValue ?? "")"
         case .ranking(let r): return "ranking/\(r.dimension.rawValue)/\(r.annotator ?? "")/\(r.ranks)"
         case .edit(let e): return "edit/\(e.annotator ?? "")"
         case .demonstration(let d): return "demonstration/\(d.annotator ?? "")"
+        case .labelledResponse(let r): return "labelled-response/\(r.safe)/\(r.annotator ?? "")"
         case .prompt: return "prompt"
         }
     }

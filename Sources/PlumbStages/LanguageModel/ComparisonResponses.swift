@@ -14,9 +14,9 @@ public enum ComparisonResponses: String, Codable, CaseIterable, Sendable {
         var seen = Set<String>()
         var out: [(prompt: [Message], response: String)] = []
         for c in comparisons {
-            let responses = self == .chosen ? [c.chosen] : [c.chosen, c.rejected]
-            for response in responses where seen.insert(c.prompt.id + "\u{0}" + response).inserted {
-                out.append((c.prompt.messages, response))
+            let responses = self == .chosen ? [(c.chosenPrompt, c.chosen)] : [(c.chosenPrompt, c.chosen), (c.rejectedPrompt, c.rejected)]
+            for (prompt, response) in responses where seen.insert(Prompt.contentID(prompt) + "\u{0}" + response).inserted {
+                out.append((prompt, response))
             }
         }
         return out

@@ -12,8 +12,12 @@ struct RewardData {
     var files: [URL]
 
     static func load(_ p: RewardModelStage.Parameters, importStages: [URL], templated: TemplatedTokenizer) throws -> RewardData {
-        let train = try SourcedComparisons.read(output: "comparisons-train", from: importStages)
-        let validation = try SourcedComparisons.read(output: "comparisons-validation", from: importStages)
+        var train = try SourcedComparisons.read(output: "comparisons-train", from: importStages)
+        var validation = try SourcedComparisons.read(output: "comparisons-validation", from: importStages)
+        if p.labelledPairs == true {
+            train.append(try SourcedComparisons.labelledPairs(split: .train, from: importStages))
+            validation.append(try SourcedComparisons.labelledPairs(split: .validation, from: importStages))
+        }
         let mixture = p.resolvedMixture
         let pickedTrain = try mixture.select(train.keys, for: p.dimension, seed: p.seed)
         // A validation split without comparisons of the trained dimension means no validation
@@ -38,6 +42,25 @@ public struct SourcedComparisons {
 
     var keys: [(source: String, dimension: PreferenceDimension)] {
         records.indices.map { (sources[$0], records[$0].dimension) }
+    }
+
+    /// Safety comparisons from the labelled responses of `split` (`LabelledPairs`), per stage.
+    public static func labelledPairs(split: Split, from stages: [URL]) throws -> SourcedComparisons {
+        var out = SourcedComparisons()
+        for stage in stages {
+            let read = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-\(split.rawValue)", from: [stage])
+            let pairs = LabelledPairs.comparisons(from: read.records)
+            out.records += pairs
+            out.sources += Array(repeating: stage.standardizedFileURL.lastPathComponent, count: pairs.count)
+            out.files += read.files
+        }
+        return out
+    }
+
+    mutating func append(_ other: SourcedComparisons) {
+        records += other.records
+        sources += other.sources
+        files += other.files
     }
 
     /// Output set `output` of every stage (or shard path) in `stages`; the source of a record is

@@ -46,11 +46,15 @@ public enum RewardEvalStage {
         public var importStages: [URL]
         /// A reference policy for the likelihood scorings (DPO's pi_ref), or nil.
         public var reference: URL?
-        public init(tokenizer: URL, model: URL, importStages: [URL], reference: URL? = nil) {
+        /// Import stages whose `labelled-responses-<split>` measure the unsafe gate (reward head only);
+        /// empty = the comparisons' own safety labels.
+        public var labelledStages: [URL]
+        public init(tokenizer: URL, model: URL, importStages: [URL], reference: URL? = nil, labelledStages: [URL] = []) {
             self.tokenizer = tokenizer
             self.model = model
             self.importStages = importStages
             self.reference = reference
+            self.labelledStages = labelledStages
         }
     }
 
@@ -62,6 +66,13 @@ public enum RewardEvalStage {
 
     public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation) throws -> RewardEvaluation {
         let data = try SourcedComparisons.read(output: "comparisons-\(parameters.split.rawValue)", from: inputs.importStages)
+        let labelled = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-\(parameters.split.rawValue)", from: inputs.labelledStages)
+        if !inputs.labelledStages.isEmpty {
+            guard parameters.scoring == .rewardHead else { throw StageError("rm eval: labelled responses measure a reward head's gate; drop --labelled or use --scoring reward-head") }
+            guard !labelled.records.isEmpty else {
+                throw StageError("rm eval: no labelled-responses-\(parameters.split.rawValue) records in \(inputs.labelledStages.map(\.path).joined(separator: ", "))")
+            }
+        }
         if inputs.reference != nil && parameters.scoring == .rewardHead {
             throw StageError("rm eval: a reference policy needs a likelihood scoring (--scoring likelihood, mean-likelihood or centred-likelihood)")
         }
@@ -71,22 +82,26 @@ public enum RewardEvalStage {
         let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "rm-eval",
                                           config: ResolvedConfig(parameters: parameters, model: inputs.model.path, reference: inputs.reference?.path),
                                           inputs: [inputs.tokenizer, StageModel.inputFile(inputs.model)]
-                                            + (inputs.reference.map { [StageModel.inputFile($0)] } ?? []) + data.files,
+                                            + (inputs.reference.map { [StageModel.inputFile($0)] } ?? []) + data.files + labelled.files,
                                           replaceComplete: true)
         return try stage.finish {
             let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
             let scored: [ScoredComparison]
+            var gateResponses: [(score: Float, safe: Bool)]?
             if parameters.scoring == .rewardHead {
                 let likelihood = try RewardLikelihoodTerm.load(from: inputs.model)
-                scored = try score(data, model: try StageModel.load(inputs.model, heads: likelihood.heads), likelihood: likelihood,
-                                   templated: templated, parameters: parameters)
+                let model = try StageModel.load(inputs.model, heads: likelihood.heads)
+                scored = try score(data, model: model, likelihood: likelihood, templated: templated, parameters: parameters)
+                if !labelled.records.isEmpty {
+                    gateResponses = try scoreLabelled(labelled.records, model: model, likelihood: likelihood, templated: templated, parameters: parameters)
+                }
             } else {
                 scored = try scoreByLikelihood(data, policy: inputs.model, reference: inputs.reference, templated: templated, parameters: parameters)
             }
             let writer = try stage.shardWriter(name: "scored-\(parameters.split.rawValue)")
             for pair in scored { try writer.append(ScoredRecord(pair)) }
             try stage.addOutput(name: "scored-\(parameters.split.rawValue)", files: try writer.finish())
-            let evaluation = RewardEvaluation(scored, unsafeThreshold: parameters.unsafeThreshold)
+            let evaluation = RewardEvaluation(scored, unsafeThreshold: parameters.unsafeThreshold, gateResponses: gateResponses)
             for (k, v) in evaluation.metrics { stage.setMetric(k, v) }
             return evaluation
         }
@@ -119,6 +134,18 @@ public enum RewardEvalStage {
         }
     }
 
+    /// Each labelled response's score, with its label, for the unsafe gate.
+    static func scoreLabelled(_ records: [LabelledResponse], model: LlamaModel, likelihood: RewardLikelihoodTerm, templated: TemplatedTokenizer,
+                              parameters: Parameters) throws -> [(score: Float, safe: Bool)] {
+        let seqLen = parameters.seqLen ?? model.config.maxSeqLen
+        let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
+        var truncated = 0
+        let sequences = try records.map { try RewardPairs.sequence(prompt: $0.prompt.messages, response: $0.response, templated: templated,
+                                                                   seqLen: seqLen, truncated: &truncated) }
+        let scores = try scorer.scores(sequences.map(\.tokens), responseStarts: sequences.map(\.responseStart))
+        return zip(scores, records).map { ($0, $1.safe) }
+    }
+
     /// Both responses of every comparison scored by the policy's likelihood (see `Scoring`).
     static func scoreByLikelihood(_ data: SourcedComparisons, policy: URL, reference: URL?, templated: TemplatedTokenizer,
                                   parameters: Parameters) throws -> [ScoredComparison] {
@@ -128,8 +155,8 @@ public enum RewardEvalStage {
         let seqLen = parameters.seqLen ?? min(policyModel.config.maxSeqLen, referenceModel?.config.maxSeqLen ?? .max)
         var examples: [BatchLayout.Example] = []
         for c in data.records {
-            for response in [c.chosen, c.rejected] {
-                examples.append(try ResponseLikelihood.example(try templated.encode(prompt: c.prompt.messages, response: response), seqLen: seqLen))
+            for (prompt, response) in [(c.chosenPrompt, c.chosen), (c.rejectedPrompt, c.rejected)] {
+                examples.append(try ResponseLikelihood.example(try templated.encode(prompt: prompt, response: response), seqLen: seqLen))
             }
         }
         func scores(_ model: LlamaModel) throws -> [Double] {

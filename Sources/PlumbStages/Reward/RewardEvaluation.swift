@@ -100,7 +100,9 @@ public struct RewardEvaluation: Sendable {
         }
     }
 
-    public init(_ scored: [ScoredComparison], unsafeThreshold: Double = 0.15) {
+    /// `gateResponses`, when given, replace the comparisons' labelled responses for the unsafe gate
+    /// (labelled single responses: `rm eval --labelled`).
+    public init(_ scored: [ScoredComparison], unsafeThreshold: Double = 0.15, gateResponses: [(score: Float, safe: Bool)]? = nil) {
         scores = RewardEvaluation.statistics(scored.flatMap { [Double($0.chosenScore), Double($0.rejectedScore)] })
         var labelled: [(score: Float, safe: Bool)] = []
         for s in scored {
@@ -122,7 +124,7 @@ public struct RewardEvaluation: Sendable {
                 if let safe { labelled.append((score, safe)) }
             }
         }
-        unsafe = UnsafeDetection(threshold: unsafeThreshold, labelled: labelled)
+        unsafe = UnsafeDetection(threshold: unsafeThreshold, labelled: gateResponses ?? labelled)
     }
 
     static func statistics(_ values: [Double]) -> ScoreStatistics {

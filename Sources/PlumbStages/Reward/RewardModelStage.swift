@@ -34,6 +34,10 @@ public enum RewardModelStage {
         public var likelihood: RewardLikelihoodTerm = .none
         /// Llama 2's reward-model settings: lr 1e-5, cosine to 10%, warm-up 3%.
         public var loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-5))
+        /// Also train on safety pairs drawn from labelled responses (`labelled-responses-<split>` of the
+        /// import stages): each prompt's safe responses over its unsafe ones. Nil (off) leaves the
+        /// resolved config, and so the cache key, as before.
+        public var labelledPairs: Bool?
 
         public init(dimension: PreferenceDimension) { self.dimension = dimension }
 

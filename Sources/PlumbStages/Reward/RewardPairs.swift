@@ -37,8 +37,9 @@ public enum RewardPairs {
         var set = RewardPairSet(pairs: [], truncated: 0)
         set.pairs.reserveCapacity(comparisons.count)
         for (i, c) in comparisons.enumerated() {
-            let chosen = try sequence(prompt: c.prompt.messages, response: c.chosen, templated: templated, seqLen: seqLen, truncated: &set.truncated)
-            let rejected = try sequence(prompt: c.prompt.messages, response: c.rejected, templated: templated, seqLen: seqLen, truncated: &set.truncated)
+            // Each response answers its own side's conversation (multi-turn battles part after the prompt).
+            let chosen = try sequence(prompt: c.chosenPrompt, response: c.chosen, templated: templated, seqLen: seqLen, truncated: &set.truncated)
+            let rejected = try sequence(prompt: c.rejectedPrompt, response: c.rejected, templated: templated, seqLen: seqLen, truncated: &set.truncated)
             set.pairs.append(RewardPair(chosen: chosen.tokens, rejected: rejected.tokens,
                                         chosenResponseStart: chosen.responseStart, rejectedResponseStart: rejected.responseStart,
                                         margin: margins.margin(for: c.strength), record: i))

@@ -37,6 +37,12 @@ public enum RewardScoreStage {
         var response: String?
         var chosen: String?
         var rejected: String?
+        /// Each side's own earlier turns in a multi-turn comparison (ComparisonDetails).
+        var chosenHistory: [Message]?
+        var rejectedHistory: [Message]?
+        enum CodingKeys: String, CodingKey {
+            case prompt, response, chosen, rejected, chosenHistory = "chosen_history", rejectedHistory = "rejected_history"
+        }
     }
 
     struct ResolvedConfig: Encodable {
@@ -88,16 +94,16 @@ public enum RewardScoreStage {
                   let fields = try? decoder.decode(ScorableFields.self, from: line), let prompt = fields.prompt else {
                 throw StageError("\(place): not a JSON object with a 'prompt' field")
             }
-            let responses: [(String, String)]
+            let responses: [(String, String, [Message])]
             if let response = fields.response {
-                responses = [("score", response)]
+                responses = [("score", response, [])]
             } else if let chosen = fields.chosen, let rejected = fields.rejected {
-                responses = [("chosen_score", chosen), ("rejected_score", rejected)]
+                responses = [("chosen_score", chosen, fields.chosenHistory ?? []), ("rejected_score", rejected, fields.rejectedHistory ?? [])]
             } else {
                 throw StageError("\(place): has neither 'response' nor 'chosen' and 'rejected'; nothing to score")
             }
-            for (_, text) in responses {
-                sequences.append(try RewardPairs.sequence(prompt: prompt.messages, response: text, templated: templated,
+            for (_, text, history) in responses {
+                sequences.append(try RewardPairs.sequence(prompt: prompt.messages + history, response: text, templated: templated,
                                                           seqLen: seqLen, truncated: &truncated))
             }
             objects.append(object)
