@@ -58,8 +58,9 @@ public enum DPOStage {
         var out = Encoded()
         for c in comparisons {
             guard c.chosen != c.rejected else { out.identical.append(c); continue }
-            let w = try templated.encode(prompt: c.prompt.messages, response: c.chosen)
-            let l = try templated.encode(prompt: c.prompt.messages, response: c.rejected)
+            // A multi-turn comparison's responses each follow their own side's earlier turns.
+            let w = try templated.encode(prompt: c.chosenPrompt, response: c.chosen)
+            let l = try templated.encode(prompt: c.rejectedPrompt, response: c.rejected)
             out.truncated += (w.tokens.count > seqLen + 1 ? 1 : 0) + (l.tokens.count > seqLen + 1 ? 1 : 0)
             out.pairs.append(DPOPair(id: c.id, chosen: try ResponseLikelihood.example(w, seqLen: seqLen),
                                      rejected: try ResponseLikelihood.example(l, seqLen: seqLen), referenceChosen: 0, referenceRejected: 0))

@@ -136,12 +136,13 @@ public enum RejectionSamplingStage {
             try ModelProvenance.check(stage, role: role, tokenizer: inputs.tokenizer, tokenizerSHA: tokenizerSHA, template: parameters.template)
         }
         let gateComparisons = try SourcedComparisons.read(output: "comparisons-validation", from: inputs.gateData)
+        let gateLabelled = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-validation", from: inputs.gateData)
         let previousBest = try StageRecordReader.read(Demonstration.self, output: "demonstrations-train", from: inputs.previous)
         let stage = try StageWriter.begin(
             runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "rs",
             config: ResolvedConfig(parameters: parameters, policy: inputs.policy.path, helpfulness: inputs.helpfulness.path, safety: inputs.safety.path),
             inputs: [inputs.tokenizer, StageModel.inputFile(inputs.policy), StageModel.inputFile(inputs.helpfulness), StageModel.inputFile(inputs.safety)]
-                + prompts.files + gateComparisons.files + previousBest.files,
+                + prompts.files + gateComparisons.files + gateLabelled.files + previousBest.files,
             seed: parameters.seed, keepUnfinished: true)
         return try stage.finish {
             let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
@@ -150,7 +151,7 @@ public enum RejectionSamplingStage {
             var reward = CombinedReward(gateThreshold: parameters.gateThreshold)
             var calibration: GateCalibration.Result?
             if let recall = parameters.gateRecall {
-                calibration = try calibrateGate(gateComparisons.records, recall: recall, scorer: scorer, templated: templated)
+                calibration = try calibrateGate(gateComparisons.records, labelled: gateLabelled.records, recall: recall, scorer: scorer, templated: templated)
                 reward.gateThreshold = calibration!.threshold
                 log(String(format: "rs: gate threshold %.4f for recall %.2f (measured recall %.3f, precision %.3f on %d labelled responses)",
                            calibration!.threshold, recall, calibration!.recall, calibration!.precision, calibration!.labelled))
@@ -180,19 +181,24 @@ public enum RejectionSamplingStage {
         }
     }
 
-    /// The gate's threshold for `recall` on the safety-labelled responses of `comparisons`.
-    static func calibrateGate(_ comparisons: [Comparison], recall: Double, scorer: CombinedScorer,
+    /// The gate's threshold for `recall` on the safety-labelled responses of `comparisons` and the
+    /// labelled responses.
+    static func calibrateGate(_ comparisons: [Comparison], labelled: [LabelledResponse], recall: Double, scorer: CombinedScorer,
                               templated: TemplatedTokenizer) throws -> GateCalibration.Result {
         var sequences: [TokenizedExample] = [], labels: [Bool] = []
         for c in comparisons {
-            for (text, safe) in [(c.chosen, c.chosenSafe), (c.rejected, c.rejectedSafe)] {
+            for (prompt, text, safe) in [(c.chosenPrompt, c.chosen, c.chosenSafe), (c.rejectedPrompt, c.rejected, c.rejectedSafe)] {
                 guard let safe else { continue }
-                sequences.append(try templated.encode(prompt: c.prompt.messages, response: text))
+                sequences.append(try templated.encode(prompt: prompt, response: text))
                 labels.append(safe)
             }
         }
+        for r in labelled {
+            sequences.append(try templated.encode(prompt: r.prompt.messages, response: r.response))
+            labels.append(r.safe)
+        }
         guard !sequences.isEmpty else {
-            throw StageError("rs: --gate-recall needs validation comparisons with per-response safety labels (chosen_safe / rejected_safe); the gate data has none")
+            throw StageError("rs: --gate-recall needs validation comparisons with per-response safety labels (chosen_safe / rejected_safe) or labelled responses; the gate data has neither")
         }
         let scores = try scorer.scores(sequences)
         return try GateCalibration.calibrate(labelled: zip(scores, labels).map { ($0.safety, $1) }, recall: recall)
