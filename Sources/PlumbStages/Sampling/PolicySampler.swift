@@ -25,12 +25,18 @@ public final class PolicySampler {
         public var finished: Bool
     }
 
+    /// The tokens that end a response: the chat template's end of turn (the tokenizer's EOS) and
+    /// every `eos_token_id` of the model's config (Hugging Face's generate stops at any of them).
+    public static func stopTokens(_ templated: TemplatedTokenizer, _ config: LlamaConfig) -> Set<Int32> {
+        Set([templated.info.eosID] + config.eosTokenIds.compactMap { Int32(exactly: $0) })
+    }
+
     /// `samples` responses to each prompt, in prompt order then sample order.
     public func respond(to prompts: [[Message]], samples: Int = 1, settings: SamplingSettings, seed: UInt64) throws -> [[Response]] {
         let encoded = try prompts.map { try templated.encodePrompt($0) }
         let limit = model.config.maxSeqLen - 1
         let options = GenerationOptions(maxNewTokens: settings.maxNewTokens, sampling: settings.sampling,
-                                        stopTokens: [templated.info.eosID])
+                                        stopTokens: Self.stopTokens(templated, model.config))
         let perCall = max(1, generator.maxSequences / max(samples, 1))
         var out: [[Response]] = []
         var start = 0
