@@ -2,10 +2,11 @@
 // bytes: the SHA-256 of the package's source tree (every file under `Sources/` and `Package.swift`,
 // by relative path), found from this file's compile-time path, so it is defined outside a git
 // checkout, differs between two dirty trees, and is the same for the same sources wherever they are
-// checked out; when that tree is not on disk, the SHA-256 of the running executable. The build
-// configuration is appended: debug and release builds round differently. The git commit and dirty
-// flag are kept beside it for people. PLUMB_CODE_COMMIT / PLUMB_CODE_DIRTY / PLUMB_CODE_CONTENT
-// override the probe.
+// checked out. When that tree is not on disk, or a file of it is newer than the running executable
+// (edited since the build, so the tree is not what runs), it is the SHA-256 of the executable
+// instead. The build configuration is appended: debug and release builds round differently. The git
+// commit and dirty flag are kept beside it for people. PLUMB_CODE_COMMIT / PLUMB_CODE_DIRTY /
+// PLUMB_CODE_CONTENT override the probe.
 import Foundation
 
 extension CodeVersion {
@@ -31,9 +32,10 @@ extension CodeVersion {
                                content: env["PLUMB_CODE_CONTENT"])
         }
         let content: String?
-        if let tree = try? sourceTreeHash(root) {
+        let executable = Bundle.main.executableURL
+        if let tree = try? sourceTreeHash(root), !isNewer(root, than: executable) {
             content = "sources:\(tree) \(buildConfiguration)"
-        } else if let executable = Bundle.main.executableURL, let sha = try? SHA256.hex(ofFile: executable) {
+        } else if let executable, let sha = try? SHA256.hex(ofFile: executable) {
             content = "executable:\(sha) \(buildConfiguration)"
         } else {
             content = nil
@@ -70,6 +72,17 @@ extension CodeVersion {
             text += "\(file)\n\(size) \(try SHA256.hex(ofFile: url))\n"
         }
         return SHA256.hex(of: Data(text.utf8))
+    }
+
+    /// Whether a file of the tree at `root` was modified after `executable` was built: the tree on
+    /// disk is then not (all) what the running binary was compiled from.
+    static func isNewer(_ root: URL, than executable: URL?) -> Bool {
+        guard let executable, let built = (try? executable.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
+        else { return false }
+        let keys: [URLResourceKey] = [.contentModificationDateKey]
+        let files = [root.appendingPathComponent("Package.swift")]
+            + (FileManager.default.enumerator(at: root.appendingPathComponent("Sources"), includingPropertiesForKeys: keys)?.compactMap { $0 as? URL } ?? [])
+        return files.contains { ((try? $0.resourceValues(forKeys: Set(keys)))?.contentModificationDate ?? .distantPast) > built }
     }
 
     private static func git(_ arguments: [String], in directory: URL) -> String? {

@@ -55,6 +55,23 @@ final class CodeVersionTests: XCTestCase {
         XCTAssertThrowsError(try CodeVersion.sourceTreeHash(scratch), "no Package.swift: not a package tree")
     }
 
+    func testATreeEditedAfterTheBuildDoesNotDescribeTheBinary() throws {
+        let scratch = try makeScratchDirectory(self)
+        try makeTree(scratch.appendingPathComponent("tree"), files)
+        let binary = scratch.appendingPathComponent("plumb")
+        try Data("binary".utf8).write(to: binary)
+        let now = Date()
+        try FileManager.default.setAttributes([.modificationDate: now], ofItemAtPath: binary.path)
+        for (path, _) in files {
+            try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-60)],
+                                                  ofItemAtPath: scratch.appendingPathComponent("tree/\(path)").path)
+        }
+        XCTAssertFalse(CodeVersion.isNewer(scratch.appendingPathComponent("tree"), than: binary), "built after every source")
+        try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(5)],
+                                              ofItemAtPath: scratch.appendingPathComponent("tree/Sources/B/Deep/c.swift").path)
+        XCTAssertTrue(CodeVersion.isNewer(scratch.appendingPathComponent("tree"), than: binary), "a source edited after the build")
+    }
+
     func testThisBuildHasAContentVersionAndTheCacheKeyUsesIt() throws {
         let version = CodeVersion.current()
         if ProcessInfo.processInfo.environment["PLUMB_CODE_COMMIT"] == nil {
