@@ -40,9 +40,10 @@ let package = Package(
         ),
 
         // Libraries, split by concern (docs/ARCHITECTURE.md).
+        .target(name: "PlumbFiles"),
         .target(name: "PlumbTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
-        .target(name: "PlumbModel", dependencies: ["PlumbTensor"], swiftSettings: fastMath),
-        .target(name: "PlumbStore", dependencies: ["CZstd"], swiftSettings: fastMath),
+        .target(name: "PlumbModel", dependencies: ["PlumbTensor", "PlumbFiles"], swiftSettings: fastMath),
+        .target(name: "PlumbStore", dependencies: ["CZstd", "PlumbFiles"], swiftSettings: fastMath),
         .target(name: "PlumbData", dependencies: ["PlumbStore", "CSentencePiece", "CZstd", "CZlib"], swiftSettings: fastMath),
         .target(name: "PlumbTask", dependencies: []),
         .target(name: "PlumbOracle", dependencies: ["PlumbTask"]),

@@ -19,7 +19,8 @@ public struct ConfigError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Hugging Face `config.json` for `LlamaForCausalLM`; unknown keys are ignored, missing ones default.
+/// Hugging Face `config.json` for `LlamaForCausalLM`; missing keys default, keys that change the math
+/// and are not implemented are refused (LlamaConfigKeys.swift), other unknown keys are ignored.
 public struct LlamaConfigFile: Codable, Equatable, Sendable {
     public var modelType: String?
     public var hiddenSize: Int?
@@ -33,9 +34,18 @@ public struct LlamaConfigFile: Codable, Equatable, Sendable {
     public var rmsNormEps: Float?
     public var tieWordEmbeddings: Bool?
     public var bosTokenId: Int?
-    public var eosTokenId: Int?
+    public var eosTokenId: TokenIDs?
     /// Plumbline's record of the q/k row layout; absent means Hugging Face's `halves`.
     public var rotaryLayout: RotaryLayout?
+    // Read only to be refused when they ask for what is not implemented (`checkSupported`).
+    public var hiddenAct: String?
+    public var ropeScaling: PresentValue?
+    public var ropeParameters: RopeParameters?
+    public var attentionBias: Bool?
+    public var mlpBias: Bool?
+    public var headDim: Int?
+    public var attentionDropout: Double?
+    public var quantizationConfig: PresentValue?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
@@ -52,6 +62,14 @@ public struct LlamaConfigFile: Codable, Equatable, Sendable {
         case bosTokenId = "bos_token_id"
         case eosTokenId = "eos_token_id"
         case rotaryLayout = "rotary_layout"
+        case hiddenAct = "hidden_act"
+        case ropeScaling = "rope_scaling"
+        case ropeParameters = "rope_parameters"
+        case attentionBias = "attention_bias"
+        case mlpBias = "mlp_bias"
+        case headDim = "head_dim"
+        case attentionDropout = "attention_dropout"
+        case quantizationConfig = "quantization_config"
     }
 
     public init() {}
@@ -65,12 +83,13 @@ public struct LlamaConfigFile: Codable, Equatable, Sendable {
         if let type = modelType, type != "llama" {
             throw ConfigError("config.json: model_type '\(type)' is not supported; expected 'llama'")
         }
+        try checkSupported()
         let config = LlamaConfig(
             dim: dim, hiddenDim: intermediateSize ?? 4 * dim, nLayers: layers, nHeads: heads,
             nKVHeads: numKeyValueHeads ?? heads, vocabSize: vocab, maxSeqLen: maxPositionEmbeddings ?? 2048,
-            ropeTheta: ropeTheta ?? 10000, rmsNormEps: rmsNormEps ?? 1e-5,
+            ropeTheta: ropeTheta ?? ropeParameters?.ropeTheta ?? 10000, rmsNormEps: rmsNormEps ?? 1e-5,
             tieWordEmbeddings: tieWordEmbeddings ?? false, rotaryLayout: rotaryLayout ?? .halves,
-            bosTokenId: bosTokenId ?? 1, eosTokenId: eosTokenId ?? 2)
+            bosTokenId: bosTokenId ?? 1, eosTokenIds: eosTokenId?.ids ?? [2])
         try config.validate()
         return config
     }
@@ -90,16 +109,17 @@ public struct LlamaConfig: Equatable, Sendable {
     public var tieWordEmbeddings: Bool
     public var rotaryLayout: RotaryLayout
     public var bosTokenId: Int
-    public var eosTokenId: Int
+    /// Every id that ends a sequence (config.json's `eos_token_id`, one id or a list); never empty.
+    public var eosTokenIds: [Int]
 
     public init(dim: Int, hiddenDim: Int, nLayers: Int, nHeads: Int, nKVHeads: Int, vocabSize: Int,
                 maxSeqLen: Int, ropeTheta: Float = 10000, rmsNormEps: Float = 1e-5,
                 tieWordEmbeddings: Bool = true, rotaryLayout: RotaryLayout = .halves,
-                bosTokenId: Int = 1, eosTokenId: Int = 2) {
+                bosTokenId: Int = 1, eosTokenIds: [Int] = [2]) {
         self.dim = dim; self.hiddenDim = hiddenDim; self.nLayers = nLayers; self.nHeads = nHeads
         self.nKVHeads = nKVHeads; self.vocabSize = vocabSize; self.maxSeqLen = maxSeqLen
         self.ropeTheta = ropeTheta; self.rmsNormEps = rmsNormEps; self.tieWordEmbeddings = tieWordEmbeddings
-        self.rotaryLayout = rotaryLayout; self.bosTokenId = bosTokenId; self.eosTokenId = eosTokenId
+        self.rotaryLayout = rotaryLayout; self.bosTokenId = bosTokenId; self.eosTokenIds = eosTokenIds
     }
 
     public var headDim: Int { dim / nHeads }
@@ -125,6 +145,7 @@ public struct LlamaConfig: Equatable, Sendable {
         }
         if !(ropeTheta > 0) { throw ConfigError("config: 'rope_theta' must be positive, got \(ropeTheta)") }
         if !(rmsNormEps > 0) { throw ConfigError("config: 'rms_norm_eps' must be positive, got \(rmsNormEps)") }
+        if eosTokenIds.isEmpty { throw ConfigError("config: 'eos_token_id' must name at least one id") }
     }
 
     /// The file form, for writing `config.json`.
@@ -134,7 +155,7 @@ public struct LlamaConfig: Equatable, Sendable {
         f.numAttentionHeads = nHeads; f.numKeyValueHeads = nKVHeads; f.vocabSize = vocabSize
         f.maxPositionEmbeddings = maxSeqLen; f.ropeTheta = ropeTheta; f.rmsNormEps = rmsNormEps
         f.tieWordEmbeddings = tieWordEmbeddings; f.rotaryLayout = rotaryLayout
-        f.bosTokenId = bosTokenId; f.eosTokenId = eosTokenId
+        f.bosTokenId = bosTokenId; f.eosTokenId = TokenIDs(eosTokenIds)
         return f
     }
 
@@ -144,12 +165,11 @@ public struct LlamaConfig: Equatable, Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw ConfigError("\(url.path): cannot read config: \(error.localizedDescription)")
         }
+        let file = try LlamaConfigFile.decode(data, source: url.path)
         do {
-            return try JSONDecoder().decode(LlamaConfigFile.self, from: data).resolved()
+            return try file.resolved()
         } catch let e as ConfigError {
             throw ConfigError("\(url.path): \(e.description)")
-        } catch {
-            throw ConfigError("\(url.path): not a valid config.json: \(error)")
         }
     }
 

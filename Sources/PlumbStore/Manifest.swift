@@ -40,9 +40,16 @@ public struct StoredArtifact: Codable, Equatable, Sendable {
 }
 
 public struct CodeVersion: Codable, Equatable, Sendable {
+    /// The git commit and dirty flag of the package (informational; nil outside a git checkout).
     public var commit: String?
     public var dirty: Bool?
-    public init(commit: String?, dirty: Bool?) { self.commit = commit; self.dirty = dirty }
+    /// What the cache key uses when present: `sources:<SHA-256>` of the source tree the binary was
+    /// built from (`Sources/` and `Package.swift`), or `executable:<SHA-256>` of the running binary
+    /// when that tree is not on disk; then ` debug` or ` release`, the build configuration.
+    public var content: String?
+    public init(commit: String?, dirty: Bool?, content: String? = nil) {
+        self.commit = commit; self.dirty = dirty; self.content = content
+    }
 }
 
 public struct StageManifest: Codable, Equatable, Sendable {

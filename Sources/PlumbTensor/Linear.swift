@@ -16,8 +16,8 @@ public enum Linear {
 
     /// Adds dL/dx into `dx` (when given) and dL/dW into `dWeight` (when given; pass nil for a frozen W).
     /// When both are wanted and the products are large, they run side by side on ThreadPool.shared,
-    /// each on one core with single-threaded BLAS (measured faster than one after the other on all
-    /// cores at every 15m shape); each product stays on one thread, so results do not depend on timing.
+    /// each on one core with single-threaded BLAS (faster than one after the other on all cores at
+    /// every 15m shape: docs/engine.md); each product stays on one thread, so results do not depend on timing.
     public static func backward(
         dOut dy: Tensor, x: Tensor, weight: Tensor, dx: Tensor?, dWeight: Tensor?, kernel: MatmulKernel = .blas
     ) throws {

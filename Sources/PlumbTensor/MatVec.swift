@@ -3,8 +3,8 @@
 //
 // Decoding one sequence is bound by memory bandwidth: each step streams every weight once (15m:
 // 61 MB per token, more than the L3), while sgemm would pack all of W on every call. For up to four
-// rows of x the kernel streams one weight row at a time (one sequential stream per core measured
-// ~1.4x faster than four interleaved ones); for more rows it takes two weight rows (reused from L1)
+// rows of x the kernel streams one weight row at a time (one sequential stream per core, faster than
+// four interleaved ones: docs/model.md); for more rows it takes two weight rows (reused from L1)
 // against two rows of x. Products accumulate with fused multiply-adds (vfmadd on the Haswell target).
 // `MatVec.products` (MatVecProducts.swift) splits the weight rows over the cores.
 // Each output is one dot product whose order of additions depends only on `in`, never on n or on
@@ -19,7 +19,7 @@ public enum MatVec {
     @inline(__always)
     public static func kernel(weight w: UnsafePointer<Float>, inFeatures k: Int, x: UnsafePointer<Float>, rows n: Int,
                               y: UnsafeMutablePointer<Float>, ldy: Int, outputs: Range<Int>, accumulate: Bool) {
-        if n <= 4 {   // memory bound: one weight row at a time is one sequential stream (~1.4x faster than four)
+        if n <= 4 {   // memory bound: one weight row at a time is one sequential stream
             for o in outputs {
                 let wo = w + o * k
                 var r = 0
@@ -78,10 +78,9 @@ public enum MatVec {
     //   partial p_0 takes, by fused multiply-add in order of i, the 8-float slices at i = 0, 16, 32, ...
     //   and p_1 those at i = 8, 24, 40, ..., all below k rounded down to 8;
     //   dot = treeSum(p_0 + p_1), then the last k mod 8 products added in order.
-    // Two independent chains per row hide the latency of the multiply-add: with one, a core could not
-    // take more than ~20 GB/s, and greedy decoding of the 15m shape (61 MB of weights per token) went
-    // from a median of 0.98x to 1.07x llama2.c's run.c. Batched sampling (64 rows, compute bound) lost ~12%
-    // against the old one-chain order with four weight rows a block, which sixteen chains no longer fit.
+    // Two independent chains per row hide the latency of the multiply-add, which bounds a single
+    // chain's bandwidth; in exchange a block holds two weight rows rather than four, which costs the
+    // compute-bound batched case (docs/model.md, "Decoding speed").
 
     /// Dot products of weight rows w0 and w1 with x0 (a) and x1 (b), each in the order above.
     @inline(__always)

@@ -22,12 +22,10 @@ extension MatVec {
         }
     }
 
-    /// Rows of x up to which the matrix-vector kernel is used; above, chunked sgemm.
-    /// Measured per core on 8192 x 288 weights held in the L3 (CPU time): n = 8 kernel 46 vs sgemm
-    /// 39 GFLOP/s, n = 16 45-49 vs 39-44, n = 32 50-52 vs 52-55, n = 64 57-59 vs 67. In
-    /// `plumb bench sample` (64 rows, weights from DRAM, packed by sgemm on every step) the kernel
-    /// took 8% less CPU time (6.6 vs 7.2 s, four runs each, load ~7), and it keeps every row of a
-    /// batch bit-identical to decoding it alone.
+    /// Rows of x up to which the matrix-vector kernel is used; above, chunked sgemm. Up to 64 rows
+    /// the kernel costs less CPU than sgemm (which packs the weights on every call) when the weights
+    /// come from DRAM (docs/model.md, "Decoding speed"), and it keeps every row of a batch
+    /// bit-identical to decoding it alone.
     public static let kernelRows = 64
 
     /// Computes every product of `products` from x (n, inFeatures), spread over `pool`.

@@ -10,8 +10,8 @@
 // Workers spin for a while after a job (decoding calls the pool every few microseconds), then
 // poll while yielding their core, then sleep on a condition variable: an idle pool costs nothing.
 //
-// Inside a job OpenBLAS must run single-threaded (`withSingleThreadedBLAS`): two pools of threads
-// fighting for two cores was a fifth of the sampling profile.
+// Inside a job OpenBLAS must run single-threaded (`withSingleThreadedBLAS`), or OpenBLAS's threads
+// and the pool's fight over the same cores (docs/model.md, "Decoding speed").
 import CBLAS
 import Foundation
 import Synchronization

@@ -1,7 +1,7 @@
 // Threading policy: OpenBLAS uses one thread per core and is called from one thread at a time;
-// large non-BLAS kernels split their rows across the cores with DispatchQueue.concurrentPerform.
-// Many small independent products (attention heads) instead run side by side on the cores, each
-// with single-threaded BLAS (ThreadPool.shared with `ThreadPool.withSingleThreadedBLAS`).
+// everything else runs on ThreadPool.shared: large non-BLAS kernels split their rows across the
+// cores, and many small independent products (attention heads) run side by side, each with
+// single-threaded BLAS (`ThreadPool.withSingleThreadedBLAS`).
 import CBLAS
 import Foundation
 
@@ -17,9 +17,10 @@ public enum EngineThreads {
         return true
     }()
 
-    /// Runs `body` over `0..<rows` split into contiguous chunks, one per core, when the work
-    /// (`rows * costPerRow` multiply-adds) is large enough to pay for the threads; else inline.
-    /// `body` must only write rows of its own range.
+    /// Runs `body` over `0..<rows` split into contiguous chunks, one per core, on ThreadPool.shared
+    /// when the work (`rows * costPerRow` multiply-adds) is large enough to pay for the threads; else
+    /// inline. The chunks depend only on `rows` and the core count, never on which thread runs them.
+    /// `body` must only write rows of its own range and must not call BLAS.
     @inline(__always)
     public static func forEachRowChunk(rows: Int, costPerRow: Int, _ body: (Range<Int>) -> Void) {
         let chunks = min(cores, rows)
@@ -27,7 +28,7 @@ public enum EngineThreads {
             body(0..<rows)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        ThreadPool.shared.forEach(chunks: chunks) { c, _ in
             let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
             body(lo..<hi)
         }

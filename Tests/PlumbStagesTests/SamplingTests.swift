@@ -25,7 +25,7 @@ final class SamplingTests: XCTestCase {
         for (i, prompt) in prompts.enumerated() {
             var rng = SeededRNG(seed: 1)
             var streamed: [Int32] = []
-            let tokens = try streaming.decode(prompt: try templated.encodePrompt(prompt), settings: settings, stop: templated.info.eosID, rng: &rng) {
+            let tokens = try streaming.decode(prompt: try templated.encodePrompt(prompt), settings: settings, stops: [templated.info.eosID], rng: &rng) {
                 streamed.append($0)
             }
             XCTAssertEqual(tokens, streamed, "every token is handed to the caller as it is made")

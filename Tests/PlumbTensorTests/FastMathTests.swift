@@ -18,8 +18,22 @@ final class FastMathTests: XCTestCase {
         }
         XCTAssertLessThan(worst, 4.8e-7, "worst relative error \(worst)")
         XCTAssertEqual(FastMath.exp(0), 1)
-        XCTAssertLessThan(FastMath.exp(-Float.infinity), 2e-38, "clamped: exp(-inf) is tiny, not NaN")
         XCTAssertEqual(FastMath.sigmoid(0), 0.5, accuracy: 1e-7)
+    }
+
+    /// Below -87 e^x is subnormal (Foundation's exp gives < 1.7e-38): the fast exp gives exactly 0,
+    /// an absolute error under 1.7e-38, and -infinity gives 0, so masked logits drop out of a softmax.
+    func testExpFlushesTheSubnormalRangeToZero() {
+        for x: Float in [-87.01, -88, -95, -103, -150, -1e10, -.infinity] {
+            XCTAssertEqual(FastMath.exp8(SIMD8<Float>(repeating: x))[5], 0, "exp(\(x))")
+            XCTAssertLessThan(Foundation.exp(Double(x)), 1.7e-38)
+        }
+        XCTAssertGreaterThan(FastMath.exp(-87), 0, "-87 itself is still in range")
+        let row: [Float] = [0, -.infinity, 1, -.infinity]
+        var out = [Float](repeating: -1, count: 4)
+        let total = FastMath.expShifted(row, &out, 4, shift: 1)
+        XCTAssertEqual(out[1], 0); XCTAssertEqual(out[3], 0)
+        XCTAssertEqual(Double(total), Foundation.exp(-1.0) + 1, accuracy: 1e-6)
     }
 
     func testRowPrimitivesMatchScalarLoopsOnOddLengths() {

@@ -53,7 +53,7 @@ struct GenerateCommand: ParsableCommand {
         } else {
             ids = try parseTokenIds(promptIds!, option: "--prompt-ids")
         }
-        let stops = try stopIds.map { try parseTokenIds($0, option: "--stop-ids") } ?? [Int32(model.config.eosTokenId)]
+        let stops = try stopIds.map { try parseTokenIds($0, option: "--stop-ids") } ?? model.config.eosTokenIds.compactMap { Int32(exactly: $0) }
         let generator = try Generator(config: model.config, weights: model.weights, maxSequences: samples)
         let out = try generator.generate([GenerationRequest(prompt: ids, samples: samples, seed: samplingSeed)],
                                          options: GenerationOptions(maxNewTokens: maxNewTokens, sampling: sampling.sampling, stopTokens: Set(stops)))

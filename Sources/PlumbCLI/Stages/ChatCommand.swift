@@ -56,9 +56,9 @@ struct ChatCommand: ParsableCommand {
     private func stream(_ prompt: [Int32], decoder: StreamingDecoder, templated: TemplatedTokenizer, rng: inout SeededRNG) throws -> String {
         var tokens: [Int32] = []
         var shown = ""
-        let eos = templated.info.eosID
-        try decoder.decode(prompt: prompt, settings: settings, stop: eos, rng: &rng) { token in
-            guard token != eos else { return }
+        let stops = PolicySampler.stopTokens(templated, decoder.model.config)
+        try decoder.decode(prompt: prompt, settings: settings, stops: stops, rng: &rng) { token in
+            guard !stops.contains(token) else { return }
             tokens.append(token)
             let text = try templated.tokenizer.decode(tokens)
             if text.hasPrefix(shown) {

@@ -1,9 +1,8 @@
 // The main job's sizes: the standard setting (the README's first command) and --quick (CI's smoke
 // test). The model is trained from scratch, so its learning rates are those of a small model trained
 // from scratch, not Llama 2's fine-tuning rates (which assume a 7B+ model that already speaks).
-// Three pretraining epochs rather than one: measured on seed 1, the SFT policy's held-out oracle
-// helpfulness went from 0.202 to 0.283 and pretraining validation loss from 0.709 to about 0.60, for
-// about two more minutes; the reward models' agreement with the oracle did not change (0.765 / 0.732).
+// The standard setting pretrains for three epochs rather than one (the comparison is in
+// docs/stages.md, "Main job settings").
 import Foundation
 import PlumbStages
 
@@ -56,15 +55,11 @@ struct MainJobSettings: Codable {
     }
 }
 
-/// One reward model's score and data in the main job. Measured on seed 1 unless said (oracle
-/// agreement on the model's own dimension, one epoch at lr 3e-4, docs/reward.md):
-/// - helpfulness, likelihood term `sum`: beta 0 / 0.1 / 0.3 / 0.5 / 1 gave 0.746 / 0.837 / 0.856 /
-///   0.802 / 0.795; `centred` 0.3 gave 0.833; a 90/10 helpfulness/safety mixture 0.834.
-/// - safety, Llama 2's 90/10 mixture: head only 0.836; `sum` 0.05 0.848 but its scores move down and
-///   the gate sigmoid(score) < 0.15 flags many safe answers. A 70/30 mixture: head only 0.888;
-///   with `centred` 0.05 0.912 (seeds 2 and 3: 0.916, 0.912); `centred` 0.1 0.856; 80/20 with
-///   `centred` 0.05 0.900. `centred` has mean 0 per token under the model, so the scores do not
-///   drift down with length the way `sum` makes them.
+/// One reward model's score and data in the main job: helpfulness adds the summed log-likelihood
+/// term (beta 0.3); safety trains on a 70/30 safety/helpfulness mixture with the entropy-centred
+/// term (beta 0.05), which has mean 0 per token under the model, so its scores do not drift down with
+/// length the way `sum` makes them (and the gate sigmoid(score) < 0.15 keeps its precision). The
+/// sweeps behind these choices are in docs/reward.md ("With the likelihood term", "The safety model").
 struct RewardModelSettings: Codable {
     /// RewardLikelihoodTerm kind and its beta.
     var likelihood: RewardLikelihoodTerm.Kind

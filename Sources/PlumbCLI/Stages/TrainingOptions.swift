@@ -62,7 +62,7 @@ struct ModelInitOptions: ParsableArguments {
     func initialisation() throws -> LanguageModelStage.Initialisation {
         if let config {
             let data = try Data(contentsOf: URL(fileURLWithPath: config))
-            return .fresh(try JSONDecoder().decode(LlamaConfigFile.self, from: data), seed: initSeed)
+            return .fresh(try LlamaConfigFile.decode(data, source: config), seed: initSeed)
         }
         if let preset = LlamaPreset(rawValue: initFrom) { return .fresh(preset.config.file, seed: initSeed) }
         guard FileManager.default.fileExists(atPath: initFrom) else {

@@ -11,6 +11,7 @@
 // import converts them to the config's layout (Hugging Face halves by default), export converts back.
 // run.c hard-codes rope_theta 10000 and rms eps 1e-5, so export refuses other values.
 import Foundation
+import PlumbFiles
 import PlumbTensor
 
 public enum Llama2cFormat {

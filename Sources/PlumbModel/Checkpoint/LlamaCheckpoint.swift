@@ -1,6 +1,7 @@
 // A Hugging Face checkpoint directory: `config.json` plus `model.safetensors`, or shards listed in
 // `model.safetensors.index.json` ({"metadata": {...}, "weight_map": {"<tensor>": "<shard file>"}}).
 import Foundation
+import PlumbFiles
 import PlumbTensor
 
 public enum LlamaCheckpoint {

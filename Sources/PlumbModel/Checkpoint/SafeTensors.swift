@@ -7,6 +7,7 @@
 //   rest      the byte buffer; data_offsets are relative to its start, little-endian, row-major.
 // We write F32 only, tensors in name order (deterministic bytes); we read F32, F16 and BF16 into F32.
 import Foundation
+import PlumbFiles
 import PlumbTensor
 
 /// Element types read from safetensors files.

@@ -45,7 +45,8 @@ enum CachedAttention {
         }
         for h in hs {           // a_h = softmax(s_h)
             let sh = s + h * capacity
-            SIMDMath.scale(sh, length, by: 1 / SIMDMath.expInPlace(sh, length).1)
+            let total = FastMath.expShifted(sh, sh, length, shift: FastMath.max(sh, length))
+            FastMath.scale(sh, length, by: 1 / total)
             (or + h * d).update(repeating: 0, count: d)
         }
         for t in 0..<length {   // out_h = sum_t a_h,t v_t,g

@@ -112,7 +112,8 @@ public struct TokenSampler {
         var total: Float = 0
         probabilities.withUnsafeMutableBufferPointer { p in
             for i in 0..<vocab { p[i] = logits[i] * inv }
-            total = SIMDMath.expInPlace(p.baseAddress!, vocab).1
+            let base = p.baseAddress!
+            total = FastMath.expShifted(base, base, vocab, shift: FastMath.max(base, vocab))
         }
         return total
     }

@@ -28,6 +28,12 @@ public final class PolicySampler {
         public var finish: FinishReason
     }
 
+    /// The tokens that end a response: the chat template's end of turn (the tokenizer's EOS) and
+    /// every `eos_token_id` of the model's config (Hugging Face's generate stops at any of them).
+    public static func stopTokens(_ templated: TemplatedTokenizer, _ config: LlamaConfig) -> Set<Int32> {
+        Set([templated.info.eosID] + config.eosTokenIds.compactMap { Int32(exactly: $0) })
+    }
+
     /// `samples` responses to each prompt, in prompt order then sample order; prompt i's samples
     /// draw from seed (seed, i).
     public func respond(to prompts: [[Message]], samples: Int = 1, settings: SamplingSettings, seed: UInt64) throws -> [[Response]] {
@@ -40,7 +46,7 @@ public final class PolicySampler {
         let encoded = try prompts.map { try templated.encodePrompt($0) }
         let limit = model.config.maxSeqLen - 1
         let options = GenerationOptions(maxNewTokens: settings.maxNewTokens, sampling: settings.sampling,
-                                        stopTokens: [templated.info.eosID])
+                                        stopTokens: Self.stopTokens(templated, model.config))
         let requests = encoded.indices.map { i in
             // A prompt longer than the context keeps its last tokens (the most recent turns).
             GenerationRequest(prompt: Array(encoded[i].suffix(limit)), samples: samples, seed: seeds[i])

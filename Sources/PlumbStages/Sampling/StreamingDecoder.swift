@@ -4,7 +4,7 @@ import PlumbModel
 import PlumbTensor
 
 public final class StreamingDecoder {
-    let model: LlamaModel
+    public let model: LlamaModel
     let engine: IncrementalForward
     let logits: Tensor   // (1, V)
     var sampler: TokenSampler
@@ -17,10 +17,10 @@ public final class StreamingDecoder {
         sampler = TokenSampler(vocabSize: model.config.vocabSize)
     }
 
-    /// Decodes after `prompt` until `stop`, `maxNewTokens` or the context is full; `onToken` sees each
-    /// new token (the stop token too). Returns the new tokens.
+    /// Decodes after `prompt` until one of `stops`, `maxNewTokens` or the context is full; `onToken`
+    /// sees each new token (the stop token too). Returns the new tokens.
     @discardableResult
-    public func decode(prompt: [Int32], settings: SamplingSettings, stop: Int32, rng: inout SeededRNG,
+    public func decode(prompt: [Int32], settings: SamplingSettings, stops: Set<Int32>, rng: inout SeededRNG,
                        onToken: (Int32) throws -> Void) throws -> [Int32] {
         let capacity = model.config.maxSeqLen
         let context = Array(prompt.suffix(capacity - 1))
@@ -33,7 +33,7 @@ public final class StreamingDecoder {
             let next = sampler.sample(logits.pointer, vocab: model.config.vocabSize, settings.sampling, rng: &rng)
             produced.append(next)
             try onToken(next)
-            if next == stop || length >= capacity { break }
+            if stops.contains(next) || length >= capacity { break }
             try engine.forward(tokens: [next], slots: [0], positions: [Int32(length)], logitRows: [0], logits: logits)
             length += 1
         }

@@ -1,5 +1,6 @@
 // `metrics.jsonl` in a stage directory: one JSON object per event, appended and flushed as it
-// happens, so a killed run keeps every line it reported.
+// happens, so a killed run keeps every line it reported. A resumed run first cuts the log back to
+// the checkpoint it restored, so every step appears once.
 import Foundation
 
 public final class MetricsLog {
@@ -17,6 +18,30 @@ public final class MetricsLog {
     }
 
     deinit { try? handle.close() }
+
+    /// Cuts the log back to what a run restored at `step` had reported: the lines up to the first
+    /// line of a later step, without an unfinished or unreadable line, nor trailing lines that carry no
+    /// step (the `start` of an attempt that got no further). At step 0 the log is emptied.
+    public func cutBack(toStep step: Int) throws {
+        let data = try Data(contentsOf: url)
+        let keep = Self.keptPrefix(data, step: step)
+        if keep < data.count { try handle.truncate(atOffset: UInt64(keep)) }
+        try handle.seekToEnd()
+    }
+
+    /// Bytes of `data` (a metrics.jsonl) to keep for a run restored at `step`.
+    static func keptPrefix(_ data: Data, step: Int) -> Int {
+        if step == 0 { return 0 }
+        var offset = data.startIndex, kept = data.startIndex
+        while let newline = data[offset...].firstIndex(of: 0x0A),
+              let object = (try? JSONSerialization.jsonObject(with: data[offset..<newline])) as? [String: Any] {
+            let lineStep = object["step"] as? Int
+            if let s = lineStep, s > step { break }
+            offset = newline + 1
+            if lineStep != nil { kept = offset }
+        }
+        return kept - data.startIndex
+    }
 
     /// Appends the event as one line; events that carry no figures are skipped.
     public func record(_ event: TrainingProgress) throws {

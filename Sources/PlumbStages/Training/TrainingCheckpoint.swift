@@ -1,9 +1,14 @@
 // Checkpoints for exact resume: `checkpoints/step-00000120/` holds the model (config.json,
 // model.safetensors), AdamW's moments (optimizer.safetensors) and `trainer.json` (step, optimiser
-// header). A checkpoint is written under a temporary name and renamed into place, so a directory
-// named `step-*` is always complete; a killed writer leaves only a `.partial-*` directory, ignored.
+// header, the SHA-256 of every other file). Each file is written atomically (fsynced), the
+// checkpoint under `.partial-step-*` and renamed into place with the directory fsynced, so a
+// directory named `step-*` is complete. Restore removes `.partial-*` leftovers of a killed writer and
+// takes the newest checkpoint that reads back whole; one that does not (a file missing, cut short or
+// changed since it was written) is skipped for the one before, with a notice.
 import Foundation
+import PlumbFiles
 import PlumbModel
+import PlumbStore
 import PlumbTensor
 
 public struct TrainerState: Codable, Equatable, Sendable {
@@ -20,10 +25,16 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var initialEvaluation: [String: Double]
     /// Steps so far that took no optimiser step because of a non-finite loss or gradient.
     public var nonFiniteSteps: Int?
+    /// SHA-256 of each other file of the checkpoint, by name (absent in checkpoints written before
+    /// checksums were kept: those are read unchecked).
+    public var files: [String: String]? = nil
 }
 
 public enum TrainingCheckpoint {
     static let prefix = "step-"
+    static let partialPrefix = ".partial-"
+    static let stateFile = "trainer.json"
+    static let optimizerFile = "optimizer.safetensors"
 
     /// Saves model, optimiser and state for step `state.step` under `root`, then keeps only the
     /// newest `keep` checkpoints. Returns the checkpoint's directory.
@@ -33,22 +44,27 @@ public enum TrainingCheckpoint {
         if let bad = model.parameters.firstNonFiniteValue() {
             throw StageError("checkpoint of step \(state.step): parameter \(bad.name) holds a non-finite value at element \(bad.index); not saved")
         }
-        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        if !fm.fileExists(atPath: root.path) {
+            try AtomicFile.makeDirectory(root)
+            try AtomicFile.syncDirectory(root.deletingLastPathComponent())
+        }
         let name = prefix + String(format: "%08d", state.step)
-        let partial = root.appendingPathComponent(".partial-\(name)-\(getpid())")
+        let partial = root.appendingPathComponent("\(partialPrefix)\(name)-\(getpid())")
         try? fm.removeItem(at: partial)
-        try fm.createDirectory(at: partial, withIntermediateDirectories: true)
+        try AtomicFile.makeDirectory(partial)
         try model.save(to: partial, metadata: ["step": String(state.step)])
         let saved = try optimizer.saveState(parameters: model.parameters, rng: nil)
         var moments: [String: Tensor] = [:]
         for (name, tensor) in saved.tensors { moments[name] = tensor }
-        try SafeTensors.write(TensorFile(tensors: moments), to: partial.appendingPathComponent("optimizer.safetensors"))
+        try SafeTensors.write(TensorFile(tensors: moments), to: partial.appendingPathComponent(optimizerFile))
+        var withChecksums = state
+        withChecksums.files = try checksums(of: partial)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try encoder.encode(state).write(to: partial.appendingPathComponent("trainer.json"))
+        try AtomicFile.write(try encoder.encode(withChecksums), to: partial.appendingPathComponent(stateFile))
         let final = root.appendingPathComponent(name)
         try? fm.removeItem(at: final)
-        try fm.moveItem(at: partial, to: final)
+        try AtomicFile.rename(partial, to: final)
         for old in try list(root).dropLast(max(keep, 1)) { try? fm.removeItem(at: old) }
         return final
     }
@@ -59,20 +75,73 @@ public enum TrainingCheckpoint {
         return names.filter { $0.hasPrefix(prefix) }.sorted().map { root.appendingPathComponent($0) }
     }
 
-    /// Restores the newest checkpoint under `root` into `model` and `optimizer`; nil when there is none.
-    public static func restoreLatest(root: URL, model: LlamaModel, optimizer: AdamW, totalSteps: Int) throws -> TrainerState? {
-        guard let latest = try list(root).last else { return nil }
-        let state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: latest.appendingPathComponent("trainer.json")))
+    /// Removes the `.partial-*` directories a killed writer left under `root`; returns their names.
+    @discardableResult
+    public static func removePartials(_ root: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        let partials = names.filter { $0.hasPrefix(partialPrefix) }.sorted()
+        for name in partials { try? FileManager.default.removeItem(at: root.appendingPathComponent(name)) }
+        return partials
+    }
+
+    /// Restores the newest readable checkpoint under `root` into `model` and `optimizer`; nil when
+    /// there is none (the model and optimiser are then untouched). Leftover partial directories are
+    /// removed first. An unreadable checkpoint is skipped for the one before, reported through `log`;
+    /// a readable one of another plan or other optimiser settings is an error.
+    public static func restoreLatest(root: URL, model: LlamaModel, optimizer: AdamW, totalSteps: Int,
+                                     log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> TrainerState? {
+        let removed = removePartials(root)
+        if !removed.isEmpty { log("plumb: removed \(removed.count) unfinished checkpoint director\(removed.count == 1 ? "y" : "ies") in \(root.path): \(removed.joined(separator: ", "))") }
+        let checkpoints = try list(root)
+        for (index, directory) in checkpoints.enumerated().reversed() {
+            let loaded: (state: TrainerState, model: LlamaModel, moments: TensorFile)
+            do {
+                loaded = try read(directory, heads: model.heads)
+            } catch {
+                let next = index > 0 ? "resuming from \(checkpoints[index - 1].lastPathComponent) instead" : "starting from step 0"
+                log("plumb: checkpoint \(directory.path) is unreadable (\(error)); \(next)")
+                continue
+            }
+            guard loaded.state.totalSteps == totalSteps else {
+                throw StageError("\(directory.path): checkpoint of a \(loaded.state.totalSteps)-step plan, this run plans \(totalSteps) steps; remove \(root.path) to start over")
+            }
+            try model.parameters.copyValues(from: loaded.model.parameters)
+            try optimizer.restoreState(header: loaded.state.optimizer, tensors: loaded.moments.tensors, parameters: model.parameters)
+            return loaded.state
+        }
+        return nil
+    }
+
+    /// Reads a checkpoint whole, without touching the live model: its state, checksums, model and moments.
+    static func read(_ directory: URL, heads: LlamaHeads) throws -> (state: TrainerState, model: LlamaModel, moments: TensorFile) {
+        let stateURL = directory.appendingPathComponent(stateFile)
+        let state: TrainerState
+        do {
+            state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL))
+        } catch {
+            throw StageError("\(stateURL.path): missing or not a trainer state: \(error.localizedDescription)")
+        }
         guard state.formatVersion == TrainerState.currentFormatVersion else {
-            throw StageError("\(latest.path): trainer state format \(state.formatVersion), this build reads \(TrainerState.currentFormatVersion)")
+            throw StageError("\(stateURL.path): trainer state format \(state.formatVersion), this build reads \(TrainerState.currentFormatVersion)")
         }
-        guard state.totalSteps == totalSteps else {
-            throw StageError("\(latest.path): checkpoint of a \(state.totalSteps)-step plan, this run plans \(totalSteps) steps; remove \(root.path) to start over")
+        if let expected = state.files {
+            let found = try checksums(of: directory)
+            for (name, sha) in expected.sorted(by: { $0.key < $1.key }) where found[name] != sha {
+                throw StageError("\(directory.appendingPathComponent(name).path): " +
+                                 (found[name] == nil ? "missing" : "SHA-256 \(found[name]!) differs from \(sha) recorded in \(stateFile)"))
+            }
         }
-        let restored = try LlamaModel.load(directory: latest, heads: model.heads)
-        try model.parameters.copyValues(from: restored.parameters)
-        let moments = try SafeTensors.read(latest.appendingPathComponent("optimizer.safetensors"))
-        try optimizer.restoreState(header: state.optimizer, tensors: moments.tensors, parameters: model.parameters)
-        return state
+        let model = try LlamaModel.load(directory: directory, heads: heads)
+        let moments = try SafeTensors.read(directory.appendingPathComponent(optimizerFile))
+        return (state, model, moments)
+    }
+
+    /// SHA-256 of every file in `directory` except the trainer state, by name.
+    static func checksums(of directory: URL) throws -> [String: String] {
+        var sums: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name != stateFile && !name.hasPrefix(".") {
+            sums[name] = try SHA256.hex(ofFile: directory.appendingPathComponent(name))
+        }
+        return sums
     }
 }

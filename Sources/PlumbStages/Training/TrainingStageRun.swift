@@ -1,5 +1,7 @@
 // The part every training stage shares once its data and model are ready: log every event to
-// `metrics.jsonl`, run the loop with checkpoints in `checkpoints/`, then save the model into the stage.
+// `metrics.jsonl` (cut back to the restored checkpoint on resume), run the loop with checkpoints in
+// `checkpoints/`, then save the model into the stage.
+import Foundation
 import PlumbModel
 import PlumbStore
 
@@ -11,6 +13,11 @@ public enum TrainingStageRun {
         let loop = try TrainingLoop(model: model, plan: plan, settings: settings,
                                     checkpointRoot: stage.directory.appendingPathComponent("checkpoints"))
         let summary = try loop.run(objective) { event in
+            if case .started(_, let resumedAt) = event {
+                do { try metrics.cutBack(toStep: resumedAt) } catch {
+                    FileHandle.standardError.write(Data("plumb: cannot cut \(metrics.url.path) back to step \(resumedAt): \(error)\n".utf8))
+                }
+            }
             try? metrics.record(event)
             progress(event)
         }
