@@ -177,4 +177,34 @@ final class DPOTests: XCTestCase {
         XCTAssertEqual(encoded.truncated, 1)
         XCTAssertEqual(encoded.pairs[0].chosen.tokens.count, 40, "the long response keeps its last 40 inputs")
     }
+
+    /// A DPO stage killed after step 3 (checkpoint of step 2 on disk, the reference cache whole) and
+    /// rerun ends with the same weights as an uninterrupted one.
+    func testKilledStageResumesToTheSameWeights() throws {
+        let i = try stageInputs()
+        _ = try PlumbProcess.binary()
+        func arguments(_ stage: String) -> [String] {
+            ["dpo", "--tokenizer", i.tokenizer.path, "--init-from", i.policy.path, "--data", i.data.path, "--seq-len", "95", "--rows", "4",
+             "--lr", "1e-3", "--checkpoint-every", "2", "--eval-every", "0", "--out", i.runs.appendingPathComponent("r/\(stage)").path]
+        }
+        XCTAssertEqual(try PlumbProcess.run(arguments("dpo-whole")).0, 0)
+        XCTAssertEqual(try PlumbProcess.run(arguments("dpo-killed"), environment: ["PLUMB_KILL_AFTER_STEP": "3"]).1, .uncaughtSignal)
+        XCTAssertEqual(try StageManifest.read(from: i.runs.appendingPathComponent("r/dpo-killed")).status, .running)
+        XCTAssertEqual(try PlumbProcess.run(arguments("dpo-killed")).0, 0)
+        let resumed = try StageManifest.read(from: i.runs.appendingPathComponent("r/dpo-killed"))
+        XCTAssertEqual(resumed.metrics["reference_cached"], 1, "the rerun read its own reference cache")
+        let a = try StageModel.load(i.runs.appendingPathComponent("r/dpo-whole")).parameters
+        let b = try StageModel.load(i.runs.appendingPathComponent("r/dpo-killed")).parameters
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.values.base, count: a.totalCount)),
+                       Array(UnsafeBufferPointer(start: b.values.base, count: b.totalCount)))
+    }
+
+    /// Both responses of a pair share a micro-batch: a pair that cannot fit the rows is refused
+    /// when the plan is made (`rm train --rows 1` used to accept it and fail later).
+    func testAPairThatCannotFitItsRowsIsRefusedAtPlanning() {
+        XCTAssertThrowsError(try RewardBatches.plan(lengths: [(20, 20)], records: [7], rows: 1, seqLen: 32, accumulation: 1, epochs: 1, seed: 1)) {
+            XCTAssertTrue("\($0)".contains("comparison 7") && "\($0)".contains("--rows 2"), "\($0)")
+        }
+        XCTAssertNoThrow(try RewardBatches.plan(lengths: [(20, 20)], records: [7], rows: 2, seqLen: 32, accumulation: 1, epochs: 1, seed: 1))
+    }
 }

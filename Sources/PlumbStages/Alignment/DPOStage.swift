@@ -92,6 +92,11 @@ public enum DPOStage {
                                           inputs: [inputs.tokenizer, StageModel.inputFile(inputs.policy), referenceFile] + train.files + validation.files,
                                           seed: parameters.seed, keepUnfinished: true)
         return try stage.finish {
+            // A resumed attempt writes its quarantine set again (the same records, from the same data).
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: stage.directory.path)) ?? []
+            where ShardNaming.parse(file)?.name == "quarantine" {
+                try FileManager.default.removeItem(at: stage.directory.appendingPathComponent(file))
+            }
             let quarantine = try stage.shardWriter(name: "quarantine")
             for c in encodedTrain.identical + encodedValidation.identical {
                 try quarantine.append(QuarantineEntry(reason: .identicalResponses, field: "chosen",
