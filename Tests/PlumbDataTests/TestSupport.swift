@@ -6,9 +6,12 @@ import XCTest
 /// The package root, from this file's path.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A file under ../shared/data, or XCTSkip when the samples are absent.
+/// A file under ../shared/data (or `$PLUMB_SHARED_DATA`, for a checkout elsewhere), or XCTSkip when
+/// the samples are absent.
 func sharedData(_ relative: String) throws -> String {
-    let path = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data").appendingPathComponent(relative).path
+    let root = ProcessInfo.processInfo.environment["PLUMB_SHARED_DATA"].map { URL(fileURLWithPath: $0) }
+        ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+    let path = root.appendingPathComponent(relative).path
     guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("sample data absent: \(path)") }
     return path
 }

@@ -53,8 +53,18 @@ struct ImportCommand: ParsableCommand {
     var maxResponseCharacters = 32_000
     @Flag(help: "Skip near-duplicate detection (exact duplicates are still dropped).")
     var noNearDuplicates = false
+    @Option(help: "Longest row (JSON line, array element, CSV record) in bytes; a longer one is skipped and quarantined as too_long.")
+    var maxLineBytes = InputLimits().maxLineBytes
+    @Option(help: "Most bytes one input file may decompress to; more is an error naming the file.")
+    var maxDecompressedBytes = InputLimits().maxDecompressedBytes
     @Option(help: "Also write the accepted comparisons as TRL JSON Lines to this file.")
     var exportTrl: String?
+
+    func validate() throws {
+        guard maxLineBytes > 0, maxDecompressedBytes > 0 else {
+            throw ValidationError("--max-line-bytes and --max-decompressed-bytes must be positive")
+        }
+    }
 
     func run() throws {
         var options = ImportOptions()
@@ -65,6 +75,8 @@ struct ImportCommand: ParsableCommand {
         options.splits = SplitFractions(validation: validationFraction, test: testFraction, salt: splitSalt)
         options.validation.maxResponseCharacters = maxResponseCharacters
         options.deduplication.nearDuplicates = !noNearDuplicates
+        options.input.maxLineBytes = maxLineBytes
+        options.input.maxDecompressedBytes = maxDecompressedBytes
         let result = try Importer(options: options).importFiles(files, format: format.format)
         let manifest = try ImportStage.write(result, to: URL(fileURLWithPath: out), config: ImportStage.Config(format: format.format, options: options),
                                              inputs: files.map { URL(fileURLWithPath: $0) })

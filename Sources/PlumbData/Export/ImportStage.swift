@@ -15,6 +15,7 @@ public enum ImportStage {
         public var columnMapping: [String: String]
         public var defaultDimension: PreferenceDimension
         public var validation: ValidationLimits
+        public var input: InputLimits
         public var deduplication: DeduplicationSettings
         public var splits: SplitFractions
 
@@ -23,6 +24,7 @@ public enum ImportStage {
             columnMapping = options.columnMapping
             defaultDimension = options.defaultDimension
             validation = options.validation
+            input = options.input
             deduplication = options.deduplication
             splits = options.splits
         }

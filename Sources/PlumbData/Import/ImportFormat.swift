@@ -44,6 +44,8 @@ public struct ImportOptions: Sendable {
     /// The dimension for sources that do not say (most of them judge helpfulness).
     public var defaultDimension: PreferenceDimension = .helpfulness
     public var validation = ValidationLimits()
+    /// Bounds on each input file: longest row, decompressed bytes, detection prefix.
+    public var input = InputLimits()
     public var deduplication = DeduplicationSettings()
     public var splits = SplitFractions()
 

@@ -19,21 +19,22 @@ public struct Importer {
 
     private typealias Converter = (JSONValue, Int, RowContext) throws -> ([Record], [RowProblem])
 
-    /// Imports every file in order. De-duplication spans all files: the first occurrence is kept.
+    /// Imports every file in order, reading each row by row. De-duplication spans all files: the
+    /// first occurrence is kept.
     public func importFiles(_ paths: [String], format: ImportFormat? = nil) throws -> ImportResult {
         var result = ImportResult()
         var deduplicator = Deduplicator(settings: options.deduplication)
         for path in paths {
-            let file = try InputFile.read(path, csv: format == .csv)
-            var detection = try format.map { Detection(format: $0, reason: "given with --format") }
-                ?? FormatDetector.detect(file, options: options)
-            let (converter, note) = try makeConverter(detection.format, file: file)
+            var (detection, firstRow) = try format.map { (Detection(format: $0, reason: "given with --format"), nil) }
+                ?? FormatDetector.detect(path, options: options)
+            let file = try InputFile(path, csv: format == .csv, limits: options.input)
+            let (converter, note) = try makeConverter(detection.format, file: file, firstRow: firstRow)
             if let note { detection.reason += "; " + note }
-            let converted = convertRows(file, converter)
-            try checkFormatFits(converted, file: file, detection: detection)
             var counts = SourceCounts(file: path, format: detection.format, detection: detection.reason)
-            counts.rowsRead = file.rows.count
-            for item in converted {
+            var fit = FormatFit()
+            while let row = try file.next() {
+                let item = convert(row, index: file.rowsRead - 1, converter)
+                fit.observe(item.records.isEmpty, item.problems, line: row.source.line)
                 for problem in item.problems {
                     quarantine(problem, row: item.row, source: item.row.source, counts: &counts, result: &result)
                 }
@@ -57,6 +58,8 @@ public struct Importer {
                     }
                 }
             }
+            try fit.check(file: path, detection: detection)
+            counts.rowsRead = file.rowsRead
             result.sources.append(counts)
         }
         return result
@@ -69,33 +72,44 @@ public struct Importer {
                                                  source: source, excerpt: row.raw))
     }
 
-    private func convertRows(_ file: InputFile, _ converter: Converter) -> [Converted] {
-        file.rows.enumerated().map { index, row in
-            if let problem = row.problem { return Converted(row: row, records: [], problems: [problem]) }
-            let context = RowContext(source: row.source, options: options)
-            do {
-                let (records, problems) = try converter(row.value!, index, context)
-                return Converted(row: row, records: records, problems: problems)
-            } catch let problem as RowProblem {
-                return Converted(row: row, records: [], problems: [problem])
-            } catch {
-                return Converted(row: row, records: [], problems: [RowProblem(.invalidValue, "\(error)")])
-            }
+    private func convert(_ row: InputRow, index: Int, _ converter: Converter) -> Converted {
+        if let problem = row.problem { return Converted(row: row, records: [], problems: [problem]) }
+        let context = RowContext(source: row.source, options: options)
+        do {
+            let (records, problems) = try converter(row.value!, index, context)
+            return Converted(row: row, records: records, problems: problems)
+        } catch let problem as RowProblem {
+            return Converted(row: row, records: [], problems: [problem])
+        } catch {
+            return Converted(row: row, records: [], problems: [RowProblem(.invalidValue, "\(error)")])
         }
     }
 
     /// A file none of whose rows has the fields its format needs is not that format: an error
     /// naming the file, the first row's line and the field, rather than a quarantine of everything.
-    private func checkFormatFits(_ converted: [Converted], file: InputFile, detection: Detection) throws {
-        guard !converted.isEmpty, converted.allSatisfy({ $0.records.isEmpty }) else { return }
-        let structural: Set<QuarantineReason> = [.missingField, .wrongType]
-        guard let first = converted.first(where: { !$0.problems.isEmpty }), let problem = first.problems.first,
-              converted.allSatisfy({ $0.problems.allSatisfy { structural.contains($0.reason) } }) else { return }
-        throw InputError(file: file.path, line: first.row.source.line, field: problem.field,
-                         reason: "not \(detection.format.rawValue) data (\(detection.reason)): \(problem.detail)")
+    /// Watched row by row, decided at the end of the file.
+    private struct FormatFit {
+        private static let structural: Set<QuarantineReason> = [.missingField, .wrongType]
+        private var rows = 0
+        private var anyRecords = false
+        private var allStructural = true
+        private var first: (line: Int, problem: RowProblem)?
+
+        mutating func observe(_ noRecords: Bool, _ problems: [RowProblem], line: Int) {
+            rows += 1
+            anyRecords = anyRecords || !noRecords
+            allStructural = allStructural && problems.allSatisfy { FormatFit.structural.contains($0.reason) }
+            if first == nil, let problem = problems.first { first = (line, problem) }
+        }
+
+        func check(file: String, detection: Detection) throws {
+            guard rows > 0, !anyRecords, allStructural, let first else { return }
+            throw InputError(file: file, line: first.line, field: first.problem.field,
+                             reason: "not \(detection.format.rawValue) data (\(detection.reason)): \(first.problem.detail)")
+        }
     }
 
-    private func makeConverter(_ format: ImportFormat, file: InputFile) throws -> (Converter, String?) {
+    private func makeConverter(_ format: ImportFormat, file: InputFile, firstRow: InputRow?) throws -> (Converter, String?) {
         func rows(_ convert: @escaping (RowFields, RowContext) throws -> [Record]) -> Converter {
             { value, _, context in (try convert(try RowFields(value), context), []) }
         }
@@ -117,18 +131,19 @@ public struct Importer {
             let mapping = try CSVImporter.mapping(header: file.csvHeader, given: options.columnMapping, file: file.path)
             return (rows { try CSVImporter.convert($0, mapping: mapping, $1) }, nil)
         case .argillaStudyRankings:
-            let texts = try options.textsFile.map { try InputFile.read($0).rows.map { $0.value?.objectValue ?? [:] } }
+            let texts = try options.textsFile.map { try InputFile.objects($0, limits: options.input) { $0?.objectValue ?? [:] } }
             let note = options.textsFile.map { "texts from \($0)" }
             return ({ value, index, context in
                 let row = texts.flatMap { index < $0.count ? $0[index] : nil }
                 return (try ArgillaStudyImporter.convertRankings(value, texts: row, context), [])
             }, note)
         case .labelStudio:
-            return try labelStudioConverter(file)
+            return try labelStudioConverter(file, firstRow: firstRow)
         }
     }
 
-    private func labelStudioConverter(_ file: InputFile) throws -> (Converter, String?) {
+    /// Task data (`tasks.json` or `--texts`) is loaded when the first row has no `data` of its own.
+    private func labelStudioConverter(_ file: InputFile, firstRow: InputRow?) throws -> (Converter, String?) {
         let directory = (file.path as NSString).deletingLastPathComponent
         var notes: [String] = []
         var config: LabelingConfig?
@@ -144,10 +159,10 @@ public struct Importer {
             notes.append("no labelling config: left/right bound to the two non-prompt text fields in name order")
         }
         var taskData: [[String: JSONValue]] = []
-        let needsTasks = file.rows.contains { $0.value?["data"] == nil }
+        let needsTasks = firstRow.map { $0.value?["data"] == nil } ?? true
         let tasksPath = options.textsFile ?? (directory as NSString).appendingPathComponent("tasks.json")
         if needsTasks, FileManager.default.fileExists(atPath: tasksPath) {
-            taskData = try InputFile.read(tasksPath).rows.map { $0.value?["data"]?.objectValue ?? [:] }
+            taskData = try InputFile.objects(tasksPath, limits: options.input) { $0?["data"]?.objectValue ?? [:] }
             notes.append("task data from \(tasksPath)")
         }
         let importer = LabelStudioImporter(config: config, taskData: taskData)
