@@ -77,15 +77,24 @@ struct ImportCommand: ParsableCommand {
         options.deduplication.nearDuplicates = !noNearDuplicates
         options.input.maxLineBytes = maxLineBytes
         options.input.maxDecompressedBytes = maxDecompressedBytes
-        let result = try Importer(options: options).importFiles(files, format: format.format)
-        let manifest = try ImportStage.write(result, to: URL(fileURLWithPath: out), config: ImportStage.Config(format: format.format, options: options),
-                                             inputs: files.map { URL(fileURLWithPath: $0) })
-        for source in result.sources { print(ImportReport.describe(source)) }
-        for output in manifest.outputs { print("wrote \(output.name): \(output.records) records") }
-        if let exportTrl {
-            try TRLExport.jsonLines(result.comparisons).write(to: URL(fileURLWithPath: exportTrl))
-            print("wrote \(result.comparisons.count) comparisons to \(exportTrl) (TRL format)")
+        // Records stream from the inputs to the shards (and the TRL file) as they are accepted.
+        let stage = try ImportStage.Writer(stageDirectory: URL(fileURLWithPath: out),
+                                           config: ImportStage.Config(format: format.format, options: options),
+                                           inputs: files.map { URL(fileURLWithPath: $0) })
+        let sources: [SourceCounts]
+        var trl: TRLExport.Sink?
+        do {
+            trl = try exportTrl.map { try TRLExport.Sink(path: $0, next: stage) }
+            sources = try Importer(options: options).importFiles(files, format: format.format, into: trl ?? stage)
+            try trl?.finish()
+        } catch {
+            stage.fail(error)
+            throw error
         }
+        let manifest = try stage.complete(sources: sources)
+        for source in sources { print(ImportReport.describe(source)) }
+        for output in manifest.outputs { print("wrote \(output.name): \(output.records) records") }
+        if let exportTrl, let trl { print("wrote \(trl.comparisons) comparisons to \(exportTrl) (TRL format)") }
     }
 
     private func parseMapping(_ text: String?) throws -> [String: String] {

@@ -19,10 +19,18 @@ public struct Importer {
 
     private typealias Converter = (JSONValue, Int, RowContext) throws -> ([Record], [RowProblem])
 
-    /// Imports every file in order, reading each row by row. De-duplication spans all files: the
-    /// first occurrence is kept.
+    /// Imports every file in order and keeps the result in memory.
     public func importFiles(_ paths: [String], format: ImportFormat? = nil) throws -> ImportResult {
-        var result = ImportResult()
+        let collector = ImportCollector()
+        collector.setSources(try importFiles(paths, format: format, into: collector))
+        return collector.result
+    }
+
+    /// Imports every file in order, reading each row by row and handing each record to `sink` as it
+    /// is accepted; returns each file's counts. De-duplication spans all files: the first occurrence
+    /// is kept.
+    public func importFiles(_ paths: [String], format: ImportFormat? = nil, into sink: ImportSink) throws -> [SourceCounts] {
+        var sources: [SourceCounts] = []
         var deduplicator = Deduplicator(settings: options.deduplication)
         for path in paths {
             var (detection, firstRow) = try format.map { (Detection(format: $0, reason: "given with --format"), nil) }
@@ -36,40 +44,40 @@ public struct Importer {
                 let item = convert(row, index: file.rowsRead - 1, converter)
                 fit.observe(item.records.isEmpty, item.problems, line: row.source.line)
                 for problem in item.problems {
-                    quarantine(problem, row: item.row, source: item.row.source, counts: &counts, result: &result)
+                    try quarantine(problem, row: item.row, source: item.row.source, counts: &counts, sink: sink)
                 }
                 for record in item.records {
                     if let problem = Validator.problem(record, limits: options.validation) {
-                        quarantine(problem, row: item.row, source: record.source, counts: &counts, result: &result)
+                        try quarantine(problem, row: item.row, source: record.source, counts: &counts, sink: sink)
                         continue
                     }
                     counts.recordsRead += 1
-                    switch deduplicator.check(record) {
+                    switch try deduplicator.check(record) {
                     case .exact?: counts.exactDuplicates += 1; continue
                     case .near?: counts.nearDuplicates += 1; continue
                     case nil: break
                     }
                     counts.accepted += 1
                     counts.acceptedByKind[record.kind.rawValue, default: 0] += 1
-                    result.records.append(ImportedRecord(record: record, split: options.splits.split(for: record.prompt), derived: false))
+                    try sink.accept(ImportedRecord(record: record, split: options.splits.split(for: record.prompt), derived: false))
                     for derived in DerivedRecords.derived(from: record) {
                         counts.derived[derived.kind.rawValue, default: 0] += 1
-                        result.records.append(ImportedRecord(record: derived, split: options.splits.split(for: derived.prompt), derived: true))
+                        try sink.accept(ImportedRecord(record: derived, split: options.splits.split(for: derived.prompt), derived: true))
                     }
                 }
             }
             try fit.check(file: path, detection: detection)
             counts.rowsRead = file.rowsRead
-            result.sources.append(counts)
+            sources.append(counts)
         }
-        return result
+        return sources
     }
 
-    private func quarantine(_ problem: RowProblem, row: InputRow, source: SourceRef, counts: inout SourceCounts, result: inout ImportResult) {
+    private func quarantine(_ problem: RowProblem, row: InputRow, source: SourceRef, counts: inout SourceCounts, sink: ImportSink) throws {
         counts.recordsRead += 1
         counts.quarantined[problem.reason.rawValue, default: 0] += 1
-        result.quarantine.append(QuarantineEntry(reason: problem.reason, field: problem.field, detail: problem.detail,
-                                                 source: source, excerpt: row.raw))
+        try sink.quarantine(QuarantineEntry(reason: problem.reason, field: problem.field, detail: problem.detail,
+                                            source: source, excerpt: row.raw))
     }
 
     private func convert(_ row: InputRow, index: Int, _ converter: Converter) -> Converted {
