@@ -80,3 +80,38 @@ final class BoundedInputTests: XCTestCase {
         assertCounts(found.sources[0], read: 2001, accepted: 1, quarantined: [.invalidJSON: 2000])
     }
 }
+
+/// Compressed bombs: a small .zst of zeros (no newline) and one of newlines, with the limits set low.
+final class CompressionBombTests: XCTestCase {
+    private func zstdFile(_ directory: URL, _ name: String, byte: UInt8, count: Int) throws -> String {
+        guard let zstd = which("zstd") else { throw XCTSkip("zstd tool absent") }
+        let plain = directory.appendingPathComponent(name)
+        try Data(repeating: byte, count: count).write(to: plain)
+        XCTAssertEqual(try runTool(zstd, ["-q", "-f", "--rm", plain.path, "-o", plain.path + ".zst"]).0, 0)
+        return plain.path + ".zst"
+    }
+
+    func testZeroBombIsOneOverLongRowOrADetectionErrorWithinThePrefix() throws {
+        let directory = try scratchDirectory(self)
+        let path = try zstdFile(directory, "zeros.jsonl", byte: 0, count: 3 << 20)
+        let configure: (inout ImportOptions) -> Void = { $0.input.maxLineBytes = 4096; $0.input.detectionBytes = 1 << 20 }
+        XCTAssertThrowsError(try importFiles([path], configure: configure)) { error in
+            XCTAssertEqual("\(error)", "\(path): cannot detect the format: no row in the first 1048576 bytes parses as JSON (no row ends in them)")
+        }
+        let forced = try importFiles([path], format: .trl, configure: configure)
+        assertCounts(forced.sources[0], read: 1, accepted: 0, quarantined: [.tooLong: 1])
+        XCTAssertTrue(forced.quarantine[0].detail.hasPrefix("the row is \(3 << 20) bytes, longer than the limit of 4096 bytes"),
+                      forced.quarantine[0].detail)
+    }
+
+    func testNewlineBombHasNoRows() throws {
+        let directory = try scratchDirectory(self)
+        let path = try zstdFile(directory, "newlines.jsonl", byte: 0x0a, count: 3 << 20)
+        XCTAssertThrowsError(try importFiles([path]) { $0.input.detectionBytes = 1 << 20 }) { error in
+            XCTAssertEqual("\(error)", "\(path): cannot detect the format: no row in the first 1048576 bytes parses as JSON (no row ends in them)")
+        }
+        let forced = try importFiles([path], format: .trl)
+        XCTAssertEqual(forced.sources[0].rowsRead, 0)
+        XCTAssertTrue(forced.sources[0].isBalanced)
+    }
+}

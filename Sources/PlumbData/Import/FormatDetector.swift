@@ -15,17 +15,20 @@ enum FormatDetector {
         }
         var first: InputRow?
         var parsable: InputRow?
+        var prefixUsedUp = false
         do {
             while parsable == nil, let row = try file.next() {
                 if first == nil { first = row }
                 if row.value != nil { parsable = row }
             }
-        } catch is InputError where file.bytesDecompressed > limits.maxDecompressedBytes {
-            // The prefix is used up without a parsable row: said below.
+        } catch let error as InputError where error.isDecompressedLimit {
+            prefixUsedUp = true
         }
         guard let row = parsable, let value = row.value else {
-            let prefix = file.rowsRead == 0 && first == nil ? "" : " in the first \(limits.maxDecompressedBytes) bytes"
-            throw InputError(file: path, reason: "cannot detect the format: no row\(prefix) parses as JSON\(first.map { " (line \($0.source.line): \($0.problem?.detail ?? ""))" } ?? "")")
+            let prefix = prefixUsedUp ? " in the first \(limits.maxDecompressedBytes) bytes" : ""
+            let example = first.map { " (line \($0.source.line): \($0.problem?.detail ?? ""))" }
+                ?? (prefixUsedUp ? " (no row ends in them)" : " (the file has no rows)")
+            throw InputError(file: path, reason: "cannot detect the format: no row\(prefix) parses as JSON\(example)")
         }
         return (try detect(value, line: row.source.line, file: path), row)
     }

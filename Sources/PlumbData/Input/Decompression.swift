@@ -30,6 +30,10 @@ public struct InputError: Error, CustomStringConvertible, Equatable {
         self.reason = reason
     }
 
+    /// How the error of a file that decompresses past its bound begins.
+    static let decompressedLimit = "decompresses to more than"
+    var isDecompressedLimit: Bool { reason.hasPrefix(InputError.decompressedLimit) }
+
     public var description: String {
         var location = file
         if let line { location += ":\(line)" }
@@ -58,8 +62,8 @@ final class DecompressedStream {
     private enum Decoder {
         case none
         case gzip(UnsafeMutablePointer<z_stream>, ended: Bool)
-        /// `remaining`: zstd's hint after the last call (0 = frame complete); `outputFull`: more may be buffered.
-        case zstd(OpaquePointer, remaining: Int, outputFull: Bool)
+        /// `remaining`: zstd's hint after the last call (0 = the frame is complete and flushed).
+        case zstd(OpaquePointer, remaining: Int)
     }
 
     init(path: String, maxBytes: Int, inputBufferBytes: Int = 1 << 17) throws {
@@ -85,7 +89,7 @@ final class DecompressedStream {
         case .zstd:
             guard let stream = ZSTD_createDStream() else { throw InputError(file: path, reason: "zstd: cannot create a stream") }
             ZSTD_initDStream(stream)
-            decoder = .zstd(stream, remaining: 1, outputFull: false)
+            decoder = .zstd(stream, remaining: 1)
         }
     }
 
@@ -94,7 +98,7 @@ final class DecompressedStream {
         switch decoder {
         case .none: break
         case .gzip(let stream, _): inflateEnd(stream); stream.deallocate()
-        case .zstd(let stream, _, _): ZSTD_freeDStream(stream)
+        case .zstd(let stream, _): ZSTD_freeDStream(stream)
         }
     }
 
@@ -117,7 +121,7 @@ final class DecompressedStream {
         }
         bytesRead += produced
         if bytesRead > maxBytes {
-            throw InputError(file: path, reason: "decompresses to more than \(maxBytes) bytes (the per-file limit, "
+            throw InputError(file: path, reason: "\(InputError.decompressedLimit) \(maxBytes) bytes (the per-file limit, "
                 + "--max-decompressed-bytes): stopped after \(compressedBytesRead) compressed bytes")
         }
         return produced
@@ -162,14 +166,9 @@ final class DecompressedStream {
             }
             decoder = .gzip(stream, ended: status == Z_STREAM_END)
             return (produced, false)
-        case .zstd(let stream, let remaining, let outputFull):
-            if available == 0 && inputAtEnd && !outputFull {
-                // No input left: done when the last frame was complete, cut short otherwise.
-                if remaining != 0 {
-                    throw InputError(file: path, reason: "zstd frame is cut short (\(compressedBytesRead) compressed bytes): the file is truncated")
-                }
-                return (0, true)
-            }
+        case .zstd(let stream, let remaining):
+            let inputDone = available == 0 && inputAtEnd
+            if inputDone && remaining == 0 { return (0, true) }   // the last frame is complete and flushed
             var inBuffer = ZSTD_inBuffer(src: input.baseAddress! + inputStart, size: available, pos: 0)
             var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
             let hint = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
@@ -177,7 +176,11 @@ final class DecompressedStream {
                 throw InputError(file: path, reason: "zstd: corrupt data (\(String(cString: ZSTD_getErrorName(hint))))")
             }
             inputStart += inBuffer.pos
-            decoder = .zstd(stream, remaining: hint, outputFull: outBuffer.pos == out.count)
+            // No input left and nothing more comes out, yet the frame is not complete: cut short.
+            if inputDone && outBuffer.pos == 0 && hint != 0 {
+                throw InputError(file: path, reason: "zstd frame is cut short (\(compressedBytesRead) compressed bytes): the file is truncated")
+            }
+            decoder = .zstd(stream, remaining: hint)
             return (outBuffer.pos, false)
         }
     }

@@ -3,8 +3,9 @@ import Foundation
 /// Limits on what one input file may hold. They bound memory whatever the file's size or shape.
 public struct InputLimits: Codable, Equatable, Sendable {
     /// Longest row (a JSON line, a JSON array element, a CSV record) held in memory; a longer one is
-    /// skipped without being held and quarantined as `too_long` with its length.
-    public var maxLineBytes = 64 << 20
+    /// skipped without being held and quarantined as `too_long` with its length. A row at the limit
+    /// is held about four times over while parsed (bytes, parse, record, validation).
+    public var maxLineBytes = 16 << 20
     /// Decompressed bytes one file may give before the import stops with an error naming the file.
     public var maxDecompressedBytes = 8 << 30
     /// Format detection looks for its first parsable row in this many decompressed bytes only.

@@ -109,17 +109,22 @@ final class InputFile {
 
     /// A JSON array when the first byte is '['; one JSON object when the first value is an object
     /// followed by nothing but whitespace (and the name does not say `.jsonl`); else JSON Lines.
-    /// Reads at most the first value (bounded by the row limit), from its own stream.
+    /// Reads, from its own stream, at most the first value and at most `detectionBytes`: a file
+    /// whose first value does not end well within them is read as JSON Lines.
     private static func container(_ path: String, name: String, limits: InputLimits) throws -> Container {
-        let probe = try InputBuffer(path: path, maxDecompressedBytes: limits.maxDecompressedBytes)
-        if try probe.available().starts(with: [0xef, 0xbb, 0xbf]) { probe.consume(3) }
-        var scanner = JSONScanner(limit: limits.maxLineBytes, file: path)
-        switch try scanner.skipWhitespace(probe) {
-        case UInt8(ascii: "[")?: return .jsonArray
-        case UInt8(ascii: "{")? where !name.hasSuffix(".jsonl"):
-            guard (try? scanner.value(probe)) != nil else { return .jsonLines }
-            return try scanner.skipWhitespace(probe) == nil ? .jsonObject : .jsonLines
-        default: return .jsonLines
+        let probe = try InputBuffer(path: path, maxDecompressedBytes: min(limits.maxDecompressedBytes, limits.detectionBytes))
+        do {
+            if try probe.available().starts(with: [0xef, 0xbb, 0xbf]) { probe.consume(3) }
+            var scanner = JSONScanner(limit: limits.maxLineBytes, file: path)
+            switch try scanner.skipWhitespace(probe) {
+            case UInt8(ascii: "[")?: return .jsonArray
+            case UInt8(ascii: "{")? where !name.hasSuffix(".jsonl"):
+                _ = try scanner.value(probe)
+                return try scanner.skipWhitespace(probe) == nil ? .jsonObject : .jsonLines
+            default: return .jsonLines
+            }
+        } catch {
+            return .jsonLines   // damaged streams are reported by the reader, which reads the same bytes
         }
     }
 
@@ -129,12 +134,18 @@ final class InputFile {
         let source = SourceRef(file: path, line: line)
         let excerpt = String(decoding: bytes.bytes.prefix(BoundedBytes.excerptBytes), as: UTF8.self)
         if bytes.overflowed { return InputRow(source: source, value: nil, problem: bytes.tooLongProblem, raw: excerpt) }
-        guard String(validating: bytes.bytes, as: UTF8.self) != nil else {
-            return InputRow(source: source, value: nil, problem: RowProblem(.invalidUTF8, "the row is not valid UTF-8"), raw: excerpt)
+        // Parsed in place (no copy of the row); the JSON parser refuses invalid UTF-8, and only then is
+        // the row checked to say which problem it has.
+        let parsed = bytes.bytes.withUnsafeBytes { raw in
+            Result { try JSONValue.parse(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!),
+                                              count: raw.count, deallocator: .none)) }
         }
-        do {
-            return InputRow(source: source, value: try JSONValue.parse(Data(bytes.bytes)), problem: nil, raw: excerpt)
-        } catch {
+        switch parsed {
+        case .success(let value):
+            return InputRow(source: source, value: value, problem: nil, raw: excerpt)
+        case .failure where String(validating: bytes.bytes, as: UTF8.self) == nil:
+            return InputRow(source: source, value: nil, problem: RowProblem(.invalidUTF8, "the row is not valid UTF-8"), raw: excerpt)
+        case .failure(let error):
             return InputRow(source: source, value: nil, problem: RowProblem(.invalidJSON, "not valid JSON (\(InputFile.describe(error)))"), raw: excerpt)
         }
     }
