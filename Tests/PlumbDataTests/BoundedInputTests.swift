@@ -96,7 +96,7 @@ final class CompressionBombTests: XCTestCase {
         let path = try zstdFile(directory, "zeros.jsonl", byte: 0, count: 3 << 20)
         let configure: (inout ImportOptions) -> Void = { $0.input.maxLineBytes = 4096; $0.input.detectionBytes = 1 << 20 }
         XCTAssertThrowsError(try importFiles([path], configure: configure)) { error in
-            XCTAssertEqual("\(error)", "\(path): cannot detect the format: no row in the first 1048576 bytes parses as JSON (no row ends in them)")
+            XCTAssertEqual("\(error)", "\(path): cannot detect the format: no row in the first 1048576 bytes parses as JSON (no complete row in them)")
         }
         let forced = try importFiles([path], format: .trl, configure: configure)
         assertCounts(forced.sources[0], read: 1, accepted: 0, quarantined: [.tooLong: 1])
@@ -108,7 +108,7 @@ final class CompressionBombTests: XCTestCase {
         let directory = try scratchDirectory(self)
         let path = try zstdFile(directory, "newlines.jsonl", byte: 0x0a, count: 3 << 20)
         XCTAssertThrowsError(try importFiles([path]) { $0.input.detectionBytes = 1 << 20 }) { error in
-            XCTAssertEqual("\(error)", "\(path): cannot detect the format: no row in the first 1048576 bytes parses as JSON (no row ends in them)")
+            XCTAssertEqual("\(error)", "\(path): cannot detect the format: no row in the first 1048576 bytes parses as JSON (no complete row in them)")
         }
         let forced = try importFiles([path], format: .trl)
         XCTAssertEqual(forced.sources[0].rowsRead, 0)

@@ -27,7 +27,7 @@ enum FormatDetector {
         guard let row = parsable, let value = row.value else {
             let prefix = prefixUsedUp ? " in the first \(limits.maxDecompressedBytes) bytes" : ""
             let example = first.map { " (line \($0.source.line): \($0.problem?.detail ?? ""))" }
-                ?? (prefixUsedUp ? " (no row ends in them)" : " (the file has no rows)")
+                ?? (prefixUsedUp ? " (no complete row in them)" : " (the file has no rows)")
             throw InputError(file: path, reason: "cannot detect the format: no row\(prefix) parses as JSON\(example)")
         }
         return (try detect(value, line: row.source.line, file: path), row)

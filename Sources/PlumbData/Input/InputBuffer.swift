@@ -119,7 +119,7 @@ struct BoundedBytes {
 
     /// The problem of an over-long row.
     var tooLongProblem: RowProblem {
-        RowProblem(.tooLong, "the row is \(length) bytes, longer than the limit of \(limit) bytes (--max-line-bytes); skipped without being read")
+        RowProblem(.tooLong, "the row is \(length) bytes, longer than the limit of \(limit) bytes (--max-line-bytes); skipped without being held")
     }
 }
 
