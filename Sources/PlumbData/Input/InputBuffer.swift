@@ -15,14 +15,12 @@ public struct InputLimits: Codable, Equatable, Sendable {
 }
 
 /// The decompressed bytes of a file, seen through a fixed buffer: scanners look at `available`,
-/// consume what they used and refill. Bytes given back with `replay` are seen again first.
+/// consume what they used and refill.
 final class InputBuffer {
     private let stream: DecompressedStream
     private let buffer: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
-    private var replayBytes: [UInt8] = []
-    private var replayStart = 0
 
     var path: String { stream.path }
     var compression: Compression { stream.compression }
@@ -37,9 +35,6 @@ final class InputBuffer {
 
     /// The unread bytes at hand; empty only at the end of the file.
     func available() throws -> UnsafeBufferPointer<UInt8> {
-        if replayStart < replayBytes.count {
-            return replayBytes.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[replayStart...]) }
-        }
         if start == end {
             start = 0
             end = try stream.read(into: buffer)
@@ -48,21 +43,7 @@ final class InputBuffer {
     }
 
     /// Marks `count` bytes of the last `available()` as read.
-    func consume(_ count: Int) {
-        if replayStart < replayBytes.count {
-            replayStart += count
-            if replayStart == replayBytes.count { replayBytes = []; replayStart = 0 }
-        } else {
-            start += count
-        }
-    }
-
-    /// Bytes to be read again before the rest of the file (call only when no replay is pending).
-    func replay(_ bytes: [UInt8]) {
-        precondition(replayStart == replayBytes.count, "replay while a replay is pending")
-        replayBytes = bytes
-        replayStart = 0
-    }
+    func consume(_ count: Int) { start += count }
 
     /// Skips spaces, tabs, CRs and newlines; returns the newlines skipped.
     func skipWhitespace() throws -> Int {
