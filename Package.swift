@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 // Plumbline: aligning Llama-family models with human preferences, in Swift, on ordinary machines.
+import Foundation
 import PackageDescription
 
 /// Release-mode optimisation flags shared by the numeric targets.
@@ -7,12 +8,15 @@ import PackageDescription
 /// `SIMD.addProduct` becomes calls to scalar `fmaf`; with it the 8-lane kernels use ymm registers
 /// and vfmadd. This assumes AVX2 + FMA (Intel Haswell 2013+, AMD Zen and later); on an older x86
 /// CPU the release binary stops with an illegal instruction. Debug builds keep the default target.
+/// The targets that parse untrusted bytes (PlumbStore, PlumbData) keep Swift's bounds and overflow
+/// checks (`-O`): a bug there traps instead of corrupting memory. The numeric targets drop them.
 #if arch(x86_64)
-let releaseCodegen = ["-Ounchecked", "-wmo", "-target-cpu", "haswell"]
+let targetCPU = ["-wmo", "-target-cpu", "haswell"]
 #else
-let releaseCodegen = ["-Ounchecked", "-wmo"]
+let targetCPU = ["-wmo"]
 #endif
-let fastMath: [SwiftSetting] = [.unsafeFlags(releaseCodegen, .when(configuration: .release))]
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release))]
+let checkedParsing: [SwiftSetting] = [.unsafeFlags(["-O"] + targetCPU, .when(configuration: .release))]
 
 let package = Package(
     name: "Plumbline",
@@ -43,8 +47,8 @@ let package = Package(
         .target(name: "PlumbFiles"),
         .target(name: "PlumbTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "PlumbModel", dependencies: ["PlumbTensor", "PlumbFiles"], swiftSettings: fastMath),
-        .target(name: "PlumbStore", dependencies: ["CZstd", "PlumbFiles"], swiftSettings: fastMath),
-        .target(name: "PlumbData", dependencies: ["PlumbStore", "CSentencePiece", "CZstd", "CZlib"], swiftSettings: fastMath),
+        .target(name: "PlumbStore", dependencies: ["CZstd", "PlumbFiles"], swiftSettings: checkedParsing),
+        .target(name: "PlumbData", dependencies: ["PlumbStore", "CSentencePiece", "CZstd", "CZlib"], swiftSettings: checkedParsing),
         .target(name: "PlumbTask", dependencies: []),
         .target(name: "PlumbOracle", dependencies: ["PlumbTask"]),
         .target(name: "PlumbStages", dependencies: ["PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData"], swiftSettings: fastMath),
@@ -67,3 +71,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (fuzz/run.sh): only with PLUMB_FUZZ=1, built with
+// `-sanitize=fuzzer,address` in their own scratch path, so the normal build never sees them.
+if ProcessInfo.processInfo.environment["PLUMB_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "PlumbFuzz",
+        dependencies: ["PlumbData", "PlumbStore", "PlumbModel", "PlumbTensor"],
+        path: "fuzz/PlumbFuzz",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+    ))
+}

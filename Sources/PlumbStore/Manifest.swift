@@ -90,7 +90,22 @@ public struct StageManifest: Codable, Equatable, Sendable {
         guard manifest.formatVersion == currentFormatVersion else {
             throw StoreError.manifest(path: url.path, reason: "format version \(manifest.formatVersion), this build reads \(currentFormatVersion)")
         }
+        try manifest.checkFileNames(url.path)
         return manifest
+    }
+
+    /// Shards and artifacts live in the stage directory itself: a file name read from the manifest
+    /// must be a plain name (no '/', not '.' or '..'), so that no manifest makes a reader open a file
+    /// outside its directory.
+    func checkFileNames(_ path: String) throws {
+        func check(_ name: String, _ field: String) throws {
+            guard name.isEmpty || name.contains("/") || name == "." || name == ".." || name.contains("\0") else { return }
+            throw StoreError.manifest(path: path, reason: "\(field) is '\(name)': not a plain file name inside the stage directory")
+        }
+        for (i, output) in outputs.enumerated() {
+            for (j, file) in output.files.enumerated() { try check(file.file, "outputs[\(i)].files[\(j)].file") }
+        }
+        for (i, artifact) in artifacts.enumerated() { try check(artifact.file, "artifacts[\(i)].file") }
     }
 
     /// Writes the manifest atomically (temporary file, fsync, rename, fsync the directory).

@@ -6,9 +6,14 @@ import XCTest
 /// The package root, from this file's path.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A file under ../shared/data (the nearest `shared/data` above the package, so a git worktree
-/// inside the main checkout finds it too), or XCTSkip when the samples are absent.
+/// A file under `$PLUMB_SHARED_DATA`, or the nearest `shared/data` above the package (so a git
+/// worktree inside the main checkout finds it too), or XCTSkip when the samples are absent.
 func sharedData(_ relative: String) throws -> String {
+    if let root = ProcessInfo.processInfo.environment["PLUMB_SHARED_DATA"] {
+        let path = URL(fileURLWithPath: root).appendingPathComponent(relative).path
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("sample data absent: \(path)") }
+        return path
+    }
     var directory = packageRoot.deletingLastPathComponent()
     while directory.path != "/" {
         let path = directory.appendingPathComponent("shared/data").appendingPathComponent(relative).path

@@ -57,8 +57,18 @@ struct ImportCommand: ParsableCommand {
     var maxResponseCharacters = 32_000
     @Flag(help: "Skip near-duplicate detection (exact duplicates are still dropped).")
     var noNearDuplicates = false
+    @Option(help: "Longest row (JSON line, array element, CSV record) in bytes; a longer one is skipped and quarantined as too_long.")
+    var maxLineBytes = InputLimits().maxLineBytes
+    @Option(help: "Most bytes one input file may decompress to; more is an error naming the file.")
+    var maxDecompressedBytes = InputLimits().maxDecompressedBytes
     @Option(help: "Also write the accepted comparisons as TRL JSON Lines to this file.")
     var exportTrl: String?
+
+    func validate() throws {
+        guard maxLineBytes > 0, maxDecompressedBytes > 0 else {
+            throw ValidationError("--max-line-bytes and --max-decompressed-bytes must be positive")
+        }
+    }
 
     func run() throws {
         var options = ImportOptions()
@@ -71,15 +81,26 @@ struct ImportCommand: ParsableCommand {
         options.splits = SplitFractions(validation: validationFraction, test: testFraction, salt: splitSalt)
         options.validation.maxResponseCharacters = maxResponseCharacters
         options.deduplication.nearDuplicates = !noNearDuplicates
-        let result = try Importer(options: options).importFiles(files, format: format.format)
-        let manifest = try ImportStage.write(result, to: URL(fileURLWithPath: out), config: ImportStage.Config(format: format.format, options: options),
-                                             inputs: files.map { URL(fileURLWithPath: $0) })
-        for source in result.sources { print(ImportReport.describe(source)) }
-        for output in manifest.outputs { print("wrote \(output.name): \(output.records) records") }
-        if let exportTrl {
-            try TRLExport.jsonLines(result.comparisons).write(to: URL(fileURLWithPath: exportTrl))
-            print("wrote \(result.comparisons.count) comparisons to \(exportTrl) (TRL format)")
+        options.input.maxLineBytes = maxLineBytes
+        options.input.maxDecompressedBytes = maxDecompressedBytes
+        // Records stream from the inputs to the shards (and the TRL file) as they are accepted.
+        let stage = try ImportStage.Writer(stageDirectory: URL(fileURLWithPath: out),
+                                           config: ImportStage.Config(format: format.format, options: options),
+                                           inputs: files.map { URL(fileURLWithPath: $0) })
+        let sources: [SourceCounts]
+        var trl: TRLExport.Sink?
+        do {
+            trl = try exportTrl.map { try TRLExport.Sink(path: $0, next: stage) }
+            sources = try Importer(options: options).importFiles(files, format: format.format, into: trl ?? stage)
+            try trl?.finish()
+        } catch {
+            stage.fail(error)
+            throw error
         }
+        let manifest = try stage.complete(sources: sources)
+        for source in sources { print(ImportReport.describe(source)) }
+        for output in manifest.outputs { print("wrote \(output.name): \(output.records) records") }
+        if let exportTrl, let trl { print("wrote \(trl.comparisons) comparisons to \(exportTrl) (TRL format)") }
     }
 
     private func parseMapping(_ text: String?) throws -> [String: String] {

@@ -18,6 +18,7 @@ public enum ImportStage {
         public var keepTies: Bool
         public var aspect: String?
         public var validation: ValidationLimits
+        public var input: InputLimits
         public var deduplication: DeduplicationSettings
         public var splits: SplitFractions
 
@@ -28,6 +29,7 @@ public enum ImportStage {
             keepTies = options.keepTies
             aspect = options.aspect
             validation = options.validation
+            input = options.input
             deduplication = options.deduplication
             splits = options.splits
         }
@@ -42,44 +44,82 @@ public enum ImportStage {
     /// Writes `result` into `stageDirectory` (`<runs root>/<run>/<stage>`), returning the manifest.
     @discardableResult
     public static func write(_ result: ImportResult, to stageDirectory: URL, config: Config, inputs: [URL]) throws -> StageManifest {
-        let stage = stageDirectory.lastPathComponent
-        let runDirectory = stageDirectory.deletingLastPathComponent()
-        let writer = try StageWriter.begin(runsRoot: runDirectory.deletingLastPathComponent(), run: runDirectory.lastPathComponent,
-                                           stage: stage, kind: "import", config: config, inputs: inputs, replaceComplete: true)
-        try writer.finish {
-            for kind in [RecordKind.prompt, .demonstration, .comparison, .ranking, .edit, .labelledResponse] {
-                for split in Split.allCases {
-                    let records = result.records.filter { $0.record.kind == kind && $0.split == split }
-                    for (name, tie) in [("\(kind.rawValue)s", false), ("ties", true)] {
-                        let part = records.filter { Importer.countedKind($0.record) == "tie" ? tie : !tie }
-                        guard !part.isEmpty else { continue }
-                        try writeOutput(name: "\(name)-\(split.rawValue)", part.map(\.record), writer)
+        let writer = try Writer(stageDirectory: stageDirectory, config: config, inputs: inputs)
+        do {
+            for record in result.records { try writer.accept(record) }
+            for entry in result.quarantine { try writer.quarantine(entry) }
+        } catch {
+            writer.fail(error)
+            throw error
+        }
+        return try writer.complete(sources: result.sources)
+    }
+
+    /// An import stage written as the import runs: records go to their shard set as they are
+    /// accepted (`Importer.importFiles(_:format:into:)`), so nothing is held in memory. The stage is
+    /// begun (and the run locked) when the writer is made; `complete` adds the outputs in a fixed
+    /// order, the sources and the metrics; `fail` marks it failed.
+    public final class Writer: ImportSink {
+        private let stage: StageWriter
+        private var shards: [String: ShardWriter] = [:]
+        private var derived = 0
+
+        public init(stageDirectory: URL, config: Config, inputs: [URL]) throws {
+            let runDirectory = stageDirectory.deletingLastPathComponent()
+            stage = try StageWriter.begin(runsRoot: runDirectory.deletingLastPathComponent(), run: runDirectory.lastPathComponent,
+                                          stage: stageDirectory.lastPathComponent, kind: "import", config: config, inputs: inputs,
+                                          replaceComplete: true)
+        }
+
+        public func accept(_ record: ImportedRecord) throws {
+            let tie = Importer.countedKind(record.record) == "tie"
+            try shard(tie ? "ties-\(record.split.rawValue)" : ImportStage.outputName(record.record.kind, record.split)).append(record.record)
+            if record.derived { derived += 1 }
+        }
+
+        public func quarantine(_ entry: QuarantineEntry) throws { try shard("quarantine").append(entry) }
+
+        /// Finishes every shard set and completes the stage.
+        public func complete(sources: [SourceCounts]) throws -> StageManifest {
+            try stage.finish {
+                for kind in [RecordKind.prompt, .demonstration, .comparison, .ranking, .edit, .labelledResponse] {
+                    for split in Split.allCases {
+                        // Tie records (kept with --keep-ties) go to their own set beside the comparisons.
+                        for name in [ImportStage.outputName(kind, split)] + (kind == .comparison ? ["ties-\(split.rawValue)"] : []) {
+                            if let writer = shards[name] { try stage.addOutput(name: name, files: try writer.finish()) }
+                        }
                     }
                 }
+                try stage.addOutput(name: "quarantine", files: try shard("quarantine").finish())
+                let sourcesWriter = try stage.shardWriter(name: "sources")
+                for counts in sources { try sourcesWriter.append(SourceRecord(counts: counts)) }
+                try stage.addOutput(name: "sources", files: try sourcesWriter.finish())
+                for (name, value) in ImportStage.metrics(sources, derived: derived) { stage.setMetric(name, value) }
             }
-            try writeOutput(name: "quarantine", result.quarantine, writer)
-            try writeOutput(name: "sources", result.sources.map { SourceRecord(counts: $0) }, writer)
-            for (name, value) in metrics(result) { writer.setMetric(name, value) }
+            return stage.manifest  // as completed
         }
-        return writer.manifest  // as completed
+
+        public func fail(_ error: Error) { stage.fail(error) }
+
+        private func shard(_ name: String) throws -> ShardWriter {
+            if let writer = shards[name] { return writer }
+            let writer = try stage.shardWriter(name: name)
+            shards[name] = writer
+            return writer
+        }
     }
 
-    private static func writeOutput<T: Encodable>(name: String, _ records: [T], _ stage: StageWriter) throws {
-        let shards = try stage.shardWriter(name: name)
-        for record in records { try shards.append(record) }
-        try stage.addOutput(name: name, files: try shards.finish())
-    }
+    static func outputName(_ kind: RecordKind, _ split: Split) -> String { "\(kind.rawValue)s-\(split.rawValue)" }
 
-    static func metrics(_ result: ImportResult) -> [String: Double] {
+    static func metrics(_ sources: [SourceCounts], derived: Int) -> [String: Double] {
         var metrics: [String: Double] = [:]
-        let sources = result.sources
         metrics["records_read"] = Double(sources.reduce(0) { $0 + $1.recordsRead })
         metrics["accepted"] = Double(sources.reduce(0) { $0 + $1.accepted })
         metrics["quarantined"] = Double(sources.reduce(0) { $0 + $1.quarantinedTotal })
         metrics["duplicates_exact"] = Double(sources.reduce(0) { $0 + $1.exactDuplicates })
         metrics["duplicates_near"] = Double(sources.reduce(0) { $0 + $1.nearDuplicates })
         metrics["ties"] = Double(sources.reduce(0) { $0 + $1.tiesTotal })
-        metrics["derived"] = Double(result.records.filter(\.derived).count)
+        metrics["derived"] = Double(derived)
         for source in sources {
             for (reason, count) in source.quarantined { metrics["quarantined.\(reason)", default: 0] += Double(count) }
         }

@@ -33,13 +33,56 @@ public enum TRLExport {
 
     /// JSON Lines text, keys sorted (same comparisons, same bytes).
     public static func jsonLines(_ comparisons: [Comparison]) throws -> Data {
+        let encoder = lineEncoder()
+        var data = Data()
+        for comparison in comparisons { data.append(try line(comparison, encoder)) }
+        return data
+    }
+
+    static func lineEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = Data()
-        for comparison in comparisons {
-            data.append(try encoder.encode(row(comparison)))
-            data.append(0x0a)
-        }
+        return encoder
+    }
+
+    /// One comparison's row and its newline.
+    static func line(_ comparison: Comparison, _ encoder: JSONEncoder) throws -> Data {
+        var data = try encoder.encode(row(comparison))
+        data.append(0x0a)
         return data
+    }
+
+    /// Writes the comparisons an import accepts (derived ones included) to a TRL JSON Lines file as
+    /// they pass, and hands every record on to `next`. The file appears at `path` on `finish()`.
+    public final class Sink: ImportSink {
+        private let next: ImportSink
+        private let path: URL
+        private let partial: URL
+        private let file: PosixFile
+        private let encoder = TRLExport.lineEncoder()
+        public private(set) var comparisons = 0
+
+        public init(path: String, next: ImportSink) throws {
+            self.next = next
+            self.path = URL(fileURLWithPath: path)
+            partial = URL(fileURLWithPath: path + ".partial")
+            file = try PosixFile(creating: partial)
+        }
+
+        public func accept(_ record: ImportedRecord) throws {
+            if case .comparison(let comparison) = record.record {
+                try file.write(try TRLExport.line(comparison, encoder))
+                comparisons += 1
+            }
+            try next.accept(record)
+        }
+
+        public func quarantine(_ entry: QuarantineEntry) throws { try next.quarantine(entry) }
+
+        public func finish() throws {
+            try file.sync()
+            file.close()
+            try AtomicFile.rename(partial, to: path)
+        }
     }
 }

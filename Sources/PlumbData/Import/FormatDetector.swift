@@ -1,30 +1,53 @@
 import Foundation
 import PlumbStore
 
-/// Tells an input's format from the fields of its first parsable row, and says why.
+/// Tells an input's format from the fields of its first parsable row, and says why. It reads only
+/// the first `InputLimits.detectionBytes` of the file (through its own reader).
 enum FormatDetector {
-    static func detect(_ file: InputFile, options: ImportOptions) throws -> Detection {
+    /// The detection and the row it was made from (nil for CSV, told by the container).
+    static func detect(_ path: String, options: ImportOptions) throws -> (Detection, InputRow?) {
+        var limits = options.input
+        limits.maxDecompressedBytes = min(limits.maxDecompressedBytes, limits.detectionBytes)
+        let file = try InputFile(path, limits: limits)
         if file.container == .csv {
             if options.columnMapping.isEmpty, let detection = detectTable(keys: Set(file.csvHeader)) {
-                return Detection(format: detection.format, reason: "CSV header: " + detection.reason)
+                return (Detection(format: detection.format, reason: "CSV header: " + detection.reason), nil)
             }
             let mapping = options.columnMapping.isEmpty ? "header names the fields" : "column mapping given"
-            return Detection(format: .csv, reason: "CSV file, \(mapping)")
+            return (Detection(format: .csv, reason: "CSV file, \(mapping)"), nil)
         }
-        guard let row = file.rows.first(where: { $0.value != nil }), let value = row.value else {
-            throw InputError(file: file.path, reason: "cannot detect the format: no row parses as JSON\(file.rows.first.map { " (line \($0.source.line): \($0.problem?.detail ?? ""))" } ?? "")")
+        var first: InputRow?
+        var parsable: InputRow?
+        var prefixUsedUp = false
+        do {
+            while parsable == nil, let row = try file.next() {
+                if first == nil { first = row }
+                if row.value != nil { parsable = row }
+            }
+        } catch let error as InputError where error.isDecompressedLimit {
+            prefixUsedUp = true
         }
+        guard let row = parsable, let value = row.value else {
+            let prefix = prefixUsedUp ? " in the first \(limits.maxDecompressedBytes) bytes" : ""
+            let example = first.map { " (line \($0.source.line): \($0.problem?.detail ?? ""))" }
+                ?? (prefixUsedUp ? " (no complete row in them)" : " (the file has no rows)")
+            throw InputError(file: path, reason: "cannot detect the format: no row\(prefix) parses as JSON\(example)")
+        }
+        return (try detect(value, line: row.source.line, file: path), row)
+    }
+
+    static func detect(_ value: JSONValue, line: Int, file: String) throws -> Detection {
         if let items = value.arrayValue, let first = items.first?.objectValue,
            first.keys.contains(where: { $0.hasPrefix("response-") }), first["user_id"] != nil || first["name"] != nil {
             return Detection(format: .argillaStudyRankings, reason: "rows are lists of per-annotator {response-N: rank, user_id}")
         }
         guard let object = value.objectValue else {
-            throw InputError(file: file.path, line: row.source.line,
+            throw InputError(file: file, line: line,
                              reason: "cannot detect the format: rows are \(value.typeName)s, not objects; pass --format")
         }
         let keys = Set(object.keys)
         if let detection = detect(keys: keys, object: object) { return detection }
-        throw InputError(file: file.path, line: row.source.line,
+        throw InputError(file: file, line: line,
                          reason: "cannot detect the format from the fields [\(keys.sorted().joined(separator: ", "))]; pass --format")
     }
 

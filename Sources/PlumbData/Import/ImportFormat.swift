@@ -62,6 +62,8 @@ public struct ImportOptions: Sendable {
     /// A/B sets with per-aspect votes: decide chosen / rejected by this aspect instead of the overall vote.
     public var aspect: String?
     public var validation = ValidationLimits()
+    /// Bounds on each input file: longest row, decompressed bytes, detection prefix.
+    public var input = InputLimits()
     public var deduplication = DeduplicationSettings()
     public var splits = SplitFractions()
 

@@ -14,51 +14,92 @@ public struct InputRow: Sendable {
     public var source: SourceRef
     public var value: JSONValue?
     public var problem: RowProblem?
-    /// The row's text (for quarantine excerpts).
+    /// The row's first 500 bytes as text (for quarantine excerpts).
     public var raw: String
 }
 
-/// A file read into rows.
-public struct InputFile: Sendable {
-    public var path: String
-    public var compression: Compression
-    public var container: Container
+/// A file read row by row: decompressed as it goes, the container told from its first bytes, each
+/// row held only up to `InputLimits.maxLineBytes`. File-level damage (a cut-short gzip, a JSON array
+/// that never closes, an unterminated CSV quote, too many decompressed bytes) throws; a bad row
+/// (invalid JSON or UTF-8, too long) comes back with a problem, to be quarantined. CSV is read for
+/// a `.csv` name or when `csv` is set.
+final class InputFile {
+    let path: String
+    let container: Container
     /// CSV only: the header's column names.
-    public var csvHeader: [String]
-    public var rows: [InputRow]
+    private(set) var csvHeader: [String] = []
+    /// Rows returned so far.
+    private(set) var rowsRead = 0
+    var compression: Compression { input.compression }
+    var bytesDecompressed: Int { input.bytesDecompressed }
+    private let input: InputBuffer
+    private var rows: RowSource
 
-    /// Reads, decompresses and splits a file into rows. File-level damage (a cut-short gzip, a JSON
-    /// array that never closes, an unterminated CSV quote) throws; a bad line in JSON Lines becomes
-    /// a row with a problem, to be quarantined. CSV is read for a `.csv` name or when `csv` is set.
-    public static func read(_ path: String, csv: Bool = false) throws -> InputFile {
-        var (data, compression) = try Decompression.readFile(path)
-        if data.starts(with: [0xef, 0xbb, 0xbf]) { data = data.dropFirst(3) }  // a UTF-8 byte-order mark
-        let name = stripCompressionSuffix(path.lowercased())
-        if csv || name.hasSuffix(".csv") {
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw InputError(file: path, reason: "CSV is not valid UTF-8")
+    private enum RowSource {
+        case lines(JSONLineReader)
+        case array(JSONArrayReader)
+        case object(JSONScanner, done: Bool)
+        case csv(CSVParser)
+    }
+
+    init(_ path: String, csv: Bool = false, limits: InputLimits = InputLimits()) throws {
+        self.path = path
+        let name = InputFile.stripCompressionSuffix(path.lowercased())
+        container = csv || name.hasSuffix(".csv") ? .csv : try InputFile.container(path, name: name, limits: limits)
+        input = try InputBuffer(path: path, maxDecompressedBytes: limits.maxDecompressedBytes)
+        if try input.available().starts(with: [0xef, 0xbb, 0xbf]) { input.consume(3) }  // a UTF-8 byte-order mark
+        switch container {
+        case .jsonLines: rows = .lines(JSONLineReader(limit: limits.maxLineBytes))
+        case .jsonArray: rows = .array(JSONArrayReader(limit: limits.maxLineBytes, file: path))
+        case .jsonObject: rows = .object(JSONScanner(limit: limits.maxLineBytes, file: path), done: false)
+        case .csv:
+            var parser = CSVParser(limit: limits.maxLineBytes, file: path)
+            guard case .fields(let header, _)? = try parser.next(input) else {
+                throw InputError(file: path, line: 1, reason: "empty CSV, or a header row longer than the limit: no header row")
             }
-            let (header, csvRows) = try CSVParser.parse(text, file: path)
-            let rows = csvRows.map { csvRow in
-                csvRowToInput(csvRow, header: header, file: path)
-            }
-            return InputFile(path: path, compression: compression, container: .csv, csvHeader: header, rows: rows)
-        }
-        return try data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            let first = bytes.first { $0 != 0x20 && $0 != 0x0a && $0 != 0x0d && $0 != 0x09 }
-            if first == UInt8(ascii: "[") {
-                let rows = try JSONScanner.arrayElements(bytes, file: path).map { element in
-                    parseRow(UnsafeBufferPointer(rebasing: bytes[element.range]), source: SourceRef(file: path, line: element.line))
+            csvHeader = try header.map { bytes in
+                guard let name = String(validating: bytes, as: UTF8.self) else {
+                    throw InputError(file: path, line: 1, reason: "the CSV header is not valid UTF-8")
                 }
-                return InputFile(path: path, compression: compression, container: .jsonArray, csvHeader: [], rows: rows)
+                return name.trimmingCharacters(in: .whitespaces)
             }
-            if first == UInt8(ascii: "{") && !name.hasSuffix(".jsonl") && JSONScanner.isSingleValue(bytes) {
-                let row = parseRow(bytes, source: SourceRef(file: path, line: 1))
-                return InputFile(path: path, compression: compression, container: .jsonObject, csvHeader: [], rows: [row])
-            }
-            return InputFile(path: path, compression: compression, container: .jsonLines, csvHeader: [], rows: jsonLines(bytes, file: path))
+            rows = .csv(parser)
         }
+    }
+
+    /// The next row; nil at the end of the file.
+    func next() throws -> InputRow? {
+        let row: InputRow?
+        switch rows {
+        case .lines(var reader):
+            var found: InputRow?
+            while found == nil, let line = try reader.next(input) {
+                if !line.bytes.overflowed && line.bytes.bytes.allSatisfy(JSONBytes.isWhitespace) { continue }  // a blank line
+                found = parseRow(line)
+            }
+            rows = .lines(reader)
+            row = found
+        case .array(var reader):
+            row = try reader.next(input).map { parseRow($0.bytes, line: $0.line) }
+            rows = .array(reader)
+        case .object(var scanner, let done):
+            let atEnd = try done || scanner.skipWhitespace(input) == nil
+            row = atEnd ? nil : parseRow(try scanner.value(input))
+            rows = .object(scanner, done: true)
+        case .csv(var parser):
+            row = try parser.next(input).map(csvRow)
+            rows = .csv(parser)
+        }
+        if row != nil { rowsRead += 1 }
+        return row
+    }
+
+    /// Reads every row's object (for small side files: Label Studio tasks, Argilla study texts).
+    static func objects(_ path: String, limits: InputLimits, _ transform: (JSONValue?) -> [String: JSONValue]) throws -> [[String: JSONValue]] {
+        let file = try InputFile(path, limits: limits)
+        var objects: [[String: JSONValue]] = []
+        while let row = try file.next() { objects.append(transform(row.value)) }
+        return objects
     }
 
     static func stripCompressionSuffix(_ name: String) -> String {
@@ -66,46 +107,69 @@ public struct InputFile: Sendable {
         return name
     }
 
-    private static func jsonLines(_ bytes: UnsafeBufferPointer<UInt8>, file: String) -> [InputRow] {
-        var rows: [InputRow] = []
-        var start = 0
-        var line = 1
-        for index in 0...bytes.count {
-            guard index == bytes.count || bytes[index] == UInt8(ascii: "\n") else { continue }
-            let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-            if slice.contains(where: { $0 != 0x20 && $0 != 0x0d && $0 != 0x09 }) {
-                rows.append(parseRow(slice, source: SourceRef(file: file, line: line)))
-            }
-            start = index + 1
-            line += 1
-        }
-        return rows
-    }
-
-    private static func parseRow(_ bytes: UnsafeBufferPointer<UInt8>, source: SourceRef) -> InputRow {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            let lossy = String(decoding: bytes.prefix(500), as: UTF8.self)
-            return InputRow(source: source, value: nil, problem: RowProblem(.invalidUTF8, "the row is not valid UTF-8"), raw: lossy)
-        }
+    /// A JSON array when the first byte is '['; one JSON object when the first value is an object
+    /// followed by nothing but whitespace (and the name does not say `.jsonl`); else JSON Lines.
+    /// Reads, from its own stream, at most the first value and at most `detectionBytes`: a file
+    /// whose first value does not end well within them is read as JSON Lines.
+    private static func container(_ path: String, name: String, limits: InputLimits) throws -> Container {
+        let probe = try InputBuffer(path: path, maxDecompressedBytes: min(limits.maxDecompressedBytes, limits.detectionBytes))
         do {
-            let value = try JSONValue.parse(Data(bytes))
-            return InputRow(source: source, value: value, problem: nil, raw: text)
+            if try probe.available().starts(with: [0xef, 0xbb, 0xbf]) { probe.consume(3) }
+            var scanner = JSONScanner(limit: limits.maxLineBytes, file: path)
+            switch try scanner.skipWhitespace(probe) {
+            case UInt8(ascii: "[")?: return .jsonArray
+            case UInt8(ascii: "{")? where !name.hasSuffix(".jsonl"):
+                _ = try scanner.value(probe)
+                return try scanner.skipWhitespace(probe) == nil ? .jsonObject : .jsonLines
+            default: return .jsonLines
+            }
         } catch {
-            return InputRow(source: source, value: nil,
-                            problem: RowProblem(.invalidJSON, "not valid JSON (\(describe(error)))"), raw: text)
+            return .jsonLines   // damaged streams are reported by the reader, which reads the same bytes
         }
     }
 
-    private static func csvRowToInput(_ row: CSVParser.CSVRow, header: [String], file: String) -> InputRow {
-        let source = SourceRef(file: file, line: row.line)
-        let raw = row.fields.joined(separator: ",")
-        guard row.fields.count == header.count else {
-            return InputRow(source: source, value: nil,
-                            problem: RowProblem(.wrongColumnCount, "the row has \(row.fields.count) fields, the header \(header.count)"), raw: raw)
+    private func parseRow(_ row: (bytes: BoundedBytes, line: Int)) -> InputRow { parseRow(row.bytes, line: row.line) }
+
+    private func parseRow(_ bytes: BoundedBytes, line: Int) -> InputRow {
+        let source = SourceRef(file: path, line: line)
+        let excerpt = String(decoding: bytes.bytes.prefix(BoundedBytes.excerptBytes), as: UTF8.self)
+        if bytes.overflowed { return InputRow(source: source, value: nil, problem: bytes.tooLongProblem, raw: excerpt) }
+        // Parsed in place (no copy of the row); the JSON parser refuses invalid UTF-8, and only then is
+        // the row checked to say which problem it has.
+        let parsed = bytes.bytes.withUnsafeBytes { raw in
+            Result { try JSONValue.parse(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!),
+                                              count: raw.count, deallocator: .none)) }
         }
-        var object: [String: JSONValue] = [:]
-        for (name, field) in zip(header, row.fields) { object[name] = .string(field) }
-        return InputRow(source: source, value: .object(object), problem: nil, raw: raw)
+        switch parsed {
+        case .success(let value):
+            return InputRow(source: source, value: value, problem: nil, raw: excerpt)
+        case .failure where String(validating: bytes.bytes, as: UTF8.self) == nil:
+            return InputRow(source: source, value: nil, problem: RowProblem(.invalidUTF8, "the row is not valid UTF-8"), raw: excerpt)
+        case .failure(let error):
+            return InputRow(source: source, value: nil, problem: RowProblem(.invalidJSON, "not valid JSON (\(InputFile.describe(error)))"), raw: excerpt)
+        }
+    }
+
+    private func csvRow(_ record: CSVParser.Record) -> InputRow {
+        switch record {
+        case .tooLong(let bytes, let line):
+            let excerpt = String(decoding: bytes.bytes.prefix(BoundedBytes.excerptBytes), as: UTF8.self)
+            return InputRow(source: SourceRef(file: path, line: line), value: nil, problem: bytes.tooLongProblem, raw: excerpt)
+        case .fields(let fields, let line):
+            let source = SourceRef(file: path, line: line)
+            let texts = fields.compactMap { String(validating: $0, as: UTF8.self) }
+            let raw = String(decoding: Array(fields.joined(separator: [UInt8(ascii: ",")]).prefix(BoundedBytes.excerptBytes)), as: UTF8.self)
+            guard texts.count == fields.count else {
+                return InputRow(source: source, value: nil, problem: RowProblem(.invalidUTF8, "the row is not valid UTF-8"), raw: raw)
+            }
+            guard texts.count == csvHeader.count else {
+                return InputRow(source: source, value: nil,
+                                problem: RowProblem(.wrongColumnCount, "the row has \(texts.count) fields, the header \(csvHeader.count)"), raw: raw)
+            }
+            var object: [String: JSONValue] = [:]
+            for (name, field) in zip(csvHeader, texts) { object[name] = .string(field) }
+            return InputRow(source: source, value: .object(object), problem: nil, raw: raw)
+        }
     }
 
     static func describe(_ error: Error) -> String {

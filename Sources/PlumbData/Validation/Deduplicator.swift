@@ -31,8 +31,10 @@ struct Deduplicator {
     private var exactKeys: Set<UInt64> = []
     /// Per group (kind and dimension), simhash bands: 4 x 16 bits. Two hashes within Hamming
     /// distance 3 agree on at least one band (pigeonhole), so only those are compared.
-    private var bands: [String: [[UInt16: [Int]]]] = [:]
-    private var kept: [(prompt: String, responses: [String], hash: UInt64)] = []
+    private var bands: [String: [[UInt16: [Int32]]]] = [:]
+    /// Per kept record: its simhash and where its normalised texts are stored.
+    private var kept: [(hash: UInt64, texts: Int)] = []
+    private let keptTexts = KeptTexts()
 
     init(settings: DeduplicationSettings) {
         precondition(settings.maxHammingDistance <= 3, "band lookup finds candidates only up to Hamming distance 3")
@@ -40,7 +42,7 @@ struct Deduplicator {
     }
 
     /// nil when the record is new (and remembers it), otherwise the kind of duplicate.
-    mutating func check(_ record: Record) -> DuplicateKind? {
+    mutating func check(_ record: Record) throws -> DuplicateKind? {
         let group = Deduplicator.group(of: record)
         let prompt = Validator.normalise(record.prompt.text)
         let responses = record.responses.map(Validator.normalise)
@@ -55,24 +57,23 @@ struct Deduplicator {
         if bands[group] == nil { bands[group] = Array(repeating: [:], count: 4) }
         var seen = Set<Int>()
         for band in 0..<4 {
-            for index in bands[group]![band][Deduplicator.bandKey(hash, band), default: []] where seen.insert(index).inserted {
-                let other = kept[index]
+            for index in bands[group]![band][Deduplicator.bandKey(hash, band), default: []] where seen.insert(Int(index)).inserted {
+                let other = kept[Int(index)]
                 guard (other.hash ^ hash).nonzeroBitCount <= settings.maxHammingDistance else { continue }
-                if isNear(prompt, responses, other) { return .near }
+                if isNear([prompt] + responses, try keptTexts.texts(other.texts)) { return .near }
             }
         }
-        let index = kept.count
-        kept.append((prompt, responses, hash))
+        let index = Int32(kept.count)
+        kept.append((hash, try keptTexts.append([prompt] + responses)))
         for band in 0..<4 { bands[group]![band][Deduplicator.bandKey(hash, band), default: []].append(index) }
         return nil
     }
 
-    private func isNear(_ prompt: String, _ responses: [String], _ other: (prompt: String, responses: [String], hash: UInt64)) -> Bool {
-        guard responses.count == other.responses.count else { return false }
+    /// Prompt with prompt, then each response with the response in the same place.
+    private func isNear(_ texts: [String], _ other: [String]) -> Bool {
+        guard texts.count == other.count else { return false }
         let threshold = settings.minCommonSubstringRatio
-        return zip([prompt] + responses, [other.prompt] + other.responses).allSatisfy {
-            CommonSubstring.ratio($0, $1) >= threshold
-        }
+        return zip(texts, other).allSatisfy { CommonSubstring.ratio($0, $1) >= threshold }
     }
 
     private static func bandKey(_ hash: UInt64, _ band: Int) -> UInt16 {

@@ -66,11 +66,15 @@ public enum Llama2cFormat {
         do { try config.validate() } catch let e as ConfigError {
             throw CheckpointError("\(source): llama2.c header \(h) is not a valid model: \(e.description)")
         }
-        let table = fileTable(config)
-        let floats = table.reduce(0) { $0 + Tensor.elementCount($1.shape) }
+        // The size the header implies, checked before any table is built: a 28-byte header can name
+        // millions of layers or sizes whose product overflows.
+        guard let floats = fileFloats(config) else {
+            throw CheckpointError("\(source): header \(h) implies more bytes than a file can hold, file has \(data.count)")
+        }
         guard data.count == 28 + 4 * floats else {
             throw CheckpointError("\(source): header \(h) implies \(28 + 4 * floats) bytes, file has \(data.count)")
         }
+        let table = fileTable(config)
         var tensors: [String: Tensor] = [:]
         var at = 28
         data.withUnsafeBytes { raw in
@@ -86,6 +90,15 @@ public enum Llama2cFormat {
         try RotaryPermutation.convertAll(&tensors, config: config, from: .adjacentPairs, to: layout)
         config.rotaryLayout = layout
         return (config, tensors)
+    }
+
+    /// The number of floats after the header (the sum over `fileTable`), or nil when it overflows.
+    private static func fileFloats(_ c: LlamaConfig) -> Int? {
+        let perLayer = CheckedCount.sum(layerOrder.map { leaf in CheckedCount.product(leaf.shape(c)) })
+        let embedding = CheckedCount.product([c.vocabSize, c.dim])
+        let total = CheckedCount.sum([embedding, CheckedCount.product([c.nLayers, perLayer]), c.dim,
+                                      CheckedCount.product([2, c.maxSeqLen, c.headDim / 2]), c.tieWordEmbeddings ? 0 : embedding])
+        return CheckedCount.product([total, 4]).flatMap { $0 <= Int.max - 28 ? total : nil }
     }
 
     /// (name, shape) in file order; the rope tables have no name (read and dropped).

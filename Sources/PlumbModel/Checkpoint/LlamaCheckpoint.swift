@@ -41,6 +41,10 @@ public enum LlamaCheckpoint {
         guard let root = object as? [String: Any], let map = root["weight_map"] as? [String: String] else {
             throw CheckpointError("\(index.path): not a JSON object with a 'weight_map' of tensor name to shard file")
         }
+        for (name, shard) in map.sorted(by: { $0.key < $1.key }) where !staysInside(shard) {
+            throw CheckpointError("\(index.path): weight_map['\(name)'] is '\(shard)': a shard file must be a relative path "
+                + "inside the checkpoint directory (no '..', not absolute)")
+        }
         var merged = TensorFile()
         for shard in Set(map.values).sorted() {
             let url = index.deletingLastPathComponent().appendingPathComponent(shard)
@@ -57,6 +61,11 @@ public enum LlamaCheckpoint {
             throw CheckpointError("\(index.path): tensor '\(name)' is mapped to \(shard) but that shard does not hold it")
         }
         return merged
+    }
+
+    /// A path read from a file that names a file beside it: relative, non-empty, with no '..'.
+    static func staysInside(_ path: String) -> Bool {
+        !path.isEmpty && !path.hasPrefix("/") && !path.contains("\0") && !path.split(separator: "/").contains("..")
     }
 
     /// Throws unless `tensors` holds exactly the trunk and `heads` of `config`, each with its shape.

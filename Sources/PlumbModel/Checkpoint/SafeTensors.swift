@@ -95,12 +95,13 @@ public enum SafeTensors {
         let bufferSize = data.count - headerEnd
         for (name, entry) in header where name != "__metadata__" {
             let spec = try TensorSpec(name: name, entry: entry, source: source)
-            guard spec.begin >= 0, spec.end <= bufferSize, spec.end - spec.begin == spec.count * spec.dtype.byteSize else {
+            guard spec.begin >= 0, spec.begin <= spec.end, spec.end <= bufferSize, let count = spec.count,
+                  count.multipliedReportingOverflow(by: spec.dtype.byteSize) == (spec.end - spec.begin, false) else {
                 throw CheckpointError("\(source): tensor '\(name)': data_offsets [\(spec.begin), \(spec.end)] do not fit shape \(spec.shape) of \(spec.dtype.rawValue) in a buffer of \(bufferSize) bytes")
             }
             let tensor = Tensor(zeros: spec.shape)
             data.withUnsafeBytes { raw in
-                convert(raw.baseAddress! + headerEnd + spec.begin, spec.dtype, into: tensor.pointer, count: spec.count)
+                convert(raw.baseAddress! + headerEnd + spec.begin, spec.dtype, into: tensor.pointer, count: count)
             }
             file.tensors[name] = tensor
         }
@@ -113,7 +114,8 @@ public enum SafeTensors {
         let shape: [Int]
         let begin: Int
         let end: Int
-        var count: Int { shape.reduce(1, *) }
+        /// The element count; nil when the product overflows.
+        var count: Int? { CheckedCount.product(shape) }
 
         init(name: String, entry: Any, source: String) throws {
             guard let e = entry as? [String: Any], let d = e["dtype"] as? String,
