@@ -1,7 +1,7 @@
 // Batched generation: many prompts, k samples each, decoded together with continuous batching.
 //
 //   1. admit: while the next waiting prompt's k samples fit the free cache slots, its tokens go
-//      through IncrementalForward into the first of its slots (several prompts per call) and the
+//      through IncrementalForward into the first of its slots (one prompt per call) and the
 //      last row's logits are kept; the prompt's cache rows are copied to its other k - 1 slots
 //      (prefill once per prompt), and each sample draws its first token;
 //   2. decode: each step runs one row per unfinished sequence (one matrix-matrix product per weight),
@@ -118,7 +118,7 @@ public final class Generator {
     }
 
     /// Admits waiting requests from `start` on, in order, while all samples of the next one fit the
-    /// free slots: their prompts run through the model, several per call, into each request's first
+    /// free slots: their prompts run through the model, one per call, into each request's first
     /// slot; the cache rows are copied to its other slots; every sample draws its first token from
     /// the prompt's logits. Returns the first request not admitted.
     private func admit(_ requests: [GenerationRequest], from start: Int, state: inout DecodeBatch, engine: IncrementalForward,
@@ -126,15 +126,12 @@ public final class Generator {
         var free = state.freeSlots[...]
         var next = start
         while next < requests.count, requests[next].samples <= free.count {
-            var group: [(request: Int, slots: [Int])] = []
-            var rowCount = 0
-            while next < requests.count, requests[next].samples <= free.count,
-                  group.isEmpty || rowCount + requests[next].prompt.count <= engine.maxRows {
-                group.append((next, Array(free.prefix(requests[next].samples))))
-                free = free.dropFirst(requests[next].samples)
-                rowCount += requests[next].prompt.count
-                next += 1
-            }
+            // One prompt per prefill call: a prompt's rows then go through the same products whatever
+            // else is waiting (more than 64 rows take the sgemm path, whose rounding depends on the
+            // row count), so its samples do not depend on which prompts were admitted with it.
+            let group = [(request: next, slots: Array(free.prefix(requests[next].samples)))]
+            free = free.dropFirst(requests[next].samples)
+            next += 1
             var tokens: [Int32] = [], slots: [Int] = [], positions: [Int32] = [], last: [Int] = []
             for (r, taken) in group {
                 let p = requests[r].prompt
