@@ -36,14 +36,14 @@ struct MainJobSettings: Codable {
         rows: 16, pretrainEpochs: 3, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
         rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 48,
         rejectionSampling: RejectionSamplingSettings(k: 10, temperature: 0.6, bestOfK: 16, sftEpochs: 1, sftLearningRate: 3e-4),
-        dpo: DPOSettings(beta: 0.1, learningRate: 2e-4, epochs: 1))
+        dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1))
 
     static let quick = MainJobSettings(
         taskPreset: "quick", tokenizerVocab: 512, dim: 48, hidden: 128, layers: 2, heads: 4, kvHeads: 2, seqLen: 96,
         rows: 8, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 1, sftLearningRate: 1e-3,
         rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 40,
         rejectionSampling: RejectionSamplingSettings(k: 4, temperature: 0.6, bestOfK: 4, sftEpochs: 1, sftLearningRate: 3e-4),
-        dpo: DPOSettings(beta: 0.1, learningRate: 2e-4, epochs: 1))
+        dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1))
 
     /// A Hugging Face config.json for the fresh model (the vocabulary is the tokenizer's).
     func modelConfigJSON() -> Data {
