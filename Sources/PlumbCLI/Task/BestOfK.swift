@@ -36,7 +36,8 @@ enum BestOfK {
 
     static func curves(_ samples: [RejectionSample], reward: CombinedReward) throws -> [BestOfKRow] {
         let byPrompt = Dictionary(grouping: samples, by: \.promptID)
-        let order = samples.reduce(into: [String]()) { ids, s in if ids.last != s.promptID && !ids.contains(s.promptID) { ids.append(s.promptID) } }
+        var seen = Set<String>()
+        let order = samples.map(\.promptID).filter { seen.insert($0).inserted }   // first appearance
         let groups = order.map { byPrompt[$0]!.sorted { $0.sample < $1.sample } }
         guard let maxK = groups.map(\.count).min(), maxK > 0 else { throw CLIError("best-of-k: the samples stage holds no samples") }
         // The oracle's verdict on every sample, once.

@@ -166,12 +166,18 @@ struct RejectionSamplingChunks {
     private func carryChunk(_ ids: [String], into directory: URL) throws -> Summary {
         var summary = Summary()
         let writers = try Self.outputs.map { try ShardWriter(directory: directory, name: $0, options: Self.shardOptions) }
-        for id in ids {
-            let demos = previousBest[id]!
-            let sequences = try demos.map { try templated.encode(prompt: $0.prompt.messages, response: $0.response) }
-            let scores = try scorer.scores(sequences)
+        // Every carried demonstration scored in one packed pass, then the best per prompt.
+        let groups = ids.map { previousBest[$0]! }
+        let scores = try scorer.scores(try groups.flatMap { demos in
+            try demos.map { try templated.encode(prompt: $0.prompt.messages, response: $0.response) }
+        })
+        var next = 0
+        for demos in groups {
             let safety = SampleRanking.isSafetyPrompt(demos[0].prompt)
-            let combined = scores.map { reward.combine(helpfulness: $0.helpfulness, safety: $0.safety, safetyPrompt: safety).logit }
+            let combined = scores[next..<next + demos.count].map {
+                reward.combine(helpfulness: $0.helpfulness, safety: $0.safety, safetyPrompt: safety).logit
+            }
+            next += demos.count
             let best = combined.indices.max { combined[$0] != combined[$1] ? combined[$0] < combined[$1] : $0 > $1 }!
             try writers[1].append(demos[best])
             summary.best += 1
