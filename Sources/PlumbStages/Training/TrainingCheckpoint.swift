@@ -1,6 +1,9 @@
 // Checkpoints for exact resume: `checkpoints/step-00000120/` holds the model (config.json,
 // model.safetensors), AdamW's moments (optimizer.safetensors) and `trainer.json` (step, optimiser
-// header, the SHA-256 of every other file). Each file is written atomically (fsynced), the
+// header, the SHA-256 of every other file). A trainer of several models (PPO's policy and critic)
+// keeps its first model there and each other one, with its moments, in a subdirectory named after
+// its group (`value/`); a driver's own state (a KL coefficient, running statistics) rides in
+// `trainer.json`. Each file is written atomically (fsynced), the
 // checkpoint under `.partial-step-*` and renamed into place with the directory fsynced, so a
 // directory named `step-*` is complete. Restore removes `.partial-*` leftovers of a killed writer and
 // takes the newest checkpoint that reads back whole; one that does not (a file missing, cut short or
@@ -28,6 +31,27 @@ public struct TrainerState: Codable, Equatable, Sendable {
     /// SHA-256 of each other file of the checkpoint, by name (absent in checkpoints written before
     /// checksums were kept: those are read unchecked).
     public var files: [String: String]? = nil
+    /// Optimiser headers of the groups after the first, by group name.
+    public var groups: [String: OptimizerStateHeader]? = nil
+    /// Figures a driver needs to continue exactly (PPO: the KL coefficient, running whitening sums).
+    public var driver: [String: Double]? = nil
+
+    public init(step: Int, totalSteps: Int, optimizer: OptimizerStateHeader, tokens: Int, initialEvaluation: [String: Double],
+                nonFiniteSteps: Int? = nil, groups: [String: OptimizerStateHeader]? = nil, driver: [String: Double]? = nil) {
+        self.step = step; self.totalSteps = totalSteps; self.optimizer = optimizer; self.tokens = tokens
+        self.initialEvaluation = initialEvaluation; self.nonFiniteSteps = nonFiniteSteps; self.groups = groups; self.driver = driver
+    }
+}
+
+/// One model and its optimiser in a checkpoint; the first group's files sit at the checkpoint's top
+/// level, each other group's in a subdirectory of its name.
+public struct CheckpointGroup {
+    public var name: String
+    public var model: LlamaModel
+    public var optimizer: AdamW
+    public init(name: String, model: LlamaModel, optimizer: AdamW) {
+        self.name = name; self.model = model; self.optimizer = optimizer
+    }
 }
 
 public enum TrainingCheckpoint {
@@ -40,9 +64,17 @@ public enum TrainingCheckpoint {
     /// newest `keep` checkpoints. Returns the checkpoint's directory.
     @discardableResult
     public static func save(model: LlamaModel, optimizer: AdamW, state: TrainerState, root: URL, keep: Int) throws -> URL {
+        try save(groups: [CheckpointGroup(name: "model", model: model, optimizer: optimizer)], state: state, root: root, keep: keep)
+    }
+
+    /// Saves every group (the first at the top level, the others in subdirectories) and the state.
+    @discardableResult
+    public static func save(groups: [CheckpointGroup], state: TrainerState, root: URL, keep: Int) throws -> URL {
         let fm = FileManager.default
-        if let bad = model.parameters.firstNonFiniteValue() {
-            throw StageError("checkpoint of step \(state.step): parameter \(bad.name) holds a non-finite value at element \(bad.index); not saved")
+        for group in groups {
+            if let bad = group.model.parameters.firstNonFiniteValue() {
+                throw StageError("checkpoint of step \(state.step): parameter \(bad.name) of the \(group.name) holds a non-finite value at element \(bad.index); not saved")
+            }
         }
         if !fm.fileExists(atPath: root.path) {
             try AtomicFile.makeDirectory(root)
@@ -52,12 +84,21 @@ public enum TrainingCheckpoint {
         let partial = root.appendingPathComponent("\(partialPrefix)\(name)-\(getpid())")
         try? fm.removeItem(at: partial)
         try AtomicFile.makeDirectory(partial)
-        try model.save(to: partial, metadata: ["step": String(state.step)])
-        let saved = try optimizer.saveState(parameters: model.parameters, rng: nil)
-        var moments: [String: Tensor] = [:]
-        for (name, tensor) in saved.tensors { moments[name] = tensor }
-        try SafeTensors.write(TensorFile(tensors: moments), to: partial.appendingPathComponent(optimizerFile))
         var withChecksums = state
+        for (index, group) in groups.enumerated() {
+            let directory = index == 0 ? partial : partial.appendingPathComponent(group.name)
+            if index > 0 { try AtomicFile.makeDirectory(directory) }
+            try group.model.save(to: directory, metadata: ["step": String(state.step)])
+            let saved = try group.optimizer.saveState(parameters: group.model.parameters, rng: nil)
+            var moments: [String: Tensor] = [:]
+            for (name, tensor) in saved.tensors { moments[name] = tensor }
+            try SafeTensors.write(TensorFile(tensors: moments), to: directory.appendingPathComponent(optimizerFile))
+            if index == 0 {
+                withChecksums.optimizer = saved.header
+            } else {
+                withChecksums.groups = (withChecksums.groups ?? [:]).merging([group.name: saved.header]) { $1 }
+            }
+        }
         withChecksums.files = try checksums(of: partial)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -90,13 +131,19 @@ public enum TrainingCheckpoint {
     /// a readable one of another plan or other optimiser settings is an error.
     public static func restoreLatest(root: URL, model: LlamaModel, optimizer: AdamW, totalSteps: Int,
                                      log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> TrainerState? {
+        try restoreLatest(root: root, groups: [CheckpointGroup(name: "model", model: model, optimizer: optimizer)], totalSteps: totalSteps, log: log)
+    }
+
+    /// Restores every group of the newest readable checkpoint (see the single-model form).
+    public static func restoreLatest(root: URL, groups: [CheckpointGroup], totalSteps: Int,
+                                     log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> TrainerState? {
         let removed = removePartials(root)
         if !removed.isEmpty { log("plumb: removed \(removed.count) unfinished checkpoint director\(removed.count == 1 ? "y" : "ies") in \(root.path): \(removed.joined(separator: ", "))") }
         let checkpoints = try list(root)
         for (index, directory) in checkpoints.enumerated().reversed() {
-            let loaded: (state: TrainerState, model: LlamaModel, moments: TensorFile)
+            let loaded: (state: TrainerState, models: [(LlamaModel, TensorFile)])
             do {
-                loaded = try read(directory, heads: model.heads)
+                loaded = try read(directory, groups: groups)
             } catch {
                 let next = index > 0 ? "resuming from \(checkpoints[index - 1].lastPathComponent) instead" : "starting from step 0"
                 log("plumb: checkpoint \(directory.path) is unreadable (\(error)); \(next)")
@@ -105,15 +152,20 @@ public enum TrainingCheckpoint {
             guard loaded.state.totalSteps == totalSteps else {
                 throw StageError("\(directory.path): checkpoint of a \(loaded.state.totalSteps)-step plan, this run plans \(totalSteps) steps; remove \(root.path) to start over")
             }
-            try model.parameters.copyValues(from: loaded.model.parameters)
-            try optimizer.restoreState(header: loaded.state.optimizer, tensors: loaded.moments.tensors, parameters: model.parameters)
+            for (index, (group, (model, moments))) in zip(groups, loaded.models).enumerated() {
+                let header = index == 0 ? loaded.state.optimizer : loaded.state.groups?[group.name]
+                guard let header else { throw StageError("\(directory.path): \(stateFile) holds no optimiser state for the \(group.name)") }
+                try group.model.parameters.copyValues(from: model.parameters)
+                try group.optimizer.restoreState(header: header, tensors: moments.tensors, parameters: group.model.parameters)
+            }
             return loaded.state
         }
         return nil
     }
 
-    /// Reads a checkpoint whole, without touching the live model: its state, checksums, model and moments.
-    static func read(_ directory: URL, heads: LlamaHeads) throws -> (state: TrainerState, model: LlamaModel, moments: TensorFile) {
+    /// Reads a checkpoint whole, without touching the live models: its state, checksums, and each
+    /// group's model and moments.
+    static func read(_ directory: URL, groups: [CheckpointGroup]) throws -> (state: TrainerState, models: [(LlamaModel, TensorFile)]) {
         let stateURL = directory.appendingPathComponent(stateFile)
         let state: TrainerState
         do {
@@ -131,16 +183,26 @@ public enum TrainingCheckpoint {
                                  (found[name] == nil ? "missing" : "SHA-256 \(found[name]!) differs from \(sha) recorded in \(stateFile)"))
             }
         }
-        let model = try LlamaModel.load(directory: directory, heads: heads)
-        let moments = try SafeTensors.read(directory.appendingPathComponent(optimizerFile))
-        return (state, model, moments)
+        let models = try groups.enumerated().map { index, group in
+            let groupDirectory = index == 0 ? directory : directory.appendingPathComponent(group.name)
+            return (try LlamaModel.load(directory: groupDirectory, heads: group.model.heads),
+                    try SafeTensors.read(groupDirectory.appendingPathComponent(optimizerFile)))
+        }
+        return (state, models)
     }
 
-    /// SHA-256 of every file in `directory` except the trainer state, by name.
-    static func checksums(of directory: URL) throws -> [String: String] {
+    /// SHA-256 of every file in `directory` (and its group subdirectories, as `group/name`) except
+    /// the trainer state, by name.
+    static func checksums(of directory: URL, prefix: String = "") throws -> [String: String] {
         var sums: [String: String] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name != stateFile && !name.hasPrefix(".") {
-            sums[name] = try SHA256.hex(ofFile: directory.appendingPathComponent(name))
+            let url = directory.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                sums.merge(try checksums(of: url, prefix: prefix + name + "/")) { $1 }
+            } else {
+                sums[prefix + name] = try SHA256.hex(ofFile: url)
+            }
         }
         return sums
     }

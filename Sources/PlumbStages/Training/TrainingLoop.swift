@@ -1,6 +1,7 @@
-// The optimisation loop every training stage shares: for each planned step, zero the gradients,
-// run the objective's forward and backward over each micro-batch, clip by global norm, take an AdamW
-// step at the scheduled learning rate; evaluate and checkpoint every N steps. A rerun resumes from the
+// The optimisation loop of every stage with a precomputed batch plan (pretrain, SFT, reward models,
+// DPO): for each planned step, zero the gradients, run the objective's forward and backward over each
+// micro-batch, then the Trainer's step (clip by global norm, AdamW at the scheduled learning rate);
+// evaluate and checkpoint every N steps. A rerun resumes from the
 // newest checkpoint and, because the plan and the schedule are functions of the step, ends with the
 // same weights bit for bit.
 //
@@ -90,12 +91,12 @@ public final class TrainingLoop {
 
     public func run(_ objective: TrainingObjective, progress: ProgressHandler = { _ in }) throws -> TrainingSummary {
         let total = plan.totalSteps
-        let optimizer = AdamW(parameters: model.parameters, config: settings.optimization.adam)
-        let schedule = try settings.optimization.learningRateSchedule(totalSteps: total)
-        let resumed = try TrainingCheckpoint.restoreLatest(root: checkpointRoot, model: model, optimizer: optimizer, totalSteps: total)
+        let trainer = try Trainer(groups: [Trainer.Group(name: "model", model: model, optimization: settings.optimization)],
+                                  totalSteps: total, checkpointRoot: checkpointRoot, keepCheckpoints: settings.keepCheckpoints)
+        let resumed = try trainer.restore()
         var step = resumed?.step ?? 0
         var tokens = resumed?.tokens ?? 0
-        var nonFinite = resumed?.nonFiniteSteps ?? 0, nonFiniteInARow = 0
+        var guardRail = NonFiniteGuard(limit: settings.maxConsecutiveNonFinite, total: resumed?.nonFiniteSteps ?? 0)
         let startStep = step, startTokens = tokens
         progress(.started(totalSteps: total, resumedAtStep: step))
         var initialEvaluation = resumed?.initialEvaluation ?? [:]
@@ -108,19 +109,12 @@ public final class TrainingLoop {
         var lastLoss: Float = .nan
         var lastEvaluation: [String: Double] = [:]
         while step < total {
-            let report = try takeStep(step, objective: objective, optimizer: optimizer, schedule: schedule)
+            let report = try takeStep(step, objective: objective, trainer: trainer)
             step += 1
             tokens += report.tokens
-            if report.skipped {
-                nonFinite += 1
-                nonFiniteInARow += 1
-                if nonFiniteInARow >= settings.maxConsecutiveNonFinite {
-                    throw StageError("training stopped at step \(step) of \(total): \(nonFiniteInARow) steps in a row had a non-finite loss or gradient (last: loss \(report.loss), gradient norm \(report.gradNorm)); no weight was updated from them, and the newest checkpoint in \(checkpointRoot.path) holds finite weights. Lower the learning rate or check the data of these steps.")
-                }
-            } else {
-                nonFiniteInARow = 0
-                lastLoss = report.loss
-            }
+            try guardRail.record(skipped: report.skipped, where: "step \(step) of \(total)",
+                                 detail: "loss \(report.loss), gradient norm \(report.gradNorm)", checkpoints: checkpointRoot)
+            if !report.skipped { lastLoss = report.loss }
             let elapsed = monotonicNow() - start
             progress(.step(StepReport(step: step, totalSteps: total, loss: report.loss, learningRate: report.lr,
                                       gradNorm: report.gradNorm, tokens: report.tokens,
@@ -132,9 +126,7 @@ public final class TrainingLoop {
                 if !lastEvaluation.isEmpty { progress(.evaluation(EvaluationReport(step: step, metrics: lastEvaluation))) }
             }
             if step == total || (settings.checkpointEvery > 0 && step % settings.checkpointEvery == 0) {
-                let state = TrainerState(step: step, totalSteps: total, optimizer: try optimizer.saveState(parameters: model.parameters, rng: nil).header, tokens: tokens,
-                                         initialEvaluation: initialEvaluation, nonFiniteSteps: nonFinite)
-                let dir = try TrainingCheckpoint.save(model: model, optimizer: optimizer, state: state, root: checkpointRoot, keep: settings.keepCheckpoints)
+                let dir = try trainer.save(step: step, tokens: tokens, initialEvaluation: initialEvaluation, nonFiniteSteps: guardRail.total)
                 progress(.checkpoint(step: step, path: dir.path))
             }
         }
@@ -143,7 +135,7 @@ public final class TrainingLoop {
         let seconds = monotonicNow() - start
         return TrainingSummary(steps: total, resumedAtStep: startStep, tokens: tokens, seconds: seconds, finalLoss: lastLoss,
                                initialEvaluation: initialEvaluation, finalEvaluation: lastEvaluation,
-                               tokensPerSecond: Double(tokens - startTokens) / max(seconds, 1e-9), nonFiniteSteps: nonFinite)
+                               tokensPerSecond: Double(tokens - startTokens) / max(seconds, 1e-9), nonFiniteSteps: guardRail.total)
     }
 
     private struct StepFigures {
@@ -179,18 +171,11 @@ public final class TrainingLoop {
 
     /// One optimiser step over the micro-batches planned for `step` (0-based); none when the loss or
     /// the gradient norm is not finite.
-    private func takeStep(_ step: Int, objective: TrainingObjective, optimizer: AdamW, schedule: LearningRateSchedule) throws -> StepFigures {
+    private func takeStep(_ step: Int, objective: TrainingObjective, trainer: Trainer) throws -> StepFigures {
         let (loss, tokens, extra) = try accumulateGradients(step, objective: objective)
-        // The schedule is indexed by the step being taken, 0-based (warm-up starts at step 0).
-        let lr = schedule.learningRate(at: step)
-        let norm = GradientClipping.globalNorm(model.parameters)
-        guard loss.isFinite, norm.isFinite else {
-            return StepFigures(loss: loss, tokens: tokens, lr: lr, gradNorm: norm, extra: extra, skipped: true)
-        }
-        let maxNorm = settings.optimization.maxGradNorm
-        if maxNorm > 0 { GradientClipping.scale(model.parameters, norm: norm, maxNorm: maxNorm) }
-        try optimizer.update(model.parameters, learningRate: lr)
-        return StepFigures(loss: loss, tokens: tokens, lr: lr, gradNorm: norm, extra: extra, skipped: false)
+        let update = try trainer.update(step: step, loss: loss)
+        return StepFigures(loss: loss, tokens: tokens, lr: update.learningRates[0], gradNorm: update.gradNorms[0], extra: extra,
+                           skipped: update.skipped)
     }
 }
 

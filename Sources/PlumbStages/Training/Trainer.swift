@@ -1,0 +1,112 @@
+// The optimiser side of training, shared by every driver: one or more parameter groups (a model with
+// its own AdamW, learning-rate schedule and gradient clipping: PPO's policy and critic each have
+// theirs), the optimiser step with the non-finite guard, and checkpoints of every group with the
+// driver's own state. `TrainingLoop` drives it from a precomputed batch plan (pretrain, SFT, reward
+// models, DPO); PPO drives it from batches it builds as it goes.
+//
+// One step: the driver zeroes the gradients, adds its micro-batches' gradients, then calls
+// `update(step:loss:)`, which measures each group's global gradient norm, takes no step at all when
+// the loss or any norm is not finite, and otherwise clips each group to its own maximum norm and
+// takes each group's AdamW step at its scheduled learning rate for `step` (0-based).
+import Foundation
+import PlumbModel
+import PlumbTensor
+
+public final class Trainer {
+    /// A model trained by this trainer with its own optimisation settings.
+    public struct Group {
+        public var name: String
+        public var model: LlamaModel
+        public var optimization: OptimizationSettings
+        public init(name: String, model: LlamaModel, optimization: OptimizationSettings) {
+            self.name = name; self.model = model; self.optimization = optimization
+        }
+    }
+
+    /// The figures of one optimiser step, per group in order.
+    public struct Update: Sendable {
+        public var learningRates: [Float]
+        public var gradNorms: [Float]
+        /// The loss or a gradient norm was not finite: no weight and no moment changed.
+        public var skipped: Bool
+    }
+
+    public let totalSteps: Int
+    public let checkpointRoot: URL
+    let keepCheckpoints: Int
+    let groups: [Group]
+    let optimizers: [AdamW]
+    let schedules: [LearningRateSchedule]
+
+    public init(groups: [Group], totalSteps: Int, checkpointRoot: URL, keepCheckpoints: Int) throws {
+        guard !groups.isEmpty else { throw StageError("trainer: no parameter group to train") }
+        guard Set(groups.map(\.name)).count == groups.count else { throw StageError("trainer: group names must differ: \(groups.map(\.name))") }
+        for g in groups { try g.optimization.validate() }
+        self.groups = groups
+        self.totalSteps = totalSteps
+        self.checkpointRoot = checkpointRoot
+        self.keepCheckpoints = keepCheckpoints
+        optimizers = groups.map { AdamW(parameters: $0.model.parameters, config: $0.optimization.adam) }
+        schedules = try groups.map { try $0.optimization.learningRateSchedule(totalSteps: totalSteps) }
+    }
+
+    var checkpointGroups: [CheckpointGroup] {
+        zip(groups, optimizers).map { CheckpointGroup(name: $0.name, model: $0.model, optimizer: $1) }
+    }
+
+    /// Restores every group from the newest readable checkpoint; nil when there is none.
+    public func restore() throws -> TrainerState? {
+        try TrainingCheckpoint.restoreLatest(root: checkpointRoot, groups: checkpointGroups, totalSteps: totalSteps)
+    }
+
+    public func zeroGradients() {
+        for g in groups { g.model.parameters.zeroGrad() }
+    }
+
+    /// Clips and steps every group for optimiser step `step` (0-based), unless the loss or a
+    /// gradient norm is not finite.
+    public func update(step: Int, loss: Float) throws -> Update {
+        let rates = schedules.map { $0.learningRate(at: step) }
+        let norms = groups.map { GradientClipping.globalNorm($0.model.parameters) }
+        guard loss.isFinite, norms.allSatisfy(\.isFinite) else { return Update(learningRates: rates, gradNorms: norms, skipped: true) }
+        for (i, g) in groups.enumerated() {
+            let maxNorm = g.optimization.maxGradNorm
+            if maxNorm > 0 { GradientClipping.scale(g.model.parameters, norm: norms[i], maxNorm: maxNorm) }
+            try optimizers[i].update(g.model.parameters, learningRate: rates[i])
+        }
+        return Update(learningRates: rates, gradNorms: norms, skipped: false)
+    }
+
+    /// Saves every group and the state of step `step`; keeps the newest checkpoints only.
+    @discardableResult
+    public func save(step: Int, tokens: Int, initialEvaluation: [String: Double], nonFiniteSteps: Int,
+                     driver: [String: Double]? = nil) throws -> URL {
+        let state = TrainerState(step: step, totalSteps: totalSteps,
+                                 optimizer: try optimizers[0].saveState(parameters: groups[0].model.parameters, rng: nil).header,
+                                 tokens: tokens, initialEvaluation: initialEvaluation, nonFiniteSteps: nonFiniteSteps, driver: driver)
+        return try TrainingCheckpoint.save(groups: checkpointGroups, state: state, root: checkpointRoot, keep: keepCheckpoints)
+    }
+}
+
+/// Counts steps skipped for a non-finite loss or gradient and stops the stage after `limit` in a row.
+public struct NonFiniteGuard: Sendable {
+    public let limit: Int
+    /// Skipped steps so far (kept across resume by the checkpoint).
+    public private(set) var total: Int
+    public private(set) var inARow = 0
+
+    public init(limit: Int, total: Int = 0) {
+        self.limit = limit; self.total = total
+    }
+
+    /// Records one step; throws when `limit` steps in a row were skipped. `where_` names the place
+    /// (step, iteration) and `detail` the figures, for the message.
+    public mutating func record(skipped: Bool, where place: String, detail: String, checkpoints: URL) throws {
+        guard skipped else { inARow = 0; return }
+        total += 1
+        inARow += 1
+        if inARow >= limit {
+            throw StageError("training stopped at \(place): \(inARow) steps in a row had a non-finite loss or gradient (last: \(detail)); no weight was updated from them, and the newest checkpoint in \(checkpoints.path) holds finite weights. Lower the learning rate or check the data of these steps.")
+        }
+    }
+}
