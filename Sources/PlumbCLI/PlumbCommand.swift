@@ -19,6 +19,7 @@ public struct PlumbCommand: ParsableCommand {
             RewardCommand.self,
             RejectionSamplingCommand.self,
             DPOCommand.self,
+            PPOCommand.self,
             ChatCommand.self,
             GenerateCommand.self,
             EvalCommand.self,

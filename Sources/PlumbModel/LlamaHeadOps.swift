@@ -43,9 +43,10 @@ extension LlamaModel {
     }
 
     /// Adds the gradient of sum_n dLogProbs[n] * lp_n (or of the centred values) into the LM head
-    /// and acts.dFinalHidden.
+    /// and acts.dFinalHidden. `logitScale` is the factor `scaleLogits` applied after the forward pass
+    /// (the chain rule's last factor).
     public func tokenLogProbsBackward(_ acts: LlamaActivations, dLogProbs: Tensor, targets: [Int32]? = nil,
-                                      centred: Bool = false) throws {
+                                      centred: Bool = false, logitScale: Float = 1) throws {
         let (logits, dLogits, ys) = try lmBuffers(acts, targets)
         dLogits.zero()
         if centred {
@@ -53,7 +54,16 @@ extension LlamaModel {
         } else {
             try CrossEntropy.targetLogProbsBackward(logits: logits, targets: ys, dLogProbs: dLogProbs, dLogits: dLogits)
         }
+        if logitScale != 1 { for i in 0..<dLogits.count { dLogits.pointer[i] *= logitScale } }
         try lmHeadBackward(acts, dLogits)
+    }
+
+    /// Multiplies the logits by `factor` in place: with 1/T, the log-probabilities that follow are
+    /// those of sampling at temperature T (PPO scores the tokens it sampled at T under the same
+    /// distribution). Pass the same factor to `tokenLogProbsBackward`.
+    public func scaleLogits(_ acts: LlamaActivations, by factor: Float) throws {
+        guard let logits = acts.logits else { throw TensorError("scaleLogits: these activations hold no logits") }
+        if factor != 1 { for i in 0..<logits.count { logits.pointer[i] *= factor } }
     }
 
     /// log pi(y | x) of every example of the batch: its token log-probs summed over its span.

@@ -3,6 +3,7 @@
 // code must never import the oracle.
 import Foundation
 import PlumbData
+import PlumbModel
 import PlumbOracle
 import PlumbStages
 import PlumbTask
@@ -12,9 +13,14 @@ enum PolicyOracle {
     /// its id and tags and gains the response as its assistant turn.
     static func answer(model: URL, tokenizer: URL, template: ChatTemplate, prompts: URL,
                        settings: SamplingSettings, seed: UInt64) throws -> [MessageRecord] {
-        let records = try ResponseFile.loadPrompts(prompts)
-        let policy = try StageModel.load(model)
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: tokenizer.path), template: template)
+        return try answer(policy: try StageModel.load(model), templated: templated, records: try ResponseFile.loadPrompts(prompts),
+                          settings: settings, seed: seed)
+    }
+
+    /// The records answered by a policy in memory (PPO judges its live weights between iterations).
+    static func answer(policy: LlamaModel, templated: TemplatedTokenizer, records: [MessageRecord],
+                       settings: SamplingSettings, seed: UInt64) throws -> [MessageRecord] {
         let sampler = try PolicySampler(model: policy, templated: templated)
         let responder: PolicyResponder = { texts in
             try sampler.respond(to: texts.map { [Message.user($0)] }, settings: settings, seed: seed).map { $0[0].text }
@@ -22,6 +28,21 @@ enum PolicyOracle {
         return try zip(records, PolicyEvaluation.respond(to: records, with: responder)).map { record, judged in
             MessageRecord(id: record.id, messages: [.user(judged.prompt), .assistant(judged.response)], tags: record.tags)
         }
+    }
+
+    /// The oracle's helpfulness, violation and false-refusal rates (with 95% intervals) of a policy
+    /// in memory on `records`, as metrics named `oracle/...`.
+    static func figures(policy: LlamaModel, templated: TemplatedTokenizer, records: [MessageRecord], settings: SamplingSettings,
+                        seed: UInt64) throws -> [String: Double] {
+        let report = OracleReport(try OracleReport.judge(judged(try answer(policy: policy, templated: templated, records: records,
+                                                                            settings: settings, seed: seed))))
+        var out: [String: Double] = [:]
+        for (name, rate) in [("helpfulness", report.helpfulness), ("violations", report.violation), ("false_refusals", report.falseRefusal)] {
+            out["oracle/\(name)"] = rate.rate
+            out["oracle/\(name)_low"] = rate.low
+            out["oracle/\(name)_high"] = rate.high
+        }
+        return out
     }
 
     /// The answered records as the oracle reads them.

@@ -8,7 +8,12 @@ import PlumbData
 import PlumbModel
 import PlumbStore
 
-public final class CombinedScorer {
+/// Raw helpfulness and safety scores of (prompt, response) sequences, in order.
+public protocol ResponseScorer: AnyObject {
+    func scores(_ sequences: [TokenizedExample]) throws -> [(helpfulness: Float, safety: Float)]
+}
+
+public final class CombinedScorer: ResponseScorer {
     let helpfulness: RewardScorer
     let safety: RewardScorer
     let helpfulnessWindow: Int

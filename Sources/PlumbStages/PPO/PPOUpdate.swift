@@ -1,0 +1,100 @@
+// One PPO optimiser step's gradients: a mini-batch of rollouts, cut into micro-batches that each fit
+// `rows` x `seqLen`, each micro-batch weighted by its response tokens (the loss is a mean over the
+// mini-batch's response tokens, PPOLoss). Per micro-batch:
+//
+//   policy:  forward, logits / T, lp_t at the response tokens; dL/dlp_t = scale * dL_pg/dlp / u
+//            through tokenLogProbsBackward (with the 1/T factor) and the trunk
+//   critic:  forward, v_t at the same positions; dL/dv_t = scale * c_vf * dL_vf/dv / u
+//            through valueBackward and the critic's trunk
+//
+// with u the micro-batch's response tokens and scale = u / (the mini-batch's response tokens).
+import PlumbModel
+import PlumbTensor
+
+final class PPOUpdate {
+    let policy: ResponseTokenPass
+    let critic: ResponseTokenPass
+    let loss: PPOLoss
+    let logitScale: Float
+
+    init(policy: ResponseTokenPass, critic: ResponseTokenPass, loss: PPOLoss, temperature: Float) {
+        self.policy = policy; self.critic = critic; self.loss = loss
+        logitScale = 1 / temperature
+    }
+
+    /// Sums over response tokens of the figures TRL reports for an update.
+    struct Figures {
+        var tokens = 0
+        var policyLoss = 0.0, valueLoss = 0.0, clipped = 0.0, valueClipped = 0.0, approxKL = 0.0, ratio = 0.0
+
+        mutating func add(_ o: Figures) {
+            tokens += o.tokens; policyLoss += o.policyLoss; valueLoss += o.valueLoss; clipped += o.clipped
+            valueClipped += o.valueClipped; approxKL += o.approxKL; ratio += o.ratio
+        }
+
+        /// The mini-batch's loss: mean L_pg + c_vf * mean L_vf.
+        func loss(valueCoefficient: Double) -> Double {
+            let n = Double(max(tokens, 1))
+            return policyLoss / n + valueCoefficient * valueLoss / n
+        }
+
+        func metrics() -> [String: Double] {
+            let n = Double(max(tokens, 1))
+            return ["loss/policy": policyLoss / n, "loss/value": valueLoss / n, "policy/clipfrac": clipped / n,
+                    "val/clipfrac": valueClipped / n, "policy/approxkl": approxKL / n, "policy/ratio": ratio / n]
+        }
+    }
+
+    /// The micro-batches of a mini-batch: consecutive runs of `indices` that fit one batch.
+    func microBatches(_ rollouts: [Rollout], indices: [Int]) -> [[Int]] {
+        policy.batches(indices.map { rollouts[$0].example }).map { Array(indices[$0]) }
+    }
+
+    /// Adds the gradients of the mini-batch `indices`'s loss into both models' gradient arenas.
+    func accumulate(_ rollouts: [Rollout], indices: [Int]) throws -> Figures {
+        let total = indices.reduce(0) { $0 + rollouts[$1].tokenCount }
+        var figures = Figures()
+        for group in microBatches(rollouts, indices: indices) {
+            let units = group.reduce(0) { $0 + rollouts[$1].tokenCount }
+            guard units > 0 else { continue }
+            // Each token's gradient is d(mean over the mini-batch's tokens) = 1 / total.
+            let perToken = 1 / Double(total)
+            let examples = group.map { rollouts[$0].example }
+
+            let (policyLayout, policyPositions) = try policy.forward(examples)
+            try policy.model.scaleLogits(policy.activations, by: logitScale)
+            let lp = try policy.model.tokenLogProbs(policy.activations)
+            let dLogProbs = Tensor(zeros: [policyLayout.tokenCount])
+            for (j, i) in group.enumerated() {
+                let r = rollouts[i]
+                for (t, n) in policyPositions[j].enumerated() {
+                    let term = loss.policy(logProb: Double(lp.pointer[n]), oldLogProb: Double(r.logProbs[t]), advantage: r.advantages[t])
+                    dLogProbs.pointer[n] = Float(term.dLogProb * perToken)
+                    figures.policyLoss += term.loss
+                    figures.clipped += term.clipped ? 1 : 0
+                    figures.approxKL += term.approxKL
+                    figures.ratio += term.ratio
+                }
+            }
+            try policy.model.tokenLogProbsBackward(policy.activations, dLogProbs: dLogProbs, logitScale: logitScale)
+            try policy.model.backward(policy.activations)
+
+            let (criticLayout, criticPositions) = try critic.forward(examples)
+            let v = try critic.model.valueForward(critic.activations)
+            let dValues = Tensor(zeros: [criticLayout.tokenCount])
+            for (j, i) in group.enumerated() {
+                let r = rollouts[i]
+                for (t, n) in criticPositions[j].enumerated() {
+                    let term = loss.value(Double(v.pointer[n]), oldValue: Double(r.values[t]), target: r.returns[t])
+                    dValues.pointer[n] = Float(loss.valueCoefficient * term.dValue * perToken)
+                    figures.valueLoss += term.loss
+                    figures.valueClipped += term.clipped ? 1 : 0
+                }
+            }
+            try critic.model.valueBackward(critic.activations, dValues: dValues)
+            try critic.model.backward(critic.activations)
+            figures.tokens += units
+        }
+        return figures
+    }
+}
