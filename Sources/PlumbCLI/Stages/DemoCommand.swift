@@ -40,9 +40,11 @@ struct DemoCommand: ParsableCommand {
         try trainRewardModels(settings, paths: paths, steps: steps)
         try rejectionSampling(settings, paths: paths, steps: steps)
         try directPreferenceOptimisation(settings, paths: paths, steps: steps)
+        try proximalPolicyOptimisation(settings, paths: paths, steps: steps)
         var results = try evaluate(settings, paths: paths, steps: steps)
         results.rewardModels = try evaluateRewardModels(settings, paths: paths, steps: steps)
         results.bestOfK = try bestOfK(settings, paths: paths, steps: steps)
+        results.ppoCurve = try PPOCurvePoint.read(paths.stage("ppo"))
         let report = MainJobReport(run: root.path, seed: seed, settings: settings, steps: steps.figures, results: results)
         try report.write(to: root.appendingPathComponent("results.json"))
         print(report.text(stepTable: steps.table()))
@@ -58,6 +60,7 @@ struct DemoCommand: ParsableCommand {
             ("import-rm-eval", "rm-eval.jsonl", ["--validation-fraction", "0", "--test-fraction", "1"]),
             ("import-prompts-rs", "prompts-rs.jsonl", ["--validation-fraction", "0", "--test-fraction", "0"]),
             ("import-eval-prompts", "eval-prompts.jsonl", ["--validation-fraction", "0", "--test-fraction", "1"]),
+            ("import-prompts-ppo", "prompts-ppo.jsonl", ["--validation-fraction", "0", "--test-fraction", "0"]),
         ]
         for item in imports {
             let out = paths.stage(item.stage)
@@ -140,6 +143,22 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
+    /// PPO from the RS policy (Llama 2's order) with the safety-gated reward whitened by the RS
+    /// stage's statistics; the oracle judges the live policy on the evaluation prompts as it trains.
+    private func proximalPolicyOptimisation(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws {
+        let ppo = s.ppo
+        try steps.run("ppo", stage: paths.stage("ppo")) {
+            try steps.plumb(["ppo", "--tokenizer", paths.tokenizer.path, "--policy", paths.stage("sft-rs").path,
+                             "--helpfulness", paths.stage("rm-helpfulness").path, "--safety", paths.stage("rm-safety").path,
+                             "--prompts", paths.stage("import-prompts-ppo").path, "--reward-stats", paths.stage("rs").path,
+                             "--whitening", "fixed", "--iterations", "\(ppo.iterations)", "--prompts-per-iteration", "\(ppo.promptsPerIteration)",
+                             "--ppo-epochs", "\(ppo.ppoEpochs)", "--lr", "\(ppo.learningRate)", "--value-lr", "\(ppo.valueLearningRate)",
+                             "--beta", "\(ppo.beta)", "--max-new-tokens", "\(s.evalMaxNewTokens)", "--judge-prompts", paths.taskFile("eval-prompts.jsonl"),
+                             "--judge-every", "\(ppo.judgeEvery)", "--judge-max-new-tokens", "\(s.evalMaxNewTokens)", "--seed", "\(seed)",
+                             "--out", paths.stage("ppo").path])
+        }
+    }
+
     /// Best-of-k curves of the SFT policy on the evaluation prompts (k up to `bestOfK`), picked by the
     /// combined reward, the helpfulness model and the oracle.
     private func bestOfK(_ s: MainJobSettings, paths: MainJobPaths, steps: MainJobSteps) throws -> [BestOfKRow] {
@@ -175,7 +194,7 @@ struct DemoCommand: ParsableCommand {
         let sampling = SamplingSettings(temperature: 0, maxNewTokens: s.evalMaxNewTokens)
         var judgedSFT: [JudgedResponse] = []
         for (name, stage) in [("pretrained base", "pretrain"), ("SFT", "sft"), ("RS (SFT on best)", "sft-rs"),
-                              ("DPO", "dpo"), ("DPO on RS pairs", "dpo-rs")] {
+                              ("DPO", "dpo"), ("DPO on RS pairs", "dpo-rs"), ("PPO (from RS)", "ppo")] {
             try steps.run("oracle eval: \(stage)") {
                 let answered = try PolicyOracle.answer(model: paths.stage(stage), tokenizer: paths.tokenizer, template: .plumbline,
                                                        prompts: paths.task.appendingPathComponent("eval-prompts.jsonl"),

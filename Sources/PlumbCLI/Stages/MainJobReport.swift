@@ -23,10 +23,12 @@ struct MainJobResults: Codable {
     var rewardModels: [RewardModelResult] = []
     /// Best-of-k curves of the SFT policy on the evaluation prompts.
     var bestOfK: [BestOfKRow] = []
+    /// The PPO stage's reward-model reward and KL beside the oracle's judgement, over iterations.
+    var ppoCurve: [PPOCurvePoint] = []
     /// SFT's response-only loss on held-out demonstrations, before (the pretrained base) and after.
     var sftValidationLoss: (before: Double?, after: Double?) = (nil, nil)
 
-    enum CodingKeys: String, CodingKey { case policies, rewardModels, bestOfK, sftValidationLossBefore, sftValidationLossAfter }
+    enum CodingKeys: String, CodingKey { case policies, rewardModels, bestOfK, ppoCurve, sftValidationLossBefore, sftValidationLossAfter }
 
     init() {}
 
@@ -35,6 +37,7 @@ struct MainJobResults: Codable {
         policies = try c.decode([PolicyResult].self, forKey: .policies)
         rewardModels = try c.decode([RewardModelResult].self, forKey: .rewardModels)
         bestOfK = try c.decodeIfPresent([BestOfKRow].self, forKey: .bestOfK) ?? []
+        ppoCurve = try c.decodeIfPresent([PPOCurvePoint].self, forKey: .ppoCurve) ?? []
         sftValidationLoss = (try c.decodeIfPresent(Double.self, forKey: .sftValidationLossBefore),
                              try c.decodeIfPresent(Double.self, forKey: .sftValidationLossAfter))
     }
@@ -44,6 +47,7 @@ struct MainJobResults: Codable {
         try c.encode(policies, forKey: .policies)
         try c.encode(rewardModels, forKey: .rewardModels)
         try c.encode(bestOfK, forKey: .bestOfK)
+        try c.encode(ppoCurve, forKey: .ppoCurve)
         try c.encodeIfPresent(sftValidationLoss.before, forKey: .sftValidationLossBefore)
         try c.encodeIfPresent(sftValidationLoss.after, forKey: .sftValidationLossAfter)
     }
@@ -79,6 +83,11 @@ struct MainJobReport: Codable {
             lines += ["", "Best-of-k from the SFT policy on the same prompts (temperature sampling; picked by the combined reward,",
                       "the helpfulness model alone, or the oracle; reward = mean whitened combined reward of the picks)",
                       BestOfK.table(results.bestOfK)]
+        }
+        if !results.ppoCurve.isEmpty {
+            lines += ["", "PPO over iterations: the reward models' view (mean whitened combined reward of the rollouts, KL to the",
+                      "reference, response tokens) beside the oracle's (greedy answers to the evaluation prompts)",
+                      PPOCurvePoint.table(results.ppoCurve)]
         }
         if let before = results.sftValidationLoss.before, let after = results.sftValidationLoss.after {
             lines.append(String(format: "SFT held-out response loss: %.3f (pretrained base) -> %.3f (SFT)", before, after))

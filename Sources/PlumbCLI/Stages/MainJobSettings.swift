@@ -30,20 +30,26 @@ struct MainJobSettings: Codable {
     var rejectionSampling: RejectionSamplingSettings
     /// DPO from the SFT policy on the annotators' comparisons, and on the RS pairs.
     var dpo: DPOSettings
+    /// PPO from the RS policy (Llama 2's order), judged by the oracle as it trains.
+    var ppo: PPOMainJobSettings
 
     static let standard = MainJobSettings(
         taskPreset: "standard", tokenizerVocab: 1024, dim: 128, hidden: 344, layers: 4, heads: 4, kvHeads: 2, seqLen: 128,
         rows: 16, pretrainEpochs: 3, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
         rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 48,
         rejectionSampling: RejectionSamplingSettings(k: 10, temperature: 0.6, bestOfK: 16, sftEpochs: 1, sftLearningRate: 3e-4),
-        dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1))
+        dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1),
+        ppo: PPOMainJobSettings(iterations: 60, promptsPerIteration: 64, ppoEpochs: 2, learningRate: 1e-4, valueLearningRate: 1e-4,
+                                beta: 0.01, judgeEvery: 20))
 
     static let quick = MainJobSettings(
         taskPreset: "quick", tokenizerVocab: 512, dim: 48, hidden: 128, layers: 2, heads: 4, kvHeads: 2, seqLen: 96,
         rows: 8, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 1, sftLearningRate: 1e-3,
         rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 40,
         rejectionSampling: RejectionSamplingSettings(k: 4, temperature: 0.6, bestOfK: 4, sftEpochs: 1, sftLearningRate: 3e-4),
-        dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1))
+        dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1),
+        ppo: PPOMainJobSettings(iterations: 4, promptsPerIteration: 16, ppoEpochs: 2, learningRate: 1e-4, valueLearningRate: 1e-4,
+                                beta: 0.01, judgeEvery: 2))
 
     /// A Hugging Face config.json for the fresh model (the vocabulary is the tokenizer's).
     func modelConfigJSON() -> Data {
@@ -94,4 +100,18 @@ struct DPOSettings: Codable {
     var beta: Double
     var learningRate: Float
     var epochs: Int
+}
+
+/// The main job's PPO (METHODS.md section 7): Llama 2's beta and constant learning rates, larger than
+/// Llama 2's 1e-6 because the model is small and trained from scratch; the critic starts from the
+/// helpfulness model; the combined reward is whitened with the RS stage's statistics of the SFT
+/// policy's samples; the oracle judges the live policy every `judgeEvery` iterations.
+struct PPOMainJobSettings: Codable {
+    var iterations: Int
+    var promptsPerIteration: Int
+    var ppoEpochs: Int
+    var learningRate: Float
+    var valueLearningRate: Float
+    var beta: Double
+    var judgeEvery: Int
 }
