@@ -27,7 +27,7 @@ struct LineChart {
     var xAxis: XAxis = .linear
     /// Fixed y range (e.g. 0...1 for rates); by default the data's range with a margin.
     var yRange: ClosedRange<Double>? = nil
-    var width = 440.0
+    var width = 420.0
     var plotHeight = 200.0
     /// Longest series drawn in full; longer ones keep every n-th point (and the last).
     var maxPoints = 400
@@ -78,6 +78,7 @@ struct LineChart {
     private func range(_ values: [Double], categorical isX: Bool) -> ClosedRange<Double>? {
         if isX, case .categories(let names) = xAxis { return names.isEmpty ? nil : -0.5...(Double(names.count) - 0.5) }
         guard let lo = values.min(), let hi = values.max() else { return nil }
+        if isX, case .log2 = xAxis { return (lo - 0.15)...(hi + 0.15) }   // room for the end points' whiskers
         return lo...hi
     }
 
@@ -110,7 +111,7 @@ struct LineChart {
         switch xAxis {
         case .categories(let names): return names.enumerated().map { (Double($0.offset), $0.element) }
         case .log2:
-            let lo = Int(xr.lowerBound.rounded(.down)), hi = Int(xr.upperBound.rounded(.up))
+            let lo = Int(xr.lowerBound.rounded(.up)), hi = Int(xr.upperBound.rounded(.down))
             return (lo...max(lo, hi)).map { (Double($0), String(Int(pow(2.0, Double($0))))) }
         case .linear:
             return ChartTicks.nice(xr).map { ($0, ChartTicks.label($0, range: xr)) }
@@ -119,8 +120,12 @@ struct LineChart {
 
     private func draw(_ s: ChartSeries, index: Int, of count: Int, px: @escaping (Double) -> Double, py: @escaping (Double) -> Double) -> [String] {
         let colour = Self.palette[index % Self.palette.count]
-        // Side by side on a categorical axis, so intervals of several series do not hide each other.
-        let shift = categorical && count > 1 ? (Double(index) - Double(count - 1) / 2) * min(0.5 / Double(count), 0.12) : 0
+        // Side by side on a categorical or log2 axis, so intervals of several series do not hide each other.
+        var shift = 0.0
+        if count > 1, s.style != .line {
+            if categorical { shift = (Double(index) - Double(count - 1) / 2) * min(0.5 / Double(count), 0.12) }
+            if case .log2 = xAxis { shift = (Double(index) - Double(count - 1) / 2) * 0.04 }
+        }
         let at = { (p: ChartPoint) in (px(transformedX(p.x)! + shift), py(p.y)) }
         var out: [String] = []
         let withIntervals = s.points.filter { $0.low != nil && $0.high != nil }
@@ -190,11 +195,13 @@ enum ChartTicks {
         return (fraction < 1.5 ? 1 : fraction < 3.5 ? 2 : fraction < 7.5 ? 5 : 10) * power
     }
 
-    /// A tick label with as many decimals as the tick step needs; very large or small as 1e-05.
+    /// A tick label with as many decimals as the tick step needs; on an axis of tiny or huge values,
+    /// three significant digits in exponent form (learning rates).
     static func label(_ v: Double, range r: ClosedRange<Double>) -> String {
         let step = self.step(r.upperBound - r.lowerBound, target: 5)
-        if step > 0, step < 1e-3 || abs(v) >= 1e6 { return String(format: "%.2g", v) }
-        let decimals = step >= 1 || step <= 0 ? 0 : Int((-log10(step)).rounded(.up))
+        let magnitude = max(abs(r.lowerBound), abs(r.upperBound))
+        if magnitude >= 1e6 || (magnitude < 1e-3 && v != 0) { return String(format: "%.3g", v) }
+        let decimals = step >= 1 || step <= 0 ? 0 : min(Int((-log10(step) - 1e-9).rounded(.up)), 8)
         return String(format: "%.\(decimals)f", v)
     }
 }

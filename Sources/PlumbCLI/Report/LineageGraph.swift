@@ -12,7 +12,7 @@ enum LineageGraph {
         var state: StageState?
     }
 
-    static let boxWidth = 150.0, boxHeight = 30.0, columnGap = 46.0, rowGap = 10.0, margin = 12.0
+    static let boxWidth = 172.0, boxHeight = 30.0, columnGap = 46.0, rowGap = 10.0, margin = 12.0
 
     /// Nodes (stages, then stages of other runs) and edges (producer id, consumer id).
     static func graph(_ run: ReportRun) -> (nodes: [Node], edges: [(String, String)]) {
@@ -82,7 +82,7 @@ enum LineageGraph {
         return out.joined(separator: "\n")
     }
 
-    private static func clipped(_ text: String) -> String { text.count > 23 ? String(text.prefix(22)) + "…" : text }
+    private static func clipped(_ text: String) -> String { text.count > 26 ? String(text.prefix(25)) + "…" : text }
 
     private static func fill(_ state: StageState?) -> String {
         switch state {

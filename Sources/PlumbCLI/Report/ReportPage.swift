@@ -110,16 +110,32 @@ struct ReportPage {
 
     private mutating func lineageTable(_ run: ReportRun) {
         let rows = run.stages.map { stage -> [String] in
-            let inputs = (stage.manifest?.inputs ?? []).map { input -> String in
-                let from = input.producedBy.map { "<b>\(Markup.escape($0))</b> " } ?? ""
-                let url = URL(fileURLWithPath: input.path)
-                let file = input.producedBy == nil ? url.deletingLastPathComponent().lastPathComponent + "/" + url.lastPathComponent : url.lastPathComponent
-                return from + Markup.escape(file) + " <code>" + String(input.sha256.prefix(12)) + "</code>"
-            }
-            return [Markup.escape(stage.name), Markup.escape(stage.manifest?.kind ?? "?"), stage.summary.state.rawValue,
-                    "<code>" + String((stage.manifest?.cacheKey ?? "").prefix(12)) + "</code>", inputs.joined(separator: "<br/>")]
+            [Markup.escape(stage.name), Markup.escape(stage.manifest?.kind ?? "?"), stage.summary.state.rawValue,
+             "<code>" + String((stage.manifest?.cacheKey ?? "").prefix(12)) + "</code>",
+             Self.inputGroups(stage.manifest?.inputs ?? []).joined(separator: "<br/>")]
         }
         table(["stage", "kind", "status", "cache key", "inputs (producing stage, file, SHA-256)"], rows)
+    }
+
+    /// One line per input file, except that the files of one shard set (`NAME-00000-of-00016...`)
+    /// share a line: `NAME-*-of-00016.jsonl.zst (16 files)` and each file's short checksum.
+    static func inputGroups(_ inputs: [StageInput]) -> [String] {
+        var lines: [(key: String, label: String, sums: [String])] = []
+        for input in inputs {
+            let url = URL(fileURLWithPath: input.path)
+            let from = input.producedBy.map { "<b>\(Markup.escape($0))</b> " } ?? ""
+            let sum = "<code>" + String(input.sha256.prefix(12)) + "</code>"
+            if let shard = ShardNaming.parse(url.lastPathComponent), shard.count > 1 {
+                let key = (input.producedBy ?? url.deletingLastPathComponent().path) + "/" + shard.name + "/\(shard.count)"
+                if let i = lines.firstIndex(where: { $0.key == key }) { lines[i].sums.append(sum); continue }
+                let label = from + Markup.escape("\(shard.name)-*-of-\(String(format: "%05d", shard.count))\(ShardNaming.suffix)")
+                lines.append((key, label, [sum]))
+            } else {
+                let file = input.producedBy == nil ? url.deletingLastPathComponent().lastPathComponent + "/" + url.lastPathComponent : url.lastPathComponent
+                lines.append((UUID().uuidString, from + Markup.escape(file), [sum]))
+            }
+        }
+        return lines.map { $0.sums.count > 1 ? "\($0.label) (\($0.sums.count) files) " + $0.sums.joined(separator: " ") : "\($0.label) \($0.sums[0])" }
     }
 
     /// A table of cells already escaped (they may hold markup).

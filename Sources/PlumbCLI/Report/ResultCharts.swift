@@ -22,7 +22,7 @@ enum ResultCharts {
             }
             guard series.contains(where: { !$0.points.isEmpty }) else { return nil }
             return LineChart(title: rate.title, xLabel: "policy", yLabel: "rate (95% interval)", series: series,
-                             xAxis: .categories(names), yRange: 0...1, width: 660)
+                             xAxis: .categories(names), yRange: 0...1, width: 640)
         }
     }
 
@@ -41,7 +41,7 @@ enum ResultCharts {
                 }, style: .lineAndPoints)
             }
             return LineChart(title: "\(rate.title) across runs", xLabel: "run", yLabel: "rate (95% interval)", series: series,
-                             xAxis: .categories(withResults.map(\.name)), yRange: 0...1, width: 660)
+                             xAxis: .categories(withResults.map(\.name)), yRange: 0...1, width: 640)
         }
     }
 
@@ -88,7 +88,7 @@ enum ResultCharts {
         }
         guard !series.isEmpty else { return nil }
         return LineChart(title: "Reward-model accuracy by preference strength", xLabel: "preference strength", yLabel: "accuracy (95% interval)",
-                         series: series, xAxis: .categories(strengths), yRange: 0...1, width: 660, plotHeight: 240)
+                         series: series, xAxis: .categories(strengths), yRange: 0...1, width: 640, plotHeight: 240)
     }
 
     /// The dimension of the reward model an rm-eval stage evaluated: `config.model` names the model's

@@ -13,7 +13,11 @@ enum TrainingCharts {
         for key in order(Array(curves.train.keys)) {
             var series = [ChartSeries(name: "train \(key)", points: curves.train[key]!, style: .line)]
             for evalKey in ["val_" + key, "eval_" + key, key] {
-                if let points = evalLeft.removeValue(forKey: evalKey) {
+                guard let points = evalLeft.removeValue(forKey: evalKey) else { continue }
+                // Two names for the same figures (DPO's val_loss and eval_loss): one series, both names.
+                if let same = series.indices.dropFirst().first(where: { same(series[$0].points, points) }) {
+                    series[same].name += " = \(evalKey)"
+                } else {
                     series.append(ChartSeries(name: "eval \(evalKey)", points: points, style: .lineAndPoints))
                 }
             }
@@ -31,6 +35,10 @@ enum TrainingCharts {
             }
         }
         return (charts, constants)
+    }
+
+    static func same(_ a: [ChartPoint], _ b: [ChartPoint]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.x == $1.x && $0.y == $1.y }
     }
 
     /// Loss first, then by name, the bookkeeping figures last.

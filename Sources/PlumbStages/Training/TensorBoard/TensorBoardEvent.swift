@@ -2,7 +2,7 @@
 // CRC-32C of those 8 bytes, the data, the masked CRC-32C of the data) around `tensorflow.Event`
 // protocol buffers:
 //   Event      { double wall_time = 1; int64 step = 2; string file_version = 3; Summary summary = 5;
-//                SessionLog session_log = 6 }
+//                SessionLog session_log = 7 }
 //   Summary    { repeated Value value = 1 }   Value { string tag = 1; float simple_value = 2 }
 //   SessionLog { SessionStatus status = 1 }   (START = 1)
 
@@ -40,7 +40,7 @@ public enum TensorBoardEvent {
         var event = ProtobufEncoder()
         event.double(1, wallTime)
         event.int64(2, Int64(step))
-        event.lengthDelimited(6, log.bytes)
+        event.lengthDelimited(7, log.bytes)
         return event.bytes
     }
 
