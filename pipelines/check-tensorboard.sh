@@ -20,13 +20,9 @@ stages=("$@")
 if [ ${#stages[@]} -eq 0 ]; then
     WORK=${WORK:-/tmp/plumb-check-tensorboard}
     rm -rf "$WORK"; mkdir -p "$WORK"
-    quiet() { "$@" > "$WORK/last.log" 2>&1 || { cat "$WORK/last.log"; exit 1; }; }
-    quiet "$PLUMB" task generate --seed 3 --quick --out "$WORK/task"
-    quiet "$PLUMB" tokenizer train --input "$WORK/task/corpus.txt" --out "$WORK/spm" --vocab-size 512
-    quiet "$PLUMB" import "$WORK/task/sft.jsonl" --out "$WORK/runs/check/import-sft"
-    echo '{"hidden_size": 32, "intermediate_size": 88, "num_hidden_layers": 2, "num_attention_heads": 4,
-     "num_key_value_heads": 2, "vocab_size": 512, "max_position_embeddings": 64, "tie_word_embeddings": true}' > "$WORK/model.json"
-    sft=("$PLUMB" sft --tokenizer "$WORK/spm.model" --data "$WORK/runs/check/import-sft" --init-from tiny --config "$WORK/model.json"
+    source pipelines/small-sft-fixture.sh
+    make_small_sft_fixture
+    sft=("$PLUMB" sft --tokenizer "$WORK/spm.model" --data "$WORK/runs/fixture/import-sft" --init-from tiny --config "$WORK/model.json"
          --seq-len 64 --rows 4 --epochs 1 --lr 3e-3 --checkpoint-every 4 --eval-every 4 --out "$WORK/runs/check/sft")
     PLUMB_KILL_AFTER_STEP=10 "${sft[@]}" > "$WORK/killed.log" 2>&1 && { echo "the kill did not happen"; exit 1; }
     quiet "${sft[@]}"
@@ -58,7 +54,7 @@ def logged(stage):
         if prefix is None:
             continue
         for k, v in o.items():
-            if k in ("event", "step", "elapsed_s", "tokens", "skipped") or not isinstance(v, (int, float)) or isinstance(v, bool):
+            if k in ("event", "step", "elapsed_s", "tokens") or not isinstance(v, (int, float)) or isinstance(v, bool):
                 continue
             figures.setdefault(prefix + k, []).append((o["step"], float(v)))
     return figures

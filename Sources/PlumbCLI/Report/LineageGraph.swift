@@ -74,7 +74,7 @@ enum LineageGraph {
         for node in nodes {
             guard let p = position[node.id] else { continue }
             out.append("<g><title>\(Markup.escape(node.label)): \(Markup.escape(node.detail))</title>")
-            out.append("<rect x=\"\(Markup.coordinate(p.x))\" y=\"\(Markup.coordinate(p.y))\" width=\"\(boxWidth)\" height=\"\(boxHeight)\" rx=\"4\" fill=\"\(fill(node.state))\" stroke=\"\(stroke(node.state))\"/>")
+            out.append("<rect x=\"\(Markup.coordinate(p.x))\" y=\"\(Markup.coordinate(p.y))\" width=\"\(boxWidth)\" height=\"\(boxHeight)\" rx=\"4\" fill=\"\(colours(node.state).fill)\" stroke=\"\(colours(node.state).stroke)\"/>")
             out.append("<text x=\"\(Markup.coordinate(p.x + 6))\" y=\"\(Markup.coordinate(p.y + 13))\" font-size=\"11\" font-weight=\"bold\">\(Markup.escape(clipped(node.label)))</text>")
             out.append("<text x=\"\(Markup.coordinate(p.x + 6))\" y=\"\(Markup.coordinate(p.y + 25))\" font-size=\"9.5\" fill=\"#555\">\(Markup.escape(node.detail + (node.state.map { $0 == .complete ? "" : ", \($0.rawValue)" } ?? "")))</text></g>")
         }
@@ -84,21 +84,13 @@ enum LineageGraph {
 
     private static func clipped(_ text: String) -> String { text.count > 26 ? String(text.prefix(25)) + "…" : text }
 
-    private static func fill(_ state: StageState?) -> String {
+    /// Fill and outline of a stage's box by its state (another run's stage: grey).
+    private static func colours(_ state: StageState?) -> (fill: String, stroke: String) {
         switch state {
-        case .complete?: return "#eef6ee"
-        case .failed?, .unreadable?: return "#fbeaea"
-        case .running?, .interrupted?: return "#fdf3e2"
-        case nil: return "#f0f0f0"
-        }
-    }
-
-    private static func stroke(_ state: StageState?) -> String {
-        switch state {
-        case .complete?: return "#5d9c5d"
-        case .failed?, .unreadable?: return "#c0392b"
-        case .running?, .interrupted?: return "#d68910"
-        case nil: return "#999"
+        case .complete?: return ("#eef6ee", "#5d9c5d")
+        case .failed?, .unreadable?: return ("#fbeaea", "#c0392b")
+        case .running?, .interrupted?: return ("#fdf3e2", "#d68910")
+        case nil: return ("#f0f0f0", "#999")
         }
     }
 }

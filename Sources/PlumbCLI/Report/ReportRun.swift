@@ -9,7 +9,7 @@ struct MetricCurves {
     var eval: [String: [ChartPoint]] = [:]
 
     /// Keys that are not curves: the event's own fields and running totals.
-    static let skipped: Set<String> = ["event", "step", "elapsed_s", "tokens", "skipped"]
+    static let skipped: Set<String> = ["event", "step", "elapsed_s", "tokens"]
 
     /// Reads `metrics.jsonl`; lines that do not parse (a line cut by a kill) are left out.
     static func read(_ url: URL) -> MetricCurves? {

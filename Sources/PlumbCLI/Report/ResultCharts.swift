@@ -45,13 +45,13 @@ enum ResultCharts {
         }
     }
 
-    /// Best-of-k: each oracle rate and the mean combined reward of the picks against k, one line per selector.
+    /// Best-of-k: each oracle rate the rows hold and the mean combined reward of the picks against k, one line per selector.
     static func bestOfK(_ figures: MainJobFigures) -> [LineChart] {
         guard !figures.bestOfK.isEmpty else { return [] }
         var selectors: [String] = []
         for row in figures.bestOfK where !selectors.contains(row.selector) { selectors.append(row.selector) }
         func rows(_ selector: String) -> [MainJobFigures.BestOfKRow] { figures.bestOfK.filter { $0.selector == selector } }
-        var charts = MainJobFigures.rates.map { rate in
+        var charts = MainJobFigures.rates.filter { rate in figures.bestOfK.contains { $0.rates[rate.key] != nil } }.map { rate in
             LineChart(title: "Best-of-k: \(rate.title.lowercased())", xLabel: "k (samples per prompt)", yLabel: "rate (95% interval)",
                       series: selectors.map { s in
                           ChartSeries(name: "picked by \(s)", points: rows(s).compactMap { row in
