@@ -11,13 +11,8 @@ cd "$(dirname "$0")/.."
 PLUMB=${PLUMB:-.build/release/plumb}
 WORK=${1:-/tmp/plumb-resume-faults}
 rm -rf "$WORK"; mkdir -p "$WORK"
-quiet() { "$@" > "$WORK/last.log" 2>&1 || { cat "$WORK/last.log"; exit 1; }; }
-
-quiet "$PLUMB" task generate --seed 3 --quick --out "$WORK/task"
-quiet "$PLUMB" tokenizer train --input "$WORK/task/corpus.txt" --out "$WORK/spm" --vocab-size 512
-quiet "$PLUMB" import "$WORK/task/sft.jsonl" --out "$WORK/runs/fixture/import-sft"
-echo '{"hidden_size": 32, "intermediate_size": 88, "num_hidden_layers": 2, "num_attention_heads": 4,
- "num_key_value_heads": 2, "vocab_size": 512, "max_position_embeddings": 64, "tie_word_embeddings": true}' > "$WORK/model.json"
+source pipelines/small-sft-fixture.sh
+make_small_sft_fixture
 
 sft() {   # sft OUT [ENV...]
     local out=$1; shift

@@ -14,6 +14,7 @@ public struct PlumbCommand: ParsableCommand {
             TokenizerCommand.self,
             ShardsCommand.self,
             RunsCommand.self,
+            ReportCommand.self,
             PretrainCommand.self,
             SFTCommand.self,
             RewardCommand.self,

@@ -48,6 +48,7 @@ struct DemoCommand: ParsableCommand {
         let report = MainJobReport(run: root.path, seed: seed, settings: settings, steps: steps.figures, results: results)
         try report.write(to: root.appendingPathComponent("results.json"))
         print(report.text(stepTable: steps.table()))
+        print("Report: \(try ReportCommand.write([root.path], out: nil).path)")
     }
 
     private func importTaskFiles(_ paths: MainJobPaths, steps: MainJobSteps) throws {
