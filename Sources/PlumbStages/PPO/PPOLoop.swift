@@ -1,6 +1,6 @@
 // PPO's iterations over the Trainer: rollouts, `ppoEpochs` x `miniBatches` optimiser steps (the
 // policy and the critic as two parameter groups), the KL controller, one metrics line per iteration
-// with TRL's names, sample completions every `sampleEvery` iterations, the judge every `judgeEvery`,
+// with TRL's names (metrics.jsonl and TensorBoard), sample completions every `sampleEvery` iterations, the judge every `judgeEvery`,
 // checkpoints at iteration boundaries. Optimiser step s of iteration i is i * stepsPerIteration + s,
 // so the schedules and the checkpoints count optimiser steps while the metrics count iterations.
 import Foundation
@@ -32,7 +32,7 @@ final class PPOLoop {
                                            Trainer.Group(name: "value", model: update.critic.model, optimization: settings.valueOptimization)],
                                   totalSteps: settings.iterations * perIteration, checkpointRoot: checkpoints,
                                   keepCheckpoints: settings.keepCheckpoints)
-        let metrics = try MetricsLog(directory: stage.directory)
+        let events = try TrainingEventLog(stageDirectory: stage.directory)
         let resumed = try trainer.restore()
         var iteration = (resumed?.step ?? 0) / perIteration
         let driver = resumed?.driver ?? [:]
@@ -42,8 +42,7 @@ final class PPOLoop {
         var tokens = resumed?.tokens ?? 0
         var guardRail = NonFiniteGuard(limit: settings.maxConsecutiveNonFinite, total: resumed?.nonFiniteSteps ?? 0)
         let startIteration = iteration
-        try metrics.cutBack(toStep: iteration)
-        func emit(_ event: TrainingProgress) { try? metrics.record(event); progress(event) }
+        func emit(_ event: TrainingProgress) { events.record(event); progress(event) }
         emit(.started(totalSteps: settings.iterations, resumedAtStep: iteration))
         var judged: [Int: [String: Double]] = [:]
         var initialJudgement = resumed?.initialEvaluation ?? [:]
