@@ -45,6 +45,7 @@ struct BenchCommand: ParsableCommand {
             BenchImportCommand.self,
             BenchRSCommand.self,
             BenchDPOCommand.self,
+            BenchPPOCommand.self,
         ]
     )
 }

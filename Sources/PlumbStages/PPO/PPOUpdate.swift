@@ -11,19 +11,19 @@
 import PlumbModel
 import PlumbTensor
 
-final class PPOUpdate {
+public final class PPOUpdate {
     let policy: ResponseTokenPass
     let critic: ResponseTokenPass
     let loss: PPOLoss
     let logitScale: Float
 
-    init(policy: ResponseTokenPass, critic: ResponseTokenPass, loss: PPOLoss, temperature: Float) {
+    public init(policy: ResponseTokenPass, critic: ResponseTokenPass, loss: PPOLoss, temperature: Float) {
         self.policy = policy; self.critic = critic; self.loss = loss
         logitScale = 1 / temperature
     }
 
     /// Sums over response tokens of the figures TRL reports for an update.
-    struct Figures {
+    public struct Figures {
         var tokens = 0
         var policyLoss = 0.0, valueLoss = 0.0, clipped = 0.0, valueClipped = 0.0, approxKL = 0.0, ratio = 0.0
 
@@ -33,7 +33,7 @@ final class PPOUpdate {
         }
 
         /// The mini-batch's loss: mean L_pg + c_vf * mean L_vf.
-        func loss(valueCoefficient: Double) -> Double {
+        public func loss(valueCoefficient: Double) -> Double {
             let n = Double(max(tokens, 1))
             return policyLoss / n + valueCoefficient * valueLoss / n
         }
@@ -46,12 +46,12 @@ final class PPOUpdate {
     }
 
     /// The micro-batches of a mini-batch: consecutive runs of `indices` that fit one batch.
-    func microBatches(_ rollouts: [Rollout], indices: [Int]) -> [[Int]] {
+    public func microBatches(_ rollouts: [Rollout], indices: [Int]) -> [[Int]] {
         policy.batches(indices.map { rollouts[$0].example }).map { Array(indices[$0]) }
     }
 
     /// Adds the gradients of the mini-batch `indices`'s loss into both models' gradient arenas.
-    func accumulate(_ rollouts: [Rollout], indices: [Int]) throws -> Figures {
+    public func accumulate(_ rollouts: [Rollout], indices: [Int]) throws -> Figures {
         let total = indices.reduce(0) { $0 + rollouts[$1].tokenCount }
         var figures = Figures()
         for group in microBatches(rollouts, indices: indices) {

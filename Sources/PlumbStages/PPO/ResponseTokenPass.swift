@@ -8,14 +8,14 @@ import PlumbTensor
 
 /// Training-graph forward passes over rollouts' examples, packed into `rows` x `seqLen` batches in
 /// order (block-diagonal attention: packing changes no value), read at each response token.
-final class ResponseTokenPass {
-    let model: LlamaModel
+public final class ResponseTokenPass {
+    public let model: LlamaModel
     let rows: Int
     let seqLen: Int
     let padToken: Int32
     let activations: LlamaActivations
 
-    init(model: LlamaModel, rows: Int, seqLen: Int, padToken: Int32) throws {
+    public init(model: LlamaModel, rows: Int, seqLen: Int, padToken: Int32) throws {
         self.model = model; self.rows = rows; self.seqLen = seqLen; self.padToken = padToken
         activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: model.heads.contains(.lm))
     }
@@ -36,7 +36,7 @@ final class ResponseTokenPass {
 
     /// Per example, the log-probability of each response token with the logits scaled by
     /// `logitScale` (1/T), and the entropies of those distributions when asked.
-    func logProbs(_ examples: [BatchLayout.Example], logitScale: Float, entropies: Bool) throws -> [(logProbs: [Float], entropy: [Float])] {
+    public func logProbs(_ examples: [BatchLayout.Example], logitScale: Float, entropies: Bool) throws -> [(logProbs: [Float], entropy: [Float])] {
         var out: [(logProbs: [Float], entropy: [Float])] = []
         for range in batches(examples) {
             let (_, positions) = try forward(Array(examples[range]))
@@ -52,7 +52,7 @@ final class ResponseTokenPass {
     }
 
     /// Per example, the critic's value at each response token's predicting position.
-    func values(_ examples: [BatchLayout.Example]) throws -> [[Float]] {
+    public func values(_ examples: [BatchLayout.Example]) throws -> [[Float]] {
         var out: [[Float]] = []
         for range in batches(examples) {
             let (_, positions) = try forward(Array(examples[range]))

@@ -1,0 +1,126 @@
+// `plumb bench ppo`: one PPO iteration's three parts on one model shape, through the stage's own code,
+// against anchors measured in the same run:
+//   rollout: P prompts, one response each, lengths varied by a share of the vocabulary that stops a
+//     sequence, decoded with continuous batching; anchor: `bench sample`'s computation on the same
+//     slots (every sequence to the full length) - runs alternate;
+//   scoring: the policy's and the reference's log-probabilities and the critic's values through the
+//     training forward pass (ResponseTokenPass), and both reward models (RewardScorer);
+//   update: `epochs` passes of PPOUpdate (policy and critic forward and backward) with the Trainer's
+//     step per mini-batch; its FLOPs (the training count of the batches computed, both models) against
+//     the sgemm ceiling measured before and after.
+import ArgumentParser
+import Foundation
+import PlumbData
+import PlumbModel
+import PlumbStages
+import PlumbTensor
+
+struct BenchPPOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ppo", abstract: "PPO iteration throughput (rollout, scoring, update) against bench sample and the sgemm ceiling.")
+
+    @OptionGroup var source: ModelSourceOptions
+    @Option(help: "Prompts (one response each) per iteration.") var prompts = 64
+    @Option(help: "Most new tokens per response.") var newTokens = 128
+    @Option(help: "Tokens per (random) prompt.") var promptLength = 32
+    @Option(help: "Share of the vocabulary that stops a sequence (lengths vary).") var stopShare = 1.0 / 64
+    @Option(help: "PPO epochs.") var epochs = 4
+    @Option(help: "Mini-batches per epoch.") var miniBatches = 4
+    @Option(help: "Rows of the training forward passes.") var rows = 8
+    @Option(help: "Alternating repeats of the rollout and its anchor.") var repeats = 2
+
+    func run() throws {
+        let base = try source.load()
+        let seqLen = promptLength + newTokens
+        let config = base.config.with(maxSeqLen: max(base.config.maxSeqLen, seqLen + 1))
+        func model(_ heads: LlamaHeads, seed: UInt64) throws -> LlamaModel {
+            let m = try LlamaModel(config: config, heads: heads, seed: seed)
+            try m.load(try base.tensors(), source: source.description, allowMissingHeads: true)
+            return m
+        }
+        let policy = try model(.lm, seed: source.seed), reference = try model(.lm, seed: source.seed), critic = try model(.value, seed: 5)
+        var rng = SeededRNG(seed: source.seed &+ 7)
+        let requests = (0..<prompts).map { p in
+            GenerationRequest(prompt: [1] + (1..<promptLength).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }, samples: 1, seed: UInt64(p))
+        }
+        let stops = Set((0..<max(1, Int(Double(config.vocabSize) * stopShare))).map { Int32(config.vocabSize - 1 - $0) })
+        let sampling = Sampling.random(temperature: 0.7, topK: 0, topP: 1)
+        let generator = try Generator(config: config, weights: policy.weights, maxSequences: prompts, capacity: seqLen)
+
+        var rolloutSeconds: [Double] = [], anchor: [Double] = []
+        var sequences: [GeneratedSequence] = []
+        for _ in 0..<repeats {
+            var start = monotonicSeconds()
+            sequences = try generator.generate(requests, options: GenerationOptions(maxNewTokens: newTokens, sampling: sampling, stopTokens: stops))
+            rolloutSeconds.append(monotonicSeconds() - start)
+            start = monotonicSeconds()
+            let made = try generator.generate(requests, options: GenerationOptions(maxNewTokens: newTokens, sampling: sampling))
+            anchor.append(Double(made.reduce(0) { $0 + $1.tokens.count }) / (monotonicSeconds() - start))
+        }
+        let newTokenCount = sequences.reduce(0) { $0 + $1.tokens.count }
+
+        var rollouts = try sequences.map { s -> Rollout in
+            let tokens = requests[s.request].prompt + s.tokens
+            let example = try ResponseLikelihood.example(TokenizedExample(tokens: tokens, promptCount: promptLength), seqLen: seqLen)
+            return Rollout(promptID: "\(s.request)", safetyPrompt: false, example: example, response: s.tokens, text: "", finished: true)
+        }
+        let policyPass = try ResponseTokenPass(model: policy, rows: rows, seqLen: seqLen, padToken: 0)
+        let referencePass = try ResponseTokenPass(model: reference, rows: rows, seqLen: seqLen, padToken: 0)
+        let criticPass = try ResponseTokenPass(model: critic, rows: rows, seqLen: seqLen, padToken: 0)
+        let rewardModels = try (0..<2).map { try RewardScorer(model: try model(.reward, seed: 11 + UInt64($0)), rows: rows, seqLen: seqLen + 1, padToken: 0) }
+        var start = monotonicSeconds()
+        let examples = rollouts.map(\.example)
+        let lp = try policyPass.logProbs(examples, logitScale: 1 / 0.7, entropies: true)
+        let ref = try referencePass.logProbs(examples, logitScale: 1 / 0.7, entropies: false)
+        let values = try criticPass.values(examples)
+        for scorer in rewardModels { _ = try scorer.scores(sequences.map { requests[$0.request].prompt + $0.tokens }) }
+        let scoringSeconds = monotonicSeconds() - start
+        for i in rollouts.indices {
+            rollouts[i].logProbs = lp[i].logProbs
+            rollouts[i].referenceLogProbs = ref[i].logProbs
+            rollouts[i].values = values[i]
+            rollouts[i].score = Double(i % 3) - 1
+            rollouts[i].computeAdvantages(beta: 0.05, estimator: .k1, gamma: 1, lambda: 0.95)
+        }
+        let whitened = Advantages.whiten(rollouts.map(\.advantages))
+        for i in rollouts.indices { rollouts[i].advantages = whitened[i] }
+
+        let update = PPOUpdate(policy: policyPass, critic: criticPass, loss: PPOLoss(), temperature: 0.7)
+        let checkpoints = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ppo-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: checkpoints) }
+        let settings = OptimizationSettings(learningRate: 1e-6, schedule: .constant, warmupRatio: 0)
+        let trainer = try Trainer(groups: [.init(name: "policy", model: policy, optimization: settings), .init(name: "value", model: critic, optimization: settings)],
+                                  totalSteps: epochs * miniBatches, checkpointRoot: checkpoints, keepCheckpoints: 1)
+        let before = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
+        var microBatches = 0
+        start = monotonicSeconds()
+        for epoch in 0..<epochs {
+            for m in 0..<miniBatches {
+                let indices = Array((m * prompts / miniBatches)..<((m + 1) * prompts / miniBatches))
+                microBatches += update.microBatches(rollouts, indices: indices).count
+                trainer.zeroGradients()
+                let f = try update.accumulate(rollouts, indices: indices)
+                _ = try trainer.update(step: epoch * miniBatches + m, loss: Float(f.loss(valueCoefficient: 0.1)))
+            }
+        }
+        let updateSeconds = monotonicSeconds() - start
+        let after = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
+        let ceiling = max(before.gflops, after.gflops)
+        // Both models' forward and backward over every micro-batch's rows x seqLen positions.
+        let flops = 2 * Double(microBatches) * ModelBenchmarks.trainingFlops(config, batchSize: rows, seqLen: seqLen)
+        let usedTokens = rollouts.reduce(0) { $0 + $1.example.tokens.count } * epochs
+        let rolloutRate = Double(newTokenCount) / rolloutSeconds.min()!
+        try printJSON([
+            "benchmark": "ppo", "model": source.description, "prompts": prompts, "max_new_tokens": newTokens, "prompt_length": promptLength,
+            "mean_new_tokens": Double(newTokenCount) / Double(prompts), "ppo_epochs": epochs, "mini_batches": miniBatches, "rows": rows,
+            "rollout_seconds": rolloutSeconds.min()!, "scoring_seconds": scoringSeconds, "update_seconds": updateSeconds,
+            "iteration_seconds": rolloutSeconds.min()! + scoringSeconds + updateSeconds,
+            "rollout_tokens_per_second": rolloutRate, "anchor_sample_tokens_per_second": anchor,
+            "rollout_over_anchor": rolloutRate / anchor.max()!,
+            "update_micro_batches": microBatches, "update_gflop": flops / 1e9, "update_achieved_gflops": flops / updateSeconds / 1e9,
+            "packing_efficiency": Double(usedTokens) / Double(microBatches * rows * seqLen),
+            "sgemm_ceiling_gflops": ceiling, "update_fraction_of_ceiling": flops / updateSeconds / 1e9 / ceiling,
+            "peak_rss_bytes": peakRSSBytes() ?? -1,
+        ])
+    }
+}
