@@ -18,6 +18,7 @@ public struct PlumbCommand: ParsableCommand {
             SFTCommand.self,
             RewardCommand.self,
             RejectionSamplingCommand.self,
+            RejectionSamplingMergeCommand.self,
             DPOCommand.self,
             ChatCommand.self,
             GenerateCommand.self,
