@@ -25,8 +25,10 @@ struct MainJobResults: Codable {
     var bestOfK: [BestOfKRow] = []
     /// SFT's response-only loss on held-out demonstrations, before (the pretrained base) and after.
     var sftValidationLoss: (before: Double?, after: Double?) = (nil, nil)
+    /// The rs-merge stage's metrics: prompts per route (reward model, human rank, human edit), tasks, skips.
+    var humanRoutes: [String: Double] = [:]
 
-    enum CodingKeys: String, CodingKey { case policies, rewardModels, bestOfK, sftValidationLossBefore, sftValidationLossAfter }
+    enum CodingKeys: String, CodingKey { case policies, rewardModels, bestOfK, sftValidationLossBefore, sftValidationLossAfter, humanRoutes }
 
     init() {}
 
@@ -35,6 +37,7 @@ struct MainJobResults: Codable {
         policies = try c.decode([PolicyResult].self, forKey: .policies)
         rewardModels = try c.decode([RewardModelResult].self, forKey: .rewardModels)
         bestOfK = try c.decodeIfPresent([BestOfKRow].self, forKey: .bestOfK) ?? []
+        humanRoutes = try c.decodeIfPresent([String: Double].self, forKey: .humanRoutes) ?? [:]
         sftValidationLoss = (try c.decodeIfPresent(Double.self, forKey: .sftValidationLossBefore),
                              try c.decodeIfPresent(Double.self, forKey: .sftValidationLossAfter))
     }
@@ -44,6 +47,7 @@ struct MainJobResults: Codable {
         try c.encode(policies, forKey: .policies)
         try c.encode(rewardModels, forKey: .rewardModels)
         try c.encode(bestOfK, forKey: .bestOfK)
+        try c.encode(humanRoutes, forKey: .humanRoutes)
         try c.encodeIfPresent(sftValidationLoss.before, forKey: .sftValidationLossBefore)
         try c.encodeIfPresent(sftValidationLoss.after, forKey: .sftValidationLossAfter)
     }
@@ -79,6 +83,12 @@ struct MainJobReport: Codable {
             lines += ["", "Best-of-k from the SFT policy on the same prompts (temperature sampling; picked by the combined reward,",
                       "the helpfulness model alone, or the oracle; reward = mean whitened combined reward of the picks)",
                       BestOfK.table(results.bestOfK)]
+        }
+        if let prompts = results.humanRoutes["prompts"] {
+            let m = results.humanRoutes.mapValues { Int($0) }
+            lines += ["", "RS prompts by route: \(Int(prompts)): reward models \(m["route.reward_model"] ?? 0), human ranking \(m["route.human_rank"] ?? 0) "
+                      + "(\(m["human_rank_changed_best"] ?? 0) changed the best), human edit \(m["route.human_edit"] ?? 0); "
+                      + "\(m["human_skipped"] ?? 0) tasks skipped"]
         }
         if let before = results.sftValidationLoss.before, let after = results.sftValidationLoss.after {
             lines.append(String(format: "SFT held-out response loss: %.3f (pretrained base) -> %.3f (SFT)", before, after))
