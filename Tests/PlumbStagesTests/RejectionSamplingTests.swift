@@ -64,9 +64,12 @@ final class RejectionSamplingTests: XCTestCase {
         let runs: URL
     }
 
+    func makeInputs() throws -> Inputs { try Self.makeInputs() }
+
     /// The quick task's RS prompts, a random policy and two random reward models (plain model
-    /// directories), all on the fixture's tokenizer.
-    func makeInputs() throws -> Inputs {
+    /// directories), all on the fixture's tokenizer. `stopping`: the policy's end-of-sequence logit is
+    /// scaled up, so most samples end on it within a few tokens.
+    static func makeInputs(stopping: Bool = false) throws -> Inputs {
         let f = try StageFixtures.fixture()
         let root = f.root.appendingPathComponent("rs-inputs")
         let runs = root.appendingPathComponent("runs")
@@ -80,10 +83,17 @@ final class RejectionSamplingTests: XCTestCase {
             let dir = root.appendingPathComponent(name)
             let model = try LlamaModel(config: config, heads: heads, seed: seed)
             if heads.contains(.reward) { RewardTrainingTests.initialiseHead(model) }
+            if name == "policy-stopping" {
+                let eos = try XCTUnwrap(try Tokenizer(modelFile: f.tokenizer.path).eosID)
+                let row = try (model.weights.lmHead ?? model.weights.embedding).row(Int(eos)).buffer
+                let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                for j in row.indices { row[j] *= 7 / norm }
+            }
             try model.save(to: dir)
             return dir
         }
-        return Inputs(tokenizer: f.tokenizer, policy: try save(.lm, seed: 1, name: "policy"), helpfulness: try save(.reward, seed: 2, name: "rm-h"),
+        let policy = try save(.lm, seed: 1, name: stopping ? "policy-stopping" : "policy")
+        return Inputs(tokenizer: f.tokenizer, policy: policy, helpfulness: try save(.reward, seed: 2, name: "rm-h"),
                       safety: try save(.reward, seed: 3, name: "rm-s"), prompts: prompts, runs: runs)
     }
 

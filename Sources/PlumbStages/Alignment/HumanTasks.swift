@@ -89,6 +89,9 @@ public enum HumanTasks {
         prompt.messages.filter { $0.role == .user }.map(\.content).joined(separator: "\n\n")
     }
 
+    /// An empty response is not offered for ranking (Label Studio shows a list item without text by its id).
+    static func isBlank(_ text: String) -> Bool { text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+
     /// What the rs stage sent out (`counts`): prompts per route, and tasks per file.
     public struct Counts: Equatable, Sendable {
         public var routes: [HumanRoute: Int] = [:]
@@ -97,7 +100,7 @@ public enum HumanTasks {
     }
 
     /// Writes the two task files and their configs into the rs stage's directory: a ranking task for
-    /// each rank-routed prompt with at least two distinct finished samples, an edit task for each
+    /// each rank-routed prompt with at least two distinct finished non-empty samples, an edit task for each
     /// edit-routed prompt that has a best. Reads the stage's own `samples` and `demonstrations-train`
     /// shards, keeping only the routed prompts' records.
     static func write(stage directory: URL, outputs: [StageOutput], prompts: [PromptRecord],
@@ -129,7 +132,7 @@ public enum HumanTasks {
             switch routes[id]! {
             case .humanRank:
                 var seen = Set<String>()
-                let items = (samples[id] ?? []).filter { $0.finished && seen.insert($0.text).inserted }
+                let items = (samples[id] ?? []).filter { $0.finished && !isBlank($0.text) && seen.insert($0.text).inserted }
                     .map { HumanRankData.Item(id: "s\($0.sample)", body: $0.text) }
                 guard items.count >= 2 else { continue }
                 rank.append(HumanTask(data: HumanRankData(promptID: id, prompt: promptText(p.prompt), items: items, tags: p.prompt.tags)))
