@@ -36,45 +36,48 @@ enum HumanAnswerReader {
     static let skippable: Set<QuarantineReason> = [.cancelledAnnotation, .noAnnotation]
 
     static func rankings(_ export: URL, tasks: [HumanTask<HumanRankData>], tasksFile: URL) throws -> HumanAnswers<HumanRanking> {
-        let sent = Dictionary(tasks.map { ($0.data.promptID, $0.data) }, uniquingKeysWith: { a, _ in a })
-        let config = try LabelingConfig(xml: HumanTasks.rankConfig, file: HumanTasks.rankConfigFile)
-        var answers = HumanAnswers<HumanRanking>()
-        var seen = Set<String>()
-        for task in try LabelStudioExport.read(export.path, config: config) {
-            let data = try match(task, sent: sent, export: export, tasksFile: tasksFile, route: "ranking", seen: &seen)
-            let rankings: [Ranking] = try usable(task, export: export).map { record in
+        try read(export, tasks: tasks, tasksFile: tasksFile, config: HumanTasks.rankConfig, route: "ranking") { task, data, records in
+            let rankings: [Ranking] = try records.map { record in
                 guard case .ranking(let r) = record else { throw error(export, task, "annotations", "a \(record.kind.rawValue) result in a ranking export") }
                 return r
             }
-            guard let r = rankings.first, !r.responses.isEmpty else { answers.skipped += 1; continue }
+            guard let r = rankings.first, !r.responses.isEmpty else { return nil }
             let shown = Set(data.items.map(\.body))
             if let stranger = r.responses.first(where: { !shown.contains($0) }) {
                 throw error(export, task, "data.items", "ranked response \"\(stranger.prefix(60))\" is not one of the \(shown.count) responses sent for prompt \(data.promptID)")
             }
             let top = r.ranks.indices.min { r.ranks[$0] < r.ranks[$1] }!
             let bottom = r.ranks.indices.max { r.ranks[$0] < r.ranks[$1] || (r.ranks[$0] == r.ranks[$1] && $0 < $1) }!
-            answers.byPrompt[data.promptID] = HumanRanking(best: r.responses[top], worst: r.responses[bottom],
-                                                          rankGap: r.ranks[bottom] - r.ranks[top], annotator: r.annotator, task: task.index)
+            return HumanRanking(best: r.responses[top], worst: r.responses[bottom], rankGap: r.ranks[bottom] - r.ranks[top],
+                                annotator: r.annotator, task: task.index)
         }
-        return answers
     }
 
     static func edits(_ export: URL, tasks: [HumanTask<HumanEditData>], tasksFile: URL) throws -> HumanAnswers<HumanCorrection> {
-        let sent = Dictionary(tasks.map { ($0.data.promptID, $0.data) }, uniquingKeysWith: { a, _ in a })
-        let config = try LabelingConfig(xml: HumanTasks.editConfig, file: HumanTasks.editConfigFile)
-        var answers = HumanAnswers<HumanCorrection>()
-        var seen = Set<String>()
-        for task in try LabelStudioExport.read(export.path, config: config) {
-            let data = try match(task, sent: sent, export: export, tasksFile: tasksFile, route: "editing", seen: &seen)
+        try read(export, tasks: tasks, tasksFile: tasksFile, config: HumanTasks.editConfig, route: "editing") { task, data, records in
             guard task.data["response"]?.stringValue == data.response else {
                 throw error(export, task, "data.response", "the response differs from the one sent for prompt \(data.promptID) in \(tasksFile.path)")
             }
-            let edits: [Edit] = try usable(task, export: export).map { record in
+            let edits: [Edit] = try records.map { record in
                 guard case .edit(let e) = record else { throw error(export, task, "annotations", "a \(record.kind.rawValue) result in an edit export") }
                 return e
             }
-            guard let e = edits.first, !e.edited.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { answers.skipped += 1; continue }
-            answers.byPrompt[data.promptID] = HumanCorrection(original: data.response, edited: e.edited, annotator: e.annotator, task: task.index)
+            guard let e = edits.first, !e.edited.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+            return HumanCorrection(original: data.response, edited: e.edited, annotator: e.annotator, task: task.index)
+        }
+    }
+
+    /// Each exported task matched to the task sent, then `answer` on its records (nil: skipped).
+    private static func read<D: HumanTaskData, Answer>(
+        _ export: URL, tasks: [HumanTask<D>], tasksFile: URL, config xml: String, route: String,
+        answer: (LabelStudioCompletedTask, D, [Record]) throws -> Answer?
+    ) throws -> HumanAnswers<Answer> {
+        let sent = Dictionary(tasks.map { ($0.data.promptID, $0.data) }, uniquingKeysWith: { a, _ in a })
+        var answers = HumanAnswers<Answer>()
+        var seen = Set<String>()
+        for task in try LabelStudioExport.read(export.path, config: try LabelingConfig(xml: xml, file: tasksFile.path)) {
+            let data = try match(task, sent: sent, export: export, tasksFile: tasksFile, route: route, seen: &seen)
+            if let a = try answer(task, data, try usable(task, export: export)) { answers.byPrompt[data.promptID] = a } else { answers.skipped += 1 }
         }
         return answers
     }
@@ -110,7 +113,7 @@ enum HumanAnswerReader {
 }
 
 /// What every human task's data carries.
-protocol HumanTaskData {
+protocol HumanTaskData: Codable, Equatable, Sendable {
     var promptID: String { get }
     var prompt: String { get }
 }
