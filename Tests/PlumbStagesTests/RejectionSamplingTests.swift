@@ -185,6 +185,9 @@ final class RejectionSamplingTests: XCTestCase {
         var greedy = parameters(perShard: 4)
         greedy.sampling.temperature = 0
         XCTAssertThrowsError(try run(i, greedy, stage: "rs-greedy")) { XCTAssertTrue("\($0)".contains("temperature"), "\($0)") }
+        var shares = parameters(perShard: 4)
+        (shares.humanRankShare, shares.humanEditShare) = (0.7, 0.5)
+        XCTAssertThrowsError(try run(i, shares, stage: "rs-shares")) { XCTAssertTrue("\($0)".contains("--human-rank-share"), "\($0)") }
         let empty = try StageWriter.begin(runsRoot: i.runs, run: "r", stage: "no-prompts", kind: "import", config: ["empty": true])
         try empty.complete()
         XCTAssertThrowsError(try RejectionSamplingStage.run(parameters(perShard: 4),
@@ -193,7 +196,7 @@ final class RejectionSamplingTests: XCTestCase {
                                                             location: StageLocation(runsRoot: i.runs, run: "r", stage: "rs-empty"))) {
             XCTAssertTrue("\($0)".contains("no prompts"), "\($0)")
         }
-        for stage in ["rs-k0", "rs-greedy", "rs-empty"] {
+        for stage in ["rs-k0", "rs-greedy", "rs-shares", "rs-empty"] {
             XCTAssertFalse(FileManager.default.fileExists(atPath: i.runs.appendingPathComponent("r/\(stage)/manifest.json").path), stage)
         }
     }
