@@ -208,6 +208,16 @@ final class RejectionSamplingHumanTests: XCTestCase {
         try refused(Self.rankExport(s.rank) { _ in ["s99"] }, ["[0].annotations[0].result[0].value.ranker", "s99"])
         let twice = Self.rankExport(s.rank) { $0.items.map(\.id) }
         try refused(twice + [twice[0]], ["[\(twice.count)].data.prompt_id", "twice"])
+
+        // A task file changed after the rs stage wrote it no longer matches the stage's artifact.
+        let copy = try Self.copyRS(s, to: "rs-altered")
+        let tasks = copy.appendingPathComponent(HumanTasks.editFile)
+        try Data(String(decoding: try Data(contentsOf: tasks), as: UTF8.self).replacingOccurrences(of: "prompt_id", with: "prompt_id ").utf8).write(to: tasks)
+        XCTAssertThrowsError(try HumanFeedbackStage.run(inputs: .init(rs: copy, rankings: nil, edits: nil),
+                                                        location: StageLocation(runsRoot: s.inputs.runs, run: "h", stage: "merged-altered"))) {
+            XCTAssertTrue("\($0)".contains("is not the task file"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.inputs.runs.appendingPathComponent("h/merged-altered").path))
     }
 
     /// The task's simulated annotators complete both files through the CLI, and `plumb rs-merge` folds
@@ -245,6 +255,14 @@ final class RejectionSamplingHumanTests: XCTestCase {
         let summary = try HumanFeedbackStage.run(inputs: .init(rs: s.rs, rankings: rankings, edits: edits),
                                                  location: StageLocation(runsRoot: s.inputs.runs, run: "h", stage: stage))
         return (out, summary)
+    }
+
+    /// A copy of the rs stage directory (hard links are not enough: the copy's task file is edited).
+    static func copyRS(_ s: Staged, to name: String) throws -> URL {
+        let copy = s.inputs.runs.appendingPathComponent("h/\(name)")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.copyItem(at: s.rs, to: copy)
+        return copy
     }
 
     func assertRoutesAddUp(_ stage: URL, file: StaticString = #filePath, line: UInt = #line) throws {

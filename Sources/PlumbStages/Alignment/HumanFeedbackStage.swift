@@ -6,8 +6,9 @@
 // `plumb rm train`, DPO and `plumb rs --previous` as an rs stage's are). Metrics count each route:
 // prompts = route.reward_model + route.human_rank + route.human_edit.
 //
-// The exports are read and checked before the stage directory is written: an export whose tasks do
-// not match the tasks the rs stage sent out leaves no stage behind.
+// The task files are checked against the rs stage's manifest artifacts, and the exports against the
+// task files, before the stage directory is written: an export whose tasks do not match the tasks
+// the rs stage sent out leaves no stage behind.
 import Foundation
 import PlumbData
 import PlumbStore
@@ -55,6 +56,12 @@ public enum HumanFeedbackStage {
         }
         let rankFile = inputs.rs.appendingPathComponent(HumanTasks.rankFile)
         let editFile = inputs.rs.appendingPathComponent(HumanTasks.editFile)
+        for file in [rankFile, editFile] {
+            let sha = try SHA256.hex(ofFile: file)
+            guard manifest.artifacts.contains(where: { $0.name == file.lastPathComponent && $0.rawSHA256 == sha }) else {
+                throw StageError("rs-merge: \(file.path) is not the task file \(inputs.rs.path) wrote (its manifest has no artifact of that name with SHA-256 \(sha))")
+            }
+        }
         let rankTasks = try HumanTasks.read(HumanRankData.self, from: rankFile)
         let editTasks = try HumanTasks.read(HumanEditData.self, from: editFile)
         let ranked = try inputs.rankings.map { try HumanAnswerReader.rankings($0, tasks: rankTasks, tasksFile: rankFile) } ?? HumanAnswers()

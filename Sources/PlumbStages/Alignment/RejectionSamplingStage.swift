@@ -9,7 +9,8 @@
 //   combined-reward.json     the gate's threshold (and its calibration) and the whitening statistics
 //                            of the combined logit over these samples
 //   human-*-tasks.json       Label Studio tasks for the prompts routed to human ranking or editing
-//                            (HumanTasks; empty lists when both shares are 0)
+//                            (HumanTasks; empty lists when both shares are 0), plain for Label Studio
+//                            and as manifest artifacts (`.zst`, with the SHA-256 of the plain bytes)
 // With earlier rounds (`previous`), a prompt's best is the best over this round's samples and the
 // earlier rounds' best, all scored by the current reward models (Llama 2 pools all rounds' best).
 //
@@ -181,6 +182,9 @@ public enum RejectionSamplingStage {
                 stage.setMetric(name, Double(value))
             }
             let human = try HumanTasks.write(stage: stage.directory, outputs: stage.manifest.outputs, prompts: chosen, parameters: parameters)
+            for file in [HumanTasks.rankFile, HumanTasks.editFile] {
+                try stage.storeArtifact(name: file, from: stage.directory.appendingPathComponent(file))
+            }
             for route in HumanRoute.allCases { stage.setMetric("routed.\(route.rawValue)", Double(human.routes[route, default: 0])) }
             stage.setMetric("human_rank_tasks", Double(human.rankTasks))
             stage.setMetric("human_edit_tasks", Double(human.editTasks))
