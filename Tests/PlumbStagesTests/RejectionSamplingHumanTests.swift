@@ -45,23 +45,11 @@ final class RejectionSamplingHumanTests: XCTestCase {
         let pairs: [Comparison]
     }
 
-    static func parameters(perShard: Int) -> RejectionSamplingStage.Parameters {
-        var p = RejectionSamplingStage.Parameters()
-        p.k = 4
-        p.sampling = SamplingSettings(temperature: 1, topK: 0, topP: 1, maxNewTokens: 12)
-        p.limit = 30
-        p.promptsPerShard = perShard
-        p.maxSequences = 8
-        p.humanRankShare = 0.35
-        p.humanEditShare = 0.3
-        return p
-    }
-
+    /// The rs tests' settings on 30 prompts, 35% of them to ranking and 30% to editing.
     static func runRS(_ i: RejectionSamplingTests.Inputs, perShard: Int, stage: String) throws -> URL {
-        _ = try RejectionSamplingStage.run(parameters(perShard: perShard), inputs: .init(tokenizer: i.tokenizer, policy: i.policy, helpfulness: i.helpfulness,
-                                                                                          safety: i.safety, prompts: [i.prompts]),
-                                           location: StageLocation(runsRoot: i.runs, run: "h", stage: stage))
-        return i.runs.appendingPathComponent("h/\(stage)")
+        var p = RejectionSamplingTests.parameters(perShard: perShard)
+        (p.limit, p.humanRankShare, p.humanEditShare) = (30, 0.35, 0.3)
+        return try RejectionSamplingTests.run(i, p, run: "h", stage: stage)
     }
 
     /// One rs stage (30 prompts, k = 4, shares 0.35 / 0.3) from a policy that often stops, per process.

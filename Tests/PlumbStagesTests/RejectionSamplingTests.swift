@@ -97,7 +97,9 @@ final class RejectionSamplingTests: XCTestCase {
                       safety: try save(.reward, seed: 3, name: "rm-s"), prompts: prompts, runs: runs)
     }
 
-    func parameters(perShard: Int) -> RejectionSamplingStage.Parameters {
+    func parameters(perShard: Int) -> RejectionSamplingStage.Parameters { Self.parameters(perShard: perShard) }
+
+    static func parameters(perShard: Int) -> RejectionSamplingStage.Parameters {
         var p = RejectionSamplingStage.Parameters()
         p.k = 4
         p.sampling = SamplingSettings(temperature: 1, topK: 0, topP: 1, maxNewTokens: 12)
@@ -108,11 +110,13 @@ final class RejectionSamplingTests: XCTestCase {
         return p
     }
 
-    func run(_ i: Inputs, _ p: RejectionSamplingStage.Parameters, stage: String) throws -> URL {
+    func run(_ i: Inputs, _ p: RejectionSamplingStage.Parameters, stage: String) throws -> URL { try Self.run(i, p, run: "r", stage: stage) }
+
+    static func run(_ i: Inputs, _ p: RejectionSamplingStage.Parameters, run: String, stage: String) throws -> URL {
         _ = try RejectionSamplingStage.run(p, inputs: .init(tokenizer: i.tokenizer, policy: i.policy, helpfulness: i.helpfulness, safety: i.safety,
                                                             prompts: [i.prompts]),
-                                           location: StageLocation(runsRoot: i.runs, run: "r", stage: stage))
-        return i.runs.appendingPathComponent("r/\(stage)")
+                                           location: StageLocation(runsRoot: i.runs, run: run, stage: stage))
+        return i.runs.appendingPathComponent("\(run)/\(stage)")
     }
 
     func read<R: Decodable>(_ type: R.Type, _ output: String, _ stage: URL) throws -> [R] {
