@@ -19,6 +19,7 @@ public struct PlumbCommand: ParsableCommand {
             SFTCommand.self,
             RewardCommand.self,
             RejectionSamplingCommand.self,
+            RejectionSamplingMergeCommand.self,
             DPOCommand.self,
             PPOCommand.self,
             ChatCommand.self,

@@ -58,6 +58,10 @@ public struct LabelStudioResult<Value: Codable & Equatable & Sendable>: Codable,
     public var origin: String
     public var value: Value
 
+    public init(id: String, fromName: String, toName: String, type: String, origin: String, value: Value) {
+        self.id = id; self.fromName = fromName; self.toName = toName; self.type = type; self.origin = origin; self.value = value
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, type, origin, value
         case fromName = "from_name"
@@ -68,10 +72,12 @@ public struct LabelStudioResult<Value: Codable & Equatable & Sendable>: Codable,
 public struct RankerValue: Codable, Equatable, Sendable {
     /// Item ids, best first.
     public var ranker: [String]
+    public init(ranker: [String]) { self.ranker = ranker }
 }
 
 public struct TextAreaValue: Codable, Equatable, Sendable {
     public var text: [String]
+    public init(text: [String]) { self.text = text }
 }
 
 public struct LabelStudioAnnotation<Value: Codable & Equatable & Sendable>: Codable, Equatable, Sendable {
@@ -80,6 +86,10 @@ public struct LabelStudioAnnotation<Value: Codable & Equatable & Sendable>: Coda
     public var result: [LabelStudioResult<Value>]
     public var wasCancelled: Bool
     public var groundTruth: Bool
+
+    public init(id: Int, completedBy: Int, result: [LabelStudioResult<Value>], wasCancelled: Bool = false, groundTruth: Bool = false) {
+        self.id = id; self.completedBy = completedBy; self.result = result; self.wasCancelled = wasCancelled; self.groundTruth = groundTruth
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, result
@@ -97,10 +107,16 @@ public struct LabelStudioTask<Data: Codable & Equatable & Sendable, Value: Codab
     public var predictions: [String]
     /// Task metadata (Label Studio keeps it beside `data`): the generator's record id.
     public var meta: TaskMeta
+
+    public init(id: Int, data: Data, annotations: [LabelStudioAnnotation<Value>], predictions: [String] = [], meta: TaskMeta) {
+        self.id = id; self.data = data; self.annotations = annotations; self.predictions = predictions; self.meta = meta
+    }
 }
 
 public struct TaskMeta: Codable, Equatable, Sendable {
     public var recordId: String
+
+    public init(recordId: String) { self.recordId = recordId }
 
     enum CodingKeys: String, CodingKey { case recordId = "record_id" }
 }

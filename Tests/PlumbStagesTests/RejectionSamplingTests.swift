@@ -64,9 +64,12 @@ final class RejectionSamplingTests: XCTestCase {
         let runs: URL
     }
 
+    func makeInputs() throws -> Inputs { try Self.makeInputs() }
+
     /// The quick task's RS prompts, a random policy and two random reward models (plain model
-    /// directories), all on the fixture's tokenizer.
-    func makeInputs() throws -> Inputs {
+    /// directories), all on the fixture's tokenizer. `stopping`: the policy's end-of-sequence logit is
+    /// scaled up, so most samples end on it within a few tokens.
+    static func makeInputs(stopping: Bool = false) throws -> Inputs {
         let f = try StageFixtures.fixture()
         let root = f.root.appendingPathComponent("rs-inputs")
         let runs = root.appendingPathComponent("runs")
@@ -80,14 +83,23 @@ final class RejectionSamplingTests: XCTestCase {
             let dir = root.appendingPathComponent(name)
             let model = try LlamaModel(config: config, heads: heads, seed: seed)
             if heads.contains(.reward) { RewardTrainingTests.initialiseHead(model) }
+            if name == "policy-stopping" {
+                let eos = try XCTUnwrap(try Tokenizer(modelFile: f.tokenizer.path).eosID)
+                let row = try (model.weights.lmHead ?? model.weights.embedding).row(Int(eos)).buffer
+                let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                for j in row.indices { row[j] *= 7 / norm }
+            }
             try model.save(to: dir)
             return dir
         }
-        return Inputs(tokenizer: f.tokenizer, policy: try save(.lm, seed: 1, name: "policy"), helpfulness: try save(.reward, seed: 2, name: "rm-h"),
+        let policy = try save(.lm, seed: 1, name: stopping ? "policy-stopping" : "policy")
+        return Inputs(tokenizer: f.tokenizer, policy: policy, helpfulness: try save(.reward, seed: 2, name: "rm-h"),
                       safety: try save(.reward, seed: 3, name: "rm-s"), prompts: prompts, runs: runs)
     }
 
-    func parameters(perShard: Int) -> RejectionSamplingStage.Parameters {
+    func parameters(perShard: Int) -> RejectionSamplingStage.Parameters { Self.parameters(perShard: perShard) }
+
+    static func parameters(perShard: Int) -> RejectionSamplingStage.Parameters {
         var p = RejectionSamplingStage.Parameters()
         p.k = 4
         p.sampling = SamplingSettings(temperature: 1, topK: 0, topP: 1, maxNewTokens: 12)
@@ -98,11 +110,13 @@ final class RejectionSamplingTests: XCTestCase {
         return p
     }
 
-    func run(_ i: Inputs, _ p: RejectionSamplingStage.Parameters, stage: String) throws -> URL {
+    func run(_ i: Inputs, _ p: RejectionSamplingStage.Parameters, stage: String) throws -> URL { try Self.run(i, p, run: "r", stage: stage) }
+
+    static func run(_ i: Inputs, _ p: RejectionSamplingStage.Parameters, run: String, stage: String) throws -> URL {
         _ = try RejectionSamplingStage.run(p, inputs: .init(tokenizer: i.tokenizer, policy: i.policy, helpfulness: i.helpfulness, safety: i.safety,
                                                             prompts: [i.prompts]),
-                                           location: StageLocation(runsRoot: i.runs, run: "r", stage: stage))
-        return i.runs.appendingPathComponent("r/\(stage)")
+                                           location: StageLocation(runsRoot: i.runs, run: run, stage: stage))
+        return i.runs.appendingPathComponent("\(run)/\(stage)")
     }
 
     func read<R: Decodable>(_ type: R.Type, _ output: String, _ stage: URL) throws -> [R] {
@@ -175,6 +189,9 @@ final class RejectionSamplingTests: XCTestCase {
         var greedy = parameters(perShard: 4)
         greedy.sampling.temperature = 0
         XCTAssertThrowsError(try run(i, greedy, stage: "rs-greedy")) { XCTAssertTrue("\($0)".contains("temperature"), "\($0)") }
+        var shares = parameters(perShard: 4)
+        (shares.humanRankShare, shares.humanEditShare) = (0.7, 0.5)
+        XCTAssertThrowsError(try run(i, shares, stage: "rs-shares")) { XCTAssertTrue("\($0)".contains("--human-rank-share"), "\($0)") }
         let empty = try StageWriter.begin(runsRoot: i.runs, run: "r", stage: "no-prompts", kind: "import", config: ["empty": true])
         try empty.complete()
         XCTAssertThrowsError(try RejectionSamplingStage.run(parameters(perShard: 4),
@@ -183,7 +200,7 @@ final class RejectionSamplingTests: XCTestCase {
                                                             location: StageLocation(runsRoot: i.runs, run: "r", stage: "rs-empty"))) {
             XCTAssertTrue("\($0)".contains("no prompts"), "\($0)")
         }
-        for stage in ["rs-k0", "rs-greedy", "rs-empty"] {
+        for stage in ["rs-k0", "rs-greedy", "rs-shares", "rs-empty"] {
             XCTAssertFalse(FileManager.default.fileExists(atPath: i.runs.appendingPathComponent("r/\(stage)/manifest.json").path), stage)
         }
     }

@@ -45,6 +45,7 @@ struct DemoCommand: ParsableCommand {
         results.rewardModels = try evaluateRewardModels(settings, paths: paths, steps: steps)
         results.bestOfK = try bestOfK(settings, paths: paths, steps: steps)
         results.ppoCurve = try PPOCurvePoint.read(paths.stage("ppo"))
+        results.humanRoutes = try StageManifest.read(from: paths.stage("rs-human")).metrics
         let report = MainJobReport(run: root.path, seed: seed, settings: settings, steps: steps.figures, results: results)
         try report.write(to: root.appendingPathComponent("results.json"))
         print(report.text(stepTable: steps.table()))
@@ -119,14 +120,30 @@ struct DemoCommand: ParsableCommand {
         let rs = s.rejectionSampling
         try steps.run("rs", stage: paths.stage("rs")) {
             try steps.plumb(rsArguments(paths, prompts: "import-prompts-rs", k: rs.k, temperature: rs.temperature,
-                                        maxNewTokens: s.evalMaxNewTokens, out: "rs"))
+                                        maxNewTokens: s.evalMaxNewTokens, out: "rs")
+                            + ["--human-rank-share", "\(rs.humanRankShare)", "--human-edit-share", "\(rs.humanEditShare)"])
         }
+        try humansInTheLoop(paths, steps: steps)
         try steps.run("sft on rs best", stage: paths.stage("sft-rs")) {
-            try steps.plumb(["sft", "--data", paths.stage("rs").path, "--data", paths.stage("import-sft").path,
+            try steps.plumb(["sft", "--data", paths.stage("rs-human").path, "--data", paths.stage("import-sft").path,
                              "--data", paths.stage("import-edits").path, "--init-from", paths.stage("sft").path,
                              "--epochs", "\(rs.sftEpochs)", "--lr", "\(rs.sftLearningRate)", "--eval-every", "50",
                              "--tokenizer", paths.tokenizer.path, "--seq-len", "\(s.seqLen)", "--rows", "\(s.rows)", "--seed", "\(seed)",
                              "--out", paths.stage("sft-rs").path])
+        }
+    }
+
+    /// The rs stage's human tasks completed by the task's simulated annotators (`plumb task annotate`),
+    /// then folded back in (`plumb rs-merge`): the stage `sft on rs best` trains on.
+    private func humansInTheLoop(_ paths: MainJobPaths, steps: MainJobSteps) throws {
+        let rs = paths.stage("rs"), merged = paths.stage("rs-human")
+        try steps.run("humans in the loop", stage: merged) {
+            for (file, export) in [("human-rank-tasks.json", "human-rankings.json"), ("human-edit-tasks.json", "human-edits.json")] {
+                try steps.plumb(["task", "annotate", "--task", paths.task.path, "--tasks", rs.appendingPathComponent(file).path,
+                                 "--out", paths.stage(export).path, "--seed", "\(seed)"])
+            }
+            try steps.plumb(["rs-merge", "--rs", rs.path, "--rankings", paths.stage("human-rankings.json").path,
+                             "--edits", paths.stage("human-edits.json").path, "--out", merged.path])
         }
     }
 

@@ -27,8 +27,10 @@ struct MainJobResults: Codable {
     var ppoCurve: [PPOCurvePoint] = []
     /// SFT's response-only loss on held-out demonstrations, before (the pretrained base) and after.
     var sftValidationLoss: (before: Double?, after: Double?) = (nil, nil)
+    /// The rs-merge stage's metrics: prompts per route (reward model, human rank, human edit), tasks, skips.
+    var humanRoutes: [String: Double] = [:]
 
-    enum CodingKeys: String, CodingKey { case policies, rewardModels, bestOfK, ppoCurve, sftValidationLossBefore, sftValidationLossAfter }
+    enum CodingKeys: String, CodingKey { case policies, rewardModels, bestOfK, ppoCurve, sftValidationLossBefore, sftValidationLossAfter, humanRoutes }
 
     init() {}
 
@@ -38,6 +40,7 @@ struct MainJobResults: Codable {
         rewardModels = try c.decode([RewardModelResult].self, forKey: .rewardModels)
         bestOfK = try c.decodeIfPresent([BestOfKRow].self, forKey: .bestOfK) ?? []
         ppoCurve = try c.decodeIfPresent([PPOCurvePoint].self, forKey: .ppoCurve) ?? []
+        humanRoutes = try c.decodeIfPresent([String: Double].self, forKey: .humanRoutes) ?? [:]
         sftValidationLoss = (try c.decodeIfPresent(Double.self, forKey: .sftValidationLossBefore),
                              try c.decodeIfPresent(Double.self, forKey: .sftValidationLossAfter))
     }
@@ -48,6 +51,7 @@ struct MainJobResults: Codable {
         try c.encode(rewardModels, forKey: .rewardModels)
         try c.encode(bestOfK, forKey: .bestOfK)
         try c.encode(ppoCurve, forKey: .ppoCurve)
+        try c.encode(humanRoutes, forKey: .humanRoutes)
         try c.encodeIfPresent(sftValidationLoss.before, forKey: .sftValidationLossBefore)
         try c.encodeIfPresent(sftValidationLoss.after, forKey: .sftValidationLossAfter)
     }
@@ -88,6 +92,12 @@ struct MainJobReport: Codable {
             lines += ["", "PPO over iterations: the reward models' view (mean whitened combined reward of the rollouts, KL to the",
                       "reference, response tokens) beside the oracle's (greedy answers to the evaluation prompts)",
                       PPOCurvePoint.table(results.ppoCurve)]
+        }
+        if let prompts = results.humanRoutes["prompts"] {
+            let m = results.humanRoutes.mapValues { Int($0) }
+            lines += ["", "RS prompts by route: \(Int(prompts)): reward models \(m["route.reward_model"] ?? 0), human ranking \(m["route.human_rank"] ?? 0) "
+                      + "(\(m["human_rank_changed_best"] ?? 0) changed the best), human edit \(m["route.human_edit"] ?? 0); "
+                      + "\(m["human_skipped"] ?? 0) tasks skipped"]
         }
         if let before = results.sftValidationLoss.before, let after = results.sftValidationLoss.after {
             lines.append(String(format: "SFT held-out response loss: %.3f (pretrained base) -> %.3f (SFT)", before, after))

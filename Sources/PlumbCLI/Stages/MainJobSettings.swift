@@ -37,7 +37,8 @@ struct MainJobSettings: Codable {
         taskPreset: "standard", tokenizerVocab: 1024, dim: 128, hidden: 344, layers: 4, heads: 4, kvHeads: 2, seqLen: 128,
         rows: 16, pretrainEpochs: 3, pretrainLearningRate: 3e-3, sftEpochs: 2, sftLearningRate: 1e-3,
         rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 48,
-        rejectionSampling: RejectionSamplingSettings(k: 10, temperature: 0.6, bestOfK: 16, sftEpochs: 1, sftLearningRate: 3e-4),
+        rejectionSampling: RejectionSamplingSettings(k: 10, temperature: 0.6, bestOfK: 16, sftEpochs: 1, sftLearningRate: 3e-4,
+                                                     humanRankShare: 0.05, humanEditShare: 0.05),
         dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1),
         ppo: PPOMainJobSettings(iterations: 60, promptsPerIteration: 64, ppoEpochs: 2, learningRate: 1e-4, valueLearningRate: 1e-4,
                                 beta: 0.01, judgeEvery: 20))
@@ -46,7 +47,8 @@ struct MainJobSettings: Codable {
         taskPreset: "quick", tokenizerVocab: 512, dim: 48, hidden: 128, layers: 2, heads: 4, kvHeads: 2, seqLen: 96,
         rows: 8, pretrainEpochs: 1, pretrainLearningRate: 3e-3, sftEpochs: 1, sftLearningRate: 1e-3,
         rewardEpochs: 1, rewardLearningRate: 3e-4, helpfulnessModel: .helpfulness, safetyModel: .safety, evalMaxNewTokens: 40,
-        rejectionSampling: RejectionSamplingSettings(k: 4, temperature: 0.6, bestOfK: 4, sftEpochs: 1, sftLearningRate: 3e-4),
+        rejectionSampling: RejectionSamplingSettings(k: 4, temperature: 0.6, bestOfK: 4, sftEpochs: 1, sftLearningRate: 3e-4,
+                                                     humanRankShare: 0.05, humanEditShare: 0.05),
         dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1),
         ppo: PPOMainJobSettings(iterations: 4, promptsPerIteration: 16, ppoEpochs: 2, learningRate: 1e-4, valueLearningRate: 1e-4,
                                 beta: 0.01, judgeEvery: 2))
@@ -86,12 +88,16 @@ struct RewardModelSettings: Codable {
 /// The main job's rejection sampling: k samples per RS prompt at a temperature (TigerBot: 10 at 0.6),
 /// SFT from the SFT policy on the best samples mixed with the SFT demonstrations (Llama 2 keeps the
 /// earlier data to avoid regressions), and best-of-k curves on the evaluation prompts up to `bestOfK`.
+/// Shares of the RS prompts go to the task's simulated annotators for ranking and editing (TigerBot:
+/// 5% each) and are folded back in before the SFT.
 struct RejectionSamplingSettings: Codable {
     var k: Int
     var temperature: Float
     var bestOfK: Int
     var sftEpochs: Int
     var sftLearningRate: Float
+    var humanRankShare: Double
+    var humanEditShare: Double
 }
 
 /// The main job's DPO (sigmoid loss): a small model trained from scratch takes a larger learning rate

@@ -29,6 +29,8 @@ struct RejectionSamplingCommand: ParsableCommand {
     @Option(help: "Sequences decoded at once.") var maxSequences = 64
     @Option(help: "Rows per reward-model batch.") var scoringRows = 16
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
+    @Option(help: "Share of the prompts sent to human ranking (human-rank-tasks.json; TigerBot: 0.05), routed by the seed and prompt id.") var humanRankShare = 0.0
+    @Option(help: "Share of the prompts sent to human editing (human-edit-tasks.json; TigerBot: 0.05).") var humanEditShare = 0.0
     @OptionGroup var output: StageOutputOptions
 
     func run() throws {
@@ -44,6 +46,8 @@ struct RejectionSamplingCommand: ParsableCommand {
         p.maxSequences = maxSequences
         p.scoringRows = scoringRows
         p.template = template
+        p.humanRankShare = humanRankShare
+        p.humanEditShare = humanEditShare
         func url(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }
         let inputs = RejectionSamplingStage.Inputs(
             tokenizer: url(tokenizer), policy: url(policy), helpfulness: url(helpfulness), safety: url(safety),
@@ -54,5 +58,24 @@ struct RejectionSamplingCommand: ParsableCommand {
         print(String(format: "rs: %d prompts, %d samples (%.0f tok/s sampling), %d best (%d from earlier rounds), %d pairs, gate fired on %d -> %@",
                      summary.prompts, summary.samples, Double(summary.sampledTokens) / max(summary.samplingSeconds, 1e-9),
                      summary.best, summary.bestFromEarlierRounds, summary.pairs, summary.gateFired, output.out))
+    }
+}
+
+/// `plumb rs-merge`: an rs stage with its human tasks' completed Label Studio exports folded in.
+struct RejectionSamplingMergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rs-merge",
+        abstract: "Fold completed human rankings and edits (Label Studio exports of an rs stage's human-*-tasks.json) into its best samples and pairs.")
+    @Option(help: "The rs stage that wrote the human task files.") var rs: String
+    @Option(help: "Completed Label Studio export of human-rank-tasks.json.") var rankings: String?
+    @Option(help: "Completed Label Studio export of human-edit-tasks.json.") var edits: String?
+    @OptionGroup var output: StageOutputOptions
+
+    func run() throws {
+        func url(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }
+        let s = try HumanFeedbackStage.run(inputs: .init(rs: url(rs), rankings: rankings.map(url), edits: edits.map(url)),
+                                           location: output.location)
+        print("rs-merge: \(s.prompts) prompts: \(s.rewardModel) reward model, \(s.humanRank) human rank (\(s.rankChangedBest) changed the best), "
+              + "\(s.humanEdit) human edit; \(s.skipped) of \(s.rankTasks + s.editTasks) tasks skipped -> \(output.out)")
     }
 }

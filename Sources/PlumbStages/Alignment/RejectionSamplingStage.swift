@@ -8,6 +8,9 @@
 //   comparisons-train        best vs worst, the combined-logit gap as margin: `plumb rm train` / DPO
 //   combined-reward.json     the gate's threshold (and its calibration) and the whitening statistics
 //                            of the combined logit over these samples
+//   human-*-tasks.json       Label Studio tasks for the prompts routed to human ranking or editing
+//                            (HumanTasks; empty lists when both shares are 0), plain for Label Studio
+//                            and as manifest artifacts (`.zst`, with the SHA-256 of the plain bytes)
 // With earlier rounds (`previous`), a prompt's best is the best over this round's samples and the
 // earlier rounds' best, all scored by the current reward models (Llama 2 pools all rounds' best).
 //
@@ -43,6 +46,10 @@ public enum RejectionSamplingStage {
         /// Rows per reward-model batch.
         public var scoringRows = 16
         public var template: ChatTemplate = .plumbline
+        /// Shares of the prompts sent to human ranking and to human editing (TigerBot: 5% each),
+        /// routed by (seed, prompt id) (HumanRoute).
+        public var humanRankShare = 0.0
+        public var humanEditShare = 0.0
         public init() {}
 
         func validate() throws {
@@ -54,6 +61,9 @@ public enum RejectionSamplingStage {
             try sampling.sampling.validate()
             guard promptsPerShard > 0, scoringRows > 0 else { throw StageError("rs: prompts per shard and scoring rows must be positive") }
             if let r = gateRecall, !(r > 0 && r <= 1) { throw StageError("rs: gate recall must be in (0, 1]; got \(r)") }
+            guard humanRankShare >= 0, humanEditShare >= 0, humanRankShare + humanEditShare <= 1 else {
+                throw StageError("rs: --human-rank-share and --human-edit-share must be at least 0 and add up to at most 1; got \(humanRankShare) and \(humanEditShare)")
+            }
         }
     }
 
@@ -171,6 +181,13 @@ public enum RejectionSamplingStage {
                                   ("sampled_tokens", summary.sampledTokens), ("truncated_for_scoring", scorer.truncated)] {
                 stage.setMetric(name, Double(value))
             }
+            let human = try HumanTasks.write(stage: stage.directory, outputs: stage.manifest.outputs, prompts: chosen, parameters: parameters)
+            for file in [HumanTasks.rankFile, HumanTasks.editFile] {
+                try stage.storeArtifact(name: file, from: stage.directory.appendingPathComponent(file))
+            }
+            for route in HumanRoute.allCases { stage.setMetric("routed.\(route.rawValue)", Double(human.routes[route, default: 0])) }
+            stage.setMetric("human_rank_tasks", Double(human.rankTasks))
+            stage.setMetric("human_edit_tasks", Double(human.editTasks))
             stage.setMetric("gate_threshold", reward.gateThreshold)
             stage.setMetric("whitening.mean", reward.whitening!.mean)
             stage.setMetric("whitening.std", reward.whitening!.std)
