@@ -40,8 +40,8 @@ struct MainJobSettings: Codable {
         rejectionSampling: RejectionSamplingSettings(k: 10, temperature: 0.6, bestOfK: 16, sftEpochs: 1, sftLearningRate: 3e-4,
                                                      humanRankShare: 0.05, humanEditShare: 0.05),
         dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1),
-        ppo: PPOMainJobSettings(iterations: 60, promptsPerIteration: 64, ppoEpochs: 2, learningRate: 1e-4, valueLearningRate: 1e-4,
-                                beta: 0.01, judgeEvery: 20))
+        ppo: PPOMainJobSettings(iterations: 60, promptsPerIteration: 64, ppoEpochs: 2, learningRate: 3e-5, valueLearningRate: 1e-4,
+                                beta: 0.05, judgeEvery: 20))
 
     static let quick = MainJobSettings(
         taskPreset: "quick", tokenizerVocab: 512, dim: 48, hidden: 128, layers: 2, heads: 4, kvHeads: 2, seqLen: 96,
@@ -50,8 +50,8 @@ struct MainJobSettings: Codable {
         rejectionSampling: RejectionSamplingSettings(k: 4, temperature: 0.6, bestOfK: 4, sftEpochs: 1, sftLearningRate: 3e-4,
                                                      humanRankShare: 0.05, humanEditShare: 0.05),
         dpo: DPOSettings(beta: 0.1, learningRate: 5e-5, epochs: 1),
-        ppo: PPOMainJobSettings(iterations: 4, promptsPerIteration: 16, ppoEpochs: 2, learningRate: 1e-4, valueLearningRate: 1e-4,
-                                beta: 0.01, judgeEvery: 2))
+        ppo: PPOMainJobSettings(iterations: 4, promptsPerIteration: 16, ppoEpochs: 2, learningRate: 3e-5, valueLearningRate: 1e-4,
+                                beta: 0.05, judgeEvery: 2))
 
     /// A Hugging Face config.json for the fresh model (the vocabulary is the tokenizer's).
     func modelConfigJSON() -> Data {
@@ -108,8 +108,9 @@ struct DPOSettings: Codable {
     var epochs: Int
 }
 
-/// The main job's PPO (METHODS.md section 7): Llama 2's beta and constant learning rates, larger than
-/// Llama 2's 1e-6 because the model is small and trained from scratch; the critic starts from the
+/// The main job's PPO (METHODS.md section 7): TRL's beta 0.05 and constant learning rates, larger than
+/// Llama 2's 1e-6 because the model is small and trained from scratch (at 1e-4 with beta 0.01 the
+/// policy collapsed onto one generic answer the helpfulness model over-rates: docs/alignment.md); the critic starts from the
 /// helpfulness model; the combined reward is whitened with the RS stage's statistics of the SFT
 /// policy's samples; the oracle judges the live policy every `judgeEvery` iterations.
 struct PPOMainJobSettings: Codable {
