@@ -8,6 +8,8 @@ struct LanguageModelDataOptions: ParsableArguments {
     @Option(help: "SentencePiece model (.model).") var tokenizer: String
     @Option(name: .customLong("text"), help: "Raw text file, one passage per line (repeatable).") var texts: [String] = []
     @Option(name: .customLong("data"), help: "Import stage directory with demonstrations (repeatable).") var imports: [String] = []
+    @Option(name: .customLong("data-weight"), help: "Mixture weight of each --data stage's training demonstrations, in --data order (repeatable; default 1 each; 0.5 keeps a seeded half, 2 repeats them).")
+    var importWeights: [Double] = []
     @Option(name: .customLong("comparisons"), help: "Import stage directory with comparisons whose responses become dialogues (repeatable).")
     var comparisonStages: [String] = []
     @Option(help: "Responses of --comparisons to train on: chosen (the DPO paper's Preferred-FT) or both.")
@@ -36,6 +38,7 @@ func runLanguageModelStage(kind: String, mask: LossMask, defaultLearningRate: Fl
     p.epochs = data.epochs
     p.template = data.template
     p.seed = data.seed
+    p.importWeights = data.importWeights
     p.loop = optimization.loopSettings(defaultLearningRate: defaultLearningRate)
     let inputs = LanguageModelStage.Inputs(
         tokenizer: URL(fileURLWithPath: data.tokenizer), initialisation: try model.initialisation(),

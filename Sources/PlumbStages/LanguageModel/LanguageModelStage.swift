@@ -26,6 +26,9 @@ public enum LanguageModelStage {
         public var textValidationShare: Double = 0.02
         public var seed: UInt64 = 1
         public var loop: LoopSettings = LoopSettings()
+        /// Mixture weight of each import stage's training demonstrations, in the order of the import
+        /// stages (empty: all 1): DemonstrationMixture.
+        public var importWeights: [Double] = []
 
         public init(mask: LossMask) { self.mask = mask }
     }
@@ -107,10 +110,16 @@ public enum LanguageModelStage {
             validation.examples += try TokenExamples.passages(validationTexts, tokenizer: tokenizer, bos: bos, eos: eos, seqLen: p.seqLen).examples
             files += inputs.textFiles
         }
+        let mixture = try DemonstrationMixture(weights: p.importWeights, stages: inputs.importStages.count, seed: p.seed)
         for (split, isTrain) in [("train", true), ("validation", false)] {
-            let read = try StageRecordReader.read(Demonstration.self, output: "demonstrations-" + split, from: inputs.importStages)
-            var dialogues = read.records.map { ($0.prompt.messages, $0.response) }
-            files += read.files
+            var dialogues: [([Message], String)] = []
+            for (index, stage) in inputs.importStages.enumerated() {
+                let read = try StageRecordReader.read(Demonstration.self, output: "demonstrations-" + split, from: [stage])
+                // Weights shape the training mixture only; every validation demonstration counts once.
+                let kept = isTrain ? mixture.apply(read.records, stage: index, id: \.id) : read.records
+                dialogues += kept.map { ($0.prompt.messages, $0.response) }
+                files += read.files
+            }
             let compared = try StageRecordReader.read(Comparison.self, output: "comparisons-" + split, from: inputs.comparisonStages)
             dialogues += inputs.comparisonResponses.dialogues(compared.records)
             files += compared.files
