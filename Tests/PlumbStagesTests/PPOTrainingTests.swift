@@ -140,6 +140,8 @@ final class PPOTrainingTests: XCTestCase {
                 kls.append(r.extra["objective/kl"] ?? .nan)
             }
         }
+        print("PPO toy reward: share of low tokens by iteration", shares.map { String(format: "%.2f", $0) }.joined(separator: " "),
+              "; KL", kls.map { String(format: "%.2f", $0) }.joined(separator: " "))
         XCTAssertEqual(shares.count, 30)
         XCTAssertLessThan(shares.prefix(3).reduce(0, +) / 3, 0.3, "a random policy starts near 1/8")
         XCTAssertGreaterThan(shares.suffix(3).reduce(0, +) / 3, 0.5, "shares by iteration: \(shares.map { String(format: "%.2f", $0) })")
