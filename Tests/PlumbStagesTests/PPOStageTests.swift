@@ -102,6 +102,20 @@ final class PPOStageTests: XCTestCase {
                        "without safety prompts, only the gate chooses the safety model")
     }
 
+    /// A KL past --max-kl stops the stage with a message naming the bound, the iteration and the
+    /// checkpoint; the stage is not left complete. (Iteration 1 samples from the reference itself:
+    /// its KL is 0.)
+    func testKLPastTheBoundStopsTheStage() throws {
+        let i = try makeInputs()
+        XCTAssertThrowsError(try StageFixtures.plumb(arguments(i, stage: "ppo-kl", extra: ["--max-kl", "1e-6", "--lr", "1e-2", "--checkpoint-every", "3"]))) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("past the bound 1e-06"), text)
+            XCTAssertTrue(text.contains("stopped at iteration 2 of 5"), text)
+            XCTAssertTrue(text.contains("no checkpoint was saved yet"), text)
+        }
+        XCTAssertNotEqual(try StageManifest.read(from: i.runs.appendingPathComponent("r/ppo-kl")).status, .complete)
+    }
+
     func testACriticOfAnotherShapeIsRefusedBeforeAnyWork() throws {
         let i = try makeInputs()
         let wide = i.root.appendingPathComponent("rm-wide")

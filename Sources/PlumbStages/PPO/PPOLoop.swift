@@ -42,6 +42,7 @@ final class PPOLoop {
         var tokens = resumed?.tokens ?? 0
         var guardRail = NonFiniteGuard(limit: settings.maxConsecutiveNonFinite, total: resumed?.nonFiniteSteps ?? 0)
         let startIteration = iteration
+        var savedIteration = resumed == nil ? nil : iteration
         func emit(_ event: TrainingProgress) { events.record(event); progress(event) }
         emit(.started(totalSteps: settings.iterations, resumedAtStep: iteration))
         var judged: [Int: [String: Double]] = [:]
@@ -58,7 +59,8 @@ final class PPOLoop {
             var figures = Self.rolloutFigures(batch, beta: controller.beta)
             let meanKL = figures["objective/kl"] ?? .nan
             if !(meanKL <= settings.maxKL) {
-                throw StageError("ppo: stopped at iteration \(iteration + 1) of \(settings.iterations): the policy's KL to the reference is \(meanKL) nats per response, past the bound \(settings.maxKL) (--max-kl); the newest checkpoint in \(checkpoints.path) holds iteration \(iteration). Raise beta or lower the learning rate.")
+                let saved = savedIteration.map { "the newest checkpoint in \(checkpoints.path) holds iteration \($0)" } ?? "no checkpoint was saved yet"
+                throw StageError("ppo: stopped at iteration \(iteration + 1) of \(settings.iterations): the policy's KL to the reference is \(meanKL) nats per response, past the bound \(settings.maxKL) (--max-kl); \(saved). Raise beta or lower the learning rate.")
             }
             let clock = monotonicNow()
             var updateFigures = PPOUpdate.Figures()
@@ -109,6 +111,7 @@ final class PPOLoop {
                                            driver: ["beta": controller.beta, "whitening_sum": running.sum,
                                                     "whitening_sum_squares": running.sumOfSquares, "whitening_count": Double(running.count)])
                 emit(.checkpoint(step: iteration, path: dir.path))
+                savedIteration = iteration
             }
         }
         emit(.finished(step: iteration))
