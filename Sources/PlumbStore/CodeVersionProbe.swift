@@ -104,6 +104,25 @@ extension CodeVersion {
 /// canonical config JSON, each input's SHA-256 (in the given order) and the code version (its
 /// content hash when known, else the git commit and dirty flag).
 public enum CacheKey {
+    /// The config as it enters the key: every string that is an absolute path inside `runsRoot`
+    /// becomes `runs:` plus its path relative to it, so a run directory moved or copied elsewhere
+    /// (with its runs root) keeps its stages' keys. Paths outside the runs root stay as they are;
+    /// the files a stage reads enter the key by their checksums either way.
+    public static func locationIndependent(_ config: JSONValue, runsRoot: URL) -> JSONValue {
+        let root = runsRoot.standardizedFileURL.path
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        switch config {
+        case .string(let s) where s.hasPrefix(prefix):
+            return .string("runs:" + s.dropFirst(prefix.count))
+        case .array(let a):
+            return .array(a.map { locationIndependent($0, runsRoot: runsRoot) })
+        case .object(let o):
+            return .object(o.mapValues { locationIndependent($0, runsRoot: runsRoot) })
+        default:
+            return config
+        }
+    }
+
     public static func compute(kind: String, config: JSONValue, inputSHA256s: [String], code: CodeVersion) throws -> String {
         var text = Data("plumb-stage-cache/1\nkind \(kind)\nconfig ".utf8)
         text.append(try config.canonicalJSON())

@@ -28,7 +28,8 @@ public final class StageWriter {
             throw StoreError.badInput("stage \(stage): config does not encode as JSON: \(error)")
         }
         let stageInputs = try inputs.map(describeInput)
-        let key = try CacheKey.compute(kind: kind, config: configJSON, inputSHA256s: stageInputs.map(\.sha256), code: code)
+        let key = try CacheKey.compute(kind: kind, config: CacheKey.locationIndependent(configJSON, runsRoot: runsRoot),
+                                       inputSHA256s: stageInputs.map(\.sha256), code: code)
         var keep = false
         if let previous = try? StageManifest.read(from: directory) {
             if previous.status == .complete && !replaceComplete {

@@ -44,6 +44,23 @@ final class StageTests: XCTestCase {
                                                      code: CodeVersion(commit: code.commit, dirty: true)))
     }
 
+    /// A config naming stages by absolute path: the same run under two runs roots has one key; another
+    /// stage, or a path outside the runs root, does not.
+    func testCacheKeyDoesNotDependOnWhereTheRunsRootIs() throws {
+        struct PathConfig: Encodable { var policy: String; var inputs: [String] }
+        let a = try makeScratchDirectory(self), b = try makeScratchDirectory(self)
+        func key(_ root: URL, policy: String, other: String = "/data/x.jsonl") throws -> String {
+            let config = try JSONValue(encoding: PathConfig(policy: root.appendingPathComponent(policy).path, inputs: [other]))
+            return try StageWriter.begin(runsRoot: root, run: "r", stage: "s-\(UUID().uuidString.prefix(8))", kind: "rs", config: config,
+                                         code: code, log: { _ in }).manifest.cacheKey
+        }
+        XCTAssertEqual(try key(a, policy: "r/sft"), try key(b, policy: "r/sft"))
+        XCTAssertNotEqual(try key(a, policy: "r/sft"), try key(a, policy: "r/sft-rs"))
+        XCTAssertNotEqual(try key(a, policy: "r/sft"), try key(a, policy: "r/sft", other: "/data/y.jsonl"))
+        XCTAssertEqual(CacheKey.locationIndependent(.string(a.path + "/r/sft"), runsRoot: a), .string("runs:r/sft"))
+        XCTAssertEqual(CacheKey.locationIndependent(.string(a.path + "-other/r/sft"), runsRoot: a), .string(a.path + "-other/r/sft"))
+    }
+
     func testInputsRecordChecksumAndLineage() throws {
         let runs = try makeScratchDirectory(self)
         let first = try StageWriter.begin(runsRoot: runs, run: "r", stage: "import", kind: "import", config: DemoConfig(), code: code, log: { _ in })
