@@ -32,6 +32,6 @@ echo "| fold | test pairs | DPO implicit reward | reward model | prefer shorter 
 echo "|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}" | awk '
     { printf "| %s | %d | %.3f | %.3f | %.3f | %.3f |\n", $1, $2, $3, $4, $5, $6
-      n++; pairs += $2; for (i = 3; i <= 6; i++) { mean[i] += $i / 1; pooled[i] += $i * $2 } }
-    END { printf "| mean of %d | %d | %.3f | %.3f | %.3f | %.3f |\n", n, pairs, mean[3] / n, mean[4] / n, mean[5] / n, mean[6] / n
+      n++; pairs += $2; for (i = 3; i <= 6; i++) { mean[i] += $i; pooled[i] += $i * $2 } }
+    END { printf "| mean of %d folds | | %.3f | %.3f | %.3f | %.3f |\n", n, mean[3] / n, mean[4] / n, mean[5] / n, mean[6] / n
           printf "| pooled | %d | %.3f | %.3f | %.3f | %.3f |\n", pairs, pooled[3] / pairs, pooled[4] / pairs, pooled[5] / pairs, pooled[6] / pairs }'
