@@ -6,7 +6,9 @@
 #   pipelines/bench-dpo-side-by-side.sh [ROUNDS]   (default 3)
 # PLUMB names the binary; TORCH_PYTHON a Python with torch (default /tmp/torchenv/bin/python; make it
 # with `python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch`). Neither Python nor
-# torch is needed by the build or the tests.
+# torch is needed by the build or the tests. OpenBLAS picks its kernels by CPU model; where it does
+# not know the model it falls back to old ones (here: "Prescott", SSE3 only, on an AVX-512 Xeon), and
+# OPENBLAS_CORETYPE (e.g. SkylakeX) names the kernels instead. The line before the table says which.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-3}
@@ -26,6 +28,7 @@ for ((i = 1; i <= rounds; i++)); do
     plumb_rates+=("$p"); ref_rates+=("$r"); cached_rates+=("$c")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset, OpenBLAS detects the CPU}; torch $("$python" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
 mp=$(median "${plumb_rates[@]}"); mr=$(median "${ref_rates[@]}"); mc=$(median "${cached_rates[@]}")
 echo "| | pairs/s (median of $rounds) | Plumbline / this |"
 echo "|---|---|---|"
