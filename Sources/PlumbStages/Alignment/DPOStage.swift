@@ -61,7 +61,7 @@ public enum DPOStage {
             // A multi-turn comparison's responses each follow their own side's earlier turns.
             let w = try templated.encode(prompt: c.chosenPrompt, response: c.chosen)
             let l = try templated.encode(prompt: c.rejectedPrompt, response: c.rejected)
-            out.truncated += (w.tokens.count > seqLen + 1 ? 1 : 0) + (l.tokens.count > seqLen + 1 ? 1 : 0)
+            out.truncated += [w, l].filter { SequenceCut.fit($0, seqLen: seqLen, use: .nextToken).cut > 0 }.count
             out.pairs.append(DPOPair(id: c.id, chosen: try ResponseLikelihood.example(w, seqLen: seqLen),
                                      rejected: try ResponseLikelihood.example(l, seqLen: seqLen), referenceChosen: 0, referenceRejected: 0))
         }

@@ -26,12 +26,13 @@ public final class ResponseLikelihood {
     }
 
     /// The training example of a prompt + response: tokens[..<n-1] predicting tokens[1...], targets
-    /// only where the predicted token belongs to the response. Cut to its last `seqLen + 1` tokens
-    /// when longer (the response's end is kept; the prompt's start is cut first).
+    /// only where the predicted token belongs to the response. Cut by SequenceCut's rule when longer
+    /// (its last `seqLen + 1` tokens: the response's end is kept; the prompt's start is cut first).
     public static func example(_ tokenized: TokenizedExample, seqLen: Int) throws -> BatchLayout.Example {
-        let cut = max(0, tokenized.tokens.count - (seqLen + 1))
-        let kept = Array(tokenized.tokens[cut...])
-        let firstTarget = max(tokenized.promptCount - cut, 1)   // index in `kept` of the first response token
+        let fitted = SequenceCut.fit(tokenized, seqLen: seqLen, use: .nextToken).example
+        let kept = fitted.tokens
+        // Index in `kept` of the first response token; at least 1, as the first token predicts nothing.
+        let firstTarget = max(fitted.promptCount, 1)
         let targets = (1..<kept.count).map { $0 >= firstTarget ? kept[$0] : CrossEntropy.ignoreIndex }
         return try BatchLayout.Example(tokens: Array(kept.dropLast()), targets: targets)
     }

@@ -1,7 +1,8 @@
 // Comparisons in token space for the reward model: each response is encoded with its prompt through
 // the chat template, `prompt + response + [EOS]`; the reward is read at the last token (the EOS).
-// A sequence longer than the model's window keeps its LAST `seqLen` tokens (the response's end and
-// the EOS, where the score is read, are never cut; the start of the prompt is), and is counted.
+// A sequence longer than the model's window is cut by SequenceCut's rule (its last `seqLen` tokens:
+// the response's end and the EOS, where the score is read, are never cut; the prompt's start is cut
+// first), and is counted.
 import PlumbData
 
 /// One comparison ready for the reward model.
@@ -50,10 +51,9 @@ public enum RewardPairs {
     /// `prompt + response + [EOS]`, cut to its last `seqLen` tokens, and where its response starts.
     public static func sequence(prompt: [Message], response: String, templated: TemplatedTokenizer, seqLen: Int,
                                 truncated: inout Int) throws -> RewardSequence {
-        let example = try templated.encode(prompt: prompt, response: response)
-        let cut = max(0, example.tokens.count - seqLen)
+        let (kept, cut) = SequenceCut.fit(try templated.encode(prompt: prompt, response: response), seqLen: seqLen, use: .score)
         if cut > 0 { truncated += 1 }
         // At least 1: the first token has no prediction (a response cut to its whole window loses its first token's term).
-        return RewardSequence(tokens: Array(example.tokens[cut...]), responseStart: max(1, example.promptCount - cut))
+        return RewardSequence(tokens: kept.tokens, responseStart: max(1, kept.promptCount))
     }
 }
