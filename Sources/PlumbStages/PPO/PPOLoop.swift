@@ -120,11 +120,15 @@ final class PPOLoop {
                                 last: last, judged: judged)
     }
 
-    /// The mini-batches of an epoch: a seeded shuffle of the rollouts cut into `miniBatches` parts.
+    /// The mini-batches of an epoch: the rollouts cut into `miniBatches` parts, in rollout order in
+    /// the first epoch (already a seeded shuffle of the prompts) and in a seeded shuffle after. The
+    /// first mini-batch then packs its examples into the same rows as the rollout's forward pass did,
+    /// so its log-probabilities are the rollout's bit for bit (ratio exactly 1) whatever the BLAS
+    /// kernels' rounding by row position.
     func miniBatches(count: Int, iteration: Int, epoch: Int) -> [[Int]] {
         var order = Array(0..<count)
         var rng = SeededRNG(seed: settings.seed ^ (0x94D0_49BB_1331_11EB &* UInt64(iteration * settings.ppoEpochs + epoch + 1)))
-        order.shuffle(using: &rng)
+        if epoch > 0 { order.shuffle(using: &rng) }
         let m = settings.miniBatches
         return (0..<m).map { j in Array(order[(j * count / m)..<((j + 1) * count / m)]) }
     }
