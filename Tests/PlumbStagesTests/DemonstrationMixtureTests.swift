@@ -38,6 +38,7 @@ final class DemonstrationMixtureTests: XCTestCase {
         let mixed = try LanguageModelStage.loadExamples(p, inputs: inputs, tokenizer: templated.tokenizer, templated: templated)
         let n = Double(once.train.examples.count)
         XCTAssertEqual(Double(mixed.train.examples.count), 1.5 * n, accuracy: 4 * (n * 0.25).squareRoot())
+        XCTAssertGreaterThan(once.validation.examples.count, 0, "the fixture holds validation demonstrations")
         XCTAssertEqual(mixed.validation.examples.count, 2 * once.validation.examples.count)
     }
 }

@@ -80,10 +80,8 @@ struct BenchPPOCommand: ParsableCommand {
             rollouts[i].referenceLogProbs = ref[i].logProbs
             rollouts[i].values = values[i]
             rollouts[i].score = Double(i % 3) - 1
-            rollouts[i].computeAdvantages(beta: 0.05, estimator: .k1, gamma: 1, lambda: 0.95)
         }
-        let whitened = Advantages.whiten(rollouts.map(\.advantages))
-        for i in rollouts.indices { rollouts[i].advantages = whitened[i] }
+        rollouts.computeAdvantages(beta: 0.05, estimator: .k1, gamma: 1, lambda: 0.95)
 
         let update = PPOUpdate(policy: policyPass, critic: criticPass, loss: PPOLoss(), temperature: 0.7)
         let checkpoints = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ppo-\(getpid())")

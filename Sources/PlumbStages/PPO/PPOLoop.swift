@@ -41,7 +41,7 @@ final class PPOLoop {
                                        count: Int(driver["whitening_count"] ?? 0))
         var tokens = resumed?.tokens ?? 0
         var guardRail = NonFiniteGuard(limit: settings.maxConsecutiveNonFinite, total: resumed?.nonFiniteSteps ?? 0)
-        let startIteration = iteration
+        let startIteration = iteration, startTokens = tokens
         var savedIteration = resumed == nil ? nil : iteration
         func emit(_ event: TrainingProgress) { events.record(event); progress(event) }
         emit(.started(totalSteps: settings.iterations, resumedAtStep: iteration))
@@ -96,7 +96,7 @@ final class PPOLoop {
             let elapsed = monotonicNow() - start
             emit(.step(StepReport(step: iteration, totalSteps: settings.iterations, loss: Float(lossSum / Double(max(norms.count, 1))),
                                   learningRate: rates.first ?? 0, gradNorm: norms.map { $0[0] }.reduce(0, +) / Float(max(norms.count, 1)),
-                                  tokens: batch.reduce(0) { $0 + $1.tokenCount }, tokensPerSecond: Double(tokens) / max(elapsed, 1e-9),
+                                  tokens: batch.reduce(0) { $0 + $1.tokenCount }, tokensPerSecond: Double(tokens - startTokens) / max(elapsed, 1e-9),
                                   elapsedSeconds: elapsed, extra: figures)))
             if settings.sampleEvery > 0 && (iteration % settings.sampleEvery == 0 || iteration == settings.iterations) {
                 try writeSamples(batch, iteration: iteration)

@@ -72,10 +72,11 @@ final class PPORollouts {
                                             seeds: chosen.map { Self.seed(settings.seed, iteration: iteration, promptID: $0.prompt.id) })
         timing.rollout = monotonicNow() - clock
         clock = monotonicNow()
+        // Prompt + response tokens of each response: the training examples and the reward models' input.
+        let sequences = responses.map { TokenizedExample(tokens: $0[0].promptTokens + $0[0].tokens, promptCount: $0[0].promptTokens.count) }
         var rollouts: [Rollout] = []
-        for (p, group) in zip(chosen, responses) {
+        for (p, (group, sequence)) in zip(chosen, zip(responses, sequences)) {
             let r = group[0]
-            let sequence = TokenizedExample(tokens: r.promptTokens + r.tokens, promptCount: r.promptTokens.count)
             rollouts.append(Rollout(promptID: p.prompt.id, safetyPrompt: SampleRanking.isSafetyPrompt(p.prompt),
                                     example: try ResponseLikelihood.example(sequence, seqLen: policy.seqLen),
                                     response: r.tokens, text: r.text, finished: r.finished))
@@ -85,9 +86,7 @@ final class PPORollouts {
         let policyLogProbs = try policy.logProbs(examples, logitScale: scale, entropies: true)
         let referenceLogProbs = try reference.logProbs(examples, logitScale: scale, entropies: false)
         let values = try critic.values(examples)
-        let scores = try scorer.scores(zip(chosen, responses).map { _, group in
-            TokenizedExample(tokens: group[0].promptTokens + group[0].tokens, promptCount: group[0].promptTokens.count)
-        })
+        let scores = try scorer.scores(sequences)
         var combined = reward
         if settings.whitening == .running {
             for (r, s) in zip(rollouts, scores) {
@@ -106,10 +105,8 @@ final class PPORollouts {
             rollouts[i].combined = value
             rollouts[i].score = Double(combined.whitened(value.logit))
             if !rollouts[i].finished, let missing = settings.missingEOSScore { rollouts[i].score = missing }
-            rollouts[i].computeAdvantages(beta: beta, estimator: settings.klEstimator, gamma: settings.gamma, lambda: settings.lambda)
         }
-        let whitened = Advantages.whiten(rollouts.map(\.advantages))
-        for i in rollouts.indices { rollouts[i].advantages = whitened[i] }
+        rollouts.computeAdvantages(beta: beta, estimator: settings.klEstimator, gamma: settings.gamma, lambda: settings.lambda)
         timing.scoring = monotonicNow() - clock
         return (rollouts, timing)
     }

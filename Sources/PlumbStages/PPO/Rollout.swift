@@ -54,3 +54,13 @@ public struct Rollout: Sendable {
         returns = gae.returns
     }
 }
+
+extension Array where Element == Rollout {
+    /// Each rollout's KL, advantages and returns, then the advantages whitened over every response
+    /// token of the batch.
+    public mutating func computeAdvantages(beta: Double, estimator: KLEstimator, gamma: Double, lambda: Double) {
+        for i in indices { self[i].computeAdvantages(beta: beta, estimator: estimator, gamma: gamma, lambda: lambda) }
+        let whitened = Advantages.whiten(map(\.advantages))
+        for i in indices { self[i].advantages = whitened[i] }
+    }
+}
