@@ -30,6 +30,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // Native bridges.
@@ -55,8 +56,9 @@ let package = Package(
         .target(
             name: "PlumbCLI",
             dependencies: [
-                "PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData", "PlumbTask", "PlumbOracle", "PlumbStages",
+                "PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData", "PlumbTask", "PlumbOracle", "PlumbStages", "PlumbFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "plumb", dependencies: ["PlumbCLI"]),

@@ -8,6 +8,7 @@ public struct PlumbCommand: ParsableCommand {
         abstract: "Align Llama-family language models with human preferences, on ordinary machines.",
         subcommands: [
             DemoCommand.self,
+            PipelineCommand.self,
             TaskCommand.self,
             ImportCommand.self,
             ScreenCommand.self,

@@ -1,4 +1,5 @@
 // The `plumb` executable: everything lives in PlumbCLI so that tests can run commands in-process.
 import PlumbCLI
 
+OpenBLASKernels.reexecIfUnset()
 PlumbCommand.main()

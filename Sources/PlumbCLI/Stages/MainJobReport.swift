@@ -14,6 +14,8 @@ struct PolicyResult: Codable {
 /// A reward model's eval-stage metrics on held-out annotator pairs and on noise-free oracle pairs.
 struct RewardModelResult: Codable {
     var dimension: String
+    /// The row's name (the month and dimension, in a run of several months).
+    var name: String?
     var annotators: [String: Double] = [:]
     var oracle: [String: Double] = [:]
 }
@@ -60,7 +62,10 @@ struct MainJobResults: Codable {
 struct MainJobReport: Codable {
     var run: String
     var seed: UInt64
-    var settings: MainJobSettings
+    /// The pipeline files' settings profile (quick or standard).
+    var profile: String
+    /// The month run directories, in order.
+    var months: [String]
     var steps: [StepFigures]
     var results: MainJobResults
 
@@ -72,13 +77,13 @@ struct MainJobReport: Codable {
     }
 
     func text(stepTable: String) -> String {
-        var lines = ["", "Plumbline main job: \(run) (seed \(seed))", "", stepTable, ""]
+        var lines = ["", "Plumbline main job: \(run) (seed \(seed), \(profile) settings, \(months.joined(separator: ", ")))", "", stepTable, ""]
         if let first = results.policies.first {
             lines.append("Policies judged by the oracle on \(first.report.responses) held-out prompts (greedy; 95% Wilson intervals)")
-            lines.append(pad("policy", 18) + pad("helpful", 22) + pad("violations", 22) + pad("false refusals", 22) + pad("mean words", 12)
+            lines.append(pad("policy", 22) + pad("helpful", 22) + pad("violations", 22) + pad("false refusals", 22) + pad("mean words", 12)
                          + "win rate over SFT")
             for p in results.policies {
-                lines.append(pad(p.name, 18) + pad(rate(p.report.helpfulness), 22) + pad(rate(p.report.violation), 22)
+                lines.append(pad(p.name, 22) + pad(rate(p.report.helpfulness), 22) + pad(rate(p.report.violation), 22)
                     + pad(rate(p.report.falseRefusal), 22) + pad(String(format: "%.1f", p.report.meanWords.mean), 12)
                     + (p.winRateOverSFT.map { rate($0.winRate) + " (\($0.wins) wins, \($0.ties) ties, \($0.losses) losses)" } ?? "-"))
             }
@@ -119,7 +124,7 @@ struct MainJobReport: Codable {
                 let n = r.oracle["pairs.dimension_strength.\(r.dimension).\(s)"].map { " (n=\(Int($0)))" } ?? ""
                 return pad(figure(r.oracle, "accuracy.dimension_strength.\(r.dimension).\(s)") + n, 22)
             }
-            lines.append(pad(r.dimension, 14) + pad(figure(r.annotators, "accuracy"), 12) + pad(figure(r.annotators, "baseline.prefer_shorter"), 9)
+            lines.append(pad(r.name ?? r.dimension, 14) + pad(figure(r.annotators, "accuracy"), 12) + pad(figure(r.annotators, "baseline.prefer_shorter"), 9)
                 + pad(figure(r.annotators, "baseline.prefer_longer"), 9) + pad(figure(r.oracle, "accuracy.dimension.\(r.dimension)"), 18)
                 + strengthFigures.joined())
         }
@@ -153,7 +158,7 @@ struct MainJobReport: Codable {
                 guard let accuracy = r.oracle["accuracy." + key], let n = r.oracle["pairs." + key] else { return pad("-", 22) }
                 return pad(String(format: "%.3f (n=%d)", accuracy, Int(n)), 22)
             }
-            lines.append(pad(r.dimension, 14) + cells.joined())
+            lines.append(pad(r.name ?? r.dimension, 14) + cells.joined())
         }
         return lines
     }

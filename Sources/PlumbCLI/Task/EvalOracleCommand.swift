@@ -47,6 +47,9 @@ struct EvalOracleCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a summary.")
     var json = false
 
+    @Option(help: "A directory to write oracle.json (the report and win rate) and, with --policy, responses.jsonl into.")
+    var out: String?
+
     func validate() throws {
         guard (responses == nil) != (policy == nil) else { throw ValidationError("give exactly one of --responses and --policy") }
         if policy != nil && (prompts == nil || tokenizer == nil) { throw ValidationError("--policy needs --prompts and --tokenizer") }
@@ -59,6 +62,10 @@ struct EvalOracleCommand: ParsableCommand {
                                                    template: template, prompts: URL(fileURLWithPath: prompts),
                                                    settings: SamplingSettings(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
             if let saveResponses { try ResponseFile.write(answered, to: URL(fileURLWithPath: saveResponses)) }
+            if let out {
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                try ResponseFile.write(answered, to: URL(fileURLWithPath: out).appendingPathComponent(OracleEvaluation.responsesFile))
+            }
             items = PolicyOracle.judged(answered)
         } else {
             items = try ResponseFile.load(URL(fileURLWithPath: responses!))
@@ -68,12 +75,13 @@ struct EvalOracleCommand: ParsableCommand {
         if let versus {
             winRate = try WinRateReport(a: items, b: try ResponseFile.load(URL(fileURLWithPath: versus)))
         }
+        let evaluation = OracleEvaluation(report: report, versus: winRate)
+        if let out {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try evaluation.encoded().write(to: URL(fileURLWithPath: out).appendingPathComponent(OracleEvaluation.file), options: .atomic)
+        }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            struct Output: Encodable { let report: OracleReport; let versus: WinRateReport? }
-            print(String(decoding: try encoder.encode(Output(report: report, versus: winRate)), as: UTF8.self))
+            print(String(decoding: try evaluation.encoded(), as: UTF8.self))
             return
         }
         print("responses: \(report.responses)")
@@ -94,5 +102,27 @@ struct EvalOracleCommand: ParsableCommand {
 
     func line(_ name: String, _ rate: RateEstimate) -> String {
         String(format: "%@: %.3f [%.3f, %.3f] (%g of %d, 95%% Wilson)", name, rate.rate, rate.low, rate.high, rate.count, rate.total)
+    }
+}
+
+/// What `plumb eval oracle` reports: `oracle.json` of an evaluation directory, or `--json`'s output.
+struct OracleEvaluation: Codable {
+    var report: OracleReport
+    var versus: WinRateReport?
+
+    static let file = "oracle.json"
+    static let responsesFile = "responses.jsonl"
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self)
+    }
+
+    static func read(_ directory: URL) throws -> OracleEvaluation {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(OracleEvaluation.self, from: Data(contentsOf: directory.appendingPathComponent(file)))
     }
 }

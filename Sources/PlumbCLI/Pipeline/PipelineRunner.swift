@@ -1,0 +1,178 @@
+// Deciding and running a pipeline's stages. A stage is complete when its record's key equals the key
+// of its current inputs, options and code and its files still have the checksum recorded; stale
+// when a record exists under another key (the reason says which option, input or code changed); to
+// run otherwise. Running a stage clears stale outputs, keeps an interrupted stage's files when it
+// was started with the same key (its command resumes from its checkpoints), runs the command in
+// this process, then records the key and the checksum of what it wrote.
+import Foundation
+import PlumbStore
+
+enum PipelineStageStatus: Equatable {
+    case complete
+    case stale(String)
+    case toRun(String)
+
+    var isComplete: Bool { self == .complete }
+
+    var text: String {
+        switch self {
+        case .complete: return "complete"
+        case .stale(let why): return "stale: \(why)"
+        case .toRun(let why): return why.isEmpty ? "to run" : "to run: \(why)"
+        }
+    }
+}
+
+struct PipelineRunner {
+    let graph: PipelineGraph
+    /// Treat a stage whose only change is the code version as complete.
+    var acceptCodeChange = false
+
+    var run: URL { graph.chain.run }
+    func directory(_ stage: PipelineStage) -> URL { run.appendingPathComponent(stage.name) }
+
+    /// The key inputs of `stage` as they are on disk now: per option, each input stage's record.
+    func inputRecords(_ stage: PipelineStage) throws -> [String: [PipelineInputRecord]] {
+        var out: [String: [PipelineInputRecord]] = [:]
+        for input in try graph.inputDirectories(stage) {
+            out[input.option, default: []] += try input.refs.map { ref, dir in
+                guard let record = try PipelineStageRecord.read(dir) else { throw PipelineError("\(dir.path) is not complete") }
+                return PipelineInputRecord(ref: ref.text, stage: graph.chain.relative(dir), checksum: record.output)
+            }
+        }
+        return out
+    }
+
+    func key(_ stage: PipelineStage, inputs: [String: [PipelineInputRecord]]) throws -> String {
+        try PipelineStageKey.compute(kind: stage.kind.name, options: stage.keyOptions, inputs: inputs.mapValues { $0.map(\.checksum) },
+                                     code: PipelineStageKey.code)
+    }
+
+    /// The status of every stage, in order.
+    func plan() throws -> [(stage: PipelineStage, status: PipelineStageStatus)] {
+        var out: [(stage: PipelineStage, status: PipelineStageStatus)] = []
+        var pending = Set<String>()
+        for stage in graph.stages {
+            let status = try status(stage, pending: pending)
+            if !status.isComplete { pending.insert(stage.name) }
+            out.append((stage, status))
+        }
+        return out
+    }
+
+    /// The status of `stage` when the stages in `pending` will run before it.
+    func status(_ stage: PipelineStage, pending: Set<String>) throws -> PipelineStageStatus {
+        let dir = directory(stage)
+        let record = try PipelineStageRecord.read(dir)
+        if let waiting = stage.dependencies.first(where: pending.contains) {
+            return record == nil ? .toRun("after \(waiting)") : .stale("input \(waiting) will run first")
+        }
+        let inputs = try inputRecords(stage)
+        let key = try key(stage, inputs: inputs)
+        guard let record else {
+            guard let started = PipelineStageRecord.startedKey(dir) else { return .toRun("") }
+            return .toRun(started == key ? "resumes an interrupted run" : "clears an interrupted run with other settings")
+        }
+        if record.key != key {
+            let reasons = differences(record, stage: stage, inputs: inputs)
+            if !(acceptCodeChange && reasons == ["code version changed"]) { return .stale(reasons.joined(separator: "; ")) }
+        }
+        guard try PipelineStageContent.checksum(dir) == record.output else { return .stale("its files changed since it completed") }
+        return .complete
+    }
+
+    /// Why a record's key differs from the current one, in words.
+    func differences(_ record: PipelineStageRecord, stage: PipelineStage, inputs: [String: [PipelineInputRecord]]) -> [String] {
+        var reasons: [String] = []
+        if record.kind != stage.kind.name { reasons.append("kind \(record.kind) -> \(stage.kind.name)") }
+        let options = stage.keyOptions
+        for name in Set(options.keys).union(record.options.keys).sorted() where options[name] != record.options[name] {
+            let old = record.options[name]?.joined(separator: ",") ?? "unset", new = options[name]?.joined(separator: ",") ?? "unset"
+            reasons.append("option \(name) \(old) -> \(new)")
+        }
+        for name in Set(inputs.keys).union(record.inputs.keys).sorted() where inputs[name]?.map(\.checksum) != record.inputs[name]?.map(\.checksum) {
+            let refs = (inputs[name] ?? record.inputs[name] ?? []).map(\.ref).joined(separator: ", ")
+            reasons.append("input \(name) (\(refs)) changed")
+        }
+        if record.code != PipelineStageKey.code { reasons.append("code version changed") }
+        return reasons.isEmpty ? ["key changed"] : reasons
+    }
+
+    /// Runs what is needed among `selected` stages (all by default), in order; returns each stage's
+    /// status before it ran.
+    @discardableResult
+    func execute(selected: Set<String>? = nil, steps: MainJobSteps? = nil,
+                 log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> [(String, PipelineStageStatus)] {
+        var out: [(String, PipelineStageStatus)] = []
+        for stage in graph.stages where selected?.contains(stage.name) ?? true {
+            for dependency in stage.dependencies {
+                guard try PipelineStageRecord.read(run.appendingPathComponent(dependency)) != nil else {
+                    throw PipelineError("\(stage.name) needs \(dependency), which is not complete: run it first (or leave out --only)")
+                }
+            }
+            let status = try status(stage, pending: [])
+            out.append((stage.name, status))
+            if status.isComplete {
+                log("== \(stage.name): complete")
+                steps?.skip(stage.name)
+                continue
+            }
+            log("== \(stage.name) (\(stage.kind.name)): \(status.text)")
+            if let steps { try steps.run(stage.name) { try runStage(stage) } } else { try runStage(stage) }
+        }
+        return out
+    }
+
+    /// Runs one stage whose inputs are complete and records it.
+    func runStage(_ stage: PipelineStage) throws {
+        let dir = directory(stage)
+        let inputs = try inputRecords(stage)
+        let key = try key(stage, inputs: inputs)
+        let fm = FileManager.default
+        if fm.fileExists(atPath: dir.path) {
+            let resumable = try PipelineStageRecord.read(dir) == nil && PipelineStageRecord.startedKey(dir) == key
+            if !resumable { try fm.removeItem(at: dir) }
+        }
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        try PipelineStageRecord.markStarted(dir, key: key)
+        let start = monotonicSeconds()
+        if stage.kind.command.isEmpty {
+            try ModelConfigFile.write(stage.spec.options, to: dir.appendingPathComponent("config.json"))
+        } else {
+            var command = try PlumbCommand.parseAsRoot(try graph.arguments(stage))
+            try command.run()
+        }
+        let record = PipelineStageRecord(stage: stage.name, kind: stage.kind.name, key: key, options: stage.keyOptions, inputs: inputs,
+                                         code: PipelineStageKey.code, output: try PipelineStageContent.checksum(dir),
+                                         seconds: monotonicSeconds() - start, completedAt: ISO8601DateFormatter().string(from: Date()))
+        try record.write(dir)
+        try? fm.removeItem(at: dir.appendingPathComponent(PipelineStageRecord.startedFileName))
+    }
+
+    /// `names` and every stage they read from, transitively.
+    func withAncestors(_ names: [String]) throws -> Set<String> {
+        var out = Set<String>(), queue = names
+        while let name = queue.popLast() {
+            guard let stage = graph.stage(name) else {
+                throw PipelineError("\(graph.file.path): no stage \"\(name)\" (stages: \(graph.stages.map(\.name).joined(separator: ", ")))")
+            }
+            if out.insert(name).inserted { queue += stage.dependencies }
+        }
+        return out
+    }
+}
+
+/// The `model-config` kind: its options as a Hugging Face config.json (numbers and booleans as such).
+enum ModelConfigFile {
+    static func write(_ options: [(option: String, values: [PipelineValue])], to file: URL) throws {
+        var object: [String: JSONValue] = [:]
+        for option in options {
+            guard let text = option.values.last?.text else { continue }
+            if let int = Int(text) { object[option.option] = .number(Double(int)) }
+            else if let double = Double(text) { object[option.option] = .number(double) }
+            else if text == "true" || text == "false" { object[option.option] = .bool(text == "true") }
+            else { object[option.option] = .string(text) }
+        }
+        try JSONValue.object(object).canonicalJSON().write(to: file, options: .atomic)
+    }
+}

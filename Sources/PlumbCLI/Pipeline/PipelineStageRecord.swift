@@ -1,0 +1,118 @@
+// What the runner knows of a stage: `STAGE/pipeline-stage.json`, written atomically once the stage's
+// command has finished, holds the stage's pipeline key and the checksum of what it wrote. The key is
+// a SHA-256 over the kind, the options as written, each input's content checksum and the code
+// version: no paths, so a run directory moved or copied elsewhere stays complete.
+// `pipeline-stage.started.json` holds the key a stage was started with, so an interrupted stage is
+// resumed only with the same key.
+import Foundation
+import PlumbFiles
+import PlumbStore
+
+struct PipelineInputRecord: Codable, Equatable {
+    /// The reference as written (`sft`, `previous:ppo`, `tokenizer/spm.model`).
+    var ref: String
+    /// The stage directory read, relative to this run's directory.
+    var stage: String
+    /// The output checksum of that stage when this one ran.
+    var checksum: String
+}
+
+struct PipelineStageRecord: Codable, Equatable {
+    var format = 1
+    var stage: String
+    var kind: String
+    var key: String
+    var options: [String: [String]]
+    var inputs: [String: [PipelineInputRecord]]
+    var code: String
+    /// `PipelineStageContent.checksum` of the stage directory after the command finished.
+    var output: String
+    var seconds: Double
+    var completedAt: String
+
+    static let fileName = "pipeline-stage.json"
+    static let startedFileName = "pipeline-stage.started.json"
+
+    static func read(_ stage: URL) throws -> PipelineStageRecord? {
+        let file = stage.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        do { return try JSONDecoder().decode(PipelineStageRecord.self, from: Data(contentsOf: file)) } catch {
+            throw PipelineError("\(file.path): unreadable stage record: \(error)")
+        }
+    }
+
+    func write(_ stage: URL) throws {
+        try AtomicFile.write(try Self.encoder.encode(self), to: stage.appendingPathComponent(Self.fileName))
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// The key a stage started with, if it was started and has not finished.
+    static func startedKey(_ stage: URL) -> String? {
+        guard let data = try? Data(contentsOf: stage.appendingPathComponent(startedFileName)) else { return nil }
+        return (try? JSONDecoder().decode([String: String].self, from: data))?["key"]
+    }
+
+    static func markStarted(_ stage: URL, key: String) throws {
+        try AtomicFile.write(try encoder.encode(["key": key]), to: stage.appendingPathComponent(startedFileName))
+    }
+}
+
+/// The pipeline key of a stage (see the file comment).
+enum PipelineStageKey {
+    static func compute(kind: String, options: [String: [String]], inputs: [String: [String]], code: String) throws -> String {
+        var text = Data("plumb-pipeline-stage/1\nkind \(kind)\noptions ".utf8)
+        text.append(try JSONValue(encoding: options).canonicalJSON())
+        text.append(Data("\ninputs ".utf8))
+        text.append(try JSONValue(encoding: inputs).canonicalJSON())
+        text.append(Data("\ncode \(code)\n".utf8))
+        return SHA256.hex(of: text)
+    }
+
+    /// The code version as it enters keys.
+    static var code: String {
+        let version = CodeVersion.current()
+        return version.content ?? "commit \(version.commit ?? "unknown") dirty \(version.dirty.map { String($0) } ?? "unknown")"
+    }
+}
+
+/// A checksum of what a stage wrote, independent of where and when: for a stage with a manifest,
+/// the SHA-256 of its outputs' and stored artifacts' checksums (the manifest's own times, host and
+/// paths left out); otherwise the SHA-256 over every file's relative path and SHA-256.
+enum PipelineStageContent {
+    static func checksum(_ stage: URL) throws -> String {
+        if let manifest = try? StageManifest.read(from: stage) {
+            struct Content: Encodable { var outputs: [StageOutput]; var artifacts: [StoredArtifact]; var kind: String }
+            let content = Content(outputs: manifest.outputs, artifacts: manifest.artifacts, kind: manifest.kind)
+            return SHA256.hex(of: try JSONValue(encoding: content).canonicalJSON())
+        }
+        var lines = ""
+        for relative in try files(stage) {
+            lines += "\(relative) \(try SHA256.hex(ofFile: stage.appendingPathComponent(relative)))\n"
+        }
+        return SHA256.hex(of: Data(lines.utf8))
+    }
+
+    /// Regular files under `stage`, relative, sorted; the runner's own records left out.
+    static func files(_ stage: URL) throws -> [String] {
+        let fm = FileManager.default
+        guard let enumerator = fm.enumerator(at: stage, includingPropertiesForKeys: [.isRegularFileKey]) else {
+            throw PipelineError("\(stage.path): cannot list the stage's files")
+        }
+        let base = stage.standardizedFileURL.path + "/"
+        var out: [String] = []
+        for case let url as URL in enumerator {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+            let path = url.standardizedFileURL.path
+            guard path.hasPrefix(base) else { continue }
+            let relative = String(path.dropFirst(base.count))
+            if relative == PipelineStageRecord.fileName || relative == PipelineStageRecord.startedFileName { continue }
+            out.append(relative)
+        }
+        return out.sorted()
+    }
+}
