@@ -98,11 +98,13 @@ struct PipelineGraph {
         return stageDirectory
     }
 
-    /// The stage's command line (without the program name).
+    /// The stage's command line (without the program name), run from the run's directory: every path
+    /// is relative to it, so what commands record of their inputs (manifests, records' provenance)
+    /// holds no absolute path and a moved run writes the same bytes.
     func arguments(_ stage: PipelineStage) throws -> [String] {
         var positional: [String] = [], named: [String] = []
         for input in try inputDirectories(stage) {
-            let paths = input.refs.map { path($0.ref, stageDirectory: $0.stage).path }
+            let paths = input.refs.map { chain.relative(path($0.ref, stageDirectory: $0.stage)) }
             if input.option == stage.kind.positionalInput { positional += paths } else { named += paths.flatMap { ["--\(input.option)", $0] } }
         }
         for option in stage.spec.options {
@@ -114,7 +116,7 @@ struct PipelineGraph {
                 }
             }
         }
-        return stage.kind.command + positional + named + stage.kind.outputArguments(chain.run.appendingPathComponent(stage.name))
+        return stage.kind.command + positional + named + stage.kind.outputArguments(stage.name)
     }
 
     /// Parses the stage's command line without running it; an error names the option's line.

@@ -140,6 +140,9 @@ struct PipelineRunner {
             try ModelConfigFile.write(stage.spec.options, to: dir.appendingPathComponent("config.json"))
         } else {
             var command = try PlumbCommand.parseAsRoot(try graph.arguments(stage))
+            let workingDirectory = fm.currentDirectoryPath
+            guard fm.changeCurrentDirectoryPath(run.path) else { throw PipelineError("cannot enter \(run.path)") }
+            defer { fm.changeCurrentDirectoryPath(workingDirectory) }
             try command.run()
         }
         let record = PipelineStageRecord(stage: stage.name, kind: stage.kind.name, key: key, options: stage.keyOptions, inputs: inputs,

@@ -12,15 +12,14 @@ struct PipelineSession {
         let pipeline = try PipelineFile.load(file, profile: profile, overrides: overrides)
         let runDirectory = run.standardizedFileURL
         let chain = try PipelineRunChain.open(run: runDirectory, previous: previous)
-        let graph = try PipelineGraph(pipeline, chain: chain)
-        let session = PipelineSession(graph: graph, runner: PipelineRunner(graph: graph, acceptCodeChange: acceptCodeChange))
-
         let previousPath = chain.earlier.first.map(chain.relative)
         let existing = try PipelineRunRecord.read(runDirectory)
         if let existing, existing.previous != previousPath {
             throw PipelineError("\(runDirectory.path) was started with " + (existing.previous.map { "--previous \($0) (relative to it)" } ?? "no --previous")
                                 + "; this call gives " + (previous.map { "--previous \($0.path)" } ?? "none") + ". Use another --run for another lineage.")
         }
+        let graph = try PipelineGraph(pipeline, chain: chain)
+        let session = PipelineSession(graph: graph, runner: PipelineRunner(graph: graph, acceptCodeChange: acceptCodeChange))
         let previousTask = try chain.earlier.first.flatMap { try PipelineRunRecord.read($0)?.task }
         let task = try session.taskChecksum() ?? existing?.task
         if let previousTask, let task, previousTask != task {

@@ -47,11 +47,12 @@ struct PipelineStageKind {
 
     static func named(_ name: String) -> PipelineStageKind? { all.first { $0.name == name } }
 
-    /// The command-line arguments that tell the command to write into `stageDirectory`.
-    func outputArguments(_ stageDirectory: URL) -> [String] {
+    /// The command-line arguments that tell the command to write into the stage directory `stage`
+    /// (a path relative to the working directory).
+    func outputArguments(_ stage: String) -> [String] {
         switch output {
-        case .directory: return ["--out", stageDirectory.path]
-        case .file(let name), .prefix(let name): return ["--out", stageDirectory.appendingPathComponent(name).path]
+        case .directory: return ["--out", stage]
+        case .file(let name), .prefix(let name): return ["--out", stage + "/" + name]
         case .builtIn: return []
         }
     }
