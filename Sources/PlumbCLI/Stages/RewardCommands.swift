@@ -18,15 +18,14 @@ struct RewardCommand: ParsableCommand {
         subcommands: [RewardTrainCommand.self, RewardEvalCommand.self, RewardScoreCommand.self])
 }
 
-/// `--mix SOURCE:DIMENSION=WEIGHT`, e.g. `*:safety=0.9` or `import-pku:helpfulness=0.1`.
-func parseMixtureWeight(_ text: String) throws -> MixtureWeight {
-    let parts = text.split(separator: "=", maxSplits: 1)
-    let key = parts.first?.split(separator: ":", maxSplits: 1) ?? []
-    guard parts.count == 2, key.count == 2, let dimension = PreferenceDimension(rawValue: String(key[1])),
-          let weight = Double(parts[1]) else {
-        throw ValidationError("--mix \(text): expected SOURCE:DIMENSION=WEIGHT (SOURCE a stage name or *, DIMENSION helpfulness or safety)")
+/// `--mix` components (MixtureWeight.parse, shared by `rm train` and `dpo`), a bad one a usage error.
+func parseMixture(_ texts: [String], requireDimension: Bool) throws -> RewardMixture? {
+    guard !texts.isEmpty else { return nil }
+    do {
+        return RewardMixture(weights: try texts.map { try MixtureWeight.parse($0, option: "--mix", requireDimension: requireDimension) })
+    } catch let error as StageError {
+        throw ValidationError(error.description)
     }
-    return MixtureWeight(source: String(key[0]), dimension: dimension, weight: weight)
 }
 
 struct RewardTrainCommand: ParsableCommand {
@@ -54,6 +53,7 @@ struct RewardTrainCommand: ParsableCommand {
     @OptionGroup var output: StageOutputOptions
 
     func validate() throws {
+        _ = try parseMixture(mix, requireDimension: true)
         guard seqLen > 1, rows > 0, epochs > 0, centring >= 0 else { throw ValidationError("--seq-len > 1, --rows > 0, --epochs > 0 and --centring >= 0 are required") }
         guard (margin == .custom) == (customMargins != nil) else { throw ValidationError("--custom-margins goes with --margin custom, and only with it") }
     }
@@ -75,7 +75,7 @@ struct RewardTrainCommand: ParsableCommand {
         p.margins = try marginTable()
         p.centring = centring
         p.likelihood = RewardLikelihoodTerm(kind: likelihood, weight: likelihood == .none ? 0 : likelihoodWeight)
-        p.mixture = mix.isEmpty ? nil : RewardMixture(weights: try mix.map(parseMixtureWeight))
+        p.mixture = try parseMixture(mix, requireDimension: true)
         p.seqLen = seqLen
         p.rows = rows
         p.epochs = epochs
