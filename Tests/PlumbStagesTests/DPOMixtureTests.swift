@@ -86,7 +86,7 @@ final class DPOMixtureTests: XCTestCase {
         XCTAssertTrue(message { _ = try MixtureWeight.parse("imp=1", requireDimension: true) }.contains("names a dimension"))
         XCTAssertEqual(try MixtureWeight.parse("imp:safety=0.5"), MixtureWeight(source: "imp", dimension: .safety, weight: 0.5))
         // The command line refuses them before any work, naming the option and value.
-        for bad in ["import-a=-1", "import-a=abc"] {
+        for bad in ["import-a=-1", "import-a=abc", "import-x=1"] {
             XCTAssertThrowsError(try PlumbCommand.parseAsRoot(["dpo", "--tokenizer", "t", "--init-from", "p", "--data", "import-a",
                                                                "--mix", bad, "--out", "/tmp/x/r/dpo"])) { error in
                 XCTAssertTrue(PlumbCommand.message(for: error).contains("--mix \(bad)"), PlumbCommand.message(for: error))

@@ -3,7 +3,6 @@ import ArgumentParser
 import Foundation
 import PlumbData
 import PlumbStages
-import PlumbStore
 
 extension DPOLossKind: ExpressibleByArgument {}
 
@@ -32,7 +31,7 @@ struct DPOCommand: ParsableCommand {
     @OptionGroup var output: StageOutputOptions
 
     func validate() throws {
-        _ = try parseMixture(mix, requireDimension: false)
+        _ = try parseMixture(mix, requireDimension: false, data: data)
     }
 
     func run() throws {
@@ -51,11 +50,6 @@ struct DPOCommand: ParsableCommand {
                                                        data: data.map(url), referenceCache: referenceCache.map(url)),
                                        location: output.location, progress: printer.handle) {
             FileHandle.standardError.write(Data(($0 + "\n").utf8))
-        }
-        let metrics = (try? StageManifest.read(from: output.location.directory).metrics) ?? [:]
-        for split in ["train", "validation"] {
-            let counts = data.map { url($0).lastPathComponent }.map { "\($0) \(metrics["pairs.\(split).\($0)"].map { String(Int($0)) } ?? "-")" }
-            print("dpo: \(split) pairs per source: \(counts.joined(separator: ", "))")
         }
         print(String(format: "dpo: %d steps, held-out rewards/accuracies %.3f, margins %.3f -> %@", summary.steps,
                      summary.finalEvaluation["eval_rewards/accuracies"] ?? .nan, summary.finalEvaluation["eval_rewards/margins"] ?? .nan, output.out))

@@ -18,11 +18,14 @@ struct RewardCommand: ParsableCommand {
         subcommands: [RewardTrainCommand.self, RewardEvalCommand.self, RewardScoreCommand.self])
 }
 
-/// `--mix` components (MixtureWeight.parse, shared by `rm train` and `dpo`), a bad one a usage error.
-func parseMixture(_ texts: [String], requireDimension: Bool) throws -> RewardMixture? {
+/// `--mix` components (MixtureWeight.parse, shared by `rm train` and `dpo`), each source one of the
+/// `--data` stages (given `data`); a bad one is a usage error naming the option and value.
+func parseMixture(_ texts: [String], requireDimension: Bool, data: [String]? = nil) throws -> RewardMixture? {
     guard !texts.isEmpty else { return nil }
     do {
-        return RewardMixture(weights: try texts.map { try MixtureWeight.parse($0, option: "--mix", requireDimension: requireDimension) })
+        let mixture = RewardMixture(weights: try texts.map { try MixtureWeight.parse($0, option: "--mix", requireDimension: requireDimension) })
+        try mixture.validate(sources: data.map { SourcedComparisons.names(of: $0.map { URL(fileURLWithPath: $0) }) })
+        return mixture
     } catch let error as StageError {
         throw ValidationError(error.description)
     }
@@ -53,7 +56,7 @@ struct RewardTrainCommand: ParsableCommand {
     @OptionGroup var output: StageOutputOptions
 
     func validate() throws {
-        _ = try parseMixture(mix, requireDimension: true)
+        _ = try parseMixture(mix, requireDimension: true, data: imports)
         guard seqLen > 1, rows > 0, epochs > 0, centring >= 0 else { throw ValidationError("--seq-len > 1, --rows > 0, --epochs > 0 and --centring >= 0 are required") }
         guard (margin == .custom) == (customMargins != nil) else { throw ValidationError("--custom-margins goes with --margin custom, and only with it") }
     }
