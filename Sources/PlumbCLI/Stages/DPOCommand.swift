@@ -23,13 +23,20 @@ struct DPOCommand: ParsableCommand {
     @Option(help: "Rows per micro-batch.") var rows = 8
     @Option(help: "Passes over the training pairs.") var epochs = 1
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
-    @Option(help: "Seed of the data order.") var seed: UInt64 = 1
+    @Option(help: "Mixture weight SOURCE=WEIGHT or SOURCE:DIMENSION=WEIGHT (repeatable; SOURCE a --data stage's directory name or *): weights are shares, the scarcest weighted source taken whole, as rm train's --mix; a source no component names is left out. Default: every comparison once.")
+    var mix: [String] = []
+    @Option(help: "Seed of the mixture's pick and the data order.") var seed: UInt64 = 1
     @Option(help: "Another dpo stage whose cached reference log-probabilities may be reused.") var referenceCache: String?
     @OptionGroup var optimization: OptimizationOptions
     @OptionGroup var output: StageOutputOptions
 
+    func validate() throws {
+        _ = try parseMixture(mix, requireDimension: false, data: data)
+    }
+
     func run() throws {
         var p = DPOStage.Parameters()
+        p.mixture = try parseMixture(mix, requireDimension: false)
         p.loss = DPOLoss(kind: loss, beta: beta, labelSmoothing: labelSmoothing, rpo: rpo, lengthNormalised: lengthNormalised)
         p.seqLen = seqLen
         p.rows = rows

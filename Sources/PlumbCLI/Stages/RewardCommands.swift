@@ -18,15 +18,17 @@ struct RewardCommand: ParsableCommand {
         subcommands: [RewardTrainCommand.self, RewardEvalCommand.self, RewardScoreCommand.self])
 }
 
-/// `--mix SOURCE:DIMENSION=WEIGHT`, e.g. `*:safety=0.9` or `import-pku:helpfulness=0.1`.
-func parseMixtureWeight(_ text: String) throws -> MixtureWeight {
-    let parts = text.split(separator: "=", maxSplits: 1)
-    let key = parts.first?.split(separator: ":", maxSplits: 1) ?? []
-    guard parts.count == 2, key.count == 2, let dimension = PreferenceDimension(rawValue: String(key[1])),
-          let weight = Double(parts[1]) else {
-        throw ValidationError("--mix \(text): expected SOURCE:DIMENSION=WEIGHT (SOURCE a stage name or *, DIMENSION helpfulness or safety)")
+/// `--mix` components (MixtureWeight.parse, shared by `rm train` and `dpo`), each source one of the
+/// `--data` stages (given `data`); a bad one is a usage error naming the option and value.
+func parseMixture(_ texts: [String], requireDimension: Bool, data: [String]? = nil) throws -> RewardMixture? {
+    guard !texts.isEmpty else { return nil }
+    do {
+        let mixture = RewardMixture(weights: try texts.map { try MixtureWeight.parse($0, option: "--mix", requireDimension: requireDimension) })
+        try mixture.validate(sources: data.map { SourcedComparisons.names(of: $0.map { URL(fileURLWithPath: $0) }) })
+        return mixture
+    } catch let error as StageError {
+        throw ValidationError(error.description)
     }
-    return MixtureWeight(source: String(key[0]), dimension: dimension, weight: weight)
 }
 
 struct RewardTrainCommand: ParsableCommand {
@@ -54,6 +56,7 @@ struct RewardTrainCommand: ParsableCommand {
     @OptionGroup var output: StageOutputOptions
 
     func validate() throws {
+        _ = try parseMixture(mix, requireDimension: true, data: imports)
         guard seqLen > 1, rows > 0, epochs > 0, centring >= 0 else { throw ValidationError("--seq-len > 1, --rows > 0, --epochs > 0 and --centring >= 0 are required") }
         guard (margin == .custom) == (customMargins != nil) else { throw ValidationError("--custom-margins goes with --margin custom, and only with it") }
     }
@@ -75,7 +78,7 @@ struct RewardTrainCommand: ParsableCommand {
         p.margins = try marginTable()
         p.centring = centring
         p.likelihood = RewardLikelihoodTerm(kind: likelihood, weight: likelihood == .none ? 0 : likelihoodWeight)
-        p.mixture = mix.isEmpty ? nil : RewardMixture(weights: try mix.map(parseMixtureWeight))
+        p.mixture = try parseMixture(mix, requireDimension: true)
         p.seqLen = seqLen
         p.rows = rows
         p.epochs = epochs

@@ -1,5 +1,5 @@
 // `plumb dpo`: direct preference optimisation of a policy on comparisons (import stages or `plumb rs`
-// pairs), against a frozen reference (default: the initial policy) whose log-probabilities are
+// pairs, mixed by per-source weights: DPOData), against a frozen reference (default: the initial policy) whose log-probabilities are
 // computed once and cached (ReferenceLogProbs). The shared training loop (AdamW, schedule, clipping,
 // checkpoints, exact resume, the non-finite guard) runs DPOObjective; every step's and every
 // evaluation's figures carry TRL's names (rewards/chosen, rewards/rejected, rewards/accuracies,
@@ -17,7 +17,10 @@ public enum DPOStage {
         public var rows = 8
         public var epochs = 1
         public var template: ChatTemplate = .plumbline
+        /// Seed of the mixture's pick and the data order.
         public var seed: UInt64 = 1
+        /// Weights per source stage (and dimension) of the comparisons; nil: every comparison once.
+        public var mixture: RewardMixture?
         /// Rows per batch of the reference's forward passes.
         public var referenceRows = 8
         /// TRL's default learning rate for DPO (1e-6 for 7B models; small models take more).
@@ -71,6 +74,7 @@ public enum DPOStage {
     public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation,
                            progress: @escaping ProgressHandler = { _ in }, log: @escaping (String) -> Void = { _ in }) throws -> TrainingSummary {
         try parameters.loss.validate()
+        try parameters.mixture?.validate(sources: SourcedComparisons.names(of: inputs.data))
         let reference = inputs.reference ?? inputs.policy
         let tokenizer = try Tokenizer(modelFile: inputs.tokenizer.path)
         let tokenizerSHA = try SHA256.hex(ofFile: inputs.tokenizer)
@@ -78,18 +82,13 @@ public enum DPOStage {
             try ModelProvenance.check(stage, role: role, tokenizer: inputs.tokenizer, tokenizerSHA: tokenizerSHA, template: parameters.template)
         }
         let templated = try TemplatedTokenizer(tokenizer: tokenizer, template: parameters.template)
-        let train = try SourcedComparisons.read(output: "comparisons-train", from: inputs.data)
-        let validation = try SourcedComparisons.read(output: "comparisons-validation", from: inputs.data)
-        guard !train.records.isEmpty else {
-            throw StageError("dpo: no comparisons-train records in \(inputs.data.map(\.path).joined(separator: ", "))")
-        }
-        let encodedTrain = try encode(train.records, templated: templated, seqLen: parameters.seqLen)
-        let encodedValidation = try encode(validation.records, templated: templated, seqLen: parameters.seqLen)
-        guard !encodedTrain.pairs.isEmpty else { throw StageError("dpo: every training comparison has identical chosen and rejected responses") }
+        let data = try DPOData.load(parameters, stages: inputs.data, templated: templated)
+        let encodedTrain = data.train, encodedValidation = data.validation
+        log(data.summary(parameters.mixture))
         let referenceFile = StageModel.inputFile(reference)
         let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "dpo",
                                           config: ResolvedConfig(parameters: parameters, policy: inputs.policy.path, reference: reference.path),
-                                          inputs: [inputs.tokenizer, StageModel.inputFile(inputs.policy), referenceFile] + train.files + validation.files,
+                                          inputs: [inputs.tokenizer, StageModel.inputFile(inputs.policy), referenceFile] + data.files,
                                           seed: parameters.seed, keepUnfinished: true)
         return try stage.finish {
             // A resumed attempt writes its quarantine set again (the same records, from the same data).
@@ -127,6 +126,16 @@ public enum DPOStage {
             stage.setMetric("steps", Double(summary.steps))
             stage.setMetric("pairs.train", Double(trainPairs.count))
             stage.setMetric("pairs.validation", Double(validationPairs.count))
+            for (split, sources, report) in [("train", data.trainSources, data.trainMixture),
+                                             ("validation", data.validationSources, data.validationMixture)] {
+                for s in sources { stage.setMetric("pairs.\(split).\(s.source)", Double(s.count)) }
+                for c in report {
+                    let key = "mixture.\(split).\(c.key)"
+                    stage.setMetric(key + ".weight", c.weight)
+                    stage.setMetric(key + ".available", Double(c.available))
+                    stage.setMetric(key + ".taken", Double(c.taken))
+                }
+            }
             stage.setMetric("quarantined.identical", Double(encodedTrain.identical.count + encodedValidation.identical.count))
             stage.setMetric("truncated", Double(encodedTrain.truncated + encodedValidation.truncated))
             stage.setMetric("reference_cached", attached.cached ? 1 : 0)

@@ -19,6 +19,10 @@ struct RewardData {
             validation.append(try SourcedComparisons.labelledPairs(split: .validation, from: importStages))
         }
         let mixture = p.resolvedMixture
+        try mixture.validate(sources: SourcedComparisons.names(of: importStages))
+        if let bare = mixture.weights.first(where: { $0.dimension == nil }) {
+            throw StageError("--mix \(bare.text): a reward model's mixture names a dimension per component (SOURCE:DIMENSION=WEIGHT)")
+        }
         let pickedTrain = try mixture.select(train.keys, for: p.dimension, seed: p.seed)
         // A validation split without comparisons of the trained dimension means no validation
         // figures (reported as 0 validation pairs), not an error: small imports often lack one.
@@ -40,6 +44,11 @@ public struct SourcedComparisons {
     public var sources: [String] = []
     public var files: [URL] = []
 
+    /// The source name of each stage: its directory's name.
+    public static func names(of stages: [URL]) -> [String] { stages.map(sourceName) }
+
+    static func sourceName(_ stage: URL) -> String { stage.standardizedFileURL.lastPathComponent }
+
     var keys: [(source: String, dimension: PreferenceDimension)] {
         records.indices.map { (sources[$0], records[$0].dimension) }
     }
@@ -51,7 +60,7 @@ public struct SourcedComparisons {
             let read = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-\(split.rawValue)", from: [stage])
             let pairs = LabelledPairs.comparisons(from: read.records)
             out.records += pairs
-            out.sources += Array(repeating: stage.standardizedFileURL.lastPathComponent, count: pairs.count)
+            out.sources += Array(repeating: sourceName(stage), count: pairs.count)
             out.files += read.files
         }
         return out
@@ -70,7 +79,7 @@ public struct SourcedComparisons {
         for stage in stages {
             let read = try StageRecordReader.read(Comparison.self, output: output, from: [stage])
             out.records += read.records
-            out.sources += Array(repeating: stage.standardizedFileURL.lastPathComponent, count: read.records.count)
+            out.sources += Array(repeating: sourceName(stage), count: read.records.count)
             out.files += read.files
         }
         return out

@@ -1,39 +1,19 @@
-// Which comparisons a reward model trains on: a mixture with a weight per (source stage, dimension).
+// Which comparisons a stage trains on: a mixture with a weight per (source stage, dimension), shared
+// by reward models (`rm train --mix`) and DPO (`dpo --mix`).
 //
 // Llama 2 (§3.2.2): the safety model trains on all safety data plus helpfulness data at 90/10; the
 // helpfulness model on all helpfulness data plus an equal part of safety data. Here:
 //   - every comparison belongs to the most specific component matching its input stage and
-//     dimension (a named stage beats `*`, which pools all stages); none matching: left out;
-//   - weights are shares of the mixture. The components of the trained dimension set the scale:
-//     k = min over them of (available / weight), so the scarcest of them is taken whole (with the
-//     default pooled weights: all of that dimension's data); every component takes
-//     min(available, round(k * weight)) comparisons, and a shortfall is reported, not hidden;
+//     dimension: its stage and dimension, its stage (both dimensions), `*` and its dimension, `*`
+//     (a named stage beats `*`, a named dimension beats none); none matching: left out;
+//   - weights are shares of the mixture. The scaling components set the scale (a reward model: those
+//     of the trained dimension; DPO: all): k = min over them of (available / weight), so the
+//     scarcest of them is taken whole (with the default pooled weights: all of that dimension's
+//     data); every component takes min(available, round(k * weight)) comparisons, never one twice,
+//     and a shortfall is reported, not hidden;
 //   - which comparisons a component takes is a seeded shuffle: same seed and inputs, same mixture.
 import PlumbData
 import PlumbTensor
-
-/// One component's weight. `source` is an input stage's directory name, or `*` for all of them.
-public struct MixtureWeight: Codable, Equatable, Sendable {
-    public static let anySource = "*"
-    public var source: String
-    public var dimension: PreferenceDimension
-    public var weight: Double
-
-    public init(source: String = MixtureWeight.anySource, dimension: PreferenceDimension, weight: Double) {
-        self.source = source
-        self.dimension = dimension
-        self.weight = weight
-    }
-}
-
-/// What a component held and what the mixture took from it.
-public struct MixtureComponentReport: Codable, Equatable, Sendable {
-    public var source: String
-    public var dimension: PreferenceDimension
-    public var weight: Double
-    public var available: Int
-    public var taken: Int
-}
 
 public struct RewardMixture: Codable, Equatable, Sendable {
     public var weights: [MixtureWeight]
@@ -48,26 +28,41 @@ public struct RewardMixture: Codable, Equatable, Sendable {
         }
     }
 
-    public func validate() throws {
-        if let bad = weights.first(where: { !($0.weight >= 0) || !$0.weight.isFinite }) {
-            throw StageError("mixture weight \(bad.source):\(bad.dimension.rawValue)=\(bad.weight) must be a finite number >= 0")
+    /// Every weight finite and >= 0, no component twice, and (given `sources`, the input stages'
+    /// names) every named source one of them. Errors name `option` and the component as written.
+    public func validate(sources: [String]? = nil, option: String = "--mix") throws {
+        for w in weights { try w.validate(option: option) }
+        for (i, w) in weights.enumerated() where weights[..<i].contains(where: { $0.source == w.source && $0.dimension == w.dimension }) {
+            throw StageError("\(option) \(w.text): the component \(w.source)\(w.dimension.map { ":" + $0.rawValue } ?? "") is given twice")
+        }
+        if let sources, let bad = weights.first(where: { $0.source != MixtureWeight.anySource && !sources.contains($0.source) }) {
+            throw StageError("\(option) \(bad.text): no --data stage is named '\(bad.source)' (the --data stages: "
+                + "\(sources.joined(separator: ", ")); SOURCE is a stage's directory name or *)")
         }
     }
 
-    /// The indices of `records` (each with the name of its input stage) that form the mixture for a
-    /// model of `dimension`, in input order, and a report per component.
+    /// A reward model's mixture: the components of `dimension` set the scale.
     public func select(_ records: [(source: String, dimension: PreferenceDimension)], for dimension: PreferenceDimension,
                        seed: UInt64) throws -> (indices: [Int], report: [MixtureComponentReport]) {
+        guard let picked = try select(records, scaledBy: { $0.dimension == dimension }, seed: seed) else {
+            throw StageError("reward mixture: no \(dimension.rawValue) comparisons with a positive weight in the inputs "
+                + "(import them with --dimension \(dimension.rawValue), or check the mixture weights)")
+        }
+        return picked
+    }
+
+    /// The shared rule: the indices of `records` (each with the name of its input stage) that form the
+    /// mixture, in input order, and a report per component; `scales` says which components set the
+    /// scale k. nil when no scaling component has a positive weight and a comparison.
+    public func select(_ records: [(source: String, dimension: PreferenceDimension)], scaledBy scales: (MixtureWeight) -> Bool,
+                       seed: UInt64) throws -> (indices: [Int], report: [MixtureComponentReport])? {
         try validate()
         var members = [[Int]](repeating: [], count: weights.count)
         for (i, r) in records.enumerated() {
             if let c = component(source: r.source, dimension: r.dimension) { members[c].append(i) }
         }
-        let target = weights.indices.filter { weights[$0].dimension == dimension && weights[$0].weight > 0 && !members[$0].isEmpty }
-        guard let k = target.map({ Double(members[$0].count) / weights[$0].weight }).min() else {
-            throw StageError("reward mixture: no \(dimension.rawValue) comparisons with a positive weight in the inputs "
-                + "(import them with --dimension \(dimension.rawValue), or check the mixture weights)")
-        }
+        let target = weights.indices.filter { scales(weights[$0]) && weights[$0].weight > 0 && !members[$0].isEmpty }
+        guard let k = target.map({ Double(members[$0].count) / weights[$0].weight }).min() else { return nil }
         var chosen: [Int] = []
         var report: [MixtureComponentReport] = []
         for (c, w) in weights.enumerated() {
@@ -83,9 +78,13 @@ public struct RewardMixture: Codable, Equatable, Sendable {
         return (chosen.sorted(), report)
     }
 
-    /// The most specific component for a record: its own stage first, then `*`.
+    /// The most specific component for a record: its stage before `*`, its dimension before none.
     func component(source: String, dimension: PreferenceDimension) -> Int? {
-        weights.firstIndex { $0.source == source && $0.dimension == dimension }
-            ?? weights.firstIndex { $0.source == MixtureWeight.anySource && $0.dimension == dimension }
+        for s in [source, MixtureWeight.anySource] {
+            for d in [dimension, nil] {
+                if let c = weights.firstIndex(where: { $0.source == s && $0.dimension == d }) { return c }
+            }
+        }
+        return nil
     }
 }

@@ -120,7 +120,7 @@ public enum RewardModelStage {
         stage.setMetric("truncated_sequences", Double(data.train.truncated + data.validation.truncated))
         for (split, report) in [("train", data.trainMixture), ("validation", data.validationMixture)] {
             for c in report {
-                let key = "mixture.\(split).\(c.source).\(c.dimension.rawValue)"
+                let key = "mixture.\(split).\(c.key)"
                 stage.setMetric(key + ".weight", c.weight)
                 stage.setMetric(key + ".available", Double(c.available))
                 stage.setMetric(key + ".taken", Double(c.taken))
