@@ -13,11 +13,11 @@ import PlumbTask
 struct TaskAnnotateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "annotate",
-        abstract: "Complete human-rank-tasks.json or human-edit-tasks.json with the task's simulated annotators (a Label Studio export).")
+        abstract: "Complete human-rank-tasks.json or human-edit-tasks.json with the task's simulated annotators (a Label Studio export), or compare pairs of a ranking file's samples (--as comparisons).")
 
-    @Option(help: "The task directory (its task.json gives the annotators' noise).") var task: String
+    @Option(help: "The task directory, or a month directory of `plumb task month` (its task.json gives the annotators' noise).") var task: String
     @Option(help: "A task file written by `plumb rs` (human-rank-tasks.json or human-edit-tasks.json).") var tasks: String
-    @Option(help: "The Label Studio export to write.") var out: String
+    @Option(help: "The file to write: the Label Studio export, or with --as comparisons the comparisons JSONL.") var out: String
     @Option(help: "Seed of the annotators' draws (with each prompt id).") var seed: UInt64 = 1
     @Option(name: .customLong("as"), help: "What to write: label-studio (the completed tasks as a Label Studio export) or comparisons (pairs of a ranking file's samples judged as TRL-style JSONL, like the task's comparisons.jsonl).")
     var output: AnnotateOutput = .labelStudio
