@@ -124,8 +124,7 @@ public struct TaskAudit: Codable, Sendable {
         for task in try files.json(TaskFiles.rankings, as: [RankingTask].self) { training.insert(task.data.prompt) }
         for task in try files.json(TaskFiles.edits, as: [EditTask].self) { training.insert(task.data.prompt) }
         let eval = try files.jsonl(TaskFiles.evalPrompts, as: MessageRecord.self).compactMap(\.prompt)
-        let notHeldOut = eval.filter { !(TaskPrompts.parse($0)?.isHeldOut ?? false) }.count
-        return (eval.filter(training.contains).count, notHeldOut, eval.count)
+        return (HeldOutCheck.evalInTraining(eval: eval, training: training), HeldOutCheck.evalNotHeldOut(eval), eval.count)
     }
 }
 

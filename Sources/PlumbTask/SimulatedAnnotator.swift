@@ -52,6 +52,12 @@ public struct AnnotatedResponse: Sendable {
     public var score: Double
     public var wordCount: Int
     public var safe: Bool
+
+    public init(score: Double, wordCount: Int, safe: Bool) {
+        self.score = score
+        self.wordCount = wordCount
+        self.safe = safe
+    }
 }
 
 public struct PairJudgement: Sendable {
@@ -74,6 +80,19 @@ public enum SimulatedAnnotator {
         let noise = settings.strengthNoise * rng.gaussian()
         let perceived = flips ? abs(noise) : max(0, better.score - worse.score + noise)
         return PairJudgement(choseFirst: firstIsBetter != flips, strength: .forGap(perceived),
+                             firstSafeLabel: safetyLabel(first.safe, settings: settings, rng: &rng),
+                             secondSafeLabel: safetyLabel(second.safe, settings: settings, rng: &rng))
+    }
+
+    /// A judgement of any two responses, as an annotator gives one on a policy's samples, where two
+    /// different texts often score the same: equal true scores are a fair coin, perceived as noise
+    /// alone (so mostly `negligibly_better`, Llama 2's "unsure"); different ones as `judge` gives them.
+    public static func judgeAny(_ profile: AnnotatorProfile, _ first: AnnotatedResponse, _ second: AnnotatedResponse,
+                                settings: TaskSettings.Annotation, rng: inout TaskRandom) -> PairJudgement {
+        guard abs(first.score - second.score) < 1e-9 else { return judge(profile, first, second, settings: settings, rng: &rng) }
+        let choseFirst = rng.chance(0.5)
+        let perceived = abs(settings.strengthNoise * rng.gaussian())
+        return PairJudgement(choseFirst: choseFirst, strength: .forGap(perceived),
                              firstSafeLabel: safetyLabel(first.safe, settings: settings, rng: &rng),
                              secondSafeLabel: safetyLabel(second.safe, settings: settings, rng: &rng))
     }

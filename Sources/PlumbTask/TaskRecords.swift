@@ -39,11 +39,23 @@ public struct ComparisonRecord: Codable, Equatable, Sendable {
     public var chosenSafe: Bool
     public var rejectedSafe: Bool
     public var tags: [String]
+    /// The prompt's record id, when the pair was made on a prompt set's prompt (on-policy annotation);
+    /// absent from the generated comparisons.jsonl.
+    public var promptId: String?
+
+    public init(id: String, prompt: [ChatMessage], chosen: [ChatMessage], rejected: [ChatMessage], dimension: String,
+                strength: PreferenceStrength, annotator: String, chosenSafe: Bool, rejectedSafe: Bool, tags: [String],
+                promptId: String? = nil) {
+        self.id = id; self.prompt = prompt; self.chosen = chosen; self.rejected = rejected; self.dimension = dimension
+        self.strength = strength; self.annotator = annotator; self.chosenSafe = chosenSafe; self.rejectedSafe = rejectedSafe
+        self.tags = tags; self.promptId = promptId
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, prompt, chosen, rejected, dimension, strength, annotator, tags
         case chosenSafe = "chosen_safe"
         case rejectedSafe = "rejected_safe"
+        case promptId = "prompt_id"
     }
 }
 

@@ -133,9 +133,11 @@ public struct TaskSettings: Codable, Equatable, Sendable {
 public enum TaskError: Error, CustomStringConvertible {
     case invalidSettings(String)
     case cannotWrite(String)
+    case heldOut(String)
 
     public var description: String {
         switch self {
+        case .heldOut(let message): return "held-out split: \(message)"
         case .invalidSettings(let message): return "task settings: \(message)"
         case .cannotWrite(let message): return "task output: \(message)"
         }

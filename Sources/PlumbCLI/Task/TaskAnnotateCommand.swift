@@ -1,6 +1,8 @@
 // `plumb task annotate`: the built-in task's simulated annotators complete an rs stage's human task
 // file (TaskAnnotator), as a month's labelling team would, and write a Label Studio export in the
 // shape Label Studio gives (the task's data, `annotations[].result[]`): `plumb rs-merge` reads it.
+// With `--as comparisons` they compare pairs of a ranking file's samples instead and write TRL-style
+// comparisons JSONL with both dimensions, strength and safety labels (TaskAnnotateComparisons).
 
 import ArgumentParser
 import Foundation
@@ -11,12 +13,25 @@ import PlumbTask
 struct TaskAnnotateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "annotate",
-        abstract: "Complete human-rank-tasks.json or human-edit-tasks.json with the task's simulated annotators (a Label Studio export).")
+        abstract: "Complete human-rank-tasks.json or human-edit-tasks.json with the task's simulated annotators (a Label Studio export), or compare pairs of a ranking file's samples (--as comparisons).")
 
-    @Option(help: "The task directory (its task.json gives the annotators' noise).") var task: String
+    @Option(help: "The task directory, or a month directory of `plumb task month` (its task.json gives the annotators' noise).") var task: String
     @Option(help: "A task file written by `plumb rs` (human-rank-tasks.json or human-edit-tasks.json).") var tasks: String
-    @Option(help: "The Label Studio export to write.") var out: String
+    @Option(help: "The file to write: the Label Studio export, or with --as comparisons the comparisons JSONL.") var out: String
     @Option(help: "Seed of the annotators' draws (with each prompt id).") var seed: UInt64 = 1
+    @Option(name: .customLong("as"), help: "What to write: label-studio (the completed tasks as a Label Studio export) or comparisons (pairs of a ranking file's samples judged as TRL-style JSONL, like the task's comparisons.jsonl).")
+    var output: AnnotateOutput = .labelStudio
+    @Option(help: "With --as comparisons: pairs judged per ranking task, drawn from all its pairs (fewer when it has fewer).")
+    var pairsPerTask = 1
+
+    enum AnnotateOutput: String, ExpressibleByArgument {
+        case labelStudio = "label-studio"
+        case comparisons
+    }
+
+    func validate() throws {
+        guard pairsPerTask >= 1 else { throw ValidationError("--pairs-per-task must be at least 1") }
+    }
 
     func run() throws {
         let manifestFile = URL(fileURLWithPath: task).appendingPathComponent(TaskFiles.manifest)
@@ -27,6 +42,18 @@ struct TaskAnnotateCommand: ParsableCommand {
         let annotator = TaskAnnotator(settings: manifest.settings.annotation, seed: seed)
         let file = URL(fileURLWithPath: tasks)
         let export: Data, count: Int
+        if output == .comparisons {
+            guard try Self.isRanking(file) else {
+                throw CLIError("\(tasks): --as comparisons compares the samples of a ranking task file (human-rank-tasks.json); this one has no items")
+            }
+            let (records, s) = try TaskAnnotateComparisons.records(try HumanTasks.read(HumanRankData.self, from: file), annotator,
+                                                                   pairsPerTask: pairsPerTask)
+            try TaskAnnotateComparisons.jsonLines(records).write(to: URL(fileURLWithPath: out), options: .atomic)
+            let dimensions = s.perDimension.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            print("task annotate: \(s.pairs) comparisons (\(dimensions.isEmpty ? "none" : dimensions)) of \(s.tasks) tasks of \(tasks); "
+                  + "\(s.tied) tied for the oracle, \(s.disagreeing) chose the oracle's worse, \(s.wrongSafetyLabels) with a wrong safety label -> \(out)")
+            return
+        }
         if try Self.isRanking(file) {
             let done = try TaskAnnotate.rankings(try HumanTasks.read(HumanRankData.self, from: file), annotator)
             (export, count) = (try Self.encode(done), done.count)

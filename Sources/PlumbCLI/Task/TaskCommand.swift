@@ -21,7 +21,7 @@ struct TaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task",
         abstract: "The built-in alignment task: a small world, simulated annotators, held-out prompts.",
-        subcommands: [TaskGenerateCommand.self, TaskAuditCommand.self, TaskAnnotateCommand.self, TaskSettingsCommand.self]
+        subcommands: [TaskGenerateCommand.self, TaskMonthCommand.self, TaskAuditCommand.self, TaskAnnotateCommand.self, TaskSettingsCommand.self]
     )
 }
 
