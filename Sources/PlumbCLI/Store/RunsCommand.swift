@@ -1,5 +1,5 @@
-// `plumb runs ls|show`: the runs under a root, and one run's stages with status, records, key metrics
-// and lineage (which stage's outputs each stage read).
+// `plumb runs ls|show|lineage`: the runs under a root, one run's stages with status, records, key
+// metrics and lineage (which stage's outputs each stage read), and a pipeline stage's lineage tree.
 import ArgumentParser
 import Foundation
 import PlumbStore
@@ -8,7 +8,7 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List runs and their stages.",
-        subcommands: [RunsListCommand.self, RunsShowCommand.self],
+        subcommands: [RunsListCommand.self, RunsShowCommand.self, RunsLineageCommand.self],
         defaultSubcommand: RunsListCommand.self
     )
 }
