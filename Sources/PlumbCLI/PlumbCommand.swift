@@ -47,6 +47,7 @@ struct BenchCommand: ParsableCommand {
             BenchRSCommand.self,
             BenchDPOCommand.self,
             BenchPPOCommand.self,
+            BenchAllreduceCommand.self,
         ]
     )
 }

@@ -1,4 +1,4 @@
 // The `plumb` executable: everything lives in PlumbCLI so that tests can run commands in-process.
 import PlumbCLI
 
-PlumbCommand.main()
+PlumbCommand.mainWithDistributedExit()

@@ -7,6 +7,7 @@ import PlumbData
 import PlumbOracle
 import PlumbStages
 import PlumbTask
+import PlumbTensor
 
 struct EvalOracleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,6 +48,8 @@ struct EvalOracleCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a summary.")
     var json = false
 
+    @OptionGroup var parallel: DistributedOptions
+
     func validate() throws {
         guard (responses == nil) != (policy == nil) else { throw ValidationError("give exactly one of --responses and --policy") }
         if policy != nil && (prompts == nil || tokenizer == nil) { throw ValidationError("--policy needs --prompts and --tokenizer") }
@@ -58,7 +61,7 @@ struct EvalOracleCommand: ParsableCommand {
             let answered = try PolicyOracle.answer(model: URL(fileURLWithPath: policy), tokenizer: URL(fileURLWithPath: tokenizer),
                                                    template: template, prompts: URL(fileURLWithPath: prompts),
                                                    settings: SamplingSettings(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
-            if let saveResponses { try ResponseFile.write(answered, to: URL(fileURLWithPath: saveResponses)) }
+            if let saveResponses, Distributed.world.isRoot { try ResponseFile.write(answered, to: URL(fileURLWithPath: saveResponses)) }
             items = PolicyOracle.judged(answered)
         } else {
             items = try ResponseFile.load(URL(fileURLWithPath: responses!))
