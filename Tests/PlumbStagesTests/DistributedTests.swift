@@ -164,3 +164,48 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(all, [0, 10, 20, 30, 40])
     }
 }
+
+extension DistributedTests {
+    /// PPO over two ranks (decoding shared out by prompt, each mini-batch's micro-batches split over
+    /// the ranks) ends with the policy one process trains, to `weightTolerance`, with the same figures.
+    func testTwoRankPPOTrainsLikeOne() throws {
+        _ = try Self.mpirun()
+        let setup = PPOStageTests(name: "inputs", testClosure: { _ in })
+        let i = try setup.makeInputs()
+        let one = i.runs.appendingPathComponent("r/ppo-mpi-one"), two = i.runs.appendingPathComponent("r/ppo-mpi-two")
+        let extra = ["--rows", "2"]
+        var result = try run(ranks: nil, setup.arguments(i, stage: one.lastPathComponent, extra: extra))
+        XCTAssertEqual(result.status, 0, result.errors)
+        result = try run(ranks: 2, setup.arguments(i, stage: two.lastPathComponent, extra: extra))
+        XCTAssertEqual(result.status, 0, result.errors)
+        let difference = maxDifference(try weights(one), try weights(two))
+        print("distributed: largest PPO policy weight difference, 2 ranks against 1: \(difference)")
+        XCTAssertLessThanOrEqual(difference, Self.weightTolerance)
+        let (a, b) = (try StageManifest.read(from: one), try StageManifest.read(from: two))
+        XCTAssertEqual(b.status, .complete)
+        XCTAssertEqual(a.outputs.map(\.name), b.outputs.map(\.name))
+        for (x, y) in zip(a.outputs, b.outputs) { XCTAssertEqual(x.files.map(\.sha256), y.files.map(\.sha256), "\(x.name): PPO samples differ") }
+    }
+}
+
+extension DistributedTests {
+    /// DPO over two ranks (its reference cache computed by each rank, kept by rank 0) ends with the
+    /// policy one process trains from the same global batch (rows 2 x accumulation 2), to `weightTolerance`.
+    func testTwoRankDPOTrainsLikeOne() throws {
+        _ = try Self.mpirun()
+        let i = try DPOTests(name: "inputs", testClosure: { _ in }).stageInputs()
+        func arguments(_ stage: String) -> [String] {
+            ["dpo", "--tokenizer", i.tokenizer.path, "--init-from", i.policy.path, "--data", i.data.path, "--seq-len", "95", "--rows", "2",
+             "--gradient-accumulation", "2", "--lr", "1e-3", "--checkpoint-every", "2", "--eval-every", "0",
+             "--out", i.runs.appendingPathComponent("r/\(stage)").path]
+        }
+        var result = try run(ranks: nil, arguments("dpo-mpi-one"))
+        XCTAssertEqual(result.status, 0, result.errors)
+        result = try run(ranks: 2, arguments("dpo-mpi-two"))
+        XCTAssertEqual(result.status, 0, result.errors)
+        let difference = maxDifference(try weights(i.runs.appendingPathComponent("r/dpo-mpi-one")), try weights(i.runs.appendingPathComponent("r/dpo-mpi-two")))
+        print("distributed: largest DPO weight difference, 2 ranks against 1: \(difference)")
+        XCTAssertLessThanOrEqual(difference, Self.weightTolerance)
+        XCTAssertEqual(try StageManifest.read(from: i.runs.appendingPathComponent("r/dpo-mpi-two")).status, .complete)
+    }
+}
