@@ -1,7 +1,12 @@
 // Open MPI's C interface for Swift. MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM and friends are macros that
 // cast the addresses of library globals, which Swift cannot import, so every call Plumbline makes
 // goes through one of these wrappers on the world communicator. Counts are C ints, as in MPI.
+// pkg-config (ompi-c) gives the include directory; without it, Debian's multiarch link to it.
+#if __has_include(<mpi.h>)
 #include <mpi.h>
+#else
+#include <mpi/mpi.h>
+#endif
 
 /// Initialises MPI once (a process not started by mpirun becomes a singleton of one rank); the
 /// calling thread alone makes MPI calls. Errors return instead of aborting: Swift reports them.
