@@ -37,6 +37,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(
             name: "CSentencePiece",
             path: "Sources/CSentencePiece",
@@ -52,11 +53,12 @@ let package = Package(
         .target(name: "PlumbData", dependencies: ["PlumbStore", "CSentencePiece", "CZstd", "CZlib"], swiftSettings: checkedParsing),
         .target(name: "PlumbTask", dependencies: []),
         .target(name: "PlumbOracle", dependencies: ["PlumbTask"]),
+        .target(name: "PlumbMPI", dependencies: ["CMPI", "PlumbTensor"]),
         .target(name: "PlumbStages", dependencies: ["PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData"], swiftSettings: fastMath),
         .target(
             name: "PlumbCLI",
             dependencies: [
-                "PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData", "PlumbTask", "PlumbOracle", "PlumbStages", "PlumbFiles",
+                "PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData", "PlumbTask", "PlumbOracle", "PlumbStages", "PlumbFiles", "PlumbMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -9,8 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # System packages: OpenBLAS (cblas.h), SentencePiece (library and its spm_* tools, used by tests),
-# zstd (library and the zstd/zstdcat tools, used by tests), zlib (.gz inputs), gzip (the shard benchmark's anchor).
-PACKAGES=(libopenblas-dev libsentencepiece-dev sentencepiece libzstd-dev zstd zlib1g-dev gzip)
+# zstd (library and the zstd/zstdcat tools, used by tests), zlib (.gz inputs), gzip (the shard benchmark's anchor),
+# Open MPI (library and mpirun, for `--distributed mpi` and its tests).
+PACKAGES=(libopenblas-dev libsentencepiece-dev sentencepiece libzstd-dev zstd zlib1g-dev gzip libopenmpi-dev openmpi-bin)
 
 install_system_packages() {
     local missing=()

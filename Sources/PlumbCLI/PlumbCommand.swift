@@ -48,6 +48,7 @@ struct BenchCommand: ParsableCommand {
             BenchRSCommand.self,
             BenchDPOCommand.self,
             BenchPPOCommand.self,
+            BenchAllreduceCommand.self,
         ]
     )
 }

@@ -2,4 +2,4 @@
 import PlumbCLI
 
 OpenBLASKernels.reexecIfUnset()
-PlumbCommand.main()
+PlumbCommand.mainWithDistributedExit()

@@ -63,6 +63,7 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Seed of prompt order, sampling and mini-batches.") var seed: UInt64 = 1
     @OptionGroup var output: StageOutputOptions
+    @OptionGroup var parallel: DistributedOptions
 
     func settings() throws -> PPOSettings {
         var s = PPOSettings()

@@ -1,12 +1,15 @@
 // Judging a policy checkpoint with the task's oracle: sample one response per evaluation prompt (the
 // chat template, batched decoding), then score with PlumbOracle. Lives in the CLI because training
 // code must never import the oracle.
+// Distributed (`Distributed.world` of N ranks): rank r answers the prompts i ≡ r (mod N), each with
+// prompt i's seed as one process would draw it, and every rank gets every answer back in prompt order.
 import Foundation
 import PlumbData
 import PlumbModel
 import PlumbOracle
 import PlumbStages
 import PlumbTask
+import PlumbTensor
 
 enum PolicyOracle {
     /// The prompts of a message-list JSONL file answered by the policy in `model`: each record keeps
@@ -22,8 +25,13 @@ enum PolicyOracle {
     static func answer(policy: LlamaModel, templated: TemplatedTokenizer, records: [MessageRecord],
                        settings: SamplingSettings, seed: UInt64) throws -> [MessageRecord] {
         let sampler = try PolicySampler(model: policy, templated: templated)
+        let world = Distributed.world
         let responder: PolicyResponder = { texts in
-            try sampler.respond(to: texts.map { [Message.user($0)] }, settings: settings, seed: seed).map { $0[0].text }
+            let answered = try Sharding.gatherInOrder(count: texts.count, world: world) { mine in
+                try sampler.respond(to: mine.map { [Message.user(texts[$0])] }, settings: settings,
+                                    seeds: mine.map { PolicySampler.seed(seed, prompt: $0) }).map { $0[0].text }
+            }
+            return world.size > 1 ? try world.broadcast(answered ?? [], root: 0) : answered!
         }
         return try zip(records, PolicyEvaluation.respond(to: records, with: responder)).map { record, judged in
             MessageRecord(id: record.id, messages: [.user(judged.prompt), .assistant(judged.response)], tags: record.tags)

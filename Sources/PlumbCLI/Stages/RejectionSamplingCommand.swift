@@ -32,6 +32,7 @@ struct RejectionSamplingCommand: ParsableCommand {
     @Option(help: "Share of the prompts sent to human ranking (human-rank-tasks.json; TigerBot: 0.05), routed by the seed and prompt id.") var humanRankShare = 0.0
     @Option(help: "Share of the prompts sent to human editing (human-edit-tasks.json; TigerBot: 0.05).") var humanEditShare = 0.0
     @OptionGroup var output: StageOutputOptions
+    @OptionGroup var parallel: DistributedOptions
 
     func run() throws {
         var p = RejectionSamplingStage.Parameters()

@@ -149,6 +149,7 @@ struct RewardScoreCommand: ParsableCommand {
     @Option(help: "Rows per batch.") var rows: Int = 8
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @OptionGroup var output: StageOutputOptions
+    @OptionGroup var parallel: DistributedOptions
 
     func run() throws {
         var p = RewardScoreStage.Parameters()

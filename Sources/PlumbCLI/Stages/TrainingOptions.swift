@@ -14,10 +14,13 @@ struct StageOutputOptions: ParsableArguments {
     @Option(help: "Stage directory to write: RUNS/RUN/STAGE (e.g. runs/2026-11/sft).")
     var out: String
 
+    /// Where the stage goes: RUNS/RUN/STAGE, or on a rank other than 0 of a distributed job the same
+    /// RUN/STAGE under that rank's scratch directory (rank 0 alone writes the stage).
     var location: StageLocation {
         let url = URL(fileURLWithPath: out).standardizedFileURL
         let run = url.deletingLastPathComponent()
-        return StageLocation(runsRoot: run.deletingLastPathComponent(), run: run.lastPathComponent, stage: url.lastPathComponent)
+        let runsRoot = Distributed.world.isRoot ? run.deletingLastPathComponent() : DistributedRuntime.scratchRoot()
+        return StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: url.lastPathComponent)
     }
 }
 
@@ -36,6 +39,8 @@ struct OptimizationOptions: ParsableArguments {
     @Option(help: "Evaluate on the validation split every N steps (and at the end).") var evalEvery: Int = 100
     @Option(help: "Stop after this many steps in a row with a non-finite loss or gradient (each is skipped).")
     var maxNonFiniteSteps: Int = 5
+    /// `--distributed mpi` (validated, and MPI started, when the options are parsed).
+    @OptionGroup var parallel: DistributedOptions
 
     func loopSettings(defaultLearningRate: Float) -> LoopSettings {
         LoopSettings(

@@ -7,6 +7,7 @@ import PlumbData
 import PlumbOracle
 import PlumbStages
 import PlumbTask
+import PlumbTensor
 
 struct EvalOracleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,6 +51,8 @@ struct EvalOracleCommand: ParsableCommand {
     @Option(help: "A directory to write oracle.json (the report and win rate) and, with --policy, responses.jsonl into.")
     var out: String?
 
+    @OptionGroup var parallel: DistributedOptions
+
     func validate() throws {
         guard (responses == nil) != (policy == nil) else { throw ValidationError("give exactly one of --responses and --policy") }
         if policy != nil && (prompts == nil || tokenizer == nil) { throw ValidationError("--policy needs --prompts and --tokenizer") }
@@ -61,8 +64,8 @@ struct EvalOracleCommand: ParsableCommand {
             let answered = try PolicyOracle.answer(model: URL(fileURLWithPath: policy), tokenizer: URL(fileURLWithPath: tokenizer),
                                                    template: template, prompts: URL(fileURLWithPath: prompts),
                                                    settings: SamplingSettings(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
-            if let saveResponses { try ResponseFile.write(answered, to: URL(fileURLWithPath: saveResponses)) }
-            if let out {
+            if let saveResponses, Distributed.world.isRoot { try ResponseFile.write(answered, to: URL(fileURLWithPath: saveResponses)) }
+            if let out, Distributed.world.isRoot {
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
                 try ResponseFile.write(answered, to: URL(fileURLWithPath: out).appendingPathComponent(OracleEvaluation.responsesFile))
             }
@@ -76,7 +79,7 @@ struct EvalOracleCommand: ParsableCommand {
             winRate = try WinRateReport(a: items, b: try ResponseFile.load(URL(fileURLWithPath: versus)))
         }
         let evaluation = OracleEvaluation(report: report, versus: winRate)
-        if let out {
+        if let out, Distributed.world.isRoot {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try evaluation.encoded().write(to: URL(fileURLWithPath: out).appendingPathComponent(OracleEvaluation.file), options: .atomic)
         }

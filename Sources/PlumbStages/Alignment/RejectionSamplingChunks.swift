@@ -2,10 +2,16 @@
 // sample with both reward models, write the chunk's three shard sets under `.partial-chunk-N` and
 // rename it to `chunks/chunk-N` when whole (its summary beside the shards). A rerun skips whole chunks.
 // At the end each set's chunk shards are linked into the stage directory as one numbered shard set.
+//
+// Distributed (`Distributed.world` of N ranks): rank r samples and scores the chunk's prompts i ≡ r
+// (mod N); rank 0 gathers every prompt's outcome, puts them back in prompt order and alone writes
+// the chunk, so the shards are the bytes one process writes (a sample depends on its prompt's seed
+// only, and a score on its own sequence). Rank 0 decides which chunks are already whole.
 import Foundation
 import PlumbData
 import PlumbModel
 import PlumbStore
+import PlumbTensor
 
 struct RejectionSamplingChunks {
     let parameters: RejectionSamplingStage.Parameters
@@ -30,6 +36,7 @@ struct RejectionSamplingChunks {
         let carried = previousBest.keys.filter { !here.contains($0) }.sorted()
         let carryChunks = stride(from: 0, to: carried.count, by: per).map { Array(carried[$0..<min($0 + per, carried.count)]) }
         let sampler = try PolicySampler(model: policy, templated: templated, maxSequences: parameters.maxSequences)
+        let world = Distributed.world
         var total = Summary()
         var directories: [URL] = []
         for c in 0..<(chunks.count + carryChunks.count) {
@@ -37,16 +44,20 @@ struct RejectionSamplingChunks {
             let done = root.appendingPathComponent(name)
             directories.append(done)
             let summaryFile = done.appendingPathComponent("summary.json")
-            if let data = try? Data(contentsOf: summaryFile), let summary = try? JSONDecoder().decode(Summary.self, from: data) {
-                total.add(summary)
+            let whole = world.isRoot ? (try? Data(contentsOf: summaryFile)).flatMap { try? JSONDecoder().decode(Summary.self, from: $0) } : nil
+            if try world.broadcast(whole != nil, root: 0) {
+                if let whole { total.add(whole) }
                 continue
             }
+            var timing = ChunkTiming()
+            let outcomes = c < chunks.count ? try shardedOutcomes(chunks[c], sampler: sampler, timing: &timing) : nil
+            guard world.isRoot else { continue }
             let partial = root.appendingPathComponent(".partial-" + name)
             try? FileManager.default.removeItem(at: partial)
             try? FileManager.default.removeItem(at: done)
             try AtomicFile.makeDirectory(partial)
             let summary = c < chunks.count
-                ? try sampleChunk(chunks[c], sampler: sampler, into: partial)
+                ? try writeChunk(chunks[c], outcomes: outcomes!, timing: timing, into: partial)
                 : try carryChunk(carryChunks[c - chunks.count], into: partial)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -58,7 +69,7 @@ struct RejectionSamplingChunks {
                        Double(summary.sampledTokens) / max(summary.samplingSeconds, 1e-9), summary.scoringSeconds))
             FaultInjection.killIfRequested(afterChunk: c + 1)
         }
-        try publish(directories)
+        if world.isRoot { try publish(directories) }
         return total
     }
 
@@ -83,18 +94,38 @@ struct RejectionSamplingChunks {
         }
     }
 
-    /// One sample of a prompt with its scores, before it becomes a record.
-    private struct Scored { var sample: RejectionSample; var text: String }
+    /// One prompt's samples with their scores and combined rewards, and the combined reward of each of
+    /// its earlier rounds' best under the current reward models: what a rank sends rank 0.
+    struct PromptOutcome: Codable {
+        var samples: [RejectionSample]
+        var pooled: [Float]
+        /// Samples whose combined reward took the safety model's score.
+        var safetyChosen: Int
+    }
 
-    private func sampleChunk(_ prompts: [PromptRecord], sampler: PolicySampler, into directory: URL) throws -> Summary {
-        var summary = Summary()
-        summary.prompts = prompts.count
+    /// This rank's seconds sampling and scoring a chunk.
+    struct ChunkTiming { var sampling = 0.0, scoring = 0.0 }
+
+    /// Every prompt's outcome in prompt order on rank 0 (nil on the others), each rank sampling and
+    /// scoring its share of the prompts.
+    private func shardedOutcomes(_ prompts: [PromptRecord], sampler: PolicySampler, timing: inout ChunkTiming) throws -> [PromptOutcome]? {
+        var local = ChunkTiming()
+        let merged = try Sharding.gatherInOrder(count: prompts.count, world: Distributed.world) { mine in
+            try outcomes(mine.map { prompts[$0] }, sampler: sampler, timing: &local)
+        }
+        timing = local
+        return merged
+    }
+
+    /// Samples and scores `prompts`: k samples each, then every sample and each prompt's earlier-round
+    /// best scored together.
+    private func outcomes(_ prompts: [PromptRecord], sampler: PolicySampler, timing: inout ChunkTiming) throws -> [PromptOutcome] {
+        guard !prompts.isEmpty else { return [] }
         let seeds = prompts.map { PolicySampler.seed(parameters.seed, promptID: $0.prompt.id) }
         var clock = monotonicNow()
         let responses = try sampler.respond(to: prompts.map(\.prompt.messages), samples: parameters.k, settings: parameters.sampling, seeds: seeds)
-        summary.samplingSeconds = monotonicNow() - clock
+        timing.sampling = monotonicNow() - clock
         clock = monotonicNow()
-        // Every sample, then each prompt's earlier-round best, scored together.
         var sequences: [TokenizedExample] = []
         for group in responses {
             for r in group { sequences.append(TokenizedExample(tokens: r.promptTokens + r.tokens, promptCount: r.promptTokens.count)) }
@@ -104,33 +135,49 @@ struct RejectionSamplingChunks {
             for d in demos { sequences.append(try templated.encode(prompt: p.prompt.messages, response: d.response)) }
         }
         let scores = try scorer.scores(sequences)
-        summary.scoringSeconds = monotonicNow() - clock
-
-        let writers = try Self.outputs.map { try ShardWriter(directory: directory, name: $0, options: Self.shardOptions) }
+        timing.scoring = monotonicNow() - clock
         var next = 0, earlierNext = responses.count * parameters.k
+        var out: [PromptOutcome] = []
         for (i, prompt) in prompts.enumerated() {
             let safetyPrompt = SampleRanking.isSafetyPrompt(prompt.prompt)
-            var samples: [RejectionSample] = []
+            var outcome = PromptOutcome(samples: [], pooled: [], safetyChosen: 0)
             for (j, r) in responses[i].enumerated() {
                 let s = scores[next]; next += 1
                 let value = reward.combine(helpfulness: s.helpfulness, safety: s.safety, safetyPrompt: safetyPrompt)
-                samples.append(RejectionSample(promptID: prompt.prompt.id, prompt: prompt.prompt, sample: j, text: r.text, tokens: r.tokens.count,
-                                               stop: RejectionSample.stopName(r.finish), helpfulness: s.helpfulness, safety: s.safety,
-                                               safetyPrompt: safetyPrompt, gateFired: value.gateFired, combined: value.logit, round: parameters.round))
-                summary.sampledTokens += r.tokens.count
-                summary.gateFired += value.gateFired ? 1 : 0
-                summary.safetyChosen += value.safetyChosen ? 1 : 0
-                summary.combinedSum += Double(value.logit)
-                summary.combinedSumSquares += Double(value.logit) * Double(value.logit)
+                outcome.samples.append(RejectionSample(promptID: prompt.prompt.id, prompt: prompt.prompt, sample: j, text: r.text, tokens: r.tokens.count,
+                                                       stop: RejectionSample.stopName(r.finish), helpfulness: s.helpfulness, safety: s.safety,
+                                                       safetyPrompt: safetyPrompt, gateFired: value.gateFired, combined: value.logit, round: parameters.round))
+                outcome.safetyChosen += value.safetyChosen ? 1 : 0
             }
-            for sample in samples { try writers[0].append(sample) }
-            summary.samples += samples.count
-            // Earlier rounds' best for this prompt, under the current reward models.
-            let pooled: [(combined: Float, demo: Demonstration)] = earlier[i].map { d in
+            outcome.pooled = earlier[i].map { _ in
                 let s = scores[earlierNext]; earlierNext += 1
-                return (reward.combine(helpfulness: s.helpfulness, safety: s.safety, safetyPrompt: safetyPrompt).logit, d)
+                return reward.combine(helpfulness: s.helpfulness, safety: s.safety, safetyPrompt: safetyPrompt).logit
             }
-            try writeBest(prompt, index: i, samples: samples, pooled: pooled, writers: writers, summary: &summary)
+            out.append(outcome)
+        }
+        return out
+    }
+
+    /// Writes a chunk's three shard sets from its prompts' outcomes, in prompt order.
+    private func writeChunk(_ prompts: [PromptRecord], outcomes: [PromptOutcome], timing: ChunkTiming, into directory: URL) throws -> Summary {
+        var summary = Summary()
+        summary.prompts = prompts.count
+        summary.samplingSeconds = timing.sampling
+        summary.scoringSeconds = timing.scoring
+        let writers = try Self.outputs.map { try ShardWriter(directory: directory, name: $0, options: Self.shardOptions) }
+        for (i, (prompt, outcome)) in zip(prompts, outcomes).enumerated() {
+            for sample in outcome.samples {
+                summary.sampledTokens += sample.tokens
+                summary.gateFired += sample.gateFired ? 1 : 0
+                summary.combinedSum += Double(sample.combined)
+                summary.combinedSumSquares += Double(sample.combined) * Double(sample.combined)
+                try writers[0].append(sample)
+            }
+            summary.safetyChosen += outcome.safetyChosen
+            summary.samples += outcome.samples.count
+            let demos = previousBest[prompt.prompt.id] ?? []
+            let pooled = zip(outcome.pooled, demos).map { (combined: $0, demo: $1) }
+            try writeBest(prompt, index: i, samples: outcome.samples, pooled: pooled, writers: writers, summary: &summary)
         }
         try finishWriters(writers, into: directory)
         return summary

@@ -22,6 +22,7 @@ import Foundation
 import PlumbData
 import PlumbModel
 import PlumbStore
+import PlumbTensor
 
 public enum RejectionSamplingStage {
     public struct Parameters: Codable, Equatable, Sendable {
@@ -170,6 +171,8 @@ public enum RejectionSamplingStage {
                 parameters: parameters, stage: stage, reward: reward, scorer: scorer, templated: templated,
                 policy: try StageModel.load(inputs.policy), previousBest: Dictionary(grouping: previousBest.records, by: \.prompt.id))
             let summary = try chunks.run(chosen, log: log)
+            // Rank 0 alone writes the rest of the stage; another rank's stage is a scratch copy.
+            guard Distributed.world.isRoot else { return summary }
             reward.whitening = try Whitening(sum: summary.combinedSum, sumOfSquares: summary.combinedSumSquares, count: summary.samples)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

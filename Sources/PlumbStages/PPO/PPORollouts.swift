@@ -7,6 +7,9 @@
 //
 // Which prompts an iteration takes, and each response's sampling seed, are functions of (seed,
 // iteration): a resumed run samples the same responses without any saved data position.
+// Distributed: the ranks share the decoding out by prompt (`respondSharded`) and each gets every
+// response; the scoring and the forward passes then run on every rank over the whole batch, so
+// every rank holds the same rollouts (the same bits: same inputs, same kernels).
 import Foundation
 import PlumbData
 import PlumbModel
@@ -68,7 +71,7 @@ final class PPORollouts {
         let chosen = Self.promptIndices(iteration: iteration, perIteration: settings.promptsPerIteration, count: prompts.count, seed: settings.seed)
             .map { prompts[$0] }
         var clock = monotonicNow()
-        let responses = try sampler.respond(to: chosen.map(\.prompt.messages), samples: 1, settings: settings.sampling,
+        let responses = try sampler.respondSharded(to: chosen.map(\.prompt.messages), samples: 1, settings: settings.sampling,
                                             seeds: chosen.map { Self.seed(settings.seed, iteration: iteration, promptID: $0.prompt.id) })
         timing.rollout = monotonicNow() - clock
         clock = monotonicNow()

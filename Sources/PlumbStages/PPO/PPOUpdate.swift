@@ -8,6 +8,9 @@
 //            through valueBackward and the critic's trunk
 //
 // with u the micro-batch's response tokens and scale = u / (the mini-batch's response tokens).
+// Distributed: every rank holds the whole mini-batch and cuts it into the same micro-batches; rank r
+// runs the micro-batches j ≡ r (mod N), and the figures are summed over the ranks (the Trainer sums
+// the gradients).
 import PlumbModel
 import PlumbTensor
 
@@ -16,10 +19,13 @@ public final class PPOUpdate {
     let critic: ResponseTokenPass
     let loss: PPOLoss
     let logitScale: Float
+    let world: any Communicator
 
-    public init(policy: ResponseTokenPass, critic: ResponseTokenPass, loss: PPOLoss, temperature: Float) {
+    public init(policy: ResponseTokenPass, critic: ResponseTokenPass, loss: PPOLoss, temperature: Float,
+                world: any Communicator = Distributed.world) {
         self.policy = policy; self.critic = critic; self.loss = loss
         logitScale = 1 / temperature
+        self.world = world
     }
 
     /// Sums over response tokens of the figures TRL reports for an update.
@@ -54,7 +60,8 @@ public final class PPOUpdate {
     public func accumulate(_ rollouts: [Rollout], indices: [Int]) throws -> Figures {
         let total = indices.reduce(0) { $0 + rollouts[$1].tokenCount }
         var figures = Figures()
-        for group in microBatches(rollouts, indices: indices) {
+        let all = microBatches(rollouts, indices: indices)
+        for group in Sharding.indices(count: all.count, rank: world.rank, size: world.size).map({ all[$0] }) {
             let units = group.reduce(0) { $0 + rollouts[$1].tokenCount }
             guard units > 0 else { continue }
             // Each token's gradient is d(mean over the mini-batch's tokens) = 1 / total.
@@ -95,6 +102,10 @@ public final class PPOUpdate {
             try critic.model.backward(critic.activations)
             figures.tokens += units
         }
-        return figures
+        guard world.size > 1 else { return figures }
+        let sums = try world.allreduceSum([Double(figures.tokens), figures.policyLoss, figures.valueLoss, figures.clipped,
+                                           figures.valueClipped, figures.approxKL, figures.ratio])
+        return Figures(tokens: Int(sums[0]), policyLoss: sums[1], valueLoss: sums[2], clipped: sums[3], valueClipped: sums[4],
+                       approxKL: sums[5], ratio: sums[6])
     }
 }

@@ -4,10 +4,14 @@
 //   a record with `chosen` and `rejected` (a comparison) gains "chosen_score" and "rejected_score"
 // Records keep their schema (the added fields are optional extras readers ignore). A record with
 // neither shape, or without a `prompt`, is an error naming the shard file and record.
+// Distributed (`Distributed.world` of N ranks): rank r scores the records i ≡ r (mod N) of each set and
+// rank 0, gathering the scores back in record order, alone writes the shards (the bytes one process
+// writes: a score depends on its own sequence only).
 import Foundation
 import PlumbData
 import PlumbModel
 import PlumbStore
+import PlumbTensor
 
 public enum RewardScoreStage {
     public struct Parameters: Codable, Equatable, Sendable {
@@ -109,12 +113,20 @@ public enum RewardScoreStage {
             objects.append(object)
             keys.append(responses.map(\.0))
         }
-        let scores = try scorer.scores(sequences.map(\.tokens), responseStarts: sequences.map(\.responseStart))
+        var firstSequence: [Int] = []
+        var position = 0
+        for fieldNames in keys { firstSequence.append(position); position += fieldNames.count }
+        let recordScores = try Sharding.gatherInOrder(count: objects.count, world: Distributed.world) { mine -> [[Float]] in
+            let chosen = mine.flatMap { r in (0..<keys[r].count).map { sequences[firstSequence[r] + $0] } }
+            let flat = try scorer.scores(chosen.map(\.tokens), responseStarts: chosen.map(\.responseStart))
+            var next = 0
+            return mine.map { r in defer { next += keys[r].count }; return Array(flat[next..<next + keys[r].count]) }
+        }
+        guard let recordScores else { return objects.count }
         let writer = try stage.shardWriter(name: set.name)
-        var next = 0
-        for (object, fieldNames) in zip(objects, keys) {
+        for ((object, fieldNames), scores) in zip(zip(objects, keys), recordScores) {
             var scored = object
-            for name in fieldNames { scored[name] = .number(Double(scores[next])); next += 1 }
+            for (name, score) in zip(fieldNames, scores) { scored[name] = .number(Double(score)) }
             try writer.append(JSONValue.object(scored))
         }
         try stage.addOutput(name: set.name, files: try writer.finish())

@@ -8,6 +8,13 @@
 // `update(step:loss:)`, which measures each group's global gradient norm, takes no step at all when
 // the loss or any norm is not finite, and otherwise clips each group to its own maximum norm and
 // takes each group's AdamW step at its scheduled learning rate for `step` (0-based).
+//
+// Data parallel (`Distributed.world` of N > 1 processes): each rank adds the gradients of its share
+// of the step's micro-batches, already weighted by the step's global loss units, so `update` first
+// sums each group's gradient arena over the ranks (one allreduce per group) and then every rank
+// clips and steps the same bits; whether to skip is agreed by every rank. Rank 0 alone restores a
+// checkpoint and broadcasts the weights, AdamW's moments and the state, and rank 0 alone saves
+// one, after checking every rank holds the same weights.
 import Foundation
 import PlumbModel
 import PlumbTensor
@@ -37,8 +44,10 @@ public final class Trainer {
     let groups: [Group]
     let optimizers: [AdamW]
     let schedules: [LearningRateSchedule]
+    let world: any Communicator
 
-    public init(groups: [Group], totalSteps: Int, checkpointRoot: URL, keepCheckpoints: Int) throws {
+    public init(groups: [Group], totalSteps: Int, checkpointRoot: URL, keepCheckpoints: Int,
+                world: any Communicator = Distributed.world) throws {
         guard !groups.isEmpty else { throw StageError("trainer: no parameter group to train") }
         guard Set(groups.map(\.name)).count == groups.count else { throw StageError("trainer: group names must differ: \(groups.map(\.name))") }
         for g in groups { try g.optimization.validate() }
@@ -46,6 +55,7 @@ public final class Trainer {
         self.totalSteps = totalSteps
         self.checkpointRoot = checkpointRoot
         self.keepCheckpoints = keepCheckpoints
+        self.world = world
         optimizers = groups.map { AdamW(parameters: $0.model.parameters, config: $0.optimization.adam) }
         schedules = try groups.map { try $0.optimization.learningRateSchedule(totalSteps: totalSteps) }
     }
@@ -54,9 +64,18 @@ public final class Trainer {
         zip(groups, optimizers).map { CheckpointGroup(name: $0.name, model: $0.model, optimizer: $1) }
     }
 
-    /// Restores every group from the newest readable checkpoint; nil when there is none.
+    /// Restores every group from the newest readable checkpoint; nil when there is none. With several
+    /// ranks, rank 0 reads it and every rank starts from rank 0's weights, moments and state (a fresh
+    /// start too), so the ranks begin identical.
     public func restore() throws -> TrainerState? {
-        try TrainingCheckpoint.restoreLatest(root: checkpointRoot, groups: checkpointGroups, totalSteps: totalSteps)
+        var state = world.isRoot ? try TrainingCheckpoint.restoreLatest(root: checkpointRoot, groups: checkpointGroups, totalSteps: totalSteps) : nil
+        guard world.size > 1 else { return state }
+        state = try world.broadcast(state, root: 0)
+        for (g, optimizer) in zip(groups, optimizers) {
+            try world.broadcast(g.model.parameters.values, root: 0)
+            try world.broadcast(optimizer, root: 0)
+        }
+        return state
     }
 
     public func zeroGradients() {
@@ -65,10 +84,15 @@ public final class Trainer {
 
     /// Clips and steps every group for optimiser step `step` (0-based), unless the loss or a
     /// gradient norm is not finite.
+    /// With several ranks, each group's gradients are first summed over the ranks; `loss` must be the
+    /// step's global loss, and a step is skipped on every rank when any rank finds a non-finite figure.
     public func update(step: Int, loss: Float) throws -> Update {
         let rates = schedules.map { $0.learningRate(at: step) }
+        for g in groups { try world.allreduceSum(g.model.parameters.gradients) }
         let norms = groups.map { GradientClipping.globalNorm($0.model.parameters) }
-        guard loss.isFinite, norms.allSatisfy(\.isFinite) else { return Update(learningRates: rates, gradNorms: norms, skipped: true) }
+        var finite = loss.isFinite && norms.allSatisfy(\.isFinite)
+        if world.size > 1 { finite = try world.allreduceSum([finite ? 0 : 1])[0] == 0 }
+        guard finite else { return Update(learningRates: rates, gradNorms: norms, skipped: true) }
         for (i, g) in groups.enumerated() {
             let maxNorm = g.optimization.maxGradNorm
             if maxNorm > 0 { GradientClipping.scale(g.model.parameters, norm: norms[i], maxNorm: maxNorm) }
@@ -77,14 +101,34 @@ public final class Trainer {
         return Update(learningRates: rates, gradNorms: norms, skipped: false)
     }
 
-    /// Saves every group and the state of step `step`; keeps the newest checkpoints only.
+    /// Saves every group and the state of step `step`; keeps the newest checkpoints only. With
+    /// several ranks, rank 0 saves once every rank's weights are known to equal its own, and the
+    /// others wait until it has.
     @discardableResult
     public func save(step: Int, tokens: Int, initialEvaluation: [String: Double], nonFiniteSteps: Int,
                      driver: [String: Double]? = nil) throws -> URL {
-        let state = TrainerState(step: step, totalSteps: totalSteps,
-                                 optimizer: try optimizers[0].saveState(parameters: groups[0].model.parameters, rng: nil).header,
-                                 tokens: tokens, initialEvaluation: initialEvaluation, nonFiniteSteps: nonFiniteSteps, driver: driver)
-        return try TrainingCheckpoint.save(groups: checkpointGroups, state: state, root: checkpointRoot, keep: keepCheckpoints)
+        if world.size > 1 { try checkRanksAgree(step: step) }
+        var directory = checkpointRoot
+        if world.isRoot {
+            var state = TrainerState(step: step, totalSteps: totalSteps,
+                                     optimizer: try optimizers[0].saveState(parameters: groups[0].model.parameters, rng: nil).header,
+                                     tokens: tokens, initialEvaluation: initialEvaluation, nonFiniteSteps: nonFiniteSteps, driver: driver)
+            state.ranks = world.size > 1 ? world.size : nil
+            directory = try TrainingCheckpoint.save(groups: checkpointGroups, state: state, root: checkpointRoot, keep: keepCheckpoints)
+        }
+        try world.barrier()
+        return directory
+    }
+
+    /// Every rank holds rank 0's weights bit for bit (they take identical steps from identical
+    /// sums); a rank that does not stops the job before a checkpoint is written.
+    func checkRanksAgree(step: Int) throws {
+        let mine = groups.map { ArenaFingerprint.of($0.model.parameters.values) }
+        let root = try world.broadcast(mine, root: 0)
+        let agree = try world.allreduceSum([mine == root ? 0 : 1])[0]
+        guard agree == 0 else {
+            throw StageError("step \(step): the weights of \(Int(agree)) rank(s) differ from rank 0's\(mine == root ? "" : " (this is rank \(world.rank))"); the ranks' sums disagree, so the job stops before saving")
+        }
     }
 }
 
@@ -107,6 +151,17 @@ public struct NonFiniteGuard: Sendable {
         inARow += 1
         if inARow >= limit {
             throw StageError("training stopped at \(place): \(inARow) steps in a row had a non-finite loss or gradient (last: \(detail)); no weight was updated from them, and the newest checkpoint in \(checkpoints.path) holds finite weights. Lower the learning rate or check the data of these steps.")
+        }
+    }
+}
+
+/// A 64-bit fingerprint of an arena's bits (FNV-1a over its 32-bit words), to compare ranks' weights.
+enum ArenaFingerprint {
+    static func of(_ storage: TensorStorage) -> UInt64 {
+        storage.base.withMemoryRebound(to: UInt32.self, capacity: storage.count) { words in
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for i in 0..<storage.count { hash = (hash ^ UInt64(words[i])) &* 0x0000_0100_0000_01B3 }
+            return hash
         }
     }
 }

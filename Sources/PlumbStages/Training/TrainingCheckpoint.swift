@@ -35,6 +35,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var groups: [String: OptimizerStateHeader]? = nil
     /// Figures a driver needs to continue exactly (PPO: the KL coefficient, running whitening sums).
     public var driver: [String: Double]? = nil
+    /// Processes of the data-parallel job that wrote it (absent: one).
+    public var ranks: Int? = nil
 
     public init(step: Int, totalSteps: Int, optimizer: OptimizerStateHeader, tokens: Int, initialEvaluation: [String: Double],
                 nonFiniteSteps: Int? = nil, groups: [String: OptimizerStateHeader]? = nil, driver: [String: Double]? = nil) {

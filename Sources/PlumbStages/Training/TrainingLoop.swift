@@ -10,6 +10,14 @@
 //   L = Σ_i (u_i / Σ_j u_j) · L_i,   L_i the mean over micro-batch i's units
 // (accumulation 2 x rows 4 is the objective of rows 8; the averaging bug transformers fixed in 2024).
 //
+// Data parallel (`Distributed.world` of N processes): the plan, and so the global batch and the data
+// order, is the same for every N. Rank r takes the micro-batches j ≡ r (mod N) of every step; the
+// ranks sum their micro-batches' loss units first, so every micro-batch carries u_i / Σ_all u_j as one
+// process would give it, and the Trainer sums the gradients. The step's loss, tokens and figures are
+// summed over the ranks. Each step's micro-batches (gradient accumulation) must divide evenly over
+// the ranks, which is also what lets a checkpoint written with one N resume with another. Rank 0
+// alone evaluates, logs and writes checkpoints.
+//
 // Non-finite guard: a step whose loss or gradient norm is not finite takes no optimiser step (the
 // weights and AdamW's moments stay as they were), is counted and reported; `maxConsecutiveNonFinite`
 // such steps in a row stop the stage with an error naming the step. A checkpoint refuses to save a
@@ -80,9 +88,13 @@ public final class TrainingLoop {
     let plan: BatchPlan
     let settings: LoopSettings
     let checkpointRoot: URL
+    let world: any Communicator
 
-    public init(model: LlamaModel, plan: BatchPlan, settings: LoopSettings, checkpointRoot: URL) throws {
+    public init(model: LlamaModel, plan: BatchPlan, settings: LoopSettings, checkpointRoot: URL,
+                world: any Communicator = Distributed.world) throws {
         try settings.optimization.validate()
+        try Self.checkDivides(accumulation: settings.optimization.gradientAccumulation, ranks: world.size)
+        self.world = world
         self.model = model
         self.plan = plan
         self.settings = settings
@@ -92,8 +104,11 @@ public final class TrainingLoop {
     public func run(_ objective: TrainingObjective, progress: ProgressHandler = { _ in }) throws -> TrainingSummary {
         let total = plan.totalSteps
         let trainer = try Trainer(groups: [Trainer.Group(name: "model", model: model, optimization: settings.optimization)],
-                                  totalSteps: total, checkpointRoot: checkpointRoot, keepCheckpoints: settings.keepCheckpoints)
+                                  totalSteps: total, checkpointRoot: checkpointRoot, keepCheckpoints: settings.keepCheckpoints, world: world)
         let resumed = try trainer.restore()
+        if let resumed, world.isRoot, (resumed.ranks ?? 1) != world.size {
+            FileHandle.standardError.write(Data("plumb: resuming step \(resumed.step), written by \(resumed.ranks ?? 1) process(es), with \(world.size): each step's \(settings.optimization.gradientAccumulation) micro-batches now go \(settings.optimization.gradientAccumulation / world.size) to a rank; the global batch and the data order are unchanged\n".utf8))
+        }
         var step = resumed?.step ?? 0
         var tokens = resumed?.tokens ?? 0
         var guardRail = NonFiniteGuard(limit: settings.maxConsecutiveNonFinite, total: resumed?.nonFiniteSteps ?? 0)
@@ -102,7 +117,7 @@ public final class TrainingLoop {
         var initialEvaluation = resumed?.initialEvaluation ?? [:]
         if step == 0 {
             // The starting point's validation figures, so a stage shows what training changed.
-            initialEvaluation = try objective.evaluate()
+            initialEvaluation = try evaluate(objective)
             if !initialEvaluation.isEmpty { progress(.evaluation(EvaluationReport(step: 0, metrics: initialEvaluation))) }
         }
         let start = monotonicNow()
@@ -120,9 +135,9 @@ public final class TrainingLoop {
                                       gradNorm: report.gradNorm, tokens: report.tokens,
                                       tokensPerSecond: Double(tokens - startTokens) / max(elapsed, 1e-9),
                                       elapsedSeconds: elapsed, extra: report.extra, skipped: report.skipped)))
-            FaultInjection.killIfRequested(afterStep: step)
+            FaultInjection.killIfRequested(afterStep: step, rank: world.rank)
             if step == total || (settings.evaluateEvery > 0 && step % settings.evaluateEvery == 0) {
-                lastEvaluation = try objective.evaluate()
+                lastEvaluation = try evaluate(objective)
                 if !lastEvaluation.isEmpty { progress(.evaluation(EvaluationReport(step: step, metrics: lastEvaluation))) }
             }
             if step == total || (settings.checkpointEvery > 0 && step % settings.checkpointEvery == 0) {
@@ -130,7 +145,7 @@ public final class TrainingLoop {
                 progress(.checkpoint(step: step, path: dir.path))
             }
         }
-        if startStep == total, lastEvaluation.isEmpty { lastEvaluation = try objective.evaluate() }
+        if startStep == total, lastEvaluation.isEmpty { lastEvaluation = try evaluate(objective) }
         progress(.finished(step: step))
         let seconds = monotonicNow() - start
         return TrainingSummary(steps: total, resumedAtStep: startStep, tokens: tokens, seconds: seconds, finalLoss: lastLoss,
@@ -144,19 +159,35 @@ public final class TrainingLoop {
         var skipped: Bool
     }
 
-    /// Each micro-batch's share of the step's objective: u_i / Σ u_j by loss units, or equal shares
-    /// when no micro-batch has a unit (its loss is then 0 and its gradient nothing).
-    static func microBatchScales(units: [Int]) -> [Float] {
-        let total = units.reduce(0, +)
-        guard total > 0 else { return units.map { _ in 1 / Float(max(units.count, 1)) } }
+    /// Each micro-batch's share of the step's objective: u_i / Σ u_j by loss units (`total` = Σ u_j
+    /// over every micro-batch of the step, on every rank), or equal shares of the step's `count`
+    /// micro-batches when none has a unit (its loss is then 0 and its gradient nothing).
+    static func microBatchScales(units: [Int], total: Int? = nil, count: Int? = nil) -> [Float] {
+        let total = total ?? units.reduce(0, +)
+        guard total > 0 else { return units.map { _ in 1 / Float(max(count ?? units.count, 1)) } }
         return units.map { Float($0) / Float(total) }
     }
 
-    /// Zeroes the gradients and adds the gradient of step `step`'s objective over its micro-batches.
-    /// Returns the weighted loss, the tokens processed and the weighted extra figures.
+    /// Refuses a step's micro-batches that do not divide evenly over the ranks.
+    static func checkDivides(accumulation: Int, ranks: Int) throws {
+        guard ranks > 1, accumulation % ranks != 0 else { return }
+        throw StageError("distributed training over \(ranks) processes needs --gradient-accumulation to be a multiple of \(ranks) (each rank takes an equal share of every step's micro-batches; the global batch is rows x accumulation and does not depend on the process count); got \(accumulation). For the same global batch, halve --rows and double --gradient-accumulation, for instance.")
+    }
+
+    /// Validation on rank 0; the other ranks report nothing (rank 0 alone logs).
+    func evaluate(_ objective: TrainingObjective) throws -> [String: Double] {
+        world.isRoot ? try objective.evaluate() : [:]
+    }
+
+    /// Zeroes the gradients and adds this rank's share of the gradient of step `step`'s objective over
+    /// its micro-batches. Returns the step's weighted loss, tokens processed and weighted extra figures
+    /// (over every rank: the extras on rank 0 only).
     func accumulateGradients(_ step: Int, objective: TrainingObjective) throws -> (loss: Float, tokens: Int, extra: [String: Double]) {
-        let microBatches = plan.steps[step]
-        let scales = Self.microBatchScales(units: microBatches.map { objective.lossUnits(indices: $0) })
+        let all = plan.steps[step]
+        let microBatches = Sharding.indices(count: all.count, rank: world.rank, size: world.size).map { all[$0] }
+        let units = microBatches.map { objective.lossUnits(indices: $0) }
+        let total = Int(try world.allreduceSum([Double(units.reduce(0, +))])[0])
+        let scales = Self.microBatchScales(units: units, total: total, count: all.count)
         model.parameters.zeroGrad()
         var loss: Float = 0, tokens = 0
         var extra: [String: Double] = [:]
@@ -166,7 +197,13 @@ public final class TrainingLoop {
             tokens += r.tokens
             for (k, v) in r.extra { extra[k, default: 0] += v * Double(scale) }
         }
-        return (loss, tokens, extra)
+        guard world.size > 1 else { return (loss, tokens, extra) }
+        let sums = try world.allreduceSum([Double(loss), Double(tokens)])
+        var merged: [String: Double] = [:]
+        for part in try world.gather(extra, root: 0) ?? [] {
+            for (k, v) in part { merged[k, default: 0] += v }
+        }
+        return (Float(sums[0]), Int(sums[1]), merged)
     }
 
     /// One optimiser step over the micro-batches planned for `step` (0-based); none when the loss or
@@ -183,16 +220,18 @@ public final class TrainingLoop {
 
 /// A test hook: with `PLUMB_KILL_AFTER_STEP=N` in the environment, the process SIGKILLs itself right
 /// after optimiser step N, before any checkpoint of that step; with `PLUMB_KILL_AFTER_CHUNK=N`, right
-/// after a sampling stage's chunk N is whole - a real kill at a known point.
+/// after a sampling stage's chunk N is whole - a real kill at a known point. With `PLUMB_KILL_RANK=R`
+/// only rank R of a distributed job kills itself.
 enum FaultInjection {
     static let killAfterStep: Int? = ProcessInfo.processInfo.environment["PLUMB_KILL_AFTER_STEP"].flatMap(Int.init)
     static let killAfterChunk: Int? = ProcessInfo.processInfo.environment["PLUMB_KILL_AFTER_CHUNK"].flatMap(Int.init)
+    static let killRank: Int? = ProcessInfo.processInfo.environment["PLUMB_KILL_RANK"].flatMap(Int.init)
 
-    static func killIfRequested(afterStep step: Int) {
-        if let k = killAfterStep, k == step { kill(getpid(), SIGKILL) }
+    static func killIfRequested(afterStep step: Int, rank: Int = Distributed.world.rank) {
+        if let k = killAfterStep, k == step, killRank == nil || killRank == rank { kill(getpid(), SIGKILL) }
     }
 
-    static func killIfRequested(afterChunk chunk: Int) {
-        if let k = killAfterChunk, k == chunk { kill(getpid(), SIGKILL) }
+    static func killIfRequested(afterChunk chunk: Int, rank: Int = Distributed.world.rank) {
+        if let k = killAfterChunk, k == chunk, killRank == nil || killRank == rank { kill(getpid(), SIGKILL) }
     }
 }
