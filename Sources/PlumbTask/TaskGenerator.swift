@@ -67,19 +67,19 @@ public struct TaskGenerator {
 
     /// Distinct training prompts without responses, for rejection sampling and PPO.
     func promptSet(_ prefix: String, count: Int, rng: inout TaskRandom) -> [MessageRecord] {
-        distinctSpecs(.training, count: count, rng: &rng).enumerated().map { i, spec in
+        distinctSpecs(.training, count: count, mix: settings.promptMix, rng: &rng).enumerated().map { i, spec in
             MessageRecord(id: recordId(prefix, i), messages: [.user(spec.text)], tags: spec.tags)
         }
     }
 
     /// Distinct held-out prompts.
     func evalPromptSpecs(count: Int, rng: inout TaskRandom) -> [PromptSpec] {
-        distinctSpecs(.evaluation, count: count, rng: &rng)
+        distinctSpecs(.evaluation, count: count, mix: settings.evalPromptMix ?? settings.promptMix, rng: &rng)
     }
 
     /// Up to `count` distinct prompts of `split`; fewer only if the space runs out (task.json counts files' records).
-    func distinctSpecs(_ split: PromptSplit, count: Int, rng: inout TaskRandom) -> [PromptSpec] {
-        var prompts = DistinctPrompts(split, mix: settings.promptMix)
+    func distinctSpecs(_ split: PromptSplit, count: Int, mix: TaskSettings.PromptMix, rng: inout TaskRandom) -> [PromptSpec] {
+        var prompts = DistinctPrompts(split, mix: mix)
         var specs: [PromptSpec] = []
         while specs.count < count, let spec = prompts.next(rng: &rng) { specs.append(spec) }
         return specs

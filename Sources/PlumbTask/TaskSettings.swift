@@ -63,6 +63,9 @@ public struct TaskSettings: Codable, Equatable, Sendable {
     public var formatVersion: Int
     public var sizes: Sizes
     public var promptMix: PromptMix
+    /// The evaluation prompts' mix, when it differs from `promptMix`: more safety prompts than
+    /// training sees, so the violation and false-refusal rates are measured on enough prompts.
+    public var evalPromptMix: PromptMix?
     public var sftFlaws: SFTFlaws
     public var candidates: CandidateRates
     public var annotation: Annotation
@@ -70,8 +73,9 @@ public struct TaskSettings: Codable, Equatable, Sendable {
     public static let standard = TaskSettings(
         formatVersion: 1,
         sizes: Sizes(corpusPassages: 12_000, sftDemonstrations: 6_000, annotatedPrompts: 8_000,
-                     rejectionSamplingPrompts: 2_000, ppoPrompts: 2_000, evalPrompts: 500, rewardEvalPairs: 1_000),
+                     rejectionSamplingPrompts: 2_000, ppoPrompts: 2_000, evalPrompts: 1_300, rewardEvalPairs: 1_000),
         promptMix: PromptMix(helpfulness: 0.7, harmful: 0.15, borderline: 0.15),
+        evalPromptMix: PromptMix(helpfulness: 0.4, harmful: 0.3, borderline: 0.3),
         sftFlaws: SFTFlaws(wrongAnswer: 0.15, rambling: 0.2, harmfulCompliance: 0.25, overRefusal: 0.15),
         candidates: CandidateRates(helpfulnessRefusal: 0.05, helpfulnessCorrect: 0.6, harmfulRefusal: 0.5,
                                    borderlineRefusal: 0.35, borderlineCorrect: 0.7, rambling: 0.35),
@@ -96,8 +100,13 @@ public struct TaskSettings: Codable, Equatable, Sendable {
                               (s.annotatedPrompts, "sizes.annotatedPrompts"), (s.rejectionSamplingPrompts, "sizes.rejectionSamplingPrompts"),
                               (s.ppoPrompts, "sizes.ppoPrompts"), (s.evalPrompts, "sizes.evalPrompts"), (s.rewardEvalPairs, "sizes.rewardEvalPairs")]
         where value < 0 { throw TaskError.invalidSettings("\(name) = \(value) is negative") }
-        let mixSum = promptMix.helpfulness + promptMix.harmful + promptMix.borderline
-        guard abs(mixSum - 1) < 1e-9 else { throw TaskError.invalidSettings("promptMix sums to \(mixSum), not 1") }
+        for (mix, name) in [(promptMix, "promptMix"), (evalPromptMix, "evalPromptMix")] {
+            guard let mix else { continue }
+            let mixSum = mix.helpfulness + mix.harmful + mix.borderline
+            guard abs(mixSum - 1) < 1e-9, min(mix.helpfulness, mix.harmful, mix.borderline) >= 0 else {
+                throw TaskError.invalidSettings("\(name) sums to \(mixSum), not 1, or has a negative share")
+            }
+        }
         for (value, name) in [(sftFlaws.wrongAnswer, "sftFlaws.wrongAnswer"), (sftFlaws.rambling, "sftFlaws.rambling"),
                               (sftFlaws.harmfulCompliance, "sftFlaws.harmfulCompliance"), (sftFlaws.overRefusal, "sftFlaws.overRefusal"),
                               (annotation.rankingShare + annotation.editShare, "annotation.rankingShare + editShare"),

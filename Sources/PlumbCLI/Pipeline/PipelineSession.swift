@@ -9,9 +9,9 @@ struct PipelineSession {
 
     static func open(file: URL, run: URL, previous: URL?, profile: String?, overrides: [String: String],
                      acceptCodeChange: Bool) throws -> PipelineSession {
-        let pipeline = try PipelineFile.load(file, profile: profile, overrides: overrides)
         let runDirectory = run.standardizedFileURL
         let chain = try PipelineRunChain.open(run: runDirectory, previous: previous)
+        let pipeline = try PipelineFile.load(file, profile: profile, overrides: builtInSettings(chain).merging(overrides) { $1 })
         let previousPath = chain.earlier.first.map(chain.relative)
         let existing = try PipelineRunRecord.read(runDirectory)
         if let existing, existing.previous != previousPath {
@@ -29,6 +29,12 @@ struct PipelineSession {
         try PipelineRunRecord(pipeline: pipeline.name, stages: graph.stages.map(\.name), previous: previousPath,
                               task: task ?? previousTask).write(runDirectory)
         return session
+    }
+
+    /// Settings every pipeline file may use: `month`, the run's place in its chain (1 + the number
+    /// of earlier runs). They override the file's profiles; `--set` overrides them.
+    static func builtInSettings(_ chain: PipelineRunChain) -> [String: String] {
+        ["month": "\(chain.earlier.count + 1)"]
     }
 
     /// The output checksum of this run's `task generate` stage, when it is complete, or of the task

@@ -30,6 +30,8 @@ struct PipelineStageKind {
         PipelineStageKind(name: "task month", command: ["task", "month"], output: .directory),
         PipelineStageKind(name: "task annotate", command: ["task", "annotate"], output: .file("annotations.json"),
                           mainFile: "annotations.json"),
+        PipelineStageKind(name: "task annotate comparisons", command: ["task", "annotate", "--as", "comparisons"],
+                          output: .file("comparisons.jsonl"), mainFile: "comparisons.jsonl"),
         PipelineStageKind(name: "tokenizer train", command: ["tokenizer", "train"], output: .prefix("spm"), mainFile: "spm.model"),
         PipelineStageKind(name: "model-config", command: [], output: .builtIn, mainFile: "config.json"),
         PipelineStageKind(name: "import", command: ["import"], output: .directory, positionalInput: "file"),

@@ -35,7 +35,7 @@ struct DemoCommand: ParsableCommand {
             let run = root.appendingPathComponent("month-\(month)")
             let file = Self.pipelines.appendingPathComponent(month == 1 ? "main-job.yaml" : "monthly.yaml")
             let session = try PipelineSession.open(file: file, run: run, previous: monthRuns.last, profile: profile,
-                                                   overrides: ["seed": "\(seed)", "month": "\(month)"], acceptCodeChange: false)
+                                                   overrides: ["seed": "\(seed)"], acceptCodeChange: false)
             let prefix = monthCount > 1 ? "m\(month) " : ""
             try session.runner.execute(steps: steps.prefixed(prefix))
             try session.finish()
