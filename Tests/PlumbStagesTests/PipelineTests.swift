@@ -146,6 +146,9 @@ final class PipelineTests: XCTestCase {
           config:
             kind: model-config
             options: {hidden_size: 8}
+          month-config:
+            kind: model-config
+            options: {num_hidden_layers: "${month}"}
         """, "monthly.yaml")
         // An incomplete previous run is refused before anything runs.
         _ = try session(file, run: "m1", profile: "a")
@@ -156,13 +159,42 @@ final class PipelineTests: XCTestCase {
         let record = try XCTUnwrap(try PipelineStageRecord.read(root.appendingPathComponent("m2/import-more")))
         XCTAssertEqual(record.inputs["file"]?.first?.stage, "../m1/task")
         XCTAssertEqual(try PipelineRunRecord.read(root.appendingPathComponent("m2"))?.previous, "../m1")
+        // ${month} is the run's place in its chain.
+        func layers(_ run: String) throws -> Int? {
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("\(run)/month-config/config.json")))
+            return (config as? [String: Any])?["num_hidden_layers"] as? Int
+        }
+        XCTAssertEqual(try layers("m2"), 2)
         // history: reaches every earlier run that has the stage, oldest first.
         let m3 = try session(monthly, run: "m3", previous: "m2")
+        try m3.runner.execute(log: { _ in })
+        XCTAssertEqual(try layers("m3"), 3)
         let dirs = try m3.graph.chain.stageDirectories(try PipelineRef("history:config", at: .init(file: "", line: 0, key: "")),
                                                        at: .init(file: "", line: 0, key: ""))
         XCTAssertEqual(dirs.map { $0.deletingLastPathComponent().lastPathComponent }, ["m1", "m2"])
         // The same run directory with another previous run is refused.
         XCTAssertThrowsError(try session(monthly, run: "m2")) { XCTAssertTrue("\($0)".contains("was started with"), "\($0)") }
+    }
+
+    /// The shipped pipeline files parse in every profile, and every reference of the monthly file to
+    /// an earlier run names a stage that main-job.yaml or monthly.yaml defines.
+    func testShippedPipelineFiles() throws {
+        let directory = DemoCommand.pipelines
+        var defined = Set<String>()
+        for name in ["main-job.yaml", "monthly.yaml"] {
+            for profile in ["standard", "quick"] {
+                let file = try PipelineFile.load(directory.appendingPathComponent(name), profile: profile, overrides: ["month": "2"])
+                XCTAssertGreaterThan(file.stages.count, 10, name)
+                defined.formUnion(file.stages.map(\.name))
+            }
+        }
+        let monthly = try PipelineFile.load(directory.appendingPathComponent("monthly.yaml"), profile: "quick", overrides: ["month": "2"])
+        let earlier = monthly.stages.flatMap { $0.inputs.flatMap { $0.refs } }.compactMap { value -> String? in
+            guard let ref = try? PipelineRef(value.text, at: value.at), ref.scope != .local else { return nil }
+            return ref.stage
+        }
+        XCTAssertTrue(earlier.contains("ppo") && earlier.contains("task"), "\(earlier)")
+        for stage in earlier { XCTAssertTrue(defined.contains(stage), "monthly.yaml reads \(stage) of an earlier run, which no file defines") }
     }
 
     func testOpenBLASKernelFamily() {

@@ -132,6 +132,20 @@ final class ReportPageTests: XCTestCase {
         XCTAssertThrowsError(try ReportCommand.write([root.appendingPathComponent("nothing").path], out: nil))
     }
 
+    /// PPO's oracle judgements are logged as X, X_low, X_high: one chart of X with error bars.
+    func testFigureWithItsIntervalIsOneSeries() {
+        var curves = MetricCurves()
+        curves.train["objective/kl"] = [ChartPoint(x: 1, y: 0.1), ChartPoint(x: 2, y: 0.3)]
+        curves.eval["oracle/helpfulness"] = [ChartPoint(x: 0, y: 0.4), ChartPoint(x: 20, y: 0.37)]
+        curves.eval["oracle/helpfulness_low"] = [ChartPoint(x: 0, y: 0.36), ChartPoint(x: 20, y: 0.33)]
+        curves.eval["oracle/helpfulness_high"] = [ChartPoint(x: 0, y: 0.45), ChartPoint(x: 20, y: 0.41)]
+        let (charts, _) = TrainingCharts.charts(curves)
+        XCTAssertEqual(charts.map(\.title).sorted(), ["objective/kl", "oracle/helpfulness"])
+        let points = charts.first { $0.title == "oracle/helpfulness" }!.series[0].points
+        XCTAssertEqual(points.map(\.low), [0.36, 0.33])
+        XCTAssertEqual(points.map(\.high), [0.45, 0.41])
+    }
+
     func testTicksAndLabels() {
         let ticks = ChartTicks.nice(0...1)
         XCTAssertEqual(ticks.count, 6)

@@ -40,8 +40,13 @@ struct MainJobFigures {
     var bestOfK: [BestOfKRow] = []
 
     init(contentsOf url: URL) throws {
-        guard let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
-              let results = root["results"] as? [String: Any] else { throw CLIError("\(url.path): no \"results\" object") }
+        try self.init(json: Data(contentsOf: url), source: url.path)
+    }
+
+    /// From the bytes of a results.json (`source` names them in an error).
+    init(json: Data, source: String) throws {
+        guard let root = try JSONSerialization.jsonObject(with: json) as? [String: Any],
+              let results = root["results"] as? [String: Any] else { throw CLIError("\(source): no \"results\" object") }
         func rates(_ report: Any?) -> [String: RateFigure] {
             let object = report as? [String: Any] ?? [:]
             return Dictionary(uniqueKeysWithValues: Self.rates.compactMap { r in RateFigure(object[r.key]).map { (r.key, $0) } })

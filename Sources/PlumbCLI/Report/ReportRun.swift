@@ -41,7 +41,7 @@ struct ReportRun {
     var directory: URL
     var stages: [ReportStage]
     var results: MainJobFigures?
-    /// Why results.json was present but not read.
+    /// Why results.json, or the run's evaluation stages, could not be read.
     var resultsProblem: String?
 
     static func read(_ directory: URL) throws -> ReportRun {
@@ -51,6 +51,15 @@ struct ReportRun {
         let resultsFile = directory.appendingPathComponent("results.json")
         if FileManager.default.fileExists(atPath: resultsFile.path) {
             do { run.results = try MainJobFigures(contentsOf: resultsFile) } catch { run.resultsProblem = "\(error)" }
+        } else {
+            // A pipeline run without the main job's results.json: its oracle stages, read the same way.
+            do {
+                let results = try MainJobResults.read(months: [directory])
+                if !results.policies.isEmpty || !results.bestOfK.isEmpty {
+                    let encoder = JSONEncoder()
+                    run.results = try MainJobFigures(json: encoder.encode(["results": results]), source: directory.path)
+                }
+            } catch { run.resultsProblem = "\(error)" }
         }
         return run
     }

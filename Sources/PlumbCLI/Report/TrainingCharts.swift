@@ -23,6 +23,16 @@ enum TrainingCharts {
             }
             groups.append((key, series))
         }
+        // A figure logged with its interval (`X`, `X_low`, `X_high`: PPO's oracle judgements) is one
+        // series with error bars.
+        for key in evalLeft.keys {
+            guard let low = evalLeft[key + "_low"], let high = evalLeft[key + "_high"], var points = evalLeft[key],
+                  low.count == points.count, high.count == points.count else { continue }
+            for i in points.indices { points[i].low = low[i].y; points[i].high = high[i].y }
+            evalLeft[key] = points
+            evalLeft[key + "_low"] = nil
+            evalLeft[key + "_high"] = nil
+        }
         for key in order(Array(evalLeft.keys)) {
             groups.append((key, [ChartSeries(name: "eval \(key)", points: evalLeft[key]!, style: .lineAndPoints)]))
         }

@@ -46,6 +46,6 @@ struct DemoCommand: ParsableCommand {
                                    steps: steps.figures, results: results)
         try report.write(to: root.appendingPathComponent("results.json"))
         print(report.text(stepTable: steps.table()))
-        print("Report: \(try ReportCommand.write([root.path] + monthRuns.map(\.path), out: root.appendingPathComponent("report.html").path).path)")
+        print("Report: \(try ReportCommand.write(monthRuns.map(\.path), out: root.appendingPathComponent("report.html").path).path)")
     }
 }

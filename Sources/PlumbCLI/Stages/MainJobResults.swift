@@ -33,10 +33,16 @@ extension MainJobResults {
         if fm.fileExists(atPath: first.appendingPathComponent("rs-eval").path) {
             results.bestOfK = try EvalBestOfKCommand.evaluate(first.appendingPathComponent("rs-eval"))
         }
-        results.ppoCurve = try PPOCurvePoint.read(last.appendingPathComponent("ppo"))
-        results.humanRoutes = try StageManifest.read(from: first.appendingPathComponent("rs-human")).metrics
-        let sft = try StageManifest.read(from: first.appendingPathComponent("sft"))
-        results.sftValidationLoss = (sft.metrics["initial_val_loss"], sft.metrics["val_loss"])
+        if fm.fileExists(atPath: last.appendingPathComponent("ppo").path) {
+            results.ppoCurve = try PPOCurvePoint.read(last.appendingPathComponent("ppo"))
+        }
+        if fm.fileExists(atPath: first.appendingPathComponent("rs-human").path) {
+            results.humanRoutes = try StageManifest.read(from: first.appendingPathComponent("rs-human")).metrics
+        }
+        if fm.fileExists(atPath: first.appendingPathComponent("sft").path) {
+            let sft = try StageManifest.read(from: first.appendingPathComponent("sft"))
+            results.sftValidationLoss = (sft.metrics["initial_val_loss"], sft.metrics["val_loss"])
+        }
         return results
     }
 }
