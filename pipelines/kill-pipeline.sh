@@ -1,41 +1,49 @@
 #!/usr/bin/env bash
 # Kills `plumb pipeline run` with SIGKILL at random moments and runs it again each time, until the
 # pipeline completes; then compares every stage's output checksum (pipeline-stage.json) with an
-# uninterrupted run's. Prints each kill (the stage it hit) and a summary; exits 1 on any difference.
+# uninterrupted run's. Each kill lands in a random stage: the run is let through 1 to AHEAD stages it
+# has to run (its log's `== STAGE` lines that are not `complete`) and killed a random 0 to MAX_IN_STAGE ms after the last of them
+# starts, so the kills spread over the pipeline whatever its stages' lengths. Prints each kill (the
+# stage it hit) and a summary; exits 1 on any difference.
 # Usage: pipelines/kill-pipeline.sh [WORK]
 #   PLUMB (default .build/release/plumb), FILE (pipelines/main-job.yaml), SETTINGS (quick),
-#   KILLS (12), SEED (1: the kill moments), MIN_DELAY / MAX_DELAY seconds (1 / 12)
+#   KILLS (12), SEED (2: the kill moments), AHEAD (2), MAX_IN_STAGE (1500)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PLUMB=${PLUMB:-.build/release/plumb}
 FILE=${FILE:-pipelines/main-job.yaml}
 SETTINGS=${SETTINGS:-quick}
 KILLS=${KILLS:-12}
-MIN_DELAY=${MIN_DELAY:-1}
-MAX_DELAY=${MAX_DELAY:-12}
+AHEAD=${AHEAD:-2}
+MAX_IN_STAGE=${MAX_IN_STAGE:-1500}
 WORK=${1:-/tmp/plumb-kill-pipeline}
-RANDOM=${SEED:-1}
+RANDOM=${SEED:-2}
 rm -rf "$WORK"; mkdir -p "$WORK"
 
-run() { "$PLUMB" pipeline run "$FILE" --run "$WORK/$1" --settings "$SETTINGS" >> "$WORK/$1.log" 2>&1; }
+# `exec`, so the background job's pid is plumb's own and SIGKILL reaches it.
+run() { ( exec "$PLUMB" pipeline run "$FILE" --run "$WORK/$1" --settings "$SETTINGS" >> "$WORK/$1.log" 2>&1 ); }
 
 start=$(date +%s)
 run clean
 echo "uninterrupted run: $(( $(date +%s) - start )) s"
 
-kills=0; runs=0
+kills=0; runs=0; : > "$WORK/killed.log"
 while :; do
     runs=$((runs + 1))
-    run killed & pid=$!
+    lines=$(wc -l < "$WORK/killed.log" 2>/dev/null || echo 0)
+    ( exec "$PLUMB" pipeline run "$FILE" --run "$WORK/killed" --settings "$SETTINGS" >> "$WORK/killed.log" 2>&1 ) & pid=$!
     if [ "$kills" -lt "$KILLS" ]; then
-        span=$(( (MAX_DELAY - MIN_DELAY) * 1000 ))
-        delay_ms=$(( MIN_DELAY * 1000 + (RANDOM * 32768 + RANDOM) % (span + 1) ))
+        ahead=$(( 1 + RANDOM % AHEAD ))
+        delay_ms=$(( (RANDOM * 32768 + RANDOM) % (MAX_IN_STAGE + 1) ))
+        # Wait until the run has started `ahead` stages (or ended).
+        while kill -0 "$pid" 2>/dev/null &&
+              [ "$(tail -n +$((lines + 1)) "$WORK/killed.log" | grep '^== ' | grep -vc ': complete$' || true)" -lt "$ahead" ]; do sleep 0.05; done
         sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
         if kill -0 "$pid" 2>/dev/null; then
             kill -9 "$pid"; wait "$pid" 2>/dev/null || true
             kills=$((kills + 1))
             hit=$(grep '^== ' "$WORK/killed.log" | tail -1)
-            echo "kill $kills after ${delay_ms} ms, during: ${hit#== }"
+            echo "kill $kills, ${delay_ms} ms into the run's stage $ahead: ${hit#== }"
             continue
         fi
     fi
