@@ -178,6 +178,40 @@ final class DPOTests: XCTestCase {
         XCTAssertEqual(encoded.pairs[0].chosen.tokens.count, 40, "the long response keeps its last 40 inputs")
     }
 
+    /// Cache entries are found by comparison id and content, whatever the split or position; a pair
+    /// whose text changed under the same id is computed again.
+    func testReferenceCacheIsKeyedByIdAndContent() throws {
+        let i = try stageInputs()
+        let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: i.tokenizer.path), template: .plumbline)
+        let prompt = Prompt(messages: [.user("Compute 5 + 4.")])
+        func pairs(_ comparisons: [(String, String, String)]) throws -> [DPOPair] {
+            try DPOStage.encode(comparisons.enumerated().map { n, c in
+                Comparison(id: c.0, prompt: prompt, chosen: c.1, rejected: c.2, source: SourceRef(file: "t", line: n + 1))
+            }, templated: templated, seqLen: 40).pairs
+        }
+        let first = try pairs([("a", "9.", "8."), ("b", "It is 9.", "I cannot say.")])
+        func attach(_ split: [String: [DPOPair]], _ dir: String, reuse: String?) throws -> (pairs: [String: [DPOPair]], computed: Int) {
+            try ReferenceLogProbs.attach(split, reference: i.policy, referenceSHA: "ref", seqLen: 40, rows: 2, padToken: 0,
+                                         directory: i.runs.appendingPathComponent(dir), reuse: reuse.map { i.runs.appendingPathComponent($0) },
+                                         log: { _ in })
+        }
+        let made = try attach(["train": first], "cache-1", reuse: nil)
+        XCTAssertEqual(made.computed, 2)
+        // Other split, other order, read from the first cache: nothing computed, the same figures.
+        let moved = try attach(["validation": first.reversed()], "cache-2", reuse: "cache-1")
+        XCTAssertEqual(moved.computed, 0)
+        let byId = Dictionary(uniqueKeysWithValues: made.pairs["train"]!.map { ($0.id, $0) })
+        for p in moved.pairs["validation"]! {
+            XCTAssertEqual(p.referenceChosen, byId[p.id]!.referenceChosen)
+            XCTAssertEqual(p.referenceRejected, byId[p.id]!.referenceRejected)
+        }
+        // "a" with another rejected response: its entry does not match, so it alone is computed.
+        let edited = try attach(["train": try pairs([("a", "9.", "7."), ("b", "It is 9.", "I cannot say.")])], "cache-3", reuse: "cache-1")
+        XCTAssertEqual(edited.computed, 1)
+        XCTAssertNotEqual(edited.pairs["train"]![0].referenceRejected, made.pairs["train"]![0].referenceRejected)
+        XCTAssertEqual(edited.pairs["train"]![1].referenceRejected, made.pairs["train"]![1].referenceRejected)
+    }
+
     /// A DPO stage killed after step 3 (checkpoint of step 2 on disk, the reference cache whole) and
     /// rerun ends with the same weights as an uninterrupted one.
     func testKilledStageResumesToTheSameWeights() throws {

@@ -138,7 +138,8 @@ public enum DPOStage {
             }
             stage.setMetric("quarantined.identical", Double(encodedTrain.identical.count + encodedValidation.identical.count))
             stage.setMetric("truncated", Double(encodedTrain.truncated + encodedValidation.truncated))
-            stage.setMetric("reference_cached", attached.cached ? 1 : 0)
+            stage.setMetric("reference_cached", attached.computed == 0 ? 1 : 0)
+            stage.setMetric("reference_computed", Double(attached.computed))
             stage.setMetric("tokens_per_second", summary.tokensPerSecond)
             return summary
         }
