@@ -25,7 +25,7 @@ enum TrainingCharts {
         }
         // A figure logged with its interval (`X`, `X_low`, `X_high`: PPO's oracle judgements) is one
         // series with error bars.
-        for key in evalLeft.keys {
+        for key in Array(evalLeft.keys) {
             guard let low = evalLeft[key + "_low"], let high = evalLeft[key + "_high"], var points = evalLeft[key],
                   low.count == points.count, high.count == points.count else { continue }
             for i in points.indices { points[i].low = low[i].y; points[i].high = high[i].y }

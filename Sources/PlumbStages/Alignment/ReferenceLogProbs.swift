@@ -29,29 +29,36 @@ struct ReferenceCacheHeader: Codable, Equatable {
     var files: [ShardFileInfo]
 }
 
+/// A cache entry's key: the comparison id and the SHA-256 of the two sequences the reference scored.
+struct ReferenceKey: Hashable, Comparable {
+    var content: String
+    var id: String
+
+    static func < (a: ReferenceKey, b: ReferenceKey) -> Bool { (a.content, a.id) < (b.content, b.id) }
+}
+
 enum ReferenceLogProbs {
     static let directoryName = "reference"
 
+    typealias Table = [ReferenceKey: (chosen: Double, rejected: Double)]
+
     /// The reference log-probabilities of `pairs` (by split): each from a matching cache in
     /// `directory` or `reuse` when there, the rest computed with the model at `reference`; the
-    /// entries of every pair are then cached in `directory`. Returns the pairs with their reference
-    /// figures and how many distinct pairs had to be computed.
+    /// entries of every pair are then cached in `directory` (left as it is when it holds exactly
+    /// them). Returns the pairs with their reference figures and how many distinct pairs were computed.
     static func attach(_ pairs: [String: [DPOPair]], reference: URL, referenceSHA: String, seqLen: Int, rows: Int, padToken: Int32,
                        directory: URL, reuse: URL?, log: (String) -> Void) throws -> (pairs: [String: [DPOPair]], computed: Int) {
-        var table: [String: (Double, Double)] = [:]
-        for candidate in [directory, reuse].compactMap({ $0 }) {
-            guard let cached = try? read(candidate, referenceSHA: referenceSHA, seqLen: seqLen) else { continue }
-            table.merge(cached) { old, _ in old }
-        }
-        // Distinct pairs without an entry, in split then position order.
-        var missing: [(key: String, pair: DPOPair)] = [], seen = Set<String>()
+        let own = try? read(directory, referenceSHA: referenceSHA, seqLen: seqLen)
+        var table = own ?? [:]
+        if let reuse, let cached = try? read(reuse, referenceSHA: referenceSHA, seqLen: seqLen) { table.merge(cached) { old, _ in old } }
+        // Each pair's key once; the distinct pairs without an entry, in split then position order.
+        let keys = pairs.mapValues { $0.map(key) }
+        var missing: [(key: ReferenceKey, pair: DPOPair)] = [], wanted = Set<ReferenceKey>()
         for split in pairs.keys.sorted() {
-            for p in pairs[split]! {
-                let k = key(p)
-                if table[k] == nil, seen.insert(k).inserted { missing.append((k, p)) }
+            for (k, p) in zip(keys[split]!, pairs[split]!) where wanted.insert(k).inserted && table[k] == nil {
+                missing.append((k, p))
             }
         }
-        let wanted = Set(pairs.values.flatMap { $0.map(key) })
         if missing.isEmpty {
             log("dpo: reference log-probabilities of \(wanted.count) pairs from the cache")
         } else {
@@ -61,19 +68,26 @@ enum ReferenceLogProbs {
             for (i, m) in missing.enumerated() { table[m.key] = (values[2 * i].logProb, values[2 * i + 1].logProb) }
             log("dpo: reference log-probabilities of \(missing.count) pairs computed, \(wanted.count - missing.count) from the cache")
         }
-        try write(wanted.sorted().map { k in (k, table[k]!) }, to: directory, referenceSHA: referenceSHA, seqLen: seqLen)
-        return (fill(pairs, table), missing.count)
+        if own.map({ Set($0.keys) != wanted }) ?? true {
+            try write(wanted.sorted().map { ($0, table[$0]!) }, to: directory, referenceSHA: referenceSHA, seqLen: seqLen)
+        }
+        let filled = pairs.map { split, list in
+            (split, zip(keys[split]!, list).map { k, p -> DPOPair in
+                var q = p
+                (q.referenceChosen, q.referenceRejected) = table[k]!
+                return q
+            })
+        }
+        return (Dictionary(uniqueKeysWithValues: filled), missing.count)
     }
 
-    /// Replaces the cache in `directory` by `entries` (key -> chosen, rejected), in key order.
-    static func write(_ entries: [(key: String, value: (Double, Double))], to directory: URL, referenceSHA: String, seqLen: Int) throws {
-        if let existing = try? read(directory, referenceSHA: referenceSHA, seqLen: seqLen), existing.count == entries.count,
-           entries.allSatisfy({ entry in existing[entry.key].map { $0 == entry.value } ?? false }) { return }
+    /// Replaces the cache in `directory` by `entries`, in key order.
+    static func write(_ entries: [(key: ReferenceKey, value: (chosen: Double, rejected: Double))], to directory: URL,
+                      referenceSHA: String, seqLen: Int) throws {
         try? FileManager.default.removeItem(at: directory)
         let writer = try ShardWriter(directory: directory, name: "reference-logps")
         for entry in entries {
-            let parts = entry.key.split(separator: "/", maxSplits: 1).map(String.init)
-            try writer.append(ReferenceRecord(id: parts[1], content: parts[0], chosen: entry.value.0, rejected: entry.value.1))
+            try writer.append(ReferenceRecord(id: entry.key.id, content: entry.key.content, chosen: entry.value.chosen, rejected: entry.value.rejected))
         }
         let header = ReferenceCacheHeader(referenceSHA256: referenceSHA, seqLen: seqLen, records: entries.count, files: try writer.finish())
         let encoder = JSONEncoder()
@@ -81,18 +95,17 @@ enum ReferenceLogProbs {
         try AtomicFile.write(try encoder.encode(header), to: directory.appendingPathComponent("cache.json"))
     }
 
-    static func read(_ directory: URL, referenceSHA: String, seqLen: Int) throws -> [String: (Double, Double)]? {
+    static func read(_ directory: URL, referenceSHA: String, seqLen: Int) throws -> Table? {
         let header = try JSONDecoder().decode(ReferenceCacheHeader.self, from: Data(contentsOf: directory.appendingPathComponent("cache.json")))
         guard header.referenceSHA256 == referenceSHA, header.seqLen == seqLen else { return nil }
         let reader = ShardReader(files: header.files.map { directory.appendingPathComponent($0.file) },
                                  options: ShardReader.Options(expectedSchema: ReferenceRecord.schema))
-        var table: [String: (Double, Double)] = [:]
-        for r in try reader.readAll(ReferenceRecord.self) { table[r.content + "/" + r.id] = (r.chosen, r.rejected) }
+        var table: Table = [:]
+        for r in try reader.readAll(ReferenceRecord.self) { table[ReferenceKey(content: r.content, id: r.id)] = (r.chosen, r.rejected) }
         return table
     }
 
-    /// `CONTENT/ID`: the content hash first, so the id (which may hold '/') is the rest.
-    static func key(_ pair: DPOPair) -> String { contentHash(pair) + "/" + pair.id }
+    static func key(_ pair: DPOPair) -> ReferenceKey { ReferenceKey(content: contentHash(pair), id: pair.id) }
 
     /// SHA-256 of the chosen and rejected sequences' tokens and targets (little-endian Int32, each
     /// array preceded by its length).
@@ -104,15 +117,5 @@ enum ReferenceLogProbs {
             array.map(\.littleEndian).withUnsafeBytes { hasher.update($0) }
         }
         return hasher.finalizeHex()
-    }
-
-    static func fill(_ pairs: [String: [DPOPair]], _ table: [String: (Double, Double)]) -> [String: [DPOPair]] {
-        Dictionary(uniqueKeysWithValues: pairs.map { split, list in
-            (split, list.map { p in
-                var q = p
-                (q.referenceChosen, q.referenceRejected) = table[key(p)]!
-                return q
-            })
-        })
     }
 }
