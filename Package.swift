@@ -55,10 +55,12 @@ let package = Package(
         .target(name: "PlumbOracle", dependencies: ["PlumbTask"]),
         .target(name: "PlumbMPI", dependencies: ["CMPI", "PlumbTensor"]),
         .target(name: "PlumbStages", dependencies: ["PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData"], swiftSettings: fastMath),
+        // The oracle's evaluation and the built-in task's stages: sees the judge, so no training target imports it.
+        .target(name: "PlumbEval", dependencies: ["PlumbStages", "PlumbOracle", "PlumbTask", "PlumbData", "PlumbStore", "PlumbModel", "PlumbTensor"]),
         .target(
             name: "PlumbCLI",
             dependencies: [
-                "PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData", "PlumbTask", "PlumbOracle", "PlumbStages", "PlumbFiles", "PlumbMPI",
+                "PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData", "PlumbTask", "PlumbOracle", "PlumbStages", "PlumbEval", "PlumbFiles", "PlumbMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -71,7 +73,7 @@ let package = Package(
         .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbStore", "PlumbCLI"]),
         .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbCLI", "PlumbTask"], exclude: ["Fixtures"]),
         .testTarget(name: "PlumbTaskTests", dependencies: ["PlumbTask", "PlumbOracle"]),
-        .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbCLI"]),
+        .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbEval", "PlumbCLI"]),
     ],
     swiftLanguageModes: [.v5]
 )

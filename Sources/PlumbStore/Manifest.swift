@@ -39,6 +39,26 @@ public struct StoredArtifact: Codable, Equatable, Sendable {
     public var rawBytes: Int
 }
 
+/// One input of a stage's slot as it entered the cache key.
+public struct SlotInput: Codable, Equatable, Sendable {
+    /// Relative to the runs root when inside it (`RUN/STAGE/FILE`), else as given.
+    public var path: String
+    /// `StageContent.checksum` of a stage directory, else the SHA-256 of the file.
+    public var checksum: String
+    /// "<run>/<stage>" of the stage directory the input is or lies in, if any.
+    public var producedBy: String?
+    public init(path: String, checksum: String, producedBy: String?) {
+        self.path = path; self.checksum = checksum; self.producedBy = producedBy
+    }
+}
+
+/// A plain file a stage wrote in its directory.
+public struct StageFile: Codable, Equatable, Sendable {
+    public var name: String
+    public var sha256: String
+    public var bytes: Int
+}
+
 public struct CodeVersion: Codable, Equatable, Sendable {
     /// The git commit and dirty flag of the package (informational; nil outside a git checkout).
     public var commit: String?
@@ -74,6 +94,12 @@ public struct StageManifest: Codable, Equatable, Sendable {
     public var error: String?
     /// SHA-256 of stage kind, canonical config JSON, input checksums and code version (`CacheKey`).
     public var cacheKey: String
+    /// The inputs by slot as they entered the cache key: path, content checksum, producing stage.
+    public var slots: [String: [SlotInput]]?
+    /// Plain files the stage wrote (not shards, not artifacts), with their checksums.
+    public var files: [StageFile]?
+    /// The stage's typed summary, as JSON.
+    public var summary: JSONValue?
 
     public static let fileName = "manifest.json"
 
@@ -106,6 +132,14 @@ public struct StageManifest: Codable, Equatable, Sendable {
             for (j, file) in output.files.enumerated() { try check(file.file, "outputs[\(i)].files[\(j)].file") }
         }
         for (i, artifact) in artifacts.enumerated() { try check(artifact.file, "artifacts[\(i)].file") }
+    }
+
+    /// The stage's summary decoded as `type`; nil when the manifest has none.
+    public func decodeSummary<Summary: Decodable>(_ type: Summary.Type) throws -> Summary? {
+        guard let summary else { return nil }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(type, from: try summary.canonicalJSON())
     }
 
     /// Writes the manifest atomically (temporary file, fsync, rename, fsync the directory).

@@ -6,7 +6,7 @@ public enum StageState: String, Sendable {
     case running, interrupted, complete, failed, unreadable
 }
 
-public struct StageSummary {
+public struct CatalogedStage {
     public var name: String
     public var directory: URL
     public var manifest: StageManifest?
@@ -24,7 +24,7 @@ public struct StageSummary {
 public struct RunSummary {
     public var name: String
     public var directory: URL
-    public var stages: [StageSummary]
+    public var stages: [CatalogedStage]
     public var lock: RunLock.Probe
 }
 
@@ -46,7 +46,7 @@ public enum RunCatalog {
         let lock = RunLock.probe(runDirectory: directory)
         var isHeld = false
         if case .held = lock { isHeld = true }
-        var stages: [StageSummary] = []
+        var stages: [CatalogedStage] = []
         for entry in try ShardLocator.listing(directory) where !entry.hasPrefix(".") {
             let stageDirectory = directory.appendingPathComponent(entry)
             guard FileManager.default.fileExists(atPath: stageDirectory.appendingPathComponent(StageManifest.fileName).path) else { continue }
@@ -54,9 +54,9 @@ public enum RunCatalog {
                 let manifest = try StageManifest.read(from: stageDirectory)
                 var state = StageState(rawValue: manifest.status.rawValue) ?? .unreadable
                 if state == .running && !isHeld { state = .interrupted }
-                stages.append(StageSummary(name: entry, directory: stageDirectory, manifest: manifest, state: state, problem: nil))
+                stages.append(CatalogedStage(name: entry, directory: stageDirectory, manifest: manifest, state: state, problem: nil))
             } catch {
-                stages.append(StageSummary(name: entry, directory: stageDirectory, manifest: nil, state: .unreadable, problem: "\(error)"))
+                stages.append(CatalogedStage(name: entry, directory: stageDirectory, manifest: nil, state: .unreadable, problem: "\(error)"))
             }
         }
         stages.sort { ($0.manifest?.startedAt ?? "", $0.name) < ($1.manifest?.startedAt ?? "", $1.name) }

@@ -15,6 +15,7 @@ public final class StageWriter {
     public static func begin<Config: Encodable>(
         runsRoot: URL, run: String, stage: String, kind: String, config: Config, inputs: [URL] = [],
         seed: UInt64? = nil, code: CodeVersion = .current(), replaceComplete: Bool = false, keepUnfinished: Bool = false,
+        key givenKey: String? = nil, slots: [String: [SlotInput]]? = nil,
         log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     ) throws -> StageWriter {
         try ShardNaming.validate(run)
@@ -27,9 +28,9 @@ public final class StageWriter {
         do { configJSON = try JSONValue(encoding: config) } catch {
             throw StoreError.badInput("stage \(stage): config does not encode as JSON: \(error)")
         }
-        let stageInputs = try inputs.map(describeInput)
-        let key = try CacheKey.compute(kind: kind, config: CacheKey.locationIndependent(configJSON, runsRoot: runsRoot),
-                                       inputSHA256s: stageInputs.map(\.sha256), code: code)
+        let stageInputs = try inputs.map { try describeInput($0, runsRoot: runsRoot) }
+        let key = try givenKey ?? CacheKey.compute(kind: kind, config: CacheKey.locationIndependent(configJSON, runsRoot: runsRoot),
+                                                   inputSHA256s: stageInputs.map(\.sha256), code: code)
         var keep = false
         if let previous = try? StageManifest.read(from: directory) {
             if previous.status == .complete && !replaceComplete {
@@ -49,7 +50,7 @@ public final class StageWriter {
             formatVersion: StageManifest.currentFormatVersion, run: run, stage: stage, kind: kind, config: configJSON,
             inputs: stageInputs, outputs: [], artifacts: [], metrics: [:], codeVersion: code, seed: seed,
             startedAt: isoTimestamp(), endedAt: nil, host: ProcessInfo.processInfo.hostName, pid: getpid(),
-            status: .running, error: nil, cacheKey: key)
+            status: .running, error: nil, cacheKey: key, slots: slots)
         try manifest.write(to: directory)
         return StageWriter(directory: directory, manifest: manifest, lock: lock)
     }
@@ -87,6 +88,27 @@ public final class StageWriter {
 
     public func setMetric(_ name: String, _ value: Double) { manifest.metrics[name] = value }
 
+    /// Records the stage's typed summary in the manifest.
+    /// A non-finite number is stored as the string "nan", "inf" or "-inf" (`StageManifest.decodeSummary`).
+    public func setSummary<Summary: Encodable>(_ summary: Summary) throws {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        manifest.summary = try JSONDecoder().decode(JSONValue.self, from: try encoder.encode(summary))
+    }
+
+    /// Records plain files the stage wrote in its directory (by name), with their checksums.
+    public func recordFiles(_ names: [String]) throws {
+        var files = manifest.files ?? []
+        for name in names.sorted() where !files.contains(where: { $0.name == name }) {
+            let url = directory.appendingPathComponent(name)
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int else {
+                throw StoreError.notFound(path: url.path, reason: "the stage lists it as written but it is missing")
+            }
+            files.append(StageFile(name: name, sha256: try SHA256.hex(ofFile: url), bytes: size))
+        }
+        manifest.files = files
+    }
+
     /// Marks the stage complete (manifest written atomically) and releases the run lock.
     public func complete() throws {
         manifest.status = .complete
@@ -119,8 +141,9 @@ public final class StageWriter {
         lock.release()
     }
 
-    /// The input's checksum and size, and which stage wrote it when a manifest beside it lists it.
-    static func describeInput(_ url: URL) throws -> StageInput {
+    /// The input's checksum and size, and which stage wrote it when a manifest beside it lists it;
+    /// its path relative to the runs root when it lies inside it, so a moved run records the same.
+    static func describeInput(_ url: URL, runsRoot: URL) throws -> StageInput {
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
         guard let size = attributes?[.size] as? Int else {
             throw StoreError.notFound(path: url.path, reason: "input file is missing")
@@ -130,7 +153,10 @@ public final class StageWriter {
             m.outputs.contains { $0.files.contains { $0.file == url.lastPathComponent } }
                 || m.artifacts.contains { $0.file == url.lastPathComponent }
         } ?? false
-        return StageInput(path: url.path, sha256: try SHA256.hex(ofFile: url), bytes: size,
+        let root = runsRoot.standardizedFileURL.path, full = url.standardizedFileURL.path
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        let path = url.path.hasPrefix("/") && full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : url.path
+        return StageInput(path: path, sha256: try SHA256.hex(ofFile: url), bytes: size,
                           producedBy: listed ? "\(producer!.run)/\(producer!.stage)" : nil)
     }
 

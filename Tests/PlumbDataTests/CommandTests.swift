@@ -1,4 +1,4 @@
-// The commands: `plumb tokenizer train` makes a model that libsentencepiece's own spm_encode
+// The commands: `plumb tokenizer train` makes a model (STAGE/spm.model) that libsentencepiece's own spm_encode
 // reads and encodes identically; `plumb import` writes shards, quarantine and manifest.
 import PlumbStore
 import XCTest
@@ -14,12 +14,13 @@ final class CommandTests: XCTestCase {
             var command = try TokenizerTrainCommand.parse(["--input", corpus, "--out", prefix + type, "--model-type", type,
                                                            "--vocab-size", vocab, "--special", "<|user|>", "--special", "<|assistant|>"])
             try command.run()
-            let tokenizer = try Tokenizer(modelFile: prefix + type + ".model")
+            let model = prefix + type + "/spm.model"
+            let tokenizer = try Tokenizer(modelFile: model)
             XCTAssertEqual(tokenizer.vocabSize, Int(vocab))
             XCTAssertNotNil(tokenizer.id(ofPiece: "<|assistant|>"))
             guard let spmEncode = which("spm_encode") else { throw XCTSkip("spm_encode is not installed") }
             let lines = ["<|user|>How do I take care of a wooden table?<|assistant|>Oil it twice a year.", "Zürich, 8 °C — naïve café ✓", "  two  spaces  "]
-            let (status, output) = try runTool(spmEncode, ["--model=\(prefix + type).model", "--output_format=id"], stdin: lines.joined(separator: "\n") + "\n")
+            let (status, output) = try runTool(spmEncode, ["--model=\(model)", "--output_format=id"], stdin: lines.joined(separator: "\n") + "\n")
             XCTAssertEqual(status, 0)
             let reference = output.split(separator: "\n").map(String.init)
             XCTAssertEqual(try lines.map { try tokenizer.encode($0).map(String.init).joined(separator: " ") }, reference, type)
@@ -34,7 +35,7 @@ final class CommandTests: XCTestCase {
         let prefix = runs.appendingPathComponent("fromshards").path
         var train = try TokenizerTrainCommand.parse(["--records", stage.path, "--out", prefix, "--vocab-size", "400"])
         try train.run()
-        let tokenizer = try Tokenizer(modelFile: prefix + ".model")
+        let tokenizer = try Tokenizer(modelFile: prefix + "/spm.model")
         XCTAssertEqual(tokenizer.vocabSize, 400)
         XCTAssertEqual(try tokenizer.decode(try tokenizer.encode("cyberattack on a financial institution")), "cyberattack on a financial institution")
     }

@@ -59,9 +59,8 @@ final class ComparisonResponsesTests: XCTestCase {
         try stage.complete()
         let tokenizer = try Tokenizer(modelFile: f.tokenizer.path)
         let templated = try TemplatedTokenizer(tokenizer: tokenizer, template: .plumbline)
-        let inputs = LanguageModelStage.Inputs(tokenizer: f.tokenizer, initialisation: .checkpoint("unused"),
-                                               comparisonStages: [root.appendingPathComponent("r/import")])
-        let loaded = try LanguageModelStage.loadExamples(LanguageModelStage.Parameters(mask: .responseOnly), inputs: inputs,
+        let inputs = StageInputs(["tokenizer": [f.tokenizer], "comparisons": [root.appendingPathComponent("r/import")]])
+        let loaded = try LanguageModelStage.loadExamples(SFTStage.Parameters(), mask: SFTStage.mask, inputs: inputs,
                                                          tokenizer: tokenizer, templated: templated)
         func targets(_ set: TokenExampleSet) -> [[Int32]] { set.examples.map { $0.targets.filter { $0 != CrossEntropy.ignoreIndex } } }
         XCTAssertEqual(Set(targets(loaded.train)), Set(try ["3 plus 4 is 7.", "The word cat has 3 letters."].map { try templated.encodeResponse($0) }))

@@ -131,9 +131,9 @@ final class DPOMixtureTests: XCTestCase {
     /// weights give another cache key; an unknown source stops the stage before it starts.
     func testStageRecordsTheMixtureAndItsCountsAndKeysOnTheWeights() throws {
         let i = try stageInputs()
-        let inputs = DPOStage.Inputs(tokenizer: i.tokenizer, policy: i.policy, data: [i.a, i.b])
+        let inputs = StageInputs(["tokenizer": [i.tokenizer], "init-from": [i.policy], "data": [i.a, i.b]])
         func run(_ stage: String, _ p: DPOStage.Parameters) throws -> StageManifest {
-            _ = try DPOStage.run(p, inputs: inputs, location: StageLocation(runsRoot: i.runs, run: "r", stage: stage))
+            _ = try StageRun.run(DPOStage.self, p, inputs: inputs, location: StageLocation(runsRoot: i.runs, run: "r", stage: stage))
             return try StageManifest.read(from: i.runs.appendingPathComponent("r/\(stage)"))
         }
         let even = try run("dpo-even", try parameters("import-a=1", "import-b=1"))
@@ -151,10 +151,8 @@ final class DPOMixtureTests: XCTestCase {
         XCTAssertEqual(onlyA.metrics["pairs.train.import-a"], availableA)
         XCTAssertEqual(onlyA.metrics["pairs.train.import-b"], 0)
         XCTAssertNotEqual(even.cacheKey, onlyA.cacheKey, "the weights are part of the cache key")
-        guard case .object(let config) = onlyA.config, case .object(let resolved)? = config["parameters"] else {
-            return XCTFail("the config is not an object: \(onlyA.config)")
-        }
-        XCTAssertNotNil(resolved["mixture"], "the mixture is in the resolved config")
+        guard case .object(let config) = onlyA.config else { return XCTFail("the config is not an object: \(onlyA.config)") }
+        XCTAssertNotNil(config["mixture"], "the mixture is in the manifest's parameters")
 
         XCTAssertThrowsError(try run("dpo-unknown", try parameters("import-a=1", "import-c=1"))) { error in
             XCTAssertTrue("\(error)".contains("--mix import-c=1") && "\(error)".contains("no --data stage is named 'import-c'"), "\(error)")

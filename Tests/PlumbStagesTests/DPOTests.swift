@@ -142,11 +142,11 @@ final class DPOTests: XCTestCase {
 
     func testCachedReferenceEqualsRecomputedAndTrainsTheSameWeights() throws {
         let i = try stageInputs()
-        let inputs = DPOStage.Inputs(tokenizer: i.tokenizer, policy: i.policy, data: [i.data])
-        let a = try DPOStage.run(parameters(), inputs: inputs, location: StageLocation(runsRoot: i.runs, run: "r", stage: "dpo-a"))
+        let inputs = StageInputs(["tokenizer": [i.tokenizer], "init-from": [i.policy], "data": [i.data]])
+        let a = try StageRun.run(DPOStage.self, parameters(), inputs: inputs, location: StageLocation(runsRoot: i.runs, run: "r", stage: "dpo-a")).training
         var reuse = inputs
-        reuse.referenceCache = i.runs.appendingPathComponent("r/dpo-a")
-        let b = try DPOStage.run(parameters(), inputs: reuse, location: StageLocation(runsRoot: i.runs, run: "r", stage: "dpo-b"))
+        reuse.paths["reference-cache"] = [i.runs.appendingPathComponent("r/dpo-a")]
+        let b = try StageRun.run(DPOStage.self, parameters(), inputs: reuse, location: StageLocation(runsRoot: i.runs, run: "r", stage: "dpo-b")).training
         let ma = try StageManifest.read(from: i.runs.appendingPathComponent("r/dpo-a")), mb = try StageManifest.read(from: i.runs.appendingPathComponent("r/dpo-b"))
         XCTAssertEqual(ma.metrics["reference_cached"], 0)
         XCTAssertEqual(mb.metrics["reference_cached"], 1, "the second stage read the first one's cache")

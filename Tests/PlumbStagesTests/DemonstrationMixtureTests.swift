@@ -30,12 +30,12 @@ final class DemonstrationMixtureTests: XCTestCase {
     func testTheStageCountsWeightedTrainingExamplesOnly() throws {
         let f = try StageFixtures.fixture()
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: f.tokenizer.path), template: .plumbline)
-        var p = LanguageModelStage.Parameters(mask: .responseOnly)
-        let inputs = LanguageModelStage.Inputs(tokenizer: f.tokenizer, initialisation: .checkpoint(""), importStages: [f.importSFT, f.importSFT])
-        let once = try LanguageModelStage.loadExamples(p, inputs: .init(tokenizer: f.tokenizer, initialisation: .checkpoint(""), importStages: [f.importSFT]),
+        var p = SFTStage.Parameters()
+        let inputs = StageInputs(["tokenizer": [f.tokenizer], "data": [f.importSFT, f.importSFT]])
+        let once = try LanguageModelStage.loadExamples(p, mask: SFTStage.mask, inputs: StageInputs(["tokenizer": [f.tokenizer], "data": [f.importSFT]]),
                                                        tokenizer: templated.tokenizer, templated: templated)
         p.importWeights = [1, 0.5]
-        let mixed = try LanguageModelStage.loadExamples(p, inputs: inputs, tokenizer: templated.tokenizer, templated: templated)
+        let mixed = try LanguageModelStage.loadExamples(p, mask: SFTStage.mask, inputs: inputs, tokenizer: templated.tokenizer, templated: templated)
         let n = Double(once.train.examples.count)
         XCTAssertEqual(Double(mixed.train.examples.count), 1.5 * n, accuracy: 4 * (n * 0.25).squareRoot())
         XCTAssertGreaterThan(once.validation.examples.count, 0, "the fixture holds validation demonstrations")

@@ -7,6 +7,7 @@
 // + duplicates + ties) with a re-delivered copy of the file as exact duplicates.
 import Foundation
 import PlumbData
+import PlumbEval
 import PlumbOracle
 @testable import PlumbStages
 import PlumbStore
@@ -53,16 +54,17 @@ final class OnPolicyComparisonsTests: XCTestCase {
         let tasks = try HumanTasks.read(HumanRankData.self, from: rs.appendingPathComponent(HumanTasks.rankFile))
         XCTAssertGreaterThan(tasks.count, 10, "enough prompts with two distinct finished samples")
 
-        let annotated = runs.appendingPathComponent("m2-comparisons.jsonl")
+        let annotatedStage = runs.appendingPathComponent("m2-comparisons")
         try StageFixtures.plumb(["task", "annotate", "--task", m2.path, "--tasks", rs.appendingPathComponent(HumanTasks.rankFile).path,
-                                 "--as", "comparisons", "--pairs-per-task", "2", "--out", annotated.path, "--seed", "5"])
+                                 "--as", "comparisons", "--pairs-per-task", "2", "--out", annotatedStage.path, "--seed", "5"])
+        let annotated = annotatedStage.appendingPathComponent(TaskAnnotateComparisonsStage.mainFile!)
         let lines = try String(contentsOf: annotated, encoding: .utf8).split(separator: "\n")
         let written = try lines.map { try JSONDecoder().decode(ComparisonRecord.self, from: Data($0.utf8)) }
         XCTAssertEqual(written.count, tasks.reduce(0) { $0 + min(2, $1.data.items.count * ($1.data.items.count - 1) / 2) })
         XCTAssertTrue(written.allSatisfy { $0.promptId?.hasPrefix("m2-ann-") == true && $0.chosen != $0.rejected })
         XCTAssertThrowsError(try StageFixtures.plumb(["task", "annotate", "--task", m2.path, "--tasks",
                                                       rs.appendingPathComponent(HumanTasks.editFile).path, "--as", "comparisons",
-                                                      "--out", annotated.path + ".edits"]), "an edit file has no samples to compare")
+                                                      "--out", annotatedStage.path + "-edits"]), "an edit file has no samples to compare")
 
         // The same export delivered twice: the second copy is all exact duplicates.
         let again = runs.appendingPathComponent("m2-comparisons-again.jsonl")

@@ -5,6 +5,7 @@
 // field named and no stage left; the task's simulated annotators completing the files end to end.
 import Foundation
 import PlumbData
+import PlumbEval
 import PlumbOracle
 @testable import PlumbStages
 import PlumbStore
@@ -201,7 +202,7 @@ final class RejectionSamplingHumanTests: XCTestCase {
         let copy = try Self.copyRS(s, to: "rs-altered")
         let tasks = copy.appendingPathComponent(HumanTasks.editFile)
         try Data(String(decoding: try Data(contentsOf: tasks), as: UTF8.self).replacingOccurrences(of: "prompt_id", with: "prompt_id ").utf8).write(to: tasks)
-        XCTAssertThrowsError(try HumanFeedbackStage.run(inputs: .init(rs: copy, rankings: nil, edits: nil),
+        XCTAssertThrowsError(try StageRun.run(HumanFeedbackStage.self, NoParameters(), inputs: StageInputs(["rs": [copy]]),
                                                         location: StageLocation(runsRoot: s.inputs.runs, run: "h", stage: "merged-altered"))) {
             XCTAssertTrue("\($0)".contains("is not the task file"), "\($0)")
         }
@@ -214,14 +215,16 @@ final class RejectionSamplingHumanTests: XCTestCase {
         let s = try Self.shared.get()
         let f = try StageFixtures.fixture()
         let dir = s.inputs.runs.appendingPathComponent("h")
-        for (file, export) in [(HumanTasks.rankFile, "annotated-rank.json"), (HumanTasks.editFile, "annotated-edit.json")] {
+        var exports: [String: URL] = [:]
+        for (file, export) in [(HumanTasks.rankFile, "annotated-rank"), (HumanTasks.editFile, "annotated-edit")] {
             try StageFixtures.plumb(["task", "annotate", "--task", f.task.path, "--tasks", s.rs.appendingPathComponent(file).path,
                                      "--out", dir.appendingPathComponent(export).path, "--seed", "5"])
+            exports[export] = dir.appendingPathComponent(export).appendingPathComponent(TaskAnnotateStage.mainFile!)
         }
         let out = dir.appendingPathComponent("merged-annotated")
         try? FileManager.default.removeItem(at: out)
-        try StageFixtures.plumb(["rs-merge", "--rs", s.rs.path, "--rankings", dir.appendingPathComponent("annotated-rank.json").path,
-                                 "--edits", dir.appendingPathComponent("annotated-edit.json").path, "--out", out.path])
+        try StageFixtures.plumb(["rs-merge", "--rs", s.rs.path, "--rankings", exports["annotated-rank"]!.path,
+                                 "--edits", exports["annotated-edit"]!.path, "--out", out.path])
         let m = try StageManifest.read(from: out).metrics
         XCTAssertEqual(m["route.human_rank"], Double(s.rank.count))
         XCTAssertEqual(m["route.human_edit"], Double(s.edit.count))
@@ -240,8 +243,9 @@ final class RejectionSamplingHumanTests: XCTestCase {
     func merge(_ s: Staged, rankings: URL?, edits: URL?, stage: String) throws -> (URL, HumanFeedbackStage.Summary) {
         let out = s.inputs.runs.appendingPathComponent("h/\(stage)")
         try? FileManager.default.removeItem(at: out)
-        let summary = try HumanFeedbackStage.run(inputs: .init(rs: s.rs, rankings: rankings, edits: edits),
-                                                 location: StageLocation(runsRoot: s.inputs.runs, run: "h", stage: stage))
+        let inputs = StageInputs(["rs": [s.rs], "rankings": rankings.map { [$0] } ?? [], "edits": edits.map { [$0] } ?? []])
+        let summary = try StageRun.run(HumanFeedbackStage.self, NoParameters(), inputs: inputs,
+                                       location: StageLocation(runsRoot: s.inputs.runs, run: "h", stage: stage))
         return (out, summary)
     }
 

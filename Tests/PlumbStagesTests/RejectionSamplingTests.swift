@@ -113,9 +113,10 @@ final class RejectionSamplingTests: XCTestCase {
     func run(_ i: Inputs, _ p: RejectionSamplingStage.Parameters, stage: String) throws -> URL { try Self.run(i, p, run: "r", stage: stage) }
 
     static func run(_ i: Inputs, _ p: RejectionSamplingStage.Parameters, run: String, stage: String) throws -> URL {
-        _ = try RejectionSamplingStage.run(p, inputs: .init(tokenizer: i.tokenizer, policy: i.policy, helpfulness: i.helpfulness, safety: i.safety,
-                                                            prompts: [i.prompts]),
-                                           location: StageLocation(runsRoot: i.runs, run: run, stage: stage))
+        _ = try StageRun.run(RejectionSamplingStage.self, p,
+                             inputs: StageInputs(["tokenizer": [i.tokenizer], "policy": [i.policy], "helpfulness": [i.helpfulness],
+                                                  "safety": [i.safety], "prompts": [i.prompts]]),
+                             location: StageLocation(runsRoot: i.runs, run: run, stage: stage))
         return i.runs.appendingPathComponent("\(run)/\(stage)")
     }
 
@@ -194,9 +195,9 @@ final class RejectionSamplingTests: XCTestCase {
         XCTAssertThrowsError(try run(i, shares, stage: "rs-shares")) { XCTAssertTrue("\($0)".contains("--human-rank-share"), "\($0)") }
         let empty = try StageWriter.begin(runsRoot: i.runs, run: "r", stage: "no-prompts", kind: "import", config: ["empty": true])
         try empty.complete()
-        XCTAssertThrowsError(try RejectionSamplingStage.run(parameters(perShard: 4),
-                                                            inputs: .init(tokenizer: i.tokenizer, policy: i.policy, helpfulness: i.helpfulness,
-                                                                          safety: i.safety, prompts: [empty.directory]),
+        XCTAssertThrowsError(try StageRun.run(RejectionSamplingStage.self, parameters(perShard: 4),
+                                              inputs: StageInputs(["tokenizer": [i.tokenizer], "policy": [i.policy], "helpfulness": [i.helpfulness],
+                                                                   "safety": [i.safety], "prompts": [empty.directory]]),
                                                             location: StageLocation(runsRoot: i.runs, run: "r", stage: "rs-empty"))) {
             XCTAssertTrue("\($0)".contains("no prompts"), "\($0)")
         }

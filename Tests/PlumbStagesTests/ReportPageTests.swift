@@ -43,10 +43,10 @@ final class ReportPageTests: XCTestCase {
         sft.setMetric("val_loss", 2.0)
         try sft.complete()
 
-        let rm = try StageWriter.begin(runsRoot: root, run: name, stage: "rm-safety", kind: "rm",
+        let rm = try StageWriter.begin(runsRoot: root, run: name, stage: "rm-safety", kind: "rm train",
                                        config: Config(parameters: ["dimension": "safety"]), log: quiet)
         try rm.complete()
-        let eval = try StageWriter.begin(runsRoot: root, run: name, stage: "rm-eval-safety", kind: "rm-eval",
+        let eval = try StageWriter.begin(runsRoot: root, run: name, stage: "rm-eval-safety", kind: "rm eval",
                                          config: Config(model: rm.directory.path), log: quiet)
         for (strength, accuracy) in zip(ResultCharts.strengths, [0.9, 0.8, 0.6, 0.5]) {
             eval.setMetric("accuracy.dimension_strength.safety.\(strength)", accuracy)

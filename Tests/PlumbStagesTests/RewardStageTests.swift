@@ -67,16 +67,16 @@ final class RewardStageTests: XCTestCase {
         var p = RewardModelStage.Parameters(dimension: .helpfulness)
         p.seqLen = 48; p.rows = 4; p.epochs = 2
         p.loop = LoopSettings(optimization: OptimizationSettings(learningRate: 3e-3), checkpointEvery: 50, evaluateEvery: 0)
-        let summary = try RewardModelStage.run(p, inputs: .init(tokenizer: tokenizer, initialModel: sft, importStages: [data]),
+        let summary = try StageRun.run(RewardModelStage.self, p, inputs: StageInputs(["tokenizer": [tokenizer], "init-from": [sft], "data": [data]]),
                                                location: StageLocation(runsRoot: runs, run: "r", stage: "rm"))
         let manifest = try StageManifest.read(from: runs.appendingPathComponent("r/rm"))
         XCTAssertEqual(manifest.status, .complete)
         XCTAssertEqual(manifest.metrics["mixture.train.*.helpfulness.taken"], 300, "all helpfulness data")
         XCTAssertEqual(manifest.metrics["mixture.train.*.safety.taken"], 0, "no safety data exists")
-        XCTAssertGreaterThan(summary.finalEvaluation["val_accuracy"] ?? 0, 0.9, "validation accuracy after \(summary.steps) steps")
+        XCTAssertGreaterThan(summary.training.finalEvaluation["val_accuracy"] ?? 0, 0.9, "validation accuracy after \(summary.training.steps) steps")
 
-        let evaluation = try RewardEvalStage.run(RewardEvalStage.Parameters(),
-                                                 inputs: .init(tokenizer: tokenizer, model: runs.appendingPathComponent("r/rm"), importStages: [data]),
+        let evaluation = try StageRun.run(RewardEvalStage.self, RewardEvalStage.Parameters(),
+                                          inputs: StageInputs(["tokenizer": [tokenizer], "model": [runs.appendingPathComponent("r/rm")], "data": [data]]),
                                                  location: StageLocation(runsRoot: runs, run: "r", stage: "rm-eval"))
         XCTAssertEqual(evaluation.overall.total, 60)
         XCTAssertGreaterThan(evaluation.overall.accuracy, 0.9)
@@ -92,8 +92,9 @@ final class RewardStageTests: XCTestCase {
 
         var scoring = RewardScoreStage.Parameters()
         scoring.outputs = ["comparisons-test"]
-        let counts = try RewardScoreStage.run(scoring, inputs: .init(tokenizer: tokenizer, model: runs.appendingPathComponent("r/rm"), data: [data]),
-                                              location: StageLocation(runsRoot: runs, run: "r", stage: "rm-score"))
+        let counts = try StageRun.run(RewardScoreStage.self, scoring,
+                                      inputs: StageInputs(["tokenizer": [tokenizer], "model": [runs.appendingPathComponent("r/rm")], "data": [data]]),
+                                      location: StageLocation(runsRoot: runs, run: "r", stage: "rm-score")).scored
         XCTAssertEqual(counts["comparisons-test"], 60)
         struct Scored: Decodable { var chosen_score: Double; var rejected_score: Double; var id: String }
         let scored = try StageRecordReader.read(Scored.self, output: "comparisons-test", from: [runs.appendingPathComponent("r/rm-score")]).records
@@ -113,16 +114,17 @@ final class RewardStageTests: XCTestCase {
         p.seqLen = 48; p.rows = 4; p.epochs = 1
         p.likelihood = RewardLikelihoodTerm(kind: .mean, weight: 0.5)
         p.loop = LoopSettings(optimization: OptimizationSettings(learningRate: 3e-3), checkpointEvery: 0, evaluateEvery: 0)
-        _ = try RewardModelStage.run(p, inputs: .init(tokenizer: tokenizer, initialModel: sft, importStages: [data]),
+        _ = try StageRun.run(RewardModelStage.self, p, inputs: StageInputs(["tokenizer": [tokenizer], "init-from": [sft], "data": [data]]),
                                      location: StageLocation(runsRoot: runs, run: "r", stage: "rm"))
         let rm = runs.appendingPathComponent("r/rm")
         XCTAssertEqual(try RewardLikelihoodTerm.load(from: rm), p.likelihood)
         XCTAssertEqual(try RewardLikelihoodTerm.load(from: sft), .none, "no reward.json: a plain reward head")
-        let evaluation = try RewardEvalStage.run(RewardEvalStage.Parameters(), inputs: .init(tokenizer: tokenizer, model: rm, importStages: [data]),
+        let evaluation = try StageRun.run(RewardEvalStage.self, RewardEvalStage.Parameters(),
+                                          inputs: StageInputs(["tokenizer": [tokenizer], "model": [rm], "data": [data]]),
                                                  location: StageLocation(runsRoot: runs, run: "r", stage: "rm-eval"))
         var scoring = RewardScoreStage.Parameters()
         scoring.outputs = ["comparisons-test"]
-        _ = try RewardScoreStage.run(scoring, inputs: .init(tokenizer: tokenizer, model: rm, data: [data]),
+        _ = try StageRun.run(RewardScoreStage.self, scoring, inputs: StageInputs(["tokenizer": [tokenizer], "model": [rm], "data": [data]]),
                                      location: StageLocation(runsRoot: runs, run: "r", stage: "rm-score"))
         struct Scored: Decodable { var chosen_score: Double; var rejected_score: Double }
         let scored = try StageRecordReader.read(Scored.self, output: "comparisons-test", from: [runs.appendingPathComponent("r/rm-score")]).records
@@ -140,7 +142,8 @@ final class RewardStageTests: XCTestCase {
         func evaluate(_ scoring: RewardEvalStage.Scoring, reference: URL? = nil, stage: String) throws -> RewardEvaluation {
             var p = RewardEvalStage.Parameters()
             p.scoring = scoring
-            return try RewardEvalStage.run(p, inputs: .init(tokenizer: tokenizer, model: sft, importStages: [data], reference: reference),
+            return try StageRun.run(RewardEvalStage.self, p,
+                                   inputs: StageInputs(["tokenizer": [tokenizer], "model": [sft], "data": [data], "reference": reference.map { [$0] } ?? []]),
                                            location: StageLocation(runsRoot: runs, run: "r", stage: stage))
         }
         let sum = try evaluate(.likelihood, stage: "sum"), mean = try evaluate(.meanLikelihood, stage: "mean")
@@ -161,9 +164,9 @@ final class RewardStageTests: XCTestCase {
         var p = RewardModelStage.Parameters(dimension: .helpfulness)
         p.seqLen = 48; p.rows = 4; p.epochs = 1
         p.loop = LoopSettings(optimization: OptimizationSettings(learningRate: 3e-3), checkpointEvery: 10, evaluateEvery: 0, keepCheckpoints: 2)
-        let inputs = RewardModelStage.Inputs(tokenizer: tokenizer, initialModel: sft, importStages: [data])
+        let inputs = StageInputs(["tokenizer": [tokenizer], "init-from": [sft], "data": [data]])
         let location = StageLocation(runsRoot: runs, run: "r", stage: "rm")
-        let full = try RewardModelStage.run(p, inputs: inputs, location: location)
+        let full = try StageRun.run(RewardModelStage.self, p, inputs: inputs, location: location).training
         let uninterrupted = try StageModel.load(stageDir, heads: .reward).tensors()
         let checkpoints = try TrainingCheckpoint.list(stageDir.appendingPathComponent("checkpoints"))
         XCTAssertEqual(checkpoints.count, 2)
@@ -171,7 +174,7 @@ final class RewardStageTests: XCTestCase {
         var manifest = try StageManifest.read(from: stageDir)
         manifest.status = .failed
         try manifest.write(to: stageDir)
-        let resumed = try RewardModelStage.run(p, inputs: inputs, location: location)
+        let resumed = try StageRun.run(RewardModelStage.self, p, inputs: inputs, location: location).training
         XCTAssertGreaterThan(resumed.resumedAtStep, 0)
         XCTAssertLessThan(resumed.resumedAtStep, full.steps)
         let after = try StageModel.load(stageDir, heads: .reward).tensors()
@@ -195,7 +198,8 @@ final class RewardStageTests: XCTestCase {
         try StageModel.save(try RewardModelStage.initialModel(sft, vocabSize: try Tokenizer(modelFile: tokenizer.path).vocabSize, seqLen: 48, seed: 1), to: rm)
         try rm.complete()
         _ = data
-        XCTAssertThrowsError(try RewardScoreStage.run(RewardScoreStage.Parameters(), inputs: .init(tokenizer: tokenizer, model: rm.directory, data: [bad.directory]),
+        XCTAssertThrowsError(try StageRun.run(RewardScoreStage.self, RewardScoreStage.Parameters(),
+                                              inputs: StageInputs(["tokenizer": [tokenizer], "model": [rm.directory], "data": [bad.directory]]),
                                                       location: StageLocation(runsRoot: runs, run: "r", stage: "rm-score"))) { error in
             XCTAssertTrue("\(error)".contains("comparisons-test") && "\(error)".contains("record 1"), "\(error)")
             XCTAssertTrue("\(error)".contains("neither 'response' nor 'chosen' and 'rejected'"), "\(error)")

@@ -70,7 +70,7 @@ final class SafetyScreenTests: XCTestCase {
     func testLexiconAloneFlagsEveryHit() throws {
         let (_, data, _, lexicon) = try makeStages()
         let runs = root.appendingPathComponent("runs")
-        let summary = try SafetyScreenStage.run(SafetyScreenStage.Parameters(), inputs: .init(data: [data], lexicon: lexicon),
+        let summary = try StageRun.run(SafetyScreenStage.self, SafetyScreenStage.Parameters(), inputs: StageInputs(["data": [data], "lexicon": [lexicon]]),
                                                 location: StageLocation(runsRoot: runs, run: "r", stage: "screen"))
         let all = labelled()
         let hits = all.filter { $0.response.contains("steal") || $0.response.contains("poison") }
@@ -107,7 +107,8 @@ final class SafetyScreenTests: XCTestCase {
         var p = SafetyScreenStage.Parameters()
         p.outputs = ["labelled-responses-test"]
         p.threshold = scores.sorted()[scores.count / 2]  // the median: some hits pass, some do not
-        let summary = try SafetyScreenStage.run(p, inputs: .init(data: [data], lexicon: lexicon, model: model, tokenizer: tokenizer),
+        let summary = try StageRun.run(SafetyScreenStage.self, p,
+                                       inputs: StageInputs(["data": [data], "lexicon": [lexicon], "model": [model], "tokenizer": [tokenizer]]),
                                                 location: StageLocation(runsRoot: runs, run: "r", stage: "screen"))
         let hit = all.map { $0.response.contains("steal") || $0.response.contains("poison") }
         let expected = all.indices.filter { hit[$0] && scores[$0] < p.threshold }
@@ -131,7 +132,8 @@ final class SafetyScreenTests: XCTestCase {
         var p = RewardEvalStage.Parameters()
         p.split = .train
         // The comparisons come from comparisons-train; the gate from labelled-responses-train (absent): a clear error.
-        XCTAssertThrowsError(try RewardEvalStage.run(p, inputs: .init(tokenizer: tokenizer, model: model, importStages: [data], labelledStages: [data]),
+        XCTAssertThrowsError(try StageRun.run(RewardEvalStage.self, p,
+                                              inputs: StageInputs(["tokenizer": [tokenizer], "model": [model], "data": [data], "labelled": [data]]),
                                                      location: StageLocation(runsRoot: runs, run: "r", stage: "rm-eval"))) { error in
             XCTAssertTrue("\(error)".contains("labelled-responses-train"), "\(error)")
         }
@@ -142,7 +144,8 @@ final class SafetyScreenTests: XCTestCase {
                                      chosenSafe: true, rejectedSafe: false, source: SourceRef(file: "synthetic", line: 1)))
         try pairs.addOutput(name: "comparisons-test", files: try writer.finish())
         try pairs.complete()
-        let evaluation = try RewardEvalStage.run(p, inputs: .init(tokenizer: tokenizer, model: model, importStages: [pairs.directory], labelledStages: [data]),
+        let evaluation = try StageRun.run(RewardEvalStage.self, p,
+                                          inputs: StageInputs(["tokenizer": [tokenizer], "model": [model], "data": [pairs.directory], "labelled": [data]]),
                                                  location: StageLocation(runsRoot: runs, run: "r", stage: "rm-eval"))
         XCTAssertEqual(evaluation.overall.total, 1)
         XCTAssertEqual(evaluation.unsafe.labelled, 40, "the gate is measured on the labelled responses, not the pair's two")

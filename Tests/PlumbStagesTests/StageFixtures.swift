@@ -40,6 +40,6 @@ enum StageFixtures {
         {"hidden_size": 32, "intermediate_size": 88, "num_hidden_layers": 2, "num_attention_heads": 4,
          "num_key_value_heads": 2, "vocab_size": 512, "max_position_embeddings": 64, "tie_word_embeddings": true}
         """.utf8).write(to: config)
-        return Fixture(root: root, task: task, tokenizer: tokenizer.appendingPathExtension("model"), importSFT: importSFT, modelConfig: config)
+        return Fixture(root: root, task: task, tokenizer: tokenizer.appendingPathComponent("spm.model"), importSFT: importSFT, modelConfig: config)
     }
 }

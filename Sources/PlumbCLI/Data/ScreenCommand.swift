@@ -33,9 +33,9 @@ struct ScreenCommand: ParsableCommand {
         p.seqLen = seqLen
         p.rows = rows
         p.template = template
-        let url = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL }
-        let inputs = SafetyScreenStage.Inputs(data: data.map(url), lexicon: url(lexicon), model: model.map(url), tokenizer: tokenizer.map(url))
-        let summary = try SafetyScreenStage.run(p, inputs: inputs, location: output.location)
+        let inputs = StageInputs(["data": data.map(fileURL), "lexicon": [fileURL(lexicon)], "model": model.map { [fileURL($0)] } ?? [],
+                                  "tokenizer": tokenizer.map { [fileURL($0)] } ?? []])
+        let summary = try StageRun.run(SafetyScreenStage.self, p, inputs: inputs, location: output.location)
         for (name, counts) in summary.sets.sorted(by: { $0.key < $1.key }) {
             print("\(name): \(counts.screened) screened, \(counts.lexiconHits) lexicon hits, \(counts.flagged) flagged")
         }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import PlumbData
+import PlumbStages
 
 extension TokenizerModelType: ExpressibleByArgument {}
 extension ChatTemplate: ExpressibleByArgument {}
@@ -21,7 +22,7 @@ struct TokenizerTrainCommand: ParsableCommand {
     var inputs: [String] = []
     @Option(name: .customLong("records"), help: "Record shards (a shard, stage or run directory) whose texts to train on (repeatable).")
     var records: [String] = []
-    @Option(help: "Output prefix: writes PREFIX.model and PREFIX.vocab.")
+    @Option(help: "Stage directory to write: RUNS/RUN/STAGE; it holds spm.model and spm.vocab.")
     var out: String
     @Option(help: "Model type: bpe or unigram.")
     var modelType: TokenizerModelType = .bpe
@@ -34,30 +35,13 @@ struct TokenizerTrainCommand: ParsableCommand {
     @Option(help: "Seed for sentence sampling.")
     var seed: UInt32 = 1
 
-    func validate() throws {
-        if inputs.isEmpty && records.isEmpty { throw ValidationError("give at least one --input text file or --records shard path") }
-    }
-
     func run() throws {
-        var files = inputs
-        var temporary: [URL] = []
-        defer { for url in temporary { try? FileManager.default.removeItem(at: url) } }
-        for (index, path) in records.enumerated() {
-            let url = URL(fileURLWithPath: out + ".corpus-\(index).txt")
-            let count = try TrainingCorpus.writeShardTexts(from: URL(fileURLWithPath: path), to: url)
-            print("read \(count) texts from \(path)")
-            temporary.append(url)
-            files.append(url.path)
-        }
-        var options = TokenizerTrainingOptions()
-        options.modelType = modelType
-        options.vocabSize = vocabSize
-        options.byteFallback = byteFallback
-        options.seed = seed
-        if !specials.isEmpty { options.userDefinedSymbols = specials }
-        let model = try TokenizerTrainer.train(inputFiles: files, modelPrefix: out, options: options)
-        let tokenizer = try Tokenizer(modelFile: model)
-        print("wrote \(model): \(modelType.rawValue), \(tokenizer.vocabSize) pieces, special pieces \(options.userDefinedSymbols)")
+        var p = TokenizerTrainStage.Parameters()
+        (p.modelType, p.vocabSize, p.byteFallback, p.specials, p.seed) = (modelType, vocabSize, byteFallback, specials, seed)
+        let location = StageLocation(directory: fileURL(out))
+        let summary = try StageRun.run(TokenizerTrainStage.self, p, inputs: StageInputs(["input": inputs.map(fileURL), "records": records.map(fileURL)]),
+                                       location: location)
+        print("wrote \(location.directory.appendingPathComponent(TokenizerTrainStage.mainFile!).path): \(modelType.rawValue), \(summary.pieces) pieces")
     }
 }
 

@@ -5,6 +5,8 @@
 // was started with the same key (its command resumes from its checkpoints), runs the command in
 // this process, then records the key and the checksum of what it wrote.
 import Foundation
+import PlumbModel
+import PlumbStages
 import PlumbStore
 
 enum PipelineStageStatus: Equatable {
@@ -77,7 +79,7 @@ struct PipelineRunner {
             let reasons = differences(record, stage: stage, inputs: inputs)
             if !(acceptCodeChange && reasons == ["code version changed"]) { return .stale(reasons.joined(separator: "; ")) }
         }
-        guard try PipelineStageContent.checksum(dir) == record.output else { return .stale("its files changed since it completed") }
+        guard try StageContent.checksum(dir) == record.output else { return .stale("its files changed since it completed") }
         return .complete
     }
 
@@ -137,7 +139,8 @@ struct PipelineRunner {
         try PipelineStageRecord.markStarted(dir, key: key)
         let start = monotonicSeconds()
         if stage.kind.command.isEmpty {
-            try ModelConfigFile.write(stage.spec.options, to: dir.appendingPathComponent("config.json"))
+            try StageRun.run(ModelConfigStage.self, try ModelConfigFile.parameters(stage.spec.options), inputs: StageInputs(),
+                             location: StageLocation(runsRoot: run.deletingLastPathComponent(), run: run.lastPathComponent, stage: stage.name))
         } else {
             var command = try PlumbCommand.parseAsRoot(try graph.arguments(stage))
             let workingDirectory = fm.currentDirectoryPath
@@ -146,7 +149,7 @@ struct PipelineRunner {
             try command.run()
         }
         let record = PipelineStageRecord(stage: stage.name, kind: stage.kind.name, key: key, options: stage.keyOptions, inputs: inputs,
-                                         code: PipelineStageKey.code, output: try PipelineStageContent.checksum(dir),
+                                         code: PipelineStageKey.code, output: try StageContent.checksum(dir),
                                          seconds: monotonicSeconds() - start, completedAt: ISO8601DateFormatter().string(from: Date()))
         try record.write(dir)
         try? fm.removeItem(at: dir.appendingPathComponent(PipelineStageRecord.startedFileName))
@@ -165,9 +168,9 @@ struct PipelineRunner {
     }
 }
 
-/// The `model-config` kind: its options as a Hugging Face config.json (numbers and booleans as such).
+/// The `model-config` kind: its options as a Hugging Face config (numbers and booleans as such).
 enum ModelConfigFile {
-    static func write(_ options: [(option: String, values: [PipelineValue])], to file: URL) throws {
+    static func parameters(_ options: [(option: String, values: [PipelineValue])]) throws -> LlamaConfigFile {
         var object: [String: JSONValue] = [:]
         for option in options {
             guard let text = option.values.last?.text else { continue }
@@ -176,6 +179,6 @@ enum ModelConfigFile {
             else if text == "true" || text == "false" { object[option.option] = .bool(text == "true") }
             else { object[option.option] = .string(text) }
         }
-        try JSONValue.object(object).canonicalJSON().write(to: file, options: .atomic)
+        return try JSONDecoder().decode(LlamaConfigFile.self, from: try JSONValue.object(object).canonicalJSON())
     }
 }

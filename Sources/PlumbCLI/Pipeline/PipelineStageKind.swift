@@ -1,5 +1,5 @@
 // The stage kinds a pipeline file may name: each is a `plumb` command, how it is told where to
-// write (the stage's directory, a file in it, or a file-name prefix in it) and which input, if any,
+// write (the stage's directory) and which input, if any,
 // is its positional argument. `model-config` is the one kind run by the runner itself: it writes its
 // options as a Hugging Face config.json.
 import Foundation
@@ -8,11 +8,7 @@ struct PipelineStageKind {
     enum Output {
         /// `--out STAGE_DIR`.
         case directory
-        /// `--out STAGE_DIR/NAME`.
-        case file(String)
-        /// `--out STAGE_DIR/NAME` where the command adds extensions (`spm` -> spm.model, spm.vocab).
-        case prefix(String)
-        /// Written by the runner.
+        /// Run by the runner itself.
         case builtIn
     }
 
@@ -28,11 +24,10 @@ struct PipelineStageKind {
     static let all: [PipelineStageKind] = [
         PipelineStageKind(name: "task generate", command: ["task", "generate"], output: .directory),
         PipelineStageKind(name: "task month", command: ["task", "month"], output: .directory),
-        PipelineStageKind(name: "task annotate", command: ["task", "annotate"], output: .file("annotations.json"),
-                          mainFile: "annotations.json"),
+        PipelineStageKind(name: "task annotate", command: ["task", "annotate"], output: .directory, mainFile: "annotations.json"),
         PipelineStageKind(name: "task annotate comparisons", command: ["task", "annotate", "--as", "comparisons"],
-                          output: .file("comparisons.jsonl"), mainFile: "comparisons.jsonl"),
-        PipelineStageKind(name: "tokenizer train", command: ["tokenizer", "train"], output: .prefix("spm"), mainFile: "spm.model"),
+                          output: .directory, mainFile: "comparisons.jsonl"),
+        PipelineStageKind(name: "tokenizer train", command: ["tokenizer", "train"], output: .directory, mainFile: "spm.model"),
         PipelineStageKind(name: "model-config", command: [], output: .builtIn, mainFile: "config.json"),
         PipelineStageKind(name: "import", command: ["import"], output: .directory, positionalInput: "file"),
         PipelineStageKind(name: "pretrain", command: ["pretrain"], output: .directory),
@@ -54,7 +49,6 @@ struct PipelineStageKind {
     func outputArguments(_ stage: String) -> [String] {
         switch output {
         case .directory: return ["--out", stage]
-        case .file(let name), .prefix(let name): return ["--out", stage + "/" + name]
         case .builtIn: return []
         }
     }

@@ -25,7 +25,7 @@ struct PipelineStageRecord: Codable, Equatable {
     var options: [String: [String]]
     var inputs: [String: [PipelineInputRecord]]
     var code: String
-    /// `PipelineStageContent.checksum` of the stage directory after the command finished.
+    /// `StageContent.checksum` of the stage directory after the command finished.
     var output: String
     var seconds: Double
     var completedAt: String
@@ -77,42 +77,5 @@ enum PipelineStageKey {
     static var code: String {
         let version = CodeVersion.current()
         return version.content ?? "commit \(version.commit ?? "unknown") dirty \(version.dirty.map { String($0) } ?? "unknown")"
-    }
-}
-
-/// A checksum of what a stage wrote, independent of where and when: for a stage with a manifest,
-/// the SHA-256 of its outputs' and stored artifacts' checksums (the manifest's own times, host and
-/// paths left out); otherwise the SHA-256 over every file's relative path and SHA-256.
-enum PipelineStageContent {
-    static func checksum(_ stage: URL) throws -> String {
-        if let manifest = try? StageManifest.read(from: stage) {
-            struct Content: Encodable { var outputs: [StageOutput]; var artifacts: [StoredArtifact]; var kind: String }
-            let content = Content(outputs: manifest.outputs, artifacts: manifest.artifacts, kind: manifest.kind)
-            return SHA256.hex(of: try JSONValue(encoding: content).canonicalJSON())
-        }
-        var lines = ""
-        for relative in try files(stage) {
-            lines += "\(relative) \(try SHA256.hex(ofFile: stage.appendingPathComponent(relative)))\n"
-        }
-        return SHA256.hex(of: Data(lines.utf8))
-    }
-
-    /// Regular files under `stage`, relative, sorted; the runner's own records left out.
-    static func files(_ stage: URL) throws -> [String] {
-        let fm = FileManager.default
-        guard let enumerator = fm.enumerator(at: stage, includingPropertiesForKeys: [.isRegularFileKey]) else {
-            throw PipelineError("\(stage.path): cannot list the stage's files")
-        }
-        let base = stage.standardizedFileURL.path + "/"
-        var out: [String] = []
-        for case let url as URL in enumerator {
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
-            let path = url.standardizedFileURL.path
-            guard path.hasPrefix(base) else { continue }
-            let relative = String(path.dropFirst(base.count))
-            if relative == PipelineStageRecord.fileName || relative == PipelineStageRecord.startedFileName { continue }
-            out.append(relative)
-        }
-        return out.sorted()
     }
 }

@@ -2,6 +2,7 @@
 // another month lacks is left out rather than failing the page): policies judged by the oracle and
 // best-of-k rows, each with 95% intervals.
 import Foundation
+import PlumbEval
 
 struct RateFigure {
     var rate: Double

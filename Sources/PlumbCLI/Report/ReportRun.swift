@@ -30,7 +30,7 @@ struct MetricCurves {
 }
 
 struct ReportStage {
-    var summary: StageSummary
+    var summary: CatalogedStage
     var curves: MetricCurves?
     var name: String { summary.name }
     var manifest: StageManifest? { summary.manifest }

@@ -2,7 +2,9 @@
 // are several, e.g. months), best-of-k curves, and reward-model accuracy by preference strength.
 // Every rate is drawn with its 95% interval.
 import Foundation
+import PlumbEval
 import PlumbOracle
+import PlumbStages
 import PlumbStore
 
 enum ResultCharts {
@@ -74,7 +76,7 @@ enum ResultCharts {
     /// pairs of the evaluated model's own dimension when the model's stage names it, else on all
     /// pairs; Wilson intervals from the pair counts.
     static func rewardAccuracy(_ run: ReportRun) -> LineChart? {
-        let evals = run.stages.filter { $0.manifest?.kind == "rm-eval" }
+        let evals = run.stages.filter { $0.manifest?.kind == StageKind.rmEval.name }
         let series = evals.compactMap { stage -> ChartSeries? in
             let metrics = stage.manifest!.metrics
             let dimension = modelDimension(stage, in: run)

@@ -44,13 +44,10 @@ struct DPOCommand: ParsableCommand {
         p.template = template
         p.seed = seed
         p.loop = optimization.loopSettings(defaultLearningRate: 1e-6)
-        func url(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }
         let printer = ProgressPrinter(label: output.location.stage)
-        let summary = try DPOStage.run(p, inputs: .init(tokenizer: url(tokenizer), policy: url(initFrom), reference: reference.map(url),
-                                                       data: data.map(url), referenceCache: referenceCache.map(url)),
-                                       location: output.location, progress: printer.handle) {
-            FileHandle.standardError.write(Data(($0 + "\n").utf8))
-        }
+        let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "init-from": [fileURL(initFrom)], "reference": reference.map { [fileURL($0)] } ?? [],
+                                  "data": data.map(fileURL), "reference-cache": referenceCache.map { [fileURL($0)] } ?? []])
+        let summary = try StageRun.run(DPOStage.self, p, inputs: inputs, location: output.location, progress: printer.handle).training
         print(String(format: "dpo: %d steps, held-out rewards/accuracies %.3f, margins %.3f -> %@", summary.steps,
                      summary.finalEvaluation["eval_rewards/accuracies"] ?? .nan, summary.finalEvaluation["eval_rewards/margins"] ?? .nan, output.out))
     }

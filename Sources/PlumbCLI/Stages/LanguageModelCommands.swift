@@ -29,9 +29,9 @@ struct LanguageModelDataOptions: ParsableArguments {
     }
 }
 
-func runLanguageModelStage(kind: String, mask: LossMask, defaultLearningRate: Float, data: LanguageModelDataOptions,
-                           model: ModelInitOptions, optimization: OptimizationOptions, output: StageOutputOptions) throws {
-    var p = LanguageModelStage.Parameters(mask: mask)
+func runLanguageModelStage<S: LanguageModelTraining>(_ stage: S.Type, data: LanguageModelDataOptions, model: ModelInitOptions,
+                                                      optimization: OptimizationOptions, output: StageOutputOptions) throws {
+    var p = S.Parameters()
     p.seqLen = data.seqLen
     p.rows = data.rows
     p.layout = data.layout
@@ -39,15 +39,18 @@ func runLanguageModelStage(kind: String, mask: LossMask, defaultLearningRate: Fl
     p.template = data.template
     p.seed = data.seed
     p.importWeights = data.importWeights
-    p.loop = optimization.loopSettings(defaultLearningRate: defaultLearningRate)
-    let inputs = LanguageModelStage.Inputs(
-        tokenizer: URL(fileURLWithPath: data.tokenizer), initialisation: try model.initialisation(),
-        textFiles: data.texts.map { URL(fileURLWithPath: $0) }, importStages: data.imports.map { URL(fileURLWithPath: $0) },
-        comparisonStages: data.comparisonStages.map { URL(fileURLWithPath: $0) }, comparisonResponses: data.comparisonResponses)
-    let printer = ProgressPrinter(label: kind)
-    let summary = try LanguageModelStage.run(p, inputs: inputs, location: output.location, kind: kind, progress: printer.handle)
+    p.comparisonResponses = data.comparisonResponses
+    p.loop = optimization.loopSettings(defaultLearningRate: S.defaultLearningRate)
+    let (preset, modelInputs) = try model.initialisation()
+    p.initPreset = preset
+    p.initSeed = model.initSeed
+    let inputs = StageInputs(modelInputs.merging(["tokenizer": [fileURL(data.tokenizer)], "text": data.texts.map(fileURL),
+                                                  "data": data.imports.map(fileURL), "comparisons": data.comparisonStages.map(fileURL)]) { $1 })
+    let printer = ProgressPrinter(label: S.kind.name)
+    let result = try StageRun.run(S.self, p, inputs: inputs, location: output.location, progress: printer.handle)
+    let summary = result.training
     let figures = summary.finalEvaluation.keys.sorted().map { String(format: "%@ %.4f", $0, summary.finalEvaluation[$0]!) }
-    print("\(kind): \(summary.steps) steps, train loss \(String(format: "%.4f", summary.finalLoss)), \(figures.joined(separator: ", ")), "
+    print("\(S.kind): \(summary.steps) steps, train loss \(String(format: "%.4f", summary.finalLoss)), \(figures.joined(separator: ", ")), "
         + "\(Int(summary.tokensPerSecond)) tokens/s -> \(output.location.directory.path)")
 }
 
@@ -60,8 +63,7 @@ struct PretrainCommand: ParsableCommand {
     @OptionGroup var output: StageOutputOptions
 
     func run() throws {
-        try runLanguageModelStage(kind: "pretrain", mask: .allTokens, defaultLearningRate: 3e-4, data: data, model: model,
-                                  optimization: optimization, output: output)
+        try runLanguageModelStage(PretrainStage.self, data: data, model: model, optimization: optimization, output: output)
     }
 }
 
@@ -74,7 +76,6 @@ struct SFTCommand: ParsableCommand {
     @OptionGroup var output: StageOutputOptions
 
     func run() throws {
-        try runLanguageModelStage(kind: "sft", mask: .responseOnly, defaultLearningRate: 2e-5, data: data, model: model,
-                                  optimization: optimization, output: output)
+        try runLanguageModelStage(SFTStage.self, data: data, model: model, optimization: optimization, output: output)
     }
 }

@@ -1,5 +1,6 @@
 // The main job's results: one table for people, one JSON file (`results.json`) for scripts.
 import Foundation
+import PlumbEval
 import PlumbTask
 import PlumbOracle
 

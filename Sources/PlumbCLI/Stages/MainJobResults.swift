@@ -2,6 +2,7 @@
 // (`eval-*` stages, with the win rate over month 1's SFT policy), the reward models' evaluations,
 // month 1's best-of-k curves and humans-in-the-loop routes, and the last month's PPO curve.
 import Foundation
+import PlumbEval
 import PlumbStore
 
 extension MainJobResults {

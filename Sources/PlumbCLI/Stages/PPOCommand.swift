@@ -3,6 +3,7 @@
 // prompts), so reward-model reward can be plotted against oracle helpfulness over iterations.
 import ArgumentParser
 import Foundation
+import PlumbEval
 import PlumbData
 import PlumbOracle
 import PlumbStages
@@ -87,24 +88,18 @@ struct PPOCommand: ParsableCommand {
         s.rows = rows; s.maxSequences = maxSequences; s.scoringRows = scoringRows
         s.checkpointEvery = checkpointEvery; s.sampleEvery = sampleEvery; s.maxConsecutiveNonFinite = maxNonFiniteSteps
         s.template = template; s.seed = seed
+        s.judgeEvery = judgeEvery; s.judgeMaxNewTokens = judgeMaxNewTokens
         return s
     }
 
     func run() throws {
-        func url(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }
-        let inputs = PPOStage.Inputs(tokenizer: url(tokenizer), policy: url(policy), reference: reference.map(url), valueInit: valueInit.map(url),
-                                     helpfulness: url(helpfulness), safety: url(safety), prompts: prompts.map(url),
-                                     rewardStatistics: rewardStats.map(url))
-        var judge: PPOStage.PolicyJudge?
-        if let judgePrompts {
-            let records = try ResponseFile.loadPrompts(url(judgePrompts))
-            let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: tokenizer), template: template)
-            let greedy = SamplingSettings(temperature: 0, maxNewTokens: judgeMaxNewTokens)
-            judge = { _, model in try PolicyOracle.figures(policy: model, templated: templated, records: records, settings: greedy, seed: seed) }
-        }
+        let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "policy": [fileURL(policy)], "reference": reference.map { [fileURL($0)] } ?? [],
+                                  "value-init": valueInit.map { [fileURL($0)] } ?? [], "helpfulness": [fileURL(helpfulness)],
+                                  "safety": [fileURL(safety)], "prompts": prompts.map(fileURL), "reward-stats": rewardStats.map { [fileURL($0)] } ?? [],
+                                  "judge-prompts": judgePrompts.map { [fileURL($0)] } ?? []])
         let progress = ProgressPrinter(label: "ppo")
-        let summary = try PPOStage.run(try settings(), inputs: inputs, location: output.location, judgeEvery: judgeEvery, judge: judge,
-                                       progress: progress.handle) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let summary = try StageRun.run(PPOStage.self, try settings(), inputs: inputs, location: output.location,
+                                       environment: PolicyOracle.environment, progress: progress.handle)
         let last = summary.last
         print(String(format: "ppo: %d iterations (resumed at %d), KL %.3f, scores %.3f, response length %.1f, non-finite steps %d -> %@",
                      summary.iterations, summary.resumedAtIteration, last["objective/kl"] ?? .nan, last["objective/scores"] ?? .nan,

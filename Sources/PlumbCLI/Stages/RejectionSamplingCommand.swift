@@ -49,13 +49,10 @@ struct RejectionSamplingCommand: ParsableCommand {
         p.template = template
         p.humanRankShare = humanRankShare
         p.humanEditShare = humanEditShare
-        func url(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }
-        let inputs = RejectionSamplingStage.Inputs(
-            tokenizer: url(tokenizer), policy: url(policy), helpfulness: url(helpfulness), safety: url(safety),
-            prompts: prompts.map(url), gateData: gateData.map(url), previous: previous.map(url))
-        let summary = try RejectionSamplingStage.run(p, inputs: inputs, location: output.location) {
-            FileHandle.standardError.write(Data(($0 + "\n").utf8))
-        }
+        let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "policy": [fileURL(policy)], "helpfulness": [fileURL(helpfulness)],
+                                  "safety": [fileURL(safety)], "prompts": prompts.map(fileURL), "gate-data": gateData.map(fileURL),
+                                  "previous": previous.map(fileURL)])
+        let summary = try StageRun.run(RejectionSamplingStage.self, p, inputs: inputs, location: output.location)
         print(String(format: "rs: %d prompts, %d samples (%.0f tok/s sampling), %d best (%d from earlier rounds), %d pairs, gate fired on %d -> %@",
                      summary.prompts, summary.samples, Double(summary.sampledTokens) / max(summary.samplingSeconds, 1e-9),
                      summary.best, summary.bestFromEarlierRounds, summary.pairs, summary.gateFired, output.out))
@@ -73,9 +70,8 @@ struct RejectionSamplingMergeCommand: ParsableCommand {
     @OptionGroup var output: StageOutputOptions
 
     func run() throws {
-        func url(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }
-        let s = try HumanFeedbackStage.run(inputs: .init(rs: url(rs), rankings: rankings.map(url), edits: edits.map(url)),
-                                           location: output.location)
+        let inputs = StageInputs(["rs": [fileURL(rs)], "rankings": rankings.map { [fileURL($0)] } ?? [], "edits": edits.map { [fileURL($0)] } ?? []])
+        let s = try StageRun.run(HumanFeedbackStage.self, NoParameters(), inputs: inputs, location: output.location)
         print("rs-merge: \(s.prompts) prompts: \(s.rewardModel) reward model, \(s.humanRank) human rank (\(s.rankChangedBest) changed the best), "
               + "\(s.humanEdit) human edit; \(s.skipped) of \(s.rankTasks + s.editTasks) tasks skipped -> \(output.out)")
     }

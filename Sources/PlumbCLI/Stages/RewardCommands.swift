@@ -86,10 +86,9 @@ struct RewardTrainCommand: ParsableCommand {
         p.seed = seed
         p.loop = optimization.loopSettings(defaultLearningRate: 1e-5)
         p.labelledPairs = labelledPairs ? true : nil
-        let inputs = RewardModelStage.Inputs(tokenizer: URL(fileURLWithPath: tokenizer), initialModel: URL(fileURLWithPath: initFrom).standardizedFileURL,
-                                             importStages: imports.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "init-from": [fileURL(initFrom)], "data": imports.map(fileURL)])
         let printer = ProgressPrinter(label: "rm-\(dimension.rawValue)")
-        let summary = try RewardModelStage.run(p, inputs: inputs, location: output.location, progress: printer.handle)
+        let summary = try StageRun.run(RewardModelStage.self, p, inputs: inputs, location: output.location, progress: printer.handle).training
         let figures = summary.finalEvaluation.keys.sorted().map { String(format: "%@ %.4f", $0, summary.finalEvaluation[$0]!) }
         print("rm \(dimension.rawValue): \(summary.steps) steps, train loss \(String(format: "%.4f", summary.finalLoss)), "
             + "\(figures.joined(separator: ", ")), \(Int(summary.tokensPerSecond)) tokens/s -> \(output.location.directory.path)")
@@ -129,11 +128,9 @@ struct RewardEvalCommand: ParsableCommand {
         p.rows = rows
         p.template = template
         p.unsafeThreshold = unsafeThreshold
-        let inputs = RewardEvalStage.Inputs(tokenizer: URL(fileURLWithPath: tokenizer), model: URL(fileURLWithPath: model).standardizedFileURL,
-                                            importStages: imports.map { URL(fileURLWithPath: $0).standardizedFileURL },
-                                            reference: reference.map { URL(fileURLWithPath: $0).standardizedFileURL },
-                                            labelledStages: labelled.map { URL(fileURLWithPath: $0).standardizedFileURL })
-        let evaluation = try RewardEvalStage.run(p, inputs: inputs, location: output.location)
+        let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "model": [fileURL(model)], "data": imports.map(fileURL),
+                                  "reference": reference.map { [fileURL($0)] } ?? [], "labelled": labelled.map(fileURL)])
+        let evaluation = try StageRun.run(RewardEvalStage.self, p, inputs: inputs, location: output.location)
         if json { try printJSON(evaluation.metrics) } else { print(RewardEvalTable.render(evaluation)) }
     }
 }
@@ -157,9 +154,8 @@ struct RewardScoreCommand: ParsableCommand {
         p.seqLen = seqLen
         p.rows = rows
         p.template = template
-        let inputs = RewardScoreStage.Inputs(tokenizer: URL(fileURLWithPath: tokenizer), model: URL(fileURLWithPath: model).standardizedFileURL,
-                                             data: data.map { URL(fileURLWithPath: $0).standardizedFileURL })
-        let counts = try RewardScoreStage.run(p, inputs: inputs, location: output.location)
+        let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "model": [fileURL(model)], "data": data.map(fileURL)])
+        let counts = try StageRun.run(RewardScoreStage.self, p, inputs: inputs, location: output.location).scored
         for (name, n) in counts.sorted(by: { $0.key < $1.key }) { print("\(name): \(n) records scored") }
         print("-> \(output.location.directory.path)")
     }

@@ -10,6 +10,9 @@ extension ScheduleKind: ExpressibleByArgument {}
 extension SequenceLayout: ExpressibleByArgument {}
 extension ComparisonResponses: ExpressibleByArgument {}
 
+/// A command-line path as a file URL.
+func fileURL(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }
+
 struct StageOutputOptions: ParsableArguments {
     @Option(help: "Stage directory to write: RUNS/RUN/STAGE (e.g. runs/2026-11/sft).")
     var out: String
@@ -64,15 +67,13 @@ struct ModelInitOptions: ParsableArguments {
     @Option(help: "Seed of a fresh model's initial weights.")
     var initSeed: UInt64 = 1
 
-    func initialisation() throws -> LanguageModelStage.Initialisation {
-        if let config {
-            let data = try Data(contentsOf: URL(fileURLWithPath: config))
-            return .fresh(try LlamaConfigFile.decode(data, source: config), seed: initSeed)
-        }
-        if let preset = LlamaPreset(rawValue: initFrom) { return .fresh(preset.config.file, seed: initSeed) }
+    /// The preset name, when `--init-from` names one (else nil), and the model inputs by slot.
+    func initialisation() throws -> (preset: String?, inputs: [String: [URL]]) {
+        let configInput = config.map { ["config": [fileURL($0)]] } ?? [:]
+        if LlamaPreset(rawValue: initFrom) != nil { return (initFrom, configInput) }
         guard FileManager.default.fileExists(atPath: initFrom) else {
             throw CLIError("--init-from \(initFrom): neither a preset (\(LlamaPreset.allCases.map(\.rawValue).joined(separator: ", "))) nor an existing directory")
         }
-        return .checkpoint(URL(fileURLWithPath: initFrom).standardizedFileURL.path)
+        return (nil, configInput.merging(["init-from": [fileURL(initFrom)]]) { $1 })
     }
 }

@@ -67,7 +67,7 @@ struct RunsShowCommand: ParsableCommand {
         }
     }
 
-    private func stageJSON(_ stage: StageSummary) -> [String: Any] {
+    private func stageJSON(_ stage: CatalogedStage) -> [String: Any] {
         var object: [String: Any] = ["stage": stage.name, "status": stage.state.rawValue, "from": stage.upstream]
         if let m = stage.manifest {
             object["kind"] = m.kind

@@ -2,6 +2,8 @@
 // selectors, judged by the oracle (BestOfK).
 import ArgumentParser
 import Foundation
+import PlumbEval
+import PlumbOracle
 import PlumbStages
 
 struct EvalBestOfKCommand: ParsableCommand {
@@ -27,5 +29,18 @@ struct EvalBestOfKCommand: ParsableCommand {
         let read = try StageRecordReader.read(RejectionSample.self, output: "samples", from: [stage], schema: RejectionSample.schema)
         let artifact = try RejectionSamplingStage.RewardArtifact.read(from: stage)
         return try BestOfK.curves(read.records, reward: artifact.reward)
+    }
+}
+
+extension BestOfK {
+    /// The curves as a text table.
+    static func table(_ rows: [BestOfKRow]) -> String {
+        func rate(_ r: RateEstimate) -> String { String(format: "%.3f [%.3f, %.3f]", r.rate, r.low, r.high) }
+        var lines = [pad("k", 5) + pad("selector", 13) + pad("helpful", 23) + pad("violations", 23) + pad("false refusals", 23) + "reward"]
+        for r in rows {
+            lines.append(pad("\(r.k)", 5) + pad(r.selector.rawValue, 13) + pad(rate(r.report.helpfulness), 23) + pad(rate(r.report.violation), 23)
+                         + pad(rate(r.report.falseRefusal), 23) + String(format: "%+.3f", r.meanReward))
+        }
+        return lines.joined(separator: "\n")
     }
 }

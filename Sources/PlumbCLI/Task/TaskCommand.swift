@@ -2,20 +2,12 @@
 
 import ArgumentParser
 import Foundation
+import PlumbEval
 import PlumbOracle
+import PlumbStages
 import PlumbTask
 
-/// Named generator settings.
-enum TaskPreset: String, CaseIterable, ExpressibleByArgument {
-    case standard, quick
-
-    var settings: TaskSettings {
-        switch self {
-        case .standard: return .standard
-        case .quick: return .quick
-        }
-    }
-}
+extension TaskPreset: ExpressibleByArgument {}
 
 struct TaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +26,7 @@ struct TaskGenerateCommand: ParsableCommand {
     @Option(help: "Seed; the same seed and settings give the same bytes.")
     var seed: UInt64 = 1
 
-    @Option(help: "Output directory (created if missing).")
+    @Option(help: "Stage directory to write: RUNS/RUN/STAGE (created if missing).")
     var out: String
 
     @Option(help: "Settings preset: \(TaskPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -47,17 +39,13 @@ struct TaskGenerateCommand: ParsableCommand {
     var settings: String?
 
     func run() throws {
-        let resolved: TaskSettings
-        if let settings {
-            resolved = try TaskSettings.load(from: URL(fileURLWithPath: settings))
-        } else {
-            resolved = quick ? .quick : preset.settings
-            try resolved.validate()
-        }
+        var p = TaskGenerateStage.Parameters()
+        p.seed = seed
+        p.preset = quick ? .quick : preset
         let started = Date()
-        let data = TaskGenerator(settings: resolved, seed: seed).generate()
-        let manifest = try TaskFiles.write(data, settings: resolved, seed: seed, to: URL(fileURLWithPath: out))
-        for (name, count) in manifest.records.sorted(by: { $0.key < $1.key }) {
+        let summary = try StageRun.run(TaskGenerateStage.self, p, inputs: StageInputs(["settings": settings.map { [fileURL($0)] } ?? []]),
+                                       location: StageLocation(directory: fileURL(out)))
+        for (name, count) in summary.records.sorted(by: { $0.key < $1.key }) {
             print("\(name): \(count) records")
         }
         print(String(format: "wrote %@ in %.1f s (seed %llu)", out, Date().timeIntervalSince(started), seed))

@@ -66,8 +66,11 @@ public enum ModelProvenance {
         if let used = manifest.inputs.first(where: { $0.path.hasSuffix(".model") }), used.sha256 != tokenizerSHA {
             throw StageError("\(role) \(stage.path) was trained with the tokenizer \(used.path) (sha256 \(used.sha256.prefix(12))), not \(tokenizer.path) (sha256 \(tokenizerSHA.prefix(12))); every model of this stage must share the policy's tokenizer")
         }
-        if case .object(let config) = manifest.config, case .object(let parameters)? = config["parameters"],
-           case .string(let name)? = parameters["template"], name != template.rawValue {
+        // The manifest's config is the stage's parameters (earlier builds nested them under `parameters`).
+        guard case .object(let config) = manifest.config else { return }
+        var parameters = config
+        if case .object(let nested)? = config["parameters"] { parameters = nested }
+        if case .string(let name)? = parameters["template"], name != template.rawValue {
             throw StageError("\(role) \(stage.path) was trained with the chat template '\(name)', this stage uses '\(template.rawValue)'")
         }
     }

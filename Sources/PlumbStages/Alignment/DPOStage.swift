@@ -10,8 +10,23 @@ import PlumbModel
 import PlumbStore
 import PlumbTensor
 
-public enum DPOStage {
-    public struct Parameters: Codable, Equatable, Sendable {
+extension StageKind {
+    public static let dpo: StageKind = "dpo"
+}
+
+public enum DPOStage: Stage {
+    public static let kind = StageKind.dpo
+    public static let abstract = "Direct preference optimisation of a policy on comparisons (import or rs stages), the reference's log-probabilities computed once and cached."
+    public static let rerun = StageRerun.resume
+    public static let slots = [
+        InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
+        InputSlot("init-from", .one, "Policy stage (SFT or RS) to start from."),
+        InputSlot("reference", .optional, "Reference policy stage (default: init-from)."),
+        InputSlot("data", .oneOrMore, "Stage with comparisons-train / comparisons-validation sets."),
+        InputSlot("reference-cache", .optional, "Another dpo stage whose cached reference log-probabilities may be reused."),
+    ]
+
+    public struct Parameters: StageParameters, Equatable {
         public var loss = DPOLoss()
         public var seqLen = 256
         public var rows = 8
@@ -26,26 +41,38 @@ public enum DPOStage {
         /// TRL's default learning rate for DPO (1e-6 for 7B models; small models take more).
         public var loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-6))
         public init() {}
-    }
-
-    public struct Inputs: Sendable {
-        public var tokenizer: URL
-        public var policy: URL
-        /// nil: the initial policy.
-        public var reference: URL?
-        /// Stages whose `comparisons-train` / `comparisons-validation` sets are the pairs.
-        public var data: [URL]
-        /// Another DPO stage whose reference cache may be reused.
-        public var referenceCache: URL?
-        public init(tokenizer: URL, policy: URL, reference: URL? = nil, data: [URL], referenceCache: URL? = nil) {
-            self.tokenizer = tokenizer; self.policy = policy; self.reference = reference; self.data = data; self.referenceCache = referenceCache
+        public var manifestSeed: UInt64? { seed }
+        public func validate() throws {
+            do { try loss.validate() } catch { throw StageParameterError("loss", "\(error)") }
         }
     }
 
-    struct ResolvedConfig: Encodable {
-        var parameters: Parameters
-        var policy: String
-        var reference: String
+    public struct Summary: StageSummary {
+        public var training: TrainingSummary
+        public var pairs: [String: Int]
+        public var pairsBySource: [String: [String: Int]]
+        public var mixture: [String: [MixtureComponentReport]]
+        public var quarantinedIdentical: Int
+        public var truncated: Int
+        public var referenceComputed: Int
+
+        public var metrics: [String: Double] {
+            var out = training.metrics
+            for (split, count) in pairs { out["pairs.\(split)"] = Double(count) }
+            for (split, sources) in pairsBySource { for (source, count) in sources { out["pairs.\(split).\(source)"] = Double(count) } }
+            for (split, report) in mixture { out.merge(MixtureComponentReport.metrics(report, split: split)) { $1 } }
+            out["quarantined.identical"] = Double(quarantinedIdentical)
+            out["truncated"] = Double(truncated)
+            out["reference_cached"] = referenceComputed == 0 ? 1 : 0
+            out["reference_computed"] = Double(referenceComputed)
+            return out
+        }
+    }
+
+    public struct Loaded {
+        var data: DPOData
+        var tokenizer: URL, policy: URL, reference: URL, referenceCache: URL?
+        var eos: Int32
     }
 
     /// The comparisons of one split as DPO pairs, and what was set aside.
@@ -71,77 +98,59 @@ public enum DPOStage {
         return out
     }
 
-    public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation,
-                           progress: @escaping ProgressHandler = { _ in }, log: @escaping (String) -> Void = { _ in }) throws -> TrainingSummary {
-        try parameters.loss.validate()
-        try parameters.mixture?.validate(sources: SourcedComparisons.names(of: inputs.data))
-        let reference = inputs.reference ?? inputs.policy
-        let tokenizer = try Tokenizer(modelFile: inputs.tokenizer.path)
-        let tokenizerSHA = try SHA256.hex(ofFile: inputs.tokenizer)
-        for (role, stage) in [("policy", inputs.policy), ("reference", reference)] {
-            try ModelProvenance.check(stage, role: role, tokenizer: inputs.tokenizer, tokenizerSHA: tokenizerSHA, template: parameters.template)
+    public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+        let tokenizerFile = try inputs.one("tokenizer"), policy = try inputs.one("init-from"), data = inputs.all("data")
+        try parameters.mixture?.validate(sources: SourcedComparisons.names(of: data))
+        let reference = inputs.optional("reference") ?? policy
+        let tokenizer = try Tokenizer(modelFile: tokenizerFile.path)
+        let tokenizerSHA = try SHA256.hex(ofFile: tokenizerFile)
+        for (role, stage) in [("policy", policy), ("reference", reference)] {
+            try ModelProvenance.check(stage, role: role, tokenizer: tokenizerFile, tokenizerSHA: tokenizerSHA, template: parameters.template)
         }
         let templated = try TemplatedTokenizer(tokenizer: tokenizer, template: parameters.template)
-        let data = try DPOData.load(parameters, stages: inputs.data, templated: templated)
-        let encodedTrain = data.train, encodedValidation = data.validation
-        log(data.summary(parameters.mixture))
-        let referenceFile = StageModel.inputFile(reference)
-        let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "dpo",
-                                          config: ResolvedConfig(parameters: parameters, policy: inputs.policy.path, reference: reference.path),
-                                          inputs: [inputs.tokenizer, StageModel.inputFile(inputs.policy), referenceFile] + data.files,
-                                          seed: parameters.seed, keepUnfinished: true)
-        return try stage.finish {
-            // A resumed attempt writes its quarantine set again (the same records, from the same data).
-            for file in (try? FileManager.default.contentsOfDirectory(atPath: stage.directory.path)) ?? []
-            where ShardNaming.parse(file)?.name == "quarantine" {
-                try FileManager.default.removeItem(at: stage.directory.appendingPathComponent(file))
-            }
-            let quarantine = try stage.shardWriter(name: "quarantine")
-            for c in encodedTrain.identical + encodedValidation.identical {
-                try quarantine.append(QuarantineEntry(reason: .identicalResponses, field: "chosen",
-                                                      detail: "comparison \(c.id): chosen and rejected responses are identical; DPO has nothing to learn from it",
-                                                      source: c.source, excerpt: c.chosen))
-            }
-            try stage.addOutput(name: "quarantine", files: try quarantine.finish())
-            let eos = templated.info.eosID
-            let attached = try ReferenceLogProbs.attach(
-                ["train": encodedTrain.pairs, "validation": encodedValidation.pairs], reference: reference,
-                referenceSHA: try SHA256.hex(ofFile: referenceFile), seqLen: parameters.seqLen, rows: parameters.referenceRows, padToken: eos,
-                directory: stage.directory.appendingPathComponent(ReferenceLogProbs.directoryName),
-                reuse: inputs.referenceCache?.appendingPathComponent(ReferenceLogProbs.directoryName), log: log)
-            let trainPairs = attached.pairs["train"]!, validationPairs = attached.pairs["validation"]!
-            let model = try StageModel.load(inputs.policy)
-            let plan = try RewardBatches.plan(lengths: trainPairs.map { ($0.chosen.tokens.count, $0.rejected.tokens.count) },
-                                              records: Array(trainPairs.indices), rows: parameters.rows, seqLen: parameters.seqLen,
-                                              accumulation: parameters.loop.optimization.gradientAccumulation, epochs: parameters.epochs,
-                                              seed: parameters.seed)
-            let objective = try DPOObjective(model: model, train: trainPairs, validation: validationPairs, loss: parameters.loss,
-                                             rows: parameters.rows, seqLen: parameters.seqLen, padToken: eos)
-            let summary = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
-                                                     metadata: ["stage": location.stage, "template": parameters.template.rawValue],
-                                                     progress: progress)
-            for (name, value) in summary.finalEvaluation { stage.setMetric(name, value) }
-            for (name, value) in summary.initialEvaluation { stage.setMetric("initial_" + name, value) }
-            stage.setMetric("train_loss", Double(summary.finalLoss))
-            stage.setMetric("steps", Double(summary.steps))
-            stage.setMetric("pairs.train", Double(trainPairs.count))
-            stage.setMetric("pairs.validation", Double(validationPairs.count))
-            for (split, sources, report) in [("train", data.trainSources, data.trainMixture),
-                                             ("validation", data.validationSources, data.validationMixture)] {
-                for s in sources { stage.setMetric("pairs.\(split).\(s.source)", Double(s.count)) }
-                for c in report {
-                    let key = "mixture.\(split).\(c.key)"
-                    stage.setMetric(key + ".weight", c.weight)
-                    stage.setMetric(key + ".available", Double(c.available))
-                    stage.setMetric(key + ".taken", Double(c.taken))
-                }
-            }
-            stage.setMetric("quarantined.identical", Double(encodedTrain.identical.count + encodedValidation.identical.count))
-            stage.setMetric("truncated", Double(encodedTrain.truncated + encodedValidation.truncated))
-            stage.setMetric("reference_cached", attached.computed == 0 ? 1 : 0)
-            stage.setMetric("reference_computed", Double(attached.computed))
-            stage.setMetric("tokens_per_second", summary.tokensPerSecond)
-            return summary
+        let loaded = try DPOData.load(parameters, stages: data, templated: templated)
+        log(loaded.summary(parameters.mixture))
+        return Prepared(Loaded(data: loaded, tokenizer: tokenizerFile, policy: policy, reference: reference,
+                               referenceCache: inputs.optional("reference-cache"), eos: templated.info.eosID),
+                        files: [tokenizerFile, StageModel.inputFile(policy), StageModel.inputFile(reference)] + loaded.files)
+    }
+
+    public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> Summary {
+        let data = loaded.data, encodedTrain = data.train, encodedValidation = data.validation
+        // A resumed attempt writes its quarantine set again (the same records, from the same data).
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: stage.directory.path)) ?? []
+        where ShardNaming.parse(file)?.name == "quarantine" {
+            try FileManager.default.removeItem(at: stage.directory.appendingPathComponent(file))
         }
+        let quarantine = try stage.writer.shardWriter(name: "quarantine")
+        for c in encodedTrain.identical + encodedValidation.identical {
+            try quarantine.append(QuarantineEntry(reason: .identicalResponses, field: "chosen",
+                                                  detail: "comparison \(c.id): chosen and rejected responses are identical; DPO has nothing to learn from it",
+                                                  source: c.source, excerpt: c.chosen))
+        }
+        try stage.writer.addOutput(name: "quarantine", files: try quarantine.finish())
+        let attached = try ReferenceLogProbs.attach(
+            ["train": encodedTrain.pairs, "validation": encodedValidation.pairs], reference: loaded.reference,
+            referenceSHA: try SHA256.hex(ofFile: StageModel.inputFile(loaded.reference)), seqLen: parameters.seqLen, rows: parameters.referenceRows,
+            padToken: loaded.eos, directory: stage.directory.appendingPathComponent(ReferenceLogProbs.directoryName),
+            reuse: loaded.referenceCache?.appendingPathComponent(ReferenceLogProbs.directoryName), log: stage.log)
+        let trainPairs = attached.pairs["train"]!, validationPairs = attached.pairs["validation"]!
+        let model = try StageModel.load(loaded.policy)
+        let plan = try RewardBatches.plan(lengths: trainPairs.map { ($0.chosen.tokens.count, $0.rejected.tokens.count) },
+                                          records: Array(trainPairs.indices), rows: parameters.rows, seqLen: parameters.seqLen,
+                                          accumulation: parameters.loop.optimization.gradientAccumulation, epochs: parameters.epochs,
+                                          seed: parameters.seed)
+        let objective = try DPOObjective(model: model, train: trainPairs, validation: validationPairs, loss: parameters.loss,
+                                         rows: parameters.rows, seqLen: parameters.seqLen, padToken: loaded.eos)
+        let training = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
+                                                  metadata: ["template": parameters.template.rawValue])
+        func counts(_ sources: [(source: String, count: Int)]) -> [String: Int] {
+            Dictionary(sources.map { ($0.source, $0.count) }, uniquingKeysWith: +)
+        }
+        return Summary(training: training, pairs: ["train": trainPairs.count, "validation": validationPairs.count],
+                       pairsBySource: ["train": counts(data.trainSources), "validation": counts(data.validationSources)],
+                       mixture: ["train": data.trainMixture, "validation": data.validationMixture],
+                       quarantinedIdentical: encodedTrain.identical.count + encodedValidation.identical.count,
+                       truncated: encodedTrain.truncated + encodedValidation.truncated, referenceComputed: attached.computed)
     }
 }

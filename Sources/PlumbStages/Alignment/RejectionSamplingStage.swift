@@ -24,8 +24,25 @@ import PlumbModel
 import PlumbStore
 import PlumbTensor
 
-public enum RejectionSamplingStage {
-    public struct Parameters: Codable, Equatable, Sendable {
+extension StageKind {
+    public static let rs: StageKind = "rs"
+}
+
+public enum RejectionSamplingStage: Stage {
+    public static let kind = StageKind.rs
+    public static let abstract = "Rejection sampling: k samples per prompt, both reward models, the best as demonstrations and best vs worst as comparisons."
+    public static let rerun = StageRerun.resume
+    public static let slots = [
+        InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
+        InputSlot("policy", .one, "The policy stage to sample from."),
+        InputSlot("helpfulness", .one, "The helpfulness reward model."),
+        InputSlot("safety", .one, "The safety reward model."),
+        InputSlot("prompts", .oneOrMore, "Import stage whose prompts-* sets are the prompts."),
+        InputSlot("gate-data", .any, "Import stage with safety-labelled validation comparisons or labelled responses, to calibrate the gate."),
+        InputSlot("previous", .any, "An earlier rs stage whose best samples are pooled."),
+    ]
+
+    public struct Parameters: StageParameters, Equatable {
         /// Samples per prompt (TigerBot: 10).
         public var k = 10
         /// TigerBot samples at temperature 0.6.
@@ -52,8 +69,9 @@ public enum RejectionSamplingStage {
         public var humanRankShare = 0.0
         public var humanEditShare = 0.0
         public init() {}
+        public var manifestSeed: UInt64? { seed }
 
-        func validate() throws {
+        public func validate() throws {
             guard k >= 1 else { throw StageError("rs: k must be at least 1; got \(k)") }
             guard k <= maxSequences else { throw StageError("rs: k \(k) exceeds the sequences decoded at once (\(maxSequences)); raise --max-sequences") }
             if sampling.temperature <= 0 && k > 1 {
@@ -68,24 +86,7 @@ public enum RejectionSamplingStage {
         }
     }
 
-    public struct Inputs: Sendable {
-        public var tokenizer: URL
-        public var policy: URL
-        public var helpfulness: URL
-        public var safety: URL
-        /// Import stages whose `prompts-*` sets are the prompts.
-        public var prompts: [URL]
-        /// Import stages whose `comparisons-validation` sets carry safety labels (gate calibration).
-        public var gateData: [URL]
-        /// Earlier rejection-sampling stages whose best samples are pooled.
-        public var previous: [URL]
-        public init(tokenizer: URL, policy: URL, helpfulness: URL, safety: URL, prompts: [URL], gateData: [URL] = [], previous: [URL] = []) {
-            self.tokenizer = tokenizer; self.policy = policy; self.helpfulness = helpfulness; self.safety = safety
-            self.prompts = prompts; self.gateData = gateData; self.previous = previous
-        }
-    }
-
-    public struct Summary: Codable, Sendable {
+    public struct Summary: StageSummary {
         public var prompts = 0
         public var samples = 0
         public var best = 0
@@ -103,6 +104,33 @@ public enum RejectionSamplingStage {
         public var scoringSeconds = 0.0
         public var combinedSum = 0.0
         public var combinedSumSquares = 0.0
+        /// Set once the chunks are done (rank 0).
+        public var truncatedForScoring = 0
+        public var routes: [String: Int] = [:]
+        public var humanRankTasks = 0
+        public var humanEditTasks = 0
+        public var gateThreshold: Double?
+        public var whitening: Whitening?
+
+        public var metrics: [String: Double] {
+            guard let gateThreshold, let whitening else { return [:] }
+            var out: [String: Double] = [:]
+            for (name, value) in [("prompts", prompts), ("samples", samples), ("best", best), ("pairs", pairs),
+                                  ("no_finished_sample", noFinishedSample), ("best_from_earlier_rounds", bestFromEarlierRounds),
+                                  ("pairs_skipped", pairsSkipped), ("gate_fired", gateFired), ("safety_chosen", safetyChosen),
+                                  ("sampled_tokens", sampledTokens), ("truncated_for_scoring", truncatedForScoring),
+                                  ("human_rank_tasks", humanRankTasks), ("human_edit_tasks", humanEditTasks)] {
+                out[name] = Double(value)
+            }
+            for (route, count) in routes { out["routed.\(route)"] = Double(count) }
+            out["gate_threshold"] = gateThreshold
+            out["whitening.mean"] = whitening.mean
+            out["whitening.std"] = whitening.std
+            out["sampling_tokens_per_second"] = Double(sampledTokens) / max(samplingSeconds, 1e-9)
+            out["sampling_seconds"] = samplingSeconds
+            out["scoring_seconds"] = scoringSeconds
+            return out
+        }
 
         mutating func add(_ o: Summary) {
             prompts += o.prompts; samples += o.samples; best += o.best; pairs += o.pairs
@@ -127,78 +155,68 @@ public enum RejectionSamplingStage {
         }
     }
 
-    struct ResolvedConfig: Encodable {
-        var parameters: Parameters
-        var policy: String
-        var helpfulness: String
-        var safety: String
+    public struct Loaded {
+        var prompts: [PromptRecord]
+        var gateComparisons: [Comparison], gateLabelled: [LabelledResponse], previousBest: [Demonstration]
+        var tokenizer: URL, policy: URL, helpfulness: URL, safety: URL
     }
 
-    public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation,
-                           log: @escaping (String) -> Void = { _ in }) throws -> Summary {
-        try parameters.validate()
-        let prompts = try StageRecordReader.readAll(PromptRecord.self, outputPrefix: "prompts-", from: inputs.prompts)
+    public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+        let tokenizer = try inputs.one("tokenizer"), policy = try inputs.one("policy")
+        let helpfulness = try inputs.one("helpfulness"), safety = try inputs.one("safety")
+        let prompts = try StageRecordReader.readAll(PromptRecord.self, outputPrefix: "prompts-", from: inputs.all("prompts"))
         let chosen = Array(prompts.records.prefix(parameters.limit ?? Int.max))
         guard !chosen.isEmpty else {
-            throw StageError("rs: no prompts in the prompts-* sets of \(inputs.prompts.map(\.path).joined(separator: ", "))")
+            throw StageError("rs: no prompts in the prompts-* sets of \(inputs.all("prompts").map(\.path).joined(separator: ", "))")
         }
-        let tokenizerSHA = try SHA256.hex(ofFile: inputs.tokenizer)
-        for (role, stage) in [("policy", inputs.policy), ("helpfulness model", inputs.helpfulness), ("safety model", inputs.safety)] {
-            try ModelProvenance.check(stage, role: role, tokenizer: inputs.tokenizer, tokenizerSHA: tokenizerSHA, template: parameters.template)
+        let tokenizerSHA = try SHA256.hex(ofFile: tokenizer)
+        for (role, stage) in [("policy", policy), ("helpfulness model", helpfulness), ("safety model", safety)] {
+            try ModelProvenance.check(stage, role: role, tokenizer: tokenizer, tokenizerSHA: tokenizerSHA, template: parameters.template)
         }
-        let gateComparisons = try SourcedComparisons.read(output: "comparisons-validation", from: inputs.gateData)
-        let gateLabelled = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-validation", from: inputs.gateData)
-        let previousBest = try StageRecordReader.read(Demonstration.self, output: "demonstrations-train", from: inputs.previous)
-        let stage = try StageWriter.begin(
-            runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "rs",
-            config: ResolvedConfig(parameters: parameters, policy: inputs.policy.path, helpfulness: inputs.helpfulness.path, safety: inputs.safety.path),
-            inputs: [inputs.tokenizer, StageModel.inputFile(inputs.policy), StageModel.inputFile(inputs.helpfulness), StageModel.inputFile(inputs.safety)]
-                + prompts.files + gateComparisons.files + gateLabelled.files + previousBest.files,
-            seed: parameters.seed, keepUnfinished: true)
-        return try stage.finish {
-            let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
-            let scorer = try CombinedScorer(helpfulness: inputs.helpfulness, safety: inputs.safety, rows: parameters.scoringRows,
-                                            eos: templated.info.eosID)
-            var reward = CombinedReward(gateThreshold: parameters.gateThreshold)
-            var calibration: GateCalibration.Result?
-            if let recall = parameters.gateRecall {
-                calibration = try calibrateGate(gateComparisons.records, labelled: gateLabelled.records, recall: recall, scorer: scorer, templated: templated)
-                reward.gateThreshold = calibration!.threshold
-                log(String(format: "rs: gate threshold %.4f for recall %.2f (measured recall %.3f, precision %.3f on %d labelled responses)",
-                           calibration!.threshold, recall, calibration!.recall, calibration!.precision, calibration!.labelled))
-            }
-            let chunks = RejectionSamplingChunks(
-                parameters: parameters, stage: stage, reward: reward, scorer: scorer, templated: templated,
-                policy: try StageModel.load(inputs.policy), previousBest: Dictionary(grouping: previousBest.records, by: \.prompt.id))
-            let summary = try chunks.run(chosen, log: log)
-            // Rank 0 alone writes the rest of the stage; another rank's stage is a scratch copy.
-            guard Distributed.world.isRoot else { return summary }
-            reward.whitening = try Whitening(sum: summary.combinedSum, sumOfSquares: summary.combinedSumSquares, count: summary.samples)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try AtomicFile.write(try encoder.encode(RewardArtifact(reward: reward, calibration: calibration)),
-                                 to: stage.directory.appendingPathComponent(RewardArtifact.fileName))
-            for (name, value) in [("prompts", summary.prompts), ("samples", summary.samples), ("best", summary.best), ("pairs", summary.pairs),
-                                  ("no_finished_sample", summary.noFinishedSample), ("best_from_earlier_rounds", summary.bestFromEarlierRounds),
-                                  ("pairs_skipped", summary.pairsSkipped), ("gate_fired", summary.gateFired), ("safety_chosen", summary.safetyChosen),
-                                  ("sampled_tokens", summary.sampledTokens), ("truncated_for_scoring", scorer.truncated)] {
-                stage.setMetric(name, Double(value))
-            }
-            let human = try HumanTasks.write(stage: stage.directory, outputs: stage.manifest.outputs, prompts: chosen, parameters: parameters)
-            for file in [HumanTasks.rankFile, HumanTasks.editFile] {
-                try stage.storeArtifact(name: file, from: stage.directory.appendingPathComponent(file))
-            }
-            for route in HumanRoute.allCases { stage.setMetric("routed.\(route.rawValue)", Double(human.routes[route, default: 0])) }
-            stage.setMetric("human_rank_tasks", Double(human.rankTasks))
-            stage.setMetric("human_edit_tasks", Double(human.editTasks))
-            stage.setMetric("gate_threshold", reward.gateThreshold)
-            stage.setMetric("whitening.mean", reward.whitening!.mean)
-            stage.setMetric("whitening.std", reward.whitening!.std)
-            stage.setMetric("sampling_tokens_per_second", Double(summary.sampledTokens) / max(summary.samplingSeconds, 1e-9))
-            stage.setMetric("sampling_seconds", summary.samplingSeconds)
-            stage.setMetric("scoring_seconds", summary.scoringSeconds)
-            return summary
+        let gateComparisons = try SourcedComparisons.read(output: "comparisons-validation", from: inputs.all("gate-data"))
+        let gateLabelled = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-validation", from: inputs.all("gate-data"))
+        let previousBest = try StageRecordReader.read(Demonstration.self, output: "demonstrations-train", from: inputs.all("previous"))
+        return Prepared(Loaded(prompts: chosen, gateComparisons: gateComparisons.records, gateLabelled: gateLabelled.records,
+                               previousBest: previousBest.records, tokenizer: tokenizer, policy: policy, helpfulness: helpfulness, safety: safety),
+                        files: [tokenizer, StageModel.inputFile(policy), StageModel.inputFile(helpfulness), StageModel.inputFile(safety)]
+                            + prompts.files + gateComparisons.files + gateLabelled.files + previousBest.files)
+    }
+
+    public static func execute(_ loaded: Loaded, parameters: Parameters, stage context: StageContext) throws -> Summary {
+        let stage = context.writer, log = context.log
+        let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: parameters.template)
+        let scorer = try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, rows: parameters.scoringRows,
+                                        eos: templated.info.eosID)
+        var reward = CombinedReward(gateThreshold: parameters.gateThreshold)
+        var calibration: GateCalibration.Result?
+        if let recall = parameters.gateRecall {
+            calibration = try calibrateGate(loaded.gateComparisons, labelled: loaded.gateLabelled, recall: recall, scorer: scorer, templated: templated)
+            reward.gateThreshold = calibration!.threshold
+            log(String(format: "rs: gate threshold %.4f for recall %.2f (measured recall %.3f, precision %.3f on %d labelled responses)",
+                       calibration!.threshold, recall, calibration!.recall, calibration!.precision, calibration!.labelled))
         }
+        let chunks = RejectionSamplingChunks(
+            parameters: parameters, stage: stage, reward: reward, scorer: scorer, templated: templated,
+            policy: try StageModel.load(loaded.policy), previousBest: Dictionary(grouping: loaded.previousBest, by: \.prompt.id))
+        var summary = try chunks.run(loaded.prompts, log: log)
+        // Rank 0 alone writes the rest of the stage; another rank's stage is a scratch copy.
+        guard Distributed.world.isRoot else { return summary }
+        reward.whitening = try Whitening(sum: summary.combinedSum, sumOfSquares: summary.combinedSumSquares, count: summary.samples)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try AtomicFile.write(try encoder.encode(RewardArtifact(reward: reward, calibration: calibration)),
+                             to: stage.directory.appendingPathComponent(RewardArtifact.fileName))
+        let human = try HumanTasks.write(stage: stage.directory, outputs: stage.manifest.outputs, prompts: loaded.prompts, parameters: parameters)
+        for file in [HumanTasks.rankFile, HumanTasks.editFile] {
+            try stage.storeArtifact(name: file, from: stage.directory.appendingPathComponent(file))
+        }
+        summary.truncatedForScoring = scorer.truncated
+        summary.routes = Dictionary(uniqueKeysWithValues: HumanRoute.allCases.map { ($0.rawValue, human.routes[$0, default: 0]) })
+        summary.humanRankTasks = human.rankTasks
+        summary.humanEditTasks = human.editTasks
+        summary.gateThreshold = reward.gateThreshold
+        summary.whitening = reward.whitening
+        return summary
     }
 
     /// The gate's threshold for `recall` on the safety-labelled responses of `comparisons` and the

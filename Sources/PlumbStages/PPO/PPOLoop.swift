@@ -117,7 +117,7 @@ final class PPOLoop {
         emit(.finished(step: iteration))
         try publishSamples()
         return PPOStage.Summary(iterations: settings.iterations, resumedAtIteration: startIteration, nonFiniteSteps: guardRail.total,
-                                last: last, judged: judged)
+                                last: last, judged: judged, gateThreshold: nil)
     }
 
     /// The mini-batches of an epoch: the rollouts cut into `miniBatches` parts, in rollout order in

@@ -54,7 +54,14 @@ public struct PPOSettings: Codable, Equatable, Sendable {
 
     public enum WhiteningSource: String, Codable, Sendable { case running, fixed }
 
+    /// Judge the live policy every N iterations (and before the first and after the last) when the
+    /// stage has `judge-prompts` and its environment a judge.
+    public var judgeEvery = 10
+    /// Most new tokens of the judged (greedy) answers.
+    public var judgeMaxNewTokens = 48
+
     public init() {}
+    public var manifestSeed: UInt64? { seed }
 
     public var stepsPerIteration: Int { ppoEpochs * miniBatches }
 

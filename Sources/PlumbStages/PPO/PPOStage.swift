@@ -20,62 +20,77 @@ import PlumbModel
 import PlumbStore
 import PlumbTensor
 
-public enum PPOStage {
-    public struct Inputs: Sendable {
-        public var tokenizer: URL
-        public var policy: URL
-        /// nil: the initial policy.
-        public var reference: URL?
-        /// The critic's starting trunk and head; nil: the helpfulness model.
-        public var valueInit: URL?
-        public var helpfulness: URL
-        public var safety: URL
-        /// Import stages whose `prompts-*` sets are the prompts.
-        public var prompts: [URL]
-        /// A rejection-sampling stage whose combined-reward.json gives the gate's threshold and the
-        /// fixed whitening statistics.
-        public var rewardStatistics: URL?
-        public init(tokenizer: URL, policy: URL, reference: URL? = nil, valueInit: URL? = nil, helpfulness: URL, safety: URL,
-                    prompts: [URL], rewardStatistics: URL? = nil) {
-            self.tokenizer = tokenizer; self.policy = policy; self.reference = reference; self.valueInit = valueInit
-            self.helpfulness = helpfulness; self.safety = safety; self.prompts = prompts; self.rewardStatistics = rewardStatistics
-        }
-    }
+extension StageKind {
+    public static let ppo: StageKind = "ppo"
+}
+
+extension PPOSettings: StageParameters {}
+
+public enum PPOStage: Stage {
+    public typealias Parameters = PPOSettings
+    public static let kind = StageKind.ppo
+    public static let abstract = "KL-penalised PPO: rollouts, both reward models combined by the safety gate (logit, whitened), GAE, clipped policy and value losses."
+    public static let rerun = StageRerun.resume
+    public static let slots = [
+        InputSlot("tokenizer", .one, "SentencePiece model (.model) of every model."),
+        InputSlot("policy", .one, "Initial policy stage (SFT or RS policy)."),
+        InputSlot("reference", .optional, "Reference policy stage (default: the initial policy)."),
+        InputSlot("value-init", .optional, "Stage the critic starts from: its trunk, its reward head as the value head (default: the helpfulness model)."),
+        InputSlot("helpfulness", .one, "Helpfulness reward-model stage."),
+        InputSlot("safety", .one, "Safety reward-model stage."),
+        InputSlot("prompts", .oneOrMore, "Import stage whose prompts-* sets are the prompts."),
+        InputSlot("reward-stats", .optional, "Rejection-sampling stage whose combined-reward.json gives the gate threshold and the fixed whitening."),
+        InputSlot("judge-prompts", .optional, "Task prompts (message-list JSONL) the environment's judge answers with the live policy."),
+    ]
 
     /// The oracle's (or any judge's) figures of the policy at an iteration; PlumbStages never sees the judge itself.
     public typealias PolicyJudge = (_ iteration: Int, _ policy: LlamaModel) throws -> [String: Double]
 
-    public struct Summary: Sendable {
+    public struct Summary: StageSummary {
         public var iterations: Int
         public var resumedAtIteration: Int
         public var nonFiniteSteps: Int
         public var last: [String: Double]
         public var judged: [Int: [String: Double]]
-    }
+        public var gateThreshold: Double?
 
-    struct ResolvedConfig: Encodable {
-        var settings: PPOSettings
-        var policy: String, reference: String, valueInit: String, helpfulness: String, safety: String
-    }
-
-    public static func run(_ settings: PPOSettings, inputs: Inputs, location: StageLocation, judgeEvery: Int = 0, judge: PolicyJudge? = nil,
-                           progress: @escaping ProgressHandler = { _ in }, log: @escaping (String) -> Void = { _ in }) throws -> Summary {
-        try settings.validate()
-        let reference = inputs.reference ?? inputs.policy
-        let valueInit = inputs.valueInit ?? inputs.helpfulness
-        let tokenizerSHA = try SHA256.hex(ofFile: inputs.tokenizer)
-        for (role, stage) in [("policy", inputs.policy), ("reference", reference), ("value model", valueInit),
-                              ("helpfulness model", inputs.helpfulness), ("safety model", inputs.safety)] {
-            try ModelProvenance.check(stage, role: role, tokenizer: inputs.tokenizer, tokenizerSHA: tokenizerSHA, template: settings.template)
+        public var metrics: [String: Double] {
+            var out = last
+            if let first = judged.keys.min(), let firstFigures = judged[first] {
+                for (name, value) in firstFigures { out["initial_" + name] = value }
+            }
+            out["iterations"] = Double(iterations)
+            out["non_finite_steps"] = Double(nonFiniteSteps)
+            if let gateThreshold { out["gate_threshold"] = gateThreshold }
+            return out
         }
-        let prompts = try StageRecordReader.readAll(PromptRecord.self, outputPrefix: "prompts-", from: inputs.prompts)
+    }
+
+    public struct Loaded {
+        var prompts: [PromptRecord]
+        var reward: CombinedReward
+        var policyModel: LlamaModel, criticModel: LlamaModel
+        var tokenizer: URL, reference: URL, helpfulness: URL, safety: URL, judgePrompts: URL?
+    }
+
+    public static func prepare(_ settings: PPOSettings, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+        let tokenizer = try inputs.one("tokenizer"), policy = try inputs.one("policy")
+        let helpfulness = try inputs.one("helpfulness"), safety = try inputs.one("safety")
+        let reference = inputs.optional("reference") ?? policy
+        let valueInit = inputs.optional("value-init") ?? helpfulness
+        let tokenizerSHA = try SHA256.hex(ofFile: tokenizer)
+        for (role, stage) in [("policy", policy), ("reference", reference), ("value model", valueInit),
+                              ("helpfulness model", helpfulness), ("safety model", safety)] {
+            try ModelProvenance.check(stage, role: role, tokenizer: tokenizer, tokenizerSHA: tokenizerSHA, template: settings.template)
+        }
+        let prompts = try StageRecordReader.readAll(PromptRecord.self, outputPrefix: "prompts-", from: inputs.all("prompts"))
         guard !prompts.records.isEmpty else {
-            throw StageError("ppo: no prompts in the prompts-* sets of \(inputs.prompts.map(\.path).joined(separator: ", "))")
+            throw StageError("ppo: no prompts in the prompts-* sets of \(inputs.all("prompts").map(\.path).joined(separator: ", "))")
         }
-        try checkSafetyTags(prompts.records, settings: settings, stages: inputs.prompts)
+        try checkSafetyTags(prompts.records, settings: settings, stages: inputs.all("prompts"))
         var reward = CombinedReward(gateThreshold: settings.gateThreshold)
         var statisticsFiles: [URL] = []
-        if let rs = inputs.rewardStatistics {
+        if let rs = inputs.optional("reward-stats") {
             let artifact = try RejectionSamplingStage.RewardArtifact.read(from: rs)
             reward.gateThreshold = artifact.reward.gateThreshold
             reward.whitening = settings.whitening == .fixed ? artifact.reward.whitening : nil
@@ -85,42 +100,39 @@ public enum PPOStage {
             throw StageError("ppo: --whitening fixed needs a rejection-sampling stage's statistics (--reward-stats STAGE)")
         }
         // Models load before the stage begins, so a critic of another shape is refused before any work.
-        let policyModel = try StageModel.load(inputs.policy)
+        let policyModel = try StageModel.load(policy)
         let criticModel = try critic(from: valueInit, shape: policyModel.config)
-        let modelFiles = [inputs.policy, reference, valueInit, inputs.helpfulness, inputs.safety].map(StageModel.inputFile)
-        let stage = try StageWriter.begin(
-            runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "ppo",
-            config: ResolvedConfig(settings: settings, policy: inputs.policy.path, reference: reference.path, valueInit: valueInit.path,
-                                   helpfulness: inputs.helpfulness.path, safety: inputs.safety.path),
-            inputs: [inputs.tokenizer] + Array(Set(modelFiles)).sorted { $0.path < $1.path } + prompts.files + statisticsFiles,
-            seed: settings.seed, keepUnfinished: true)
-        return try stage.finish {
-            let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: settings.template)
-            let eos = templated.info.eosID
-            let referenceModel = try StageModel.load(reference)
-            let seqLen = policyModel.config.maxSeqLen
-            let policyPass = try ResponseTokenPass(model: policyModel, rows: settings.rows, seqLen: seqLen, padToken: eos)
-            let rollouts = PPORollouts(
-                settings: settings, prompts: prompts.records,
-                sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences),
-                policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
-                critic: try ResponseTokenPass(model: criticModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
-                scorer: try CombinedScorer(helpfulness: inputs.helpfulness, safety: inputs.safety, rows: settings.scoringRows, eos: eos),
-                reward: reward)
-            let loop = PPOLoop(settings: settings, stage: stage, rollouts: rollouts,
-                               update: PPOUpdate(policy: policyPass, critic: rollouts.critic, loss: settings.loss, temperature: settings.sampling.temperature),
-                               judgeEvery: judgeEvery, judge: judge, log: log)
-            let summary = try loop.run(progress: progress)
-            try StageModel.save(policyModel, to: stage, metadata: ["stage": location.stage, "template": settings.template.rawValue])
-            for (name, value) in summary.last { stage.setMetric(name, value) }
-            if let first = summary.judged.keys.min(), let firstFigures = summary.judged[first] {
-                for (name, value) in firstFigures { stage.setMetric("initial_" + name, value) }
-            }
-            stage.setMetric("iterations", Double(summary.iterations))
-            stage.setMetric("non_finite_steps", Double(summary.nonFiniteSteps))
-            stage.setMetric("gate_threshold", reward.gateThreshold)
-            return summary
+        let modelFiles = [policy, reference, valueInit, helpfulness, safety].map(StageModel.inputFile)
+        return Prepared(Loaded(prompts: prompts.records, reward: reward, policyModel: policyModel, criticModel: criticModel, tokenizer: tokenizer,
+                               reference: reference, helpfulness: helpfulness, safety: safety, judgePrompts: inputs.optional("judge-prompts")),
+                        files: [tokenizer] + Array(Set(modelFiles)).sorted { $0.path < $1.path } + prompts.files + statisticsFiles)
+    }
+
+    public static func execute(_ loaded: Loaded, parameters settings: PPOSettings, stage: StageContext) throws -> Summary {
+        let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: settings.template)
+        let eos = templated.info.eosID
+        let policyModel = loaded.policyModel
+        let referenceModel = try StageModel.load(loaded.reference)
+        let seqLen = policyModel.config.maxSeqLen
+        let policyPass = try ResponseTokenPass(model: policyModel, rows: settings.rows, seqLen: seqLen, padToken: eos)
+        let rollouts = PPORollouts(
+            settings: settings, prompts: loaded.prompts,
+            sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences),
+            policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
+            critic: try ResponseTokenPass(model: loaded.criticModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
+            scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, rows: settings.scoringRows, eos: eos),
+            reward: loaded.reward)
+        let judge = try loaded.judgePrompts.flatMap { prompts in
+            try stage.environment.policyJudge?(prompts, templated, SamplingSettings(temperature: 0, maxNewTokens: settings.judgeMaxNewTokens),
+                                               settings.seed)
         }
+        let loop = PPOLoop(settings: settings, stage: stage.writer, rollouts: rollouts,
+                           update: PPOUpdate(policy: policyPass, critic: rollouts.critic, loss: settings.loss, temperature: settings.sampling.temperature),
+                           judgeEvery: settings.judgeEvery, judge: judge, log: stage.log)
+        var summary = try loop.run(progress: stage.progress)
+        try StageModel.save(policyModel, to: stage.writer, metadata: ["stage": stage.location.stage, "template": settings.template.rawValue])
+        summary.gateThreshold = loaded.reward.gateThreshold
+        return summary
     }
 
     /// The critic: the value-init model's trunk with its reward head as the value head (a model with

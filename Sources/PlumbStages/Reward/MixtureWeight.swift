@@ -66,4 +66,16 @@ public struct MixtureComponentReport: Codable, Equatable, Sendable {
 
     /// `SOURCE.DIMENSION`, or `SOURCE` for a component of both dimensions: the manifest's metric key.
     public var key: String { source + (dimension.map { "." + $0.rawValue } ?? "") }
+
+    /// The manifest's figures of one split's mixture: `mixture.SPLIT.KEY.weight|available|taken`.
+    public static func metrics(_ report: [MixtureComponentReport], split: String) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for c in report {
+            let key = "mixture.\(split).\(c.key)"
+            out[key + ".weight"] = c.weight
+            out[key + ".available"] = Double(c.available)
+            out[key + ".taken"] = Double(c.taken)
+        }
+        return out
+    }
 }

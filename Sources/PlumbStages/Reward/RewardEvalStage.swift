@@ -13,8 +13,23 @@ import PlumbModel
 import PlumbStore
 import PlumbTensor
 
-public enum RewardEvalStage {
-    public struct Parameters: Codable, Equatable, Sendable {
+extension StageKind {
+    public static let rmEval: StageKind = "rm eval"
+}
+
+public enum RewardEvalStage: Stage {
+    public static let kind = StageKind.rmEval
+    public static let abstract = "Score held-out comparisons with a reward model (or a policy's likelihood): accuracies, score statistics, the unsafe gate."
+    public static let rerun = StageRerun.replace
+    public static let slots = [
+        InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
+        InputSlot("model", .one, "The reward model (or, with a likelihood scoring, the policy) to evaluate."),
+        InputSlot("data", .oneOrMore, "Import stage with comparisons-<split> sets."),
+        InputSlot("reference", .optional, "A reference policy for the likelihood scorings (DPO's implicit reward)."),
+        InputSlot("labelled", .any, "Import stage whose labelled-responses-<split> measure the unsafe gate."),
+    ]
+
+    public struct Parameters: StageParameters, Equatable {
         public var split: Split = .test
         /// Tokens per row; nil = the model's window.
         public var seqLen: Int?
@@ -40,71 +55,52 @@ public enum RewardEvalStage {
         case centredLikelihood = "centred-likelihood"
     }
 
-    public struct Inputs: Sendable {
-        public var tokenizer: URL
-        public var model: URL
-        public var importStages: [URL]
-        /// A reference policy for the likelihood scorings (DPO's pi_ref), or nil.
-        public var reference: URL?
-        /// Import stages whose `labelled-responses-<split>` measure the unsafe gate (reward head only);
-        /// empty = the comparisons' own safety labels.
-        public var labelledStages: [URL]
-        public init(tokenizer: URL, model: URL, importStages: [URL], reference: URL? = nil, labelledStages: [URL] = []) {
-            self.tokenizer = tokenizer
-            self.model = model
-            self.importStages = importStages
-            self.reference = reference
-            self.labelledStages = labelledStages
-        }
+    public struct Loaded {
+        var data: SourcedComparisons
+        var labelled: [LabelledResponse]
+        var tokenizer: URL, model: URL, reference: URL?
     }
 
-    struct ResolvedConfig: Encodable {
-        var parameters: Parameters
-        var model: String
-        var reference: String?
-    }
-
-    public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation) throws -> RewardEvaluation {
-        let data = try SourcedComparisons.read(output: "comparisons-\(parameters.split.rawValue)", from: inputs.importStages)
-        let labelled = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-\(parameters.split.rawValue)", from: inputs.labelledStages)
-        if !inputs.labelledStages.isEmpty {
+    public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+        let tokenizer = try inputs.one("tokenizer"), model = try inputs.one("model"), reference = inputs.optional("reference")
+        let importStages = inputs.all("data"), labelledStages = inputs.all("labelled")
+        let data = try SourcedComparisons.read(output: "comparisons-\(parameters.split.rawValue)", from: importStages)
+        let labelled = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-\(parameters.split.rawValue)", from: labelledStages)
+        if !labelledStages.isEmpty {
             guard parameters.scoring == .rewardHead else { throw StageError("rm eval: labelled responses measure a reward head's gate; drop --labelled or use --scoring reward-head") }
             guard !labelled.records.isEmpty else {
-                throw StageError("rm eval: no labelled-responses-\(parameters.split.rawValue) records in \(inputs.labelledStages.map(\.path).joined(separator: ", "))")
+                throw StageError("rm eval: no labelled-responses-\(parameters.split.rawValue) records in \(labelledStages.map(\.path).joined(separator: ", "))")
             }
         }
-        if inputs.reference != nil && parameters.scoring == .rewardHead {
+        if reference != nil && parameters.scoring == .rewardHead {
             throw StageError("rm eval: a reference policy needs a likelihood scoring (--scoring likelihood, mean-likelihood or centred-likelihood)")
         }
         guard !data.records.isEmpty else {
-            throw StageError("rm eval: no comparisons-\(parameters.split.rawValue) records in \(inputs.importStages.map(\.path).joined(separator: ", "))")
+            throw StageError("rm eval: no comparisons-\(parameters.split.rawValue) records in \(importStages.map(\.path).joined(separator: ", "))")
         }
-        let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "rm-eval",
-                                          config: ResolvedConfig(parameters: parameters, model: inputs.model.path, reference: inputs.reference?.path),
-                                          inputs: [inputs.tokenizer, StageModel.inputFile(inputs.model)]
-                                            + (inputs.reference.map { [StageModel.inputFile($0)] } ?? []) + data.files + labelled.files,
-                                          replaceComplete: true)
-        return try stage.finish {
-            let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
-            let scored: [ScoredComparison]
-            var gateResponses: [(score: Float, safe: Bool)]?
-            if parameters.scoring == .rewardHead {
-                let likelihood = try RewardLikelihoodTerm.load(from: inputs.model)
-                let model = try StageModel.load(inputs.model, heads: likelihood.heads)
-                scored = try score(data, model: model, likelihood: likelihood, templated: templated, parameters: parameters)
-                if !labelled.records.isEmpty {
-                    gateResponses = try scoreLabelled(labelled.records, model: model, likelihood: likelihood, templated: templated, parameters: parameters)
-                }
-            } else {
-                scored = try scoreByLikelihood(data, policy: inputs.model, reference: inputs.reference, templated: templated, parameters: parameters)
+        return Prepared(Loaded(data: data, labelled: labelled.records, tokenizer: tokenizer, model: model, reference: reference),
+                        files: [tokenizer, StageModel.inputFile(model)] + (reference.map { [StageModel.inputFile($0)] } ?? [])
+                            + data.files + labelled.files)
+    }
+
+    public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> RewardEvaluation {
+        let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: parameters.template)
+        let scored: [ScoredComparison]
+        var gateResponses: [(score: Float, safe: Bool)]?
+        if parameters.scoring == .rewardHead {
+            let likelihood = try RewardLikelihoodTerm.load(from: loaded.model)
+            let model = try StageModel.load(loaded.model, heads: likelihood.heads)
+            scored = try score(loaded.data, model: model, likelihood: likelihood, templated: templated, parameters: parameters)
+            if !loaded.labelled.isEmpty {
+                gateResponses = try scoreLabelled(loaded.labelled, model: model, likelihood: likelihood, templated: templated, parameters: parameters)
             }
-            let writer = try stage.shardWriter(name: "scored-\(parameters.split.rawValue)")
-            for pair in scored { try writer.append(ScoredRecord(pair)) }
-            try stage.addOutput(name: "scored-\(parameters.split.rawValue)", files: try writer.finish())
-            let evaluation = RewardEvaluation(scored, unsafeThreshold: parameters.unsafeThreshold, gateResponses: gateResponses)
-            for (k, v) in evaluation.metrics { stage.setMetric(k, v) }
-            return evaluation
+        } else {
+            scored = try scoreByLikelihood(loaded.data, policy: loaded.model, reference: loaded.reference, templated: templated, parameters: parameters)
         }
+        let writer = try stage.writer.shardWriter(name: "scored-\(parameters.split.rawValue)")
+        for pair in scored { try writer.append(ScoredRecord(pair)) }
+        try stage.writer.addOutput(name: "scored-\(parameters.split.rawValue)", files: try writer.finish())
+        return RewardEvaluation(scored, unsafeThreshold: parameters.unsafeThreshold, gateResponses: gateResponses)
     }
 
     /// A comparison as evaluated: the record, then its two scores (the `scored-<split>` output).

@@ -75,7 +75,7 @@ public struct UnsafeDetection: Codable, Equatable, Sendable {
     }
 }
 
-public struct RewardEvaluation: Sendable {
+public struct RewardEvaluation: StageSummary {
     public var overall = AccuracyCount()
     public var byStrength: [String: AccuracyCount] = [:]
     public var bySource: [String: AccuracyCount] = [:]

@@ -15,9 +15,22 @@ import PlumbModel
 import PlumbStore
 import PlumbTensor
 
-public enum RewardModelStage {
-    public struct Parameters: Codable, Equatable, Sendable {
-        public var dimension: PreferenceDimension
+extension StageKind {
+    public static let rmTrain: StageKind = "rm train"
+}
+
+public enum RewardModelStage: Stage {
+    public static let kind = StageKind.rmTrain
+    public static let abstract = "Train a reward model (helpfulness or safety) from an SFT stage on comparisons."
+    public static let rerun = StageRerun.resume
+    public static let slots = [
+        InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
+        InputSlot("init-from", .one, "The SFT stage (or Hugging Face directory) the reward model starts from."),
+        InputSlot("data", .oneOrMore, "Import stage with comparisons-train / comparisons-validation sets."),
+    ]
+
+    public struct Parameters: StageParameters, Equatable {
+        public var dimension: PreferenceDimension = .helpfulness
         public var margins: MarginTable = .small
         /// c of the centring term c · mean((r_c + r_r)²); 0 = off.
         public var centring: Float = 0
@@ -39,55 +52,62 @@ public enum RewardModelStage {
         /// resolved config, and so the cache key, as before.
         public var labelledPairs: Bool?
 
+        public init() {}
         public init(dimension: PreferenceDimension) { self.dimension = dimension }
+        public var manifestSeed: UInt64? { seed }
 
         public var resolvedMixture: RewardMixture { mixture ?? .llama2(for: dimension) }
     }
 
-    public struct Inputs: Sendable {
-        public var tokenizer: URL
-        /// The SFT stage directory (or a Hugging Face directory) the reward model starts from.
-        public var initialModel: URL
-        public var importStages: [URL]
-        public init(tokenizer: URL, initialModel: URL, importStages: [URL]) {
-            self.tokenizer = tokenizer
-            self.initialModel = initialModel
-            self.importStages = importStages
+    public struct Summary: StageSummary {
+        public var training: TrainingSummary
+        public var trainPairs: Int
+        public var validationPairs: Int
+        public var truncatedSequences: Int
+        public var mixture: [String: [MixtureComponentReport]]
+
+        public var metrics: [String: Double] {
+            var out = training.metrics
+            out["train_pairs"] = Double(trainPairs)
+            out["validation_pairs"] = Double(validationPairs)
+            out["truncated_sequences"] = Double(truncatedSequences)
+            for (split, report) in mixture { out.merge(MixtureComponentReport.metrics(report, split: split)) { $1 } }
+            return out
         }
     }
 
-    struct ResolvedConfig: Encodable {
-        var parameters: Parameters
-        var mixture: RewardMixture
-        var initialModel: String
+    public struct Loaded {
+        var data: RewardData
+        var initialModel: URL
+        var vocabSize: Int
+        var eos: Int32
     }
 
-    public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation,
-                           progress: @escaping ProgressHandler = { _ in }) throws -> TrainingSummary {
-        let tokenizer = try Tokenizer(modelFile: inputs.tokenizer.path)
+    public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+        let tokenizerFile = try inputs.one("tokenizer"), initialModel = try inputs.one("init-from")
+        let tokenizer = try Tokenizer(modelFile: tokenizerFile.path)
         let templated = try TemplatedTokenizer(tokenizer: tokenizer, template: parameters.template)
-        let data = try RewardData.load(parameters, importStages: inputs.importStages, templated: templated)
-        let config = ResolvedConfig(parameters: parameters, mixture: parameters.resolvedMixture, initialModel: inputs.initialModel.path)
-        let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "rm",
-                                          config: config, inputs: [inputs.tokenizer, StageModel.inputFile(inputs.initialModel)] + data.files,
-                                          seed: parameters.seed, keepUnfinished: true)
-        return try stage.finish {
-            let model = try initialModel(inputs.initialModel, vocabSize: tokenizer.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed,
-                                         heads: parameters.likelihood.heads)
-            let plan = try RewardBatches.plan(pairs: data.train.pairs, rows: parameters.rows, seqLen: parameters.seqLen,
-                                              accumulation: parameters.loop.optimization.gradientAccumulation,
-                                              epochs: parameters.epochs, seed: parameters.seed)
-            let objective = try RewardObjective(model: model, train: data.train.pairs, validation: data.validation.pairs,
-                                                rows: parameters.rows, seqLen: parameters.seqLen, padToken: templated.info.eosID,
-                                                centring: parameters.centring, likelihood: parameters.likelihood)
-            let summary = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
-                                                     metadata: ["stage": location.stage, "template": parameters.template.rawValue,
-                                                                "dimension": parameters.dimension.rawValue],
-                                                     progress: progress)
-            if parameters.likelihood.isActive { try parameters.likelihood.save(to: stage.directory) }
-            record(summary, data: data, in: stage)
-            return summary
-        }
+        let data = try RewardData.load(parameters, importStages: inputs.all("data"), templated: templated)
+        return Prepared(Loaded(data: data, initialModel: initialModel, vocabSize: tokenizer.vocabSize, eos: templated.info.eosID),
+                        files: [tokenizerFile, StageModel.inputFile(initialModel)] + data.files)
+    }
+
+    public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> Summary {
+        let data = loaded.data
+        let model = try initialModel(loaded.initialModel, vocabSize: loaded.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed,
+                                     heads: parameters.likelihood.heads)
+        let plan = try RewardBatches.plan(pairs: data.train.pairs, rows: parameters.rows, seqLen: parameters.seqLen,
+                                          accumulation: parameters.loop.optimization.gradientAccumulation,
+                                          epochs: parameters.epochs, seed: parameters.seed)
+        let objective = try RewardObjective(model: model, train: data.train.pairs, validation: data.validation.pairs,
+                                            rows: parameters.rows, seqLen: parameters.seqLen, padToken: loaded.eos,
+                                            centring: parameters.centring, likelihood: parameters.likelihood)
+        let training = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
+                                                  metadata: ["template": parameters.template.rawValue, "dimension": parameters.dimension.rawValue])
+        if parameters.likelihood.isActive { try parameters.likelihood.save(to: stage.directory) }
+        return Summary(training: training, trainPairs: data.train.pairs.count, validationPairs: data.validation.pairs.count,
+                       truncatedSequences: data.train.truncated + data.validation.truncated,
+                       mixture: ["train": data.trainMixture, "validation": data.validationMixture])
     }
 
     /// The trunk of `directory`'s model with a reward head (and the LM head when `heads` asks). A head absent from the
@@ -109,23 +129,5 @@ public enum RewardModelStage {
             rng.fillNormal(head, std: 1 / Float(model.config.dim).squareRoot())
         }
         return model
-    }
-
-    static func record(_ s: TrainingSummary, data: RewardData, in stage: StageWriter) {
-        stage.setMetric("steps", Double(s.steps))
-        stage.setMetric("train_loss", Double(s.finalLoss))
-        stage.setMetric("tokens_per_second", s.tokensPerSecond)
-        stage.setMetric("train_pairs", Double(data.train.pairs.count))
-        stage.setMetric("validation_pairs", Double(data.validation.pairs.count))
-        stage.setMetric("truncated_sequences", Double(data.train.truncated + data.validation.truncated))
-        for (split, report) in [("train", data.trainMixture), ("validation", data.validationMixture)] {
-            for c in report {
-                let key = "mixture.\(split).\(c.key)"
-                stage.setMetric(key + ".weight", c.weight)
-                stage.setMetric(key + ".available", Double(c.available))
-                stage.setMetric(key + ".taken", Double(c.taken))
-            }
-        }
-        for (k, v) in s.finalEvaluation { stage.setMetric(k, v) }
     }
 }

@@ -13,8 +13,21 @@ import PlumbModel
 import PlumbStore
 import PlumbTensor
 
-public enum RewardScoreStage {
-    public struct Parameters: Codable, Equatable, Sendable {
+extension StageKind {
+    public static let rmScore: StageKind = "rm score"
+}
+
+public enum RewardScoreStage: Stage {
+    public static let kind = StageKind.rmScore
+    public static let abstract = "Score the responses of record sets with a reward model; writes the sets with scores added."
+    public static let rerun = StageRerun.replace
+    public static let slots = [
+        InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
+        InputSlot("model", .one, "The reward model."),
+        InputSlot("data", .oneOrMore, "Stages whose demonstrations-* / comparisons-* sets (or the named outputs) to score."),
+    ]
+
+    public struct Parameters: StageParameters, Equatable {
         /// Output sets to score; empty = every `demonstrations-*` and `comparisons-*` set.
         public var outputs: [String] = []
         public var seqLen: Int?
@@ -23,16 +36,21 @@ public enum RewardScoreStage {
         public init() {}
     }
 
-    public struct Inputs: Sendable {
-        public var tokenizer: URL
-        public var model: URL
-        /// Stage directories or shard paths.
-        public var data: [URL]
-        public init(tokenizer: URL, model: URL, data: [URL]) {
-            self.tokenizer = tokenizer
-            self.model = model
-            self.data = data
+    public struct Summary: StageSummary {
+        /// Records scored per output set, and responses whose prompt start was cut to fit.
+        public var scored: [String: Int]
+        public var truncated: [String: Int]
+        public var metrics: [String: Double] {
+            var out: [String: Double] = [:]
+            for (name, count) in scored { out["scored.\(name)"] = Double(count) }
+            for (name, count) in truncated { out["truncated.\(name)"] = Double(count) }
+            return out
         }
+    }
+
+    public struct Loaded {
+        var sets: [LocatedShardSet]
+        var tokenizer: URL, model: URL
     }
 
     /// The fields scoring needs; the rest of the record passes through as JSON.
@@ -49,43 +67,38 @@ public enum RewardScoreStage {
         }
     }
 
-    struct ResolvedConfig: Encodable {
-        var parameters: Parameters
-        var model: String
-    }
-
-    /// Scores every chosen set; returns records scored per output set.
-    public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation) throws -> [String: Int] {
-        let sets = try inputs.data.flatMap { try ShardLocator.locate($0) }.filter { set in
+    public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+        let tokenizer = try inputs.one("tokenizer"), model = try inputs.one("model"), data = inputs.all("data")
+        let sets = try data.flatMap { try ShardLocator.locate($0) }.filter { set in
             parameters.outputs.isEmpty ? set.name.hasPrefix("demonstrations-") || set.name.hasPrefix("comparisons-")
                                        : parameters.outputs.contains(set.name)
         }
-        guard !sets.isEmpty else { throw StageError("rm score: no matching output sets in \(inputs.data.map(\.path).joined(separator: ", "))") }
+        guard !sets.isEmpty else { throw StageError("rm score: no matching output sets in \(data.map(\.path).joined(separator: ", "))") }
         if let name = Dictionary(grouping: sets, by: \.name).first(where: { $0.value.count > 1 })?.key {
             throw StageError("rm score: output set '\(name)' appears in more than one input; score one stage at a time")
         }
-        let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "rm-score",
-                                          config: ResolvedConfig(parameters: parameters, model: inputs.model.path),
-                                          inputs: [inputs.tokenizer, StageModel.inputFile(inputs.model)] + sets.flatMap(\.files),
-                                          replaceComplete: true)
-        return try stage.finish {
-            let likelihood = try RewardLikelihoodTerm.load(from: inputs.model)
-            let model = try StageModel.load(inputs.model, heads: likelihood.heads)
-            let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
-            let seqLen = parameters.seqLen ?? model.config.maxSeqLen
-            let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
-            var counts: [String: Int] = [:]
-            for set in sets {
-                counts[set.name] = try scoreSet(set, scorer: scorer, templated: templated, seqLen: seqLen, into: stage)
-                stage.setMetric("scored.\(set.name)", Double(counts[set.name]!))
-            }
-            return counts
+        return Prepared(Loaded(sets: sets, tokenizer: tokenizer, model: model),
+                        files: [tokenizer, StageModel.inputFile(model)] + sets.flatMap(\.files))
+    }
+
+    /// Scores every chosen set.
+    public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> Summary {
+        let likelihood = try RewardLikelihoodTerm.load(from: loaded.model)
+        let model = try StageModel.load(loaded.model, heads: likelihood.heads)
+        let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: parameters.template)
+        let seqLen = parameters.seqLen ?? model.config.maxSeqLen
+        let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
+        var summary = Summary(scored: [:], truncated: [:])
+        for set in loaded.sets {
+            (summary.scored[set.name], summary.truncated[set.name]) = try scoreSet(set, scorer: scorer, templated: templated, seqLen: seqLen,
+                                                                                   into: stage.writer)
         }
+        return summary
     }
 
     /// Reads one set, scores its responses, writes the set with scores added.
     static func scoreSet(_ set: LocatedShardSet, scorer: RewardScorer, templated: TemplatedTokenizer, seqLen: Int,
-                         into stage: StageWriter) throws -> Int {
+                         into stage: StageWriter) throws -> (scored: Int, truncated: Int) {
         let reader = ShardReader(files: set.files)
         let decoder = JSONDecoder()
         var objects: [[String: JSONValue]] = []
@@ -122,7 +135,7 @@ public enum RewardScoreStage {
             var next = 0
             return mine.map { r in defer { next += keys[r].count }; return Array(flat[next..<next + keys[r].count]) }
         }
-        guard let recordScores else { return objects.count }
+        guard let recordScores else { return (objects.count, truncated) }
         let writer = try stage.shardWriter(name: set.name)
         for ((object, fieldNames), scores) in zip(zip(objects, keys), recordScores) {
             var scored = object
@@ -130,7 +143,6 @@ public enum RewardScoreStage {
             try writer.append(JSONValue.object(scored))
         }
         try stage.addOutput(name: set.name, files: try writer.finish())
-        stage.setMetric("truncated.\(set.name)", Double(truncated))
-        return objects.count
+        return (objects.count, truncated)
     }
 }

@@ -13,8 +13,22 @@ import PlumbData
 import PlumbModel
 import PlumbStore
 
-public enum SafetyScreenStage {
-    public struct Parameters: Codable, Equatable, Sendable {
+extension StageKind {
+    public static let screen: StageKind = "screen"
+}
+
+public enum SafetyScreenStage: Stage {
+    public static let kind = StageKind.screen
+    public static let abstract = "Screen record sets for unsafe content: the lexicon, then a safety reward model's gate; flagged records to quarantine."
+    public static let rerun = StageRerun.replace
+    public static let slots = [
+        InputSlot("data", .oneOrMore, "Stages whose demonstrations-*, comparisons-* and labelled-responses-* sets (or the named outputs) to screen."),
+        InputSlot("lexicon", .one, "The safety lexicon (one term per line)."),
+        InputSlot("model", .optional, "A safety reward-model stage as the classifier (needs its tokenizer)."),
+        InputSlot("tokenizer", .optional, "SentencePiece model of the classifier."),
+    ]
+
+    public struct Parameters: StageParameters, Equatable {
         /// Output sets to screen; empty = every demonstrations-*, comparisons-* and labelled-responses-* set.
         public var outputs: [String] = []
         public var threshold: Double = 0.15
@@ -24,24 +38,29 @@ public enum SafetyScreenStage {
         public init() {}
     }
 
-    public struct Inputs: Sendable {
-        public var data: [URL]
-        public var lexicon: URL
-        /// The classifier: a safety reward-model stage and its tokenizer; nil = lexicon only.
-        public var model: URL?
-        public var tokenizer: URL?
-        public init(data: [URL], lexicon: URL, model: URL? = nil, tokenizer: URL? = nil) {
-            self.data = data
-            self.lexicon = lexicon
-            self.model = model
-            self.tokenizer = tokenizer
+    public struct SetCounts: Codable, Equatable, Sendable {
+        public var screened: Int, lexiconHits: Int, flagged: Int
+    }
+
+    public struct Summary: StageSummary {
+        public var sets: [String: SetCounts] = [:]
+        public var figures = ScreenFigures()
+
+        public var metrics: [String: Double] {
+            var out = figures.metrics
+            for (name, counts) in sets {
+                out["screened.\(name)"] = Double(counts.screened)
+                out["lexicon_hits.\(name)"] = Double(counts.lexiconHits)
+                out["flagged.\(name)"] = Double(counts.flagged)
+            }
+            return out
         }
     }
 
-    public struct Summary: Sendable {
-        /// Set name -> (records screened, lexicon hits, flagged).
-        public var sets: [String: (screened: Int, lexiconHits: Int, flagged: Int)] = [:]
-        public var figures = ScreenFigures()
+    public struct Loaded {
+        var sets: [LocatedShardSet]
+        var lexicon: SafetyLexicon
+        var model: URL?, tokenizer: URL?
     }
 
     /// The fields the screen reads; the record passes through as JSON.
@@ -65,45 +84,36 @@ public enum SafetyScreenStage {
         var record: JSONValue
     }
 
-    struct ResolvedConfig: Encodable {
-        var parameters: Parameters
-        var lexicon: [String]
-        var model: String?
-    }
-
-    public static func run(_ parameters: Parameters, inputs: Inputs, location: StageLocation) throws -> Summary {
-        let sets = try inputs.data.flatMap { try ShardLocator.locate($0) }.filter { set in
+    public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+        let data = inputs.all("data"), lexiconFile = try inputs.one("lexicon"), model = inputs.optional("model"), tokenizer = inputs.optional("tokenizer")
+        let sets = try data.flatMap { try ShardLocator.locate($0) }.filter { set in
             parameters.outputs.isEmpty ? ["demonstrations-", "comparisons-", "labelled-responses-"].contains { set.name.hasPrefix($0) }
                                        : parameters.outputs.contains(set.name)
         }
-        guard !sets.isEmpty else { throw StageError("screen: no matching output sets in \(inputs.data.map(\.path).joined(separator: ", "))") }
+        guard !sets.isEmpty else { throw StageError("screen: no matching output sets in \(data.map(\.path).joined(separator: ", "))") }
         if let name = Dictionary(grouping: sets, by: \.name).first(where: { $0.value.count > 1 })?.key {
             throw StageError("screen: output set '\(name)' appears in more than one input; screen one stage at a time")
         }
-        guard (inputs.model == nil) == (inputs.tokenizer == nil) else { throw StageError("screen: a classifier model needs its tokenizer, and only then") }
-        let lexicon = try SafetyLexicon(file: inputs.lexicon.path)
-        let modelInputs = inputs.model.map { [inputs.tokenizer!, StageModel.inputFile($0)] } ?? []
-        let stage = try StageWriter.begin(runsRoot: location.runsRoot, run: location.run, stage: location.stage, kind: "screen",
-                                          config: ResolvedConfig(parameters: parameters, lexicon: lexicon.entries, model: inputs.model?.path),
-                                          inputs: [inputs.lexicon] + modelInputs + sets.flatMap(\.files), replaceComplete: true)
-        return try stage.finish {
-            let classifier = try inputs.model.map { try ScreenClassifier(model: $0, tokenizer: inputs.tokenizer!, parameters: parameters) }
-            var summary = Summary()
-            var flagged: [FlaggedRecord] = []
-            for set in sets {
-                summary.sets[set.name] = try screen(set, lexicon: lexicon, classifier: classifier, threshold: parameters.threshold,
-                                                    into: stage, flagged: &flagged, figures: &summary.figures)
-                let counts = summary.sets[set.name]!
-                stage.setMetric("screened.\(set.name)", Double(counts.screened))
-                stage.setMetric("lexicon_hits.\(set.name)", Double(counts.lexiconHits))
-                stage.setMetric("flagged.\(set.name)", Double(counts.flagged))
-            }
-            let writer = try stage.shardWriter(name: "quarantine")
-            for record in flagged { try writer.append(record) }
-            try stage.addOutput(name: "quarantine", files: try writer.finish())
-            for (name, value) in summary.figures.metrics { stage.setMetric(name, value) }
-            return summary
+        guard (model == nil) == (tokenizer == nil) else { throw StageError("screen: a classifier model needs its tokenizer, and only then") }
+        let lexicon = try SafetyLexicon(file: lexiconFile.path)
+        let modelInputs = model.map { [tokenizer!, StageModel.inputFile($0)] } ?? []
+        return Prepared(Loaded(sets: sets, lexicon: lexicon, model: model, tokenizer: tokenizer),
+                        files: [lexiconFile] + modelInputs + sets.flatMap(\.files))
+    }
+
+    public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> Summary {
+        let classifier = try loaded.model.map { try ScreenClassifier(model: $0, tokenizer: loaded.tokenizer!, parameters: parameters) }
+        var summary = Summary()
+        var flagged: [FlaggedRecord] = []
+        for set in loaded.sets {
+            let (screened, hits, flaggedCount) = try screen(set, lexicon: loaded.lexicon, classifier: classifier, threshold: parameters.threshold,
+                                                           into: stage.writer, flagged: &flagged, figures: &summary.figures)
+            summary.sets[set.name] = SetCounts(screened: screened, lexiconHits: hits, flagged: flaggedCount)
         }
+        let writer = try stage.writer.shardWriter(name: "quarantine")
+        for record in flagged { try writer.append(record) }
+        try stage.writer.addOutput(name: "quarantine", files: try writer.finish())
+        return summary
     }
 
     /// Screens one set: writes its passing records, collects the flagged ones, counts the labelled.

@@ -68,7 +68,7 @@ public struct LoopSettings: Codable, Equatable, Sendable {
     }
 }
 
-public struct TrainingSummary: Sendable {
+public struct TrainingSummary: Codable, Sendable {
     public var steps: Int
     public var resumedAtStep: Int
     public var tokens: Int

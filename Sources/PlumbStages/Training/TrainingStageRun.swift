@@ -8,18 +8,33 @@ import PlumbStore
 import PlumbTensor
 
 public enum TrainingStageRun {
+    /// `metadata` goes into the saved model's safetensors header, with the stage's name.
     public static func train(_ model: LlamaModel, plan: BatchPlan, objective: TrainingObjective, settings: LoopSettings,
-                             stage: StageWriter, metadata: [String: String],
-                             progress: @escaping ProgressHandler) throws -> TrainingSummary {
+                             stage: StageContext, metadata: [String: String]) throws -> TrainingSummary {
         let events = try TrainingEventLog(stageDirectory: stage.directory)
         let loop = try TrainingLoop(model: model, plan: plan, settings: settings,
                                     checkpointRoot: stage.directory.appendingPathComponent("checkpoints"))
         let summary = try loop.run(objective) { event in
             events.record(event)
-            progress(event)
+            stage.progress(event)
         }
-        if Distributed.world.isRoot { try StageModel.save(model, to: stage, metadata: metadata) }
-        stage.setMetric("non_finite_steps", Double(summary.nonFiniteSteps))
+        if Distributed.world.isRoot {
+            try StageModel.save(model, to: stage.writer, metadata: metadata.merging(["stage": stage.location.stage]) { a, _ in a })
+        }
         return summary
+    }
+}
+
+extension TrainingSummary: StageSummary {
+    /// The figures every training stage records: steps, the last training loss, throughput, skipped
+    /// steps, the final validation figures and the initial ones (`initial_` + name).
+    public var metrics: [String: Double] {
+        var out = finalEvaluation
+        for (name, value) in initialEvaluation { out["initial_" + name] = value }
+        out["steps"] = Double(steps)
+        out["train_loss"] = Double(finalLoss)
+        out["tokens_per_second"] = tokensPerSecond
+        out["non_finite_steps"] = Double(nonFiniteSteps)
+        return out
     }
 }

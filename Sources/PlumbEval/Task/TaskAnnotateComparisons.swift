@@ -1,4 +1,4 @@
-// `plumb task annotate --as comparisons`: the simulated annotators compare pairs of a ranking task
+// `plumb task annotate --as comparisons` (the `task annotate comparisons` stage): the simulated annotators compare pairs of a ranking task
 // file's samples (an rs stage's human-rank-tasks.json: a policy's distinct finished samples per
 // prompt) and write TRL-style preference JSON Lines with the columns of the generated
 // comparisons.jsonl (dimension, strength, annotator, chosen_safe, rejected_safe, tags) plus
@@ -10,18 +10,25 @@ import PlumbOracle
 import PlumbStages
 import PlumbTask
 
-enum TaskAnnotateComparisons {
-    /// What was written, for the command's summary.
-    struct Summary {
-        var tasks = 0
-        var pairs = 0
-        var perDimension: [String: Int] = [:]
+public enum TaskAnnotateComparisons {
+    /// What was written: the stage's summary.
+    public struct Summary: StageSummary {
+        public var tasks = 0
+        public var pairs = 0
+        public var perDimension: [String: Int] = [:]
         /// Pairs whose two samples the oracle scores the same (a coin flip to the annotator).
-        var tied = 0
+        public var tied = 0
         /// Untied pairs whose chosen sample the oracle scores lower.
-        var disagreeing = 0
+        public var disagreeing = 0
         /// Pairs with at least one wrong safety label.
-        var wrongSafetyLabels = 0
+        public var wrongSafetyLabels = 0
+
+        public var metrics: [String: Double] {
+            var out: [String: Double] = ["tasks": Double(tasks), "pairs": Double(pairs), "tied": Double(tied),
+                                         "disagreeing": Double(disagreeing), "wrong_safety_labels": Double(wrongSafetyLabels)]
+            for (dimension, count) in perDimension { out["pairs.\(dimension)"] = Double(count) }
+            return out
+        }
     }
 
     /// Up to `pairsPerTask` comparisons per task, ids `<prompt_id>:<item>-<item>` (items in list order).

@@ -1,5 +1,5 @@
 // Judging a policy checkpoint with the task's oracle: sample one response per evaluation prompt (the
-// chat template, batched decoding), then score with PlumbOracle. Lives in the CLI because training
+// chat template, batched decoding), then score with PlumbOracle. Lives in PlumbEval because training
 // code must never import the oracle.
 // Distributed (`Distributed.world` of N ranks): rank r answers the prompts i ≡ r (mod N), each with
 // prompt i's seed as one process would draw it, and every rank gets every answer back in prompt order.
@@ -11,10 +11,10 @@ import PlumbStages
 import PlumbTask
 import PlumbTensor
 
-enum PolicyOracle {
+public enum PolicyOracle {
     /// The prompts of a message-list JSONL file answered by the policy in `model`: each record keeps
     /// its id and tags and gains the response as its assistant turn.
-    static func answer(model: URL, tokenizer: URL, template: ChatTemplate, prompts: URL,
+    public static func answer(model: URL, tokenizer: URL, template: ChatTemplate, prompts: URL,
                        settings: SamplingSettings, seed: UInt64) throws -> [MessageRecord] {
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: tokenizer.path), template: template)
         return try answer(policy: try StageModel.load(model), templated: templated, records: try ResponseFile.loadPrompts(prompts),
@@ -22,7 +22,7 @@ enum PolicyOracle {
     }
 
     /// The records answered by a policy in memory (PPO judges its live weights between iterations).
-    static func answer(policy: LlamaModel, templated: TemplatedTokenizer, records: [MessageRecord],
+    public static func answer(policy: LlamaModel, templated: TemplatedTokenizer, records: [MessageRecord],
                        settings: SamplingSettings, seed: UInt64) throws -> [MessageRecord] {
         let sampler = try PolicySampler(model: policy, templated: templated)
         let world = Distributed.world
@@ -40,7 +40,7 @@ enum PolicyOracle {
 
     /// The oracle's helpfulness, violation and false-refusal rates (with 95% intervals) of a policy
     /// in memory on `records`, as metrics named `oracle/...`.
-    static func figures(policy: LlamaModel, templated: TemplatedTokenizer, records: [MessageRecord], settings: SamplingSettings,
+    public static func figures(policy: LlamaModel, templated: TemplatedTokenizer, records: [MessageRecord], settings: SamplingSettings,
                         seed: UInt64) throws -> [String: Double] {
         let report = OracleReport(try OracleReport.judge(judged(try answer(policy: policy, templated: templated, records: records,
                                                                             settings: settings, seed: seed))))
@@ -53,8 +53,16 @@ enum PolicyOracle {
         return out
     }
 
+    /// The environment that lets PPO judge its live policy with the oracle.
+    public static var environment: StageEnvironment {
+        StageEnvironment { prompts, templated, settings, seed in
+            let records = try ResponseFile.loadPrompts(prompts)
+            return { _, model in try figures(policy: model, templated: templated, records: records, settings: settings, seed: seed) }
+        }
+    }
+
     /// The answered records as the oracle reads them.
-    static func judged(_ answered: [MessageRecord]) -> [JudgedResponse] {
+    public static func judged(_ answered: [MessageRecord]) -> [JudgedResponse] {
         answered.map { JudgedResponse(id: $0.id, prompt: $0.prompt ?? "", response: $0.response ?? "") }
     }
 }

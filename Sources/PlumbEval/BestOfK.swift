@@ -5,28 +5,28 @@
 // (as RS's best); ties go to the lower sample index. Beside the oracle's figures, the mean whitened
 // combined reward of the picks: where it keeps rising while oracle helpfulness stalls, the policy is
 // being optimised against the reward model rather than the task (over-optimisation).
-// Evaluation only: lives in the CLI, which may import the oracle.
+// Evaluation only: lives in PlumbEval, which may import the oracle.
 import Foundation
 import PlumbOracle
 import PlumbStages
 
-enum BestOfKSelector: String, CaseIterable, Codable {
+public enum BestOfKSelector: String, CaseIterable, Codable {
     case combined
     case helpfulness
     case oracle
 }
 
-struct BestOfKRow: Codable {
-    var k: Int
-    var selector: BestOfKSelector
-    var report: OracleReport
+public struct BestOfKRow: Codable {
+    public var k: Int
+    public var selector: BestOfKSelector
+    public var report: OracleReport
     /// Mean whitened combined reward of the picked samples (the reward models' view).
-    var meanReward: Double
+    public var meanReward: Double
 }
 
-enum BestOfK {
+public enum BestOfK {
     /// The ks of the curve: powers of two up to K, and K itself.
-    static func ks(upTo maxK: Int) -> [Int] {
+    public static func ks(upTo maxK: Int) -> [Int] {
         var out: [Int] = []
         var k = 1
         while k < maxK { out.append(k); k *= 2 }
@@ -34,12 +34,12 @@ enum BestOfK {
         return out
     }
 
-    static func curves(_ samples: [RejectionSample], reward: CombinedReward) throws -> [BestOfKRow] {
+    public static func curves(_ samples: [RejectionSample], reward: CombinedReward) throws -> [BestOfKRow] {
         let byPrompt = Dictionary(grouping: samples, by: \.promptID)
         var seen = Set<String>()
         let order = samples.map(\.promptID).filter { seen.insert($0).inserted }   // first appearance
         let groups = order.map { byPrompt[$0]!.sorted { $0.sample < $1.sample } }
-        guard let maxK = groups.map(\.count).min(), maxK > 0 else { throw CLIError("best-of-k: the samples stage holds no samples") }
+        guard let maxK = groups.map(\.count).min(), maxK > 0 else { throw StageError("best-of-k: the samples stage holds no samples") }
         // The oracle's verdict on every sample, once.
         var verdicts: [String: OracleVerdict] = [:]
         for s in samples {
@@ -57,7 +57,7 @@ enum BestOfK {
         return rows
     }
 
-    static func pick(_ candidates: [RejectionSample], selector: BestOfKSelector, verdicts: [String: OracleVerdict]) -> RejectionSample {
+    public static func pick(_ candidates: [RejectionSample], selector: BestOfKSelector, verdicts: [String: OracleVerdict]) -> RejectionSample {
         func score(_ s: RejectionSample) -> Double {
             switch selector {
             case .combined: return Double(s.combined)
@@ -73,17 +73,7 @@ enum BestOfK {
     }
 
     /// The prompt's last user turn, as the oracle reads prompts.
-    static func userText(_ s: RejectionSample) -> String {
+    public static func userText(_ s: RejectionSample) -> String {
         s.prompt.messages.last { $0.role == .user }?.content ?? ""
-    }
-
-    static func table(_ rows: [BestOfKRow]) -> String {
-        func rate(_ r: RateEstimate) -> String { String(format: "%.3f [%.3f, %.3f]", r.rate, r.low, r.high) }
-        var lines = [pad("k", 5) + pad("selector", 13) + pad("helpful", 23) + pad("violations", 23) + pad("false refusals", 23) + "reward"]
-        for r in rows {
-            lines.append(pad("\(r.k)", 5) + pad(r.selector.rawValue, 13) + pad(rate(r.report.helpfulness), 23) + pad(rate(r.report.violation), 23)
-                         + pad(rate(r.report.falseRefusal), 23) + String(format: "%+.3f", r.meanReward))
-        }
-        return lines.joined(separator: "\n")
     }
 }
