@@ -22,7 +22,7 @@ if [ ${#stages[@]} -eq 0 ]; then
     rm -rf "$WORK"; mkdir -p "$WORK"
     source pipelines/small-sft-fixture.sh
     make_small_sft_fixture
-    sft=("$PLUMB" sft --tokenizer "$WORK/spm.model" --data "$WORK/runs/fixture/import-sft" --init-from tiny --config "$WORK/model.json"
+    sft=("$PLUMB" sft --tokenizer "$WORK/spm/spm.model" --data "$WORK/runs/fixture/import-sft" --init-from tiny --config "$WORK/model.json"
          --seq-len 64 --rows 4 --epochs 1 --lr 3e-3 --checkpoint-every 4 --eval-every 4 --out "$WORK/runs/check/sft")
     PLUMB_KILL_AFTER_STEP=10 "${sft[@]}" > "$WORK/killed.log" 2>&1 && { echo "the kill did not happen"; exit 1; }
     quiet "${sft[@]}"

@@ -28,11 +28,11 @@ accuracy() { awk -v row="$2" 'index($0, row) == 1 { print $NF; exit }' "$1"; }
 
 reward_model_fold() {
     local fold=$1 dir=$runs/fold-$1
-    local salt=() tok=(--tokenizer "$runs/fold-$1/spm.model")
+    local salt=() tok=(--tokenizer "$runs/fold-$1/spm/spm.model")
     if [ "$fold" -gt 0 ]; then salt=(--split-salt "fold-$fold"); fi
     complete "$dir/import" || "$plumb" import "$data" --out "$dir/import" --dimension safety \
         --validation-fraction 0.1 --test-fraction 0.2 "${salt[@]}" > "$dir.import.log"
-    [ -f "$dir/spm.model" ] || "$plumb" tokenizer train --records "$dir"/import/comparisons-train-*.jsonl.zst \
+    [ -f "$dir/spm/spm.model" ] || "$plumb" tokenizer train --records "$dir"/import/comparisons-train-*.jsonl.zst \
         --vocab-size 2048 --out "$dir/spm" > "$dir.tokenizer.log"
     complete "$dir/pretrain" || "$plumb" pretrain "${tok[@]}" --comparisons "$dir/import" --comparison-responses both \
         --init-from tiny --config "$config" --epochs "$pretrain_epochs" --lr 2e-3 --eval-every 100 --out "$dir/pretrain" \

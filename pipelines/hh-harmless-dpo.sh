@@ -17,7 +17,7 @@ rows=()
 for ((fold = 0; fold < folds; fold++)); do
     reward_model_fold "$fold"
     dir=$runs/fold-$fold
-    tok=(--tokenizer "$dir/spm.model")
+    tok=(--tokenizer "$dir/spm/spm.model")
     complete "$dir/dpo" || "$plumb" dpo "${tok[@]}" --init-from "$dir/sft" --data "$dir/import" --beta "$dpo_beta" \
         --epochs "$dpo_epochs" --lr "$dpo_lr" --eval-every 40 --out "$dir/dpo" "${common[@]}" > "$dir.dpo.log" 2>&1
     complete "$dir/dpo-eval" || "$plumb" rm eval "${tok[@]}" --model "$dir/dpo" --scoring likelihood --reference "$dir/sft" \

@@ -16,7 +16,7 @@ make_small_sft_fixture
 
 sft() {   # sft OUT [ENV...]
     local out=$1; shift
-    env "$@" "$PLUMB" sft --tokenizer "$WORK/spm.model" --data "$WORK/runs/fixture/import-sft" --init-from tiny \
+    env "$@" "$PLUMB" sft --tokenizer "$WORK/spm/spm.model" --data "$WORK/runs/fixture/import-sft" --init-from tiny \
         --config "$WORK/model.json" --seq-len 64 --rows 4 --epochs 1 --lr 3e-3 --gradient-accumulation 2 \
         --checkpoint-every 4 --eval-every 0 --out "$out"
 }

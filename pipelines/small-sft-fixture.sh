@@ -1,6 +1,6 @@
 # Sourced by the pipelines that train a small `plumb sft` stage (resume-faults.sh,
 # check-tensorboard.sh), with $PLUMB and $WORK set: the quick task (seed 3), a 512-piece tokenizer
-# ($WORK/spm.model), its SFT demonstrations imported ($WORK/runs/fixture/import-sft) and a two-layer
+# ($WORK/spm/spm.model), its SFT demonstrations imported ($WORK/runs/fixture/import-sft) and a two-layer
 # model config ($WORK/model.json). `quiet CMD...` keeps CMD's output in $WORK/last.log, shown if it fails.
 quiet() { "$@" > "$WORK/last.log" 2>&1 || { cat "$WORK/last.log"; exit 1; }; }
 

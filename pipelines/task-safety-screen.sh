@@ -27,14 +27,14 @@ complete "$run/import-edits" || "$plumb" import "$task/edits.json" --label-confi
 complete "$run/import-comparisons" || "$plumb" import "$task/comparisons.jsonl" --out "$run/import-comparisons"
 complete "$run/import-rankings" || "$plumb" import "$task/rankings.json" --label-config "$task/rankings-config.xml" --out "$run/import-rankings"
 complete "$run/import-labelled" || "$plumb" import "$task/labelled-responses.jsonl" --validation-fraction 0 --test-fraction 1 --out "$run/import-labelled"
-[ -f "$run/spm.model" ] || "$plumb" tokenizer train --input "$task/corpus.txt" --vocab-size 1024 --out "$run/spm"
+[ -f "$run/spm/spm.model" ] || "$plumb" tokenizer train --input "$task/corpus.txt" --vocab-size 1024 --out "$run/spm"
 
 # The main job's standard model and settings (Sources/PlumbCLI/Stages/MainJobSettings.swift).
 cat > "$run/model-config.json" <<'JSON'
 {"hidden_size": 128, "intermediate_size": 344, "num_hidden_layers": 4, "num_attention_heads": 4,
  "num_key_value_heads": 2, "vocab_size": 1024, "max_position_embeddings": 128, "tie_word_embeddings": true}
 JSON
-common=(--tokenizer "$run/spm.model" --seq-len 128 --rows 16 --seed "$seed")
+common=(--tokenizer "$run/spm/spm.model" --seq-len 128 --rows 16 --seed "$seed")
 complete "$run/pretrain" || "$plumb" pretrain --text "$task/corpus.txt" --init-from tiny --config "$run/model-config.json" \
     --init-seed "$seed" --epochs "${PRETRAIN_EPOCHS:-3}" --lr 3e-3 --eval-every 100 --out "$run/pretrain" "${common[@]}"
 complete "$run/sft" || "$plumb" sft --data "$run/import-sft" --data "$run/import-edits" --init-from "$run/pretrain" \
@@ -44,10 +44,10 @@ complete "$run/rm-safety" || "$plumb" rm train --init-from "$run/sft" --data "$r
     --likelihood centred --likelihood-weight 0.05 --mix '*:safety=0.7' --mix '*:helpfulness=0.3' \
     --eval-every 100 --out "$run/rm-safety" "${common[@]}"
 
-"$plumb" rm eval --tokenizer "$run/spm.model" --model "$run/rm-safety" --data "$run/import-comparisons" \
+"$plumb" rm eval --tokenizer "$run/spm/spm.model" --model "$run/rm-safety" --data "$run/import-comparisons" \
     --labelled "$run/import-labelled" --out "$run/rm-safety-labelled"
 "$plumb" screen --data "$run/import-labelled" --lexicon "$task/safety-lexicon.txt" --out "$run/screen-lexicon"
 "$plumb" screen --data "$run/import-labelled" --lexicon "$task/safety-lexicon.txt" \
-    --model "$run/rm-safety" --tokenizer "$run/spm.model" --out "$run/screen-labelled"
+    --model "$run/rm-safety" --tokenizer "$run/spm/spm.model" --out "$run/screen-labelled"
 "$plumb" screen --data "$run/import-sft" --lexicon "$task/safety-lexicon.txt" \
-    --model "$run/rm-safety" --tokenizer "$run/spm.model" --out "$run/screen-sft"
+    --model "$run/rm-safety" --tokenizer "$run/spm/spm.model" --out "$run/screen-sft"

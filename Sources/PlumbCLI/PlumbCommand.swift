@@ -9,6 +9,7 @@ public struct PlumbCommand: ParsableCommand {
         subcommands: [
             DemoCommand.self,
             PipelineCommand.self,
+            StageCommand.self,
             TaskCommand.self,
             ImportCommand.self,
             ScreenCommand.self,

@@ -65,7 +65,7 @@ final class PipelineTests: XCTestCase {
     func testFileErrorsNameFileLineAndKey() throws {
         try expectError("stages:\n  a:\n    kind: nonsense\n", contains: ["bad.yaml:2: stages.a", "unknown stage kind \"nonsense\""])
         try expectError("stages:\n  a:\n    kind: task generate\n    options:\n      quick: true\n      colour: red\n",
-                        contains: ["bad.yaml:6: stages.a.options.colour", "--colour"])
+                        contains: ["bad.yaml:6: stages.a.options.colour", "task generate has no option `colour`", "options: seed, preset, quick"])
         try expectError("stages:\n  a:\n    kind: import\n    inputs: {file: nowhere/x.jsonl}\n",
                         contains: ["bad.yaml:4: stages.a.inputs.file", "names no stage"])
         try expectError("stages:\n  a:\n    kind: import\n    inputs: {file: b/x.jsonl}\n  b:\n    kind: import\n    inputs: {file: a/y.jsonl}\n",

@@ -7,6 +7,7 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
+import PlumbStages
 import PlumbStore
 @testable import PlumbCLI
 
@@ -44,10 +45,11 @@ final class ReportPageTests: XCTestCase {
         try sft.complete()
 
         let rm = try StageWriter.begin(runsRoot: root, run: name, stage: "rm-safety", kind: "rm train",
-                                       config: Config(parameters: ["dimension": "safety"]), log: quiet)
+                                       config: RewardModelStage.Parameters(dimension: .safety), log: quiet)
         try rm.complete()
-        let eval = try StageWriter.begin(runsRoot: root, run: name, stage: "rm-eval-safety", kind: "rm eval",
-                                         config: Config(model: rm.directory.path), log: quiet)
+        let eval = try StageWriter.begin(runsRoot: root, run: name, stage: "rm-eval-safety", kind: "rm eval", config: RewardEvalStage.Parameters(),
+                                         slots: ["model": [SlotInput(path: "\(name)/rm-safety", checksum: "-", producedBy: "\(name)/rm-safety")]],
+                                         log: quiet)
         for (strength, accuracy) in zip(ResultCharts.strengths, [0.9, 0.8, 0.6, 0.5]) {
             eval.setMetric("accuracy.dimension_strength.safety.\(strength)", accuracy)
             eval.setMetric("pairs.dimension_strength.safety.\(strength)", 100)

@@ -1,9 +1,11 @@
 // A pipeline file checked as a graph before anything runs: every kind is known, every reference
 // names a stage (of this file, or of an earlier run through the chain), there is no cycle, and every
-// stage's command line parses (so an unknown or malformed option is reported with its line). Stages
-// come out in an order where each follows its inputs (file order among independent stages).
+// stage's options and inputs fit its kind (a value kind's parameters decoded, a command kind's command
+// line parsed), so an unknown or malformed option is reported with its line. Stages come out in an
+// order where each follows its inputs (file order among independent stages).
 import ArgumentParser
 import Foundation
+import PlumbStages
 
 struct PipelineStage {
     var spec: PipelineStageSpec
@@ -25,15 +27,17 @@ struct PipelineGraph {
     var file: PipelineFile
     var stages: [PipelineStage]
     var chain: PipelineRunChain
+    var registry: StageRegistry
 
-    init(_ file: PipelineFile, chain: PipelineRunChain) throws {
+    init(_ file: PipelineFile, chain: PipelineRunChain, registry: StageRegistry = .standard) throws {
         self.file = file
         self.chain = chain
+        self.registry = registry
         let names = Set(file.stages.map(\.name))
         var stages: [PipelineStage] = []
         for spec in file.stages {
-            guard let kind = PipelineStageKind.named(spec.kind) else {
-                throw PipelineError(spec.at, "unknown stage kind \"\(spec.kind)\" (known: \(PipelineStageKind.all.map(\.name).joined(separator: ", ")))")
+            guard let kind = PipelineStageKind.named(spec.kind, registry: registry) else {
+                throw PipelineError(spec.at, "unknown stage kind \"\(spec.kind)\" (known: \(PipelineStageKind.names(registry: registry).joined(separator: ", ")))")
             }
             var inputs: [(option: String, refs: [(ref: PipelineRef, at: PipelineLocation)])] = []
             var dependencies: [String] = []
@@ -62,7 +66,9 @@ struct PipelineGraph {
             stages.append(PipelineStage(spec: spec, kind: kind, inputs: inputs, dependencies: dependencies))
         }
         self.stages = try Self.ordered(stages)
-        for stage in self.stages { try checkArguments(stage) }
+        for stage in self.stages {
+            if let value = stage.kind.stage { try PipelineValueCheck.check(stage, value) } else { try checkArguments(stage) }
+        }
     }
 
     func stage(_ name: String) -> PipelineStage? { stages.first { $0.name == name } }
@@ -94,7 +100,9 @@ struct PipelineGraph {
     func path(_ ref: PipelineRef, stageDirectory: URL) -> URL {
         if let path = ref.path { return stageDirectory.appendingPathComponent(path) }
         let kindName = ref.scope == .local ? stage(ref.stage)?.kind.name : (try? PipelineStageRecord.read(stageDirectory))??.kind
-        if let main = kindName.flatMap(PipelineStageKind.named)?.mainFile { return stageDirectory.appendingPathComponent(main) }
+        if let main = kindName.flatMap({ PipelineStageKind.named($0, registry: registry) })?.mainFile {
+            return stageDirectory.appendingPathComponent(main)
+        }
         return stageDirectory
     }
 

@@ -2,10 +2,11 @@
 // of its current inputs, options and code and its files still have the checksum recorded; stale
 // when a record exists under another key (the reason says which option, input or code changed); to
 // run otherwise. Running a stage clears stale outputs, keeps an interrupted stage's files when it
-// was started with the same key (its command resumes from its checkpoints), runs the command in
-// this process, then records the key and the checksum of what it wrote.
+// was started with the same key (it resumes from its checkpoints), runs it in this process (a value
+// kind through `StageInvocation`, a command kind as its command line), then records the key and the
+// checksum of what it wrote.
 import Foundation
-import PlumbModel
+import PlumbEval
 import PlumbStages
 import PlumbStore
 
@@ -45,9 +46,24 @@ struct PipelineRunner {
         return out
     }
 
+    /// A value kind's key is its manifest's cache key (StageKey); a command kind's is computed from
+    /// its options as written and its inputs' output checksums.
     func key(_ stage: PipelineStage, inputs: [String: [PipelineInputRecord]]) throws -> String {
-        try PipelineStageKey.compute(kind: stage.kind.name, options: stage.keyOptions, inputs: inputs.mapValues { $0.map(\.checksum) },
-                                     code: PipelineStageKey.code)
+        if let invocation = try invocation(stage) { return try invocation.key(runsRoot: runsRoot) }
+        return try PipelineStageKey.compute(kind: stage.kind.name, options: stage.keyOptions, inputs: inputs.mapValues { $0.map(\.checksum) },
+                                            code: PipelineStageKey.code)
+    }
+
+    var runsRoot: URL { run.deletingLastPathComponent() }
+
+    /// A value kind's stage as parameters and inputs by slot (the paths each reference means).
+    func invocation(_ stage: PipelineStage) throws -> StageInvocation? {
+        guard let value = stage.kind.stage else { return nil }
+        var paths: [String: [URL]] = [:]
+        for input in try graph.inputDirectories(stage) {
+            paths[input.option, default: []] += input.refs.map { graph.path($0.ref, stageDirectory: $0.stage).standardizedFileURL }
+        }
+        return StageInvocation(stage: value, parameters: PipelineValueCheck.entries(stage.spec), inputs: StageInputs(paths))
     }
 
     /// The status of every stage, in order.
@@ -138,9 +154,9 @@ struct PipelineRunner {
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         try PipelineStageRecord.markStarted(dir, key: key)
         let start = monotonicSeconds()
-        if stage.kind.command.isEmpty {
-            try StageRun.run(ModelConfigStage.self, try ModelConfigFile.parameters(stage.spec.options), inputs: StageInputs(),
-                             location: StageLocation(runsRoot: run.deletingLastPathComponent(), run: run.lastPathComponent, stage: stage.name))
+        if let invocation = try invocation(stage) {
+            try invocation.run(location: StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: stage.name),
+                               environment: PolicyOracle.environment, progress: ProgressPrinter(label: stage.name).handle, log: StageRun.standardError)
         } else {
             var command = try PlumbCommand.parseAsRoot(try graph.arguments(stage))
             let workingDirectory = fm.currentDirectoryPath
@@ -165,20 +181,5 @@ struct PipelineRunner {
             if out.insert(name).inserted { queue += stage.dependencies }
         }
         return out
-    }
-}
-
-/// The `model-config` kind: its options as a Hugging Face config (numbers and booleans as such).
-enum ModelConfigFile {
-    static func parameters(_ options: [(option: String, values: [PipelineValue])]) throws -> LlamaConfigFile {
-        var object: [String: JSONValue] = [:]
-        for option in options {
-            guard let text = option.values.last?.text else { continue }
-            if let int = Int(text) { object[option.option] = .number(Double(int)) }
-            else if let double = Double(text) { object[option.option] = .number(double) }
-            else if text == "true" || text == "false" { object[option.option] = .bool(text == "true") }
-            else { object[option.option] = .string(text) }
-        }
-        return try JSONDecoder().decode(LlamaConfigFile.self, from: try JSONValue.object(object).canonicalJSON())
     }
 }

@@ -2,13 +2,14 @@
 // previous runs checked (complete, same task, the same previous as the run was started with), and
 // the run's record written, all before any stage runs.
 import Foundation
+import PlumbStages
 
 struct PipelineSession {
     var graph: PipelineGraph
     var runner: PipelineRunner
 
     static func open(file: URL, run: URL, previous: URL?, profile: String?, overrides: [String: String],
-                     acceptCodeChange: Bool) throws -> PipelineSession {
+                     acceptCodeChange: Bool, registry: StageRegistry = .standard) throws -> PipelineSession {
         let runDirectory = run.standardizedFileURL
         let chain = try PipelineRunChain.open(run: runDirectory, previous: previous)
         let pipeline = try PipelineFile.load(file, profile: profile, overrides: builtInSettings(chain).merging(overrides) { $1 })
@@ -18,7 +19,7 @@ struct PipelineSession {
             throw PipelineError("\(runDirectory.path) was started with " + (existing.previous.map { "--previous \($0) (relative to it)" } ?? "no --previous")
                                 + "; this call gives " + (previous.map { "--previous \($0.path)" } ?? "none") + ". Use another --run for another lineage.")
         }
-        let graph = try PipelineGraph(pipeline, chain: chain)
+        let graph = try PipelineGraph(pipeline, chain: chain, registry: registry)
         let session = PipelineSession(graph: graph, runner: PipelineRunner(graph: graph, acceptCodeChange: acceptCodeChange))
         let previousTask = try chain.earlier.first.flatMap { try PipelineRunRecord.read($0)?.task }
         let task = try session.taskChecksum() ?? existing?.task

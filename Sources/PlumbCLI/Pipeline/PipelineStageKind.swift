@@ -1,15 +1,17 @@
-// The stage kinds a pipeline file may name: each is a `plumb` command, how it is told where to
-// write (the stage's directory) and which input, if any,
-// is its positional argument. `model-config` is the one kind run by the runner itself: it writes its
-// options as a Hugging Face config.json.
+// The stage kinds a pipeline file may name. A kind of the stage registry whose parameters are the
+// file's keys runs as a value (`StageInvocation`: parameters decoded from the options, inputs by
+// slot, no command line). The others are `plumb` commands: how each is told where to write (the
+// stage's directory) and which input, if any, is its positional argument.
 import Foundation
+import PlumbEval
+import PlumbStages
 
 struct PipelineStageKind {
     enum Output {
         /// `--out STAGE_DIR`.
         case directory
-        /// Run by the runner itself.
-        case builtIn
+        /// Run by the runner itself, as a value (`StageInvocation`).
+        case value(any Stage.Type)
     }
 
     var name: String
@@ -21,35 +23,42 @@ struct PipelineStageKind {
     /// model, a config file, an annotation export).
     var mainFile: String?
 
-    static let all: [PipelineStageKind] = [
-        PipelineStageKind(name: "task generate", command: ["task", "generate"], output: .directory),
-        PipelineStageKind(name: "task month", command: ["task", "month"], output: .directory),
-        PipelineStageKind(name: "task annotate", command: ["task", "annotate"], output: .directory, mainFile: "annotations.json"),
-        PipelineStageKind(name: "task annotate comparisons", command: ["task", "annotate", "--as", "comparisons"],
-                          output: .directory, mainFile: "comparisons.jsonl"),
-        PipelineStageKind(name: "tokenizer train", command: ["tokenizer", "train"], output: .directory, mainFile: "spm.model"),
-        PipelineStageKind(name: "model-config", command: [], output: .builtIn, mainFile: "config.json"),
+    /// The kinds that still run as commands (their options are command-line flags).
+    static let commands: [PipelineStageKind] = [
         PipelineStageKind(name: "import", command: ["import"], output: .directory, positionalInput: "file"),
         PipelineStageKind(name: "pretrain", command: ["pretrain"], output: .directory),
         PipelineStageKind(name: "sft", command: ["sft"], output: .directory),
         PipelineStageKind(name: "rm train", command: ["rm", "train"], output: .directory),
-        PipelineStageKind(name: "rm eval", command: ["rm", "eval"], output: .directory),
-        PipelineStageKind(name: "rm score", command: ["rm", "score"], output: .directory),
         PipelineStageKind(name: "rs", command: ["rs"], output: .directory),
-        PipelineStageKind(name: "rs-merge", command: ["rs-merge"], output: .directory),
         PipelineStageKind(name: "dpo", command: ["dpo"], output: .directory),
         PipelineStageKind(name: "ppo", command: ["ppo"], output: .directory),
-        PipelineStageKind(name: "eval oracle", command: ["eval", "oracle"], output: .directory),
     ]
 
-    static func named(_ name: String) -> PipelineStageKind? { all.first { $0.name == name } }
+    /// A kind of `registry` (run as a value), else one of the table (run as a command).
+    static func named(_ name: String, registry: StageRegistry = .standard) -> PipelineStageKind? {
+        if let stage = registry.stage(StageKind(name)), stage.decodesFileKeys {
+            return PipelineStageKind(name: name, command: [], output: .value(stage), mainFile: stage.mainFile)
+        }
+        return commands.first { $0.name == name }
+    }
+
+    /// Every kind's name, for messages.
+    static func names(registry: StageRegistry = .standard) -> [String] {
+        Array(Set(registry.kinds.map(\.name) + commands.map(\.name))).sorted()
+    }
+
+    /// The stage a value kind runs.
+    var stage: (any Stage.Type)? {
+        if case .value(let stage) = output { return stage }
+        return nil
+    }
 
     /// The command-line arguments that tell the command to write into the stage directory `stage`
     /// (a path relative to the working directory).
     func outputArguments(_ stage: String) -> [String] {
         switch output {
         case .directory: return ["--out", stage]
-        case .builtIn: return []
+        case .value: return []
         }
     }
 }

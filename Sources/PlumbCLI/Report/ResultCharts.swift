@@ -93,12 +93,12 @@ enum ResultCharts {
                          series: series, xAxis: .categories(strengths), yRange: 0...1, width: 640, plotHeight: 240)
     }
 
-    /// The dimension of the reward model an rm-eval stage evaluated: `config.model` names the model's
-    /// stage directory, whose `config.parameters.dimension` names the dimension.
+    /// The dimension of the reward model an rm eval stage evaluated: its manifest's `model` input names
+    /// the stage that produced it, whose parameters (RewardModelStage.Parameters) name the dimension.
     static func modelDimension(_ stage: ReportStage, in run: ReportRun) -> String? {
-        guard case .object(let config)? = stage.manifest?.config, case .string(let model)? = config["model"],
-              case .object(let modelConfig)? = run.stage(URL(fileURLWithPath: model).lastPathComponent)?.manifest?.config,
-              case .object(let parameters)? = modelConfig["parameters"], case .string(let dimension)? = parameters["dimension"] else { return nil }
-        return dimension
+        guard let producer = stage.manifest?.slots?["model"]?.first?.producedBy, let name = producer.split(separator: "/").last,
+              let config = run.stage(String(name))?.manifest?.config, let json = try? config.canonicalJSON(),
+              let parameters = try? JSONDecoder().decode(RewardModelStage.Parameters.self, from: json) else { return nil }
+        return parameters.dimension.rawValue
     }
 }

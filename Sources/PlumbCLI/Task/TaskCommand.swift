@@ -41,7 +41,7 @@ struct TaskGenerateCommand: ParsableCommand {
     func run() throws {
         var p = TaskGenerateStage.Parameters()
         p.seed = seed
-        p.preset = quick ? .quick : preset
+        (p.preset, p.quick) = (preset, quick)
         let started = Date()
         let summary = try StageRun.run(TaskGenerateStage.self, p, inputs: StageInputs(["settings": settings.map { [fileURL($0)] } ?? []]),
                                        location: StageLocation(directory: fileURL(out)))

@@ -33,6 +33,8 @@ public enum TaskGenerateStage: Stage {
         /// The same seed and settings give the same bytes.
         public var seed: UInt64 = 1
         public var preset: TaskPreset = .standard
+        /// Small sizes with the same rates, for CI (overrides `preset`).
+        public var quick = false
         public init() {}
         public var manifestSeed: UInt64? { seed }
     }
@@ -44,8 +46,9 @@ public enum TaskGenerateStage: Stage {
 
     public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<TaskSettings> {
         guard let file = inputs.optional("settings") else {
-            try parameters.preset.settings.validate()
-            return Prepared(parameters.preset.settings, files: [])
+            let settings = parameters.quick ? TaskPreset.quick.settings : parameters.preset.settings
+            try settings.validate()
+            return Prepared(settings, files: [])
         }
         return Prepared(try TaskSettings.load(from: file), files: [file])
     }

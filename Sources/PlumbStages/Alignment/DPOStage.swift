@@ -18,6 +18,7 @@ public enum DPOStage: Stage {
     public static let kind = StageKind.dpo
     public static let abstract = "Direct preference optimisation of a policy on comparisons (import or rs stages), the reference's log-probabilities computed once and cached."
     public static let rerun = StageRerun.resume
+    public static let decodesFileKeys = false
     public static let slots = [
         InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
         InputSlot("init-from", .one, "Policy stage (SFT or RS) to start from."),

@@ -32,6 +32,7 @@ public enum RejectionSamplingStage: Stage {
     public static let kind = StageKind.rs
     public static let abstract = "Rejection sampling: k samples per prompt, both reward models, the best as demonstrations and best vs worst as comparisons."
     public static let rerun = StageRerun.resume
+    public static let decodesFileKeys = false
     public static let slots = [
         InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
         InputSlot("policy", .one, "The policy stage to sample from."),

@@ -100,6 +100,7 @@ extension LanguageModelTraining {
          InputSlot("comparisons", .any, "Import stage with comparisons whose responses become dialogues.")]
     }
     public static var rerun: StageRerun { .resume }
+    public static var decodesFileKeys: Bool { false }
 
     public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<LanguageModelStage.Loaded> {
         let tokenizerFile = try inputs.one("tokenizer")

@@ -31,6 +31,7 @@ public enum PPOStage: Stage {
     public static let kind = StageKind.ppo
     public static let abstract = "KL-penalised PPO: rollouts, both reward models combined by the safety gate (logit, whitened), GAE, clipped policy and value losses."
     public static let rerun = StageRerun.resume
+    public static let decodesFileKeys = false
     public static let slots = [
         InputSlot("tokenizer", .one, "SentencePiece model (.model) of every model."),
         InputSlot("policy", .one, "Initial policy stage (SFT or RS policy)."),

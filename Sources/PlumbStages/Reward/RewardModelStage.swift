@@ -23,6 +23,7 @@ public enum RewardModelStage: Stage {
     public static let kind = StageKind.rmTrain
     public static let abstract = "Train a reward model (helpfulness or safety) from an SFT stage on comparisons."
     public static let rerun = StageRerun.resume
+    public static let decodesFileKeys = false
     public static let slots = [
         InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
         InputSlot("init-from", .one, "The SFT stage (or Hugging Face directory) the reward model starts from."),

@@ -1,0 +1,66 @@
+// `plumb stage KIND --KEY VALUE ... --out RUNS/RUN/STAGE`: any registered stage kind run by hand,
+// its flags derived from the stage itself: each parameter key (`--max-new-tokens 48`) and each input
+// slot (`--tokenizer FILE`, repeated for several); a key given alone (`--quick`) means true. It builds
+// the same `StageInvocation` a pipeline file's stage becomes and runs it through the same code.
+// `plumb stage KIND --help-keys` lists the keys and slots.
+import ArgumentParser
+import Foundation
+import PlumbEval
+import PlumbStages
+
+struct StageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stage",
+        abstract: "Run any stage kind by hand: plumb stage KIND --KEY VALUE ... --out RUNS/RUN/STAGE (KIND as in pipeline files).")
+
+    @Argument(parsing: .captureForPassthrough, help: "The kind's words, then its flags.")
+    var words: [String] = []
+
+    func run() throws {
+        let (kind, flags) = Self.split(words)
+        guard let stage = StageRegistry.standard.stage(StageKind(kind)) else {
+            throw CLIError("no stage kind \"\(kind)\" (kinds: \(StageRegistry.standard.kinds.map(\.name).sorted().joined(separator: ", ")))")
+        }
+        if flags.contains("--help-keys") { return print(try Self.describe(stage)) }
+        let (entries, inputs, out) = try Self.parse(flags, stage: stage)
+        guard let out else { throw CLIError("\(kind): give --out RUNS/RUN/STAGE") }
+        let invocation = StageInvocation(stage: stage, parameters: entries, inputs: inputs)
+        do { try invocation.check() } catch let error as StageParameterError { throw CLIError("--\(error.key): \(error.message)") }
+        try invocation.run(location: StageLocation(directory: fileURL(out)), environment: PolicyOracle.environment,
+                           progress: ProgressPrinter(label: kind).handle, log: StageRun.standardError)
+        print("\(kind) -> \(out)")
+    }
+
+    /// The kind's words (up to the first flag) and the flags.
+    static func split(_ words: [String]) -> (String, [String]) {
+        let index = words.firstIndex { $0.hasPrefix("--") } ?? words.count
+        return (words[..<index].joined(separator: " "), Array(words[index...]))
+    }
+
+    /// Flags as parameter entries and inputs by slot; `--out` apart.
+    static func parse(_ flags: [String], stage: any Stage.Type) throws -> ([ParameterEntry], StageInputs, String?) {
+        let slots = Set(stage.slots.map(\.name))
+        var values: [(key: String, values: [String])] = [], paths: [String: [URL]] = [:], out: String?
+        var i = 0
+        while i < flags.count {
+            guard flags[i].hasPrefix("--") else { throw CLIError("\(flags[i]): expected --KEY") }
+            let key = String(flags[i].dropFirst(2))
+            let hasValue = i + 1 < flags.count && !flags[i + 1].hasPrefix("--")
+            let value = hasValue ? flags[i + 1] : "true"
+            i += hasValue ? 2 : 1
+            if key == "out" { out = value } else if slots.contains(key) { paths[key, default: []].append(fileURL(value)) } else if let j = values.firstIndex(where: { $0.key == key }) {
+                values[j].values.append(value)
+            } else {
+                values.append((key, [value]))
+            }
+        }
+        return (values.map { ParameterEntry(key: $0.key, values: $0.values, place: "--\($0.key)") }, StageInputs(paths), out)
+    }
+
+    static func describe(_ stage: any Stage.Type) throws -> String {
+        var lines = ["\(stage.kind): \(stage.abstract)", "inputs:"]
+        lines += stage.slots.map { "  --\($0.name)  \($0.help)" }
+        lines += ["options:"] + (try stage.acceptedKeys()).map { "  --\($0)" }
+        return lines.joined(separator: "\n")
+    }
+}
