@@ -5,9 +5,10 @@
 //     slots (every sequence to the full length) - runs alternate;
 //   scoring: the policy's and the reference's log-probabilities and the critic's values through the
 //     training forward pass (ResponseTokenPass), and both reward models (RewardScorer);
-//   update: `epochs` passes of PPOUpdate (policy and critic forward and backward) with the Trainer's
-//     step per mini-batch; its FLOPs (the training count of the batches computed, both models) against
-//     the sgemm ceiling measured before and after.
+//   update: the stage's own phase 3 (PPOOptimisation.optimise: `epochs` passes of PPOUpdate, policy and
+//     critic forward and backward, the Trainer's step per mini-batch, PPOSettings' defaults otherwise);
+//     its FLOPs (the training count of the batches computed, both models) against the sgemm ceiling
+//     measured before and after.
 import ArgumentParser
 import Foundation
 import PlumbData
@@ -81,26 +82,26 @@ struct BenchPPOCommand: ParsableCommand {
             rollouts[i].values = values[i]
             rollouts[i].score = Double(i % 3) - 1
         }
-        rollouts.computeAdvantages(beta: 0.05, estimator: .k1, gamma: 1, lambda: 0.95)
+        let defaults = PPOSettings()
+        rollouts.computeAdvantages(beta: defaults.beta, estimator: defaults.klEstimator, gamma: defaults.gamma, lambda: defaults.lambda)
 
-        let update = PPOUpdate(policy: policyPass, critic: criticPass, loss: PPOLoss(), temperature: 0.7)
+        // Phase 3 as the stage runs it (PPOOptimisation): its mini-batches, its Trainer steps, its settings.
+        var ppo = PPOSettings()
+        (ppo.ppoEpochs, ppo.miniBatches, ppo.promptsPerIteration, ppo.rows) = (epochs, miniBatches, prompts, rows)
+        ppo.sampling.temperature = 0.7
+        let update = PPOUpdate(policy: policyPass, critic: criticPass, loss: ppo.loss, temperature: ppo.sampling.temperature)
         let checkpoints = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ppo-\(getpid())")
         defer { try? FileManager.default.removeItem(at: checkpoints) }
-        let settings = OptimizationSettings(learningRate: 1e-6, schedule: .constant, warmupRatio: 0)
-        let trainer = try Trainer(groups: [.init(name: "policy", model: policy, optimization: settings), .init(name: "value", model: critic, optimization: settings)],
-                                  totalSteps: epochs * miniBatches, checkpointRoot: checkpoints, keepCheckpoints: 1)
+        let trainer = try Trainer(groups: [.init(name: "policy", model: policy, optimization: ppo.policyOptimization),
+                                           .init(name: "value", model: critic, optimization: ppo.valueOptimization)],
+                                  totalSteps: ppo.stepsPerIteration, checkpointRoot: checkpoints, keepCheckpoints: 1)
+        let microBatches = (0..<epochs).flatMap { PPOOptimisation.miniBatches(count: rollouts.count, iteration: 0, epoch: $0, settings: ppo) }
+            .reduce(0) { $0 + update.microBatches(rollouts, indices: $1).count }
         let before = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
-        var microBatches = 0
+        var guardRail = NonFiniteGuard(limit: ppo.maxConsecutiveNonFinite)
         start = monotonicSeconds()
-        for epoch in 0..<epochs {
-            for m in 0..<miniBatches {
-                let indices = Array((m * prompts / miniBatches)..<((m + 1) * prompts / miniBatches))
-                microBatches += update.microBatches(rollouts, indices: indices).count
-                trainer.zeroGradients()
-                let f = try update.accumulate(rollouts, indices: indices)
-                _ = try trainer.update(step: epoch * miniBatches + m, loss: Float(f.loss(valueCoefficient: 0.1)))
-            }
-        }
+        _ = try PPOOptimisation.optimise(rollouts, iteration: 0, settings: ppo, update: update, trainer: trainer, guardRail: &guardRail,
+                                         checkpoints: checkpoints)
         let updateSeconds = monotonicSeconds() - start
         let after = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
         let ceiling = max(before.gflops, after.gflops)

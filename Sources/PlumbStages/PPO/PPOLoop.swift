@@ -25,7 +25,20 @@ final class PPOLoop {
         self.judgeEvery = judgeEvery; self.judge = judge; self.log = log
     }
 
+    /// One PPO stage, phase by phase (TRL's order):
+    ///   0. restore the newest checkpoint (policy, critic, both optimisers, the typed resume state);
+    ///      judge the starting policy
+    ///   per iteration:
+    ///   1. rollouts: responses of the current policy, both reward models, the reference's and the
+    ///      critic's passes, GAE (PPORollouts)
+    ///   2. the KL bound: stop when the mean KL per response passes `maxKL`
+    ///   3. optimise: `ppoEpochs` passes of `miniBatches` steps, policy and critic together
+    ///   4. the KL controller's step
+    ///   5. the iteration's figures (metrics.jsonl, TensorBoard, progress)
+    ///   6. sample completions and the judge, every `sampleEvery` / `judgeEvery` iterations
+    ///   7. a checkpoint every `checkpointEvery` iterations and at the end
     func run(progress: ProgressHandler) throws -> PPOStage.Summary {
+        // 0. Restore.
         let perIteration = settings.stepsPerIteration
         let checkpoints = stage.directory.appendingPathComponent("checkpoints")
         let trainer = try Trainer(groups: [Trainer.Group(name: "policy", model: update.policy.model, optimization: settings.policyOptimization),
@@ -35,10 +48,8 @@ final class PPOLoop {
         let events = try TrainingEventLog(stageDirectory: stage.directory)
         let resumed = try trainer.restore()
         var iteration = (resumed?.step ?? 0) / perIteration
-        let driver = resumed?.driver ?? [:]
-        var controller = KLController(beta: driver["beta"] ?? settings.beta, target: settings.klTarget, horizon: settings.klHorizon)
-        var running = RunningWhitening(sum: driver["whitening_sum"] ?? 0, sumOfSquares: driver["whitening_sum_squares"] ?? 0,
-                                       count: Int(driver["whitening_count"] ?? 0))
+        var state = PPOResumeState(driver: resumed?.driver, beta: settings.beta)
+        var controller = KLController(beta: state.beta, target: settings.klTarget, horizon: settings.klHorizon)
         var tokens = resumed?.tokens ?? 0
         var guardRail = NonFiniteGuard(limit: settings.maxConsecutiveNonFinite, total: resumed?.nonFiniteSteps ?? 0)
         let startIteration = iteration, startTokens = tokens
@@ -55,49 +66,41 @@ final class PPOLoop {
         var last: [String: Double] = [:]
         let start = monotonicNow()
         while iteration < settings.iterations {
-            let (batch, timing) = try rollouts.collect(iteration: iteration, beta: controller.beta, running: &running)
+            // 1. Rollouts.
+            let (batch, timing) = try rollouts.collect(iteration: iteration, beta: controller.beta, running: &state.whitening)
             var figures = Self.rolloutFigures(batch, beta: controller.beta)
+            // 2. The KL bound.
             let meanKL = figures["objective/kl"] ?? .nan
             if !(meanKL <= settings.maxKL) {
                 let saved = savedIteration.map { "the newest checkpoint in \(checkpoints.path) holds iteration \($0)" } ?? "no checkpoint was saved yet"
                 throw StageError("ppo: stopped at iteration \(iteration + 1) of \(settings.iterations): the policy's KL to the reference is \(meanKL) nats per response, past the bound \(settings.maxKL) (--max-kl); \(saved). Raise beta or lower the learning rate.")
             }
+            // 3. Optimise.
             let clock = monotonicNow()
-            var updateFigures = PPOUpdate.Figures()
-            var rates: [Float] = [], norms: [[Float]] = [], lossSum = 0.0
-            for epoch in 0..<settings.ppoEpochs {
-                for indices in miniBatches(count: batch.count, iteration: iteration, epoch: epoch) {
-                    let step = iteration * perIteration + norms.count
-                    trainer.zeroGradients()
-                    let f = try update.accumulate(batch, indices: indices)
-                    let loss = Float(f.loss(valueCoefficient: settings.loss.valueCoefficient))
-                    let u = try trainer.update(step: step, loss: loss)
-                    try guardRail.record(skipped: u.skipped, where: "iteration \(iteration + 1), PPO epoch \(epoch + 1)",
-                                         detail: "loss \(loss), gradient norms \(u.gradNorms)", checkpoints: checkpoints)
-                    updateFigures.add(f)
-                    lossSum += Double(loss)
-                    rates = u.learningRates
-                    norms.append(u.gradNorms)
-                }
-            }
+            let steps = try PPOOptimisation.optimise(batch, iteration: iteration, settings: settings, update: update, trainer: trainer,
+                                                     guardRail: &guardRail, checkpoints: checkpoints)
             let updateSeconds = monotonicNow() - clock
+            // 4. The KL controller.
             controller.update(kl: meanKL, responses: batch.count)
+            state.beta = controller.beta
             iteration += 1
             tokens += batch.reduce(0) { $0 + $1.tokenCount }
-            for (k, v) in updateFigures.metrics() { figures[k] = v }
-            figures["lr"] = Double(rates.first ?? 0)
-            figures["lr/value"] = Double(rates.last ?? 0)
-            figures["grad_norm/value"] = norms.map { Double($0.last!) }.reduce(0, +) / Double(max(norms.count, 1))
+            // 5. The iteration's figures.
+            for (k, v) in steps.figures.metrics() { figures[k] = v }
+            figures["lr"] = Double(steps.rates.first ?? 0)
+            figures["lr/value"] = Double(steps.rates.last ?? 0)
+            figures["grad_norm/value"] = steps.norms.map { Double($0.last!) }.reduce(0, +) / Double(max(steps.norms.count, 1))
             figures["time/rollout"] = timing.rollout
             figures["time/scoring"] = timing.scoring
             figures["time/update"] = updateSeconds
             figures["non_finite_steps"] = Double(guardRail.total)
             last = figures
             let elapsed = monotonicNow() - start
-            emit(.step(StepReport(step: iteration, totalSteps: settings.iterations, loss: Float(lossSum / Double(max(norms.count, 1))),
-                                  learningRate: rates.first ?? 0, gradNorm: norms.map { $0[0] }.reduce(0, +) / Float(max(norms.count, 1)),
+            emit(.step(StepReport(step: iteration, totalSteps: settings.iterations, loss: Float(steps.lossSum / Double(max(steps.norms.count, 1))),
+                                  learningRate: steps.rates.first ?? 0, gradNorm: steps.norms.map { $0[0] }.reduce(0, +) / Float(max(steps.norms.count, 1)),
                                   tokens: batch.reduce(0) { $0 + $1.tokenCount }, tokensPerSecond: Double(tokens - startTokens) / max(elapsed, 1e-9),
                                   elapsedSeconds: elapsed, extra: figures)))
+            // 6. Samples and the judge.
             if settings.sampleEvery > 0 && (iteration % settings.sampleEvery == 0 || iteration == settings.iterations) {
                 try writeSamples(batch, iteration: iteration)
             }
@@ -106,10 +109,10 @@ final class PPOLoop {
                 emit(.evaluation(EvaluationReport(step: iteration, metrics: judged[iteration]!)))
             }
             FaultInjection.killIfRequested(afterStep: iteration)
+            // 7. A checkpoint.
             if iteration == settings.iterations || iteration % settings.checkpointEvery == 0 {
                 let dir = try trainer.save(step: iteration * perIteration, tokens: tokens, initialEvaluation: initialJudgement, nonFiniteSteps: guardRail.total,
-                                           driver: ["beta": controller.beta, "whitening_sum": running.sum,
-                                                    "whitening_sum_squares": running.sumOfSquares, "whitening_count": Double(running.count)])
+                                           driver: state.driver)
                 emit(.checkpoint(step: iteration, path: dir.path))
                 savedIteration = iteration
             }
@@ -118,19 +121,6 @@ final class PPOLoop {
         try publishSamples()
         return PPOStage.Summary(iterations: settings.iterations, resumedAtIteration: startIteration, nonFiniteSteps: guardRail.total,
                                 last: last, judged: judged, gateThreshold: nil)
-    }
-
-    /// The mini-batches of an epoch: the rollouts cut into `miniBatches` parts, in rollout order in
-    /// the first epoch (already a seeded shuffle of the prompts) and in a seeded shuffle after. The
-    /// first mini-batch then packs its examples into the same rows as the rollout's forward pass did,
-    /// so its log-probabilities are the rollout's bit for bit (ratio exactly 1) whatever the BLAS
-    /// kernels' rounding by row position.
-    func miniBatches(count: Int, iteration: Int, epoch: Int) -> [[Int]] {
-        var order = Array(0..<count)
-        var rng = SeededRNG(seed: settings.seed ^ (0x94D0_49BB_1331_11EB &* UInt64(iteration * settings.ppoEpochs + epoch + 1)))
-        if epoch > 0 { order.shuffle(using: &rng) }
-        let m = settings.miniBatches
-        return (0..<m).map { j in Array(order[(j * count / m)..<((j + 1) * count / m)]) }
     }
 
     /// The rollout-side figures of an iteration, with TRL's names: means over responses of summed
@@ -195,5 +185,24 @@ final class PPOLoop {
             let infos = try JSONDecoder().decode([ShardFileInfo].self, from: Data(contentsOf: samplesDirectory.appendingPathComponent(file)))
             try stage.addOutput(name: name, files: infos)
         }
+    }
+}
+
+/// What a PPO checkpoint carries beyond the Trainer's own state: the KL coefficient and the running
+/// whitening sums. Stored in trainer.json's `driver` under the names below (the format resumed runs read).
+struct PPOResumeState: Equatable {
+    var beta: Double
+    var whitening: RunningWhitening
+
+    /// The state a checkpoint's `driver` holds, or the start (`beta`, no whitening) without one.
+    init(driver: [String: Double]?, beta: Double) {
+        let d = driver ?? [:]
+        self.beta = d["beta"] ?? beta
+        whitening = RunningWhitening(sum: d["whitening_sum"] ?? 0, sumOfSquares: d["whitening_sum_squares"] ?? 0,
+                                     count: Int(d["whitening_count"] ?? 0))
+    }
+
+    var driver: [String: Double] {
+        ["beta": beta, "whitening_sum": whitening.sum, "whitening_sum_squares": whitening.sumOfSquares, "whitening_count": Double(whitening.count)]
     }
 }
