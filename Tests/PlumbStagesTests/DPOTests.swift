@@ -68,7 +68,7 @@ final class DPOTests: XCTestCase {
             return try ResponseLikelihood.example(TokenizedExample(tokens: tokens, promptCount: prompt), seqLen: 31)
         }
         var out = try (0..<count).map { i in DPOPair(id: "p\(i)", chosen: try example(), rejected: try example(), referenceChosen: 0, referenceRejected: 0) }
-        let values = try ResponseLikelihood(model: model, rows: 1, seqLen: 32, padToken: 0).logLikelihoods(out.flatMap { [$0.chosen, $0.rejected] })
+        let values = try ResponseLikelihood(model: model, seqLen: 32, padToken: 0).logLikelihoods(out.flatMap { [$0.chosen, $0.rejected] })
         for i in out.indices { out[i].referenceChosen = values[2 * i].logProb; out[i].referenceRejected = values[2 * i + 1].logProb }
         return out
     }

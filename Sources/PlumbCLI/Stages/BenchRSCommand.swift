@@ -75,7 +75,7 @@ struct BenchRSCommand: ParsableCommand {
 
         // Scoring: every sample with its prompt through a reward model of the same shape.
         let rewardModel = try LlamaModel(config: config, heads: .reward, seed: source.seed &+ 11)
-        let scorer = try RewardScorer(model: rewardModel, rows: scoringRows, seqLen: capacity + 1, padToken: 0)
+        let scorer = try RewardScorer(model: rewardModel, seqLen: capacity + 1, padToken: 0)
         let texts = sequences.map { requests[$0.request].prompt + $0.tokens }
         let start = monotonicSeconds()
         _ = try scorer.scores(texts)

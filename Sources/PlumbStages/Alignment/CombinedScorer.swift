@@ -27,7 +27,7 @@ public final class CombinedScorer: ResponseScorer {
             let term = try RewardLikelihoodTerm.load(from: stage)
             let model = try StageModel.load(stage, heads: term.heads)
             let window = model.config.maxSeqLen
-            return (try RewardScorer(model: model, rows: rows, seqLen: window, padToken: eos, likelihood: term), window)
+            return (try RewardScorer(model: model, seqLen: window, padToken: eos, likelihood: term), window)
         }
         (self.helpfulness, helpfulnessWindow) = try load(helpfulness)
         (self.safety, safetyWindow) = try load(safety)

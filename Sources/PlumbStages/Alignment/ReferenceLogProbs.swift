@@ -63,7 +63,7 @@ enum ReferenceLogProbs {
             log("dpo: reference log-probabilities of \(wanted.count) pairs from the cache")
         } else {
             let model = try StageModel.load(reference)
-            let likelihood = try ResponseLikelihood(model: model, rows: rows, seqLen: seqLen, padToken: padToken)
+            let likelihood = try ResponseLikelihood(model: model, seqLen: seqLen, padToken: padToken)
             let values = try likelihood.logLikelihoods(missing.flatMap { [$0.pair.chosen, $0.pair.rejected] })
             for (i, m) in missing.enumerated() { table[m.key] = (values[2 * i].logProb, values[2 * i + 1].logProb) }
             log("dpo: reference log-probabilities of \(missing.count) pairs computed, \(wanted.count - missing.count) from the cache")
