@@ -22,7 +22,7 @@ public final class CombinedScorer: ResponseScorer {
     /// Sequences whose start was cut to fit a model's window.
     public private(set) var truncated = 0
 
-    public init(helpfulness: URL, safety: URL, rows: Int, eos: Int32) throws {
+    public init(helpfulness: URL, safety: URL, eos: Int32) throws {
         func load(_ stage: URL) throws -> (RewardScorer, Int) {
             let term = try RewardLikelihoodTerm.load(from: stage)
             let model = try StageModel.load(stage, heads: term.heads)

@@ -18,7 +18,6 @@ public enum RewardEvalStage {
         public var split: Split = .test
         /// Tokens per row; nil = the model's window.
         public var seqLen: Int?
-        public var rows: Int = 8
         public var template: ChatTemplate = .plumbline
         /// Llama 2's safety threshold on sigmoid(score).
         public var unsafeThreshold: Double = 0.15

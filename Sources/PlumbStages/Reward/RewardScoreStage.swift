@@ -18,7 +18,6 @@ public enum RewardScoreStage {
         /// Output sets to score; empty = every `demonstrations-*` and `comparisons-*` set.
         public var outputs: [String] = []
         public var seqLen: Int?
-        public var rows: Int = 8
         public var template: ChatTemplate = .plumbline
         public init() {}
     }

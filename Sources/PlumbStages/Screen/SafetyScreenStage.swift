@@ -19,7 +19,6 @@ public enum SafetyScreenStage {
         public var outputs: [String] = []
         public var threshold: Double = 0.15
         public var seqLen: Int?
-        public var rows: Int = 8
         public var template: ChatTemplate = .plumbline
         public init() {}
     }
