@@ -29,8 +29,8 @@ for family in "${families[@]}"; do
         OPENBLAS_CORETYPE=$family swift test -c release -Xswiftc -enable-testing --skip-build --disable-swift-testing "${filter[@]}" >"$log" 2>&1
     fi
     status=$?
-    summary=$(grep -E '^\s*Executed [0-9]+ tests' "$log" | tail -1 | sed 's/^ *//')
-    failures=$(grep -E 'error: .*: (XCTAssert|failed)' "$log" | sed -E 's/.*error: -\[[A-Za-z]+\.([A-Za-z]+) ([A-Za-z0-9_]+)\].*/\1.\2/' | sort -u | head -5 | tr '\n' ' ')
+    summary=$(grep -E '^\s*Executed [0-9]+ tests' "$log" | tail -1 | sed -E 's/^[[:space:]]*//')
+    failures=$(grep -E 'error: ' "$log" | grep -oE '[A-Za-z0-9]+Tests\.test[A-Za-z0-9_]+' | sort -u | head -5 | tr '\n' ' ')
     [ $status -ne 0 ] && failed=1
     echo "$family: exit $status; $summary ${failures:+failing: $failures}"
     rows+=("| $model | $family | $([ $status -eq 0 ] && echo pass || echo FAIL) | $summary | ${failures:-} |")

@@ -46,7 +46,7 @@ enum ReferenceLogProbs {
     /// `directory` or `reuse` when there, the rest computed with the model at `reference`; the
     /// entries of every pair are then cached in `directory` (left as it is when it holds exactly
     /// them). Returns the pairs with their reference figures and how many distinct pairs were computed.
-    static func attach(_ pairs: [String: [DPOPair]], reference: URL, referenceSHA: String, seqLen: Int, rows: Int, padToken: Int32,
+    static func attach(_ pairs: [String: [DPOPair]], reference: URL, referenceSHA: String, seqLen: Int, padToken: Int32,
                        directory: URL, reuse: URL?, log: (String) -> Void) throws -> (pairs: [String: [DPOPair]], computed: Int) {
         let own = try? read(directory, referenceSHA: referenceSHA, seqLen: seqLen)
         var table = own ?? [:]
