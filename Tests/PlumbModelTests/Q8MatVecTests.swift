@@ -90,6 +90,21 @@ final class Q8MatVecTests: XCTestCase {
         XCTAssertEqual(Array(batched.buffer), Array(split.buffer))
     }
 
+    /// Each weight d * q is exact in fp32 and the additions follow MatVec.kernel's order, so the 8-bit
+    /// kernel gives the fp32 kernel's bits on the dequantised weights, on both row paths.
+    func testKernelEqualsF32KernelOnDequantisedWeights() throws {
+        let k = 288, out = 13
+        let q = try Q8Matrix(quantising: randomTensor([out, k], seed: 61))
+        let dequantised = try Tensor(shape: [out, k], values: (0..<out).flatMap { q.dequantisedRow($0) })
+        for n in [1, 2, 3, 5, 8, 65] {
+            let x = randomTensor([n, k], seed: UInt64(70 + n))
+            let a = Tensor(zeros: [n, out]), b = Tensor(zeros: [n, out])
+            MatVec.Q8.kernel(weight: q, x: x.pointer, rows: n, y: a.pointer, ldy: out, outputs: 0..<out, accumulate: false)
+            MatVec.kernel(weight: dequantised.pointer, inFeatures: k, x: x.pointer, rows: n, y: b.pointer, ldy: out, outputs: 0..<out, accumulate: false)
+            XCTAssertEqual(Array(a.buffer), Array(b.buffer), "n \(n)")
+        }
+    }
+
     /// Pooled product groups mixing q8 and fp32 weights, few rows and more than kernelRows rows.
     func testProductsMixingQ8AndF32() throws {
         let k = 64
