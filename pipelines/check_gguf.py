@@ -12,10 +12,25 @@ import argparse
 import json
 import sys
 
+import llama_cpp
+import llama_cpp.llama
 import numpy as np
 from gguf import GGUFReader
 from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+# llama.cpp's CPU "extra buffer types" include an AMX path for Q8_0 that this VM's CPU advertises
+# (amx_int8 in /proc/cpuinfo) but that dies with an illegal instruction here: load without them.
+_default_model_params = llama_cpp.llama_model_default_params
+
+
+def _model_params_without_extra_buffers():
+    params = _default_model_params()
+    params.use_extra_bufts = False
+    return params
+
+
+llama_cpp.llama.llama_cpp.llama_model_default_params = _model_params_without_extra_buffers
 
 REQUIRED = ["general.architecture", "general.file_type", "llama.context_length", "llama.embedding_length",
             "llama.block_count", "llama.feed_forward_length", "llama.rope.dimension_count",
@@ -91,7 +106,7 @@ def main():
             failures.append(f"{label}: missing keys {missing}")
         ours = [json.loads(line) for line in open(plumb_file)]
         llm = Llama(model_path=path, n_ctx=min(512, int(field_value(reader.fields["llama.context_length"]))),
-                    n_threads=2, n_batch=512, verbose=False)
+                    n_threads=2, n_batch=512, verbose=False, logits_all=True)   # llm.scores holds logits only with logits_all
         eos = llm.token_eos()
         theirs = [greedy(llm, prompt, a.tokens, eos) for prompt in prompts]
         same, total, exact = agreement(ours, theirs, a.tokens)

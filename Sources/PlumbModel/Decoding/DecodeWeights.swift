@@ -1,8 +1,10 @@
 // The weights as the decoder reads them: each matrix in fp32 (the model's own tensors, shared, no
 // copy) or in 8 bits (`Q8Matrix`, W8A32: int8 blocks of 32 with one scale each, widened inside the
-// matrix-vector kernel). Norms and the embedding lookup stay fp32 (one row per token); the LM head,
-// tied to the embedding or not, is a matrix like the others. A matrix whose row length is not a
-// multiple of 32 stays fp32 under q8 (`keptInF32` names them).
+// matrix-vector kernel). Norms stay fp32; the LM head, tied to the embedding or not, is a matrix like
+// the others. Under q8 the decoder reads exactly the weights of a Q8_0 GGUF export (GGUFExport): the
+// embedding rows it gathers are the Q8_0-dequantised rows (one row per token, so kept as an fp32
+// table), and a matrix whose row length is not a multiple of 32 is rounded through fp16, as the
+// export writes it (`keptInF32` names those).
 import PlumbTensor
 
 /// How `plumb generate`, `chat`, the samplers and the benchmarks hold the decoder's weights.
@@ -32,10 +34,27 @@ public enum DecodeMatrix {
         }
     }
 
-    /// `w` in `format`; under q8 a row length not divisible by 32 keeps fp32.
+    /// `w` in `format`; under q8 a row length not divisible by 32 gives an fp32 copy rounded through fp16.
     static func make(_ w: Tensor, _ format: DecodeWeightFormat) throws -> DecodeMatrix {
-        guard format == .q8, Q8Matrix.canQuantise(inFeatures: w.shape[1]) else { return .f32(w) }
+        guard format == .q8 else { return .f32(w) }
+        guard Q8Matrix.canQuantise(inFeatures: w.shape[1]) else {
+            let rounded = Tensor(zeros: w.shape)
+            for i in 0..<w.count { rounded.pointer[i] = Float(Float16(w.pointer[i])) }
+            return .f32(rounded)
+        }
         return .q8(try Q8Matrix(quantising: w))
+    }
+
+    /// The embedding table as the decoder gathers it: the model's, or under q8 its Q8_0-dequantised
+    /// rows (fp16-rounded when the width is not a multiple of 32).
+    static func embedding(_ e: Tensor, _ format: DecodeWeightFormat) throws -> Tensor {
+        switch try make(e, format) {
+        case .f32(let t): return t
+        case .q8(let q):
+            let table = Tensor(zeros: e.shape)
+            for v in 0..<q.rows { (table.pointer + v * q.inFeatures).update(from: q.dequantisedRow(v), count: q.inFeatures) }
+            return table
+        }
     }
 
     /// Asks for the matrix's memory to sit on 2 MB pages (MatVec.preferHugePages).
@@ -65,16 +84,17 @@ public struct DecodeLayerWeights {
 
 public struct DecodeWeights {
     public let format: DecodeWeightFormat
-    public let embedding: Tensor      // (V, C), fp32: one row gathered per token
+    public let embedding: Tensor      // (V, C), fp32 (Q8_0-dequantised under q8): one row gathered per token
     public let layers: [DecodeLayerWeights]
     public let finalNorm: Tensor      // (C)
     public let lmHead: DecodeMatrix   // (V, C)
 
-    /// The decoder's view of `weights` in `format`; fp32 shares the tensors, q8 quantises each matrix.
+    /// The decoder's view of `weights` in `format`; fp32 shares the tensors, q8 quantises each matrix
+    /// (so a change to the model's weights needs a new DecodeWeights under q8).
     public init(_ weights: LlamaWeights, format: DecodeWeightFormat) throws {
         guard let head = weights.lmHead else { throw TensorError("DecodeWeights: the model has no LM head") }
         self.format = format
-        embedding = weights.embedding
+        embedding = try DecodeMatrix.embedding(weights.embedding, format)
         finalNorm = weights.finalNorm
         lmHead = try .make(head, format)
         layers = try weights.layers.map { w in
@@ -84,7 +104,8 @@ public struct DecodeWeights {
         }
     }
 
-    /// Matrices held in fp32 although the format is q8 (row length not divisible by 32), by role.
+    /// Matrices held in fp32 (rounded through fp16) although the format is q8 (row length not
+    /// divisible by 32), by role.
     public var keptInF32: [String] {
         guard format == .q8 else { return [] }
         var names: [String] = []
