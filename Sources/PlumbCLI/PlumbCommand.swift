@@ -25,6 +25,7 @@ public struct PlumbCommand: ParsableCommand {
             PPOCommand.self,
             ChatCommand.self,
             GenerateCommand.self,
+            ExportCommand.self,
             EvalCommand.self,
             BenchCommand.self,
         ]

@@ -61,6 +61,7 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Most new tokens of the judged answers.") var judgeMaxNewTokens = 48
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Seed of prompt order, sampling and mini-batches.") var seed: UInt64 = 1
+    @OptionGroup var decode: DecodeWeightsOption
     @OptionGroup var output: StageOutputOptions
     @OptionGroup var parallel: DistributedOptions
 
@@ -70,7 +71,7 @@ struct PPOCommand: ParsableCommand {
         s.beta = beta; s.klEstimator = klEstimator; s.klTarget = klTarget; s.klHorizon = klHorizon; s.maxKL = maxKl
         s.gamma = gamma; s.lambda = lambda
         s.loss = PPOLoss(clip: clip, valueClip: valueClip, valueCoefficient: valueCoefficient)
-        s.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)
+        s.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens, weights: decode.weights)
         if missingEosScore == "none" {
             s.missingEOSScore = nil
         } else {

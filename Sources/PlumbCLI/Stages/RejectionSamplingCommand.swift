@@ -30,13 +30,14 @@ struct RejectionSamplingCommand: ParsableCommand {
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Share of the prompts sent to human ranking (human-rank-tasks.json; TigerBot: 0.05), routed by the seed and prompt id.") var humanRankShare = 0.0
     @Option(help: "Share of the prompts sent to human editing (human-edit-tasks.json; TigerBot: 0.05).") var humanEditShare = 0.0
+    @OptionGroup var decode: DecodeWeightsOption
     @OptionGroup var output: StageOutputOptions
     @OptionGroup var parallel: DistributedOptions
 
     func run() throws {
         var p = RejectionSamplingStage.Parameters()
         p.k = k
-        p.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)
+        p.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens, weights: decode.weights)
         p.seed = seed
         p.gateThreshold = gateThreshold
         p.gateRecall = gateRecall

@@ -51,6 +51,7 @@ struct EvalOracleCommand: ParsableCommand {
     @Option(help: "A directory to write oracle.json (the report and win rate) and, with --policy, responses.jsonl into.")
     var out: String?
 
+    @OptionGroup var decode: DecodeWeightsOption
     @OptionGroup var parallel: DistributedOptions
 
     func validate() throws {
@@ -63,7 +64,7 @@ struct EvalOracleCommand: ParsableCommand {
         if let policy, let prompts, let tokenizer {
             let answered = try PolicyOracle.answer(model: URL(fileURLWithPath: policy), tokenizer: URL(fileURLWithPath: tokenizer),
                                                    template: template, prompts: URL(fileURLWithPath: prompts),
-                                                   settings: SamplingSettings(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
+                                                   settings: SamplingSettings(temperature: temperature, maxNewTokens: maxNewTokens, weights: decode.weights), seed: seed)
             if let saveResponses, Distributed.world.isRoot { try ResponseFile.write(answered, to: URL(fileURLWithPath: saveResponses)) }
             if let out, Distributed.world.isRoot {
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
