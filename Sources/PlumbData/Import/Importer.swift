@@ -10,14 +10,29 @@ public struct Importer {
         self.options = options
     }
 
-    /// One converted row: its records, or the problems that stopped it.
-    private struct Converted {
+    /// One input row (or a group's row) converted: its records, the problems that stopped it, and
+    /// the replies it left out by rule (tree formats).
+    struct Converted {
         var row: InputRow
         var records: [Record]
         var problems: [RowProblem]
+        var skipped: [String: Int] = [:]
     }
 
-    private typealias Converter = (JSONValue, Int, RowContext) throws -> ([Record], [RowProblem])
+    /// What a row converter returns.
+    struct RowOutput {
+        var records: [Record]
+        var problems: [RowProblem] = []
+        var skipped: [String: Int] = [:]
+    }
+
+    /// A format's conversion: row by row, or by runs of adjacent rows (a flat message table's
+    /// trees), each run converted at once and held only while it lasts. A row's key starts a new
+    /// run when it differs from the current run's; a nil key continues the current run.
+    enum Converter {
+        case rows((JSONValue, Int, RowContext) throws -> RowOutput)
+        case groups(key: (JSONValue) -> String?, convert: ([InputRow]) -> [Converted])
+    }
 
     /// Imports every file in order and keeps the result in memory.
     public func importFiles(_ paths: [String], format: ImportFormat? = nil) throws -> ImportResult {
@@ -28,56 +43,144 @@ public struct Importer {
 
     /// Imports every file in order, reading each row by row and handing each record to `sink` as it
     /// is accepted; returns each file's counts. De-duplication spans all files: the first occurrence
-    /// is kept.
+    /// is kept. Repeated judgements of a pair are aggregated within each file.
     public func importFiles(_ paths: [String], format: ImportFormat? = nil, into sink: ImportSink) throws -> [SourceCounts] {
-        var sources: [SourceCounts] = []
         var deduplicator = Deduplicator(settings: options.deduplication)
-        for path in paths {
-            var (detection, firstRow) = try format.map { (Detection(format: $0, reason: "given with --format"), nil) }
-                ?? FormatDetector.detect(path, options: options)
-            if firstRow == nil {   // a forced format: the first row still names the columns
-                firstRow = try InputFile(path, csv: format == .csv, limits: options.input).next()
-            }
-            let file = try InputFile(path, csv: format == .csv, limits: options.input)
-            let (converter, note, columns) = try makeConverter(detection.format, file: file, firstRow: firstRow)
-            if let note { detection.reason += "; " + note }
-            var counts = SourceCounts(file: path, format: detection.format, detection: detection.reason, columns: columns)
-            var fit = FormatFit()
-            while let row = try file.next() {
-                let item = convert(row, index: file.rowsRead - 1, converter)
-                fit.observe(item.records.isEmpty, item.problems, line: row.source.line)
-                for problem in item.problems {
-                    try quarantine(problem, row: item.row, source: item.row.source, counts: &counts, sink: sink)
-                }
-                for record in item.records {
-                    if let problem = Validator.problem(record, limits: options.validation) {
-                        try quarantine(problem, row: item.row, source: record.source, counts: &counts, sink: sink)
-                        continue
-                    }
-                    counts.recordsRead += 1
-                    if case .comparison(let c) = record, let tie = c.details.tie, !options.keepTies {
-                        counts.ties[tie.rawValue, default: 0] += 1
-                        continue
-                    }
-                    switch try deduplicator.check(record) {
-                    case .exact?: counts.exactDuplicates += 1; continue
-                    case .near?: counts.nearDuplicates += 1; continue
-                    case nil: break
-                    }
-                    counts.accepted += 1
-                    counts.acceptedByKind[Importer.countedKind(record), default: 0] += 1
-                    try sink.accept(ImportedRecord(record: record, split: options.splits.split(for: record.prompt), derived: false))
-                    for derived in DerivedRecords.derived(from: record) {
-                        counts.derived[derived.kind.rawValue, default: 0] += 1
-                        try sink.accept(ImportedRecord(record: derived, split: options.splits.split(for: derived.prompt), derived: true))
-                    }
-                }
-            }
-            try fit.check(file: path, detection: detection)
-            counts.rowsRead = file.rowsRead
-            sources.append(counts)
+        return try paths.map { try importFile($0, format: format, deduplicator: &deduplicator, sink: sink) }
+    }
+
+    /// The per-file state of the second (or only) pass.
+    private struct FileState {
+        var counts: SourceCounts
+        var fit = FormatFit()
+        var votes: VoteAggregator?
+        /// Accepted ratings of the current prompt, paired when the prompt changes.
+        var ratings: [Rating] = []
+    }
+
+    private func importFile(_ path: String, format: ImportFormat?, deduplicator: inout Deduplicator, sink: ImportSink) throws -> SourceCounts {
+        var (detection, firstRow) = try format.map { (Detection(format: $0, reason: "given with --format"), nil) }
+            ?? FormatDetector.detect(path, options: options)
+        let csv = format == .csv
+        if firstRow == nil {   // a forced format: the first row still names the columns
+            firstRow = try openFile(path, csv: csv, format: detection.format).next()
         }
-        return sources
+        let file = try openFile(path, csv: csv, format: detection.format)
+        let (converter, note, columns) = try makeConverter(detection.format, file: file, firstRow: firstRow)
+        if let note { detection.reason += "; " + note }
+        var state = FileState(counts: SourceCounts(file: path, format: detection.format, detection: detection.reason, columns: columns))
+        if Importer.aggregatesVotes(detection.format), case .rows(let convert) = converter {
+            state.votes = try tallyVotes(path, csv: csv, format: detection.format, convert)
+        }
+        var pending: [InputRow] = []
+        var pendingKey: String?
+        while let row = try file.next() {
+            switch converter {
+            case .rows(let convert):
+                try process(self.convert(row, index: file.rowsRead - 1, convert), &state, &deduplicator, sink)
+            case .groups(let key, let convert):
+                guard let value = row.value else {
+                    try process(Converted(row: row, records: [], problems: row.problem.map { [$0] } ?? []), &state, &deduplicator, sink)
+                    continue
+                }
+                let rowKey = key(value)
+                if let rowKey, rowKey != pendingKey, !pending.isEmpty {
+                    for item in convert(pending) { try process(item, &state, &deduplicator, sink) }
+                    pending = []
+                }
+                if let rowKey { pendingKey = rowKey }
+                pending.append(row)
+            }
+        }
+        if case .groups(_, let convert) = converter, !pending.isEmpty {
+            for item in convert(pending) { try process(item, &state, &deduplicator, sink) }
+        }
+        try flushRatings(&state, sink)
+        try state.fit.check(file: path, detection: detection)
+        state.counts.rowsRead = file.rowsRead
+        return state.counts
+    }
+
+    /// The input file, with `--columns` applied to every row of the formats that read named fields
+    /// (CSV's own mapping is applied by its converter).
+    private func openFile(_ path: String, csv: Bool, format: ImportFormat) throws -> InputFile {
+        let file = try InputFile(path, csv: csv, limits: options.input)
+        if format != .csv { file.rename = options.columnMapping }
+        return file
+    }
+
+    /// Formats whose rows are judgements of a pair, which several annotators may repeat.
+    static func aggregatesVotes(_ format: ImportFormat) -> Bool {
+        [.arena, .pairwiseAspects, .pandaLM, .autoJ].contains(format)
+    }
+
+    /// Pass 1 over a vote file: every valid comparison's vote, by pair.
+    private func tallyVotes(_ path: String, csv: Bool, format: ImportFormat,
+                            _ convert: @escaping (JSONValue, Int, RowContext) throws -> RowOutput) throws -> VoteAggregator {
+        var votes = VoteAggregator()
+        let file = try openFile(path, csv: csv, format: format)
+        while let row = try file.next() {
+            for case .comparison(let c) in self.convert(row, index: file.rowsRead - 1, convert).records
+            where Validator.problem(.comparison(c), limits: options.validation) == nil {
+                votes.count(c)
+            }
+        }
+        return votes
+    }
+
+    /// Validates, aggregates, sets ties aside, de-duplicates, accepts and derives one row's records.
+    private func process(_ item: Converted, _ state: inout FileState, _ deduplicator: inout Deduplicator, _ sink: ImportSink) throws {
+        state.fit.observe(item.records.isEmpty, item.problems, line: item.row.source.line)
+        for (reason, count) in item.skipped { state.counts.skipped[reason, default: 0] += count }
+        for problem in item.problems {
+            try quarantine(problem, row: item.row, source: item.row.source, counts: &state.counts, sink: sink)
+        }
+        for var record in item.records {
+            if let problem = Validator.problem(record, limits: options.validation) {
+                try quarantine(problem, row: item.row, source: record.source, counts: &state.counts, sink: sink)
+                continue
+            }
+            state.counts.recordsRead += 1
+            if case .comparison(let c) = record, state.votes != nil {
+                switch state.votes!.resolve(c) {
+                case .single: break
+                case .aggregated(let aggregate): record = .comparison(aggregate)
+                case .folded: state.counts.aggregated += 1; continue
+                }
+            }
+            if case .comparison(let c) = record, let tie = c.details.tie, !options.keepTies {
+                state.counts.ties[tie.rawValue, default: 0] += 1
+                continue
+            }
+            switch try deduplicator.check(record) {
+            case .exact?: state.counts.exactDuplicates += 1; continue
+            case .near?: state.counts.nearDuplicates += 1; continue
+            case nil: break
+            }
+            state.counts.accepted += 1
+            state.counts.acceptedByKind[Importer.countedKind(record), default: 0] += 1
+            try sink.accept(ImportedRecord(record: record, split: options.splits.split(for: record.prompt), derived: false))
+            for derived in DerivedRecords.derived(from: record) { try accept(derived: derived, &state.counts, sink) }
+            if case .rating(let rating) = record {
+                if let last = state.ratings.last, Validator.normalise(last.prompt.text) != Validator.normalise(rating.prompt.text) {
+                    try flushRatings(&state, sink)
+                }
+                state.ratings.append(rating)
+            }
+        }
+    }
+
+    /// Pairs from the ratings of one prompt's responses (adjacent rows, as HelpSteer writes them).
+    private func flushRatings(_ state: inout FileState, _ sink: ImportSink) throws {
+        for pair in RatingPairs.comparisons(state.ratings, weights: options.ratingWeights) {
+            try accept(derived: .comparison(pair), &state.counts, sink)
+        }
+        state.ratings = []
+    }
+
+    private func accept(derived: Record, _ counts: inout SourceCounts, _ sink: ImportSink) throws {
+        counts.derived[derived.kind.rawValue, default: 0] += 1
+        try sink.accept(ImportedRecord(record: derived, split: options.splits.split(for: derived.prompt), derived: true))
     }
 
     /// The kind a record is counted under: its own, or `tie` for a tie record.
@@ -93,12 +196,12 @@ public struct Importer {
                                             source: source, excerpt: row.raw))
     }
 
-    private func convert(_ row: InputRow, index: Int, _ converter: Converter) -> Converted {
+    private func convert(_ row: InputRow, index: Int, _ convert: (JSONValue, Int, RowContext) throws -> RowOutput) -> Converted {
         if let problem = row.problem { return Converted(row: row, records: [], problems: [problem]) }
         let context = RowContext(source: row.source, options: options)
         do {
-            let (records, problems) = try converter(row.value!, index, context)
-            return Converted(row: row, records: records, problems: problems)
+            let output = try convert(row.value!, index, context)
+            return Converted(row: row, records: output.records, problems: output.problems, skipped: output.skipped)
         } catch let problem as RowProblem {
             return Converted(row: row, records: [], problems: [problem])
         } catch {
@@ -129,10 +232,13 @@ public struct Importer {
                              reason: "not \(detection.format.rawValue) data (\(detection.reason)): \(first.problem.detail)")
         }
     }
+}
 
+/// The converter for each format.
+extension Importer {
     /// The converter for `format`, a note for the detection line, and the columns it reads.
     private func makeConverter(_ format: ImportFormat, file: InputFile, firstRow: InputRow?) throws -> (Converter, String?, [String: String]) {
-        let keys = file.container == .csv ? Set(file.csvHeader)
+        let keys = file.container == .csv ? InputFile.renaming(Set(file.csvHeader), file.rename)
             : Set(firstRow?.value?.objectValue?.keys.map { $0 } ?? [])
         switch format {
         case .arena:
@@ -150,6 +256,21 @@ public struct Importer {
             return (rows { try PairwiseAspectsImporter.convert($0, columns: columns, $1) }, nil, columns)
         case .trl:
             return (rows(TRLImporter.convert), nil, TRLImporter.columns(keys))
+        case .feedback:
+            let columns = FeedbackImporter.columns(keys)
+            return (rows { try FeedbackImporter.convert($0, columns: columns, $1) }, nil, columns)
+        case .ratings:
+            let columns = RatingImporter.columns(keys)
+            return (rows { try RatingImporter.convert($0, columns: columns, $1) }, nil, columns)
+        case .openAssistant:
+            return (.rows { value, _, context in try OpenAssistantImporter.convertTree(try RowFields(value), context) }, languageNote, [:])
+        case .openAssistantMessages:
+            let options = self.options
+            return (.groups(key: OpenAssistantMessagesImporter.groupKey,
+                            convert: { OpenAssistantMessagesImporter.convertGroup($0, options: options) }), languageNote, [:])
+        case .stackExchange:
+            return (.rows { value, _, context in try StackExchangeImporter.convert(try RowFields(value), context) }, nil,
+                    ColumnNames.fixed(format))
         case .csv:
             let mapping = try CSVImporter.mapping(header: file.csvHeader, given: options.columnMapping, file: file.path)
             return (rows { try CSVImporter.convert($0, mapping: mapping, $1) }, nil, mapping)
@@ -159,8 +280,10 @@ public struct Importer {
         }
     }
 
+    private var languageNote: String? { options.language.map { "trees in language '\($0)' only" } }
+
     private func rows(_ convert: @escaping (RowFields, RowContext) throws -> [Record]) -> Converter {
-        { value, _, context in (try convert(try RowFields(value), context), []) }
+        .rows { value, _, context in RowOutput(records: try convert(try RowFields(value), context)) }
     }
 
     /// Converters for the formats whose field names are fixed.
@@ -177,17 +300,21 @@ public struct Importer {
         case .shareGPT: return (rows(SFTImporter.convertShareGPT), nil)
         case .messages: return (rows(SFTImporter.convertMessages), nil)
         case .argilla: return (rows(ArgillaImporter.convert), nil)
+        case .nectar: return (rows(NectarImporter.convert), nil)
+        case .pandaLM: return (rows(AnnotatorVotesImporter.convertPandaLM), nil)
+        case .autoJ: return (rows(AnnotatorVotesImporter.convertAutoJ), nil)
         case .argillaStudyResponses: return (rows(ArgillaStudyImporter.convertResponses), nil)
         case .argillaStudyRankings:
             let texts = try options.textsFile.map { try InputFile.objects($0, limits: options.input) { $0?.objectValue ?? [:] } }
             let note = options.textsFile.map { "texts from \($0)" }
-            return ({ value, index, context in
+            return (.rows { value, index, context in
                 let row = texts.flatMap { index < $0.count ? $0[index] : nil }
-                return (try ArgillaStudyImporter.convertRankings(value, texts: row, context), [])
+                return RowOutput(records: try ArgillaStudyImporter.convertRankings(value, texts: row, context))
             }, note)
         case .labelStudio:
             return try labelStudioConverter(file, firstRow: firstRow)
-        case .trl, .csv, .arena, .labelledResponses, .pairwiseAspects:
+        case .trl, .csv, .arena, .labelledResponses, .pairwiseAspects, .feedback, .ratings, .openAssistant,
+             .openAssistantMessages, .stackExchange:
             preconditionFailure("\(format.rawValue) is built by makeConverter")
         }
     }
@@ -216,6 +343,9 @@ public struct Importer {
             notes.append("task data from \(tasksPath)")
         }
         let importer = LabelStudioImporter(config: config, taskData: taskData)
-        return ({ value, index, context in try importer.convert(try RowFields(value), rowIndex: index, context) }, notes.joined(separator: "; "))
+        return (.rows { value, index, context in
+            let (records, problems) = try importer.convert(try RowFields(value), rowIndex: index, context)
+            return RowOutput(records: records, problems: problems)
+        }, notes.joined(separator: "; "))
     }
 }

@@ -30,6 +30,9 @@ final class InputFile {
     private(set) var csvHeader: [String] = []
     /// Rows returned so far.
     private(set) var rowsRead = 0
+    /// `--columns`: canonical field -> input field; each row's mapped fields are returned under
+    /// their canonical names (the input names removed), other fields as they are.
+    var rename: [String: String] = [:]
     var compression: Compression { input.compression }
     var bytesDecompressed: Int { input.bytesDecompressed }
     private let input: InputBuffer
@@ -91,7 +94,22 @@ final class InputFile {
             rows = .csv(parser)
         }
         if row != nil { rowsRead += 1 }
-        return row
+        guard !rename.isEmpty, var renamed = row, let object = renamed.value?.objectValue else { return row }
+        renamed.value = .object(InputFile.renaming(object, rename))
+        return renamed
+    }
+
+    /// Field names after `mapping`.
+    static func renaming(_ keys: Set<String>, _ mapping: [String: String]) -> Set<String> {
+        keys.subtracting(mapping.values).union(mapping.filter { keys.contains($0.value) }.keys)
+    }
+
+    /// `object` with each mapped input field under its canonical name.
+    static func renaming(_ object: [String: JSONValue], _ mapping: [String: String]) -> [String: JSONValue] {
+        var out = object
+        for column in mapping.values { out.removeValue(forKey: column) }
+        for (field, column) in mapping { if let value = object[column] { out[field] = value } }
+        return out
     }
 
     /// Reads every row's object (for small side files: Label Studio tasks, Argilla study texts).
