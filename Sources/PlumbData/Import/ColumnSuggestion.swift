@@ -2,7 +2,7 @@ import Foundation
 
 /// The `--columns` line offered when a layout is not recognised: each canonical field mapped to the
 /// seen field whose name looks most like it (`question` -> prompt, `good_answer` -> chosen, ...),
-/// or to a placeholder naming the field to pick. Pairs are offered when two fields look like
+/// else to a seen field no hint claimed, else to a placeholder naming the field to pick. Pairs are offered when two fields look like
 /// chosen and rejected, unpaired feedback when one looks like a response and one like a label.
 enum ColumnSuggestion {
     private static let hints: [(field: String, words: [String])] = [
@@ -31,6 +31,9 @@ enum ColumnSuggestion {
             fields = label != nil ? [("prompt", prompt), ("response", response), ("label", label)]
                 : [("prompt", prompt), ("chosen", nil), ("rejected", nil)]
         }
-        return "--columns " + fields.map { "\($0.0)=\($0.1 ?? "<\($0.0) field>")" }.joined(separator: ",")
+        // Fields no name hint matched take the remaining seen fields in name order.
+        var rest = keys.subtracting(used).sorted()[...]
+        let filled = fields.map { field, column in (field, column ?? rest.popFirst()) }
+        return "--columns " + filled.map { "\($0.0)=\($0.1 ?? "<\($0.0) field>")" }.joined(separator: ",")
     }
 }
