@@ -5,6 +5,7 @@
 // berkeley-nest/Nectar).
 import XCTest
 @testable import PlumbData
+import PlumbStore
 
 final class TreeAndRankingImportTests: XCTestCase {
     func testOpenAssistantTreesGiveRankingsWithTheirConversation() throws {
@@ -84,6 +85,31 @@ final class TreeAndRankingImportTests: XCTestCase {
         XCTAssertThrowsError(try HTMLText.text("<p>never closed <b"))
         XCTAssertThrowsError(try HTMLText.text("<!-- open"))
         XCTAssertThrowsError(try HTMLText.text("text</div>"))
+    }
+
+    /// Members and elements read over bytes decode to what the whole value decodes to (JSONValue,
+    /// the independent reference); the bounded view keeps names and first elements.
+    func testShallowJSONAgainstFullDecode() throws {
+        let texts = [#"{"a": 1, "b": [1, {"c": "x,y]}"}, null], "d": {"e": "\"q\""}, "f": -2.5e3, "g": true}"#,
+                     #" { "replies" : [ {"k": []}, {"k": [{}]} ] , "t":"é\u00e9" } "#, #"{}"#]
+        for text in texts {
+            let json = ShallowJSON(bytes: Array(text.utf8))
+            let whole = try JSONValue.parse(Data(text.utf8)).objectValue!
+            var rebuilt: [String: JSONValue] = [:]
+            for (key, range) in try json.members(try json.root) { rebuilt[key] = try json.decode(range) }
+            XCTAssertEqual(rebuilt, whole, text)
+        }
+        let array = ShallowJSON(bytes: Array(#"[1, "a]", [2, 3], {"x": [4]}]"#.utf8))
+        XCTAssertEqual(try array.elements(try array.root).map { try array.decode($0) },
+                       [.number(1), .string("a]"), .array([.number(2), .number(3)]), .object(["x": .array([.number(4)])])])
+        let big = ShallowJSON(bytes: Array(#"{"prompt": {"message_id": "m", "replies": [{"text": "long enough"}, {"text": "cut"}]}}"#.utf8))
+        let bounded = try big.bounded(try big.root, cap: 40)
+        XCTAssertEqual(bounded["prompt"]?["message_id"], .string("m"))
+        XCTAssertEqual(bounded["prompt"]?["replies"]?.arrayValue?.count, 1)
+        for broken in [#"{"a": [1, 2}"#, #"{"a" 1}"#, #"{"a": "x"#] {
+            let json = ShallowJSON(bytes: Array(broken.utf8))
+            XCTAssertThrowsError(try json.members(try json.root), broken)
+        }
     }
 
     func testNectarRanks() throws {

@@ -9,6 +9,7 @@ enum FormatDetector {
         var limits = options.input
         limits.maxDecompressedBytes = min(limits.maxDecompressedBytes, limits.detectionBytes)
         let file = try InputFile(path, limits: limits)
+        file.boundedAbove = 1 << 20
         if file.container == .csv {
             let mapping = options.columnMapping
             if mapping.isEmpty, let detection = detectTable(keys: Set(file.csvHeader)) {

@@ -31,6 +31,9 @@ public struct Importer {
     /// run when it differs from the current run's; a nil key continues the current run.
     enum Converter {
         case rows((JSONValue, Int, RowContext) throws -> RowOutput)
+        /// Rows handed over as bytes, for a converter that walks a huge row itself (OpenAssistant
+        /// trees) and hands each record over as it is made (the closure), not all at the end.
+        case rawRows((ShallowJSON, RowContext, (Record) throws -> Void) throws -> RowOutput)
         case groups(key: (JSONValue) -> String?, convert: ([InputRow]) -> [Converted])
     }
 
@@ -45,30 +48,50 @@ public struct Importer {
     /// is accepted; returns each file's counts. De-duplication spans all files: the first occurrence
     /// is kept. Repeated judgements of a pair are aggregated within each file.
     public func importFiles(_ paths: [String], format: ImportFormat? = nil, into sink: ImportSink) throws -> [SourceCounts] {
-        var deduplicator = Deduplicator(settings: options.deduplication)
-        return try paths.map { try importFile($0, format: format, deduplicator: &deduplicator, sink: sink) }
+        let deduplicator = Shared(Deduplicator(settings: options.deduplication))
+        return try paths.map { try importFile($0, format: format, deduplicator: deduplicator, sink: sink) }
     }
 
-    /// The per-file state of the second (or only) pass.
-    private struct FileState {
+    /// The per-file state of the second (or only) pass, with the import's de-duplicator (a class:
+    /// a raw row's records are processed from inside its converter's walk).
+    private final class FileState {
         var counts: SourceCounts
+        let deduplicator: Shared<Deduplicator>
         var fit = FormatFit()
         var votes: VoteAggregator?
         /// Accepted ratings of the current prompt, paired when the prompt changes.
         var ratings: [Rating] = []
+
+        init(counts: SourceCounts, deduplicator: Shared<Deduplicator>) {
+            self.counts = counts
+            self.deduplicator = deduplicator
+        }
     }
 
-    private func importFile(_ path: String, format: ImportFormat?, deduplicator: inout Deduplicator, sink: ImportSink) throws -> SourceCounts {
+    /// One value shared by reference (the de-duplicator, across an import's files).
+    private final class Shared<Value> {
+        var value: Value
+        init(_ value: Value) { self.value = value }
+    }
+
+    /// An error of the sink met while a converter was walking a row: not the row's problem.
+    private struct SinkFailure: Error { var error: Error }
+
+    private func importFile(_ path: String, format: ImportFormat?, deduplicator: Shared<Deduplicator>, sink: ImportSink) throws -> SourceCounts {
         var (detection, firstRow) = try format.map { (Detection(format: $0, reason: "given with --format"), nil) }
             ?? FormatDetector.detect(path, options: options)
         let csv = format == .csv
         if firstRow == nil {   // a forced format: the first row still names the columns
-            firstRow = try openFile(path, csv: csv, format: detection.format).next()
+            let probe = try openFile(path, csv: csv, format: detection.format)
+            probe.boundedAbove = 1 << 20
+            firstRow = try probe.next()
         }
         let file = try openFile(path, csv: csv, format: detection.format)
         let (converter, note, columns) = try makeConverter(detection.format, file: file, firstRow: firstRow)
+        if case .rawRows = converter { file.decodesRows = false }
         if let note { detection.reason += "; " + note }
-        var state = FileState(counts: SourceCounts(file: path, format: detection.format, detection: detection.reason, columns: columns))
+        let state = FileState(counts: SourceCounts(file: path, format: detection.format, detection: detection.reason, columns: columns),
+                              deduplicator: deduplicator)
         if Importer.aggregatesVotes(detection.format), case .rows(let convert) = converter {
             state.votes = try tallyVotes(path, csv: csv, format: detection.format, convert)
         }
@@ -77,15 +100,20 @@ public struct Importer {
         while let row = try file.next() {
             switch converter {
             case .rows(let convert):
-                try process(self.convert(row, index: file.rowsRead - 1, convert), &state, &deduplicator, sink)
+                try process(self.convert(row, index: file.rowsRead - 1, convert), state, sink)
+            case .rawRows(let convert):
+                let item = try convertRaw(row, convert) { record in
+                    do { try process(Converted(row: row, records: [record], problems: []), state, sink) } catch { throw SinkFailure(error: error) }
+                }
+                try process(item, state, sink)
             case .groups(let key, let convert):
                 guard let value = row.value else {
-                    try process(Converted(row: row, records: [], problems: row.problem.map { [$0] } ?? []), &state, &deduplicator, sink)
+                    try process(Converted(row: row, records: [], problems: row.problem.map { [$0] } ?? []), state, sink)
                     continue
                 }
                 let rowKey = key(value)
                 if let rowKey, rowKey != pendingKey, !pending.isEmpty {
-                    for item in convert(pending) { try process(item, &state, &deduplicator, sink) }
+                    for item in convert(pending) { try process(item, state, sink) }
                     pending = []
                 }
                 if let rowKey { pendingKey = rowKey }
@@ -93,9 +121,9 @@ public struct Importer {
             }
         }
         if case .groups(_, let convert) = converter, !pending.isEmpty {
-            for item in convert(pending) { try process(item, &state, &deduplicator, sink) }
+            for item in convert(pending) { try process(item, state, sink) }
         }
-        try flushRatings(&state, sink)
+        try flushRatings(state, sink)
         try state.fit.check(file: path, detection: detection)
         state.counts.rowsRead = file.rowsRead
         return state.counts
@@ -129,7 +157,7 @@ public struct Importer {
     }
 
     /// Validates, aggregates, sets ties aside, de-duplicates, accepts and derives one row's records.
-    private func process(_ item: Converted, _ state: inout FileState, _ deduplicator: inout Deduplicator, _ sink: ImportSink) throws {
+    private func process(_ item: Converted, _ state: FileState, _ sink: ImportSink) throws {
         state.fit.observe(item.records.isEmpty, item.problems, line: item.row.source.line)
         for (reason, count) in item.skipped { state.counts.skipped[reason, default: 0] += count }
         for problem in item.problems {
@@ -152,7 +180,7 @@ public struct Importer {
                 state.counts.ties[tie.rawValue, default: 0] += 1
                 continue
             }
-            switch try deduplicator.check(record) {
+            switch try state.deduplicator.value.check(record) {
             case .exact?: state.counts.exactDuplicates += 1; continue
             case .near?: state.counts.nearDuplicates += 1; continue
             case nil: break
@@ -163,7 +191,7 @@ public struct Importer {
             for derived in DerivedRecords.derived(from: record) { try accept(derived: derived, &state.counts, sink) }
             if case .rating(let rating) = record {
                 if let last = state.ratings.last, Validator.normalise(last.prompt.text) != Validator.normalise(rating.prompt.text) {
-                    try flushRatings(&state, sink)
+                    try flushRatings(state, sink)
                 }
                 state.ratings.append(rating)
             }
@@ -171,7 +199,7 @@ public struct Importer {
     }
 
     /// Pairs from the ratings of one prompt's responses (adjacent rows, as HelpSteer writes them).
-    private func flushRatings(_ state: inout FileState, _ sink: ImportSink) throws {
+    private func flushRatings(_ state: FileState, _ sink: ImportSink) throws {
         for pair in RatingPairs.comparisons(state.ratings, weights: options.ratingWeights) {
             try accept(derived: .comparison(pair), &state.counts, sink)
         }
@@ -194,6 +222,24 @@ public struct Importer {
         counts.quarantined[problem.reason.rawValue, default: 0] += 1
         try sink.quarantine(QuarantineEntry(reason: problem.reason, field: problem.field, detail: problem.detail,
                                             source: source, excerpt: row.raw))
+    }
+
+    /// A raw row converted; its records go to `emit` as they are made, the rest comes back. A
+    /// problem that stops the row part-way leaves the records already emitted in place.
+    private func convertRaw(_ row: InputRow, _ convert: (ShallowJSON, RowContext, (Record) throws -> Void) throws -> RowOutput,
+                            emit: (Record) throws -> Void) throws -> Converted {
+        guard let bytes = row.bytes else { return Converted(row: row, records: [], problems: row.problem.map { [$0] } ?? []) }
+        do {
+            let context = RowContext(source: row.source, options: options)
+            let output = try withoutActuallyEscaping(emit) { try convert(ShallowJSON(bytes: bytes), context, $0) }
+            return Converted(row: row, records: output.records, problems: output.problems, skipped: output.skipped)
+        } catch let failure as SinkFailure {
+            throw failure.error
+        } catch let problem as RowProblem {
+            return Converted(row: row, records: [], problems: [problem])
+        } catch {
+            return Converted(row: row, records: [], problems: [RowProblem(.invalidValue, "\(error)")])
+        }
     }
 
     private func convert(_ row: InputRow, index: Int, _ convert: (JSONValue, Int, RowContext) throws -> RowOutput) -> Converted {
@@ -263,7 +309,7 @@ extension Importer {
             let columns = RatingImporter.columns(keys)
             return (rows { try RatingImporter.convert($0, columns: columns, $1) }, nil, columns)
         case .openAssistant:
-            return (.rows { value, _, context in try OpenAssistantImporter.convertTree(try RowFields(value), context) }, languageNote, [:])
+            return (.rawRows(OpenAssistantImporter.convertTree), languageNote, [:])
         case .openAssistantMessages:
             let options = self.options
             return (.groups(key: OpenAssistantMessagesImporter.groupKey,

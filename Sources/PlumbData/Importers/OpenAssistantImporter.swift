@@ -17,8 +17,8 @@ import PlumbStore
 /// a tree whose root is not in `ImportOptions.language`). Two siblings with one rank quarantine
 /// that ranking `repeated_rank`.
 enum OpenAssistantImporter {
-    /// One message, as read from a node.
-    struct Node {
+    /// One message, as read from a node: its small fields decoded, its replies left as handles.
+    struct Node<Handle> {
         var id: String
         var role: Role
         var text: String
@@ -27,10 +27,9 @@ enum OpenAssistantImporter {
         var review: Bool?
         var rank: Int?
         var labels: [String: Double]
-        var replies: [JSONValue]
+        var replies: [Handle]
 
-        init(_ value: JSONValue, field: String) throws {
-            let fields = try RowFields(value)
+        init(_ fields: RowFields, replies: [Handle], field: String) throws {
             do {
                 id = try fields.text("message_id")
                 let roleName = try fields.string("role")
@@ -44,7 +43,7 @@ enum OpenAssistantImporter {
                 review = try fields.optionalBool("review_result")
                 rank = try fields.has("rank") ? fields.int("rank") : nil
                 labels = try OpenAssistantImporter.labels(fields)
-                replies = fields.has("replies") ? try fields.array("replies") : []
+                self.replies = replies
             } catch var problem as RowProblem {
                 problem.field = problem.field.map { field.isEmpty ? $0 : "\(field).\($0)" }
                 throw problem
@@ -52,18 +51,47 @@ enum OpenAssistantImporter {
         }
     }
 
-    static func convertTree(_ fields: RowFields, _ context: RowContext) throws -> Importer.RowOutput {
-        let root = fields.has("prompt") ? try fields.value("prompt") : .object(fields.object)
-        return try walk(root, rootField: fields.has("prompt") ? "prompt" : "", context) { _ in context.source }
+    /// Where a tree's nodes come from: decoded values (the flat table rebuilt), or a row's bytes.
+    typealias NodeReader<Handle> = (Handle, String) throws -> Node<Handle>
+
+    static func decodedNode(_ value: JSONValue, field: String) throws -> Node<JSONValue> {
+        let fields = try RowFields(value)
+        return try Node(fields, replies: fields.has("replies") ? try fields.array("replies") : [], field: field)
+    }
+
+    /// A tree row read over its bytes: each node's fields other than `replies` decoded, its replies
+    /// kept as byte ranges, each ranking handed to `emit` as it is made, so memory holds the row's
+    /// bytes and the nodes on the walk's stack, not the tree's rankings.
+    static func convertTree(_ json: ShallowJSON, _ context: RowContext, emit: (Record) throws -> Void) throws -> Importer.RowOutput {
+        func node(_ range: Range<Int>, field: String) throws -> Node<Range<Int>> {
+            var object: [String: JSONValue] = [:]
+            var replies: [Range<Int>] = []
+            for (key, value) in try json.members(range) {
+                if key == "replies" {
+                    if json.bytes[value.lowerBound] == UInt8(ascii: "[") { replies = try json.elements(value) }
+                } else {
+                    object[key] = try json.decode(value)
+                }
+            }
+            return try Node(RowFields(object: object), replies: replies, field: field)
+        }
+        do {
+            let row = try json.root
+            let members = try json.members(row)
+            let prompt = members.first { $0.key == "prompt" }?.value
+            return try walk(prompt ?? row, rootField: prompt == nil ? "" : "prompt", node, context, emit: emit) { _ in context.source }
+        } catch let problem as ShallowJSON.Problem {
+            throw RowProblem(.invalidJSON, "not valid JSON (\(problem))")
+        }
     }
 
     /// Rankings from the tree under `root`; `source` names the row each ranking's prompt came from.
-    static func walk(_ root: JSONValue, rootField: String, _ context: RowContext,
-                     source: (String) -> SourceRef) throws -> Importer.RowOutput {
-        let top = try Node(root, field: rootField)
+    static func walk<Handle>(_ root: Handle, rootField: String, _ read: NodeReader<Handle>, _ context: RowContext,
+                             emit: (Record) throws -> Void, source: (String) -> SourceRef) throws -> Importer.RowOutput {
+        let top = try read(root, rootField)
         var output = Importer.RowOutput(records: [])
         if let language = context.options.language, top.lang != language {
-            output.skipped["other_language"] = count(root)
+            output.skipped["other_language"] = try count(root, read)
             return output
         }
         guard top.role == .user else {
@@ -71,16 +99,15 @@ enum OpenAssistantImporter {
         }
         if let reason = leftOut(top) { return Importer.RowOutput(records: [], skipped: [reason: 1]) }
         // Depth first with an explicit stack: (node, its field path, the conversation before it).
-        var stack: [(JSONValue, String, [Message])] = [(root, rootField, [])]
-        while let (value, field, before) = stack.popLast() {
-            let node = try Node(value, field: field)
+        var stack: [(Node<Handle>, String, [Message])] = [(top, rootField, [])]
+        while let (node, field, before) = stack.popLast() {
             let conversation = before + [Message(role: node.role, content: node.text)]
-            var ranked: [Node] = []
+            var ranked: [Node<Handle>] = []
             for (index, reply) in node.replies.enumerated() {
                 let replyField = (field.isEmpty ? "" : field + ".") + "replies[\(index)]"
-                let child = try Node(reply, field: replyField)
+                let child = try read(reply, replyField)
                 if let reason = leftOut(child) { output.skipped[reason, default: 0] += 1; continue }
-                stack.append((reply, replyField, conversation))
+                stack.append((child, replyField, conversation))
                 guard node.role == .user, child.role == .assistant else { continue }
                 if child.rank == nil { output.skipped["unranked", default: 0] += 1 } else { ranked.append(child) }
             }
@@ -94,7 +121,7 @@ enum OpenAssistantImporter {
                 continue
             }
             let order = Array(Set(ranks)).sorted()
-            output.records.append(.ranking(Ranking(
+            try emit(.ranking(Ranking(
                 id: node.id, prompt: Prompt(messages: conversation), responses: ranked.map(\.text),
                 ranks: ranks.map { order.firstIndex(of: $0)! + 1 }, dimension: context.options.defaultDimension,
                 labels: ranked.map(\.labels), source: source(node.id))))
@@ -103,7 +130,7 @@ enum OpenAssistantImporter {
     }
 
     /// Why a message and its subtree are left out, if they are.
-    static func leftOut(_ node: Node) -> String? {
+    static func leftOut<Handle>(_ node: Node<Handle>) -> String? {
         if node.deleted { return "deleted" }
         switch node.review {
         case false?: return "review_failed"
@@ -113,12 +140,12 @@ enum OpenAssistantImporter {
     }
 
     /// Messages in a tree (for the language filter's count).
-    static func count(_ root: JSONValue) -> Int {
+    static func count<Handle>(_ root: Handle, _ read: NodeReader<Handle>) throws -> Int {
         var total = 0
         var stack = [root]
-        while let node = stack.popLast() {
+        while let handle = stack.popLast() {
             total += 1
-            stack += node["replies"]?.arrayValue ?? []
+            stack += try read(handle, "").replies
         }
         return total
     }

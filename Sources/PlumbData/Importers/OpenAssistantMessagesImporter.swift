@@ -62,10 +62,12 @@ enum OpenAssistantMessagesImporter {
             let row = rows[root]
             let context = RowContext(source: row.source, options: options)
             do {
-                let output = try OpenAssistantImporter.walk(nested(root, rows, children), rootField: "", context) { id in
+                var records: [Record] = []
+                let output = try OpenAssistantImporter.walk(nested(root, rows, children), rootField: "", OpenAssistantImporter.decodedNode,
+                                                            context, emit: { records.append($0) }) { id in
                     byID[id].map { rows[$0].source } ?? row.source
                 }
-                out.append(Importer.Converted(row: row, records: output.records, problems: output.problems, skipped: output.skipped))
+                out.append(Importer.Converted(row: row, records: records, problems: output.problems, skipped: output.skipped))
             } catch {
                 out.append(problem(row, error))
             }
