@@ -28,6 +28,29 @@ final class TreeAndRankingImportTests: XCTestCase {
         XCTAssertEqual(counts.derived(.comparison), 3)
     }
 
+    /// LAION-AI/Open-Assistant's own files: backend/test.jsonl (an early tree export: no
+    /// `review_result` or `deleted`, an assistant replying to an assistant) and
+    /// model/model_eval/manual/data/en_100_tree.jsonl (oasst1 trees without labels).
+    func testRealOpenAssistantTrees() throws {
+        let early = try importFiles([realSample("oasst-early-trees.sample.jsonl")])
+        XCTAssertEqual(early.sources[0].format, .openAssistant)
+        assertCounts(early.sources[0], read: 2, accepted: 2)
+        XCTAssertEqual(early.sources[0].skipped, ["unranked": 4])
+        XCTAssertEqual(early.rankings[0].ranks, [1, 2, 3, 4])
+        XCTAssertTrue(early.rankings[0].responses[0].hasPrefix("Doc Holliday was a gambler"))
+        let deep = early.rankings[1]
+        XCTAssertEqual(deep.prompt.messages.count, 9)   // 10 messages, two consecutive assistant ones merged
+        XCTAssertEqual(deep.prompt.messages.map(\.role), [.user, .assistant, .user, .assistant, .user, .assistant, .user, .assistant, .user])
+        XCTAssertTrue(deep.prompt.messages[7].content.hasPrefix("Try using the programs in this section."), deep.prompt.messages[7].content)
+        XCTAssertTrue(deep.prompt.messages[7].content.contains("\n\n  If you have TMJ pain"), deep.prompt.messages[7].content)
+        XCTAssertEqual(deep.prompt.messages[8].content, "Thank you for your help'")
+        XCTAssertEqual(early.sources[0].derived(.comparison), 6 + 1)
+        let oasst1 = try importFiles([realSample("oasst-en100-trees.sample.jsonl")])
+        assertCounts(oasst1.sources[0], read: 2, accepted: 2)
+        XCTAssertEqual(oasst1.rankings.map(\.ranks), [[1, 2, 3], [1, 2, 3, 4]])
+        XCTAssertTrue(oasst1.rankings[1].prompt.messages[0].content.hasPrefix("When did the nuclear disaster"))
+    }
+
     func testLanguageFilter() throws {
         let result = try importFiles([fixture("oasst-trees.jsonl")]) { $0.language = "en" }
         let counts = result.sources[0]

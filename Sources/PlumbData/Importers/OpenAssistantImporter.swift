@@ -9,10 +9,11 @@ import PlumbStore
 /// Every prompter message whose assistant replies include two or more ranked ones gives a
 /// ranking of those replies (OpenAssistant's `rank`, 0 best, in order; gaps left by left-out
 /// siblings closed up), whose prompt is the whole conversation from the tree's root down to that
-/// message. Labels (`quality`, `toxicity`, `humor`, ...; `{value, count}` or the flat table's
-/// `{name: [..], value: [..]}`) go with each response. Left out by rule and counted in
-/// `skipped` per message: `deleted`, `review_failed` (review_result false), `unreviewed` (no
-/// review_result), with their subtrees; `unranked` assistant replies (their subtrees are still
+/// message (consecutive messages of one role merged into one turn, joined by a blank line).
+/// Labels (`quality`, `toxicity`, `humor`, ...; `{value, count}` or the flat table's `{name: [..],
+/// value: [..]}`) go with each response. Left out by rule and counted in
+/// `skipped` per message: `deleted`, `review_failed` (review_result false), `unreviewed`
+/// (review_result null; early exports without the field are read as reviewed), with their subtrees; `unranked` assistant replies (their subtrees are still
 /// read); `no_sibling` (the only ranked reply of its prompt); `other_language` (every message of
 /// a tree whose root is not in `ImportOptions.language`). Two siblings with one rank quarantine
 /// that ranking `repeated_rank`.
@@ -40,7 +41,9 @@ enum OpenAssistantImporter {
                 text = try fields.string("text")
                 lang = try fields.optionalText("lang")
                 deleted = try fields.optionalBool("deleted") ?? false
-                review = try fields.optionalBool("review_result")
+                // Early exports have no `review_result` at all (nothing reviewed was recorded): read
+                // as reviewed. A `review_result` of null is a message still waiting for review.
+                review = fields.object["review_result"] == nil ? true : try fields.optionalBool("review_result")
                 rank = try fields.has("rank") ? fields.int("rank") : nil
                 labels = try OpenAssistantImporter.labels(fields)
                 self.replies = replies
@@ -101,7 +104,13 @@ enum OpenAssistantImporter {
         // Depth first with an explicit stack: (node, its field path, the conversation before it).
         var stack: [(Node<Handle>, String, [Message])] = [(top, rootField, [])]
         while let (node, field, before) = stack.popLast() {
-            let conversation = before + [Message(role: node.role, content: node.text)]
+            var conversation = before
+            if let last = conversation.last, last.role == node.role {
+                // Real trees hold an assistant reply to an assistant message: one turn, as HH-RLHF's are merged.
+                conversation[conversation.count - 1].content = last.content + "\n\n" + node.text
+            } else {
+                conversation.append(Message(role: node.role, content: node.text))
+            }
             var ranked: [Node<Handle>] = []
             for (index, reply) in node.replies.enumerated() {
                 let replyField = (field.isEmpty ? "" : field + ".") + "replies[\(index)]"
