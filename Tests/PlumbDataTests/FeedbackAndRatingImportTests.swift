@@ -16,6 +16,15 @@ final class FeedbackAndRatingImportTests: XCTestCase {
         XCTAssertEqual(result.feedback[0].prompt.messages, [.user("What color is the sky?")])
         XCTAssertEqual(result.feedback[0].response, "It is blue on a clear day.")
         XCTAssertEqual(result.quarantine[0].field, "label")
+        // turbo-alignment's unpaired layout: a context of messages, an answer message, is_desirable.
+        let directory = try scratchDirectory(self)
+        let path = try writeFile(directory, "ta.jsonl", """
+        {"id": 0, "context": [{"role": "user", "content": "Can you play chess?"}], "answer": {"role": "bot", "content": "Yes, of course"}, "is_desirable": true}
+        """)
+        let other = try importFiles([path])
+        XCTAssertEqual(other.sources[0].format, .feedback)
+        XCTAssertEqual(other.feedback.map(\.response), ["Yes, of course"])
+        XCTAssertEqual(other.feedback.map(\.origin), [.label])
     }
 
     func testThumbsLogCSV() throws {

@@ -80,6 +80,23 @@ final class TreeAndRankingImportTests: XCTestCase {
         XCTAssertTrue(orphan.detail.contains("t4-missing"), orphan.detail)
     }
 
+    /// The flat table as CSV: absent values are empty cells (no parent, no rank, no review yet).
+    func testOpenAssistantMessageTableAsCSV() throws {
+        let directory = try scratchDirectory(self)
+        let path = try writeFile(directory, "oasst.csv", """
+        message_id,parent_id,message_tree_id,text,role,lang,review_result,deleted,rank,labels
+        p1,,p1,What is 2+2?,prompter,en,True,False,,
+        a1,p1,p1,4.,assistant,en,True,False,0.0,
+        a2,p1,p1,Five.,assistant,en,True,False,1.0,
+        a3,p1,p1,Not sure.,assistant,en,,False,,
+        """)
+        let result = try importFiles([path])
+        XCTAssertEqual(result.sources[0].format, .openAssistantMessages)
+        assertCounts(result.sources[0], read: 1, accepted: 1)
+        XCTAssertEqual(result.sources[0].skipped, ["unreviewed": 1])
+        XCTAssertEqual(result.rankings[0].responses, ["4.", "Five."])
+    }
+
     func testStackExchangeScoresAndHTML() throws {
         let result = try importFiles([fixture("stack-exchange-preferences.jsonl")])
         let counts = result.sources[0]

@@ -3,14 +3,15 @@ import PlumbStore
 
 /// Unpaired feedback, one judged response a row (`feedback/1`):
 /// - KTO-style (TRL's unpaired preference format): `prompt`, `completion`, `label` true/false;
-///   prompt and completion may be strings or message lists;
+///   prompt and completion may be strings or message lists (turbo-alignment's `context` /
+///   `answer` / `is_desirable` too);
 /// - thumbs logs: a prompt, a response and a `thumbs` (or `thumb`, `feedback`, `vote`, `rating`)
 ///   value: `up`/`down`, `thumbs_up`/`thumbs_down`, `+1`/`-1`, a thumb emoji, `good`/`bad`, ...
 /// Values (`FieldParsing.feedbackLabel`): true, a positive number or a yes-like name is desirable;
 /// false, 0, a negative number or a no-like name is undesirable; anything else is `invalid_value`.
 enum FeedbackImporter {
     /// Label columns, KTO's first; the origin is `label` for these two, `thumbs` for the rest.
-    static let labelNames = ["label", "desirable", "thumbs", "thumb", "feedback", "vote", "rating", "kto_tag"]
+    static let labelNames = ["label", "desirable", "is_desirable", "thumbs", "thumb", "feedback", "vote", "rating", "kto_tag"]
 
     static func columns(_ keys: Set<String>) -> [String: String] {
         ColumnNames.resolve([("prompt", ColumnNames.prompt), ("system", ColumnNames.system), ("response", ColumnNames.response),
@@ -19,7 +20,7 @@ enum FeedbackImporter {
     }
 
     static func convert(_ fields: RowFields, columns: [String: String], _ context: RowContext) throws -> [Record] {
-        let origin: FeedbackOrigin = ["label", "desirable", "kto_tag"].contains(columns["label"] ?? "") ? .label : .thumbs
+        let origin: FeedbackOrigin = ["label", "desirable", "is_desirable", "kto_tag"].contains(columns["label"] ?? "") ? .label : .thumbs
         return try ColumnNames.namingInputColumns(columns) {
             let row = RowFields(renaming: fields, columns)
             var messages = try FieldParsing.prompt(row, key: "prompt")

@@ -30,7 +30,9 @@ enum OpenAssistantImporter {
         var labels: [String: Double]
         var replies: [Handle]
 
-        init(_ fields: RowFields, replies: [Handle], field: String) throws {
+        init(_ row: RowFields, replies: [Handle], field: String) throws {
+            // A CSV export of the flat table writes null values as empty cells.
+            let fields = RowFields(object: row.object.mapValues { $0 == .string("") ? .null : $0 })
             do {
                 id = try fields.text("message_id")
                 let roleName = try fields.string("role")
