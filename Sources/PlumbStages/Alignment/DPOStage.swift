@@ -21,8 +21,6 @@ public enum DPOStage {
         public var seed: UInt64 = 1
         /// Weights per source stage (and dimension) of the comparisons; nil: every comparison once.
         public var mixture: RewardMixture?
-        /// Rows per batch of the reference's forward passes.
-        public var referenceRows = 8
         /// TRL's default learning rate for DPO (1e-6 for 7B models; small models take more).
         public var loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-6))
         public init() {}
@@ -75,6 +73,10 @@ public enum DPOStage {
                            progress: @escaping ProgressHandler = { _ in }, log: @escaping (String) -> Void = { _ in }) throws -> TrainingSummary {
         try parameters.loss.validate()
         try parameters.mixture?.validate(sources: SourcedComparisons.names(of: inputs.data))
+        let needsReference = parameters.loss.kind.needsReference
+        if !needsReference, inputs.reference != nil || inputs.referenceCache != nil {
+            throw StageError("dpo: --loss \(parameters.loss.kind.rawValue) uses no reference policy; drop --reference and --reference-cache")
+        }
         let reference = inputs.reference ?? inputs.policy
         let tokenizer = try Tokenizer(modelFile: inputs.tokenizer.path)
         let tokenizerSHA = try SHA256.hex(ofFile: inputs.tokenizer)
@@ -104,11 +106,13 @@ public enum DPOStage {
             }
             try stage.addOutput(name: "quarantine", files: try quarantine.finish())
             let eos = templated.info.eosID
-            let attached = try ReferenceLogProbs.attach(
+            // SimPO and ORPO read no reference log-probabilities: none are computed.
+            let attached = needsReference ? try ReferenceLogProbs.attach(
                 ["train": encodedTrain.pairs, "validation": encodedValidation.pairs], reference: reference,
-                referenceSHA: try SHA256.hex(ofFile: referenceFile), seqLen: parameters.seqLen, rows: parameters.referenceRows, padToken: eos,
+                referenceSHA: try SHA256.hex(ofFile: referenceFile), seqLen: parameters.seqLen, padToken: eos,
                 directory: stage.directory.appendingPathComponent(ReferenceLogProbs.directoryName),
                 reuse: inputs.referenceCache?.appendingPathComponent(ReferenceLogProbs.directoryName), log: log)
+                : (pairs: ["train": encodedTrain.pairs, "validation": encodedValidation.pairs], computed: 0)
             let trainPairs = attached.pairs["train"]!, validationPairs = attached.pairs["validation"]!
             let model = try StageModel.load(inputs.policy)
             let plan = try RewardBatches.plan(lengths: trainPairs.map { ($0.chosen.tokens.count, $0.rejected.tokens.count) },
@@ -138,8 +142,10 @@ public enum DPOStage {
             }
             stage.setMetric("quarantined.identical", Double(encodedTrain.identical.count + encodedValidation.identical.count))
             stage.setMetric("truncated", Double(encodedTrain.truncated + encodedValidation.truncated))
-            stage.setMetric("reference_cached", attached.computed == 0 ? 1 : 0)
-            stage.setMetric("reference_computed", Double(attached.computed))
+            if needsReference {
+                stage.setMetric("reference_cached", attached.computed == 0 ? 1 : 0)
+                stage.setMetric("reference_computed", Double(attached.computed))
+            }
             stage.setMetric("tokens_per_second", summary.tokensPerSecond)
             return summary
         }

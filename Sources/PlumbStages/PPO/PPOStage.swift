@@ -105,7 +105,7 @@ public enum PPOStage {
                 sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences),
                 policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
                 critic: try ResponseTokenPass(model: criticModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
-                scorer: try CombinedScorer(helpfulness: inputs.helpfulness, safety: inputs.safety, rows: settings.scoringRows, eos: eos),
+                scorer: try CombinedScorer(helpfulness: inputs.helpfulness, safety: inputs.safety, eos: eos),
                 reward: reward)
             let loop = PPOLoop(settings: settings, stage: stage, rollouts: rollouts,
                                update: PPOUpdate(policy: policyPass, critic: rollouts.critic, loss: settings.loss, temperature: settings.sampling.temperature),

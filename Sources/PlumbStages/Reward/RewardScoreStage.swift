@@ -18,7 +18,6 @@ public enum RewardScoreStage {
         /// Output sets to score; empty = every `demonstrations-*` and `comparisons-*` set.
         public var outputs: [String] = []
         public var seqLen: Int?
-        public var rows: Int = 8
         public var template: ChatTemplate = .plumbline
         public init() {}
     }
@@ -73,7 +72,7 @@ public enum RewardScoreStage {
             let model = try StageModel.load(inputs.model, heads: likelihood.heads)
             let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: inputs.tokenizer.path), template: parameters.template)
             let seqLen = parameters.seqLen ?? model.config.maxSeqLen
-            let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
+            let scorer = try RewardScorer(model: model, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
             var counts: [String: Int] = [:]
             for set in sets {
                 counts[set.name] = try scoreSet(set, scorer: scorer, templated: templated, seqLen: seqLen, into: stage)
