@@ -42,6 +42,7 @@ final class VoteAggregationTests: XCTestCase {
         // 7 rows x 3 votes + 1 quarantined row = 22 = 5 accepted + 2 ties + 14 folded + 1 quarantined.
         assertCounts(counts, read: 22, accepted: 5, quarantined: [.wrongType: 1], aggregated: 14)
         XCTAssertEqual(counts.ties, ["tie": 2])
+        XCTAssertEqual(counts.agreement, ["unanimous": 2, "split": 2, "no_opposing_vote": 1, "tie": 2])
         let byVotes = Dictionary(grouping: result.comparisons) { c in c.details.votes.map { "\($0.chosen)-\($0.rejected)-\($0.tie)" } ?? "" }
         XCTAssertEqual(byVotes.keys.sorted(), ["2-0-1", "2-1-0", "3-0-0"])
         XCTAssertEqual(byVotes["3-0-0"]?.map(\.strength), [.level(.significantlyBetter), .level(.significantlyBetter)])
@@ -77,6 +78,7 @@ final class VoteAggregationTests: XCTestCase {
         XCTAssertEqual(counts.format, .arena)
         assertCounts(counts, read: 8, accepted: 2, aggregated: 5)
         XCTAssertEqual(counts.ties, ["tie": 1])
+        XCTAssertEqual(counts.agreement, ["split": 1, "no_opposing_vote": 1])
         let turn1 = result.comparisons.first { $0.id == "81:turn1" }!
         XCTAssertEqual(turn1.chosen, "Aloha! Hawaii's beaches and culture ...")
         XCTAssertNil(turn1.details.chosenHistory)

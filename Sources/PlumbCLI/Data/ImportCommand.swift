@@ -137,6 +137,9 @@ enum ImportReport {
         lines.append("  rows \(source.rowsRead); records read \(source.recordsRead) = accepted \(source.accepted) + quarantined \(source.quarantinedTotal)"
             + " + duplicates \(source.exactDuplicates) exact, \(source.nearDuplicates) near + ties \(source.tiesTotal)"
             + " + aggregated \(source.aggregated)")
+        if !source.agreement.isEmpty {
+            lines.append("  pairs judged several times: " + source.agreement.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         if !source.skipped.isEmpty {
             lines.append("  left out by rule: " + source.skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

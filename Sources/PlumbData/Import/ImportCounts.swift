@@ -28,6 +28,9 @@ public struct SourceCounts: Codable, Equatable, Sendable {
     public var ties: [String: Int] = [:]
     /// Judgements of an already counted pair, folded into its record.
     public var aggregated = 0
+    /// Pairs judged several times, by how the judges agreed (`VoteAggregator.agreement`:
+    /// `unanimous`, `no_opposing_vote`, `split`, `tie`).
+    public var agreement: [String: Int] = [:]
     /// Replies left out by rule, by reason (`deleted`, `review_failed`, `unreviewed`, `unranked`,
     /// `other_language`, `no_sibling`).
     public var skipped: [String: Int] = [:]

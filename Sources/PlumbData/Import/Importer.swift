@@ -172,7 +172,9 @@ public struct Importer {
             if case .comparison(let c) = record, state.votes != nil {
                 switch state.votes!.resolve(c) {
                 case .single: break
-                case .aggregated(let aggregate): record = .comparison(aggregate)
+                case .aggregated(let aggregate):
+                    record = .comparison(aggregate)
+                    if let agreement = VoteAggregator.agreement(aggregate) { state.counts.agreement[agreement, default: 0] += 1 }
                 case .folded: state.counts.aggregated += 1; continue
                 }
             }

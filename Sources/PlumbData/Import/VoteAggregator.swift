@@ -90,6 +90,15 @@ struct VoteAggregator {
         return out
     }
 
+    /// How an aggregate's judges agreed: `unanimous`, `no_opposing_vote` (some ties), `split`, or
+    /// `tie` (no majority); nil for a record judged once.
+    static func agreement(_ aggregate: Comparison) -> String? {
+        guard let votes = aggregate.details.votes else { return nil }
+        if aggregate.isTie { return "tie" }
+        if votes.rejected > 0 { return "split" }
+        return votes.tie + votes.bothBad > 0 ? "no_opposing_vote" : "unanimous"
+    }
+
     /// The pair's key and whether the record's chosen side is the pair's first (lower-hashed) side.
     static func key(_ comparison: Comparison) -> (UInt64, chosenIsFirst: Bool) {
         let chosen = side(comparison.details.chosenHistory, comparison.chosen)
