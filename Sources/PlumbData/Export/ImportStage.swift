@@ -17,6 +17,8 @@ public enum ImportStage {
         public var defaultDimension: PreferenceDimension
         public var keepTies: Bool
         public var aspect: String?
+        public var language: String?
+        public var ratingWeights: RatingWeights
         public var validation: ValidationLimits
         public var input: InputLimits
         public var deduplication: DeduplicationSettings
@@ -28,6 +30,8 @@ public enum ImportStage {
             defaultDimension = options.defaultDimension
             keepTies = options.keepTies
             aspect = options.aspect
+            language = options.language
+            ratingWeights = options.ratingWeights
             validation = options.validation
             input = options.input
             deduplication = options.deduplication
