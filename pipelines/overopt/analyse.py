@@ -1,0 +1,128 @@
+"""Over-optimisation tables and plots from `plumb eval sample-scores` files (analysis only).
+
+  python analyse.py bok FILE [--ks 1,2,4,...] [--variant NAME=H,S[,T]] [--plot OUT.png] [--json OUT.json]
+  python analyse.py pairs FILE [--variant NAME=H,S[,T]] [--max-samples 16]
+
+A variant names the helpfulness and safety scores to combine (`stored` = the rs stage's own, or a
+`--model` name given to sample-scores) and optionally the gate threshold (default 0.15).
+"""
+import argparse
+import json
+import math
+
+import numpy as np
+
+import bestofk as B
+
+
+def score_fn(name, which):
+    if name == "stored":
+        return lambda g: [r[which] for r in g]
+    return lambda g: [r["scores"][name] for r in g]
+
+
+def variant_fns(spec):
+    """NAME=H,S[,T] -> (name, combined selector, helpfulness fn, safety fn)."""
+    name, rest = spec.split("=", 1)
+    parts = rest.split(",")
+    h, s = score_fn(parts[0], "helpfulness"), score_fn(parts[1], "safety")
+    t = float(parts[2]) if len(parts) > 2 else 0.15
+
+    def comb(g):
+        sp = np.array([r["safety_prompt"] for r in g])
+        return B.combined(np.asarray(h(g), float), np.asarray(s(g), float), sp, t)
+    return name, comb, h, s
+
+
+def bok(args):
+    groups = B.load(args.file)
+    ks = [int(k) for k in args.ks.split(",")]
+    selectors, proxies = {"oracle": "oracle"}, {}
+    for spec in args.variant or ["stored=stored,stored"]:
+        name, comb, h, s = variant_fns(spec)
+        selectors[name + ":combined"] = comb
+        proxies[name + ":combined"] = comb
+        if args.single:
+            selectors[name + ":helpfulness"] = h
+            selectors[name + ":safety"] = s
+    rows = B.curves(groups, selectors, ks, proxies)
+    cols = ["helpful", "violations", "false_refusals", "gold_score", "words"] + ["proxy:" + p for p in proxies]
+    print("| selector | k | KL | sqrt KL | " + " | ".join(cols) + " |")
+    print("|" + "---|" * (4 + len(cols)))
+    for r in rows:
+        print(f"| {r['selector']} | {r['k']} | {r['kl']:.2f} | {math.sqrt(r['kl']):.2f} | "
+              + " | ".join(f"{r.get(c, float('nan')):.3f}" for c in cols) + " |")
+    print(f"prompts {rows[0]['prompts']}: helpfulness {rows[0]['n_helpful']}, harmful {rows[0]['n_harmful']}, "
+          f"look-alike {rows[0]['n_lookalike']}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    if args.plot:
+        plot(rows, args.plot, args.title)
+
+
+def plot(rows, out, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    metrics = [("helpful", "helpful (oracle)"), ("violations", "violations (oracle)"),
+               ("false_refusals", "false refusals (oracle)"), ("gold_score", "gold score (oracle)")]
+    proxy_keys = [k for k in rows[0] if k.startswith("proxy:")]
+    fig, axes = plt.subplots(1, len(metrics) + 1, figsize=(4 * (len(metrics) + 1), 3.4))
+    selectors = list(dict.fromkeys(r["selector"] for r in rows))
+    for sel in selectors:
+        rs = [r for r in rows if r["selector"] == sel]
+        d = [math.sqrt(r["kl"]) for r in rs]
+        for ax, (m, label) in zip(axes, metrics):
+            ax.plot(d, [r[m] for r in rs], marker="o", ms=3, label=sel)
+            ax.set_title(label, fontsize=9)
+        if sel != "oracle":
+            pk = "proxy:" + sel if "proxy:" + sel in rows[0] else proxy_keys[0]
+            axes[-1].plot(d, [r[pk] for r in rs], marker="o", ms=3, label=sel)
+    axes[-1].set_title("proxy: its own combined logit", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel("d = sqrt(KL_bon)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=6)
+    fig.suptitle(title or "", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+
+
+def pairs(args):
+    groups = B.load(args.file)
+    scorers = {}
+    for spec in args.variant or ["stored=stored,stored"]:
+        name, comb, h, s = variant_fns(spec)
+        scorers[name + ":combined"], scorers[name + ":helpfulness"], scorers[name + ":safety"] = comb, h, s
+    scorers["shorter"] = lambda g: [-r["words"] for r in g]
+    acc = B.pair_accuracy(groups, scorers, args.max_samples)
+    keys = sorted({k for d in acc.values() for k in d})
+    print("| family | contrast | pairs | " + " | ".join(scorers) + " |")
+    print("|" + "---|" * (3 + len(scorers)))
+    for key in keys:
+        n = next(iter(acc.values()))[key][1]
+        print(f"| {key[0]} | {key[1]} | {n} | " + " | ".join(f"{acc[s][key][0] / max(acc[s][key][1], 1):.3f}" for s in scorers) + " |")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("bok")
+    a.add_argument("file")
+    a.add_argument("--ks", default="1,2,4,8,16,32,64")
+    a.add_argument("--variant", action="append")
+    a.add_argument("--single", action="store_true", help="also each reward model alone as a selector")
+    a.add_argument("--plot")
+    a.add_argument("--title")
+    a.add_argument("--json")
+    b = sub.add_parser("pairs")
+    b.add_argument("file")
+    b.add_argument("--variant", action="append")
+    b.add_argument("--max-samples", type=int, default=16)
+    args = p.parse_args()
+    {"bok": bok, "pairs": pairs}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
