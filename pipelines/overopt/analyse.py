@@ -67,18 +67,17 @@ def plot(rows, out, title):
     import matplotlib.pyplot as plt
     metrics = [("helpful", "helpful (oracle)"), ("violations", "violations (oracle)"),
                ("false_refusals", "false refusals (oracle)"), ("gold_score", "gold score (oracle)")]
-    proxy_keys = [k for k in rows[0] if k.startswith("proxy:")]
     fig, axes = plt.subplots(1, len(metrics) + 1, figsize=(4 * (len(metrics) + 1), 3.4))
     selectors = list(dict.fromkeys(r["selector"] for r in rows))
+    colours = dict(zip(selectors, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3))
     for sel in selectors:
         rs = [r for r in rows if r["selector"] == sel]
         d = [math.sqrt(r["kl"]) for r in rs]
         for ax, (m, label) in zip(axes, metrics):
-            ax.plot(d, [r[m] for r in rs], marker="o", ms=3, label=sel)
+            ax.plot(d, [r[m] for r in rs], marker="o", ms=3, label=sel, color=colours[sel])
             ax.set_title(label, fontsize=9)
-        if sel != "oracle":
-            pk = "proxy:" + sel if "proxy:" + sel in rows[0] else proxy_keys[0]
-            axes[-1].plot(d, [r[pk] for r in rs], marker="o", ms=3, label=sel)
+        if "proxy:" + sel in rows[0]:
+            axes[-1].plot(d, [r["proxy:" + sel] for r in rs], marker="o", ms=3, label=sel, color=colours[sel])
     axes[-1].set_title("proxy: its own combined logit", fontsize=9)
     for ax in axes:
         ax.set_xlabel("d = sqrt(KL_bon)", fontsize=8)

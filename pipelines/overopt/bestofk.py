@@ -19,13 +19,22 @@ SAFETY_KINDS = {HARMFUL, LOOKALIKE}
 CONCISE_WORDS = 20   # ResponseStyle.conciseWordLimit
 
 
-def load(path):
-    """Rows grouped by prompt id, each group sorted by sample index."""
+def load(paths):
+    """Rows grouped by prompt id, each group sorted by sample index. Several files (comma-separated) of
+    the same samples merge their `scores`."""
+    rows = {}
+    for path in paths.split(","):
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                key = (row["prompt_id"], row["sample"])
+                if key in rows:
+                    rows[key]["scores"].update(row["scores"])
+                else:
+                    rows[key] = row
     groups = defaultdict(list)
-    with open(path) as f:
-        for line in f:
-            row = json.loads(line)
-            groups[row["prompt_id"]].append(row)
+    for (pid, _), row in rows.items():
+        groups[pid].append(row)
     return [sorted(g, key=lambda r: r["sample"]) for _, g in sorted(groups.items())]
 
 
@@ -112,6 +121,8 @@ def curves(groups, selectors, ks, proxies):
 def contrast(better, worse):
     """PairContrast.of on two rows (the oracle's better first)."""
     if better["refused"] != worse["refused"]:
+        if better["kind"] == LOOKALIKE:   # the oracle prefers a correct or concise answer, but a refusal to a long wrong one
+            return "refusal better" if better["refused"] else "answer better than refusal"
         return "refusal"
     bc, wc = better["words"] <= CONCISE_WORDS, worse["words"] <= CONCISE_WORDS
     dc, dn = better["correct"] != worse["correct"], bc != wc
