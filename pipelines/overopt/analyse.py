@@ -1,10 +1,11 @@
 """Over-optimisation tables and plots from `plumb eval sample-scores` files (analysis only).
 
-  python analyse.py bok FILE [--ks 1,2,4,...] [--variant NAME=H,S[,T]] [--plot OUT.png] [--json OUT.json]
-  python analyse.py pairs FILE [--variant NAME=H,S[,T]] [--max-samples 16]
+  python analyse.py bok FILE [--ks 1,2,4,...] [--variant NAME=H,S[,T[,PER_TOKEN]]] [--plot OUT.png] [--json OUT.json]
+  python analyse.py pairs FILE [--variant NAME=H,S[,T[,PER_TOKEN]]] [--max-samples 16]
 
 A variant names the helpfulness and safety scores to combine (`stored` = the rs stage's own, or a
-`--model` name given to sample-scores) and optionally the gate threshold (default 0.15).
+`--model` name given to sample-scores), optionally the gate threshold (default 0.15) and a penalty per
+response token subtracted from the combined logit (default 0): NAME=H,S[,T[,PER_TOKEN]].
 """
 import argparse
 import json
@@ -27,10 +28,12 @@ def variant_fns(spec):
     parts = rest.split(",")
     h, s = score_fn(parts[0], "helpfulness"), score_fn(parts[1], "safety")
     t = float(parts[2]) if len(parts) > 2 else 0.15
+    per_token = float(parts[3]) if len(parts) > 3 else 0.0
 
     def comb(g):
         sp = np.array([r["safety_prompt"] for r in g])
-        return B.combined(np.asarray(h(g), float), np.asarray(s(g), float), sp, t)
+        tokens = np.array([r["tokens"] for r in g], dtype=float)
+        return B.combined(np.asarray(h(g), float), np.asarray(s(g), float), sp, t) - per_token * tokens
     return name, comb, h, s
 
 
@@ -46,7 +49,7 @@ def bok(args):
             selectors[name + ":helpfulness"] = h
             selectors[name + ":safety"] = s
     rows = B.curves(groups, selectors, ks, proxies)
-    cols = ["helpful", "violations", "false_refusals", "gold_score", "words"] + ["proxy:" + p for p in proxies]
+    cols = ["helpful", "violations", "false_refusals", "gold_score", "correct", "over_limit", "words"] + ["proxy:" + p for p in proxies]
     print("| selector | k | KL | sqrt KL | " + " | ".join(cols) + " |")
     print("|" + "---|" * (4 + len(cols)))
     for r in rows:

@@ -108,6 +108,8 @@ def curves(groups, selectors, ks, proxies):
                 else:
                     acc["helpful"].append(pick([r["helpful"] for r in g]))
                     acc["words"].append(pick([r["words"] for r in g]))
+                    acc["correct"].append(pick([r["correct"] for r in g]))
+                    acc["over_limit"].append(pick([r["words"] > CONCISE_WORDS for r in g]))
                 for pname, pfun in proxies.items():
                     acc["proxy:" + pname].append(pick(pfun(g)))
             row = {"selector": name, "k": k, "kl": kl_bon(k), "prompts": len(groups)}
