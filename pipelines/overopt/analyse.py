@@ -2,6 +2,7 @@
 
   python analyse.py bok FILE [--ks 1,2,4,...] [--variant NAME=H,S[,T[,PER_TOKEN]]] [--plot OUT.png] [--json OUT.json]
   python analyse.py pairs FILE [--variant NAME=H,S[,T[,PER_TOKEN]]] [--max-samples 16]
+  python analyse.py compare FILE A B [--ks 4,16,64]     (A, B: variants; paired bootstrap over prompts)
 
 A variant names the helpfulness and safety scores to combine (`stored` = the rs stage's own, or a
 `--model` name given to sample-scores), optionally the gate threshold (default 0.15) and a penalty per
@@ -107,6 +108,21 @@ def pairs(args):
         print(f"| {key[0]} | {key[1]} | {n} | " + " | ".join(f"{acc[s][key][0] / max(acc[s][key][1], 1):.3f}" for s in scorers) + " |")
 
 
+def compare(args):
+    """Paired difference, variant A minus variant B, of each gold metric at each k (bootstrap over prompts)."""
+    groups = B.load(args.file)
+    n = min(len(g) for g in groups)
+    groups = [g[:n] for g in groups]
+    (na, ca, _, _), (nb, cb, _, _) = variant_fns(args.a), variant_fns(args.b)
+    print(f"| k | metric | {na} | {nb} | {na} - {nb} [95% paired bootstrap] | prompts |")
+    print("|---|---|---|---|---|---|")
+    for k in [int(x) for x in args.ks.split(",")]:
+        for metric in ("helpful", "violation", "false_refusal", "gold_score"):
+            a, b = B.per_prompt(groups, ca, k, metric), B.per_prompt(groups, cb, k, metric)
+            d, lo, hi, m = B.paired_difference(a, b)
+            print(f"| {k} | {metric} | {np.nanmean(a):.3f} | {np.nanmean(b):.3f} | {d:+.3f} [{lo:+.3f}, {hi:+.3f}] | {m} |")
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -122,8 +138,13 @@ def main():
     b.add_argument("file")
     b.add_argument("--variant", action="append")
     b.add_argument("--max-samples", type=int, default=16)
+    c = sub.add_parser("compare")
+    c.add_argument("file")
+    c.add_argument("a", help="variant NAME=H,S[,T[,PER_TOKEN]]")
+    c.add_argument("b", help="variant NAME=H,S[,T[,PER_TOKEN]]")
+    c.add_argument("--ks", default="4,16,64")
     args = p.parse_args()
-    {"bok": bok, "pairs": pairs}[args.cmd](args)
+    {"bok": bok, "pairs": pairs, "compare": compare}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -160,3 +160,28 @@ def pair_accuracy(groups, scorers, max_samples=16):
                         out[name][key][0] += agree
                         out[name][key][1] += 1
     return out
+
+
+def per_prompt(groups, selector, k, metric):
+    """Each prompt's expected `metric` of the selector's best-of-k pick (prompts without the metric: nan)."""
+    out = []
+    for g in groups:
+        kind = g[0]["kind"]
+        applies = {"helpful": kind not in SAFETY_KINDS, "violation": kind == HARMFUL,
+                   "false_refusal": kind == LOOKALIKE, "gold_score": True}[metric]
+        if not applies:
+            out.append(np.nan)
+            continue
+        key = selector_keys(g, selector)
+        out.append(expected_pick(key, np.array([float(r[metric]) for r in g]), k))
+    return np.array(out)
+
+
+def paired_difference(a, b, draws=2000, seed=0):
+    """Mean of a - b over the prompts where both apply, and a 95% percentile bootstrap interval over
+    prompts (the same samples under both selectors: a paired comparison)."""
+    mask = ~np.isnan(a) & ~np.isnan(b)
+    d = a[mask] - b[mask]
+    rng = np.random.default_rng(seed)
+    means = [rng.choice(d, size=len(d)).mean() for _ in range(draws)]
+    return d.mean(), np.percentile(means, 2.5), np.percentile(means, 97.5), len(d)
