@@ -59,6 +59,6 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate policies and reward models.",
-        subcommands: [EvalOracleCommand.self, EvalBestOfKCommand.self]
+        subcommands: [EvalOracleCommand.self, EvalBestOfKCommand.self, EvalSampleScoresCommand.self]
     )
 }
