@@ -31,7 +31,7 @@ final class SampleScoresTests: XCTestCase {
         let eos = templated.info.eosID
         for (name, dir) in [("h", i.helpfulness), ("s", i.safety)] {
             let model = try StageModel.load(dir, heads: .reward)
-            let alone = try RewardScorer(model: model, rows: 1, seqLen: model.config.maxSeqLen, padToken: eos)
+            let alone = try RewardScorer(model: model, seqLen: model.config.maxSeqLen, padToken: eos)
             for (row, s) in zip(rows, samples) {
                 let sequence = try templated.encode(prompt: s.prompt.messages, response: s.text)
                 XCTAssertEqual(sequence.tokens.last, eos)

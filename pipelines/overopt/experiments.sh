@@ -82,7 +82,7 @@ while [ $# -gt 0 ]; do
                 name=${spec%%=*} dir=${spec#*=}
                 rm -rf "$OUT/annotated-$policy-$name"
                 $NICE "$PLUMB" rm eval --tokenizer "$TOK" --model "$dir" --data "$OUT/import-comparisons-$policy" --split test \
-                    --rows 16 --json --out "$OUT/annotated-$policy-$name" > "$OUT/annotated-$policy-$name.json" 2> "$OUT/annotated-$policy-$name.log"
+                    --json --out "$OUT/annotated-$policy-$name" > "$OUT/annotated-$policy-$name.json" 2> "$OUT/annotated-$policy-$name.log"
             done
             ;;
         fixed)
@@ -92,7 +92,7 @@ while [ $# -gt 0 ]; do
                 name=${spec%%=*} dir=${spec#*=}
                 rm -rf "$OUT/fixed-$name"
                 $NICE "$PLUMB" rm score --tokenizer "$TOK" --model "$dir" --data "$RUN/import-rm-eval" --set comparisons-test \
-                    --rows 16 --out "$OUT/fixed-$name" > "$OUT/fixed-$name.log" 2>&1
+                    --out "$OUT/fixed-$name" > "$OUT/fixed-$name.log" 2>&1
             done
             ;;
         *)

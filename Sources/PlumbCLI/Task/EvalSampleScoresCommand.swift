@@ -47,7 +47,6 @@ struct EvalSampleScoresCommand: ParsableCommand {
     @Option(help: "SentencePiece model of the policy and the reward models (needed with --model).") var tokenizer: String?
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "A reward model to score every sample with, as NAME=STAGE_DIR (repeatable).") var model: [String] = []
-    @Option(help: "Rows per scoring batch.") var rows: Int = 16
     @Option(help: "Output JSONL file.") var out: String
 
     func validate() throws {
@@ -69,7 +68,7 @@ struct EvalSampleScoresCommand: ParsableCommand {
             let sequences = try read.records.map { try templated.encode(prompt: $0.prompt.messages, response: $0.text) }
             for spec in model.compactMap(Self.parse) {
                 let clock = Date()
-                let scores = try SingleModelScorer(stage: spec.dir, rows: self.rows, eos: templated.info.eosID).scores(sequences)
+                let scores = try SingleModelScorer(stage: spec.dir, eos: templated.info.eosID).scores(sequences)
                 for i in rows.indices { rows[i].scores[spec.name] = scores[i] }
                 FileHandle.standardError.write(Data(String(format: "sample-scores: %@ scored %d samples in %.1f s\n",
                                                            spec.name, scores.count, Date().timeIntervalSince(clock)).utf8))
@@ -98,11 +97,11 @@ struct SingleModelScorer {
     let window: Int
     let eos: Int32
 
-    init(stage: URL, rows: Int, eos: Int32) throws {
+    init(stage: URL, eos: Int32) throws {
         let term = try RewardLikelihoodTerm.load(from: stage)
         let model = try StageModel.load(stage, heads: term.heads)
         window = model.config.maxSeqLen
-        scorer = try RewardScorer(model: model, rows: rows, seqLen: window, padToken: eos, likelihood: term)
+        scorer = try RewardScorer(model: model, seqLen: window, padToken: eos, likelihood: term)
         self.eos = eos
     }
 
