@@ -35,24 +35,10 @@ func literal(_ text: String) -> String {
     return out + "\""
 }
 
-/// Output of `git ARGS` in the package root, or nil.
-func git(_ args: [String]) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["git", "-C", root.path] + args
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-    guard (try? process.run()) != nil else { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : nil
-}
-
 do {
     let hash = try SourceTree.hash(root)
-    let commit = git(["rev-parse", "HEAD"]).flatMap { $0.count == 40 ? $0 : nil }
-    let dirty = commit == nil ? nil : git(["status", "--porcelain", "--untracked-files=no"]).map { !$0.isEmpty }
+    let git = Git.commit(in: root)
+    let commit = git?.commit, dirty = git?.dirty
     let pipelines = root.appendingPathComponent("pipelines")
     let names = try FileManager.default.contentsOfDirectory(atPath: pipelines.path).filter { $0.hasSuffix(".yaml") }.sorted()
     var source = """

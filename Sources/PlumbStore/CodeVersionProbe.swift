@@ -51,10 +51,8 @@ extension CodeVersion {
         } else {
             content = nil
         }
-        guard let commit = git(["rev-parse", "HEAD"], in: root)?.trimmingCharacters(in: .whitespacesAndNewlines),
-              commit.count == 40 else { return CodeVersion(commit: nil, dirty: nil, content: content) }
-        let status = git(["status", "--porcelain", "--untracked-files=no"], in: root)
-        return CodeVersion(commit: commit, dirty: status.map { !$0.isEmpty }, content: content)
+        let git = Git.commit(in: root)
+        return CodeVersion(commit: git?.commit, dirty: git?.dirty, content: content)
     }
 
     /// Whether a file of the tree at `root` was modified after `executable` was built: the tree on
@@ -66,20 +64,6 @@ extension CodeVersion {
         let files = [root.appendingPathComponent("Package.swift")]
             + (FileManager.default.enumerator(at: root.appendingPathComponent("Sources"), includingPropertiesForKeys: keys)?.compactMap { $0 as? URL } ?? [])
         return files.contains { ((try? $0.resourceValues(forKeys: Set(keys)))?.contentModificationDate ?? .distantPast) > built }
-    }
-
-    private static func git(_ arguments: [String], in directory: URL) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory.path] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self)
     }
 }
 
