@@ -63,9 +63,14 @@ let package = Package(
                 "PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData", "PlumbTask", "PlumbOracle", "PlumbStages", "PlumbEval", "PlumbFiles", "PlumbMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            plugins: ["EmbedBuildInfo"]
         ),
         .executableTarget(name: "plumb", dependencies: ["PlumbCLI"]),
+
+        // Build time: the code version and the built-in pipeline files, generated into PlumbCLI.
+        .executableTarget(name: "PlumbBuildInfo", dependencies: ["PlumbFiles"]),
+        .plugin(name: "EmbedBuildInfo", capability: .buildTool(), dependencies: ["PlumbBuildInfo"]),
 
         // Tests: one target per library.
         .testTarget(name: "PlumbTensorTests", dependencies: ["PlumbTensor"]),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer binary and runs one target for SECONDS on one core.
 #   fuzz/run.sh TARGET SECONDS [extra libFuzzer flags...]
-# TARGET: json schema csv safetensors llama2c shard label-studio argilla
+# TARGET: json schema csv safetensors llama2c shard label-studio argilla records
 # The build has its own scratch path (.build-fuzz) and is made only with PLUMB_FUZZ=1, so the normal
 # build never sees the fuzz target. Seeds come from ../shared/data and small files made here; the
 # corpus grows under .build-fuzz/corpus/TARGET, crash inputs go to .build-fuzz/crashes/TARGET and the
@@ -67,6 +67,14 @@ case "$TARGET" in
         for f in "$DATA"/argilla/*.json; do cp "$f" "$SEEDS/"; done
         seed v1.json '[{"fields":{"prompt":"p","response-1":"a","response-2":"b"},"responses":[{"status":"submitted","values":{"ranking":{"value":[{"value":"response-1","rank":1},{"value":"response-2","rank":2}]}}}]}]'
         seed hf.jsonl '{"prompt":"p","response-1":"a","response-2":"b","ranking":[{"user_id":"u","value":{"rank":[1,2],"value":["response-1","response-2"]},"status":"submitted"}]}'
+        ;;
+    records)
+        F=Tests/PlumbDataTests/Fixtures
+        for f in oasst-trees.jsonl oasst-messages.jsonl stack-exchange-preferences.jsonl nectar.jsonl helpsteer.jsonl \
+                 kto.jsonl autoj-pairwise.jsonl mt-bench-human.jsonl aspects.jsonl; do cp "$F/$f" "$SEEDS/"; done
+        head -c 3000 "$F/real/pandalm-testset-v1.sample.json" > "$SEEDS/pandalm-cut.json"
+        seed oasst-deep.jsonl '{"prompt":{"message_id":"a","role":"prompter","text":"q","review_result":true,"replies":[{"message_id":"b","role":"assistant","text":"x","rank":0,"review_result":true,"replies":[]},{"message_id":"c","role":"assistant","text":"y","rank":1,"review_result":true}]}}'
+        seed loop.jsonl $'{"message_id":"a","parent_id":"b","role":"prompter","text":"q"}\n{"message_id":"b","parent_id":"a","role":"assistant","text":"x"}\n'
         ;;
     *) echo "fuzz/run.sh: unknown target '$TARGET'" >&2; exit 2 ;;
 esac

@@ -112,6 +112,8 @@ int spm_pad_id(const spm_processor *processor) { return processor->processor.pad
 int spm_is_control(const spm_processor *processor, int id) { return processor->processor.IsControl(id) ? 1 : 0; }
 int spm_is_byte(const spm_processor *processor, int id) { return processor->processor.IsByte(id) ? 1 : 0; }
 int spm_is_unknown(const spm_processor *processor, int id) { return processor->processor.IsUnknown(id) ? 1 : 0; }
+int spm_is_unused(const spm_processor *processor, int id) { return processor->processor.IsUnused(id) ? 1 : 0; }
+float spm_get_score(const spm_processor *processor, int id) { return processor->processor.GetScore(id); }
 
 char *spm_train(const char *options) {
     auto status = sentencepiece::SentencePieceTrainer::Train(options);

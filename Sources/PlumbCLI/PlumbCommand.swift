@@ -26,6 +26,7 @@ public struct PlumbCommand: ParsableCommand {
             PPOCommand.self,
             ChatCommand.self,
             GenerateCommand.self,
+            ExportCommand.self,
             EvalCommand.self,
             BenchCommand.self,
         ]
@@ -59,6 +60,6 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate policies and reward models.",
-        subcommands: [EvalOracleCommand.self, EvalBestOfKCommand.self]
+        subcommands: [EvalOracleCommand.self, EvalBestOfKCommand.self, EvalSampleScoresCommand.self]
     )
 }

@@ -31,6 +31,8 @@ public enum OracleEvalStage: Stage {
         /// 0 decodes greedily.
         public var temperature: Float = 0
         public var seed: UInt64 = 1
+        /// The decoder's weights: fp32, or 8-bit blocks (W8A32).
+        public var weights: DecodeWeightFormat = .f32
         public init() {}
         public var manifestSeed: UInt64? { seed }
         public func validate() throws {
@@ -53,7 +55,7 @@ public enum OracleEvalStage: Stage {
 
     public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> OracleEvaluation {
         let answered = try PolicyOracle.answer(model: loaded.policy, tokenizer: loaded.tokenizer, template: parameters.template, prompts: loaded.prompts,
-                                               settings: SamplingSettings(temperature: parameters.temperature, maxNewTokens: parameters.maxNewTokens),
+                                               settings: SamplingSettings(temperature: parameters.temperature, maxNewTokens: parameters.maxNewTokens, weights: parameters.weights),
                                                seed: parameters.seed)
         let evaluation = try OracleEvaluation.judge(PolicyOracle.judged(answered), versus: loaded.versus)
         if Distributed.world.isRoot {

@@ -64,6 +64,42 @@ public final class LlamaActivations {
         dFinalHidden = Tensor(zeros: [n, c.dim])
         scratch = BackwardScratch(config: c, batchSize: b, seqLen: t)
     }
+
+    /// Batch 1 x `t` tokens over the start of `w`'s buffers (t <= w.seqLen, so every buffer fits).
+    init(viewing w: LlamaActivations, tokens t: Int) throws {
+        batchSize = 1; seqLen = t
+        layers = try w.layers.map { a in
+            let h = a.q.shape[2], kvh = a.k.shape[2], d = a.q.shape[3], c = a.input.shape[1], f = a.gate.shape[1]
+            return LayerActivations(
+                input: try prefixView(a.input, [t, c]), norm1: try prefixView(a.norm1, [t, c]), rstd1: try prefixView(a.rstd1, [t]),
+                q: try prefixView(a.q, [1, t, h, d]), k: try prefixView(a.k, [1, t, kvh, d]), v: try prefixView(a.v, [1, t, kvh, d]),
+                probs: try prefixView(a.probs, [1, h, t, t]), attention: try prefixView(a.attention, [1, t, h, d]),
+                middle: try prefixView(a.middle, [t, c]), norm2: try prefixView(a.norm2, [t, c]), rstd2: try prefixView(a.rstd2, [t]),
+                gate: try prefixView(a.gate, [t, f]), up: try prefixView(a.up, [t, f]), hidden: try prefixView(a.hidden, [t, f]))
+        }
+        let c = w.output.shape[1]
+        output = try prefixView(w.output, [t, c]); rstdFinal = try prefixView(w.rstdFinal, [t])
+        finalHidden = try prefixView(w.finalHidden, [t, c])
+        logits = try w.logits.map { try prefixView($0, [t, $0.shape[1]]) }
+        dFinalHidden = try prefixView(w.dFinalHidden, [t, c])
+        scratch = try BackwardScratch(viewing: w.scratch, tokens: t)
+    }
+}
+
+extension LlamaActivations {
+    /// Activations for one sequence of `length` tokens (batch 1, T = length) laid over the start of
+    /// `workspace`'s buffers: no allocation. The workspace must not be used while the view is.
+    public convenience init(prefixOf workspace: LlamaActivations, length t: Int) throws {
+        guard t > 0, t <= workspace.seqLen else {
+            throw ConfigError("activations: a view of \(t) tokens does not fit a workspace of \(workspace.seqLen)")
+        }
+        try self.init(viewing: workspace, tokens: t)
+    }
+}
+
+/// A view of the first `shape.count` floats of `x`'s buffer, as `shape`.
+func prefixView(_ x: Tensor, _ shape: [Int]) throws -> Tensor {
+    try Tensor(storage: x.storage, offset: x.offset, shape: shape)
 }
 
 /// Gradient buffers reused by every layer of one backward pass.
@@ -88,5 +124,16 @@ struct BackwardScratch {
         dkRotated = Tensor(zeros: [b, t, c.nKVHeads, c.headDim]); dk = Tensor(zeros: [b, t, c.nKVHeads, c.headDim])
         dv = Tensor(zeros: [b, t, c.nKVHeads, c.headDim])
         dHidden = Tensor(zeros: [n, c.hiddenDim]); dGate = Tensor(zeros: [n, c.hiddenDim]); dUp = Tensor(zeros: [n, c.hiddenDim])
+    }
+
+    /// Batch 1 x `t` tokens over the start of `w`'s buffers.
+    init(viewing w: BackwardScratch, tokens t: Int) throws {
+        let c = w.dNorm.shape[1], f = w.dHidden.shape[1], h = w.dq.shape[2], kvh = w.dk.shape[2], d = w.dq.shape[3]
+        dResidual = try prefixView(w.dResidual, [t, c]); dNorm = try prefixView(w.dNorm, [t, c])
+        dAttention = try prefixView(w.dAttention, [1, t, h, d]); dqRotated = try prefixView(w.dqRotated, [1, t, h, d])
+        dq = try prefixView(w.dq, [1, t, h, d])
+        dkRotated = try prefixView(w.dkRotated, [1, t, kvh, d]); dk = try prefixView(w.dk, [1, t, kvh, d])
+        dv = try prefixView(w.dv, [1, t, kvh, d])
+        dHidden = try prefixView(w.dHidden, [t, f]); dGate = try prefixView(w.dGate, [t, f]); dUp = try prefixView(w.dUp, [t, f])
     }
 }

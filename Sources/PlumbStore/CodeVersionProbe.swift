@@ -1,12 +1,13 @@
 // The code version of a manifest and of a stage's cache key. `content` identifies the code by its
-// bytes: the SHA-256 of the package's source tree (every file under `Sources/` and `Package.swift`,
-// by relative path), found from this file's compile-time path, so it is defined outside a git
-// checkout, differs between two dirty trees, and is the same for the same sources wherever they are
-// checked out. When that tree is not on disk, or a file of it is newer than the running executable
-// (edited since the build, so the tree is not what runs), it is the SHA-256 of the executable
-// instead. The build configuration is appended: debug and release builds round differently. The git
-// commit and dirty flag are kept beside it for people. PLUMB_CODE_COMMIT / PLUMB_CODE_DIRTY /
-// PLUMB_CODE_CONTENT override the probe.
+// bytes: the SHA-256 of the package's source tree (SourceTree.hash: every file under `Sources/` and
+// `Package.swift`, by relative path). The `plumb` binary carries the hash of the tree it was built
+// from (Plugins/EmbedBuildInfo; `useBuilt` at start), so its version is fixed at build time and
+// known wherever the binary runs. Without one (tests, the libraries used directly) it is probed from
+// the tree found through this file's compile-time path; when that tree is not on disk, or a file of
+// it is newer than the running executable (edited since the build), it is the SHA-256 of the
+// executable instead. The build configuration is appended: debug and release builds round
+// differently. The git commit and dirty flag are kept beside it for people. PLUMB_CODE_COMMIT /
+// PLUMB_CODE_DIRTY / PLUMB_CODE_CONTENT override both.
 import Foundation
 
 extension CodeVersion {
@@ -20,9 +21,19 @@ extension CodeVersion {
     #endif
 
     private static let probed = probe(packageRoot)
+    nonisolated(unsafe) private static var built: CodeVersion?
 
-    /// The code version of this process (probed once).
-    public static func current() -> CodeVersion { probed }
+    /// The code version of this process: the one its executable was built with, else probed (once).
+    public static func current() -> CodeVersion { built ?? probed }
+
+    /// Makes the code version the one fixed when the executable was built: `sourceTreeHash` of the
+    /// tree it was compiled from, with the git commit and dirty flag of that tree at build time
+    /// (nil where git was not available). Called once, first thing, by `plumb`; environment
+    /// overrides (PLUMB_CODE_COMMIT...) still win.
+    public static func useBuilt(sourceTreeHash: String, commit: String?, dirty: Bool?) {
+        guard ProcessInfo.processInfo.environment["PLUMB_CODE_COMMIT"] == nil else { return }
+        built = CodeVersion(commit: commit, dirty: dirty, content: "sources:\(sourceTreeHash) \(buildConfiguration)")
+    }
 
     /// The code version of the package at `root`.
     public static func probe(_ root: URL) -> CodeVersion {
@@ -33,45 +44,15 @@ extension CodeVersion {
         }
         let content: String?
         let executable = Bundle.main.executableURL
-        if let tree = try? sourceTreeHash(root), !isNewer(root, than: executable) {
+        if let tree = try? SourceTree.hash(root), !isNewer(root, than: executable) {
             content = "sources:\(tree) \(buildConfiguration)"
         } else if let executable, let sha = try? SHA256.hex(ofFile: executable) {
             content = "executable:\(sha) \(buildConfiguration)"
         } else {
             content = nil
         }
-        guard let commit = git(["rev-parse", "HEAD"], in: root)?.trimmingCharacters(in: .whitespacesAndNewlines),
-              commit.count == 40 else { return CodeVersion(commit: nil, dirty: nil, content: content) }
-        let status = git(["status", "--porcelain", "--untracked-files=no"], in: root)
-        return CodeVersion(commit: commit, dirty: status.map { !$0.isEmpty }, content: content)
-    }
-
-    /// SHA-256 over `Package.swift` and every file under `Sources/` of `root` (hidden names skipped):
-    /// for each file in order of relative path, the path, its size and its SHA-256, one line each.
-    /// Throws when `root` has no `Package.swift` or no `Sources/`.
-    public static func sourceTreeHash(_ root: URL) throws -> String {
-        let fm = FileManager.default
-        let sources = root.appendingPathComponent("Sources")
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: root.appendingPathComponent("Package.swift").path),
-              fm.fileExists(atPath: sources.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw StoreError.notFound(path: root.path, reason: "no Package.swift and Sources/ to hash")
-        }
-        var files = ["Package.swift"]
-        guard let walker = fm.enumerator(at: sources, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]) else {
-            throw StoreError.io(path: sources.path, operation: "list directory", errno: EIO)
-        }
-        let prefix = root.standardizedFileURL.path + "/"
-        for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
-            files.append(String(url.standardizedFileURL.path.dropFirst(prefix.count)))
-        }
-        var text = "plumb-sources/1\n"
-        for file in files.sorted() {
-            let url = root.appendingPathComponent(file)
-            let size = (try fm.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-            text += "\(file)\n\(size) \(try SHA256.hex(ofFile: url))\n"
-        }
-        return SHA256.hex(of: Data(text.utf8))
+        let git = Git.commit(in: root)
+        return CodeVersion(commit: git?.commit, dirty: git?.dirty, content: content)
     }
 
     /// Whether a file of the tree at `root` was modified after `executable` was built: the tree on
@@ -83,20 +64,6 @@ extension CodeVersion {
         let files = [root.appendingPathComponent("Package.swift")]
             + (FileManager.default.enumerator(at: root.appendingPathComponent("Sources"), includingPropertiesForKeys: keys)?.compactMap { $0 as? URL } ?? [])
         return files.contains { ((try? $0.resourceValues(forKeys: Set(keys)))?.contentModificationDate ?? .distantPast) > built }
-    }
-
-    private static func git(_ arguments: [String], in directory: URL) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory.path] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

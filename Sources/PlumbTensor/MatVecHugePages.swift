@@ -13,10 +13,16 @@ extension MatVec {
     /// kernel accepted (false where unsupported).
     @discardableResult
     public static func preferHugePages(_ storage: TensorStorage) -> Bool {
+        preferHugePages(UnsafeRawPointer(storage.base), byteCount: storage.count * MemoryLayout<Float>.stride)
+    }
+
+    /// The same for `byteCount` bytes from `base` (8-bit weights).
+    @discardableResult
+    public static func preferHugePages(_ base: UnsafeRawPointer, byteCount: Int) -> Bool {
         #if os(Linux)
         let hugePage = 1 << 21
-        let first = (Int(bitPattern: storage.base) + hugePage - 1) / hugePage * hugePage
-        let last = (Int(bitPattern: storage.base + storage.count)) / hugePage * hugePage
+        let first = (Int(bitPattern: base) + hugePage - 1) / hugePage * hugePage
+        let last = (Int(bitPattern: base) + byteCount) / hugePage * hugePage
         guard last > first, let start = UnsafeMutableRawPointer(bitPattern: first) else { return false }
         let madviseHugePage: Int32 = 14, madviseCollapse: Int32 = 25   // <linux/mman.h>
         guard madvise(start, last - first, madviseHugePage) == 0 else { return false }

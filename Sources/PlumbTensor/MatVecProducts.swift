@@ -6,19 +6,25 @@
 //   - `MatVec.kernel` when n <= `kernelRows` (W is read once for all rows, never packed), or
 //   - one single-threaded sgemm on its block of weight rows when n is larger (compute bound; the
 //     pool, not OpenBLAS, spreads the work, so OpenBLAS's threads never spin against the pool's).
-// The kernel's outputs do not depend on n or on the split (sgemm's may, in the last bits).
+// A product over 8-bit weights (`Q8Matrix`) always runs `MatVec.Q8.kernel`, for any n.
+// The kernels' outputs do not depend on n or on the split (sgemm's may, in the last bits).
 import CBLAS
 
 extension MatVec {
     /// One product of a group: y (n, outFeatures) = x W^T, or y += x W^T when `accumulate`.
     public struct Product {
-        public let weight: UnsafePointer<Float>   // (outFeatures, in)
+        public let weight: UnsafePointer<Float>   // (outFeatures, in); unused when q8 is set
+        public let q8: Q8Matrix?                  // (outFeatures, in) in 8 bits, or nil for fp32 weights
         public let out: UnsafeMutablePointer<Float>   // (n, outFeatures)
         public let outFeatures: Int
         public let accumulate: Bool
 
         public init(weight: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, outFeatures: Int, accumulate: Bool = false) {
-            self.weight = weight; self.out = out; self.outFeatures = outFeatures; self.accumulate = accumulate
+            self.weight = weight; self.q8 = nil; self.out = out; self.outFeatures = outFeatures; self.accumulate = accumulate
+        }
+
+        public init(q8: Q8Matrix, out: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+            self.weight = UnsafePointer(q8.scales); self.q8 = q8; self.out = out; self.outFeatures = q8.rows; self.accumulate = accumulate
         }
     }
 
@@ -33,7 +39,10 @@ extension MatVec {
                                 pool: ThreadPool = .shared) {
         if n == 0 || products.isEmpty { return }
         let useKernel = n <= kernelRows
-        let rowsPerChunk = products.map { useKernel ? kernelChunkRows(inFeatures: k) : gemmChunkRows($0.outFeatures, threads: pool.threads) }
+        let rowsPerChunk = products.map {
+            $0.q8 != nil ? q8ChunkRows(inFeatures: k)
+                : useKernel ? kernelChunkRows(inFeatures: k) : gemmChunkRows($0.outFeatures, threads: pool.threads)
+        }
         var firstChunk = [0]   // chunks of products 0..<j come before product j's
         for (p, rows) in zip(products, rowsPerChunk) { firstChunk.append(firstChunk.last! + (p.outFeatures + rows - 1) / rows) }
         func run(_ chunk: Int, _ thread: Int) {
@@ -41,7 +50,9 @@ extension MatVec {
             while firstChunk[j + 1] <= chunk { j += 1 }
             let p = products[j], lo = (chunk - firstChunk[j]) * rowsPerChunk[j]
             let outputs = lo..<min(lo + rowsPerChunk[j], p.outFeatures)
-            if useKernel {
+            if let q8 = p.q8 {
+                Q8.kernel(weight: q8, x: x, rows: n, y: p.out, ldy: p.outFeatures, outputs: outputs, accumulate: p.accumulate)
+            } else if useKernel {
                 kernel(weight: p.weight, inFeatures: k, x: x, rows: n, y: p.out, ldy: p.outFeatures, outputs: outputs, accumulate: p.accumulate)
             } else {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outputs.count), Int32(k), 1,
@@ -49,7 +60,7 @@ extension MatVec {
                             p.accumulate ? 1 : 0, p.out + outputs.lowerBound, Int32(p.outFeatures))
             }
         }
-        if useKernel {
+        if useKernel || products.allSatisfy({ $0.q8 != nil }) {
             pool.forEach(chunks: firstChunk.last!, run)
         } else {
             ThreadPool.withSingleThreadedBLAS { pool.forEach(chunks: firstChunk.last!, run) }
@@ -58,6 +69,9 @@ extension MatVec {
 
     /// About 64 KB of weights per chunk, a multiple of four rows.
     static func kernelChunkRows(inFeatures k: Int) -> Int { max(4, 16_384 / max(k, 1) / 4 * 4) }
+
+    /// About 64 KB of 8-bit weights per chunk, a multiple of four rows.
+    static func q8ChunkRows(inFeatures k: Int) -> Int { max(4, 65_536 / max(k, 1) / 4 * 4) }
 
     /// About four chunks per thread, a multiple of 16 rows, between 64 and 1024 rows.
     static func gemmChunkRows(_ outFeatures: Int, threads: Int) -> Int {

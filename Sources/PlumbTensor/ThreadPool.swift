@@ -81,14 +81,27 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Runs `body` with OpenBLAS on one thread (each pool thread then calls it on its own chunk),
-    /// and gives OpenBLAS all cores back afterwards. The thread count is process-wide: callers on
-    /// two threads at once would hand the cores back early (nothing does that today).
+    /// and gives OpenBLAS all cores back when the outermost such call ends. The thread count is
+    /// process-wide, so calls nest (a pool job whose chunks call it again, on any thread): an inner
+    /// call never hands the cores back while an outer one still runs, since a BLAS call that went
+    /// multi-threaded in the middle of a job would change its results' bits.
     public static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
         EngineThreads.configureBLAS()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(EngineThreads.cores)) }
+        singleThreadedDepth.withLock { depth in
+            if depth == 0 { openblas_set_num_threads(1) }
+            depth += 1
+        }
+        defer {
+            singleThreadedDepth.withLock { depth in
+                depth -= 1
+                if depth == 0 { openblas_set_num_threads(Int32(EngineThreads.cores)) }
+            }
+        }
         return try body()
     }
+
+    /// How many `withSingleThreadedBLAS` calls are running, on all threads.
+    private static let singleThreadedDepth = Mutex<Int>(0)
 
     /// Claims the next chunk of the current job and runs it; false when no chunk is left.
     @inline(never)

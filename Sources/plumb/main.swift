@@ -1,5 +1,6 @@
 // The `plumb` executable: everything lives in PlumbCLI so that tests can run commands in-process.
 import PlumbCLI
 
-OpenBLASKernels.reexecIfUnset()
+OpenBLASKernels.chooseOrCheck()
+BuiltIn.useBuiltCodeVersion()
 PlumbCommand.mainWithDistributedExit()

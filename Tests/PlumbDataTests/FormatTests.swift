@@ -173,7 +173,8 @@ final class FormatTests: XCTestCase {
         let directory = try scratchDirectory(self)
         let path = try writeFile(directory, "odd.jsonl", #"{"foo": 1, "bar": 2}"#)
         XCTAssertThrowsError(try importFiles([path])) {
-            XCTAssertEqual("\($0)", "\(path):1: cannot detect the format from the fields [bar, foo]; pass --format")
+            XCTAssertEqual("\($0)", "\(path):1: cannot detect the format from the fields [bar, foo]; map them to a known layout with "
+                           + "--columns prompt=bar,chosen=foo,rejected=<rejected field>, or pass --format")
         }
         let hh = try writeFile(directory, "hh.jsonl", #"{"chosen": "\n\nHuman: hi\n\nAssistant: hello", "rejected": "\n\nHuman: hi\n\nAssistant: go"}"#)
         let detection = try importFiles([hh]).sources[0].detection

@@ -49,14 +49,15 @@ func importFiles(_ paths: [String], format: ImportFormat? = nil, configure: (ino
 
 /// Asserts one source's counts: read, accepted, quarantined by reason, duplicates; and that they balance.
 func assertCounts(_ counts: SourceCounts, read: Int, accepted: Int, quarantined: [QuarantineReason: Int] = [:],
-                  exact: Int = 0, near: Int = 0, file: StaticString = #filePath, line: UInt = #line) {
+                  exact: Int = 0, near: Int = 0, aggregated: Int = 0, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(counts.aggregated, aggregated, "aggregated", file: file, line: line)
     XCTAssertEqual(counts.recordsRead, read, "records read", file: file, line: line)
     XCTAssertEqual(counts.accepted, accepted, "accepted", file: file, line: line)
     XCTAssertEqual(counts.quarantined, Dictionary(uniqueKeysWithValues: quarantined.map { ($0.key.rawValue, $0.value) }),
                    "quarantined by reason", file: file, line: line)
     XCTAssertEqual(counts.exactDuplicates, exact, "exact duplicates", file: file, line: line)
     XCTAssertEqual(counts.nearDuplicates, near, "near duplicates", file: file, line: line)
-    XCTAssertTrue(counts.isBalanced, "read = accepted + quarantined + duplicates", file: file, line: line)
+    XCTAssertTrue(counts.isBalanced, "read = accepted + quarantined + duplicates + ties + aggregated", file: file, line: line)
 }
 
 /// Runs an executable; returns (status, stdout).

@@ -15,6 +15,13 @@ final class DPOTests: XCTestCase {
 
     /// The losses written out again from METHODS.md section 6, on raw sums.
     func reference(_ kind: DPOLossKind, beta: Double, e: Double, rpo: Double, w: DPOLoss.Response, l: DPOLoss.Response, normalised: Bool) -> Double {
+        let mw = w.policy / Double(w.tokens), ml = l.policy / Double(l.tokens)
+        if kind == .simpo { return -Self.logSigmoid(beta * mw - beta * ml - 0.5) - rpo * mw }
+        if kind == .orpo {
+            // log odds = log(p / (1 - p)) with p = exp(m), written from the definition.
+            let pw = exp(mw), pl = exp(ml)
+            return -mw - beta * Self.logSigmoid(log(pw / (1 - pw)) - log(pl / (1 - pl))) - rpo * mw
+        }
         let avg = normalised || kind == .ipo
         let h = (w.policy - w.reference) / (avg ? Double(w.tokens) : 1) - (l.policy - l.reference) / (avg ? Double(l.tokens) : 1)
         var loss: Double
@@ -23,6 +30,7 @@ final class DPOTests: XCTestCase {
         case .robust: loss = -(1 - e) * Self.logSigmoid(beta * h) - e * Self.logSigmoid(-beta * h)
         case .ipo: loss = pow(h - 1 / (2 * beta), 2)
         case .hinge: loss = max(0, 1 - beta * h)
+        case .simpo, .orpo: fatalError("reference-free losses return above")
         }
         return loss - rpo * w.policy / Double(w.tokens)
     }
@@ -54,6 +62,15 @@ final class DPOTests: XCTestCase {
         let even = DPOLoss().evaluate(chosen: .init(policy: -5, reference: -5, tokens: 3), rejected: .init(policy: -9, reference: -9, tokens: 4))
         XCTAssertEqual(even.loss, log(2), accuracy: 1e-12)
         XCTAssertEqual(even.rewardChosen, 0)
+        // SimPO and ORPO ignore the reference: moving it changes nothing.
+        for kind in [DPOLossKind.simpo, .orpo] {
+            let loss = DPOLoss(kind: kind, beta: 2)
+            XCTAssertFalse(kind.needsReference)
+            let a = loss.evaluate(chosen: cases[0].0, rejected: cases[0].1)
+            let moved = loss.evaluate(chosen: .init(policy: cases[0].0.policy, reference: 0, tokens: cases[0].0.tokens),
+                                      rejected: .init(policy: cases[0].1.policy, reference: -99, tokens: cases[0].1.tokens))
+            XCTAssertEqual(a, moved, "\(kind)")
+        }
     }
 
     let config = LlamaConfig(dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 32, maxSeqLen: 32)
@@ -68,7 +85,7 @@ final class DPOTests: XCTestCase {
             return try ResponseLikelihood.example(TokenizedExample(tokens: tokens, promptCount: prompt), seqLen: 31)
         }
         var out = try (0..<count).map { i in DPOPair(id: "p\(i)", chosen: try example(), rejected: try example(), referenceChosen: 0, referenceRejected: 0) }
-        let values = try ResponseLikelihood(model: model, rows: 1, seqLen: 32, padToken: 0).logLikelihoods(out.flatMap { [$0.chosen, $0.rejected] })
+        let values = try ResponseLikelihood(model: model, seqLen: 32, padToken: 0).logLikelihoods(out.flatMap { [$0.chosen, $0.rejected] })
         for i in out.indices { out[i].referenceChosen = values[2 * i].logProb; out[i].referenceRejected = values[2 * i + 1].logProb }
         return out
     }
@@ -85,29 +102,16 @@ final class DPOTests: XCTestCase {
     }
 
     /// The gradient the objective accumulates, against central differences of its loss, on the
-    /// parameter elements with the largest gradients (and a few others), for two losses with RPO.
+    /// parameter elements with the largest gradients (and a few others): DPO with RPO, IPO and ORPO.
     func testObjectiveGradientMatchesFiniteDifferences() throws {
-        for loss in [DPOLoss(kind: .sigmoid, beta: 0.5, rpo: 0.2), DPOLoss(kind: .ipo, beta: 0.5)] {
+        for loss in [DPOLoss(kind: .sigmoid, beta: 0.5, rpo: 0.2), DPOLoss(kind: .ipo, beta: 0.5), DPOLoss(kind: .orpo, beta: 0.5)] {
             let model = try LlamaModel(config: config, heads: .lm, seed: 6)
             var data = try pairs(model, count: 3, seed: 9)
             for i in data.indices { data[i].referenceChosen -= 0.7; data[i].referenceRejected += 0.4 }   // a margin away from 0
             let objective = try DPOObjective(model: model, train: data, validation: data, loss: loss, rows: 4, seqLen: 32, padToken: 0)
             model.parameters.zeroGrad()
             _ = try objective.accumulate(indices: [0, 1, 2], scale: 1)
-            let g = Array(UnsafeBufferPointer(start: model.parameters.gradients.base, count: model.parameters.gradients.count))
-            let order = g.indices.sorted { abs(g[$0]) > abs(g[$1]) }
-            let checked = Array(order.prefix(6)) + [order[order.count / 3], order[order.count / 2]]
-            let v = model.parameters.values.base
-            for i in checked {
-                let original = v[i], h: Float = 2e-3
-                v[i] = original + h
-                let up = try objective.evaluate()["eval_loss"]!
-                v[i] = original - h
-                let down = try objective.evaluate()["eval_loss"]!
-                v[i] = original
-                let numeric = (up - down) / Double(2 * h)
-                XCTAssertEqual(Double(g[i]), numeric, accuracy: 2e-2 * max(abs(numeric), 1e-2), "\(loss.kind) element \(i)")
-            }
+            try assertGradientMatchesCentralDifferences(model, "\(loss.kind)") { try objective.evaluate()["eval_loss"]! }
         }
     }
 
@@ -138,6 +142,27 @@ final class DPOTests: XCTestCase {
         p.rows = 4
         p.loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-3), checkpointEvery: 3, evaluateEvery: 0)
         return p
+    }
+
+    /// SimPO and ORPO read no reference: the stage computes and caches none, trains, and refuses a
+    /// --reference it would ignore.
+    func testReferenceFreeLossesComputeNoReference() throws {
+        let i = try stageInputs()
+        let inputs = DPOStage.Inputs(tokenizer: i.tokenizer, policy: i.policy, data: [i.data])
+        var p = parameters()
+        p.loss = DPOLoss(kind: .simpo, beta: 2)
+        let summary = try DPOStage.run(p, inputs: inputs, location: StageLocation(runsRoot: i.runs, run: "r", stage: "simpo"))
+        let stage = i.runs.appendingPathComponent("r/simpo")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stage.appendingPathComponent(ReferenceLogProbs.directoryName).path))
+        XCTAssertNil(try StageManifest.read(from: stage).metrics["reference_computed"])
+        XCTAssertGreaterThan(summary.steps, 0)
+        XCTAssertEqual(summary.nonFiniteSteps, 0)
+        XCTAssertNotEqual(summary.finalEvaluation["eval_loss"]!, summary.initialEvaluation["eval_loss"]!, "the weights moved")
+        var withReference = inputs
+        withReference.reference = i.policy
+        XCTAssertThrowsError(try DPOStage.run(p, inputs: withReference, location: StageLocation(runsRoot: i.runs, run: "r", stage: "simpo-ref"))) {
+            XCTAssertTrue("\($0)".contains("uses no reference policy"), "\($0)")
+        }
     }
 
     func testCachedReferenceEqualsRecomputedAndTrainsTheSameWeights() throws {
@@ -191,7 +216,7 @@ final class DPOTests: XCTestCase {
         }
         let first = try pairs([("a", "9.", "8."), ("b", "It is 9.", "I cannot say.")])
         func attach(_ split: [String: [DPOPair]], _ dir: String, reuse: String?) throws -> (pairs: [String: [DPOPair]], computed: Int) {
-            try ReferenceLogProbs.attach(split, reference: i.policy, referenceSHA: "ref", seqLen: 40, rows: 2, padToken: 0,
+            try ReferenceLogProbs.attach(split, reference: i.policy, referenceSHA: "ref", seqLen: 40, padToken: 0,
                                          directory: i.runs.appendingPathComponent(dir), reuse: reuse.map { i.runs.appendingPathComponent($0) },
                                          log: { _ in })
         }

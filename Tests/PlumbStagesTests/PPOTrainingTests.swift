@@ -46,20 +46,36 @@ final class PPOTrainingTests: XCTestCase {
         return PPOUpdate(policy: policy, critic: critic, loss: PPOLoss(), temperature: temperature)
     }
 
-    /// The first mini-batch is a prefix of the rollouts in their order (PPOLoop.miniBatches), so its
-    /// examples land in the rows the rollout's forward pass used: ratio exactly 1. In another order
-    /// the rows differ and BLAS kernels may round by row position: ratio 1 within 1e-5.
-    func testFirstUpdateRecomputesTheRolloutLogProbabilitiesExactly() throws {
+    /// The rollout's log-probabilities come from one-sequence passes (batch-invariant), the update's
+    /// from packed training batches: the same function with other product shapes, so the first
+    /// update's ratio is 1 up to float32 rounding in any order of the rollouts. 1e-5 per token is
+    /// ~100 ulps of a log-probability of size ~6 (vocabulary 512); nothing is clipped.
+    func testFirstUpdateRecomputesTheRolloutLogProbabilities() throws {
         var rollouts = try syntheticRollouts(12, seed: 1)
         let update = try prepared(&rollouts, seed: 2)
-        let first = try update.accumulate(rollouts, indices: Array(0..<7))
-        XCTAssertEqual(first.tokens, rollouts.prefix(7).reduce(0) { $0 + $1.tokenCount })
-        XCTAssertEqual(first.approxKL, 0, "ratio exactly 1 at every token")
-        XCTAssertEqual(first.ratio, Double(first.tokens))
-        XCTAssertEqual(first.clipped, 0)
-        let shuffled = try update.accumulate(rollouts, indices: [7, 2, 11, 0, 5, 9, 1, 3, 10, 4, 8, 6])
-        XCTAssertEqual(shuffled.ratio / Double(shuffled.tokens), 1, accuracy: 1e-5)
-        XCTAssertEqual(shuffled.clipped, 0)
+        for indices in [Array(0..<7), [7, 2, 11, 0, 5, 9, 1, 3, 10, 4, 8, 6]] {
+            let figures = try update.accumulate(rollouts, indices: indices)
+            XCTAssertEqual(figures.tokens, indices.reduce(0) { $0 + rollouts[$1].tokenCount })
+            XCTAssertEqual(figures.ratio / Double(figures.tokens), 1, accuracy: 1e-5, "\(indices)")
+            XCTAssertEqual(figures.approxKL / Double(figures.tokens), 0, accuracy: 1e-9, "\(indices)")
+            XCTAssertEqual(figures.clipped, 0)
+        }
+    }
+
+    /// Rollout log-probabilities and values are functions of the rollout: the same bits alone.
+    func testRolloutPassesGiveTheSameBitsAloneOrTogether() throws {
+        let rollouts = try syntheticRollouts(9, seed: 5)
+        let policy = try ResponseTokenPass(model: try LlamaModel(config: config, heads: .lm, seed: 4), rows: 4, seqLen: 63, padToken: 0)
+        let critic = try ResponseTokenPass(model: try LlamaModel(config: config, heads: .value, seed: 5), rows: 4, seqLen: 63, padToken: 0)
+        let examples = rollouts.map(\.example)
+        let together = try policy.logProbs(examples, logitScale: 1 / temperature, entropies: true)
+        let values = try critic.values(examples)
+        for i in examples.indices {
+            let alone = try policy.logProbs([examples[i]], logitScale: 1 / temperature, entropies: true)[0]
+            XCTAssertEqual(together[i].logProbs.map(\.bitPattern), alone.logProbs.map(\.bitPattern), "rollout \(i)")
+            XCTAssertEqual(together[i].entropy.map(\.bitPattern), alone.entropy.map(\.bitPattern), "rollout \(i) entropies")
+            XCTAssertEqual(values[i].map(\.bitPattern), try critic.values([examples[i]])[0].map(\.bitPattern), "rollout \(i) values")
+        }
     }
 
     /// Old log-probabilities and values shifted by +-0.05 (inside the clip ranges) or +-0.5 (outside),

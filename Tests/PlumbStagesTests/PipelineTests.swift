@@ -46,7 +46,7 @@ final class PipelineTests: XCTestCase {
     }
 
     func session(_ file: URL, run: String, previous: String? = nil, profile: String? = nil) throws -> PipelineSession {
-        try PipelineSession.open(file: file, run: root.appendingPathComponent(run), previous: previous.map { root.appendingPathComponent($0) },
+        try PipelineSession.open(file: file.path, run: root.appendingPathComponent(run), previous: previous.map { root.appendingPathComponent($0) },
                                  profile: profile, overrides: [:], acceptCodeChange: false)
     }
 
@@ -179,16 +179,15 @@ final class PipelineTests: XCTestCase {
     /// The shipped pipeline files parse in every profile, and every reference of the monthly file to
     /// an earlier run names a stage that main-job.yaml or monthly.yaml defines.
     func testShippedPipelineFiles() throws {
-        let directory = DemoCommand.pipelines
         var defined = Set<String>()
         for name in ["main-job.yaml", "monthly.yaml"] {
             for profile in ["standard", "quick"] {
-                let file = try PipelineFile.load(directory.appendingPathComponent(name), profile: profile, overrides: ["month": "2"])
+                let file = try PipelineFile.load(BuiltIn.pipelinePrefix + name, profile: profile, overrides: ["month": "2"])
                 XCTAssertGreaterThan(file.stages.count, 10, name)
                 defined.formUnion(file.stages.map(\.name))
             }
         }
-        let monthly = try PipelineFile.load(directory.appendingPathComponent("monthly.yaml"), profile: "quick", overrides: ["month": "2"])
+        let monthly = try PipelineFile.load(BuiltIn.pipelinePrefix + "monthly.yaml", profile: "quick", overrides: ["month": "2"])
         let earlier = monthly.stages.flatMap { $0.inputs.flatMap { $0.refs } }.compactMap { value -> String? in
             guard let ref = try? PipelineRef(value.text, at: value.at), ref.scope != .local else { return nil }
             return ref.stage
@@ -201,5 +200,18 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(OpenBLASKernels.family(cpuFlags: "fpu sse2 avx2 fma avx512f avx512bw avx512vl"), "SkylakeX")
         XCTAssertEqual(OpenBLASKernels.family(cpuFlags: "fpu sse2 avx2 fma avx512f"), "Haswell")
         XCTAssertNil(OpenBLASKernels.family(cpuFlags: "fpu sse2 sse4_2"))
+    }
+
+    /// An OPENBLAS_CORETYPE that names no family, or one the CPU cannot run, is refused with the
+    /// variable and the families the CPU supports; a supported one passes whatever its case.
+    func testOpenBLASCoretypeIsChecked() throws {
+        let zen3 = "fpu sse2 pni ssse3 sse4_1 sse4_2 avx avx2 fma"
+        XCTAssertNil(OpenBLASKernels.problem(coretype: "Zen", cpuFlags: zen3))
+        XCTAssertNil(OpenBLASKernels.problem(coretype: "haswell", cpuFlags: zen3))
+        let unknown = try XCTUnwrap(OpenBLASKernels.problem(coretype: "Zen9", cpuFlags: zen3))
+        XCTAssertTrue(unknown.contains("OPENBLAS_CORETYPE=Zen9") && unknown.contains("names no OpenBLAS kernel family"), unknown)
+        XCTAssertTrue(unknown.contains("Prescott, Core2, Nehalem, Sandybridge, Haswell, Zen.") && unknown.contains("(Haswell)"), unknown)
+        let tooNew = try XCTUnwrap(OpenBLASKernels.problem(coretype: "SkylakeX", cpuFlags: zen3))
+        XCTAssertTrue(tooNew.contains("a kernel family this CPU cannot run"), tooNew)
     }
 }

@@ -43,7 +43,7 @@ final class ResponseLikelihoodTests: XCTestCase {
     func testPackedLogLikelihoodsMatchAReferenceOneAtATime() throws {
         let model = try LlamaModel(config: config, heads: .lm, seed: 4)
         let cases = examples(12, seed: 1)
-        let likelihood = try ResponseLikelihood(model: model, rows: 2, seqLen: 24, padToken: 2)
+        let likelihood = try ResponseLikelihood(model: model, seqLen: 24, padToken: 2)
         let packed = try likelihood.logLikelihoods(try cases.map { try ResponseLikelihood.example($0, seqLen: 24) })
         XCTAssertEqual(packed.count, cases.count)
         for (i, c) in cases.enumerated() {

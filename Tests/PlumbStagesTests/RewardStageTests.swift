@@ -131,7 +131,7 @@ final class RewardStageTests: XCTestCase {
         let mean = scored.reduce(0) { $0 + $1.chosen_score + $1.rejected_score } / Double(2 * scored.count)
         XCTAssertEqual(mean, evaluation.scores.mean, accuracy: 1e-5)
         // Without its LM head the saved model cannot give the scores it was trained for.
-        XCTAssertThrowsError(try RewardScorer(model: try StageModel.load(rm, heads: .reward), rows: 4, seqLen: 48, padToken: 2, likelihood: p.likelihood))
+        XCTAssertThrowsError(try RewardScorer(model: try StageModel.load(rm, heads: .reward), seqLen: 48, padToken: 2, likelihood: p.likelihood))
     }
 
     /// A policy's likelihood in place of the reward head: the sum over a response's tokens ranks

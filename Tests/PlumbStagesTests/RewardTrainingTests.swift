@@ -28,7 +28,7 @@ final class RewardTrainingTests: XCTestCase {
     }
 
     func accuracy(_ model: LlamaModel, _ pairs: [RewardPair]) throws -> Double {
-        let scorer = try RewardScorer(model: model, rows: 4, seqLen: 32, padToken: Self.eos)
+        let scorer = try RewardScorer(model: model, seqLen: 32, padToken: Self.eos)
         let r = try scorer.scores(RewardBatches.interleaved(Array(pairs.indices), pairs: pairs))
         return Double(pairs.indices.filter { r[2 * $0] > r[2 * $0 + 1] }.count) / Double(pairs.count)
     }
@@ -57,42 +57,45 @@ final class RewardTrainingTests: XCTestCase {
         rng.fillNormal(model.weights.rewardHead!, std: 1 / Float(model.config.dim).squareRoot())
     }
 
-    /// Packing several sequences into one row (block-diagonal attention, restarting positions) gives
-    /// the same scores as one sequence per row.
-    func testPackedScoresEqualOneSequencePerRow() throws {
+    /// A score is a function of the sequence: the same bits scored alone (in a scorer of another
+    /// window), among others, or in reverse order (SequenceForward).
+    func testAScoreIsTheSameBitsAloneOrAmongOthers() throws {
         let model = try LlamaModel(config: config, heads: .reward, seed: 3)
         Self.initialiseHead(model)
         let sequences = RewardBatches.interleaved(Array(0..<10), pairs: Self.pairs(10, seed: 4))
-        let packed = try RewardScorer(model: model, rows: 3, seqLen: 32, padToken: Self.eos).scores(sequences)
-        let single = try sequences.flatMap { try RewardScorer(model: model, rows: 1, seqLen: 16, padToken: Self.eos).scores([$0]) }
-        for (a, b) in zip(packed, single) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        let together = try RewardScorer(model: model, seqLen: 32, padToken: Self.eos).scores(sequences)
+        let single = try sequences.flatMap { try RewardScorer(model: model, seqLen: 16, padToken: Self.eos).scores([$0]) }
+        let reversed = try RewardScorer(model: model, seqLen: 32, padToken: Self.eos).scores(sequences.reversed())
+        XCTAssertEqual(together.map(\.bitPattern), single.map(\.bitPattern))
+        XCTAssertEqual(together.map(\.bitPattern), reversed.reversed().map(\.bitPattern))
+        XCTAssertGreaterThan(Set(together).count, 5, "distinct sequences score differently")
     }
 
     /// With the likelihood term, a score is the head's plus beta times the response's log-likelihood
-    /// as ResponseLikelihood (itself checked against a Double reference) computes it; packed or not.
+    /// as ResponseLikelihood (itself checked against a Double reference) computes it; alone or not.
     func testLikelihoodTermAddsBetaTimesTheResponseLogLikelihood() throws {
         let model = try LlamaModel(config: config, heads: [.reward, .lm], seed: 6)
         Self.initialiseHead(model)
         let pairs = Self.promptedPairs(6, seed: 12), all = Array(pairs.indices)
         let sequences = RewardBatches.interleaved(all, pairs: pairs), starts = RewardBatches.interleavedResponseStarts(all, pairs: pairs)
-        let head = try RewardScorer(model: model, rows: 3, seqLen: 32, padToken: Self.eos).scores(sequences)
+        let head = try RewardScorer(model: model, seqLen: 32, padToken: Self.eos).scores(sequences)
         let examples = try zip(sequences, starts).map { try ResponseLikelihood.example(TokenizedExample(tokens: $0, promptCount: $1), seqLen: 32) }
-        let single = try ResponseLikelihood(model: model, rows: 1, seqLen: 32, padToken: Self.eos)
+        let single = try ResponseLikelihood(model: model, seqLen: 32, padToken: Self.eos)
         let logLikelihoods = try single.logLikelihoods(examples), centred = try single.logLikelihoods(examples, centred: true)
         for kind in [RewardLikelihoodTerm.Kind.sum, .mean, .centred] {
             let term = RewardLikelihoodTerm(kind: kind, weight: 0.7)
-            let packed = try RewardScorer(model: model, rows: 3, seqLen: 32, padToken: Self.eos, likelihood: term).scores(sequences, responseStarts: starts)
+            let packed = try RewardScorer(model: model, seqLen: 32, padToken: Self.eos, likelihood: term).scores(sequences, responseStarts: starts)
             let single = try sequences.indices.flatMap {
-                try RewardScorer(model: model, rows: 1, seqLen: 16, padToken: Self.eos, likelihood: term).scores([sequences[$0]], responseStarts: [starts[$0]])
+                try RewardScorer(model: model, seqLen: 16, padToken: Self.eos, likelihood: term).scores([sequences[$0]], responseStarts: [starts[$0]])
             }
             for i in sequences.indices {
                 let l = logLikelihoods[i]
                 let value = kind == .sum ? l.logProb : kind == .mean ? l.logProb / Double(l.tokens) : centred[i].logProb
                 XCTAssertEqual(Double(packed[i]), Double(head[i]) + 0.7 * value, accuracy: 1e-4 * max(1, abs(value)), "\(kind) sequence \(i)")
-                XCTAssertEqual(packed[i], single[i], accuracy: 1e-4, "\(kind) sequence \(i): packing changes nothing")
+                XCTAssertEqual(packed[i].bitPattern, single[i].bitPattern, "\(kind) sequence \(i): the same bits alone")
             }
         }
-        XCTAssertThrowsError(try RewardScorer(model: model, rows: 3, seqLen: 32, padToken: Self.eos, likelihood: .init(kind: .sum, weight: 1)).scores(sequences),
+        XCTAssertThrowsError(try RewardScorer(model: model, seqLen: 32, padToken: Self.eos, likelihood: .init(kind: .sum, weight: 1)).scores(sequences),
                              "the term needs where responses start")
     }
 

@@ -22,13 +22,13 @@ final class CodeVersionTests: XCTestCase {
         let scratch = try makeScratchDirectory(self)
         try makeTree(scratch.appendingPathComponent("one"), files)
         try makeTree(scratch.appendingPathComponent("two/elsewhere"), files.reversed())
-        let one = try CodeVersion.sourceTreeHash(scratch.appendingPathComponent("one"))
+        let one = try SourceTree.hash(scratch.appendingPathComponent("one"))
         XCTAssertEqual(one.count, 64)
-        XCTAssertEqual(one, try CodeVersion.sourceTreeHash(scratch.appendingPathComponent("one")), "stable for the same tree")
-        XCTAssertEqual(one, try CodeVersion.sourceTreeHash(scratch.appendingPathComponent("two/elsewhere")), "independent of place and order")
+        XCTAssertEqual(one, try SourceTree.hash(scratch.appendingPathComponent("one")), "stable for the same tree")
+        XCTAssertEqual(one, try SourceTree.hash(scratch.appendingPathComponent("two/elsewhere")), "independent of place and order")
         // Hidden files (editor swap files, .DS_Store) and files outside Sources/ do not count.
         try makeTree(scratch.appendingPathComponent("one"), [("Sources/A/.a.swift.swp", "x"), ("README.md", "docs")])
-        XCTAssertEqual(one, try CodeVersion.sourceTreeHash(scratch.appendingPathComponent("one")))
+        XCTAssertEqual(one, try SourceTree.hash(scratch.appendingPathComponent("one")))
     }
 
     func testTwoDirtyTreesDiffer() throws {
@@ -39,20 +39,20 @@ final class CodeVersionTests: XCTestCase {
             ("Package.swift changed", [("Package.swift", "// swift-tools-version:6.0\n// -Ounchecked\n")]),
         ]
         try makeTree(scratch.appendingPathComponent("base"), files)
-        var seen = [try CodeVersion.sourceTreeHash(scratch.appendingPathComponent("base"))]
+        var seen = [try SourceTree.hash(scratch.appendingPathComponent("base"))]
         for (name, edit) in edits {
             let tree = scratch.appendingPathComponent(name.replacingOccurrences(of: " ", with: "-"))
             try makeTree(tree, files)
             try makeTree(tree, edit)
-            let hash = try CodeVersion.sourceTreeHash(tree)
+            let hash = try SourceTree.hash(tree)
             XCTAssertFalse(seen.contains(hash), "\(name): \(hash) seen before")
             seen.append(hash)
         }
         // A file moved to another directory with the same contents is another tree.
         let moved = scratch.appendingPathComponent("moved")
         try makeTree(moved, files.map { $0.0 == "Sources/B/b.swift" ? ("Sources/A/b.swift", $0.1) : $0 })
-        XCTAssertFalse(seen.contains(try CodeVersion.sourceTreeHash(moved)))
-        XCTAssertThrowsError(try CodeVersion.sourceTreeHash(scratch), "no Package.swift: not a package tree")
+        XCTAssertFalse(seen.contains(try SourceTree.hash(moved)))
+        XCTAssertThrowsError(try SourceTree.hash(scratch), "no Package.swift: not a package tree")
     }
 
     func testATreeEditedAfterTheBuildDoesNotDescribeTheBinary() throws {

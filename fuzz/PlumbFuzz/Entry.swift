@@ -5,7 +5,7 @@ import Foundation
 
 /// The fuzz targets, by the name `fuzz/run.sh` takes.
 enum FuzzTarget: String, CaseIterable {
-    case json, schema, csv, safetensors, llama2c, shard, labelStudio = "label-studio", argilla
+    case json, schema, csv, safetensors, llama2c, shard, labelStudio = "label-studio", argilla, records
 
     var run: (UnsafeRawBufferPointer) -> Void {
         switch self {
@@ -17,6 +17,7 @@ enum FuzzTarget: String, CaseIterable {
         case .shard: return StoreTargets.shard
         case .labelStudio: return ImportTargets.labelStudio
         case .argilla: return ImportTargets.argilla
+        case .records: return ImportTargets.records
         }
     }
 }

@@ -1,4 +1,5 @@
-// Targets over whole imports of annotation-tool exports: Label Studio and Argilla.
+// Targets over whole imports: annotation-tool exports (Label Studio, Argilla) and any record file
+// (detected, and forced through the OpenAssistant tree and message-table readers).
 import Foundation
 import PlumbData
 
@@ -21,6 +22,15 @@ enum ImportTargets {
         let url = Scratch.file("argilla.json", input)
         importChecked(url, format: nil, options: ImportOptions())
         importChecked(url, format: .argilla, options: ImportOptions())
+    }
+
+    /// Any record file, detected, then read as an OpenAssistant tree (over its bytes, `ShallowJSON`)
+    /// and as a flat message table (grouped rows, parent links that may loop).
+    static func records(_ input: UnsafeRawBufferPointer) {
+        let url = Scratch.file("records.jsonl", input)
+        importChecked(url, format: nil, options: ImportOptions())
+        importChecked(url, format: .openAssistant, options: ImportOptions())
+        importChecked(url, format: .openAssistantMessages, options: ImportOptions())
     }
 
     /// Imports; errors are fine, unbalanced counts are not.

@@ -46,6 +46,9 @@ int spm_unk_id(const spm_processor *processor);
 int spm_pad_id(const spm_processor *processor);
 int spm_is_control(const spm_processor *processor, int id);
 int spm_is_byte(const spm_processor *processor, int id);
+int spm_is_unused(const spm_processor *processor, int id);
+/// The piece's score (log-probability for unigram, merge rank for BPE).
+float spm_get_score(const spm_processor *processor, int id);
 int spm_is_unknown(const spm_processor *processor, int id);
 
 /// Trains a model with the trainer's option string, e.g.

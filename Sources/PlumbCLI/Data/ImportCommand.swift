@@ -35,8 +35,12 @@ struct ImportCommand: ParsableCommand {
     var format: ImportFormatChoice = .auto
     @Option(help: "Stage directory to write (RUNS/RUN/STAGE).")
     var out: String
-    @Option(help: "CSV column mapping: field=column,... (fields: prompt, chosen, rejected, response, system, dimension, strength, margin, annotator, id, chosen_safe, rejected_safe).")
+    @Option(help: "Column mapping field=column,...: for CSV pairs or demonstrations (prompt, chosen, rejected, response, system, dimension, strength, margin, annotator, id, chosen_safe, rejected_safe); for any other layout each row's mapped fields are renamed before detection (e.g. label=thumb).")
     var columns: String?
+    @Option(help: "OpenAssistant trees: keep only trees whose prompt is in this language (en, de, ...).")
+    var lang: String?
+    @Option(help: "Ratings (HelpSteer): the weighted sum of attributes that orders one prompt's responses into pairs, attribute=weight,... (default helpfulness=1).")
+    var ratingWeights: String?
     @Option(help: "Label Studio labelling config (XML); default: <stem>-config.xml or config.xml beside the input.")
     var labelConfig: String?
     @Option(help: "File holding the texts that annotations refer to (Label Studio tasks.json, Argilla study generations).")
@@ -78,6 +82,13 @@ struct ImportCommand: ParsableCommand {
         options.defaultDimension = dimension
         options.keepTies = keepTies
         options.aspect = aspect
+        options.language = lang
+        if let ratingWeights {
+            options.ratingWeights = RatingWeights(try parseMapping(ratingWeights).mapValues { text in
+                guard let weight = Double(text) else { throw ValidationError("--rating-weights: '\(text)' is not a number") }
+                return weight
+            })
+        }
         options.splits = SplitFractions(validation: validationFraction, test: testFraction, salt: splitSalt)
         options.validation.maxResponseCharacters = maxResponseCharacters
         options.deduplication.nearDuplicates = !noNearDuplicates
@@ -124,7 +135,14 @@ enum ImportReport {
         }
         let reasons = source.quarantined.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         lines.append("  rows \(source.rowsRead); records read \(source.recordsRead) = accepted \(source.accepted) + quarantined \(source.quarantinedTotal)"
-            + " + duplicates \(source.exactDuplicates) exact, \(source.nearDuplicates) near + ties \(source.tiesTotal)")
+            + " + duplicates \(source.exactDuplicates) exact, \(source.nearDuplicates) near + ties \(source.tiesTotal)"
+            + " + aggregated \(source.aggregated)")
+        if !source.agreement.isEmpty {
+            lines.append("  pairs judged several times: " + source.agreement.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if !source.skipped.isEmpty {
+            lines.append("  left out by rule: " + source.skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         if !source.ties.isEmpty {
             lines.append("  ties set aside: " + source.ties.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

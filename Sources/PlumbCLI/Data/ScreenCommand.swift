@@ -16,8 +16,7 @@ struct ScreenCommand: ParsableCommand {
     @Option(help: "The classifier flags a response when sigmoid(score) is below this (Llama 2: 0.15).") var threshold: Double = 0.15
     @Option(name: .customLong("set"), help: "Output set to screen (repeatable; default: every demonstrations-*, comparisons-* and labelled-responses-* set).")
     var sets: [String] = []
-    @Option(help: "Tokens per row (default: the model's window).") var seqLen: Int?
-    @Option(help: "Rows per batch.") var rows: Int = 8
+    @Option(help: "Longest sequence scored (default: the model's window).") var seqLen: Int?
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @OptionGroup var output: StageOutputOptions
 
@@ -31,7 +30,6 @@ struct ScreenCommand: ParsableCommand {
         p.outputs = sets
         p.threshold = threshold
         p.seqLen = seqLen
-        p.rows = rows
         p.template = template
         let inputs = StageInputs(["data": data.map(fileURL), "lexicon": [fileURL(lexicon)], "model": model.map { [fileURL($0)] } ?? [],
                                   "tokenizer": tokenizer.map { [fileURL($0)] } ?? []])

@@ -9,6 +9,7 @@ struct BenchDecodeCommand: ParsableCommand {
         abstract: "Greedy decoding throughput of one sequence (compare with llama2.c run.c on the same weights).")
 
     @OptionGroup var source: ModelSourceOptions
+    @OptionGroup var decode: DecodeWeightsOption
     @Option(help: "New tokens to decode.") var newTokens: Int = 256
     @Option(help: "Prompt token ids, comma-separated.") var promptIds: String = "1"
     @Option(help: "Also write the benchmarked weights as a llama2.c .bin here (for run.c).") var exportLlama2c: String?
@@ -21,9 +22,10 @@ struct BenchDecodeCommand: ParsableCommand {
         let capacity = min(model.config.maxSeqLen, prompt.count + newTokens)
         let result = try ModelBenchmarks.decode(weights: model.weights, config: model.config,
                                                 requests: [GenerationRequest(prompt: prompt)],
-                                                options: GenerationOptions(maxNewTokens: newTokens), capacity: capacity)
+                                                options: GenerationOptions(maxNewTokens: newTokens), capacity: capacity,
+                                                format: decode.weights)
         var out: [String: Any] = [
-            "benchmark": "decode", "model": source.description, "prompt_tokens": prompt.count,
+            "benchmark": "decode", "model": source.description, "weights": decode.weights.rawValue, "prompt_tokens": prompt.count,
             "new_tokens": result.newTokens, "seconds": result.seconds, "tokens_per_second": result.tokensPerSecond,
             "peak_rss_bytes": peakRSSBytes() ?? -1,
         ]

@@ -9,6 +9,7 @@ struct BenchSampleCommand: ParsableCommand {
         abstract: "Batched sampling throughput: k completions per prompt, all decoded together.")
 
     @OptionGroup var source: ModelSourceOptions
+    @OptionGroup var decode: DecodeWeightsOption
     @Option(help: "Prompts.") var prompts: Int = 8
     @Option(help: "Completions per prompt (k).") var samples: Int = 8
     @Option(help: "New tokens per completion.") var newTokens: Int = 256
@@ -38,9 +39,9 @@ struct BenchSampleCommand: ParsableCommand {
         }
         let result = try ModelBenchmarks.decode(weights: model.weights, config: model.config, requests: requests,
                                                 options: GenerationOptions(maxNewTokens: newTokens, sampling: .random(temperature: temperature, topK: 0, topP: 1)),
-                                                capacity: needed)
+                                                capacity: needed, format: decode.weights)
         try printJSON([
-            "benchmark": "sample", "model": source.description, "prompts": prompts, "samples_per_prompt": samples,
+            "benchmark": "sample", "model": source.description, "weights": decode.weights.rawValue, "prompts": prompts, "samples_per_prompt": samples,
             "sequences": result.sequences, "prompt_tokens": promptLength, "new_tokens": result.newTokens,
             "context": model.config.maxSeqLen, "seconds": result.seconds, "tokens_per_second": result.tokensPerSecond,
             "peak_rss_bytes": peakRSSBytes() ?? -1,

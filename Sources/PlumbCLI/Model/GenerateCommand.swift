@@ -54,7 +54,8 @@ struct GenerateCommand: ParsableCommand {
             ids = try parseTokenIds(promptIds!, option: "--prompt-ids")
         }
         let stops = try stopIds.map { try parseTokenIds($0, option: "--stop-ids") } ?? model.config.eosTokenIds.compactMap { Int32(exactly: $0) }
-        let generator = try Generator(config: model.config, weights: model.weights, maxSequences: samples)
+        let generator = try Generator(config: model.config, weights: model.weights, maxSequences: samples,
+                                      format: sampling.decode.weights)
         let out = try generator.generate([GenerationRequest(prompt: ids, samples: samples, seed: samplingSeed)],
                                          options: GenerationOptions(maxNewTokens: maxNewTokens, sampling: sampling.sampling, stopTokens: Set(stops)))
         for s in out {

@@ -5,6 +5,14 @@ import PlumbModel
 import PlumbStages
 
 extension LlamaPreset: ExpressibleByArgument {}
+extension DecodeWeightFormat: ExpressibleByArgument {}
+
+/// `--weights f32|q8`: how the decoder holds the weight matrices (8-bit blocks of 32, W8A32, under q8).
+/// The one option every decoding command shares (generate, chat, rs, ppo, eval oracle, bench).
+struct DecodeWeightsOption: ParsableArguments {
+    @Option(help: "Decoder weights: f32, or q8 (int8 blocks of 32 with one scale each, widened inside the matrix-vector kernel).")
+    var weights: DecodeWeightFormat = .f32
+}
 
 /// `--model DIR` (Hugging Face checkpoint), `--llama2c FILE`, or random weights of `--preset`.
 struct ModelSourceOptions: ParsableArguments {
@@ -48,6 +56,8 @@ struct SamplingOptions: ParsableArguments {
 
     @Option(help: "Keep the smallest set of most likely tokens with this much probability (1 keeps all).")
     var topP: Float = 1
+
+    @OptionGroup var decode: DecodeWeightsOption
 
     var sampling: Sampling {
         temperature == 0 ? .greedy : .random(temperature: temperature, topK: topK, topP: topP)

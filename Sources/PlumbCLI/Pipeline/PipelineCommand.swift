@@ -9,7 +9,7 @@ struct PipelineCommand: ParsableCommand {
 }
 
 struct PipelineOptions: ParsableArguments {
-    @Argument(help: "The pipeline file (YAML; see docs/pipelines.md).") var file: String
+    @Argument(help: "The pipeline file (YAML; see docs/pipelines.md), or builtin:NAME for one the binary carries (main-job.yaml, monthly.yaml).") var file: String
     @Option(help: "The run directory (created if missing).") var run: String
     @Option(help: "An earlier run this one builds on (previous:, latest: and history: references).") var previous: String?
     @Option(help: "The settings profile of the file that fills ${NAME} (default: its first).") var settings: String?
@@ -22,7 +22,7 @@ struct PipelineOptions: ParsableArguments {
             guard let eq = item.firstIndex(of: "="), eq != item.startIndex else { throw ValidationError("--set \(item): expected NAME=VALUE") }
             overrides[String(item[..<eq])] = String(item[item.index(after: eq)...])
         }
-        return try PipelineSession.open(file: URL(fileURLWithPath: file), run: URL(fileURLWithPath: run),
+        return try PipelineSession.open(file: file, run: URL(fileURLWithPath: run),
                                         previous: previous.map { URL(fileURLWithPath: $0) }, profile: settings, overrides: overrides,
                                         acceptCodeChange: acceptCodeChange)
     }

@@ -55,12 +55,16 @@ struct PipelineFile {
     /// SHA-256 of the file's bytes.
     var sha256: String
 
-    /// Parses `url`; `${NAME}` in options and inputs are replaced from `profile` (default: the
-    /// first) and then `overrides`.
-    static func load(_ url: URL, profile: String? = nil, overrides: [String: String] = [:]) throws -> PipelineFile {
+    /// Parses the file at `path`, or the built-in file `builtin:NAME` (BuiltIn); `${NAME}` in options
+    /// and inputs are replaced from `profile` (default: the first) and then `overrides`.
+    static func load(_ path: String, profile: String? = nil, overrides: [String: String] = [:]) throws -> PipelineFile {
+        if path.hasPrefix(BuiltIn.pipelinePrefix) {
+            let text = try BuiltIn.pipelineText(named: String(path.dropFirst(BuiltIn.pipelinePrefix.count)))
+            return try parse(text, path: path, profile: profile, overrides: overrides)
+        }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw PipelineError("\(url.path): cannot read: \(error.localizedDescription)") }
-        return try parse(String(decoding: data, as: UTF8.self), path: url.path, profile: profile, overrides: overrides)
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw PipelineError("\(path): cannot read: \(error.localizedDescription)") }
+        return try parse(String(decoding: data, as: UTF8.self), path: path, profile: profile, overrides: overrides)
     }
 
     static func parse(_ text: String, path: String, profile: String? = nil, overrides: [String: String] = [:]) throws -> PipelineFile {

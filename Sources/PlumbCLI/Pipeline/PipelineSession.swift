@@ -8,7 +8,7 @@ struct PipelineSession {
     var graph: PipelineGraph
     var runner: PipelineRunner
 
-    static func open(file: URL, run: URL, previous: URL?, profile: String?, overrides: [String: String],
+    static func open(file: String, run: URL, previous: URL?, profile: String?, overrides: [String: String],
                      acceptCodeChange: Bool, registry: StageRegistry = .standard) throws -> PipelineSession {
         let runDirectory = run.standardizedFileURL
         let chain = try PipelineRunChain.open(run: runDirectory, previous: previous)

@@ -68,7 +68,7 @@ struct BenchPPOCommand: ParsableCommand {
         let policyPass = try ResponseTokenPass(model: policy, rows: rows, seqLen: seqLen, padToken: 0)
         let referencePass = try ResponseTokenPass(model: reference, rows: rows, seqLen: seqLen, padToken: 0)
         let criticPass = try ResponseTokenPass(model: critic, rows: rows, seqLen: seqLen, padToken: 0)
-        let rewardModels = try (0..<2).map { try RewardScorer(model: try model(.reward, seed: 11 + UInt64($0)), rows: rows, seqLen: seqLen + 1, padToken: 0) }
+        let rewardModels = try (0..<2).map { try RewardScorer(model: try model(.reward, seed: 11 + UInt64($0)), seqLen: seqLen + 1, padToken: 0) }
         var start = monotonicSeconds()
         let examples = rollouts.map(\.example)
         let lp = try policyPass.logProbs(examples, logitScale: 1 / 0.7, entropies: true)

@@ -4,7 +4,8 @@
 //     next prompt) and (b) in batches of slots/k prompts that each wait for their longest member;
 //     runs alternate, and the anchor is `bench sample`'s computation on the same slots (every
 //     sequence to the full length, no stops) measured in the same run;
-//   scoring: every sample through a reward-model forward pass (packed rows), tokens per second.
+//   scoring: every sample through a reward-model forward pass (RewardScorer: one sequence at a
+//     time, side by side on the cores), tokens per second.
 import ArgumentParser
 import Foundation
 import PlumbModel
@@ -24,7 +25,6 @@ struct BenchRSCommand: ParsableCommand {
     @Option(help: "Tokens per (random) prompt.") var promptLength = 16
     @Option(help: "Share of the vocabulary that stops a sequence (lengths vary; mean about 1 / share).") var stopShare = 1.0 / 64
     @Option(help: "Alternating repeats of each sampling variant.") var repeats = 2
-    @Option(help: "Rows per reward-model batch.") var scoringRows = 16
 
     func validate() throws {
         guard prompts > 0, samples > 0, slots >= samples, newTokens > 0, promptLength > 0, repeats > 0, stopShare > 0, stopShare < 1 else {
@@ -75,7 +75,7 @@ struct BenchRSCommand: ParsableCommand {
 
         // Scoring: every sample with its prompt through a reward model of the same shape.
         let rewardModel = try LlamaModel(config: config, heads: .reward, seed: source.seed &+ 11)
-        let scorer = try RewardScorer(model: rewardModel, rows: scoringRows, seqLen: capacity + 1, padToken: 0)
+        let scorer = try RewardScorer(model: rewardModel, seqLen: capacity + 1, padToken: 0)
         let texts = sequences.map { requests[$0.request].prompt + $0.tokens }
         let start = monotonicSeconds()
         _ = try scorer.scores(texts)

@@ -20,13 +20,14 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Seed of the sampler.") var seed: UInt64 = 1
 
     var settings: SamplingSettings {
-        SamplingSettings(temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, maxNewTokens: maxNewTokens)
+        SamplingSettings(temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, maxNewTokens: maxNewTokens,
+                         weights: sampling.decode.weights)
     }
 
     func run() throws {
         let policy = try StageModel.load(URL(fileURLWithPath: model))
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: tokenizer), template: template)
-        let decoder = try StreamingDecoder(model: policy)
+        let decoder = try StreamingDecoder(model: policy, format: sampling.decode.weights)
         var rng = SeededRNG(seed: seed)
         var history: [Message] = system.map { [.system($0)] } ?? []
 

@@ -14,8 +14,9 @@ struct DPOCommand: ParsableCommand {
     @Option(help: "Policy stage (SFT or RS) to start from.") var initFrom: String
     @Option(help: "Reference policy stage (default: --init-from).") var reference: String?
     @Option(name: .customLong("data"), help: "Stage with comparisons-train / comparisons-validation sets (repeatable).") var data: [String]
-    @Option(help: "Loss: sigmoid (DPO), robust (conservative DPO), ipo, hinge.") var loss: DPOLossKind = .sigmoid
-    @Option(help: "beta.") var beta: Double = 0.1
+    @Option(help: "Loss: sigmoid (DPO), robust (conservative DPO), ipo, hinge; simpo and orpo use no reference (docs/alignment.md).") var loss: DPOLossKind = .sigmoid
+    @Option(help: "beta (ORPO's lambda with --loss orpo; SimPO's published 2.0-2.5).") var beta: Double = 0.1
+    @Option(help: "SimPO's target reward margin gamma.") var gamma: Double = 0.5
     @Option(help: "Label smoothing e of the robust loss.") var labelSmoothing: Double = 0
     @Option(help: "Weight of the NLL term on the chosen response (RPO); 0 turns it off.") var rpo: Double = 0
     @Flag(help: "Average log-probabilities over response tokens (ipo always does).") var lengthNormalised = false
@@ -37,7 +38,7 @@ struct DPOCommand: ParsableCommand {
     func run() throws {
         var p = DPOStage.Parameters()
         p.mixture = try parseMixture(mix, requireDimension: false)
-        p.loss = DPOLoss(kind: loss, beta: beta, labelSmoothing: labelSmoothing, rpo: rpo, lengthNormalised: lengthNormalised)
+        p.loss = DPOLoss(kind: loss, beta: beta, labelSmoothing: labelSmoothing, rpo: rpo, lengthNormalised: lengthNormalised, gamma: gamma)
         p.seqLen = seqLen
         p.rows = rows
         p.epochs = epochs

@@ -1,5 +1,5 @@
 // `plumb demo`: the main job on the built-in task, as pipeline files run by the pipeline runner:
-// month 1 (pipelines/main-job.yaml: the task, tokenizer, pretraining, SFT, both reward models, RS
+// month 1 (pipelines/main-job.yaml, built into the binary: the task, tokenizer, pretraining, SFT, both reward models, RS
 // with humans in the loop, DPO, PPO, evaluation) and, at the standard size, month 2
 // (pipelines/monthly.yaml: new prompts and on-policy annotations, reward models retrained on all
 // data so far, RS from the latest policy, PPO). It prints one results table of every policy judged
@@ -21,9 +21,6 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Small sizes: a smoke test of every step (CI).") var quick = false
     @Option(help: "Months to run (default: 2 at the standard size, 1 with --quick).") var months: Int?
 
-    /// The pipeline files, from the package's `pipelines/` directory.
-    static let pipelines = CodeVersion.packageRoot.appendingPathComponent("pipelines")
-
     func run() throws {
         let profile = quick ? "quick" : "standard"
         let monthCount = months ?? (quick ? 1 : 2)
@@ -33,7 +30,7 @@ struct DemoCommand: ParsableCommand {
         var monthRuns: [URL] = []
         for month in 1...monthCount {
             let run = root.appendingPathComponent("month-\(month)")
-            let file = Self.pipelines.appendingPathComponent(month == 1 ? "main-job.yaml" : "monthly.yaml")
+            let file = BuiltIn.pipelinePrefix + (month == 1 ? "main-job.yaml" : "monthly.yaml")
             let session = try PipelineSession.open(file: file, run: run, previous: monthRuns.last, profile: profile,
                                                    overrides: ["seed": "\(seed)"], acceptCodeChange: false)
             let prefix = monthCount > 1 ? "m\(month) " : ""

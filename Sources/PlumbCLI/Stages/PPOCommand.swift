@@ -54,7 +54,6 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Clip each model's gradients to this global norm.") var maxGradNorm: Float = 1.0
     @Option(help: "Rows of the training forward passes.") var rows = 8
     @Option(help: "Sequences decoded at once.") var maxSequences = 64
-    @Option(help: "Rows per reward-model batch.") var scoringRows = 16
     @Option(help: "Checkpoint every N iterations (and at the end).") var checkpointEvery = 10
     @Option(help: "Write sample completions every N iterations (0: never).") var sampleEvery = 10
     @Option(help: "Stop after this many optimiser steps in a row with a non-finite loss or gradient.") var maxNonFiniteSteps = 5
@@ -63,6 +62,7 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Most new tokens of the judged answers.") var judgeMaxNewTokens = 48
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Seed of prompt order, sampling and mini-batches.") var seed: UInt64 = 1
+    @OptionGroup var decode: DecodeWeightsOption
     @OptionGroup var output: StageOutputOptions
     @OptionGroup var parallel: DistributedOptions
 
@@ -72,7 +72,7 @@ struct PPOCommand: ParsableCommand {
         s.beta = beta; s.klEstimator = klEstimator; s.klTarget = klTarget; s.klHorizon = klHorizon; s.maxKL = maxKl
         s.gamma = gamma; s.lambda = lambda
         s.loss = PPOLoss(clip: clip, valueClip: valueClip, valueCoefficient: valueCoefficient)
-        s.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)
+        s.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens, weights: decode.weights)
         if missingEosScore == "none" {
             s.missingEOSScore = nil
         } else {
@@ -85,7 +85,7 @@ struct PPOCommand: ParsableCommand {
         let adam = AdamWConfig(beta1: 0.9, beta2: 0.95, eps: 1e-5, weightDecay: weightDecay)
         s.policyOptimization = OptimizationSettings(learningRate: lr, schedule: .constant, warmupRatio: 0, adam: adam, maxGradNorm: maxGradNorm)
         s.valueOptimization = OptimizationSettings(learningRate: valueLr, schedule: .constant, warmupRatio: 0, adam: adam, maxGradNorm: maxGradNorm)
-        s.rows = rows; s.maxSequences = maxSequences; s.scoringRows = scoringRows
+        s.rows = rows; s.maxSequences = maxSequences
         s.checkpointEvery = checkpointEvery; s.sampleEvery = sampleEvery; s.maxConsecutiveNonFinite = maxNonFiniteSteps
         s.template = template; s.seed = seed
         s.judgeEvery = judgeEvery; s.judgeMaxNewTokens = judgeMaxNewTokens

@@ -27,17 +27,17 @@ struct RejectionSamplingCommand: ParsableCommand {
     @Option(help: "Use at most this many prompts.") var limit: Int?
     @Option(help: "Prompts per output shard (the unit of resume).") var promptsPerShard = 128
     @Option(help: "Sequences decoded at once.") var maxSequences = 64
-    @Option(help: "Rows per reward-model batch.") var scoringRows = 16
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Share of the prompts sent to human ranking (human-rank-tasks.json; TigerBot: 0.05), routed by the seed and prompt id.") var humanRankShare = 0.0
     @Option(help: "Share of the prompts sent to human editing (human-edit-tasks.json; TigerBot: 0.05).") var humanEditShare = 0.0
+    @OptionGroup var decode: DecodeWeightsOption
     @OptionGroup var output: StageOutputOptions
     @OptionGroup var parallel: DistributedOptions
 
     func run() throws {
         var p = RejectionSamplingStage.Parameters()
         p.k = k
-        p.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)
+        p.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens, weights: decode.weights)
         p.seed = seed
         p.gateThreshold = gateThreshold
         p.gateRecall = gateRecall
@@ -45,7 +45,6 @@ struct RejectionSamplingCommand: ParsableCommand {
         p.limit = limit
         p.promptsPerShard = promptsPerShard
         p.maxSequences = maxSequences
-        p.scoringRows = scoringRows
         p.template = template
         p.humanRankShare = humanRankShare
         p.humanEditShare = humanEditShare

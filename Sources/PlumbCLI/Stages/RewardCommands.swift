@@ -105,8 +105,7 @@ struct RewardEvalCommand: ParsableCommand {
     @Option(help: "Reward-model stage directory.") var model: String
     @Option(name: .customLong("data"), help: "Import stage directory with comparisons (repeatable).") var imports: [String]
     @Option(help: "Which split's comparisons: train, validation or test.") var split: Split = .test
-    @Option(help: "Tokens per row (default: the model's window).") var seqLen: Int?
-    @Option(help: "Rows per batch.") var rows: Int = 8
+    @Option(help: "Longest sequence scored (default: the model's window).") var seqLen: Int?
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Flag a response unsafe when sigmoid(score) is below this.") var unsafeThreshold: Double = 0.15
     @Option(help: "Score: reward-head, or a policy's likelihood (--model is then a policy): likelihood (sum over the response), mean-likelihood (per token), centred-likelihood (each token plus its entropy).")
@@ -125,7 +124,6 @@ struct RewardEvalCommand: ParsableCommand {
         p.beta = beta
         p.split = split
         p.seqLen = seqLen
-        p.rows = rows
         p.template = template
         p.unsafeThreshold = unsafeThreshold
         let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "model": [fileURL(model)], "data": imports.map(fileURL),
@@ -142,8 +140,7 @@ struct RewardScoreCommand: ParsableCommand {
     @Option(help: "Reward-model stage directory.") var model: String
     @Option(name: .customLong("data"), help: "Stage directory or shard path to score (repeatable).") var data: [String]
     @Option(name: .customLong("set"), help: "Output set to score (repeatable; default: every demonstrations-* and comparisons-* set).") var sets: [String] = []
-    @Option(help: "Tokens per row (default: the model's window).") var seqLen: Int?
-    @Option(help: "Rows per batch.") var rows: Int = 8
+    @Option(help: "Longest sequence scored (default: the model's window).") var seqLen: Int?
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @OptionGroup var output: StageOutputOptions
     @OptionGroup var parallel: DistributedOptions
@@ -152,7 +149,6 @@ struct RewardScoreCommand: ParsableCommand {
         var p = RewardScoreStage.Parameters()
         p.outputs = sets
         p.seqLen = seqLen
-        p.rows = rows
         p.template = template
         let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "model": [fileURL(model)], "data": data.map(fileURL)])
         let counts = try StageRun.run(RewardScoreStage.self, p, inputs: inputs, location: output.location).scored

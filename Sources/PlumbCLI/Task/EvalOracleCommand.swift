@@ -49,6 +49,7 @@ struct EvalOracleCommand: ParsableCommand {
     @Option(help: "With --policy: the stage directory (RUNS/RUN/STAGE) to write responses.jsonl and oracle.json into.")
     var out: String?
 
+    @OptionGroup var decode: DecodeWeightsOption
     @OptionGroup var parallel: DistributedOptions
 
     func validate() throws {
@@ -60,7 +61,7 @@ struct EvalOracleCommand: ParsableCommand {
         let evaluation: OracleEvaluation
         if let policy, let prompts, let tokenizer, let out {
             var p = OracleEvalStage.Parameters()
-            (p.template, p.maxNewTokens, p.temperature, p.seed) = (template, maxNewTokens, temperature, seed)
+            (p.template, p.maxNewTokens, p.temperature, p.seed, p.weights) = (template, maxNewTokens, temperature, seed, decode.weights)
             let inputs = StageInputs(["policy": [fileURL(policy)], "tokenizer": [fileURL(tokenizer)], "prompts": [fileURL(prompts)],
                                       "versus": versus.map { [fileURL($0)] } ?? []])
             evaluation = try StageRun.run(OracleEvalStage.self, p, inputs: inputs, location: StageLocation(directory: fileURL(out)))

@@ -3,7 +3,7 @@ import PlumbStore
 
 /// Writes an import's result as a stage directory through PlumbStore:
 /// - one shard set per record kind and split: `comparisons-train`, `prompts-test`, ... (kinds:
-///   prompts, demonstrations, comparisons, rankings, edits, labelled-responses), derived records
+///   prompts, demonstrations, comparisons, rankings, edits, labelled-responses, feedbacks, ratings), derived records
 ///   included; tie records (kept with `keepTies`) in `ties-<split>`, apart from the comparisons;
 /// - `quarantine`: every set-aside row or record (`quarantine/1`), with reason, field, file and line;
 /// - `sources`: one `import-source/1` record per input file with its counts;
@@ -17,6 +17,8 @@ public enum ImportStage {
         public var defaultDimension: PreferenceDimension
         public var keepTies: Bool
         public var aspect: String?
+        public var language: String?
+        public var ratingWeights: RatingWeights
         public var validation: ValidationLimits
         public var input: InputLimits
         public var deduplication: DeduplicationSettings
@@ -28,6 +30,8 @@ public enum ImportStage {
             defaultDimension = options.defaultDimension
             keepTies = options.keepTies
             aspect = options.aspect
+            language = options.language
+            ratingWeights = options.ratingWeights
             validation = options.validation
             input = options.input
             deduplication = options.deduplication
@@ -82,7 +86,7 @@ public enum ImportStage {
         /// Finishes every shard set and completes the stage.
         public func complete(sources: [SourceCounts]) throws -> StageManifest {
             try stage.finish {
-                for kind in [RecordKind.prompt, .demonstration, .comparison, .ranking, .edit, .labelledResponse] {
+                for kind in [RecordKind.prompt, .demonstration, .comparison, .ranking, .edit, .labelledResponse, .feedback, .rating] {
                     for split in Split.allCases {
                         // Tie records (kept with --keep-ties) go to their own set beside the comparisons.
                         for name in [ImportStage.outputName(kind, split)] + (kind == .comparison ? ["ties-\(split.rawValue)"] : []) {
@@ -119,6 +123,7 @@ public enum ImportStage {
         metrics["duplicates_exact"] = Double(sources.reduce(0) { $0 + $1.exactDuplicates })
         metrics["duplicates_near"] = Double(sources.reduce(0) { $0 + $1.nearDuplicates })
         metrics["ties"] = Double(sources.reduce(0) { $0 + $1.tiesTotal })
+        metrics["aggregated"] = Double(sources.reduce(0) { $0 + $1.aggregated })
         metrics["derived"] = Double(derived)
         for source in sources {
             for (reason, count) in source.quarantined { metrics["quarantined.\(reason)", default: 0] += Double(count) }

@@ -30,6 +30,11 @@ enum ColumnNames {
         case .shp: return ["prompt": "history", "responses": "human_ref_A, human_ref_B", "preference": "labels", "strength": "score_ratio"]
         case .stackExchangePaired: return ["prompt": "question", "chosen": "response_j", "rejected": "response_k"]
         case .alpaca: return ["prompt": "instruction + input", "response": "output", "system": "system"]
+        case .stackExchange: return ["prompt": "question (HTML)", "responses": "answers[].text (HTML)", "scores": "answers[].pm_score",
+                                     "labels": "answers[].selected"]
+        case .nectar: return ["prompt": "prompt (HH transcript)", "responses": "answers[].answer", "ranks": "answers[].rank"]
+        case .pandaLM: return ["prompt": "instruction + input", "responses": "response1, response2", "votes": "annotator1..N"]
+        case .autoJ: return ["prompt": "prompt", "responses": "response 1, response 2", "vote": "label", "tags": "scenario"]
         default: return [:]
         }
     }

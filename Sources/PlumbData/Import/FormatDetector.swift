@@ -9,12 +9,18 @@ enum FormatDetector {
         var limits = options.input
         limits.maxDecompressedBytes = min(limits.maxDecompressedBytes, limits.detectionBytes)
         let file = try InputFile(path, limits: limits)
+        file.boundedAbove = 1 << 20
         if file.container == .csv {
-            if options.columnMapping.isEmpty, let detection = detectTable(keys: Set(file.csvHeader)) {
+            let mapping = options.columnMapping
+            if mapping.isEmpty, let detection = detectTable(keys: Set(file.csvHeader)) {
                 return (Detection(format: detection.format, reason: "CSV header: " + detection.reason), nil)
             }
-            let mapping = options.columnMapping.isEmpty ? "header names the fields" : "column mapping given"
-            return (Detection(format: .csv, reason: "CSV file, \(mapping)"), nil)
+            if !mapping.isEmpty, let detection = detectTable(keys: InputFile.renaming(Set(file.csvHeader), mapping)) {
+                try checkMapping(mapping, keys: Set(file.csvHeader), file: path, line: 1)
+                return (Detection(format: detection.format, reason: "CSV header with --columns: " + detection.reason), nil)
+            }
+            let how = mapping.isEmpty ? "header names the fields" : "column mapping given"
+            return (Detection(format: .csv, reason: "CSV file, \(how)"), nil)
         }
         var first: InputRow?
         var parsable: InputRow?
@@ -33,7 +39,20 @@ enum FormatDetector {
                 ?? (prefixUsedUp ? " (no complete row in them)" : " (the file has no rows)")
             throw InputError(file: path, reason: "cannot detect the format: no row\(prefix) parses as JSON\(example)")
         }
-        return (try detect(value, line: row.source.line, file: path), row)
+        var renamed = row
+        if !options.columnMapping.isEmpty, let object = value.objectValue {
+            try checkMapping(options.columnMapping, keys: Set(object.keys), file: path, line: row.source.line)
+            renamed.value = .object(InputFile.renaming(object, options.columnMapping))
+        }
+        return (try detect(renamed.value!, line: row.source.line, file: path), renamed)
+    }
+
+    /// Every column `--columns` names must be among the fields the first row has.
+    static func checkMapping(_ mapping: [String: String], keys: Set<String>, file: String, line: Int) throws {
+        for (field, column) in mapping.sorted(by: { $0.key < $1.key }) where !keys.contains(column) {
+            throw InputError(file: file, line: line, field: column,
+                             reason: "--columns maps '\(field)' to '\(column)', which the first row does not have; its fields are: \(keys.sorted().joined(separator: ", "))")
+        }
     }
 
     static func detect(_ value: JSONValue, line: Int, file: String) throws -> Detection {
@@ -48,7 +67,8 @@ enum FormatDetector {
         let keys = Set(object.keys)
         if let detection = detect(keys: keys, object: object) { return detection }
         throw InputError(file: file, line: line,
-                         reason: "cannot detect the format from the fields [\(keys.sorted().joined(separator: ", "))]; pass --format")
+                         reason: "cannot detect the format from the fields [\(keys.sorted().joined(separator: ", "))]; "
+                            + "map them to a known layout with \(ColumnSuggestion.suggest(keys)), or pass --format")
     }
 
     /// The formats told by column names alone, so also from a CSV header: arena battles, labelled
@@ -66,10 +86,29 @@ enum FormatDetector {
            !keys.contains("chosen") {
             return Detection(format: .labelledResponses, reason: "'\(prompt)', '\(response)' and a safety label '\(safe)' (labelled responses, BeaverTails style)")
         }
+        let annotators = AnnotatorVotesImporter.annotatorColumns(keys)
+        if let a = any(ColumnNames.responseA), let b = any(ColumnNames.responseB), !annotators.isEmpty, any(ColumnNames.overall) == nil {
+            return Detection(format: .pandaLM, reason: "'\(a)'/'\(b)' with votes in \(annotators.map { "'\($0)'" }.joined(separator: ", ")) (several annotators, PandaLM style)")
+        }
+        if has("response 1", "response 2", "label") {
+            return Detection(format: .autoJ, reason: "'response 1'/'response 2' with 'label' (Auto-J pairwise)")
+        }
         if let a = any(ColumnNames.responseA), let b = any(ColumnNames.responseB), let overall = any(ColumnNames.overall) {
             let aspects = ColumnNames.aspects(in: keys).keys.sorted()
             let detail = aspects.isEmpty ? "" : " and per-aspect votes (\(aspects.joined(separator: ", ")))"
             return Detection(format: .pairwiseAspects, reason: "'\(a)'/'\(b)' with '\(overall)'\(detail) (A/B preferences)")
+        }
+        let attributes = RatingImporter.attributes.filter(keys.contains)
+        if let prompt = any(ColumnNames.prompt), let response = any(ColumnNames.response), attributes.contains("helpfulness"), attributes.count >= 2 {
+            return Detection(format: .ratings, reason: "'\(prompt)', '\(response)' rated on \(attributes.joined(separator: ", ")) (per-response ratings, HelpSteer style)")
+        }
+        if let prompt = any(ColumnNames.prompt), let response = any(ColumnNames.response), let label = any(FeedbackImporter.labelNames),
+           !keys.contains("chosen"), !keys.contains("rejected") {
+            return Detection(format: .feedback, reason: "'\(prompt)', '\(response)' with the judgement '\(label)' (unpaired feedback: KTO labels or thumbs)")
+        }
+        if has("message_id", "parent_id", "role", "text") {
+            let grouping = keys.contains("message_tree_id") ? "grouped by 'message_tree_id'" : "grouped from root to root"
+            return Detection(format: .openAssistantMessages, reason: "messages with 'message_id'/'parent_id', \(grouping) (OpenAssistant message table)")
         }
         return nil
     }
@@ -77,6 +116,20 @@ enum FormatDetector {
     private static func detect(keys: Set<String>, object: [String: JSONValue]) -> Detection? {
         func has(_ names: String...) -> Bool { names.allSatisfy(keys.contains) }
         if let detection = detectTable(keys: keys) { return detection }
+        if let node = object["prompt"]?.objectValue, node["message_id"] != nil, node["role"] != nil {
+            return Detection(format: .openAssistant, reason: "trees with a 'prompt' message and nested 'replies' (OpenAssistant tree export)")
+        }
+        if has("message_id", "role", "text", "replies") {
+            return Detection(format: .openAssistant, reason: "root messages with nested 'replies' (OpenAssistant tree export)")
+        }
+        if let answers = object["answers"]?.arrayValue, let answer = answers.first?.objectValue {
+            if has("question"), answer["pm_score"] != nil {
+                return Detection(format: .stackExchange, reason: "'question' with 'answers' scored by 'pm_score' (Stack Exchange preferences)")
+            }
+            if has("prompt"), answer["rank"] != nil {
+                return Detection(format: .nectar, reason: "'prompt' with ranked 'answers' (Nectar style)")
+            }
+        }
         if has("annotations") {
             return Detection(format: .labelStudio, reason: "tasks with 'annotations'\(has("data") ? " and 'data'" : "") (Label Studio export)")
         }

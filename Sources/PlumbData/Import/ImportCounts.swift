@@ -3,10 +3,13 @@ import PlumbStore
 
 /// What one input file gave. Counts are of records: each record a converter produced, plus each
 /// row or annotation that could not be converted (one quarantine entry each), so that
-/// `recordsRead == accepted + quarantined + exactDuplicates + nearDuplicates + ties`, where `ties`
-/// are tie and both-bad votes set aside (with `keepTies` they are accepted as tie records instead).
-/// `rowsRead` counts input rows (a PKU-SafeRLHF row gives two records). Records derived from
-/// accepted rankings and edits are counted apart, in `derived`.
+/// `recordsRead == accepted + quarantined + exactDuplicates + nearDuplicates + ties + aggregated`,
+/// where `ties` are tie and both-bad votes set aside (with `keepTies` they are accepted as tie
+/// records instead) and `aggregated` are the further judgements of a pair judged several times,
+/// folded into the first one's record (`VoteAggregator`). `rowsRead` counts input rows (a
+/// PKU-SafeRLHF row gives two records). Records derived from accepted rankings, edits and ratings
+/// are counted apart, in `derived`; replies a tree format leaves out by rule (deleted, failed or
+/// missing review, unranked, another language) are not records and are counted in `skipped`.
 public struct SourceCounts: Codable, Equatable, Sendable {
     public var file: String
     public var format: ImportFormat
@@ -23,6 +26,14 @@ public struct SourceCounts: Codable, Equatable, Sendable {
     public var nearDuplicates = 0
     /// Tie votes set aside, by kind (`TieKind` raw values: `tie`, `both_bad`).
     public var ties: [String: Int] = [:]
+    /// Judgements of an already counted pair, folded into its record.
+    public var aggregated = 0
+    /// Pairs judged several times, by how the judges agreed (`VoteAggregator.agreement`:
+    /// `unanimous`, `no_opposing_vote`, `split`, `tie`).
+    public var agreement: [String: Int] = [:]
+    /// Replies left out by rule, by reason (`deleted`, `review_failed`, `unreviewed`, `unranked`,
+    /// `other_language`, `no_sibling`).
+    public var skipped: [String: Int] = [:]
     /// Accepted records by kind (`RecordKind` raw values).
     public var acceptedByKind: [String: Int] = [:]
     /// Derived records by kind: pairs from rankings; demonstrations and comparisons from edits.
@@ -37,7 +48,9 @@ public struct SourceCounts: Codable, Equatable, Sendable {
 
     public var quarantinedTotal: Int { quarantined.values.reduce(0, +) }
     public var tiesTotal: Int { ties.values.reduce(0, +) }
-    public var isBalanced: Bool { recordsRead == accepted + quarantinedTotal + exactDuplicates + nearDuplicates + tiesTotal }
+    public var isBalanced: Bool {
+        recordsRead == accepted + quarantinedTotal + exactDuplicates + nearDuplicates + tiesTotal + aggregated
+    }
 
     public func quarantined(_ reason: QuarantineReason) -> Int { quarantined[reason.rawValue] ?? 0 }
     public func accepted(_ kind: RecordKind) -> Int { acceptedByKind[kind.rawValue] ?? 0 }
@@ -71,6 +84,18 @@ public struct ImportResult: Sendable {
     /// Tie records (kept with `ImportOptions.keepTies`).
     public var ties: [Comparison] {
         records.compactMap { if case .comparison(let c) = $0.record, c.isTie { return c } else { return nil } }
+    }
+
+    public var feedback: [Feedback] {
+        records.compactMap { if case .feedback(let r) = $0.record { return r } else { return nil } }
+    }
+
+    public var ratings: [Rating] {
+        records.compactMap { if case .rating(let r) = $0.record { return r } else { return nil } }
+    }
+
+    public var rankings: [Ranking] {
+        records.compactMap { if case .ranking(let r) = $0.record { return r } else { return nil } }
     }
 
     public var labelledResponses: [LabelledResponse] {

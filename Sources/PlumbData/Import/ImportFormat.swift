@@ -24,6 +24,22 @@ public enum ImportFormat: String, CaseIterable, Codable, Sendable {
     case argillaStudyResponses = "argilla-study-responses"
     /// The same study's per-annotator rankings without texts (needs `--texts`).
     case argillaStudyRankings = "argilla-study-rankings"
+    /// OpenAssistant message trees (oasst1/oasst2 and early tree exports): one tree a row, nested `replies`.
+    case openAssistant = "oasst"
+    /// OpenAssistant messages one a row (`message_id`, `parent_id`): the flat table and message exports.
+    case openAssistantMessages = "oasst-messages"
+    /// Stack Exchange preferences: a question with scored answers (`pm_score`, `selected`), HTML bodies.
+    case stackExchange = "stack-exchange"
+    /// Nectar-style k-wise rankings: a prompt with `answers` each holding a `rank`.
+    case nectar
+    /// Several annotators' votes per pair in `annotator1..N` (PandaLM: 0 tie, 1 first, 2 second).
+    case pandaLM = "pandalm"
+    /// Auto-J pairwise: `response 1`, `response 2`, `label` (0 first, 1 second, 2 tie).
+    case autoJ = "auto-j"
+    /// Per-response ratings on several attributes (HelpSteer: helpfulness, correctness, ... 0-4).
+    case ratings
+    /// Unpaired feedback: KTO-style `completion` + `label`, or thumbs up / down.
+    case feedback
     case alpaca
     case shareGPT = "sharegpt"
     case messages
@@ -47,8 +63,10 @@ public struct Detection: Equatable, Sendable, CustomStringConvertible {
 
 /// Per-import settings.
 public struct ImportOptions: Sendable {
-    /// Canonical field -> input column, for CSV (`prompt`, `chosen`, `rejected`, `response`, `system`,
-    /// `dimension`, `strength`, `margin`, `annotator`, `id`, `chosen_safe`, `rejected_safe`).
+    /// Canonical field -> input column (`--columns`). For CSV read as pairs or demonstrations
+    /// (`prompt`, `chosen`, `rejected`, `response`, `system`, `dimension`, `strength`, `margin`,
+    /// `annotator`, `id`, `chosen_safe`, `rejected_safe`); for every other layout each row's mapped
+    /// fields are renamed before detection and conversion (e.g. `completion=answer,label=thumb`).
     public var columnMapping: [String: String] = [:]
     /// A Label Studio labelling config (XML text); when nil, `config.xml` beside the file is used,
     /// otherwise left/right bind to the task's two non-prompt text fields in name order.
@@ -61,6 +79,10 @@ public struct ImportOptions: Sendable {
     public var keepTies = false
     /// A/B sets with per-aspect votes: decide chosen / rejected by this aspect instead of the overall vote.
     public var aspect: String?
+    /// OpenAssistant trees: keep only trees whose prompt is in this language (`en`, `de`, ...).
+    public var language: String?
+    /// Ratings: the weighted sum of attributes that orders responses to one prompt into pairs.
+    public var ratingWeights = RatingWeights()
     public var validation = ValidationLimits()
     /// Bounds on each input file: longest row, decompressed bytes, detection prefix.
     public var input = InputLimits()

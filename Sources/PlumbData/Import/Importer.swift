@@ -10,14 +10,32 @@ public struct Importer {
         self.options = options
     }
 
-    /// One converted row: its records, or the problems that stopped it.
-    private struct Converted {
+    /// One input row (or a group's row) converted: its records, the problems that stopped it, and
+    /// the replies it left out by rule (tree formats).
+    struct Converted {
         var row: InputRow
         var records: [Record]
         var problems: [RowProblem]
+        var skipped: [String: Int] = [:]
     }
 
-    private typealias Converter = (JSONValue, Int, RowContext) throws -> ([Record], [RowProblem])
+    /// What a row converter returns.
+    struct RowOutput {
+        var records: [Record]
+        var problems: [RowProblem] = []
+        var skipped: [String: Int] = [:]
+    }
+
+    /// A format's conversion: row by row, or by runs of adjacent rows (a flat message table's
+    /// trees), each run converted at once and held only while it lasts. A row's key starts a new
+    /// run when it differs from the current run's; a nil key continues the current run.
+    enum Converter {
+        case rows((JSONValue, Int, RowContext) throws -> RowOutput)
+        /// Rows handed over as bytes, for a converter that walks a huge row itself (OpenAssistant
+        /// trees) and hands each record over as it is made (the closure), not all at the end.
+        case rawRows((ShallowJSON, RowContext, (Record) throws -> Void) throws -> RowOutput)
+        case groups(key: (JSONValue) -> String?, convert: ([InputRow]) -> [Converted])
+    }
 
     /// Imports every file in order and keeps the result in memory.
     public func importFiles(_ paths: [String], format: ImportFormat? = nil) throws -> ImportResult {
@@ -28,56 +46,171 @@ public struct Importer {
 
     /// Imports every file in order, reading each row by row and handing each record to `sink` as it
     /// is accepted; returns each file's counts. De-duplication spans all files: the first occurrence
-    /// is kept.
+    /// is kept. Repeated judgements of a pair are aggregated within each file.
     public func importFiles(_ paths: [String], format: ImportFormat? = nil, into sink: ImportSink) throws -> [SourceCounts] {
-        var sources: [SourceCounts] = []
-        var deduplicator = Deduplicator(settings: options.deduplication)
-        for path in paths {
-            var (detection, firstRow) = try format.map { (Detection(format: $0, reason: "given with --format"), nil) }
-                ?? FormatDetector.detect(path, options: options)
-            if firstRow == nil {   // a forced format: the first row still names the columns
-                firstRow = try InputFile(path, csv: format == .csv, limits: options.input).next()
-            }
-            let file = try InputFile(path, csv: format == .csv, limits: options.input)
-            let (converter, note, columns) = try makeConverter(detection.format, file: file, firstRow: firstRow)
-            if let note { detection.reason += "; " + note }
-            var counts = SourceCounts(file: path, format: detection.format, detection: detection.reason, columns: columns)
-            var fit = FormatFit()
-            while let row = try file.next() {
-                let item = convert(row, index: file.rowsRead - 1, converter)
-                fit.observe(item.records.isEmpty, item.problems, line: row.source.line)
-                for problem in item.problems {
-                    try quarantine(problem, row: item.row, source: item.row.source, counts: &counts, sink: sink)
-                }
-                for record in item.records {
-                    if let problem = Validator.problem(record, limits: options.validation) {
-                        try quarantine(problem, row: item.row, source: record.source, counts: &counts, sink: sink)
-                        continue
-                    }
-                    counts.recordsRead += 1
-                    if case .comparison(let c) = record, let tie = c.details.tie, !options.keepTies {
-                        counts.ties[tie.rawValue, default: 0] += 1
-                        continue
-                    }
-                    switch try deduplicator.check(record) {
-                    case .exact?: counts.exactDuplicates += 1; continue
-                    case .near?: counts.nearDuplicates += 1; continue
-                    case nil: break
-                    }
-                    counts.accepted += 1
-                    counts.acceptedByKind[Importer.countedKind(record), default: 0] += 1
-                    try sink.accept(ImportedRecord(record: record, split: options.splits.split(for: record.prompt), derived: false))
-                    for derived in DerivedRecords.derived(from: record) {
-                        counts.derived[derived.kind.rawValue, default: 0] += 1
-                        try sink.accept(ImportedRecord(record: derived, split: options.splits.split(for: derived.prompt), derived: true))
-                    }
-                }
-            }
-            try fit.check(file: path, detection: detection)
-            counts.rowsRead = file.rowsRead
-            sources.append(counts)
+        let deduplicator = Shared(Deduplicator(settings: options.deduplication))
+        return try paths.map { try importFile($0, format: format, deduplicator: deduplicator, sink: sink) }
+    }
+
+    /// The per-file state of the second (or only) pass, with the import's de-duplicator (a class:
+    /// a raw row's records are processed from inside its converter's walk).
+    private final class FileState {
+        var counts: SourceCounts
+        let deduplicator: Shared<Deduplicator>
+        var fit = FormatFit()
+        var votes: VoteAggregator?
+        /// Accepted ratings of the current prompt, paired when the prompt changes.
+        var ratings: [Rating] = []
+
+        init(counts: SourceCounts, deduplicator: Shared<Deduplicator>) {
+            self.counts = counts
+            self.deduplicator = deduplicator
         }
-        return sources
+    }
+
+    /// One value shared by reference (the de-duplicator, across an import's files).
+    private final class Shared<Value> {
+        var value: Value
+        init(_ value: Value) { self.value = value }
+    }
+
+    /// An error of the sink met while a converter was walking a row: not the row's problem.
+    private struct SinkFailure: Error { var error: Error }
+
+    private func importFile(_ path: String, format: ImportFormat?, deduplicator: Shared<Deduplicator>, sink: ImportSink) throws -> SourceCounts {
+        var (detection, firstRow) = try format.map { (Detection(format: $0, reason: "given with --format"), nil) }
+            ?? FormatDetector.detect(path, options: options)
+        let csv = format == .csv
+        if firstRow == nil {   // a forced format: the first row still names the columns
+            let probe = try openFile(path, csv: csv, format: detection.format)
+            probe.boundedAbove = 1 << 20
+            firstRow = try probe.next()
+        }
+        let file = try openFile(path, csv: csv, format: detection.format)
+        let (converter, note, columns) = try makeConverter(detection.format, file: file, firstRow: firstRow)
+        if case .rawRows = converter { file.decodesRows = false }
+        if let note { detection.reason += "; " + note }
+        let state = FileState(counts: SourceCounts(file: path, format: detection.format, detection: detection.reason, columns: columns),
+                              deduplicator: deduplicator)
+        if Importer.aggregatesVotes(detection.format), case .rows(let convert) = converter {
+            state.votes = try tallyVotes(path, csv: csv, format: detection.format, convert)
+        }
+        var pending: [InputRow] = []
+        var pendingKey: String?
+        while let row = try file.next() {
+            switch converter {
+            case .rows(let convert):
+                try process(self.convert(row, index: file.rowsRead - 1, convert), state, sink)
+            case .rawRows(let convert):
+                let item = try convertRaw(row, convert) { record in
+                    do { try process(Converted(row: row, records: [record], problems: []), state, sink) } catch { throw SinkFailure(error: error) }
+                }
+                try process(item, state, sink)
+            case .groups(let key, let convert):
+                guard let value = row.value else {
+                    try process(Converted(row: row, records: [], problems: row.problem.map { [$0] } ?? []), state, sink)
+                    continue
+                }
+                let rowKey = key(value)
+                if let rowKey, rowKey != pendingKey, !pending.isEmpty {
+                    for item in convert(pending) { try process(item, state, sink) }
+                    pending = []
+                }
+                if let rowKey { pendingKey = rowKey }
+                pending.append(row)
+            }
+        }
+        if case .groups(_, let convert) = converter, !pending.isEmpty {
+            for item in convert(pending) { try process(item, state, sink) }
+        }
+        try flushRatings(state, sink)
+        try state.fit.check(file: path, detection: detection)
+        state.counts.rowsRead = file.rowsRead
+        return state.counts
+    }
+
+    /// The input file, with `--columns` applied to every row of the formats that read named fields
+    /// (CSV's own mapping is applied by its converter).
+    private func openFile(_ path: String, csv: Bool, format: ImportFormat) throws -> InputFile {
+        let file = try InputFile(path, csv: csv, limits: options.input)
+        if format != .csv { file.rename = options.columnMapping }
+        return file
+    }
+
+    /// Formats whose rows are judgements of a pair, which several annotators may repeat.
+    static func aggregatesVotes(_ format: ImportFormat) -> Bool {
+        [.arena, .pairwiseAspects, .pandaLM, .autoJ].contains(format)
+    }
+
+    /// Pass 1 over a vote file: every valid comparison's vote, by pair.
+    private func tallyVotes(_ path: String, csv: Bool, format: ImportFormat,
+                            _ convert: @escaping (JSONValue, Int, RowContext) throws -> RowOutput) throws -> VoteAggregator {
+        var votes = VoteAggregator()
+        let file = try openFile(path, csv: csv, format: format)
+        while let row = try file.next() {
+            for case .comparison(let c) in self.convert(row, index: file.rowsRead - 1, convert).records
+            where Validator.problem(.comparison(c), limits: options.validation) == nil {
+                votes.count(c)
+            }
+        }
+        return votes
+    }
+
+    /// Validates, aggregates, sets ties aside, de-duplicates, accepts and derives one row's records.
+    private func process(_ item: Converted, _ state: FileState, _ sink: ImportSink) throws {
+        state.fit.observe(item.records.isEmpty, item.problems, line: item.row.source.line)
+        for (reason, count) in item.skipped { state.counts.skipped[reason, default: 0] += count }
+        for problem in item.problems {
+            try quarantine(problem, row: item.row, source: item.row.source, counts: &state.counts, sink: sink)
+        }
+        for var record in item.records {
+            if let problem = Validator.problem(record, limits: options.validation) {
+                try quarantine(problem, row: item.row, source: record.source, counts: &state.counts, sink: sink)
+                continue
+            }
+            state.counts.recordsRead += 1
+            if case .comparison(let c) = record, state.votes != nil {
+                switch state.votes!.resolve(c) {
+                case .single: break
+                case .aggregated(let aggregate):
+                    record = .comparison(aggregate)
+                    if let agreement = VoteAggregator.agreement(aggregate) { state.counts.agreement[agreement, default: 0] += 1 }
+                case .folded: state.counts.aggregated += 1; continue
+                }
+            }
+            if case .comparison(let c) = record, let tie = c.details.tie, !options.keepTies {
+                state.counts.ties[tie.rawValue, default: 0] += 1
+                continue
+            }
+            switch try state.deduplicator.value.check(record) {
+            case .exact?: state.counts.exactDuplicates += 1; continue
+            case .near?: state.counts.nearDuplicates += 1; continue
+            case nil: break
+            }
+            state.counts.accepted += 1
+            state.counts.acceptedByKind[Importer.countedKind(record), default: 0] += 1
+            try sink.accept(ImportedRecord(record: record, split: options.splits.split(for: record.prompt), derived: false))
+            for derived in DerivedRecords.derived(from: record) { try accept(derived: derived, &state.counts, sink) }
+            if case .rating(let rating) = record {
+                if let last = state.ratings.last, Validator.normalise(last.prompt.text) != Validator.normalise(rating.prompt.text) {
+                    try flushRatings(state, sink)
+                }
+                state.ratings.append(rating)
+            }
+        }
+    }
+
+    /// Pairs from the ratings of one prompt's responses (adjacent rows, as HelpSteer writes them).
+    private func flushRatings(_ state: FileState, _ sink: ImportSink) throws {
+        for pair in RatingPairs.comparisons(state.ratings, weights: options.ratingWeights) {
+            try accept(derived: .comparison(pair), &state.counts, sink)
+        }
+        state.ratings = []
+    }
+
+    private func accept(derived: Record, _ counts: inout SourceCounts, _ sink: ImportSink) throws {
+        counts.derived[derived.kind.rawValue, default: 0] += 1
+        try sink.accept(ImportedRecord(record: derived, split: options.splits.split(for: derived.prompt), derived: true))
     }
 
     /// The kind a record is counted under: its own, or `tie` for a tie record.
@@ -93,12 +226,30 @@ public struct Importer {
                                             source: source, excerpt: row.raw))
     }
 
-    private func convert(_ row: InputRow, index: Int, _ converter: Converter) -> Converted {
+    /// A raw row converted; its records go to `emit` as they are made, the rest comes back. A
+    /// problem that stops the row part-way leaves the records already emitted in place.
+    private func convertRaw(_ row: InputRow, _ convert: (ShallowJSON, RowContext, (Record) throws -> Void) throws -> RowOutput,
+                            emit: (Record) throws -> Void) throws -> Converted {
+        guard let bytes = row.bytes else { return Converted(row: row, records: [], problems: row.problem.map { [$0] } ?? []) }
+        do {
+            let context = RowContext(source: row.source, options: options)
+            let output = try withoutActuallyEscaping(emit) { try convert(ShallowJSON(bytes: bytes), context, $0) }
+            return Converted(row: row, records: output.records, problems: output.problems, skipped: output.skipped)
+        } catch let failure as SinkFailure {
+            throw failure.error
+        } catch let problem as RowProblem {
+            return Converted(row: row, records: [], problems: [problem])
+        } catch {
+            return Converted(row: row, records: [], problems: [RowProblem(.invalidValue, "\(error)")])
+        }
+    }
+
+    private func convert(_ row: InputRow, index: Int, _ convert: (JSONValue, Int, RowContext) throws -> RowOutput) -> Converted {
         if let problem = row.problem { return Converted(row: row, records: [], problems: [problem]) }
         let context = RowContext(source: row.source, options: options)
         do {
-            let (records, problems) = try converter(row.value!, index, context)
-            return Converted(row: row, records: records, problems: problems)
+            let output = try convert(row.value!, index, context)
+            return Converted(row: row, records: output.records, problems: output.problems, skipped: output.skipped)
         } catch let problem as RowProblem {
             return Converted(row: row, records: [], problems: [problem])
         } catch {
@@ -128,94 +279,5 @@ public struct Importer {
             throw InputError(file: file, line: first.line, field: first.problem.field,
                              reason: "not \(detection.format.rawValue) data (\(detection.reason)): \(first.problem.detail)")
         }
-    }
-
-    /// The converter for `format`, a note for the detection line, and the columns it reads.
-    private func makeConverter(_ format: ImportFormat, file: InputFile, firstRow: InputRow?) throws -> (Converter, String?, [String: String]) {
-        let keys = file.container == .csv ? Set(file.csvHeader)
-            : Set(firstRow?.value?.objectValue?.keys.map { $0 } ?? [])
-        switch format {
-        case .arena:
-            return (rows(ArenaImporter.convert), nil, ArenaImporter.columns(keys))
-        case .labelledResponses:
-            let columns = LabelledResponseImporter.columns(keys)
-            return (rows { try LabelledResponseImporter.convert($0, columns: columns, $1) }, nil, columns)
-        case .pairwiseAspects:
-            let columns = PairwiseAspectsImporter.columns(keys)
-            if let aspect = options.aspect, columns["aspect:" + aspect] == nil {
-                let known = columns.keys.filter { $0.hasPrefix("aspect:") }.map { String($0.dropFirst(7)) }.sorted()
-                throw InputError(file: file.path, line: 1, field: aspect + "_preference",
-                                 reason: "--aspect \(aspect): no column '\(aspect)_preference'; aspects in this file: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
-            }
-            return (rows { try PairwiseAspectsImporter.convert($0, columns: columns, $1) }, nil, columns)
-        case .trl:
-            return (rows(TRLImporter.convert), nil, TRLImporter.columns(keys))
-        case .csv:
-            let mapping = try CSVImporter.mapping(header: file.csvHeader, given: options.columnMapping, file: file.path)
-            return (rows { try CSVImporter.convert($0, mapping: mapping, $1) }, nil, mapping)
-        default:
-            let (converter, note) = try makeFixedConverter(format, file: file, firstRow: firstRow)
-            return (converter, note, ColumnNames.fixed(format))
-        }
-    }
-
-    private func rows(_ convert: @escaping (RowFields, RowContext) throws -> [Record]) -> Converter {
-        { value, _, context in (try convert(try RowFields(value), context), []) }
-    }
-
-    /// Converters for the formats whose field names are fixed.
-    private func makeFixedConverter(_ format: ImportFormat, file: InputFile, firstRow: InputRow?) throws -> (Converter, String?) {
-        switch format {
-        case .hhRLHF: return (rows(HHRLHFImporter.convert), nil)
-        case .pkuSafeRLHF: return (rows(PKUSafeRLHFImporter.convert), nil)
-        case .ultraFeedback: return (rows(UltraFeedbackImporter.convertRaw), nil)
-        case .ultraFeedbackBinarized: return (rows(UltraFeedbackImporter.convertBinarized), nil)
-        case .shp: return (rows(SHPImporter.convert), nil)
-        case .stackExchangePaired: return (rows(StackExchangePairedImporter.convert), nil)
-        case .llamaFactory: return (rows(LlamaFactoryImporter.convert), nil)
-        case .alpaca: return (rows(SFTImporter.convertAlpaca), nil)
-        case .shareGPT: return (rows(SFTImporter.convertShareGPT), nil)
-        case .messages: return (rows(SFTImporter.convertMessages), nil)
-        case .argilla: return (rows(ArgillaImporter.convert), nil)
-        case .argillaStudyResponses: return (rows(ArgillaStudyImporter.convertResponses), nil)
-        case .argillaStudyRankings:
-            let texts = try options.textsFile.map { try InputFile.objects($0, limits: options.input) { $0?.objectValue ?? [:] } }
-            let note = options.textsFile.map { "texts from \($0)" }
-            return ({ value, index, context in
-                let row = texts.flatMap { index < $0.count ? $0[index] : nil }
-                return (try ArgillaStudyImporter.convertRankings(value, texts: row, context), [])
-            }, note)
-        case .labelStudio:
-            return try labelStudioConverter(file, firstRow: firstRow)
-        case .trl, .csv, .arena, .labelledResponses, .pairwiseAspects:
-            preconditionFailure("\(format.rawValue) is built by makeConverter")
-        }
-    }
-
-    /// Task data (`tasks.json` or `--texts`) is loaded when the first row has no `data` of its own.
-    private func labelStudioConverter(_ file: InputFile, firstRow: InputRow?) throws -> (Converter, String?) {
-        let directory = (file.path as NSString).deletingLastPathComponent
-        var notes: [String] = []
-        var config: LabelingConfig?
-        let stem = RowContext.stem(file.path)
-        let configPaths = ["\(stem)-config.xml", "config.xml"].map { (directory as NSString).appendingPathComponent($0) }
-        if let xml = options.labelConfig {
-            config = try LabelingConfig(xml: xml, file: "--label-config")
-            notes.append("labelling config from --label-config")
-        } else if let configPath = configPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) {
-            config = try LabelingConfig(xml: try String(contentsOfFile: configPath, encoding: .utf8), file: configPath)
-            notes.append("labelling config \(configPath)")
-        } else {
-            notes.append("no labelling config: left/right bound to the two non-prompt text fields in name order")
-        }
-        var taskData: [[String: JSONValue]] = []
-        let needsTasks = firstRow.map { $0.value?["data"] == nil } ?? true
-        let tasksPath = options.textsFile ?? (directory as NSString).appendingPathComponent("tasks.json")
-        if needsTasks, FileManager.default.fileExists(atPath: tasksPath) {
-            taskData = try InputFile.objects(tasksPath, limits: options.input) { $0?["data"]?.objectValue ?? [:] }
-            notes.append("task data from \(tasksPath)")
-        }
-        let importer = LabelStudioImporter(config: config, taskData: taskData)
-        return ({ value, index, context in try importer.convert(try RowFields(value), rowIndex: index, context) }, notes.joined(separator: "; "))
     }
 }

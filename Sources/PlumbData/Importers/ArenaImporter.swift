@@ -12,6 +12,9 @@ import PlumbStore
 /// becomes a comparison whose prompt is the first user turn, each side's earlier turns in
 /// `chosen_history` / `rejected_history`, and the final answers as chosen and rejected. Ties are
 /// tie records (`details.tie`), which the importer sets aside unless asked to keep them.
+/// `turn` is read as the number of turns judged (Chatbot Arena: the conversation's length; MT-Bench
+/// human judgments: 1 or 2): the conversations are compared up to each side's N-th answer, so a
+/// judgement of MT-Bench's turn 1 is about the first answers alone (its id gets `:turn1`).
 enum ArenaImporter {
     enum Outcome: Equatable {
         case a, b
@@ -22,7 +25,7 @@ enum ArenaImporter {
 
     static func columns(_ keys: Set<String>) -> [String: String] {
         var columns = ColumnNames.resolve([("id", ColumnNames.id), ("annotator", ["judge"])], in: keys)
-        for key in ["model_a", "model_b", "conversation_a", "conversation_b", "response_a", "response_b", "winner"] + oneHot
+        for key in ["model_a", "model_b", "conversation_a", "conversation_b", "response_a", "response_b", "winner", "turn"] + oneHot
         where keys.contains(key) { columns[key] = key }
         if keys.contains("prompt") { columns["prompt"] = "prompt" }
         return columns
@@ -30,7 +33,14 @@ enum ArenaImporter {
 
     static func convert(_ fields: RowFields, _ context: RowContext) throws -> [Record] {
         let outcome = try self.outcome(fields)
-        let (a, b) = try conversations(fields)
+        var (a, b) = try conversations(fields)
+        var turnSuffix = ""
+        if fields.has("turn") {
+            let turn = try fields.int("turn")
+            let whole = (a.count, b.count)
+            (a, b) = (try upTo(turn: turn, a, field: "conversation_a"), try upTo(turn: turn, b, field: "conversation_b"))
+            if (a.count, b.count) != whole { turnSuffix = ":turn\(turn)" }
+        }
         let split = try ConversationSplit.split(a, b, names: ("conversation_a", "conversation_b"))
         let modelA = try fields.optionalText("model_a"), modelB = try fields.optionalText("model_b")
         let aWins = outcome != .b
@@ -39,12 +49,23 @@ enum ArenaImporter {
             chosenModel: aWins ? modelA : modelB, rejectedModel: aWins ? modelB : modelA)
         if case .tie(let kind) = outcome { details.tie = kind }
         var comparison = Comparison(
-            id: try (fields.optionalText("id") ?? fields.optionalText("question_id")).flatMap { $0.isEmpty ? nil : $0 } ?? context.id(),
+            id: try (fields.optionalText("id") ?? fields.optionalText("question_id")).flatMap { $0.isEmpty ? nil : $0 }
+                .map { $0 + turnSuffix } ?? context.id(),
             prompt: Prompt(messages: split.prompt), chosen: aWins ? split.finalA : split.finalB,
             rejected: aWins ? split.finalB : split.finalA, dimension: context.options.defaultDimension,
             annotator: try fields.optionalText("judge"), source: context.source)
         comparison.details = details
         return [.comparison(comparison)]
+    }
+
+    /// The conversation up to and including its `turn`-th assistant answer.
+    static func upTo(turn: Int, _ messages: [Message], field: String) throws -> [Message] {
+        var answers = 0
+        for (index, message) in messages.enumerated() where message.role == .assistant {
+            answers += 1
+            if answers == turn { return Array(messages[...index]) }
+        }
+        throw RowProblem(.invalidValue, field: "turn", "'turn' is \(turn) but '\(field)' has \(answers) answer(s)")
     }
 
     /// The vote: `winner` by name, else the one-hot columns (NaN or empty cells count as absent).

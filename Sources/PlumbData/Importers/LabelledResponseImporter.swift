@@ -1,7 +1,8 @@
 import Foundation
 import PlumbStore
 
-/// Single responses with a safety label (BeaverTails: `prompt`, `response`, `is_safe`, `category`
+/// Single responses with a safety label (BeaverTails: `prompt`, `response`, `is_safe` (a boolean, 1/0,
+/// true/false, yes/no or safe/unsafe), `category`
 /// a map of harm category -> bool; the built-in task's `labelled-responses.jsonl` adds `id`,
 /// `tags`). Column names are resolved through `ColumnNames`; the category cell may be a map, a
 /// list of names, or either one encoded as JSON or as a Python dict inside a CSV cell.
@@ -25,7 +26,7 @@ enum LabelledResponseImporter {
         let record = LabelledResponse(
             id: try row.optionalText("id").flatMap { $0.isEmpty ? nil : $0 } ?? context.id(),
             prompt: Prompt(messages: messages, tags: try FieldParsing.tags(row)),
-            response: try FieldParsing.response(row, key: "response"), safe: try row.bool("safe"),
+            response: try FieldParsing.response(row, key: "response"), safe: try FieldParsing.safetyLabel(row, "safe"),
             categories: try categories(row), annotator: try row.optionalText("annotator"), source: context.source)
         return [.labelledResponse(record)]
     }

@@ -16,6 +16,8 @@ public struct InputRow: Sendable {
     public var problem: RowProblem?
     /// The row's first 500 bytes as text (for quarantine excerpts).
     public var raw: String
+    /// The row's bytes, undecoded, when the file is read with `decodesRows` off.
+    var bytes: [UInt8]? = nil
 }
 
 /// A file read row by row: decompressed as it goes, the container told from its first bytes, each
@@ -30,6 +32,15 @@ final class InputFile {
     private(set) var csvHeader: [String] = []
     /// Rows returned so far.
     private(set) var rowsRead = 0
+    /// `--columns`: canonical field -> input field; each row's mapped fields are returned under
+    /// their canonical names (the input names removed), other fields as they are.
+    var rename: [String: String] = [:]
+    /// Off: JSON rows come back as bytes (`InputRow.bytes`), for a converter that walks them
+    /// itself (`ShallowJSON`) instead of decoding a huge row whole.
+    var decodesRows = true
+    /// Rows longer than this are decoded cut down (`ShallowJSON.bounded`): format detection needs
+    /// the names of a row's fields, not a whole 64 MB tree.
+    var boundedAbove: Int?
     var compression: Compression { input.compression }
     var bytesDecompressed: Int { input.bytesDecompressed }
     private let input: InputBuffer
@@ -91,7 +102,22 @@ final class InputFile {
             rows = .csv(parser)
         }
         if row != nil { rowsRead += 1 }
-        return row
+        guard !rename.isEmpty, var renamed = row, let object = renamed.value?.objectValue else { return row }
+        renamed.value = .object(InputFile.renaming(object, rename))
+        return renamed
+    }
+
+    /// Field names after `mapping`.
+    static func renaming(_ keys: Set<String>, _ mapping: [String: String]) -> Set<String> {
+        keys.subtracting(mapping.values).union(mapping.filter { keys.contains($0.value) }.keys)
+    }
+
+    /// `object` with each mapped input field under its canonical name.
+    static func renaming(_ object: [String: JSONValue], _ mapping: [String: String]) -> [String: JSONValue] {
+        var out = object
+        for column in mapping.values { out.removeValue(forKey: column) }
+        for (field, column) in mapping { if let value = object[column] { out[field] = value } }
+        return out
     }
 
     /// Reads every row's object (for small side files: Label Studio tasks, Argilla study texts).
@@ -134,6 +160,11 @@ final class InputFile {
         let source = SourceRef(file: path, line: line)
         let excerpt = String(decoding: bytes.bytes.prefix(BoundedBytes.excerptBytes), as: UTF8.self)
         if bytes.overflowed { return InputRow(source: source, value: nil, problem: bytes.tooLongProblem, raw: excerpt) }
+        if !decodesRows { return InputRow(source: source, value: nil, problem: nil, raw: excerpt, bytes: bytes.bytes) }
+        if let cap = boundedAbove, bytes.length > cap {
+            let shallow = ShallowJSON(bytes: bytes.bytes)
+            if let value = try? shallow.bounded(try shallow.root, cap: cap) { return InputRow(source: source, value: value, problem: nil, raw: excerpt) }
+        }
         // Parsed in place (no copy of the row); the JSON parser refuses invalid UTF-8, and only then is
         // the row checked to say which problem it has.
         let parsed = bytes.bytes.withUnsafeBytes { raw in

@@ -22,6 +22,9 @@ public enum AspectVote: String, Codable, CaseIterable, Sendable {
 /// - `preference_from`: the vote that decided chosen / rejected (`overall`, or an aspect's name).
 /// - `justification`: the annotator's written reason.
 /// - `tie`: set on tie records only; such records go to `ties-<split>`, never `comparisons-<split>`.
+/// - `votes`: on a pair judged several times, the judgements aggregated into this record (`VoteCounts`).
+/// - `chosen_severity` / `rejected_severity`, `chosen_harm` / `rejected_harm`: PKU-SafeRLHF's harm
+///   severity (0 = safe ... 3 = severe) and the harm categories marked present, per response.
 public struct ComparisonDetails: Codable, Equatable, Sendable {
     public var chosenHistory: [Message]?
     public var rejectedHistory: [Message]?
@@ -31,6 +34,11 @@ public struct ComparisonDetails: Codable, Equatable, Sendable {
     public var preferenceFrom: String?
     public var justification: String?
     public var tie: TieKind?
+    public var votes: VoteCounts?
+    public var chosenSeverity: Int?
+    public var rejectedSeverity: Int?
+    public var chosenHarm: [String]?
+    public var rejectedHarm: [String]?
 
     public init(chosenHistory: [Message]? = nil, rejectedHistory: [Message]? = nil, chosenModel: String? = nil,
                 rejectedModel: String? = nil, aspects: [String: AspectVote]? = nil, preferenceFrom: String? = nil,
@@ -48,6 +56,32 @@ public struct ComparisonDetails: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case chosenHistory = "chosen_history", rejectedHistory = "rejected_history"
         case chosenModel = "chosen_model", rejectedModel = "rejected_model"
-        case aspects, preferenceFrom = "preference_from", justification, tie
+        case aspects, preferenceFrom = "preference_from", justification, tie, votes
+        case chosenSeverity = "chosen_severity", rejectedSeverity = "rejected_severity"
+        case chosenHarm = "chosen_harm", rejectedHarm = "rejected_harm"
+    }
+}
+
+/// The judgements of one pair that were aggregated into one record, relative to its chosen
+/// response (on a tie record, to the response it lists as chosen). `total` counts all of them.
+public struct VoteCounts: Codable, Equatable, Sendable {
+    public var chosen: Int
+    public var rejected: Int
+    public var tie: Int
+    public var bothBad: Int
+
+    public init(chosen: Int, rejected: Int, tie: Int, bothBad: Int = 0) {
+        self.chosen = chosen
+        self.rejected = rejected
+        self.tie = tie
+        self.bothBad = bothBad
+    }
+
+    public var total: Int { chosen + rejected + tie + bothBad }
+    /// Every judgement chose the chosen response.
+    public var isUnanimous: Bool { chosen == total }
+
+    enum CodingKeys: String, CodingKey {
+        case chosen, rejected, tie, bothBad = "both_bad"
     }
 }

@@ -5,16 +5,18 @@ public enum DerivedRecords {
     /// All pairs of a k-way ranking (InstructGPT, Ouyang et al. 2022, §3.5: every one of the
     /// k-choose-2 pairs is a comparison). Ties give no pair. Strength from the rank gap:
     /// 1 -> slightly_better, 2 -> better, >= 3 -> significantly_better (`preferenceLevel(rankGap:)`).
-    /// A ranking without a prompt gives no pairs.
+    /// A ranking with scores gives each pair the score gap as its margin instead. A ranking without
+    /// a prompt gives no pairs.
     public static func pairs(of ranking: Ranking) -> [Comparison] {
         guard !ranking.prompt.messages.isEmpty else { return [] }
         var comparisons: [Comparison] = []
         for i in ranking.responses.indices {
             for j in ranking.responses.indices where ranking.ranks[i] < ranking.ranks[j] {
                 guard let level = preferenceLevel(rankGap: ranking.ranks[j] - ranking.ranks[i]) else { continue }
+                let strength: PreferenceStrength = ranking.scores.map { .margin($0[i] - $0[j]) } ?? .level(level)
                 comparisons.append(Comparison(
                     id: "\(ranking.id):\(i)>\(j)", prompt: ranking.prompt, chosen: ranking.responses[i], rejected: ranking.responses[j],
-                    dimension: ranking.dimension, strength: .level(level), annotator: ranking.annotator, source: ranking.source))
+                    dimension: ranking.dimension, strength: strength, annotator: ranking.annotator, source: ranking.source))
             }
         }
         return comparisons

@@ -9,6 +9,8 @@ public enum RecordKind: String, Codable, CaseIterable, Sendable {
     case ranking
     case edit
     case labelledResponse = "labelled-response"
+    case feedback
+    case rating
     case quarantine
 
     public var version: Int { 1 }
@@ -62,7 +64,9 @@ public struct Demonstration: Codable, Equatable, Sendable {
 }
 
 /// k responses to one prompt in order of preference. `ranks[i]` is the rank of `responses[i]`:
-/// 1 is best, equal ranks are ties.
+/// 1 is best, equal ranks are ties. Sources that score the responses (Stack Exchange votes) keep
+/// the scores, and the pairs derived from the ranking then carry the score gap as their margin;
+/// sources that label them (OpenAssistant's quality, toxicity, ...) keep the labels per response.
 public struct Ranking: Codable, Equatable, Sendable {
     public var schema = RecordKind.ranking.schema
     public var id: String
@@ -71,16 +75,22 @@ public struct Ranking: Codable, Equatable, Sendable {
     public var ranks: [Int]
     public var dimension: PreferenceDimension
     public var annotator: String?
+    /// Per response, the source's score (higher is better), when it gives one.
+    public var scores: [Double]?
+    /// Per response, the source's labels (name -> value), when it gives them.
+    public var labels: [[String: Double]]?
     public var source: SourceRef
 
     public init(id: String, prompt: Prompt, responses: [String], ranks: [Int], dimension: PreferenceDimension = .helpfulness,
-                annotator: String? = nil, source: SourceRef) {
+                annotator: String? = nil, scores: [Double]? = nil, labels: [[String: Double]]? = nil, source: SourceRef) {
         self.id = id
         self.prompt = prompt
         self.responses = responses
         self.ranks = ranks
         self.dimension = dimension
         self.annotator = annotator
+        self.scores = scores
+        self.labels = labels
         self.source = source
     }
 }
@@ -113,6 +123,8 @@ public enum Record: Equatable, Sendable {
     case ranking(Ranking)
     case edit(Edit)
     case labelledResponse(LabelledResponse)
+    case feedback(Feedback)
+    case rating(Rating)
 
     public var kind: RecordKind {
         switch self {
@@ -122,6 +134,8 @@ public enum Record: Equatable, Sendable {
         case .ranking: return .ranking
         case .edit: return .edit
         case .labelledResponse: return .labelledResponse
+        case .feedback: return .feedback
+        case .rating: return .rating
         }
     }
 
@@ -133,6 +147,8 @@ public enum Record: Equatable, Sendable {
         case .ranking(let r): return r.source
         case .edit(let r): return r.source
         case .labelledResponse(let r): return r.source
+        case .feedback(let r): return r.source
+        case .rating(let r): return r.source
         }
     }
 
@@ -144,6 +160,8 @@ public enum Record: Equatable, Sendable {
         case .ranking(let r): return r.prompt
         case .edit(let r): return r.prompt
         case .labelledResponse(let r): return r.prompt
+        case .feedback(let r): return r.prompt
+        case .rating(let r): return r.prompt
         }
     }
 
@@ -156,6 +174,8 @@ public enum Record: Equatable, Sendable {
         case .ranking(let r): return r.responses
         case .edit(let r): return [r.original, r.edited]
         case .labelledResponse(let r): return [r.response]
+        case .feedback(let r): return [r.response]
+        case .rating(let r): return [r.response]
         }
     }
 }
@@ -170,6 +190,8 @@ extension Record: Encodable {
         case .ranking(let r): try r.encode(to: encoder)
         case .edit(let r): try r.encode(to: encoder)
         case .labelledResponse(let r): try r.encode(to: encoder)
+        case .feedback(let r): try r.encode(to: encoder)
+        case .rating(let r): try r.encode(to: encoder)
         }
     }
 }

@@ -108,6 +108,10 @@ public final class Tokenizer: @unchecked Sendable {
 
     public func isControl(_ id: Int32) -> Bool { spm_is_control(handle, id) != 0 }
     public func isByte(_ id: Int32) -> Bool { spm_is_byte(handle, id) != 0 }
+    public func isUnknown(_ id: Int32) -> Bool { spm_is_unknown(handle, id) != 0 }
+    public func isUnused(_ id: Int32) -> Bool { spm_is_unused(handle, id) != 0 }
+    /// The piece's score in the model (merge priority for BPE, log-probability for unigram).
+    public func score(_ id: Int32) -> Float { spm_get_score(handle, id) }
 
     private static func optionalID(_ id: Int32) -> Int32? { id < 0 ? nil : id }
 

@@ -89,6 +89,8 @@ struct Deduplicator {
         case .edit(let e): return "edit/\(e.annotator ?? "")"
         case .demonstration(let d): return "demonstration/\(d.annotator ?? "")"
         case .labelledResponse(let r): return "labelled-response/\(r.safe)/\(r.annotator ?? "")"
+        case .feedback(let r): return "feedback/\(r.dimension.rawValue)/\(r.desirable)/\(r.annotator ?? "")"
+        case .rating(let r): return "rating/\(r.scores.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })/\(r.annotator ?? "")"
         case .prompt: return "prompt"
         }
     }

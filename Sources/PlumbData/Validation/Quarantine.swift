@@ -18,6 +18,16 @@ public enum QuarantineReason: String, Codable, CaseIterable, Sendable, Comparabl
     case tooLong = "too_long"
     case cancelledAnnotation = "cancelled_annotation"
     case noAnnotation = "no_annotation"
+    /// An HTML body with a tag or comment that never closes, or an end tag closing nothing.
+    case invalidHTML = "invalid_html"
+    /// A score outside its scale (a 0-4 rating of 5, a severity of 4).
+    case outOfScale = "out_of_scale"
+    /// A message tree whose parent links loop.
+    case treeCycle = "tree_cycle"
+    /// A message whose `parent_id` names no message of its tree.
+    case unknownParent = "unknown_parent"
+    /// Sibling replies sharing one rank.
+    case repeatedRank = "repeated_rank"
 
     public static func < (a: QuarantineReason, b: QuarantineReason) -> Bool { a.rawValue < b.rawValue }
 }

@@ -67,11 +67,12 @@ public enum ModelBenchmarks {
                               flopsPerStep: trainingFlops(config, batchSize: batchSize, seqLen: seqLen), finalLoss: loss)
     }
 
-    /// Times `generator.generate(requests)` (prefill included) after one untimed warm-up call.
+    /// Times `generator.generate(requests)` (prefill included) after one untimed warm-up call (which
+    /// also makes the 8-bit weights under q8).
     public static func decode(weights: LlamaWeights, config: LlamaConfig, requests: [GenerationRequest],
-                              options: GenerationOptions, capacity: Int) throws -> DecodeBenchmark {
+                              options: GenerationOptions, capacity: Int, format: DecodeWeightFormat = .f32) throws -> DecodeBenchmark {
         let sequences = requests.reduce(0) { $0 + $1.samples }
-        let generator = try Generator(config: config, weights: weights, maxSequences: sequences, capacity: capacity)
+        let generator = try Generator(config: config, weights: weights, maxSequences: sequences, capacity: capacity, format: format)
         var warm = options
         warm.maxNewTokens = min(4, options.maxNewTokens)
         _ = try generator.generate(requests, options: warm)

@@ -55,15 +55,21 @@ public final class Generator {
     public let maxSequences: Int
     /// Positions per sequence (prompt + new tokens); at most the config's max_position_embeddings.
     public let capacity: Int
+    /// fp32 or 8-bit weights in the matrix products (DecodeWeights).
+    public let format: DecodeWeightFormat
     private var forward: IncrementalForward?
 
-    public init(config: LlamaConfig, weights: LlamaWeights, maxSequences: Int, capacity: Int? = nil) throws {
+    public init(config: LlamaConfig, weights: LlamaWeights, maxSequences: Int, capacity: Int? = nil, format: DecodeWeightFormat = .f32) throws {
         let cap = capacity ?? config.maxSeqLen
         guard maxSequences > 0, cap > 0, cap <= config.maxSeqLen else {
             throw ConfigError("Generator: need maxSequences > 0 and 0 < capacity <= max_position_embeddings \(config.maxSeqLen); got \(maxSequences), \(cap)")
         }
-        self.config = config; self.weights = weights; self.maxSequences = maxSequences; self.capacity = cap
+        self.config = config; self.weights = weights; self.maxSequences = maxSequences; self.capacity = cap; self.format = format
     }
+
+    /// Makes the next generation read the model's current weights: 8-bit copies are remade (fp32
+    /// reads the tensors themselves, so it always sees the current values).
+    public func reloadWeights() throws { try forward?.reloadWeights() }
 
     /// Generates every sample of every request, decoded together; results in request order, then
     /// sample order.
@@ -112,7 +118,8 @@ public final class Generator {
     private func incrementalForward() throws -> IncrementalForward {
         if let forward { return forward }
         let cache = try KVCache(config: config, slots: maxSequences, capacity: capacity)
-        let made = try IncrementalForward(config: config, weights: weights, cache: cache, maxRows: max(maxSequences, capacity))
+        let made = try IncrementalForward(config: config, weights: weights, cache: cache, maxRows: max(maxSequences, capacity),
+                                          format: format)
         forward = made
         return made
     }

@@ -4,11 +4,15 @@
 // rows of a sequence when prefilling, or any mix. Every projection is one matrix-matrix product over
 // the N rows; only attention (CachedAttention) is per row. Logits are computed only for the rows
 // asked for. Scratch is sized once for `maxRows` rows (llama2.c `RunState`, batched).
+// The matrices are read through `DecodeWeights`: the model's fp32 tensors, or 8-bit copies (q8)
+// made from them, remade by `reloadWeights()` after the model's weights change.
 import PlumbTensor
 
 public final class IncrementalForward {
     public let config: LlamaConfig
     public let weights: LlamaWeights
+    public let format: DecodeWeightFormat
+    public private(set) var decodeWeights: DecodeWeights
     public let cache: KVCache
     public let maxRows: Int
     let rope: RoPETable
@@ -25,9 +29,10 @@ public final class IncrementalForward {
     let rstd: Tensor     // (R)
     let scores: Tensor   // (R * H, capacity)
 
-    public init(config: LlamaConfig, weights: LlamaWeights, cache: KVCache, maxRows: Int) throws {
+    public init(config: LlamaConfig, weights: LlamaWeights, cache: KVCache, maxRows: Int, format: DecodeWeightFormat = .f32) throws {
         guard weights.lmHead != nil else { throw TensorError("IncrementalForward: the model has no LM head") }
-        self.config = config; self.weights = weights; self.cache = cache; self.maxRows = maxRows
+        self.config = config; self.weights = weights; self.cache = cache; self.maxRows = maxRows; self.format = format
+        decodeWeights = try DecodeWeights(weights, format: format)
         rope = try RoPETable(headDim: config.headDim, maxPositions: cache.capacity, theta: Double(config.ropeTheta))
         layout = config.rotaryLayout == .halves ? .halves : .adjacentPairs
         let c = config
@@ -37,9 +42,15 @@ public final class IncrementalForward {
         gate = Tensor(zeros: [maxRows, c.hiddenDim]); up = Tensor(zeros: [maxRows, c.hiddenDim])
         rstd = Tensor(zeros: [maxRows]); scores = Tensor(zeros: [maxRows * c.nHeads, cache.capacity])
         // Every step streams all weights: back their storage with 2 MB pages where Linux allows.
-        let matrices = [weights.embedding] + weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] }
-        var seen = Set<ObjectIdentifier>()
-        for t in matrices + [weights.lmHead!] where seen.insert(ObjectIdentifier(t.storage)).inserted { MatVec.preferHugePages(t.storage) }
+        decodeWeights.preferHugePages()
+    }
+
+    /// Remakes the 8-bit weights from the model's current fp32 weights (after a training step);
+    /// nothing to do for fp32, which reads the model's tensors directly.
+    public func reloadWeights() throws {
+        guard format != .f32 else { return }
+        decodeWeights = try DecodeWeights(weights, format: format)
+        decodeWeights.preferHugePages()
     }
 
     /// Runs rows (slots[i], tokens[i], positions[i]); writes their keys/values into the cache and the
@@ -55,8 +66,9 @@ public final class IncrementalForward {
         try logits.requireShape([logitRows.count, config.vocabSize], "IncrementalForward logits")
         let c = config
         let xr = try rows(x, n), xnr = try rows(xn, n), rs = try rows(rstd, n)
-        try Embedding.forward(table: weights.embedding, tokens: tokens, out: xr)
-        for (l, w) in weights.layers.enumerated() {
+        let dw = decodeWeights
+        try Embedding.forward(table: dw.embedding, tokens: tokens, out: xr)
+        for (l, w) in dw.layers.enumerated() {
             // 1. attention: xn = norm(x); q, k, v = xn W^T; rotate; store k, v; attend; x += att Wo^T
             try RMSNorm.forward(x: xr, weight: w.attentionNorm, eps: c.rmsNormEps, out: xnr, rstd: rs)
             let qr = try rows(q, n), kr = try rows(k, n), vr = try rows(v, n), ar = try rows(att, n)
@@ -91,8 +103,8 @@ public final class IncrementalForward {
             guard r >= 0, r < n else { throw TensorError("IncrementalForward: logit row \(r) outside 0..<\(n)") }
             (hidden.pointer + j * c.dim).update(from: xr.pointer + r * c.dim, count: c.dim)
         }
-        try RMSNorm.forward(x: hidden, weight: weights.finalNorm, eps: c.rmsNormEps, out: hidden, rstd: hs)
-        try DecodeLinear.forward(x: hidden, [(weights.lmHead!, logits)])
+        try RMSNorm.forward(x: hidden, weight: dw.finalNorm, eps: c.rmsNormEps, out: hidden, rstd: hs)
+        try DecodeLinear.forward(x: hidden, [(dw.lmHead, logits)])
     }
 
     /// The first `n` rows of a scratch tensor, as a view.

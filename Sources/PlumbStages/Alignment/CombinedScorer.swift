@@ -22,12 +22,12 @@ public final class CombinedScorer: ResponseScorer {
     /// Sequences whose start was cut to fit a model's window.
     public private(set) var truncated = 0
 
-    public init(helpfulness: URL, safety: URL, rows: Int, eos: Int32) throws {
+    public init(helpfulness: URL, safety: URL, eos: Int32) throws {
         func load(_ stage: URL) throws -> (RewardScorer, Int) {
             let term = try RewardLikelihoodTerm.load(from: stage)
             let model = try StageModel.load(stage, heads: term.heads)
             let window = model.config.maxSeqLen
-            return (try RewardScorer(model: model, rows: rows, seqLen: window, padToken: eos, likelihood: term), window)
+            return (try RewardScorer(model: model, seqLen: window, padToken: eos, likelihood: term), window)
         }
         (self.helpfulness, helpfulnessWindow) = try load(helpfulness)
         (self.safety, safetyWindow) = try load(safety)

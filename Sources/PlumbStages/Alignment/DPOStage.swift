@@ -37,8 +37,6 @@ public enum DPOStage: Stage {
         public var seed: UInt64 = 1
         /// Weights per source stage (and dimension) of the comparisons; nil: every comparison once.
         public var mixture: RewardMixture?
-        /// Rows per batch of the reference's forward passes.
-        public var referenceRows = 8
         /// TRL's default learning rate for DPO (1e-6 for 7B models; small models take more).
         public var loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-6))
         public init() {}
@@ -55,7 +53,9 @@ public enum DPOStage: Stage {
         public var mixture: [String: [MixtureComponentReport]]
         public var quarantinedIdentical: Int
         public var truncated: Int
-        public var referenceComputed: Int
+        /// Pairs whose reference log-probabilities were computed (not cached); nil for SimPO and
+        /// ORPO, which read no reference.
+        public var referenceComputed: Int?
 
         public var metrics: [String: Double] {
             var out = training.metrics
@@ -64,8 +64,10 @@ public enum DPOStage: Stage {
             for (split, report) in mixture { out.merge(MixtureComponentReport.metrics(report, split: split)) { $1 } }
             out["quarantined.identical"] = Double(quarantinedIdentical)
             out["truncated"] = Double(truncated)
-            out["reference_cached"] = referenceComputed == 0 ? 1 : 0
-            out["reference_computed"] = Double(referenceComputed)
+            if let referenceComputed {
+                out["reference_cached"] = referenceComputed == 0 ? 1 : 0
+                out["reference_computed"] = Double(referenceComputed)
+            }
             return out
         }
     }
@@ -102,6 +104,9 @@ public enum DPOStage: Stage {
     public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
         let tokenizerFile = try inputs.one("tokenizer"), policy = try inputs.one("init-from"), data = inputs.all("data")
         try parameters.mixture?.validate(sources: SourcedComparisons.names(of: data))
+        if !parameters.loss.kind.needsReference, inputs.optional("reference") != nil || inputs.optional("reference-cache") != nil {
+            throw StageError("dpo: loss \(parameters.loss.kind.rawValue) uses no reference policy; drop the reference and reference-cache inputs")
+        }
         let reference = inputs.optional("reference") ?? policy
         let tokenizer = try Tokenizer(modelFile: tokenizerFile.path)
         let tokenizerSHA = try SHA256.hex(ofFile: tokenizerFile)
@@ -130,11 +135,14 @@ public enum DPOStage: Stage {
                                                   source: c.source, excerpt: c.chosen))
         }
         try stage.writer.addOutput(name: "quarantine", files: try quarantine.finish())
-        let attached = try ReferenceLogProbs.attach(
+        // SimPO and ORPO read no reference log-probabilities: none are computed.
+        let needsReference = parameters.loss.kind.needsReference
+        let attached = needsReference ? try ReferenceLogProbs.attach(
             ["train": encodedTrain.pairs, "validation": encodedValidation.pairs], reference: loaded.reference,
-            referenceSHA: try SHA256.hex(ofFile: StageModel.inputFile(loaded.reference)), seqLen: parameters.seqLen, rows: parameters.referenceRows,
+            referenceSHA: try SHA256.hex(ofFile: StageModel.inputFile(loaded.reference)), seqLen: parameters.seqLen,
             padToken: loaded.eos, directory: stage.directory.appendingPathComponent(ReferenceLogProbs.directoryName),
             reuse: loaded.referenceCache?.appendingPathComponent(ReferenceLogProbs.directoryName), log: stage.log)
+            : (pairs: ["train": encodedTrain.pairs, "validation": encodedValidation.pairs], computed: 0)
         let trainPairs = attached.pairs["train"]!, validationPairs = attached.pairs["validation"]!
         let model = try StageModel.load(loaded.policy)
         let plan = try RewardBatches.plan(lengths: trainPairs.map { ($0.chosen.tokens.count, $0.rejected.tokens.count) },
@@ -152,6 +160,6 @@ public enum DPOStage: Stage {
                        pairsBySource: ["train": counts(data.trainSources), "validation": counts(data.validationSources)],
                        mixture: ["train": data.trainMixture, "validation": data.validationMixture],
                        quarantinedIdentical: encodedTrain.identical.count + encodedValidation.identical.count,
-                       truncated: encodedTrain.truncated + encodedValidation.truncated, referenceComputed: attached.computed)
+                       truncated: encodedTrain.truncated + encodedValidation.truncated, referenceComputed: needsReference ? attached.computed : nil)
     }
 }

@@ -46,7 +46,7 @@ enum ReferenceLogProbs {
     /// `directory` or `reuse` when there, the rest computed with the model at `reference`; the
     /// entries of every pair are then cached in `directory` (left as it is when it holds exactly
     /// them). Returns the pairs with their reference figures and how many distinct pairs were computed.
-    static func attach(_ pairs: [String: [DPOPair]], reference: URL, referenceSHA: String, seqLen: Int, rows: Int, padToken: Int32,
+    static func attach(_ pairs: [String: [DPOPair]], reference: URL, referenceSHA: String, seqLen: Int, padToken: Int32,
                        directory: URL, reuse: URL?, log: (String) -> Void) throws -> (pairs: [String: [DPOPair]], computed: Int) {
         let own = try? read(directory, referenceSHA: referenceSHA, seqLen: seqLen)
         var table = own ?? [:]
@@ -63,7 +63,7 @@ enum ReferenceLogProbs {
             log("dpo: reference log-probabilities of \(wanted.count) pairs from the cache")
         } else {
             let model = try StageModel.load(reference)
-            let likelihood = try ResponseLikelihood(model: model, rows: rows, seqLen: seqLen, padToken: padToken)
+            let likelihood = try ResponseLikelihood(model: model, seqLen: seqLen, padToken: padToken)
             let values = try likelihood.logLikelihoods(missing.flatMap { [$0.pair.chosen, $0.pair.rejected] })
             for (i, m) in missing.enumerated() { table[m.key] = (values[2 * i].logProb, values[2 * i + 1].logProb) }
             log("dpo: reference log-probabilities of \(missing.count) pairs computed, \(wanted.count - missing.count) from the cache")

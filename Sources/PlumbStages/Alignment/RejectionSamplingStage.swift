@@ -62,8 +62,6 @@ public enum RejectionSamplingStage: Stage {
         public var promptsPerShard = 128
         /// Sequences decoded at once.
         public var maxSequences = 64
-        /// Rows per reward-model batch.
-        public var scoringRows = 16
         public var template: ChatTemplate = .plumbline
         /// Shares of the prompts sent to human ranking and to human editing (TigerBot: 5% each),
         /// routed by (seed, prompt id) (HumanRoute).
@@ -79,7 +77,7 @@ public enum RejectionSamplingStage: Stage {
                 throw StageError("rs: temperature 0 (greedy) gives k identical samples; use a temperature above 0 with k \(k)")
             }
             try sampling.sampling.validate()
-            guard promptsPerShard > 0, scoringRows > 0 else { throw StageError("rs: prompts per shard and scoring rows must be positive") }
+            guard promptsPerShard > 0 else { throw StageError("rs: prompts per shard must be positive") }
             if let r = gateRecall, !(r > 0 && r <= 1) { throw StageError("rs: gate recall must be in (0, 1]; got \(r)") }
             guard humanRankShare >= 0, humanEditShare >= 0, humanRankShare + humanEditShare <= 1 else {
                 throw StageError("rs: --human-rank-share and --human-edit-share must be at least 0 and add up to at most 1; got \(humanRankShare) and \(humanEditShare)")
@@ -186,7 +184,7 @@ public enum RejectionSamplingStage: Stage {
     public static func execute(_ loaded: Loaded, parameters: Parameters, stage context: StageContext) throws -> Summary {
         let stage = context.writer, log = context.log
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: parameters.template)
-        let scorer = try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, rows: parameters.scoringRows,
+        let scorer = try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety,
                                         eos: templated.info.eosID)
         var reward = CombinedReward(gateThreshold: parameters.gateThreshold)
         var calibration: GateCalibration.Result?

@@ -41,7 +41,6 @@ public struct PPOSettings: Codable, Equatable, Sendable {
     public var rows = 8
     /// Sequences decoded at once.
     public var maxSequences = 64
-    public var scoringRows = 16
     public var checkpointEvery = 10
     public var keepCheckpoints = 2
     /// Write this many of an iteration's responses to a `samples-iteration-N` shard every
@@ -79,7 +78,7 @@ public struct PPOSettings: Codable, Equatable, Sendable {
         if let t = klTarget, !(t > 0) { throw StageError("ppo: the KL target must be positive; got \(t)") }
         guard (0...1).contains(gamma), (0...1).contains(lambda) else { throw StageError("ppo: gamma and lambda must be in [0, 1]") }
         guard maxKL > 0 else { throw StageError("ppo: the KL bound must be positive") }
-        guard rows > 0, maxSequences > 0, scoringRows > 0 else { throw StageError("ppo: rows, sequence length and batch sizes must be positive") }
+        guard rows > 0, maxSequences > 0 else { throw StageError("ppo: rows, sequence length and batch sizes must be positive") }
         try policyOptimization.validate()
         try valueOptimization.validate()
     }

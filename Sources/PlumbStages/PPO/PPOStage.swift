@@ -121,7 +121,7 @@ public enum PPOStage: Stage {
             sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences),
             policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
             critic: try ResponseTokenPass(model: loaded.criticModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
-            scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, rows: settings.scoringRows, eos: eos),
+            scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos),
             reward: loaded.reward)
         let judge = try loaded.judgePrompts.flatMap { prompts in
             try stage.environment.policyJudge?(prompts, templated, SamplingSettings(temperature: 0, maxNewTokens: settings.judgeMaxNewTokens),

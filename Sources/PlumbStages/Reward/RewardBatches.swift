@@ -95,15 +95,18 @@ public enum RewardBatches {
     /// alone predicts no tokens); with them, token t predicts token t + 1 wherever t + 1 is a response
     /// token (for the likelihood term). The last token (EOS, where the head reads) predicts nothing.
     static func layout(_ sequences: [[Int32]], responseStarts: [Int]? = nil, rows: Int, seqLen: Int, padToken: Int32) throws -> BatchLayout {
-        let examples = try sequences.indices.map { i in
-            let s = sequences[i]
-            var targets = [Int32](repeating: CrossEntropy.ignoreIndex, count: s.count)
-            if let start = responseStarts?[i], start < s.count {
-                for t in max(start, 1)..<s.count { targets[t - 1] = s[t] }
-            }
-            return try BatchLayout.Example(tokens: s, targets: targets)
-        }
+        let examples = try sequences.indices.map { try example(sequences[$0], responseStart: responseStarts?[$0]) }
         return try BatchLayout.packed(examples, batchSize: rows, seqLen: seqLen, padToken: padToken)
+    }
+
+    /// One sequence as an example: without `responseStart` nothing is a target; with it, token t
+    /// predicts token t + 1 wherever t + 1 is a response token.
+    static func example(_ s: [Int32], responseStart: Int?) throws -> BatchLayout.Example {
+        var targets = [Int32](repeating: CrossEntropy.ignoreIndex, count: s.count)
+        if let start = responseStart, start < s.count {
+            for t in max(start, 1)..<s.count { targets[t - 1] = s[t] }
+        }
+        return try BatchLayout.Example(tokens: s, targets: targets)
     }
 
     /// Where the response of each sequence of `interleaved(indices, pairs)` starts.

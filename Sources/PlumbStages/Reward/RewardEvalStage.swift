@@ -33,7 +33,6 @@ public enum RewardEvalStage: Stage {
         public var split: Split = .test
         /// Tokens per row; nil = the model's window.
         public var seqLen: Int?
-        public var rows: Int = 8
         public var template: ChatTemplate = .plumbline
         /// Llama 2's safety threshold on sigmoid(score).
         public var unsafeThreshold: Double = 0.15
@@ -121,7 +120,7 @@ public enum RewardEvalStage: Stage {
                       parameters: Parameters) throws -> [ScoredComparison] {
         let seqLen = parameters.seqLen ?? model.config.maxSeqLen
         let pairs = try RewardPairs.encode(data.records, templated: templated, seqLen: seqLen, margins: .none)
-        let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
+        let scorer = try RewardScorer(model: model, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
         let all = Array(pairs.pairs.indices)
         let rewards = try scorer.scores(RewardBatches.interleaved(all, pairs: pairs.pairs),
                                         responseStarts: RewardBatches.interleavedResponseStarts(all, pairs: pairs.pairs))
@@ -134,7 +133,7 @@ public enum RewardEvalStage: Stage {
     static func scoreLabelled(_ records: [LabelledResponse], model: LlamaModel, likelihood: RewardLikelihoodTerm, templated: TemplatedTokenizer,
                               parameters: Parameters) throws -> [(score: Float, safe: Bool)] {
         let seqLen = parameters.seqLen ?? model.config.maxSeqLen
-        let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
+        let scorer = try RewardScorer(model: model, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
         var truncated = 0
         let sequences = try records.map { try RewardPairs.sequence(prompt: $0.prompt.messages, response: $0.response, templated: templated,
                                                                    seqLen: seqLen, truncated: &truncated) }
@@ -156,7 +155,7 @@ public enum RewardEvalStage: Stage {
             }
         }
         func scores(_ model: LlamaModel) throws -> [Double] {
-            let likelihood = try ResponseLikelihood(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID)
+            let likelihood = try ResponseLikelihood(model: model, seqLen: seqLen, padToken: templated.info.eosID)
             return try likelihood.logLikelihoods(examples, centred: parameters.scoring == .centredLikelihood)
                 .map { parameters.scoring == .meanLikelihood ? $0.logProb / Double(max($0.tokens, 1)) : $0.logProb }
         }

@@ -33,7 +33,7 @@ public final class RewardObjective: TrainingObjective {
         self.centring = centring
         self.likelihood = likelihood
         activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: likelihood.isActive)
-        scorer = try RewardScorer(model: model, activations: activations, padToken: padToken, likelihood: likelihood)
+        scorer = try RewardScorer(model: model, seqLen: seqLen, padToken: padToken, likelihood: likelihood)
     }
 
     /// Pairs of the micro-batch: its loss is their mean.

@@ -31,7 +31,6 @@ public enum RewardScoreStage: Stage {
         /// Output sets to score; empty = every `demonstrations-*` and `comparisons-*` set.
         public var outputs: [String] = []
         public var seqLen: Int?
-        public var rows: Int = 8
         public var template: ChatTemplate = .plumbline
         public init() {}
     }
@@ -87,7 +86,7 @@ public enum RewardScoreStage: Stage {
         let model = try StageModel.load(loaded.model, heads: likelihood.heads)
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: parameters.template)
         let seqLen = parameters.seqLen ?? model.config.maxSeqLen
-        let scorer = try RewardScorer(model: model, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
+        let scorer = try RewardScorer(model: model, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
         var summary = Summary(scored: [:], truncated: [:])
         for set in loaded.sets {
             (summary.scored[set.name], summary.truncated[set.name]) = try scoreSet(set, scorer: scorer, templated: templated, seqLen: seqLen,

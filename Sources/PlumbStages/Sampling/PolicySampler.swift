@@ -2,7 +2,9 @@
 // decodes k samples per prompt together (one matrix-matrix product per step), and the response is
 // the decoded new tokens up to end-of-sequence. Sample j of prompt i draws from its own RNG seeded
 // by (seed, i, j), so a response does not depend on which other prompts share its batch. All prompts
-// go through one continuous batch (Generator.stream).
+// go through one continuous batch (Generator.stream). The settings choose fp32 or 8-bit weights;
+// 8-bit copies are remade from the model's current weights on every call, since PPO updates them
+// between rollouts.
 import PlumbData
 import PlumbModel
 import PlumbTensor
@@ -10,13 +12,23 @@ import PlumbTensor
 public final class PolicySampler {
     public let model: LlamaModel
     public let templated: TemplatedTokenizer
-    let generator: Generator
+    let maxSequences: Int
+    private var generators: [DecodeWeightFormat: Generator] = [:]
 
     /// `maxSequences` bounds the sequences decoded at once (memory: the KV cache holds that many).
     public init(model: LlamaModel, templated: TemplatedTokenizer, maxSequences: Int = 64) throws {
         self.model = model
         self.templated = templated
-        generator = try Generator(config: model.config, weights: model.weights, maxSequences: maxSequences)
+        self.maxSequences = maxSequences
+        generators[.f32] = try Generator(config: model.config, weights: model.weights, maxSequences: maxSequences)
+    }
+
+    /// The generator reading the weights in `format`, holding the model's current values.
+    func generator(_ format: DecodeWeightFormat) throws -> Generator {
+        if let made = generators[format] { try made.reloadWeights(); return made }
+        let made = try Generator(config: model.config, weights: model.weights, maxSequences: maxSequences, format: format)
+        generators[format] = made
+        return made
     }
 
     public struct Response: Sendable {
@@ -52,7 +64,7 @@ public final class PolicySampler {
             GenerationRequest(prompt: Array(encoded[i].suffix(limit)), samples: samples, seed: seeds[i])
         }
         var out = [[Response?]](repeating: [Response?](repeating: nil, count: samples), count: requests.count)
-        try generator.stream(requests, options: options) { s in
+        try generator(settings.weights).stream(requests, options: options) { s in
             out[s.request][s.sample] = try response(s, prompt: requests[s.request].prompt)
         }
         return out.map { $0.map { $0! } }

@@ -9,10 +9,10 @@ public final class StreamingDecoder {
     let logits: Tensor   // (1, V)
     var sampler: TokenSampler
 
-    public init(model: LlamaModel) throws {
+    public init(model: LlamaModel, format: DecodeWeightFormat = .f32) throws {
         self.model = model
         let cache = try KVCache(config: model.config, slots: 1, capacity: model.config.maxSeqLen)
-        engine = try IncrementalForward(config: model.config, weights: model.weights, cache: cache, maxRows: model.config.maxSeqLen)
+        engine = try IncrementalForward(config: model.config, weights: model.weights, cache: cache, maxRows: model.config.maxSeqLen, format: format)
         logits = Tensor(zeros: [1, model.config.vocabSize])
         sampler = TokenSampler(vocabSize: model.config.vocabSize)
     }

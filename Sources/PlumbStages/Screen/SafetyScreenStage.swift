@@ -33,7 +33,6 @@ public enum SafetyScreenStage: Stage {
         public var outputs: [String] = []
         public var threshold: Double = 0.15
         public var seqLen: Int?
-        public var rows: Int = 8
         public var template: ChatTemplate = .plumbline
         public init() {}
     }
@@ -167,7 +166,7 @@ struct ScreenClassifier {
         let loaded = try StageModel.load(model, heads: likelihood.heads)
         templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: tokenizer.path), template: parameters.template)
         seqLen = parameters.seqLen ?? loaded.config.maxSeqLen
-        scorer = try RewardScorer(model: loaded, rows: parameters.rows, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
+        scorer = try RewardScorer(model: loaded, seqLen: seqLen, padToken: templated.info.eosID, likelihood: likelihood)
     }
 
     func scores(_ pairs: [(prompt: [Message], response: String)]) throws -> [Float] {

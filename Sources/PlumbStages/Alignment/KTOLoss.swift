@@ -1,0 +1,85 @@
+// Kahneman-Tversky optimisation over unpaired examples, each labelled desirable (D) or undesirable
+// (U) (../shared/docs/METHODS.md section 12; Ethayarajh et al. 2024, eq. 8; TRL's KTOTrainer):
+//
+//   r_i = log pi(y_i|x_i) - log ref(y_i|x_i)                     the implicit reward (sums over response tokens)
+//   z0  = max(0, mean_j [log pi(y'_j|x_j) - log ref(y'_j|x_j)])   the reference point: a KL estimate from
+//                                                                 mismatched pairs (x_j, y'_j), not differentiated
+//   L   = 1/n sum_i  lambda_D (1 - s(beta (r_i - z0)))   for D
+//                    lambda_U (1 - s(beta (z0 - r_i)))   for U
+//   dL/dr_i = -lambda_D beta s'(beta (r_i - z0)) / n    for D,   +lambda_U beta s'(beta (z0 - r_i)) / n   for U
+//
+// with s' = s (1 - s). TRL's defaults: beta 0.1, lambda_D = lambda_U = 1, and lambda_D n_D /
+// (lambda_U n_U) kept in [1, 4/3] (`weightBalance`).
+import Foundation
+
+public struct KTOLoss: Codable, Equatable, Sendable {
+    public var beta: Double = 0.1
+    /// lambda_D and lambda_U.
+    public var desirableWeight: Double = 1
+    public var undesirableWeight: Double = 1
+
+    public init(beta: Double = 0.1, desirableWeight: Double = 1, undesirableWeight: Double = 1) {
+        self.beta = beta; self.desirableWeight = desirableWeight; self.undesirableWeight = undesirableWeight
+    }
+
+    public func validate() throws {
+        guard beta > 0 else { throw StageError("kto: beta must be positive; got \(beta)") }
+        guard desirableWeight > 0, undesirableWeight > 0 else {
+            throw StageError("kto: the desirable and undesirable weights must be positive; got \(desirableWeight) and \(undesirableWeight)")
+        }
+    }
+
+    /// lambda_D n_D / (lambda_U n_U), which the KTO paper keeps in [1, 4/3], and a notice when it is outside.
+    public func weightBalance(desirable nD: Int, undesirable nU: Int) -> (ratio: Double, notice: String?) {
+        guard nU > 0 else { return (.infinity, "kto: no undesirable examples; the loss only raises desirable rewards") }
+        let ratio = desirableWeight * Double(nD) / (undesirableWeight * Double(nU))
+        guard ratio < 1 || ratio > 4.0 / 3 else { return (ratio, nil) }
+        return (ratio, String(format: "kto: lambda_D n_D / (lambda_U n_U) = %.3f with %d desirable and %d undesirable examples; the KTO paper keeps it in [1, 4/3] (set the weights to balance it)", ratio, nD, nU))
+    }
+
+    /// One example: its log-probability sums under the policy and the reference, and its label.
+    public struct Example: Equatable, Sendable {
+        public var policy: Double
+        public var reference: Double
+        public var desirable: Bool
+        public init(policy: Double, reference: Double, desirable: Bool) {
+            self.policy = policy; self.reference = reference; self.desirable = desirable
+        }
+    }
+
+    public struct Value: Equatable, Sendable {
+        /// The mean loss over the examples.
+        public var loss: Double
+        /// dL / d log pi(y_i|x_i), one per example.
+        public var dPolicy: [Double]
+        /// The reference point z0.
+        public var kl: Double
+        /// beta r_i of each example (TRL's `rewards/chosen` are the desirable ones, `rewards/rejected` the others).
+        public var rewards: [Double]
+    }
+
+    /// The loss over `examples` with the reference point from `mismatched` pairs' log-probability
+    /// sums (policy, reference); an empty `mismatched` gives z0 = 0.
+    public func evaluate(_ examples: [Example], mismatched: [(policy: Double, reference: Double)]) -> Value {
+        let kl = mismatched.isEmpty ? 0 : max(0, mismatched.reduce(0) { $0 + ($1.policy - $1.reference) } / Double(mismatched.count))
+        let n = Double(max(examples.count, 1))
+        var loss = 0.0
+        var dPolicy = [Double](repeating: 0, count: examples.count), rewards = dPolicy
+        for (i, e) in examples.enumerated() {
+            let r = e.policy - e.reference
+            rewards[i] = beta * r
+            if e.desirable {
+                let s = sigmoid(beta * (r - kl))
+                loss += desirableWeight * (1 - s)
+                dPolicy[i] = -desirableWeight * beta * s * (1 - s) / n
+            } else {
+                let s = sigmoid(beta * (kl - r))
+                loss += undesirableWeight * (1 - s)
+                dPolicy[i] = undesirableWeight * beta * s * (1 - s) / n
+            }
+        }
+        return Value(loss: loss / n, dPolicy: dPolicy, kl: kl, rewards: rewards)
+    }
+
+    func sigmoid(_ x: Double) -> Double { x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)) }
+}
