@@ -4,6 +4,7 @@
 // is the `OracleEvaluation` the main job's table and the report read.
 import Foundation
 import PlumbData
+import PlumbModel
 import PlumbOracle
 import PlumbStages
 import PlumbStore

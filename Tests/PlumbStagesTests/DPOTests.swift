@@ -148,10 +148,10 @@ final class DPOTests: XCTestCase {
     /// --reference it would ignore.
     func testReferenceFreeLossesComputeNoReference() throws {
         let i = try stageInputs()
-        let inputs = DPOStage.Inputs(tokenizer: i.tokenizer, policy: i.policy, data: [i.data])
+        let inputs = StageInputs(["tokenizer": [i.tokenizer], "init-from": [i.policy], "data": [i.data]])
         var p = parameters()
         p.loss = DPOLoss(kind: .simpo, beta: 2)
-        let summary = try DPOStage.run(p, inputs: inputs, location: StageLocation(runsRoot: i.runs, run: "r", stage: "simpo"))
+        let summary = try StageRun.run(DPOStage.self, p, inputs: inputs, location: StageLocation(runsRoot: i.runs, run: "r", stage: "simpo")).training
         let stage = i.runs.appendingPathComponent("r/simpo")
         XCTAssertFalse(FileManager.default.fileExists(atPath: stage.appendingPathComponent(ReferenceLogProbs.directoryName).path))
         XCTAssertNil(try StageManifest.read(from: stage).metrics["reference_computed"])
@@ -159,8 +159,8 @@ final class DPOTests: XCTestCase {
         XCTAssertEqual(summary.nonFiniteSteps, 0)
         XCTAssertNotEqual(summary.finalEvaluation["eval_loss"]!, summary.initialEvaluation["eval_loss"]!, "the weights moved")
         var withReference = inputs
-        withReference.reference = i.policy
-        XCTAssertThrowsError(try DPOStage.run(p, inputs: withReference, location: StageLocation(runsRoot: i.runs, run: "r", stage: "simpo-ref"))) {
+        withReference.paths["reference"] = [i.policy]
+        XCTAssertThrowsError(try StageRun.run(DPOStage.self, p, inputs: withReference, location: StageLocation(runsRoot: i.runs, run: "r", stage: "simpo-ref"))) {
             XCTAssertTrue("\($0)".contains("uses no reference policy"), "\($0)")
         }
     }

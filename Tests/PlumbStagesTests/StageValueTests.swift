@@ -76,7 +76,7 @@ final class StageValueTests: XCTestCase {
     }
 
     func session(_ file: URL, run: String) throws -> PipelineSession {
-        try PipelineSession.open(file: file, run: root.appendingPathComponent("runs/\(run)"), previous: nil, profile: nil, overrides: [:],
+        try PipelineSession.open(file: file.path, run: root.appendingPathComponent("runs/\(run)"), previous: nil, profile: nil, overrides: [:],
                                  acceptCodeChange: false, registry: registry)
     }
 

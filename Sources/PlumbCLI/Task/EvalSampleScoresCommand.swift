@@ -8,6 +8,7 @@
 import ArgumentParser
 import Foundation
 import PlumbData
+import PlumbEval
 import PlumbOracle
 import PlumbStages
 
