@@ -92,19 +92,8 @@ final class PPOTrainingTests: XCTestCase {
             let f = try update.accumulate(rollouts, indices: indices)
             XCTAssertGreaterThan(f.clipped, 0, "some tokens must take the clipped branch")
             XCTAssertGreaterThan(f.valueClipped, 0)
-            let g = Array(UnsafeBufferPointer(start: model.parameters.gradients.base, count: model.parameters.gradients.count))
-            let order = g.indices.sorted { abs(g[$0]) > abs(g[$1]) }
-            let v = model.parameters.values.base
-            for i in Array(order.prefix(6)) + [order[order.count / 3]] {
-                let original = v[i], h: Float = 2e-3
-                v[i] = original + h
-                let up = try loss()
-                v[i] = original - h
-                let down = try loss()
-                v[i] = original
-                let numeric = (up - down) / Double(2 * h)
-                XCTAssertEqual(Double(g[i]), numeric, accuracy: 3e-2 * max(abs(numeric), 1e-2), "\(model.heads) element \(i)")
-            }
+            // Clipping kinks make the differences rougher than DPO's: 3% of the value.
+            try assertGradientMatchesCentralDifferences(model, "\(model.heads)", relative: 3e-2, loss: loss)
         }
     }
 
