@@ -26,8 +26,6 @@ struct PipelineStageKind {
     /// The kinds that still run as commands (their options are command-line flags).
     static let commands: [PipelineStageKind] = [
         PipelineStageKind(name: "import", command: ["import"], output: .directory, positionalInput: "file"),
-        PipelineStageKind(name: "pretrain", command: ["pretrain"], output: .directory),
-        PipelineStageKind(name: "sft", command: ["sft"], output: .directory),
         PipelineStageKind(name: "rm train", command: ["rm", "train"], output: .directory),
         PipelineStageKind(name: "rs", command: ["rs"], output: .directory),
         PipelineStageKind(name: "dpo", command: ["dpo"], output: .directory),

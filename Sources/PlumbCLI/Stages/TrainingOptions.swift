@@ -1,4 +1,4 @@
-// Options shared by the training commands (pretrain, sft, rm train): where the stage goes, how the
+// Options shared by the training commands (rm train, dpo): where the stage goes, how the
 // model starts, batch shape and optimisation. Defaults are Llama 2's published settings.
 import ArgumentParser
 import Foundation
@@ -7,8 +7,6 @@ import PlumbStages
 import PlumbTensor
 
 extension ScheduleKind: ExpressibleByArgument {}
-extension SequenceLayout: ExpressibleByArgument {}
-extension ComparisonResponses: ExpressibleByArgument {}
 
 /// A command-line path as a file URL.
 func fileURL(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }
@@ -19,12 +17,7 @@ struct StageOutputOptions: ParsableArguments {
 
     /// Where the stage goes: RUNS/RUN/STAGE, or on a rank other than 0 of a distributed job the same
     /// RUN/STAGE under that rank's scratch directory (rank 0 alone writes the stage).
-    var location: StageLocation {
-        let url = URL(fileURLWithPath: out).standardizedFileURL
-        let run = url.deletingLastPathComponent()
-        let runsRoot = Distributed.world.isRoot ? run.deletingLastPathComponent() : DistributedRuntime.scratchRoot()
-        return StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: url.lastPathComponent)
-    }
+    var location: StageLocation { DistributedRuntime.rankLocation(StageLocation(directory: fileURL(out))) }
 }
 
 struct OptimizationOptions: ParsableArguments {
@@ -53,27 +46,5 @@ struct OptimizationOptions: ParsableArguments {
                 adam: AdamWConfig(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay),
                 maxGradNorm: maxGradNorm, gradientAccumulation: gradientAccumulation),
             checkpointEvery: checkpointEvery, evaluateEvery: evalEvery, maxConsecutiveNonFinite: maxNonFiniteSteps)
-    }
-}
-
-/// `--init`: a preset name for a fresh model, or a stage / Hugging Face directory to start from.
-struct ModelInitOptions: ParsableArguments {
-    @Option(help: "Start from a preset (\(LlamaPreset.allCases.map(\.rawValue).joined(separator: ", "))) or a model directory.")
-    var initFrom: String
-
-    @Option(help: "A Hugging Face config.json for a fresh model (overrides the preset's shape).")
-    var config: String?
-
-    @Option(help: "Seed of a fresh model's initial weights.")
-    var initSeed: UInt64 = 1
-
-    /// The preset name, when `--init-from` names one (else nil), and the model inputs by slot.
-    func initialisation() throws -> (preset: String?, inputs: [String: [URL]]) {
-        let configInput = config.map { ["config": [fileURL($0)]] } ?? [:]
-        if LlamaPreset(rawValue: initFrom) != nil { return (initFrom, configInput) }
-        guard FileManager.default.fileExists(atPath: initFrom) else {
-            throw CLIError("--init-from \(initFrom): neither a preset (\(LlamaPreset.allCases.map(\.rawValue).joined(separator: ", "))) nor an existing directory")
-        }
-        return (nil, configInput.merging(["init-from": [fileURL(initFrom)]]) { $1 })
     }
 }
