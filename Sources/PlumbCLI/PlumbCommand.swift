@@ -23,7 +23,7 @@ public struct PlumbCommand: ParsableCommand {
             RewardCommand.self,
             RejectionSamplingCommand.self,
             RejectionSamplingMergeCommand.self,
-            DPOCommand.self,
+            StageKindCommand<DPOStage>.self,
             PPOCommand.self,
             ChatCommand.self,
             GenerateCommand.self,

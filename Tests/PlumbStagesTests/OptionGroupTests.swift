@@ -114,4 +114,24 @@ final class OptionGroupTests: XCTestCase {
         ], inputs: inputs)
         XCTAssertEqual(try byHand.decodedParameters() as? SFTStage.Parameters, try inFile.decodedParameters() as? SFTStage.Parameters)
     }
+
+    /// Every flag the hand-written commands had is still a key or an input of the kind, so command
+    /// lines and pipeline files written before keep working.
+    func testTheFormerCommandsFlagsAreKeysOrInputs() throws {
+        let optimisation = ["seq-len", "rows", "epochs", "seed", "lr", "schedule", "warmup-ratio", "min-lr-ratio", "weight-decay", "beta1", "beta2",
+                            "eps", "max-grad-norm", "gradient-accumulation", "checkpoint-every", "eval-every", "max-non-finite-steps", "distributed"]
+        let former: [(any Stage.Type, [String])] = [
+            (SFTStage.self, ["tokenizer", "text", "data", "data-weight", "comparisons", "comparison-responses", "layout", "template", "init-from", "config", "init-seed"]),
+            (PretrainStage.self, ["tokenizer", "text", "data", "data-weight", "comparisons", "comparison-responses", "layout", "template", "init-from", "config", "init-seed"]),
+            (RewardModelStage.self, ["tokenizer", "init-from", "data", "dimension", "margin", "custom-margins", "centring", "mix", "template",
+                                     "likelihood", "likelihood-weight", "labelled-pairs"]),
+            (DPOStage.self, ["tokenizer", "init-from", "reference", "data", "loss", "beta", "gamma", "label-smoothing", "rpo", "length-normalised",
+                             "template", "mix", "reference-cache"]),
+        ]
+        for (stage, flags) in former {
+            let known = Set(try stage.acceptedKeys() + stage.slots.map(\.name))
+            XCTAssertEqual(Set(flags + optimisation).subtracting(known), [], "\(stage.kind)")
+        }
+        XCTAssertEqual(try RewardModelStage.acceptedKeys().filter { $0 == "seed" }.count, 1, "one key names one property")
+    }
 }

@@ -26,9 +26,7 @@ struct PipelineStageKind {
     /// The kinds that still run as commands (their options are command-line flags).
     static let commands: [PipelineStageKind] = [
         PipelineStageKind(name: "import", command: ["import"], output: .directory, positionalInput: "file"),
-        PipelineStageKind(name: "rm train", command: ["rm", "train"], output: .directory),
         PipelineStageKind(name: "rs", command: ["rs"], output: .directory),
-        PipelineStageKind(name: "dpo", command: ["dpo"], output: .directory),
         PipelineStageKind(name: "ppo", command: ["ppo"], output: .directory),
     ]
 

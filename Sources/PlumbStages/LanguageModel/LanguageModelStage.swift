@@ -43,7 +43,7 @@ public enum SFTStage: LanguageModelTraining {
     public static let defaultLearningRate: Float = 2e-5
 }
 
-public struct LanguageModelParameters<K: LanguageModelTraining>: DistributedParameters, Equatable {
+public struct LanguageModelParameters<K: LanguageModelTraining>: TrainingParameters, DistributedParameters, Equatable {
     public var model = ModelInitGroup()
     public var optimisation = OptimisationGroup(lr: K.defaultLearningRate)
     /// packed (block-diagonal attention) or padded.
@@ -60,7 +60,6 @@ public struct LanguageModelParameters<K: LanguageModelTraining>: DistributedPara
     public var parallel = DistributedGroup()
 
     public init() {}
-    public var manifestSeed: UInt64? { optimisation.seed }
 
     public func validate() throws {
         try model.validate()

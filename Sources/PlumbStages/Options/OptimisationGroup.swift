@@ -47,15 +47,25 @@ public struct OptimisationGroup: ParameterGroup, Equatable {
         self.epochs = epochs
     }
 
-    /// The training loop's settings.
+    /// The training loop's settings (set: every loop setting taken from `newValue`).
     public var loop: LoopSettings {
-        LoopSettings(
-            optimization: OptimizationSettings(
-                learningRate: lr, schedule: schedule, warmupRatio: warmupRatio, minLearningRateRatio: minLrRatio,
-                adam: AdamWConfig(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay),
-                maxGradNorm: maxGradNorm, gradientAccumulation: gradientAccumulation),
-            checkpointEvery: checkpointEvery, evaluateEvery: evalEvery, keepCheckpoints: keepCheckpoints,
-            maxConsecutiveNonFinite: maxNonFiniteSteps)
+        get {
+            LoopSettings(
+                optimization: OptimizationSettings(
+                    learningRate: lr, schedule: schedule, warmupRatio: warmupRatio, minLearningRateRatio: minLrRatio,
+                    adam: AdamWConfig(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay),
+                    maxGradNorm: maxGradNorm, gradientAccumulation: gradientAccumulation),
+                checkpointEvery: checkpointEvery, evaluateEvery: evalEvery, keepCheckpoints: keepCheckpoints,
+                maxConsecutiveNonFinite: maxNonFiniteSteps)
+        }
+        set {
+            let o = newValue.optimization
+            (lr, schedule, warmupRatio, minLrRatio, maxGradNorm, gradientAccumulation) =
+                (o.learningRate, o.schedule, o.warmupRatio, o.minLearningRateRatio, o.maxGradNorm, o.gradientAccumulation)
+            (beta1, beta2, eps, weightDecay) = (o.adam.beta1, o.adam.beta2, o.adam.eps, o.adam.weightDecay)
+            (checkpointEvery, evalEvery, keepCheckpoints, maxNonFiniteSteps) =
+                (newValue.checkpointEvery, newValue.evaluateEvery, newValue.keepCheckpoints, newValue.maxConsecutiveNonFinite)
+        }
     }
 
     /// Throws naming the key of the first value out of range.
