@@ -113,6 +113,12 @@ final class OptionGroupTests: XCTestCase {
             ParameterEntry(key: "data-weight", values: ["1.0", "0.50"], place: "f.yaml:3"),
         ], inputs: inputs)
         XCTAssertEqual(try byHand.decodedParameters() as? SFTStage.Parameters, try inFile.decodedParameters() as? SFTStage.Parameters)
+        // A list repeats its flag; a later flag of another key replaces the earlier one, as the
+        // hand-written commands' parser did (tests and scripts append overrides to a base command).
+        XCTAssertEqual(try SFTStage.listKeys(), ["data-weight"])
+        XCTAssertEqual(try DPOStage.listKeys(), ["mix"])
+        let (repeated, _, _) = try StageCommand.parse(["--lr", "1e-3", "--data-weight", "1", "--lr", "2e-3", "--data-weight", "2"], stage: SFTStage.self)
+        XCTAssertEqual(repeated.map(\.values), [["2e-3"], ["1", "2"]])
     }
 
     /// Every flag the hand-written commands had is still a key or an input of the kind, so command

@@ -1,6 +1,7 @@
 // `plumb stage KIND --KEY VALUE ... --out RUNS/RUN/STAGE`: any registered stage kind run by hand,
 // its flags derived from the stage itself: each parameter key (`--max-new-tokens 48`) and each input
-// slot (`--tokenizer FILE`, repeated for several); a key given alone (`--quick`) means true; a key
+// slot (`--tokenizer FILE`, repeated for several); a list key repeats its flag, another key's later
+// flag replaces an earlier one; a key given alone (`--quick`) means true; a key
 // that names both a parameter and an input (`--init-from tiny`, `--init-from DIR`) is the parameter
 // for a value the parameter takes, else the input. It builds the same `StageInvocation` a pipeline
 // file's stage becomes and runs it through the same code; `plumb sft ...` (StageKindCommand) is this
@@ -53,7 +54,7 @@ struct StageCommand: ParsableCommand {
 
     /// Flags as parameter entries and inputs by slot; `--out` apart.
     static func parse(_ flags: [String], stage: any Stage.Type) throws -> ([ParameterEntry], StageInputs, String?) {
-        let slots = Set(stage.slots.map(\.name)), keys = Set(try stage.acceptedKeys())
+        let slots = Set(stage.slots.map(\.name)), keys = Set(try stage.acceptedKeys()), lists = Set(try stage.listKeys())
         var values: [(key: String, values: [String])] = [], paths: [String: [URL]] = [:], out: String?
         var i = 0
         while i < flags.count {
@@ -64,7 +65,8 @@ struct StageCommand: ParsableCommand {
             i += hasValue ? 2 : 1
             let isInput = slots.contains(key) && !(keys.contains(key) && stage.takesValue(value, forKey: key))
             if key == "out" { out = value } else if isInput { paths[key, default: []].append(fileURL(value)) } else if let j = values.firstIndex(where: { $0.key == key }) {
-                values[j].values.append(value)
+                // A list repeats its flag; any other key's later flag replaces the earlier one.
+                values[j].values = lists.contains(key) ? values[j].values + [value] : [value]
             } else {
                 values.append((key, [value]))
             }

@@ -41,15 +41,35 @@ public enum ParameterKeys {
         try properties(type).map(key(ofProperty:))
     }
 
+    /// The keys whose default is a list (`data-weight`, `mix`): a command line gives them by
+    /// repeating the flag, where another key's later flag replaces an earlier one.
+    public static func listKeys<P: StageParameters>(_ type: P.Type) throws -> [String] {
+        let recorder = try record(type)
+        let defaults = try JSONValue(encoding: P())
+        return recorder.keys.filter { name in
+            var value: JSONValue? = defaults
+            for group in recorder.owners[name]!.split(separator: ".") where recorder.owners[name] != KeyRecorder.stage {
+                guard case .object(let object)? = value else { return false }
+                value = object[String(group)]
+            }
+            guard case .object(let object)? = value, case .array? = object[name] else { return false }
+            return true
+        }.map(key(ofProperty:))
+    }
+
     /// The property names `P`'s decoder asks for, groups flattened.
     static func properties<P: StageParameters>(_ type: P.Type) throws -> [String] {
+        try record(type).keys
+    }
+
+    private static func record<P: StageParameters>(_ type: P.Type) throws -> KeyRecorder {
         let recorder = KeyRecorder()
         _ = try P(from: ParameterNodeDecoder(node: .json(try JSONValue(encoding: P())), path: [], place: "", recorder: recorder, given: [:]))
         if let (name, owners) = recorder.conflicts.first {
             throw ParameterDecodingError(place: "", key: key(ofProperty: name),
                                          message: "\(P.self) has two properties of this name (in \(owners.joined(separator: " and "))): a key must name one property")
         }
-        return recorder.keys
+        return recorder
     }
 
     /// `P()` with `entries` laid over it.
@@ -84,8 +104,9 @@ final class KeyRecorder {
     var keys: [String] = []
     var owners: [String: String] = [:]
     var conflicts: [(String, [String])] = []
+    static let stage = "the stage"
     func note(_ key: String, owner: [CodingKey]) {
-        let group = owner.isEmpty ? "the stage" : owner.map(\.stringValue).joined(separator: ".")
+        let group = owner.isEmpty ? Self.stage : owner.map(\.stringValue).joined(separator: ".")
         if let first = owners[key] {
             if first != group && !conflicts.contains(where: { $0.0 == key }) { conflicts.append((key, [first, group])) }
             return

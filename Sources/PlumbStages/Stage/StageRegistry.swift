@@ -71,10 +71,6 @@ public struct StageInvocation {
 }
 
 extension Stage {
-    /// The training stages whose parameters still nest their optimiser and sampling settings say
-    /// no, and run through their commands.
-    public static var decodesFileKeys: Bool { true }
-
     /// Whether `value` alone for `key` decodes into valid parameters: a key that names both a
     /// parameter and an input (`init-from`: a preset, or a model directory) is the parameter for a
     /// value the parameter takes, else the input.
@@ -112,4 +108,7 @@ extension Stage {
 extension Stage {
     /// The parameter keys a file or command line may give.
     public static func acceptedKeys() throws -> [String] { try ParameterKeys.accepted(Parameters.self) }
+
+    /// The keys whose values are lists.
+    public static func listKeys() throws -> [String] { try ParameterKeys.listKeys(Parameters.self) }
 }
