@@ -23,6 +23,7 @@ public struct PlumbCommand: ParsableCommand {
             RejectionSamplingCommand.self,
             RejectionSamplingMergeCommand.self,
             DPOCommand.self,
+            KTOCommand.self,
             PPOCommand.self,
             ChatCommand.self,
             GenerateCommand.self,

@@ -31,6 +31,7 @@ struct PipelineStageKind {
         PipelineStageKind(name: "rm train", command: ["rm", "train"], output: .directory),
         PipelineStageKind(name: "rs", command: ["rs"], output: .directory),
         PipelineStageKind(name: "dpo", command: ["dpo"], output: .directory),
+        PipelineStageKind(name: "kto", command: ["kto"], output: .directory),
         PipelineStageKind(name: "ppo", command: ["ppo"], output: .directory),
     ]
 
