@@ -126,12 +126,29 @@ final class KTOStageTests: XCTestCase {
         XCTAssertEqual(try weights(i.runs, "kto-whole"), try weights(i.runs, "kto-killed"))
     }
 
+    /// Safety labels on single responses (BeaverTails' layout) are feedback on safety: safe is desirable.
+    func testLabelledResponsesAreSafetyFeedback() throws {
+        let i = try inputs()
+        let rows = (0..<8).map { n in
+            #"{"prompt": "How do I \#(n % 2 == 0 ? "bake bread" : "pick a lock")?", "response": "Answer \#(n).", "is_safe": \#(n % 3 != 0), "category": {"theft": \#(n % 3 == 0)}}"#
+        }
+        let file = i.runs.deletingLastPathComponent().appendingPathComponent("labelled.jsonl")
+        try (rows.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let stage = i.runs.appendingPathComponent("r/import-labelled")
+        try? FileManager.default.removeItem(at: stage)
+        try StageFixtures.plumb(["import", file.path, "--out", stage.path, "--validation-fraction", "0", "--test-fraction", "0"])
+        let data = try KTOData.load(stages: [stage])
+        XCTAssertEqual(data.train.count, 8)
+        XCTAssertEqual(data.train.filter(\.desirable).count, 5, "rows 1, 2, 4, 5, 7 are safe")
+        XCTAssertEqual(Set(data.train.filter { !$0.desirable }.map(\.response)), ["Answer 0.", "Answer 3.", "Answer 6."])
+    }
+
     func testDataWithoutTrainingRecordsIsRefused() throws {
         let i = try inputs()
         // An import of demonstrations only: no feedback, no comparisons.
         let inputs = StageInputs(["tokenizer": [i.tokenizer], "init-from": [i.policy], "data": [try StageFixtures.fixture().importSFT]])
         XCTAssertThrowsError(try StageRun.run(KTOStage.self, parameters(), inputs: inputs, location: StageLocation(runsRoot: i.runs, run: "r", stage: "kto-empty"))) {
-            XCTAssertTrue("\($0)".contains("no feedbacks-train or comparisons-train records"), "\($0)")
+            XCTAssertTrue("\($0)".contains("no feedbacks-train, labelled-responses-train or comparisons-train records"), "\($0)")
         }
     }
 }

@@ -9,7 +9,7 @@ struct KTOCommand: ParsableCommand {
     @Option(help: "SentencePiece model (.model).") var tokenizer: String
     @Option(help: "Policy stage (SFT or RS) to start from.") var initFrom: String
     @Option(help: "Reference policy stage (default: --init-from).") var reference: String?
-    @Option(name: .customLong("data"), help: "Stage with feedbacks-train / -validation (KTO labels, thumbs) or comparisons-train / -validation sets (repeatable); a comparison gives one desirable and one undesirable example.")
+    @Option(name: .customLong("data"), help: "Stage with feedbacks- (KTO labels, thumbs), labelled-responses- (safe = desirable) or comparisons-train / -validation sets (repeatable); a comparison gives one desirable and one undesirable example.")
     var data: [String]
     @Option(help: "beta: the implicit reward's scale (TRL's default 0.1).") var beta: Double = 0.1
     @Option(help: "lambda_D, the weight of desirable examples.") var desirableWeight: Double = 1

@@ -1,5 +1,7 @@
 // The unpaired examples a KTO stage trains and validates on, from its data stages:
 // - `feedbacks-train` / `feedbacks-validation` (feedback/1: KTO labels, thumbs), each as it is;
+// - `labelled-responses-train` / `-validation` (labelled-response/1: BeaverTails-style safety labels),
+//   each as feedback on safety: a safe response desirable, an unsafe one undesirable;
 // - `comparisons-train` / `comparisons-validation` (imports, rs pairs), each comparison as two
 //   examples, its chosen response desirable and its rejected one undesirable (TRL's conversion of
 //   paired data for KTOTrainer). A comparison whose two responses are identical is set aside.
@@ -37,19 +39,23 @@ struct KTOData {
                 examples += feedback.records.map {
                     UnpairedExample(id: $0.id, prompt: $0.prompt.messages, response: $0.response, desirable: $0.desirable, source: source)
                 }
+                let labelled = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-\(split.rawValue)", from: [stage])
+                examples += labelled.records.map {
+                    UnpairedExample(id: $0.id, prompt: $0.prompt.messages, response: $0.response, desirable: $0.safe, source: source)
+                }
                 let comparisons = try StageRecordReader.read(Comparison.self, output: "comparisons-\(split.rawValue)", from: [stage])
                 for c in comparisons.records {
                     guard c.chosen != c.rejected else { out.identical.append(c); continue }
                     examples.append(UnpairedExample(id: c.id + "/chosen", prompt: c.chosenPrompt, response: c.chosen, desirable: true, source: source))
                     examples.append(UnpairedExample(id: c.id + "/rejected", prompt: c.rejectedPrompt, response: c.rejected, desirable: false, source: source))
                 }
-                out.files += feedback.files + comparisons.files
+                out.files += feedback.files + labelled.files + comparisons.files
                 out.sources[split.rawValue]![source, default: 0] += examples.count
                 if split == .train { out.train += examples } else { out.validation += examples }
             }
         }
         guard !out.train.isEmpty else {
-            throw StageError("kto: no feedbacks-train or comparisons-train records in \(stages.map(\.path).joined(separator: ", "))")
+            throw StageError("kto: no feedbacks-train, labelled-responses-train or comparisons-train records in \(stages.map(\.path).joined(separator: ", "))")
         }
         return out
     }

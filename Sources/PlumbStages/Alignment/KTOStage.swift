@@ -1,5 +1,5 @@
 // `plumb kto`: Kahneman-Tversky optimisation of a policy on unpaired judgements (feedback/1 records:
-// KTO labels, thumbs) and on comparisons taken as one desirable and one undesirable example each
+// KTO labels, thumbs; safety labels on single responses) and on comparisons taken as one desirable and one undesirable example each
 // (KTOData), against a frozen reference (default: the initial policy). The reference's
 // log-probabilities of every example and of its mismatched twin are computed once and cached in the
 // DPO stage's cache format (ReferenceLogProbs: the example and its twin stand as the pair's two
@@ -26,7 +26,7 @@ public enum KTOStage: Stage {
         InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
         InputSlot("init-from", .one, "Policy stage (SFT or RS) to start from."),
         InputSlot("reference", .optional, "Reference policy stage (default: init-from)."),
-        InputSlot("data", .oneOrMore, "Stage with feedbacks-train / -validation or comparisons-train / -validation sets."),
+        InputSlot("data", .oneOrMore, "Stage with feedbacks-, labelled-responses- or comparisons-train / -validation sets."),
         InputSlot("reference-cache", .optional, "Another kto stage whose cached reference log-probabilities may be reused."),
     ]
 
