@@ -14,6 +14,7 @@ struct KTOCommand: ParsableCommand {
     @Option(help: "beta: the implicit reward's scale (TRL's default 0.1).") var beta: Double = 0.1
     @Option(help: "lambda_D, the weight of desirable examples.") var desirableWeight: Double = 1
     @Option(help: "lambda_U, the weight of undesirable examples.") var undesirableWeight: Double = 1
+    @Option(help: "Weight of the per-token NLL term on desirable responses (as dpo's RPO); 0 turns it off.") var rpo: Double = 0
     @Option(help: "Tokens per row.") var seqLen = 256
     @Option(help: "Rows per micro-batch (each example and its mismatched twin take two).") var rows = 8
     @Option(help: "Passes over the training examples.") var epochs = 1
@@ -25,7 +26,7 @@ struct KTOCommand: ParsableCommand {
 
     func run() throws {
         var p = KTOStage.Parameters()
-        p.loss = KTOLoss(beta: beta, desirableWeight: desirableWeight, undesirableWeight: undesirableWeight)
+        p.loss = KTOLoss(beta: beta, desirableWeight: desirableWeight, undesirableWeight: undesirableWeight, rpo: rpo)
         p.seqLen = seqLen
         p.rows = rows
         p.epochs = epochs
