@@ -16,7 +16,8 @@
 // (lambda_U n_U) kept in [1, 4/3] (`weightBalance`).
 import Foundation
 
-public struct KTOLoss: Codable, Equatable, Sendable {
+/// A stage's option group: its keys are `beta`, `desirable-weight`, `undesirable-weight` and `rpo`.
+public struct KTOLoss: ParameterGroup, Equatable {
     public var beta: Double = 0.1
     /// lambda_D and lambda_U.
     public var desirableWeight: Double = 1
@@ -28,12 +29,14 @@ public struct KTOLoss: Codable, Equatable, Sendable {
         self.beta = beta; self.desirableWeight = desirableWeight; self.undesirableWeight = undesirableWeight; self.rpo = rpo
     }
 
+    /// Throws `StageParameterError` naming the key of a coefficient out of range.
     public func validate() throws {
-        guard beta > 0 else { throw StageError("kto: beta must be positive; got \(beta)") }
-        guard desirableWeight > 0, undesirableWeight > 0 else {
-            throw StageError("kto: the desirable and undesirable weights must be positive; got \(desirableWeight) and \(undesirableWeight)")
+        guard beta > 0 else { throw StageParameterError("beta", "kto: beta must be positive; got \(beta)") }
+        guard desirableWeight > 0 else { throw StageParameterError("desirable-weight", "kto: the desirable weight must be positive; got \(desirableWeight)") }
+        guard undesirableWeight > 0 else {
+            throw StageParameterError("undesirable-weight", "kto: the undesirable weight must be positive; got \(undesirableWeight)")
         }
-        guard rpo >= 0 else { throw StageError("kto: the RPO weight must be at least 0; got \(rpo)") }
+        guard rpo >= 0 else { throw StageParameterError("rpo", "kto: the RPO weight must be at least 0; got \(rpo)") }
     }
 
     /// lambda_D n_D / (lambda_U n_U), which the KTO paper keeps in [1, 4/3], and a notice when it is outside.

@@ -21,7 +21,6 @@ public enum KTOStage: Stage {
     public static let kind = StageKind.kto
     public static let abstract = "Kahneman-Tversky optimisation of a policy on unpaired feedback (and comparisons as desirable / undesirable examples), the reference's log-probabilities computed once and cached."
     public static let rerun = StageRerun.resume
-    public static let decodesFileKeys = false
     public static let slots = [
         InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
         InputSlot("init-from", .one, "Policy stage (SFT or RS) to start from."),
@@ -30,21 +29,20 @@ public enum KTOStage: Stage {
         InputSlot("reference-cache", .optional, "Another kto stage whose cached reference log-probabilities may be reused."),
     ]
 
-    public struct Parameters: StageParameters, Equatable {
+    public struct Parameters: TrainingParameters, DistributedParameters, Equatable {
+        /// The loss's coefficients (keys `beta`, `desirable-weight`, `undesirable-weight`, `rpo`).
         public var loss = KTOLoss()
-        public var seqLen = 256
-        /// Rows per micro-batch: each example and its twin take two sequences.
-        public var rows = 8
-        public var epochs = 1
         public var template: ChatTemplate = .plumbline
-        /// Seed of the twins' pairing and the data order.
-        public var seed: UInt64 = 1
-        /// TRL's KTOTrainer default learning rate (5e-7 for 7B models; small models take more).
-        public var loop = LoopSettings(optimization: OptimizationSettings(learningRate: 5e-7))
+        /// TRL's KTOTrainer default learning rate (5e-7 for 7B models; small models take more);
+        /// `seed` is the seed of the twins' pairing and the data order; each example and its twin
+        /// take two of a micro-batch's `rows`.
+        public var optimisation = OptimisationGroup(lr: 5e-7, seqLen: 256, rows: 8, epochs: 1)
+        public var parallel = DistributedGroup()
         public init() {}
-        public var manifestSeed: UInt64? { seed }
+
         public func validate() throws {
-            do { try loss.validate() } catch { throw StageParameterError("loss", "\(error)") }
+            try optimisation.validate()
+            try loss.validate()
         }
     }
 
