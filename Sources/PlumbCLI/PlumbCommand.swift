@@ -24,6 +24,7 @@ public struct PlumbCommand: ParsableCommand {
             StageKindCommand<RejectionSamplingStage>.self,
             RejectionSamplingMergeCommand.self,
             StageKindCommand<DPOStage>.self,
+            StageKindCommand<KTOStage>.self,
             StageKindCommand<PPOStage>.self,
             ChatCommand.self,
             GenerateCommand.self,

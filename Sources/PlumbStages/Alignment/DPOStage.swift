@@ -131,18 +131,7 @@ public enum DPOStage: Stage {
 
     public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> Summary {
         let data = loaded.data, encodedTrain = data.train, encodedValidation = data.validation
-        // A resumed attempt writes its quarantine set again (the same records, from the same data).
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: stage.directory.path)) ?? []
-        where ShardNaming.parse(file)?.name == "quarantine" {
-            try FileManager.default.removeItem(at: stage.directory.appendingPathComponent(file))
-        }
-        let quarantine = try stage.writer.shardWriter(name: "quarantine")
-        for c in encodedTrain.identical + encodedValidation.identical {
-            try quarantine.append(QuarantineEntry(reason: .identicalResponses, field: "chosen",
-                                                  detail: "comparison \(c.id): chosen and rejected responses are identical; DPO has nothing to learn from it",
-                                                  source: c.source, excerpt: c.chosen))
-        }
-        try stage.writer.addOutput(name: "quarantine", files: try quarantine.finish())
+        try IdenticalResponses.quarantine(encodedTrain.identical + encodedValidation.identical, stage: stage, method: "DPO")
         // SimPO and ORPO read no reference log-probabilities: none are computed.
         let needsReference = parameters.loss.kind.needsReference
         let attached = needsReference ? try ReferenceLogProbs.attach(

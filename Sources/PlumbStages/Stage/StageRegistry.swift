@@ -28,6 +28,7 @@ public struct StageRegistry {
         RejectionSamplingStage.self,
         HumanFeedbackStage.self,
         DPOStage.self,
+        KTOStage.self,
         PPOStage.self,
     ])
 }
