@@ -1,5 +1,5 @@
-// PPO's iterations over the Trainer: rollouts, `ppoEpochs` x `miniBatches` optimiser steps (the
-// policy and the critic as two parameter groups), the KL controller, one metrics line per iteration
+// PPO's iterations over the Trainer, shared by `ppo` and the `rl` stage's estimators: rollouts,
+// `ppoEpochs` x `miniBatches` optimiser steps (the policy and, for PPO, the critic as two parameter groups), the KL controller, one metrics line per iteration
 // with TRL's names (metrics.jsonl and TensorBoard), sample completions every `sampleEvery` iterations, the judge every `judgeEvery`,
 // checkpoints at iteration boundaries. Optimiser step s of iteration i is i * stepsPerIteration + s,
 // so the schedules and the checkpoints count optimiser steps while the metrics count iterations.
@@ -41,8 +41,9 @@ final class PPOLoop {
         // 0. Restore.
         let perIteration = settings.stepsPerIteration
         let checkpoints = stage.directory.appendingPathComponent("checkpoints")
-        let trainer = try Trainer(groups: [Trainer.Group(name: "policy", model: update.policy.model, optimization: settings.policyOptimization),
-                                           Trainer.Group(name: "value", model: update.critic.model, optimization: settings.valueOptimization)],
+        var groups = [Trainer.Group(name: "policy", model: update.policy.model, optimization: settings.policyOptimization)]
+        if let critic = update.critic { groups.append(Trainer.Group(name: "value", model: critic.model, optimization: settings.valueOptimization)) }
+        let trainer = try Trainer(groups: groups,
                                   totalSteps: settings.iterations * perIteration, checkpointRoot: checkpoints,
                                   keepCheckpoints: settings.keepCheckpoints)
         let events = try TrainingEventLog(stageDirectory: stage.directory)
@@ -75,7 +76,8 @@ final class PPOLoop {
                 let saved = savedIteration.map { "the newest checkpoint in \(checkpoints.path) holds iteration \($0)" } ?? "no checkpoint was saved yet"
                 throw StageError("ppo: stopped at iteration \(iteration + 1) of \(settings.iterations): the policy's KL to the reference is \(meanKL) nats per response, past the bound \(settings.maxKL) (--max-kl); \(saved). Raise beta or lower the learning rate.")
             }
-            // 3. Optimise.
+            // 3. Optimise (a KL term of the loss takes the controller's beta).
+            if let kl = update.lossKL { update.lossKL = LossKL(estimator: kl.estimator, beta: controller.beta) }
             let clock = monotonicNow()
             let steps = try PPOOptimisation.optimise(batch, iteration: iteration, settings: settings, update: update, trainer: trainer,
                                                      guardRail: &guardRail, checkpoints: checkpoints)
@@ -86,10 +88,13 @@ final class PPOLoop {
             iteration += 1
             tokens += batch.reduce(0) { $0 + $1.tokenCount }
             // 5. The iteration's figures.
-            for (k, v) in steps.figures.metrics() { figures[k] = v }
-            figures["lr"] = Double(steps.rates.first ?? 0)
-            figures["lr/value"] = Double(steps.rates.last ?? 0)
-            figures["grad_norm/value"] = steps.norms.map { Double($0.last!) }.reduce(0, +) / Double(max(steps.norms.count, 1))
+            // The policy's learning rate and gradient norm are the step's own `lr` and `grad_norm`
+            // (train/lr, train/grad_norm); the critic's have tags of their own.
+            for (k, v) in steps.figures.metrics(critic: update.critic != nil) { figures[k] = v }
+            if update.critic != nil {
+                figures["lr/value"] = Double(steps.rates.last ?? 0)
+                figures["grad_norm/value"] = steps.norms.map { Double($0.last!) }.reduce(0, +) / Double(max(steps.norms.count, 1))
+            }
             figures["time/rollout"] = timing.rollout
             figures["time/scoring"] = timing.scoring
             figures["time/update"] = updateSeconds
@@ -140,7 +145,7 @@ final class PPOLoop {
             return x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count)
         }
         let varReturns = variance(returns)
-        return [
+        var figures = [
             "objective/kl": kl, "objective/entropy": batch.map(\.entropy).reduce(0, +) / n,
             "objective/non_score_reward": -beta * kl, "objective/rlhf_reward": scores - beta * kl, "objective/scores": scores,
             "objective/beta": beta,
@@ -154,6 +159,10 @@ final class PPOLoop {
             "scores/safety": batch.map { Double($0.safety) }.reduce(0, +) / n,
             "scores/combined_logit": batch.map { Double($0.combined?.logit ?? 0) }.reduce(0, +) / n,
         ]
+        if returns.isEmpty {  // no critic: no value figures
+            figures["val/explained_variance"] = nil; figures["val/mean"] = nil
+        }
+        return figures
     }
 
     /// Writes the first `samplesKept` responses of the iteration as `samples-iteration-N` shards

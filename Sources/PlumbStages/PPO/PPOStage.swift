@@ -70,11 +70,16 @@ public enum PPOStage: Stage {
     public struct Loaded {
         var prompts: [PromptRecord]
         var reward: CombinedReward
-        var policyModel: LlamaModel, criticModel: LlamaModel
+        var policyModel: LlamaModel, criticModel: LlamaModel?
         var tokenizer: URL, reference: URL, helpfulness: URL, safety: URL, judgePrompts: URL?
     }
 
     public static func prepare(_ settings: PPOSettings, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+        try prepare(settings, critic: true, inputs: inputs)
+    }
+
+    /// The inputs of any estimator (RLStage's too); the critic loads only when asked for.
+    static func prepare(_ settings: PPOSettings, critic withCritic: Bool, inputs: StageInputs) throws -> Prepared<Loaded> {
         let tokenizer = try inputs.one("tokenizer"), policy = try inputs.one("policy")
         let helpfulness = try inputs.one("helpfulness"), safety = try inputs.one("safety")
         let reference = inputs.optional("reference") ?? policy
@@ -102,14 +107,20 @@ public enum PPOStage: Stage {
         }
         // Models load before the stage begins, so a critic of another shape is refused before any work.
         let policyModel = try StageModel.load(policy)
-        let criticModel = try critic(from: valueInit, shape: policyModel.config)
-        let modelFiles = [policy, reference, valueInit, helpfulness, safety].map(StageModel.inputFile)
+        let criticModel = withCritic ? try critic(from: valueInit, shape: policyModel.config) : nil
+        let modelFiles = (withCritic ? [policy, reference, valueInit, helpfulness, safety] : [policy, reference, helpfulness, safety]).map(StageModel.inputFile)
         return Prepared(Loaded(prompts: prompts.records, reward: reward, policyModel: policyModel, criticModel: criticModel, tokenizer: tokenizer,
                                reference: reference, helpfulness: helpfulness, safety: safety, judgePrompts: inputs.optional("judge-prompts")),
                         files: [tokenizer] + Array(Set(modelFiles)).sorted { $0.path < $1.path } + prompts.files + statisticsFiles)
     }
 
     public static func execute(_ loaded: Loaded, parameters settings: PPOSettings, stage: StageContext) throws -> Summary {
+        try train(loaded, settings: settings, estimation: .ppo, stage: stage)
+    }
+
+    /// The stage's body for any estimator (RLStage's too): the critic only when the estimator needs
+    /// one, the KL term in the loss when the estimation puts it there.
+    static func train(_ loaded: Loaded, settings: PPOSettings, estimation: RLEstimation, stage: StageContext) throws -> Summary {
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: settings.template)
         let eos = templated.info.eosID
         let policyModel = loaded.policyModel
@@ -120,15 +131,17 @@ public enum PPOStage: Stage {
             settings: settings, prompts: loaded.prompts,
             sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences),
             policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
-            critic: try ResponseTokenPass(model: loaded.criticModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
+            critic: try loaded.criticModel.map { try ResponseTokenPass(model: $0, rows: settings.rows, seqLen: seqLen, padToken: eos) },
             scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos),
-            reward: loaded.reward)
+            reward: loaded.reward, estimation: estimation)
         let judge = try loaded.judgePrompts.flatMap { prompts in
             try stage.environment.policyJudge?(prompts, templated, SamplingSettings(temperature: 0, maxNewTokens: settings.judgeMaxNewTokens),
                                                settings.seed)
         }
         let loop = PPOLoop(settings: settings, stage: stage.writer, rollouts: rollouts,
-                           update: PPOUpdate(policy: policyPass, critic: rollouts.critic, loss: settings.loss, temperature: settings.sampling.temperature),
+                           update: PPOUpdate(policy: policyPass, critic: rollouts.critic, loss: settings.loss,
+                                             lossKL: estimation.klIn == .loss ? LossKL(estimator: settings.klEstimator, beta: settings.beta) : nil,
+                                             temperature: settings.sampling.temperature),
                            judgeEvery: settings.judgeEvery, judge: judge, log: stage.log)
         var summary = try loop.run(progress: stage.progress)
         try StageModel.save(policyModel, to: stage.writer, metadata: ["stage": stage.location.stage, "template": settings.template.rawValue])

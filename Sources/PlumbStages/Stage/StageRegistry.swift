@@ -29,6 +29,7 @@ public struct StageRegistry {
         HumanFeedbackStage.self,
         DPOStage.self,
         PPOStage.self,
+        RLStage.self,
     ])
 }
 
