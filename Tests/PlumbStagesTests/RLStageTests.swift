@@ -65,4 +65,28 @@ final class RLStageTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: i.runs.appendingPathComponent("r/rl-one").path), "refused before the stage began")
     }
+
+    /// Keep-best with the task's annotators as the validator (validated every 2 iterations): a killed
+    /// and resumed run keeps the same iteration's policy as an uninterrupted one, and says which.
+    func testKeepBestChoosesTheSameIterationAfterAKill() throws {
+        let i = try PPOStageTests.inputs()
+        let f = try StageFixtures.fixture()
+        let validation = ["--validation-prompts", f.task.appendingPathComponent("eval-prompts.jsonl").path, "--validation-task", f.task.path,
+                          "--keep-best", "--validate-every", "2"]
+        XCTAssertEqual(try PlumbProcess.run(arguments(i, stage: "rl-best-whole", extra: validation)).0, 0)
+        XCTAssertEqual(try PlumbProcess.run(arguments(i, stage: "rl-best-killed", extra: validation),
+                                            environment: ["PLUMB_KILL_AFTER_STEP": "3"]).1, .uncaughtSignal)
+        XCTAssertEqual(try PlumbProcess.run(arguments(i, stage: "rl-best-killed", extra: validation)).0, 0)
+        let whole = i.runs.appendingPathComponent("r/rl-best-whole"), killed = i.runs.appendingPathComponent("r/rl-best-killed")
+        XCTAssertEqual(try weights(whole), try weights(killed))
+        let a = try StageManifest.read(from: whole).metrics, b = try StageManifest.read(from: killed).metrics
+        XCTAssertNotNil(a["validation/best_iteration"])
+        XCTAssertEqual(a["validation/best_iteration"], b["validation/best_iteration"])
+        XCTAssertEqual(a["validation/best"], b["validation/best"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: whole.appendingPathComponent("best-policy").path), "the kept copy is the stage's model")
+        let evals = try String(contentsOf: killed.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["event"] as? String == "eval" }.compactMap { $0["step"] as? Int }
+        XCTAssertEqual(evals, [0, 2, 4, 5], "validated before the first iteration, every 2, and after the last")
+    }
 }

@@ -47,7 +47,8 @@ final class RLTrainingTests: XCTestCase {
     /// near 1/8) through PPOLoop without a critic: 8 prompts x 4 responses per iteration (the
     /// responses PPO's toy run takes from 16 prompts, doubled), 30 iterations. Tolerance as PPO's:
     /// the last three iterations' mean share above 0.5.
-    func runToy(_ estimation: RLEstimation, directory: String) throws -> [Double] {
+    func runToy(_ estimation: RLEstimation, directory: String, iterations: Int = 30, validation: PolicyValidationSchedule? = nil,
+                policy: LlamaModel? = nil) throws -> [Double] {
         let f = try StageFixtures.fixture()
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: f.tokenizer.path), template: .plumbline)
         let prompts = (0..<40).map { i in
@@ -55,13 +56,13 @@ final class RLTrainingTests: XCTestCase {
                          source: SourceRef(file: "toy", line: i + 1))
         }
         var s = PPOSettings()
-        (s.iterations, s.promptsPerIteration, s.miniBatches, s.ppoEpochs) = (30, 8, 2, 2)
+        (s.iterations, s.promptsPerIteration, s.miniBatches, s.ppoEpochs) = (iterations, 8, 2, 2)
         s.sampling = SamplingSettings(temperature: 1, topK: 0, topP: 1, maxNewTokens: 8)
         s.missingEOSScore = nil
         s.beta = 0.01
         s.policyOptimization = OptimizationSettings(learningRate: 1e-2, schedule: .constant, warmupRatio: 0)
         (s.rows, s.maxSequences, s.checkpointEvery, s.sampleEvery) = (4, 32, 100, 0)
-        let policy = try LlamaModel(config: config, heads: .lm, seed: 11)
+        let policy = try policy ?? LlamaModel(config: config, heads: .lm, seed: 11)
         let policyPass = try ResponseTokenPass(model: policy, rows: 4, seqLen: 64, padToken: templated.info.eosID)
         let reference = try ResponseTokenPass(model: try LlamaModel(config: config, heads: .lm, seed: 11), rows: 4, seqLen: 64, padToken: templated.info.eosID)
         let rollouts = PPORollouts(settings: s, prompts: prompts, sampler: try PolicySampler(model: policy, templated: templated, maxSequences: 32),
@@ -73,7 +74,7 @@ final class RLTrainingTests: XCTestCase {
         let loop = PPOLoop(settings: s, stage: stage, rollouts: rollouts,
                            update: PPOUpdate(policy: policyPass, critic: nil, loss: s.loss,
                                              lossKL: estimation.klIn == .loss ? LossKL(estimator: .k3, beta: s.beta) : nil, temperature: 1),
-                           judgeEvery: 0, judge: nil, log: { _ in })
+                           judgeEvery: 0, judge: nil, validation: validation, log: { _ in })
         var shares: [Double] = []
         let summary = try loop.run { event in
             if case .step(let r) = event {
@@ -84,8 +85,8 @@ final class RLTrainingTests: XCTestCase {
         }
         XCTAssertLessThan(summary.last["objective/kl"]!, s.maxKL)
         print("\(estimation.estimator.rawValue) toy reward: share of low tokens by iteration", shares.map { String(format: "%.2f", $0) }.joined(separator: " "))
-        XCTAssertEqual(shares.count, 30)
-        XCTAssertLessThan(shares.prefix(3).reduce(0, +) / 3, 0.3, "a random policy starts near 1/8")
+        XCTAssertEqual(shares.count, iterations)
+        XCTAssertLessThan(shares.prefix(min(3, iterations)).reduce(0, +) / Double(min(3, iterations)), 0.3, "a random policy starts near 1/8")
         return shares
     }
 
@@ -97,5 +98,29 @@ final class RLTrainingTests: XCTestCase {
     func testRLOOWithTheKLInTheRewardLearnsAToyReward() throws {
         let shares = try runToy(RLEstimation(estimator: .rloo, groupSize: 4, klIn: .reward), directory: "rloo")
         XCTAssertGreaterThan(shares.suffix(3).reduce(0, +) / 3, 0.5, "\(shares.map { String(format: "%.2f", $0) })")
+    }
+
+    /// Early stopping: a validator whose figure peaks at iteration 2 of 4 (validated every iteration)
+    /// leaves the stage with iteration 2's policy, bit for bit the policy of a run stopped after 2
+    /// iterations (the prompts, seeds and constant learning rate of an iteration do not depend on the
+    /// run's length); without keepBest the last policy stays.
+    func testKeepBestLeavesThePolicyOfTheBestValidation() throws {
+        let peak: [Int: Double] = [0: 0.5, 1: 0.55, 2: 0.7, 3: 0.6, 4: 0.65]
+        var seen: [Int] = []
+        let validator: PPOStage.PolicyJudge = { iteration, _ in
+            seen.append(iteration)
+            return [PolicyValidationSchedule.figure: peak[iteration]!]
+        }
+        func weights(_ m: LlamaModel) -> [Float] { Array(UnsafeBufferPointer(start: m.parameters.values.base, count: m.parameters.totalCount)) }
+        let estimation = RLEstimation(estimator: .rloo, groupSize: 4)
+        let kept = try LlamaModel(config: config, heads: .lm, seed: 11)
+        _ = try runToy(estimation, directory: "best", iterations: 4, validation: PolicyValidationSchedule(judge: validator, every: 1, keepBest: true), policy: kept)
+        XCTAssertEqual(seen, [0, 1, 2, 3, 4], "validated before the first iteration and after each")
+        let two = try LlamaModel(config: config, heads: .lm, seed: 11)
+        _ = try runToy(estimation, directory: "two", iterations: 2, policy: two)
+        XCTAssertEqual(weights(kept), weights(two), "the kept policy is iteration 2's")
+        let last = try LlamaModel(config: config, heads: .lm, seed: 11)
+        _ = try runToy(estimation, directory: "last", iterations: 4, validation: PolicyValidationSchedule(judge: validator, every: 1, keepBest: false), policy: last)
+        XCTAssertNotEqual(weights(last), weights(two), "without keep-best the last policy stays")
     }
 }

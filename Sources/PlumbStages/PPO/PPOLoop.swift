@@ -17,12 +17,14 @@ final class PPOLoop {
     let judgeEvery: Int
     let judge: PPOStage.PolicyJudge?
     let log: (String) -> Void
+    let validation: PolicyValidationSchedule?
     var samplesDirectory: URL { stage.directory.appendingPathComponent("samples") }
+    var bestDirectory: URL { stage.directory.appendingPathComponent("best-policy") }
 
     init(settings: PPOSettings, stage: StageWriter, rollouts: PPORollouts, update: PPOUpdate, judgeEvery: Int,
-         judge: PPOStage.PolicyJudge?, log: @escaping (String) -> Void) {
+         judge: PPOStage.PolicyJudge?, validation: PolicyValidationSchedule? = nil, log: @escaping (String) -> Void) {
         self.settings = settings; self.stage = stage; self.rollouts = rollouts; self.update = update
-        self.judgeEvery = judgeEvery; self.judge = judge; self.log = log
+        self.judgeEvery = judgeEvery; self.judge = judge; self.validation = validation; self.log = log
     }
 
     /// One PPO stage, phase by phase (TRL's order):
@@ -59,9 +61,9 @@ final class PPOLoop {
         emit(.started(totalSteps: settings.iterations, resumedAtStep: iteration))
         var judged: [Int: [String: Double]] = [:]
         var initialJudgement = resumed?.initialEvaluation ?? [:]
-        if iteration == 0, let judge {
-            initialJudgement = try judge(0, update.policy.model)
-            emit(.evaluation(EvaluationReport(step: 0, metrics: initialJudgement)))
+        if iteration == 0 {
+            initialJudgement = try judgeAndValidate(0, due: judge != nil, state: &state)
+            if !initialJudgement.isEmpty { emit(.evaluation(EvaluationReport(step: 0, metrics: initialJudgement))) }
         }
         if !initialJudgement.isEmpty { judged[0] = initialJudgement }
         var last: [String: Double] = [:]
@@ -109,9 +111,11 @@ final class PPOLoop {
             if settings.sampleEvery > 0 && (iteration % settings.sampleEvery == 0 || iteration == settings.iterations) {
                 try writeSamples(batch, iteration: iteration)
             }
-            if let judge, judgeEvery > 0, iteration % judgeEvery == 0 || iteration == settings.iterations {
-                judged[iteration] = try judge(iteration, update.policy.model)
-                emit(.evaluation(EvaluationReport(step: iteration, metrics: judged[iteration]!)))
+            let judgeDue = judge != nil && judgeEvery > 0 && (iteration % judgeEvery == 0 || iteration == settings.iterations)
+            let evaluation = try judgeAndValidate(iteration, due: judgeDue, state: &state)
+            if !evaluation.isEmpty {
+                judged[iteration] = evaluation
+                emit(.evaluation(EvaluationReport(step: iteration, metrics: evaluation)))
             }
             FaultInjection.killIfRequested(afterStep: iteration)
             // 7. A checkpoint.
@@ -124,8 +128,9 @@ final class PPOLoop {
         }
         emit(.finished(step: iteration))
         try publishSamples()
+        try restoreBest(state)
         return PPOStage.Summary(iterations: settings.iterations, resumedAtIteration: startIteration, nonFiniteSteps: guardRail.total,
-                                last: last, judged: judged, gateThreshold: nil)
+                                last: last, judged: judged, gateThreshold: nil, best: state.best)
     }
 
     /// The rollout-side figures of an iteration, with TRL's names: means over responses of summed
@@ -197,11 +202,13 @@ final class PPOLoop {
     }
 }
 
-/// What a PPO checkpoint carries beyond the Trainer's own state: the KL coefficient and the running
-/// whitening sums. Stored in trainer.json's `driver` under the names below (the format resumed runs read).
+/// What a PPO checkpoint carries beyond the Trainer's own state: the KL coefficient, the running
+/// whitening sums and the best validation so far. Stored in trainer.json's `driver` under the names
+/// below (the format resumed runs read).
 struct PPOResumeState: Equatable {
     var beta: Double
     var whitening: RunningWhitening
+    var best: PolicyValidationSchedule.Best?
 
     /// The state a checkpoint's `driver` holds, or the start (`beta`, no whitening) without one.
     init(driver: [String: Double]?, beta: Double) {
@@ -209,9 +216,15 @@ struct PPOResumeState: Equatable {
         self.beta = d["beta"] ?? beta
         whitening = RunningWhitening(sum: d["whitening_sum"] ?? 0, sumOfSquares: d["whitening_sum_squares"] ?? 0,
                                      count: Int(d["whitening_count"] ?? 0))
+        if let value = d["best_validation"], let iteration = d["best_iteration"] {
+            best = PolicyValidationSchedule.Best(iteration: Int(iteration), value: value)
+        }
     }
 
     var driver: [String: Double] {
-        ["beta": beta, "whitening_sum": whitening.sum, "whitening_sum_squares": whitening.sumOfSquares, "whitening_count": Double(whitening.count)]
+        var d = ["beta": beta, "whitening_sum": whitening.sum, "whitening_sum_squares": whitening.sumOfSquares,
+                 "whitening_count": Double(whitening.count)]
+        if let best { d["best_validation"] = best.value; d["best_iteration"] = Double(best.iteration) }
+        return d
     }
 }

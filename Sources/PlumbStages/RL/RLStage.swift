@@ -21,7 +21,10 @@ public enum RLStage: Stage {
     public static let kind = StageKind.rl
     public static let abstract = "RL from the gated combined reward: estimator ppo (critic, GAE), rloo, grpo or reinforce++ on PPO's rollouts, KL and guards."
     public static let rerun = StageRerun.resume
-    public static let slots = PPOStage.slots
+    public static let slots = PPOStage.slots + [
+        InputSlot("validation-prompts", .optional, "Held-out prompts (message-list JSONL) on which the live policy is validated (not the judge's test prompts)."),
+        InputSlot("validation-task", .optional, "Task (or month) directory whose simulated annotators compare the live policy's answers with the reference's."),
+    ]
 
     public struct Parameters: StageParameters, Equatable {
         public var estimator: RLEstimator = .grpo
@@ -71,6 +74,13 @@ public enum RLStage: Stage {
         public var maxNonFiniteSteps = 5
         public var judgeEvery = 10
         public var judgeMaxNewTokens = 48
+        /// Validate the live policy every N iterations (and before the first and after the last) when
+        /// validation-prompts and validation-task are given.
+        public var validateEvery = 10
+        /// Keep the policy of the iteration with the best validation figure (early stopping), not the last one.
+        public var keepBest = false
+        /// The most validation prompts used (the first ones of the file).
+        public var validationLimit = 500
         public var template: ChatTemplate = .plumbline
         public var seed: UInt64 = 1
 
@@ -110,6 +120,8 @@ public enum RLStage: Stage {
             if estimator == .ppo && klIn == .loss {
                 throw StageParameterError("kl-in", "the ppo estimator takes the KL in the reward (its per-token rewards feed GAE); use kl-in reward")
             }
+            guard validationLimit >= 1 else { throw StageParameterError("validation-limit", "must be at least 1; got \(validationLimit)") }
+            guard validateEvery >= 1 else { throw StageParameterError("validate-every", "must be at least 1; got \(validateEvery)") }
             guard epochs >= 1 else { throw StageParameterError("epochs", "must be at least 1; got \(epochs)") }
             guard miniBatches <= promptsPerIteration * groupSize else {
                 throw StageParameterError("mini-batches", "\(miniBatches) mini-batches need at least as many responses per iteration (\(promptsPerIteration * groupSize))")
@@ -121,10 +133,18 @@ public enum RLStage: Stage {
     }
 
     public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<PPOStage.Loaded> {
-        try PPOStage.prepare(parameters.ppo, critic: parameters.estimator.needsCritic, inputs: inputs)
+        let validating = inputs.optional("validation-prompts") != nil, task = inputs.optional("validation-task") != nil
+        if validating != task {
+            throw StageError("rl: validation needs both validation-prompts (held-out prompts) and validation-task (whose annotators compare); got only \(validating ? "validation-prompts" : "validation-task")")
+        }
+        if parameters.keepBest && !validating {
+            throw StageError("rl: keep-best keeps the policy with the best validation figure; give validation-prompts and validation-task")
+        }
+        return try PPOStage.prepare(parameters.ppo, critic: parameters.estimator.needsCritic, inputs: inputs)
     }
 
     public static func execute(_ loaded: PPOStage.Loaded, parameters: Parameters, stage: StageContext) throws -> PPOStage.Summary {
-        try PPOStage.train(loaded, settings: parameters.ppo, estimation: parameters.estimation, stage: stage)
+        try PPOStage.train(loaded, settings: parameters.ppo, estimation: parameters.estimation,
+                           validation: (parameters.validateEvery, parameters.keepBest, parameters.validationLimit), stage: stage)
     }
 }
