@@ -1,6 +1,7 @@
 // `plumb bench rl`: seconds per iteration of each estimator of the `rl` stage on the same rollouts,
 // PPO (with its critic) as the anchor, measured in one process on one machine, the estimators
-// alternating within every repeat (ppo, rloo, grpo, reinforce++, ppo, ...):
+// alternating within every repeat, each repeat starting one estimator later (ppo rloo grpo r++,
+// rloo grpo r++ ppo, ...):
 //   rollout: P prompts x k responses, decoded once with continuous batching (lengths varied by a
 //     share of the vocabulary that stops a sequence); every estimator's iteration samples the same
 //     responses, so this time is the same for all of them and is added to each;
@@ -108,8 +109,13 @@ struct BenchRLCommand: ParsableCommand {
         }
 
         var measured: [RLEstimator: [(Double, Double)]] = [:]
-        for _ in 0..<repeats {
-            for estimator in RLEstimator.allCases { measured[estimator, default: []].append(try iteration(estimator)) }
+        // Repeat r starts at estimator r (mod 4), so no estimator always runs first or after the same one.
+        let all = RLEstimator.allCases
+        for r in 0..<repeats {
+            for j in all.indices {
+                let estimator = all[(r + j) % all.count]
+                measured[estimator, default: []].append(try iteration(estimator))
+            }
         }
         /// The median over repeats of rollout + scoring + update, and the least disturbed: rollout +
         /// the fastest scoring + the fastest update (other processes on a shared machine only add time).
