@@ -53,6 +53,7 @@ final class RLStageTests: XCTestCase {
         let samples = try StageRecordReader.read(RejectionSample.self, output: "samples-iteration-000004", from: [killed]).records
         XCTAssertEqual(samples.count, 12)
         XCTAssertEqual(Set(samples.map(\.promptID)).count, 4, "each prompt's group of 3")
+        XCTAssertEqual(samples.map(\.sample), [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], "each response's place in its group")
     }
 
     func testGroupSizeOneForRLOOIsRefusedBeforeAnyWork() throws {

@@ -181,8 +181,10 @@ final class PPOLoop {
         }
         let writer = try ShardWriter(directory: stage.directory, name: name)
         let byID = Dictionary(rollouts.prompts.map { ($0.prompt.id, $0.prompt) }, uniquingKeysWith: { a, _ in a })
-        for r in batch.prefix(settings.samplesKept) {
-            try writer.append(RejectionSample(promptID: r.promptID, prompt: byID[r.promptID]!, sample: 0, text: r.text, tokens: r.tokenCount,
+        for (index, r) in batch.prefix(settings.samplesKept).enumerated() {
+            // Each prompt's group of responses is adjacent: `sample` is the response's place in it.
+            try writer.append(RejectionSample(promptID: r.promptID, prompt: byID[r.promptID]!, sample: index % rollouts.estimation.groupSize,
+                                              text: r.text, tokens: r.tokenCount,
                                               stop: r.finished ? "eos" : "max-new-tokens", helpfulness: r.helpfulness, safety: r.safety,
                                               safetyPrompt: r.safetyPrompt, gateFired: r.combined?.gateFired ?? false,
                                               combined: r.combined?.logit ?? 0, round: iteration))
