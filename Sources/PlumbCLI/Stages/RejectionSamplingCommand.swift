@@ -30,12 +30,19 @@ struct RejectionSamplingCommand: ParsableCommand {
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "Share of the prompts sent to human ranking (human-rank-tasks.json; TigerBot: 0.05), routed by the seed and prompt id.") var humanRankShare = 0.0
     @Option(help: "Share of the prompts sent to human editing (human-edit-tasks.json; TigerBot: 0.05).") var humanEditShare = 0.0
+    @Option(help: "Score with a conservative rule over the helpfulness and safety ensembles (rm train --ensemble): mean, mean-minus-std:LAMBDA, worst or uncertainty-weighted:LAMBDA.")
+    var conservative: String?
     @OptionGroup var decode: DecodeWeightsOption
     @OptionGroup var output: StageOutputOptions
     @OptionGroup var parallel: DistributedOptions
 
+    func validate() throws {
+        if let conservative { _ = try parseConservative(conservative) }
+    }
+
     func run() throws {
         var p = RejectionSamplingStage.Parameters()
+        p.conservative = try conservative.map(parseConservative)
         p.k = k
         p.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens, weights: decode.weights)
         p.seed = seed

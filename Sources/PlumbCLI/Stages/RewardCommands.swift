@@ -52,6 +52,8 @@ struct RewardTrainCommand: ParsableCommand {
     @Option(help: "beta of --likelihood.") var likelihoodWeight: Float = 0.1
     @Flag(help: "Also draw safety pairs from labelled responses (labelled-responses-* of the --data stages): each prompt's safe responses over its unsafe ones.")
     var labelledPairs = false
+    @Option(help: "Train N reward models by seeds seed, seed+1, ... (member 0 in the stage, the others under members/) for a conservative reward.")
+    var ensemble: Int?
     @OptionGroup var optimization: OptimizationOptions
     @OptionGroup var output: StageOutputOptions
 
@@ -59,6 +61,7 @@ struct RewardTrainCommand: ParsableCommand {
         _ = try parseMixture(mix, requireDimension: true, data: imports)
         guard seqLen > 1, rows > 0, epochs > 0, centring >= 0 else { throw ValidationError("--seq-len > 1, --rows > 0, --epochs > 0 and --centring >= 0 are required") }
         guard (margin == .custom) == (customMargins != nil) else { throw ValidationError("--custom-margins goes with --margin custom, and only with it") }
+        if let ensemble, !(1...64).contains(ensemble) { throw ValidationError("--ensemble \(ensemble): the number of members must be in 1...64") }
     }
 
     func marginTable() throws -> MarginTable {
@@ -86,16 +89,30 @@ struct RewardTrainCommand: ParsableCommand {
         p.seed = seed
         p.loop = optimization.loopSettings(defaultLearningRate: 1e-5)
         p.labelledPairs = labelledPairs ? true : nil
+        p.ensemble = ensemble
         let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "init-from": [fileURL(initFrom)], "data": imports.map(fileURL)])
         let printer = ProgressPrinter(label: "rm-\(dimension.rawValue)")
-        let summary = try StageRun.run(RewardModelStage.self, p, inputs: inputs, location: output.location, progress: printer.handle).training
+        let result = try StageRun.run(RewardModelStage.self, p, inputs: inputs, location: output.location, progress: printer.handle)
+        let summary = result.training
         let figures = summary.finalEvaluation.keys.sorted().map { String(format: "%@ %.4f", $0, summary.finalEvaluation[$0]!) }
         print("rm \(dimension.rawValue): \(summary.steps) steps, train loss \(String(format: "%.4f", summary.finalLoss)), "
             + "\(figures.joined(separator: ", ")), \(Int(summary.tokensPerSecond)) tokens/s -> \(output.location.directory.path)")
+        for m in result.members ?? [] {
+            print(String(format: "  member %d (seed %llu): val_accuracy %.4f, scale mean %.4f std %.4f, %.1f s", m.member, m.seed,
+                         (m.member == 0 ? summary.finalEvaluation : m.finalEvaluation)["val_accuracy"] ?? .nan, m.scale.mean, m.scale.std,
+                         m.member == 0 ? summary.seconds : m.seconds))
+        }
     }
 }
 
 extension RewardEvalStage.Scoring: ExpressibleByArgument {}
+
+/// `--conservative RULE` (ConservativeRule's spelling); a bad one is a usage error naming the option.
+func parseConservative(_ text: String) throws -> ConservativeRule {
+    do { return try ConservativeRule(parsing: text) } catch let error as StageError {
+        throw ValidationError("--conservative: \(error.description)")
+    }
+}
 extension RewardLikelihoodTerm.Kind: ExpressibleByArgument {}
 
 struct RewardEvalCommand: ParsableCommand {
