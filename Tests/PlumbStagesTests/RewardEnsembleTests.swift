@@ -151,3 +151,52 @@ extension RewardStageTests {
         XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("ensemble"), "\($0)") }
     }
 }
+
+/// RS with a conservative rule, on ensembles whose outcome is known by hand: member 1 is a copy of
+/// member 0 with scale (mu, sigma) = (1, 1) against member 0's (0, 1), so z = (r, r - 1) and
+///   worst: min z = r - 1, back on the average scale 0.5 + 1 * (r - 1) = r - 0.5;
+///   mean:  r - 0.5, back 0.5 + (r - 0.5) = r.
+extension RejectionSamplingTests {
+    static func ensemble(of model: URL, dimension: String, at target: URL) throws -> URL {
+        try? FileManager.default.removeItem(at: target)
+        try FileManager.default.copyItem(at: model, to: target)
+        let copy = target.appendingPathComponent("members/member-1")
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: model, to: copy)
+        let sha = try SHA256.hex(ofFile: StageModel.inputFile(model))
+        try RewardEnsemble(dimension: dimension, members: [
+            RewardEnsemble.Member(path: ".", seed: 1, modelSHA256: sha, scale: Whitening(mean: 0, std: 1, count: 10)),
+            RewardEnsemble.Member(path: "members/member-1", seed: 2, modelSHA256: sha, scale: Whitening(mean: 1, std: 1, count: 10)),
+        ]).save(to: target)
+        return target
+    }
+
+    func testConservativeRuleScoresTheSameSamplesAsAHandComputationSays() throws {
+        let i = try makeInputs()
+        let root = i.runs.deletingLastPathComponent()
+        let ensembles = Inputs(tokenizer: i.tokenizer, policy: i.policy,
+                               helpfulness: try Self.ensemble(of: i.helpfulness, dimension: "helpfulness", at: root.appendingPathComponent("ens-h")),
+                               safety: try Self.ensemble(of: i.safety, dimension: "safety", at: root.appendingPathComponent("ens-s")),
+                               prompts: i.prompts, runs: i.runs)
+        let plain = try read(RejectionSample.self, "samples", try run(i, parameters(perShard: 11), stage: "rs-plain"))
+        var worst = parameters(perShard: 11)
+        worst.conservative = .worst
+        var mean = parameters(perShard: 11)
+        mean.conservative = .mean
+        let byWorst = try read(RejectionSample.self, "samples", try run(ensembles, worst, stage: "rs-worst"))
+        let byMean = try read(RejectionSample.self, "samples", try run(ensembles, mean, stage: "rs-mean"))
+        XCTAssertEqual(plain.map(\.text), byWorst.map(\.text), "the rule changes the scores, not the samples")
+        XCTAssertEqual(plain.count, 44)
+        for (p, (w, m)) in zip(plain, zip(byWorst, byMean)) {
+            // Tolerance 1e-5: Float scores through Double arithmetic and back.
+            XCTAssertEqual(w.helpfulness, p.helpfulness - 0.5, accuracy: 1e-5)
+            XCTAssertEqual(w.safety, p.safety - 0.5, accuracy: 1e-5)
+            XCTAssertEqual(m.helpfulness, p.helpfulness, accuracy: 1e-5)
+        }
+        // A rule over single models is refused before the stage begins.
+        XCTAssertThrowsError(try run(i, worst, stage: "rs-single")) {
+            XCTAssertTrue("\($0)".contains("needs an ensemble of at least 2 reward models"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: i.runs.appendingPathComponent("r/rs-single/manifest.json").path))
+    }
+}

@@ -51,15 +51,17 @@ def reduce(rule, z):
     raise SystemExit(f"unknown rule {rule}")
 
 
-def selector(rule, hm, sm):
-    """The rule over the members (hm, sm: lists of (fn, (mean, std))) of each response's dimension."""
-    def sel(g):
+def selector(rule, hm, sm, groups):
+    """The rule over the members (hm, sm: lists of (fn, (mean, std))) of each response's dimension,
+    computed once per prompt and looked up by prompt id."""
+    cache = {}
+    for g in groups:
         out = []
         for r in g:
             members = sm if r["safety_prompt"] else hm
             out.append(reduce(rule, np.array([(f(r) - m) / s for f, (m, s) in members])))
-        return out
-    return sel
+        cache[g[0]["prompt_id"]] = out
+    return lambda g: cache[g[0]["prompt_id"]][:len(g)]
 
 
 def main():
@@ -77,9 +79,9 @@ def main():
     hn, sn = a.help_members.split(","), a.safety_members.split(",")
     hm = [(member(n), whitening(groups, member(n))) for n in hn]
     sm = [(member(n), whitening(groups, member(n))) for n in sn]
-    selectors = {f"member {i} alone ({h}, {s})": selector("mean", [hm[i]], [sm[i]]) for i, (h, s) in enumerate(zip(hn, sn))}
+    selectors = {f"member {i} alone ({h}, {s})": selector("mean", [hm[i]], [sm[i]], groups) for i, (h, s) in enumerate(zip(hn, sn))}
     for rule in a.rules.split(","):
-        selectors[f"ensemble {rule}"] = selector(rule, hm, sm)
+        selectors[f"ensemble {rule}"] = selector(rule, hm, sm, groups)
     selectors["oracle"] = "oracle"
     ks = [int(k) for k in a.ks.split(",")]
     proxies = {name: sel for name, sel in selectors.items() if name != "oracle"}
@@ -116,6 +118,8 @@ def plot(rows, out):
     for sel in dict.fromkeys(r["selector"] for r in rows):
         rs = [r for r in rows if r["selector"] == sel]
         style = dict(marker="o", ms=3, label=sel, ls="--" if sel.startswith("member") else "-")
+        if sel == "oracle":
+            style["color"] = "black"
         for ax, (m, title) in zip(axes, panels):
             ax.plot([r["kl"] for r in rs], [r[m] for r in rs], **style)
             ax.set_title(title, fontsize=9)

@@ -48,6 +48,8 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Gate threshold on sigmoid(safety score) when no --reward-stats is given.") var gateThreshold = CombinedReward.llama2Threshold
     @Flag(help: "Treat prompts without tags as helpfulness prompts (otherwise a prompt set without safety tags is refused).")
     var untaggedPromptsAreHelpfulness = false
+    @Option(help: "Score rollouts with a conservative rule over the helpfulness and safety ensembles (rm train --ensemble): mean, mean-minus-std:LAMBDA, worst or uncertainty-weighted:LAMBDA.")
+    var conservative: String?
     @Option(help: "Policy learning rate (constant; Llama 2: 1e-6 for 7B+).") var lr: Float = 1e-6
     @Option(help: "Critic learning rate.") var valueLr: Float = 1e-5
     @Option(help: "AdamW weight decay.") var weightDecay: Float = 0.1
@@ -81,6 +83,7 @@ struct PPOCommand: ParsableCommand {
         }
         s.whitening = whitening
         s.gateThreshold = gateThreshold
+        s.conservative = try conservative.map(parseConservative)
         s.untaggedAreHelpfulness = untaggedPromptsAreHelpfulness
         let adam = AdamWConfig(beta1: 0.9, beta2: 0.95, eps: 1e-5, weightDecay: weightDecay)
         s.policyOptimization = OptimizationSettings(learningRate: lr, schedule: .constant, warmupRatio: 0, adam: adam, maxGradNorm: maxGradNorm)

@@ -175,12 +175,7 @@ public enum RejectionSamplingStage: Stage {
         for (role, stage) in [("policy", policy), ("helpfulness model", helpfulness), ("safety model", safety)] {
             try ModelProvenance.check(stage, role: role, tokenizer: tokenizer, tokenizerSHA: tokenizerSHA, template: parameters.template)
         }
-        var rewardFiles = [helpfulness, safety].map(StageModel.inputFile)
-        if let rule = parameters.conservative {
-            try EnsembleScorer.check(helpfulness, rule: rule)
-            try EnsembleScorer.check(safety, rule: rule)
-            rewardFiles = try RewardEnsemble.inputFiles(helpfulness) + RewardEnsemble.inputFiles(safety)
-        }
+        let rewardFiles = try EnsembleScorer.rewardFiles(helpfulness: helpfulness, safety: safety, rule: parameters.conservative)
         let gateComparisons = try SourcedComparisons.read(output: "comparisons-validation", from: inputs.all("gate-data"))
         let gateLabelled = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-validation", from: inputs.all("gate-data"))
         let previousBest = try StageRecordReader.read(Demonstration.self, output: "demonstrations-train", from: inputs.all("previous"))

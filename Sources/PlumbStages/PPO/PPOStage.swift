@@ -103,7 +103,8 @@ public enum PPOStage: Stage {
         // Models load before the stage begins, so a critic of another shape is refused before any work.
         let policyModel = try StageModel.load(policy)
         let criticModel = try critic(from: valueInit, shape: policyModel.config)
-        let modelFiles = [policy, reference, valueInit, helpfulness, safety].map(StageModel.inputFile)
+        let modelFiles = [policy, reference, valueInit].map(StageModel.inputFile)
+            + (try EnsembleScorer.rewardFiles(helpfulness: helpfulness, safety: safety, rule: settings.conservative))
         return Prepared(Loaded(prompts: prompts.records, reward: reward, policyModel: policyModel, criticModel: criticModel, tokenizer: tokenizer,
                                reference: reference, helpfulness: helpfulness, safety: safety, judgePrompts: inputs.optional("judge-prompts")),
                         files: [tokenizer] + Array(Set(modelFiles)).sorted { $0.path < $1.path } + prompts.files + statisticsFiles)
@@ -121,7 +122,7 @@ public enum PPOStage: Stage {
             sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences),
             policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
             critic: try ResponseTokenPass(model: loaded.criticModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
-            scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos),
+            scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos, conservative: settings.conservative),
             reward: loaded.reward)
         let judge = try loaded.judgePrompts.flatMap { prompts in
             try stage.environment.policyJudge?(prompts, templated, SamplingSettings(temperature: 0, maxNewTokens: settings.judgeMaxNewTokens),

@@ -51,6 +51,15 @@ public final class EnsembleScorer {
         return ensemble
     }
 
+    /// The weights files (and `ensemble.json`s) a stage scoring with `helpfulness` and `safety` under
+    /// `rule` reads, for its cache key; with a rule, both ensembles are checked first.
+    public static func rewardFiles(helpfulness: URL, safety: URL, rule: ConservativeRule?) throws -> [URL] {
+        guard let rule else { return [helpfulness, safety].map(StageModel.inputFile) }
+        try check(helpfulness, rule: rule)
+        try check(safety, rule: rule)
+        return try RewardEnsemble.inputFiles(helpfulness) + RewardEnsemble.inputFiles(safety)
+    }
+
     static func member(_ directory: URL, scale: Whitening, eos: Int32) throws -> Member {
         let term = try RewardLikelihoodTerm.load(from: directory)
         let model = try StageModel.load(directory, heads: term.heads)

@@ -80,15 +80,16 @@ public struct RewardEnsemble: Codable, Equatable, Sendable {
             guard sha == members[i].modelSHA256 else {
                 throw StageError("\(stage.path)/\(Self.fileName): member \(i) (\(dir.path)) has weights with sha256 \(sha.prefix(12)), the ensemble recorded \(members[i].modelSHA256.prefix(12)); retrain the ensemble")
             }
+            // A field only one side records (a plain Hugging Face member has no manifest) cannot be compared.
             let p = try ModelProvenance.read(dir)
-            guard p.dimension == dimension else {
-                throw StageError("\(stage.path): ensemble member \(i) (\(dir.path)) is a \(p.dimension ?? "unknown")-dimension reward model; the ensemble is for \(dimension)")
+            if let d = p.dimension, d != dimension {
+                throw StageError("\(stage.path): ensemble member \(i) (\(dir.path)) is a \(d)-dimension reward model; the ensemble is for \(dimension)")
             }
-            guard i == 0 || p.tokenizerSHA256 == first.tokenizerSHA256 else {
-                throw StageError("\(stage.path): ensemble member \(i) (\(dir.path)) was trained with the tokenizer \(p.tokenizerPath ?? "?") (sha256 \(p.tokenizerSHA256?.prefix(12) ?? "none")), member 0 with \(first.tokenizerPath ?? "?") (sha256 \(first.tokenizerSHA256?.prefix(12) ?? "none")); every member must share one tokenizer")
+            if let sha = p.tokenizerSHA256, let first = first.tokenizerSHA256, sha != first {
+                throw StageError("\(stage.path): ensemble member \(i) (\(dir.path)) was trained with the tokenizer \(p.tokenizerPath ?? "?") (sha256 \(sha.prefix(12))), member 0 with sha256 \(first.prefix(12)); every member must share one tokenizer")
             }
-            guard i == 0 || p.template == first.template else {
-                throw StageError("\(stage.path): ensemble member \(i) (\(dir.path)) was trained with the chat template '\(p.template ?? "none")', member 0 with '\(first.template ?? "none")'; every member must share one template")
+            if let template = p.template, let first = first.template, template != first {
+                throw StageError("\(stage.path): ensemble member \(i) (\(dir.path)) was trained with the chat template '\(template)', member 0 with '\(first)'; every member must share one template")
             }
         }
     }
