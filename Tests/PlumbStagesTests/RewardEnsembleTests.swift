@@ -200,3 +200,22 @@ extension RejectionSamplingTests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: i.runs.appendingPathComponent("r/rs-single/manifest.json").path))
     }
 }
+
+/// The pipeline-file spelling of the new keys: `ensemble: 3` on rm train, `conservative: RULE` on rs.
+final class EnsembleParameterKeyTests: XCTestCase {
+    func testPipelineKeysDecodeAndABadRuleNamesItsKey() throws {
+        let rm = try ParameterKeys.decode(RewardModelStage.Parameters.self, [ParameterEntry(key: "ensemble", values: ["3"], place: "main.yaml:12")],
+                                          kind: RewardModelStage.kind)
+        XCTAssertEqual(rm.ensemble, 3)
+        let rs = try ParameterKeys.decode(RejectionSamplingStage.Parameters.self,
+                                          [ParameterEntry(key: "conservative", values: ["mean-minus-std:1"], place: "main.yaml:20")],
+                                          kind: RejectionSamplingStage.kind)
+        XCTAssertEqual(rs.conservative, .meanMinusStd(lambda: 1))
+        XCTAssertThrowsError(try ParameterKeys.decode(RejectionSamplingStage.Parameters.self,
+                                                      [ParameterEntry(key: "conservative", values: ["median"], place: "main.yaml:21")],
+                                                      kind: RejectionSamplingStage.kind)) { error in
+            XCTAssertTrue("\(error)".contains("main.yaml:21") && "\(error)".contains("conservative"), "\(error)")
+        }
+        XCTAssertNil(RewardModelStage.Parameters().ensemble, "absent: the resolved config, and so the cache key, as before")
+    }
+}

@@ -14,6 +14,11 @@ is the rule over one member. The proxy of a selector is its own score of its pic
       [--rules mean,mean-minus-std:1,worst,uncertainty-weighted:0.5] [--ks 1,2,4,8,16,32,64] \
       [--compare RULE@K ...] [--plot FIG] [--json OUT]
 
+With --help-scales / --safety-scales ENSEMBLE_JSON each member i takes instead the scale that
+`rm train --ensemble` measured on its validation responses (ensemble.json's members[i].scale). The
+Swift code also maps a rule's result back, mean(mu) + mean(sigma) * R(z): an increasing map per
+dimension, so it changes no pick; the proxy here stays in z units.
+
 FILES: comma-separated sample-scores files of the same samples (their `scores` merge). Member names:
 `stored-h` / `stored-s` (the rs stage's own scores) or `--model` names of sample-scores.
 """
@@ -36,6 +41,17 @@ def member(name):
 def whitening(groups, fn):
     v = np.array([fn(r) for g in groups for r in g], dtype=float)
     return v.mean(), v.std()
+
+
+def scales(path, groups, names):
+    """Each member's (mean, std): from an ensemble.json, or whitened over all samples."""
+    if path is None:
+        return [whitening(groups, member(n)) for n in names]
+    with open(path) as f:
+        members = json.load(f)["members"]
+    if len(members) != len(names):
+        raise SystemExit(f"{path}: {len(members)} members, {len(names)} names given")
+    return [(m["scale"]["mean"], m["scale"]["std"]) for m in members]
 
 
 def reduce(rule, z):
@@ -72,13 +88,15 @@ def main():
     p.add_argument("--rules", default="mean,mean-minus-std:1,worst,uncertainty-weighted:0.5")
     p.add_argument("--ks", default="1,2,4,8,16,32,64")
     p.add_argument("--compare", nargs="*", default=[], help="RULE@K: paired difference against member 0 alone and against k = 1")
+    p.add_argument("--help-scales", help="ensemble.json of the helpfulness members (in --help-members order)")
+    p.add_argument("--safety-scales", help="ensemble.json of the safety members (in --safety-members order)")
     p.add_argument("--plot")
     p.add_argument("--json")
     a = p.parse_args()
     groups = B.load(a.file)
     hn, sn = a.help_members.split(","), a.safety_members.split(",")
-    hm = [(member(n), whitening(groups, member(n))) for n in hn]
-    sm = [(member(n), whitening(groups, member(n))) for n in sn]
+    hm = [(member(n), w) for n, w in zip(hn, scales(a.help_scales, groups, hn))]
+    sm = [(member(n), w) for n, w in zip(sn, scales(a.safety_scales, groups, sn))]
     selectors = {f"member {i} alone ({h}, {s})": selector("mean", [hm[i]], [sm[i]], groups) for i, (h, s) in enumerate(zip(hn, sn))}
     for rule in a.rules.split(","):
         selectors[f"ensemble {rule}"] = selector(rule, hm, sm, groups)

@@ -61,6 +61,12 @@ public enum ParameterKeys {
             return try P(from: ParameterNodeDecoder(node: .object(nodes), path: [], place: "", recorder: nil))
         } catch let error as ParameterDecodingError {
             throw error
+        } catch DecodingError.dataCorrupted(let context) {
+            // A value type's own check (e.g. a rule parsed from its text) failed: name where the value was written.
+            guard let property = context.codingPath.first?.stringValue, case .text(_, let place, let key)? = given[property] else {
+                throw DecodingError.dataCorrupted(context)
+            }
+            throw ParameterDecodingError(place: place, key: key, message: context.debugDescription)
         }
     }
 
