@@ -99,8 +99,7 @@ struct RewardTrainCommand: ParsableCommand {
             + "\(figures.joined(separator: ", ")), \(Int(summary.tokensPerSecond)) tokens/s -> \(output.location.directory.path)")
         for m in result.members ?? [] {
             print(String(format: "  member %d (seed %llu): val_accuracy %.4f, scale mean %.4f std %.4f, %.1f s", m.member, m.seed,
-                         (m.member == 0 ? summary.finalEvaluation : m.finalEvaluation)["val_accuracy"] ?? .nan, m.scale.mean, m.scale.std,
-                         m.member == 0 ? summary.seconds : m.seconds))
+                         m.finalEvaluation["val_accuracy"] ?? .nan, m.scale.mean, m.scale.std, m.seconds))
         }
     }
 }

@@ -22,7 +22,7 @@ public enum EnsembleMembers {
 
     /// Trains members 1..<n (member 0 is `first`, already in the stage), writes `ensemble.json`, and
     /// returns a report per member, member 0 included.
-    static func train(_ n: Int, first: LlamaModel, loaded: RewardModelStage.Loaded, parameters: RewardModelStage.Parameters,
+    static func train(_ n: Int, first: LlamaModel, firstTraining: TrainingSummary, loaded: RewardModelStage.Loaded, parameters: RewardModelStage.Parameters,
                       stage: StageContext) throws -> [Report] {
         guard Distributed.world.size == 1 else { throw StageError("rm train --ensemble: train the members in a single process (world size \(Distributed.world.size))") }
         let sequences = scaleSequences(loaded.data)
@@ -35,8 +35,8 @@ public enum EnsembleMembers {
             stage.log(String(format: "rm train: ensemble member %d (seed %llu): %d steps, scale mean %.4f std %.4f on %d validation responses",
                              i, seed, steps, scale.mean, scale.std, scale.count))
         }
-        // Member 0's training figures are the stage's own (Summary.training).
-        try add(0, model: first, directory: stage.directory, seed: parameters.seed, steps: 0, seconds: 0, evaluation: [:])
+        try add(0, model: first, directory: stage.directory, seed: parameters.seed, steps: firstTraining.steps, seconds: firstTraining.seconds,
+                evaluation: firstTraining.finalEvaluation)
         for i in 1..<n {
             var p = parameters
             p.seed = parameters.seed &+ UInt64(i)
@@ -91,7 +91,8 @@ public enum EnsembleMembers {
         for r in reports {
             let prefix = "member.\(r.member)."
             for (name, value) in r.finalEvaluation { out[prefix + name] = value }
-            if r.member > 0 { out[prefix + "steps"] = Double(r.steps); out[prefix + "seconds"] = r.seconds }
+            out[prefix + "steps"] = Double(r.steps)
+            out[prefix + "seconds"] = r.seconds
             out[prefix + "scale_mean"] = r.scale.mean
             out[prefix + "scale_std"] = r.scale.std
         }

@@ -115,7 +115,7 @@ public enum RewardModelStage: Stage {
                               truncatedSequences: data.train.truncated + data.validation.truncated,
                               mixture: ["train": data.trainMixture, "validation": data.validationMixture])
         if let n = parameters.ensemble, n > 1 {
-            summary.members = try EnsembleMembers.train(n, first: model, loaded: loaded, parameters: parameters, stage: stage)
+            summary.members = try EnsembleMembers.train(n, first: model, firstTraining: training, loaded: loaded, parameters: parameters, stage: stage)
         }
         return summary
     }
