@@ -118,23 +118,7 @@ final class DPOTests: XCTestCase {
     // MARK: the stage
 
     /// 48 of the quick task's comparisons imported (validation share 0.25) and a random policy.
-    func stageInputs() throws -> (tokenizer: URL, policy: URL, data: URL, runs: URL) {
-        let f = try StageFixtures.fixture()
-        let root = f.root.appendingPathComponent("dpo-inputs")
-        let runs = root.appendingPathComponent("runs")
-        let data = runs.appendingPathComponent("r/import-comparisons")
-        if !FileManager.default.fileExists(atPath: data.appendingPathComponent("manifest.json").path) {
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            let lines = try String(contentsOf: f.task.appendingPathComponent("comparisons.jsonl"), encoding: .utf8).split(separator: "\n").prefix(48)
-            let file = root.appendingPathComponent("comparisons.jsonl")
-            try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
-            try StageFixtures.plumb(["import", file.path, "--out", data.path, "--validation-fraction", "0.25", "--test-fraction", "0"])
-        }
-        let policy = root.appendingPathComponent("policy")
-        let config = LlamaConfig(dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 512, maxSeqLen: 96)
-        try LlamaModel(config: config, heads: .lm, seed: 8).save(to: policy)
-        return (f.tokenizer, policy, data, runs)
-    }
+    func stageInputs() throws -> (tokenizer: URL, policy: URL, data: URL, runs: URL) { try StageFixtures.comparisonInputs() }
 
     func parameters() -> DPOStage.Parameters {
         var p = DPOStage.Parameters()

@@ -6,8 +6,8 @@ import XCTest
 
 final class KTOLossTests: XCTestCase {
     let examples: [KTOLoss.Example] = [
-        .init(policy: -12.5, reference: -13, desirable: true), .init(policy: -20, reference: -18.25, desirable: false),
-        .init(policy: -3, reference: -7, desirable: true), .init(policy: -30, reference: -31, desirable: false),
+        .init(policy: -12.5, reference: -13, desirable: true, tokens: 5), .init(policy: -20, reference: -18.25, desirable: false, tokens: 7),
+        .init(policy: -3, reference: -7, desirable: true, tokens: 2), .init(policy: -30, reference: -31, desirable: false),
         .init(policy: -8, reference: -9.5, desirable: false),
     ]
     let mismatched: [(policy: Double, reference: Double)] = [(-40, -41.5), (-22, -23.5), (-15, -13.5)]   // KL estimates 1.5, 1.5, -1.5
@@ -17,14 +17,14 @@ final class KTOLossTests: XCTestCase {
         let z0 = max(0, mismatched.map { $0.policy - $0.reference }.reduce(0, +) / Double(mismatched.count))
         let terms = examples.map { e -> Double in
             let r = e.policy - e.reference
-            return e.desirable ? loss.desirableWeight * (1 - 1 / (1 + exp(-loss.beta * (r - z0))))
+            return e.desirable ? loss.desirableWeight * (1 - 1 / (1 + exp(-loss.beta * (r - z0)))) - loss.rpo * e.policy / Double(e.tokens)
                                : loss.undesirableWeight * (1 - 1 / (1 + exp(-loss.beta * (z0 - r))))
         }
         return terms.reduce(0, +) / Double(examples.count)
     }
 
     func testLossAndGradientAgainstTheFormulaAndCentralDifferences() {
-        for loss in [KTOLoss(), KTOLoss(beta: 0.5, desirableWeight: 1.33, undesirableWeight: 0.7)] {
+        for loss in [KTOLoss(), KTOLoss(beta: 0.5, desirableWeight: 1.33, undesirableWeight: 0.7), KTOLoss(beta: 0.1, rpo: 1)] {
             let v = loss.evaluate(examples, mismatched: mismatched)
             XCTAssertEqual(v.kl, 0.5, accuracy: 1e-12, "z0: the mean of 1.5, 1.5 and -1.5")
             XCTAssertEqual(v.loss, reference(loss, examples), accuracy: 1e-12)

@@ -62,7 +62,8 @@ extension RewardStageTests {
         let (tokenizer, data, sft) = try makeInputs()
         var p = RewardModelStage.Parameters(dimension: .helpfulness)
         p.seqLen = 48; p.rows = 4; p.epochs = 1
-        p.likelihood = RewardLikelihoodTerm(kind: .mean, weight: 0.5)
+        p.likelihood = .mean
+        p.likelihoodWeight = 0.5
         p.ensemble = n
         p.loop = LoopSettings(optimization: OptimizationSettings(learningRate: 3e-3), checkpointEvery: 0, evaluateEvery: 0)
         let summary = try StageRun.run(RewardModelStage.self, p, inputs: StageInputs(["tokenizer": [tokenizer], "init-from": [sft], "data": [data]]),

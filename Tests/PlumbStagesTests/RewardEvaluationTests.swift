@@ -66,6 +66,29 @@ final class RewardEvaluationTests: XCTestCase {
         XCTAssertEqual(m["accuracy.tag.add"] ?? -1, 0.5, accuracy: 1e-12)
     }
 
+    /// Aggregated multi-annotator pairs count by how their judges agreed; a pair judged once counts
+    /// in no agreement group.
+    func testAccuracyByAgreementOfAggregatedVotes() {
+        func voted(_ id: String, _ votes: VoteCounts?, hit: Bool) -> ScoredComparison {
+            var c = comparison(id, id + "x", .level(.better))
+            c.details.votes = votes
+            return ScoredComparison(comparison: c, source: "s", chosenScore: hit ? 1 : -1, rejectedScore: 0)
+        }
+        let e = RewardEvaluation([
+            voted("a", VoteCounts(chosen: 3, rejected: 0, tie: 0), hit: true),    // unanimous
+            voted("b", VoteCounts(chosen: 2, rejected: 0, tie: 0), hit: false),   // unanimous
+            voted("c", VoteCounts(chosen: 2, rejected: 1, tie: 0), hit: true),    // split
+            voted("d", VoteCounts(chosen: 2, rejected: 0, tie: 1), hit: false),   // no opposing vote
+            voted("e", nil, hit: true),                                           // judged once
+        ])
+        XCTAssertEqual(e.byAgreement["unanimous"]?.total, 2)
+        XCTAssertEqual(e.byAgreement["unanimous"]?.accuracy ?? -1, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(e.byAgreement["split"]?.accuracy ?? -1, 1, accuracy: 1e-12)
+        XCTAssertEqual(e.byAgreement["no_opposing_vote"]?.accuracy ?? -1, 0, accuracy: 1e-12)
+        XCTAssertEqual(e.byAgreement.values.reduce(0) { $0 + $1.total }, 4, "the pair judged once is in no group")
+        XCTAssertEqual(e.metrics["pairs.agreement.unanimous"], 2)
+    }
+
     /// A record's own numeric margin is used as is; a missing strength gives no margin.
     func testNumericMarginsPassThrough() {
         XCTAssertEqual(MarginTable.large.margin(for: .margin(0.4)), 0.4, accuracy: 1e-7)

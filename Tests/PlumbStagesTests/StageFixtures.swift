@@ -1,6 +1,7 @@
 // A small built-in-task fixture shared by the stage tests: the quick task, a tokenizer trained on its
 // corpus, and its SFT demonstrations imported - made once per test process, through the CLI.
 import Foundation
+import PlumbModel
 import XCTest
 @testable import PlumbCLI
 
@@ -41,5 +42,25 @@ enum StageFixtures {
          "num_key_value_heads": 2, "vocab_size": 512, "max_position_embeddings": 64, "tie_word_embeddings": true}
         """.utf8).write(to: config)
         return Fixture(root: root, task: task, tokenizer: tokenizer.appendingPathComponent("spm.model"), importSFT: importSFT, modelConfig: config)
+    }
+
+    /// 48 of the task's comparisons imported (a quarter held out), a fresh 2-layer policy, and the
+    /// runs root beside them: the inputs of the preference-optimisation stage tests.
+    static func comparisonInputs() throws -> (tokenizer: URL, policy: URL, data: URL, runs: URL) {
+        let f = try fixture()
+        let root = f.root.appendingPathComponent("dpo-inputs")
+        let runs = root.appendingPathComponent("runs")
+        let data = runs.appendingPathComponent("r/import-comparisons")
+        if !FileManager.default.fileExists(atPath: data.appendingPathComponent("manifest.json").path) {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            let lines = try String(contentsOf: f.task.appendingPathComponent("comparisons.jsonl"), encoding: .utf8).split(separator: "\n").prefix(48)
+            let file = root.appendingPathComponent("comparisons.jsonl")
+            try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+            try plumb(["import", file.path, "--out", data.path, "--validation-fraction", "0.25", "--test-fraction", "0"])
+        }
+        let policy = root.appendingPathComponent("policy")
+        let config = LlamaConfig(dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 512, maxSeqLen: 96)
+        try LlamaModel(config: config, heads: .lm, seed: 8).save(to: policy)
+        return (f.tokenizer, policy, data, runs)
     }
 }

@@ -8,7 +8,8 @@ import PlumbStore
 extension MainJobResults {
     /// The evaluated policies of a month run, by their evaluation stage, in table order.
     static let policyStages = [("pretrained base", "eval-pretrain"), ("SFT", "eval-sft"), ("RS (SFT on best)", "eval-sft-rs"),
-                               ("DPO", "eval-dpo"), ("DPO on RS pairs", "eval-dpo-rs"), ("PPO (from RS)", "eval-ppo")]
+                               ("DPO", "eval-dpo"), ("DPO on RS pairs", "eval-dpo-rs"), ("KTO", "eval-kto"),
+                               ("PPO (from RS)", "eval-ppo")]
 
     static func read(months: [URL]) throws -> MainJobResults {
         var results = MainJobResults()

@@ -9,6 +9,7 @@ enum RewardEvalTable {
         add("overall", e.overall)
         let strengthOrder = ["significantly_better", "better", "slightly_better", "negligibly_better", "margin", "unspecified"]
         for key in strengthOrder { if let c = e.byStrength[key] { add("strength " + key, c) } }
+        for key in ["unanimous", "no_opposing_vote", "split", "tie"] { if let c = e.byAgreement[key] { add("annotators " + key, c) } }
         for (key, c) in e.bySource.sorted(by: { $0.key < $1.key }) { add("source " + key, c) }
         for (key, c) in e.byDimension.sorted(by: { $0.key < $1.key }) {
             add("dimension " + key, c)

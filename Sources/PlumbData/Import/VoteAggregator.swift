@@ -20,7 +20,7 @@ import Foundation
 ///
 /// The aggregated record carries the counts relative to its chosen side (`details.votes`), no
 /// annotator, and none of one annotator's aspects or justification.
-struct VoteAggregator {
+public struct VoteAggregator {
     private struct Tally {
         var first = 0, second = 0, tie = 0, bothBad = 0
         var emitted = false
@@ -92,7 +92,7 @@ struct VoteAggregator {
 
     /// How an aggregate's judges agreed: `unanimous`, `no_opposing_vote` (some ties), `split`, or
     /// `tie` (no majority); nil for a record judged once.
-    static func agreement(_ aggregate: Comparison) -> String? {
+    public static func agreement(_ aggregate: Comparison) -> String? {
         guard let votes = aggregate.details.votes else { return nil }
         if aggregate.isTie { return "tie" }
         if votes.rejected > 0 { return "split" }

@@ -8,25 +8,35 @@
 //                    lambda_U (1 - s(beta (z0 - r_i)))   for U
 //   dL/dr_i = -lambda_D beta s'(beta (r_i - z0)) / n    for D,   +lambda_U beta s'(beta (z0 - r_i)) / n   for U
 //
+//   + rpo * 1/n sum_{i in D} -log pi(y_i|x_i) / |y_i|   an NLL term on desirable responses, per token, as DPO's
+//                                                    RPO (Pang et al. 2024); 0 by default (TRL has none).
+//     It keeps the desirable responses likely: without it both rewards fall and mass leaves the data.
+//
 // with s' = s (1 - s). TRL's defaults: beta 0.1, lambda_D = lambda_U = 1, and lambda_D n_D /
 // (lambda_U n_U) kept in [1, 4/3] (`weightBalance`).
 import Foundation
 
-public struct KTOLoss: Codable, Equatable, Sendable {
+/// A stage's option group: its keys are `beta`, `desirable-weight`, `undesirable-weight` and `rpo`.
+public struct KTOLoss: ParameterGroup, Equatable {
     public var beta: Double = 0.1
     /// lambda_D and lambda_U.
     public var desirableWeight: Double = 1
     public var undesirableWeight: Double = 1
+    /// Weight of the per-token NLL term on desirable responses; 0 turns it off.
+    public var rpo: Double = 0
 
-    public init(beta: Double = 0.1, desirableWeight: Double = 1, undesirableWeight: Double = 1) {
-        self.beta = beta; self.desirableWeight = desirableWeight; self.undesirableWeight = undesirableWeight
+    public init(beta: Double = 0.1, desirableWeight: Double = 1, undesirableWeight: Double = 1, rpo: Double = 0) {
+        self.beta = beta; self.desirableWeight = desirableWeight; self.undesirableWeight = undesirableWeight; self.rpo = rpo
     }
 
+    /// Throws `StageParameterError` naming the key of a coefficient out of range.
     public func validate() throws {
-        guard beta > 0 else { throw StageError("kto: beta must be positive; got \(beta)") }
-        guard desirableWeight > 0, undesirableWeight > 0 else {
-            throw StageError("kto: the desirable and undesirable weights must be positive; got \(desirableWeight) and \(undesirableWeight)")
+        guard beta > 0 else { throw StageParameterError("beta", "kto: beta must be positive; got \(beta)") }
+        guard desirableWeight > 0 else { throw StageParameterError("desirable-weight", "kto: the desirable weight must be positive; got \(desirableWeight)") }
+        guard undesirableWeight > 0 else {
+            throw StageParameterError("undesirable-weight", "kto: the undesirable weight must be positive; got \(undesirableWeight)")
         }
+        guard rpo >= 0 else { throw StageParameterError("rpo", "kto: the RPO weight must be at least 0; got \(rpo)") }
     }
 
     /// lambda_D n_D / (lambda_U n_U), which the KTO paper keeps in [1, 4/3], and a notice when it is outside.
@@ -37,13 +47,15 @@ public struct KTOLoss: Codable, Equatable, Sendable {
         return (ratio, String(format: "kto: lambda_D n_D / (lambda_U n_U) = %.3f with %d desirable and %d undesirable examples; the KTO paper keeps it in [1, 4/3] (set the weights to balance it)", ratio, nD, nU))
     }
 
-    /// One example: its log-probability sums under the policy and the reference, and its label.
+    /// One example: its log-probability sums under the policy and the reference, its label, and its
+    /// response's token count (for the NLL term).
     public struct Example: Equatable, Sendable {
         public var policy: Double
         public var reference: Double
         public var desirable: Bool
-        public init(policy: Double, reference: Double, desirable: Bool) {
-            self.policy = policy; self.reference = reference; self.desirable = desirable
+        public var tokens: Int
+        public init(policy: Double, reference: Double, desirable: Bool, tokens: Int = 1) {
+            self.policy = policy; self.reference = reference; self.desirable = desirable; self.tokens = tokens
         }
     }
 
@@ -70,8 +82,8 @@ public struct KTOLoss: Codable, Equatable, Sendable {
             rewards[i] = beta * r
             if e.desirable {
                 let s = sigmoid(beta * (r - kl))
-                loss += desirableWeight * (1 - s)
-                dPolicy[i] = -desirableWeight * beta * s * (1 - s) / n
+                loss += desirableWeight * (1 - s) - rpo * e.policy / Double(max(e.tokens, 1))
+                dPolicy[i] = (-desirableWeight * beta * s * (1 - s) - rpo / Double(max(e.tokens, 1))) / n
             } else {
                 let s = sigmoid(beta * (kl - r))
                 loss += undesirableWeight * (1 - s)

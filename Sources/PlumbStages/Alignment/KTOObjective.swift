@@ -20,6 +20,9 @@ public struct KTOExample: Sendable, Equatable {
     public var mismatched: BatchLayout.Example
     public var mismatchedReference: Double
 
+    /// The response's target tokens.
+    public var responseTokens: Int { example.targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } }
+
     public init(id: String, example: BatchLayout.Example, desirable: Bool, reference: Double,
                 mismatched: BatchLayout.Example, mismatchedReference: Double) {
         self.id = id; self.example = example; self.desirable = desirable; self.reference = reference
@@ -83,7 +86,7 @@ public final class KTOObjective: TrainingObjective {
     }
 
     func evaluate(_ batch: [KTOExample], policy: [Float], mismatched: [Float]) -> KTOLoss.Value {
-        loss.evaluate(zip(batch, policy).map { .init(policy: Double($1), reference: $0.reference, desirable: $0.desirable) },
+        loss.evaluate(zip(batch, policy).map { .init(policy: Double($1), reference: $0.reference, desirable: $0.desirable, tokens: $0.responseTokens) },
                       mismatched: zip(batch, mismatched).map { (Double($1), $0.mismatchedReference) })
     }
 

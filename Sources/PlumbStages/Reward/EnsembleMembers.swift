@@ -46,7 +46,7 @@ public enum EnsembleMembers {
             if let done = try? StageManifest.read(from: location.directory), done.status == .complete, done.cacheKey == key,
                let summary = try done.decodeSummary(TrainingSummary.self) {
                 stage.log("rm train: ensemble member \(i) is complete in \(location.directory.path); reusing it")
-                let model = try StageModel.load(location.directory, heads: p.likelihood.heads)
+                let model = try StageModel.load(location.directory, heads: p.likelihoodTerm.heads)
                 try add(i, model: model, directory: location.directory, seed: p.seed, steps: summary.steps, seconds: 0, evaluation: summary.finalEvaluation)
                 continue
             }
@@ -78,7 +78,7 @@ public enum EnsembleMembers {
     /// Mean and population standard deviation of `model`'s raw scores of `sequences`.
     static func measureScale(_ model: LlamaModel, sequences: [RewardSequence], parameters: RewardModelStage.Parameters,
                              padToken: Int32) throws -> Whitening {
-        let scorer = try RewardScorer(model: model, seqLen: parameters.seqLen, padToken: padToken, likelihood: parameters.likelihood)
+        let scorer = try RewardScorer(model: model, seqLen: parameters.seqLen, padToken: padToken, likelihood: parameters.likelihoodTerm)
         let scores = try scorer.scores(sequences.map(\.tokens), responseStarts: sequences.map(\.responseStart))
         var sum = 0.0, squares = 0.0
         for s in scores { sum += Double(s); squares += Double(s) * Double(s) }

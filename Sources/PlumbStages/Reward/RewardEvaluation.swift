@@ -80,6 +80,9 @@ public struct RewardEvaluation: StageSummary {
     public var byStrength: [String: AccuracyCount] = [:]
     public var bySource: [String: AccuracyCount] = [:]
     public var byDimension: [String: AccuracyCount] = [:]
+    /// By how the judges of an aggregated multi-annotator pair agreed (`unanimous`,
+    /// `no_opposing_vote`, `split`; VoteAggregator.agreement); pairs judged once are left out.
+    public var byAgreement: [String: AccuracyCount] = [:]
     /// Keyed "<dimension>.<strength>": each reward model's accuracy by strength on its own dimension.
     public var byDimensionStrength: [String: AccuracyCount] = [:]
     /// Per tag of the prompt (a comparison counts once under each of its tags).
@@ -111,6 +114,7 @@ public struct RewardEvaluation: StageSummary {
             overall.add(hit)
             byStrength[RewardEvaluation.strengthName(c.strength), default: AccuracyCount()].add(hit)
             bySource[s.source, default: AccuracyCount()].add(hit)
+            if let agreement = VoteAggregator.agreement(c) { byAgreement[agreement, default: AccuracyCount()].add(hit) }
             byDimension[c.dimension.rawValue, default: AccuracyCount()].add(hit)
             byDimensionStrength[c.dimension.rawValue + "." + RewardEvaluation.strengthName(c.strength), default: AccuracyCount()].add(hit)
             for tag in Set(c.prompt.tags) {
@@ -151,7 +155,7 @@ public struct RewardEvaluation: StageSummary {
                                    "unsafe.precision": unsafe.precision, "unsafe.recall": unsafe.recall,
                                    "unsafe.share": unsafe.unsafeShare, "unsafe.auroc": unsafe.auroc]
         for (q, v) in scores.quantiles { m[String(format: "score.p%02d", Int((q * 100).rounded()))] = v }
-        for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension), ("dimension_strength", byDimensionStrength), ("tag", byTag), ("dimension_tag", byDimensionTag)] {
+        for (group, counts) in [("strength", byStrength), ("source", bySource), ("dimension", byDimension), ("dimension_strength", byDimensionStrength), ("agreement", byAgreement), ("tag", byTag), ("dimension_tag", byDimensionTag)] {
             for (key, c) in counts {
                 m["accuracy.\(group).\(key)"] = c.accuracy
                 m["pairs.\(group).\(key)"] = Double(c.total)
