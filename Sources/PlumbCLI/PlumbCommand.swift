@@ -52,6 +52,7 @@ struct BenchCommand: ParsableCommand {
             BenchRSCommand.self,
             BenchDPOCommand.self,
             BenchPPOCommand.self,
+            BenchRLCommand.self,
             BenchAllreduceCommand.self,
         ]
     )

@@ -53,12 +53,13 @@ public enum PolicyOracle {
         return out
     }
 
-    /// The environment that lets PPO judge its live policy with the oracle.
+    /// The environment that lets PPO judge its live policy with the oracle, and the RL stages
+    /// validate it with the task's annotators (PolicyValidation).
     public static var environment: StageEnvironment {
-        StageEnvironment { prompts, templated, settings, seed in
+        StageEnvironment(policyJudge: { prompts, templated, settings, seed in
             let records = try ResponseFile.loadPrompts(prompts)
             return { _, model in try figures(policy: model, templated: templated, records: records, settings: settings, seed: seed) }
-        }
+        }, policyValidator: PolicyValidation.validator)
     }
 
     /// The answered records as the oracle reads them.

@@ -15,7 +15,9 @@ final class PPOStageTests: XCTestCase {
 
     /// The quick task's RS prompts (tagged), the same prompts without tags, a random policy and two
     /// random reward models on the fixture's tokenizer.
-    func makeInputs() throws -> Inputs {
+    func makeInputs() throws -> Inputs { try Self.inputs() }
+
+    static func inputs() throws -> Inputs {
         let f = try StageFixtures.fixture()
         let root = f.root.appendingPathComponent("ppo-inputs")
         let runs = root.appendingPathComponent("runs")
@@ -72,8 +74,8 @@ final class PPOStageTests: XCTestCase {
         XCTAssertNotEqual(try weights(whole), try weights(i.policy), "PPO changed the policy")
 
         let manifest = try StageManifest.read(from: killed)
-        for name in ["objective/kl", "objective/entropy", "objective/rlhf_reward", "objective/scores", "policy/approxkl", "policy/clipfrac",
-                     "loss/policy", "loss/value", "val/clipfrac", "val/explained_variance", "response_length", "gate/fired",
+        for name in ["objective/kl", "objective/entropy", "objective/rlhf_reward", "objective/scores", "policy/approxkl_avg", "policy/clipfrac_avg",
+                     "loss/policy_avg", "loss/value_avg", "val/clipfrac_avg", "val/ratio", "lr/value", "val/explained_variance", "response_length", "gate/fired",
                      "time/rollout", "time/scoring", "time/update"] {
             XCTAssertNotNil(manifest.metrics[name], name)
         }

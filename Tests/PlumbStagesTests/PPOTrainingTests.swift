@@ -15,7 +15,7 @@ final class PPOTrainingTests: XCTestCase {
     let temperature: Float = 0.7
 
     /// `count` responses of random tokens (prompts of 4-8 tokens, responses of 2-7).
-    func syntheticRollouts(_ count: Int, seed: UInt64) throws -> [Rollout] {
+    static func syntheticRollouts(_ count: Int, seed: UInt64) throws -> [Rollout] {
         var rng = SeededRNG(seed: seed)
         return try (0..<count).map { i in
             let p = 4 + i % 5, r = 2 + (i * 3) % 6
@@ -51,7 +51,7 @@ final class PPOTrainingTests: XCTestCase {
     /// update's ratio is 1 up to float32 rounding in any order of the rollouts. 1e-5 per token is
     /// ~100 ulps of a log-probability of size ~6 (vocabulary 512); nothing is clipped.
     func testFirstUpdateRecomputesTheRolloutLogProbabilities() throws {
-        var rollouts = try syntheticRollouts(12, seed: 1)
+        var rollouts = try Self.syntheticRollouts(12, seed: 1)
         let update = try prepared(&rollouts, seed: 2)
         for indices in [Array(0..<7), [7, 2, 11, 0, 5, 9, 1, 3, 10, 4, 8, 6]] {
             let figures = try update.accumulate(rollouts, indices: indices)
@@ -64,7 +64,7 @@ final class PPOTrainingTests: XCTestCase {
 
     /// Rollout log-probabilities and values are functions of the rollout: the same bits alone.
     func testRolloutPassesGiveTheSameBitsAloneOrTogether() throws {
-        let rollouts = try syntheticRollouts(9, seed: 5)
+        let rollouts = try Self.syntheticRollouts(9, seed: 5)
         let policy = try ResponseTokenPass(model: try LlamaModel(config: config, heads: .lm, seed: 4), rows: 4, seqLen: 63, padToken: 0)
         let critic = try ResponseTokenPass(model: try LlamaModel(config: config, heads: .value, seed: 5), rows: 4, seqLen: 63, padToken: 0)
         let examples = rollouts.map(\.example)
@@ -81,14 +81,14 @@ final class PPOTrainingTests: XCTestCase {
     /// Old log-probabilities and values shifted by +-0.05 (inside the clip ranges) or +-0.5 (outside),
     /// so both branches of each clip are exercised away from their kinks.
     func testUpdateGradientsMatchCentralDifferencesForBothModels() throws {
-        var rollouts = try syntheticRollouts(6, seed: 3)
+        var rollouts = try Self.syntheticRollouts(6, seed: 3)
         let shifts: [Float] = [0.05, -0.5, -0.05, 0.5]
         let update = try prepared(&rollouts, seed: 4, logProbShift: { shifts[$0 % 4] }, valueShift: { shifts[($0 + 1) % 4] })
         let indices = Array(rollouts.indices)
         func loss() throws -> Double { try update.accumulate(rollouts, indices: indices).loss(valueCoefficient: update.loss.valueCoefficient) }
-        for model in [update.policy.model, update.critic.model] {
+        for model in [update.policy.model, update.critic!.model] {
             update.policy.model.parameters.zeroGrad()
-            update.critic.model.parameters.zeroGrad()
+            update.critic!.model.parameters.zeroGrad()
             let f = try update.accumulate(rollouts, indices: indices)
             XCTAssertGreaterThan(f.clipped, 0, "some tokens must take the clipped branch")
             XCTAssertGreaterThan(f.valueClipped, 0)

@@ -9,7 +9,7 @@ extension MainJobResults {
     /// The evaluated policies of a month run, by their evaluation stage, in table order.
     static let policyStages = [("pretrained base", "eval-pretrain"), ("SFT", "eval-sft"), ("RS (SFT on best)", "eval-sft-rs"),
                                ("DPO", "eval-dpo"), ("DPO on RS pairs", "eval-dpo-rs"), ("KTO", "eval-kto"),
-                               ("PPO (from RS)", "eval-ppo")]
+                               ("PPO (from RS)", "eval-ppo"), ("RLOO (from RS)", "eval-rl")]
 
     static func read(months: [URL]) throws -> MainJobResults {
         var results = MainJobResults()

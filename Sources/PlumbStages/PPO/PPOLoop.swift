@@ -1,5 +1,5 @@
-// PPO's iterations over the Trainer: rollouts, `ppoEpochs` x `miniBatches` optimiser steps (the
-// policy and the critic as two parameter groups), the KL controller, one metrics line per iteration
+// PPO's iterations over the Trainer, shared by `ppo` and the `rl` stage's estimators: rollouts,
+// `ppoEpochs` x `miniBatches` optimiser steps (the policy and, for PPO, the critic as two parameter groups), the KL controller, one metrics line per iteration
 // with TRL's names (metrics.jsonl and TensorBoard), sample completions every `sampleEvery` iterations, the judge every `judgeEvery`,
 // checkpoints at iteration boundaries. Optimiser step s of iteration i is i * stepsPerIteration + s,
 // so the schedules and the checkpoints count optimiser steps while the metrics count iterations.
@@ -17,12 +17,14 @@ final class PPOLoop {
     let judgeEvery: Int
     let judge: PPOStage.PolicyJudge?
     let log: (String) -> Void
+    let validation: PolicyValidationSchedule?
     var samplesDirectory: URL { stage.directory.appendingPathComponent("samples") }
+    var bestDirectory: URL { stage.directory.appendingPathComponent("best-policy") }
 
     init(settings: PPOSettings, stage: StageWriter, rollouts: PPORollouts, update: PPOUpdate, judgeEvery: Int,
-         judge: PPOStage.PolicyJudge?, log: @escaping (String) -> Void) {
+         judge: PPOStage.PolicyJudge?, validation: PolicyValidationSchedule? = nil, log: @escaping (String) -> Void) {
         self.settings = settings; self.stage = stage; self.rollouts = rollouts; self.update = update
-        self.judgeEvery = judgeEvery; self.judge = judge; self.log = log
+        self.judgeEvery = judgeEvery; self.judge = judge; self.validation = validation; self.log = log
     }
 
     /// One PPO stage, phase by phase (TRL's order):
@@ -41,8 +43,9 @@ final class PPOLoop {
         // 0. Restore.
         let perIteration = settings.stepsPerIteration
         let checkpoints = stage.directory.appendingPathComponent("checkpoints")
-        let trainer = try Trainer(groups: [Trainer.Group(name: "policy", model: update.policy.model, optimization: settings.policyOptimization),
-                                           Trainer.Group(name: "value", model: update.critic.model, optimization: settings.valueOptimization)],
+        var groups = [Trainer.Group(name: "policy", model: update.policy.model, optimization: settings.policyOptimization)]
+        if let critic = update.critic { groups.append(Trainer.Group(name: "value", model: critic.model, optimization: settings.valueOptimization)) }
+        let trainer = try Trainer(groups: groups,
                                   totalSteps: settings.iterations * perIteration, checkpointRoot: checkpoints,
                                   keepCheckpoints: settings.keepCheckpoints)
         let events = try TrainingEventLog(stageDirectory: stage.directory)
@@ -58,9 +61,9 @@ final class PPOLoop {
         emit(.started(totalSteps: settings.iterations, resumedAtStep: iteration))
         var judged: [Int: [String: Double]] = [:]
         var initialJudgement = resumed?.initialEvaluation ?? [:]
-        if iteration == 0, let judge {
-            initialJudgement = try judge(0, update.policy.model)
-            emit(.evaluation(EvaluationReport(step: 0, metrics: initialJudgement)))
+        if iteration == 0 {
+            initialJudgement = try judgeAndValidate(0, due: judge != nil, state: &state)
+            if !initialJudgement.isEmpty { emit(.evaluation(EvaluationReport(step: 0, metrics: initialJudgement))) }
         }
         if !initialJudgement.isEmpty { judged[0] = initialJudgement }
         var last: [String: Double] = [:]
@@ -75,7 +78,8 @@ final class PPOLoop {
                 let saved = savedIteration.map { "the newest checkpoint in \(checkpoints.path) holds iteration \($0)" } ?? "no checkpoint was saved yet"
                 throw StageError("ppo: stopped at iteration \(iteration + 1) of \(settings.iterations): the policy's KL to the reference is \(meanKL) nats per response, past the bound \(settings.maxKL) (--max-kl); \(saved). Raise beta or lower the learning rate.")
             }
-            // 3. Optimise.
+            // 3. Optimise (a KL term of the loss takes the controller's beta).
+            if let kl = update.lossKL { update.lossKL = LossKL(estimator: kl.estimator, beta: controller.beta) }
             let clock = monotonicNow()
             let steps = try PPOOptimisation.optimise(batch, iteration: iteration, settings: settings, update: update, trainer: trainer,
                                                      guardRail: &guardRail, checkpoints: checkpoints)
@@ -86,10 +90,13 @@ final class PPOLoop {
             iteration += 1
             tokens += batch.reduce(0) { $0 + $1.tokenCount }
             // 5. The iteration's figures.
-            for (k, v) in steps.figures.metrics() { figures[k] = v }
-            figures["lr"] = Double(steps.rates.first ?? 0)
-            figures["lr/value"] = Double(steps.rates.last ?? 0)
-            figures["grad_norm/value"] = steps.norms.map { Double($0.last!) }.reduce(0, +) / Double(max(steps.norms.count, 1))
+            // The policy's learning rate and gradient norm are the step's own `lr` and `grad_norm`
+            // (train/lr, train/grad_norm); the critic's have tags of their own.
+            for (k, v) in steps.figures.metrics(critic: update.critic != nil) { figures[k] = v }
+            if update.critic != nil {
+                figures["lr/value"] = Double(steps.rates.last ?? 0)
+                figures["grad_norm/value"] = steps.norms.map { Double($0.last!) }.reduce(0, +) / Double(max(steps.norms.count, 1))
+            }
             figures["time/rollout"] = timing.rollout
             figures["time/scoring"] = timing.scoring
             figures["time/update"] = updateSeconds
@@ -104,9 +111,11 @@ final class PPOLoop {
             if settings.sampleEvery > 0 && (iteration % settings.sampleEvery == 0 || iteration == settings.iterations) {
                 try writeSamples(batch, iteration: iteration)
             }
-            if let judge, judgeEvery > 0, iteration % judgeEvery == 0 || iteration == settings.iterations {
-                judged[iteration] = try judge(iteration, update.policy.model)
-                emit(.evaluation(EvaluationReport(step: iteration, metrics: judged[iteration]!)))
+            let judgeDue = judge != nil && judgeEvery > 0 && (iteration % judgeEvery == 0 || iteration == settings.iterations)
+            let evaluation = try judgeAndValidate(iteration, due: judgeDue, state: &state)
+            if !evaluation.isEmpty {
+                judged[iteration] = evaluation
+                emit(.evaluation(EvaluationReport(step: iteration, metrics: evaluation)))
             }
             FaultInjection.killIfRequested(afterStep: iteration)
             // 7. A checkpoint.
@@ -119,8 +128,9 @@ final class PPOLoop {
         }
         emit(.finished(step: iteration))
         try publishSamples()
+        try restoreBest(state)
         return PPOStage.Summary(iterations: settings.iterations, resumedAtIteration: startIteration, nonFiniteSteps: guardRail.total,
-                                last: last, judged: judged, gateThreshold: nil)
+                                last: last, judged: judged, gateThreshold: nil, best: state.best)
     }
 
     /// The rollout-side figures of an iteration, with TRL's names: means over responses of summed
@@ -140,7 +150,7 @@ final class PPOLoop {
             return x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count)
         }
         let varReturns = variance(returns)
-        return [
+        var figures = [
             "objective/kl": kl, "objective/entropy": batch.map(\.entropy).reduce(0, +) / n,
             "objective/non_score_reward": -beta * kl, "objective/rlhf_reward": scores - beta * kl, "objective/scores": scores,
             "objective/beta": beta,
@@ -154,6 +164,10 @@ final class PPOLoop {
             "scores/safety": batch.map { Double($0.safety) }.reduce(0, +) / n,
             "scores/combined_logit": batch.map { Double($0.combined?.logit ?? 0) }.reduce(0, +) / n,
         ]
+        if returns.isEmpty {  // no critic: no value figures
+            figures["val/explained_variance"] = nil; figures["val/mean"] = nil
+        }
+        return figures
     }
 
     /// Writes the first `samplesKept` responses of the iteration as `samples-iteration-N` shards
@@ -167,8 +181,10 @@ final class PPOLoop {
         }
         let writer = try ShardWriter(directory: stage.directory, name: name)
         let byID = Dictionary(rollouts.prompts.map { ($0.prompt.id, $0.prompt) }, uniquingKeysWith: { a, _ in a })
-        for r in batch.prefix(settings.samplesKept) {
-            try writer.append(RejectionSample(promptID: r.promptID, prompt: byID[r.promptID]!, sample: 0, text: r.text, tokens: r.tokenCount,
+        for (index, r) in batch.prefix(settings.samplesKept).enumerated() {
+            // Each prompt's group of responses is adjacent: `sample` is the response's place in it.
+            try writer.append(RejectionSample(promptID: r.promptID, prompt: byID[r.promptID]!, sample: index % rollouts.estimation.groupSize,
+                                              text: r.text, tokens: r.tokenCount,
                                               stop: r.finished ? "eos" : "max-new-tokens", helpfulness: r.helpfulness, safety: r.safety,
                                               safetyPrompt: r.safetyPrompt, gateFired: r.combined?.gateFired ?? false,
                                               combined: r.combined?.logit ?? 0, round: iteration))
@@ -188,11 +204,13 @@ final class PPOLoop {
     }
 }
 
-/// What a PPO checkpoint carries beyond the Trainer's own state: the KL coefficient and the running
-/// whitening sums. Stored in trainer.json's `driver` under the names below (the format resumed runs read).
+/// What a PPO checkpoint carries beyond the Trainer's own state: the KL coefficient, the running
+/// whitening sums and the best validation so far. Stored in trainer.json's `driver` under the names
+/// below (the format resumed runs read).
 struct PPOResumeState: Equatable {
     var beta: Double
     var whitening: RunningWhitening
+    var best: PolicyValidationSchedule.Best?
 
     /// The state a checkpoint's `driver` holds, or the start (`beta`, no whitening) without one.
     init(driver: [String: Double]?, beta: Double) {
@@ -200,9 +218,15 @@ struct PPOResumeState: Equatable {
         self.beta = d["beta"] ?? beta
         whitening = RunningWhitening(sum: d["whitening_sum"] ?? 0, sumOfSquares: d["whitening_sum_squares"] ?? 0,
                                      count: Int(d["whitening_count"] ?? 0))
+        if let value = d["best_validation"], let iteration = d["best_iteration"] {
+            best = PolicyValidationSchedule.Best(iteration: Int(iteration), value: value)
+        }
     }
 
     var driver: [String: Double] {
-        ["beta": beta, "whitening_sum": whitening.sum, "whitening_sum_squares": whitening.sumOfSquares, "whitening_count": Double(whitening.count)]
+        var d = ["beta": beta, "whitening_sum": whitening.sum, "whitening_sum_squares": whitening.sumOfSquares,
+                 "whitening_count": Double(whitening.count)]
+        if let best { d["best_validation"] = best.value; d["best_iteration"] = Double(best.iteration) }
+        return d
     }
 }

@@ -3,7 +3,9 @@
 // by the safety-gated rule, LOGIT and WHITEN; then, through the training forward pass, the policy's
 // and the reference's log-probabilities of the sampled tokens (logits / T, as sampled) and the
 // critic's values; per-token rewards -beta * KL_t plus the score on the last token; GAE; advantages
-// whitened over every response token of the iteration.
+// whitened over every response token of the iteration. The critic-free estimators (RLEstimation)
+// sample `groupSize` responses per prompt, skip the critic, and take their advantages from
+// GroupAdvantages.
 //
 // Which prompts an iteration takes, and each response's sampling seed, are functions of (seed,
 // iteration): a resumed run samples the same responses without any saved data position.
@@ -30,15 +32,17 @@ final class PPORollouts {
     let sampler: PolicySampler
     let policy: ResponseTokenPass
     let reference: ResponseTokenPass
-    let critic: ResponseTokenPass
+    let critic: ResponseTokenPass?
     let scorer: ResponseScorer
+    let estimation: RLEstimation
     /// The gate's threshold, and the whitening when it is fixed.
     let reward: CombinedReward
 
     init(settings: PPOSettings, prompts: [PromptRecord], sampler: PolicySampler, policy: ResponseTokenPass, reference: ResponseTokenPass,
-         critic: ResponseTokenPass, scorer: ResponseScorer, reward: CombinedReward) {
+         critic: ResponseTokenPass?, scorer: ResponseScorer, reward: CombinedReward, estimation: RLEstimation = .ppo) {
+        precondition((critic != nil) == estimation.estimator.needsCritic, "PPORollouts: a critic exactly when the estimator needs one")
         self.settings = settings; self.prompts = prompts; self.sampler = sampler; self.policy = policy
-        self.reference = reference; self.critic = critic; self.scorer = scorer; self.reward = reward
+        self.reference = reference; self.critic = critic; self.scorer = scorer; self.reward = reward; self.estimation = estimation
     }
 
     struct Timing { var rollout = 0.0, scoring = 0.0 }
@@ -64,22 +68,22 @@ final class PPORollouts {
         PolicySampler.seed(seed &+ 0xD6E8_FEB8_6659_FD93 &* UInt64(iteration + 1), promptID: promptID)
     }
 
-    /// Samples, scores and prepares iteration `iteration`'s rollouts; `running` gains their combined
-    /// logits when the whitening is running.
+    /// Samples, scores and prepares iteration `iteration`'s rollouts (prompt order, each prompt's
+    /// `groupSize` responses adjacent); `running` gains their combined logits when the whitening is running.
     func collect(iteration: Int, beta: Double, running: inout RunningWhitening) throws -> (rollouts: [Rollout], timing: Timing) {
         var timing = Timing()
         let chosen = Self.promptIndices(iteration: iteration, perIteration: settings.promptsPerIteration, count: prompts.count, seed: settings.seed)
             .map { prompts[$0] }
         var clock = monotonicNow()
-        let responses = try sampler.respondSharded(to: chosen.map(\.prompt.messages), samples: 1, settings: settings.sampling,
+        let responses = try sampler.respondSharded(to: chosen.map(\.prompt.messages), samples: estimation.groupSize, settings: settings.sampling,
                                             seeds: chosen.map { Self.seed(settings.seed, iteration: iteration, promptID: $0.prompt.id) })
         timing.rollout = monotonicNow() - clock
         clock = monotonicNow()
         // Prompt + response tokens of each response: the training examples and the reward models' input.
-        let sequences = responses.map { TokenizedExample(tokens: $0[0].promptTokens + $0[0].tokens, promptCount: $0[0].promptTokens.count) }
+        let flat = zip(chosen, responses).flatMap { p, group in group.map { (p, $0) } }
+        let sequences = flat.map { TokenizedExample(tokens: $0.1.promptTokens + $0.1.tokens, promptCount: $0.1.promptTokens.count) }
         var rollouts: [Rollout] = []
-        for (p, (group, sequence)) in zip(chosen, zip(responses, sequences)) {
-            let r = group[0]
+        for ((p, r), sequence) in zip(flat, sequences) {
             rollouts.append(Rollout(promptID: p.prompt.id, safetyPrompt: SampleRanking.isSafetyPrompt(p.prompt),
                                     example: try ResponseLikelihood.example(sequence, seqLen: policy.seqLen),
                                     response: r.tokens, text: r.text, finished: r.finished))
@@ -88,7 +92,7 @@ final class PPORollouts {
         let examples = rollouts.map(\.example)
         let policyLogProbs = try policy.logProbs(examples, logitScale: scale, entropies: true)
         let referenceLogProbs = try reference.logProbs(examples, logitScale: scale, entropies: false)
-        let values = try critic.values(examples)
+        let values = try critic?.values(examples)
         let scores = try scorer.scores(sequences)
         var combined = reward
         if settings.whitening == .running {
@@ -101,7 +105,7 @@ final class PPORollouts {
             rollouts[i].logProbs = policyLogProbs[i].logProbs
             rollouts[i].entropy = policyLogProbs[i].entropy.reduce(0) { $0 + Double($1) }
             rollouts[i].referenceLogProbs = referenceLogProbs[i].logProbs
-            rollouts[i].values = values[i]
+            rollouts[i].values = values?[i] ?? []
             rollouts[i].helpfulness = scores[i].helpfulness
             rollouts[i].safety = scores[i].safety
             let value = combined.combine(helpfulness: scores[i].helpfulness, safety: scores[i].safety, safetyPrompt: rollouts[i].safetyPrompt)
@@ -109,7 +113,11 @@ final class PPORollouts {
             rollouts[i].score = Double(combined.whitened(value.logit))
             if !rollouts[i].finished, let missing = settings.missingEOSScore { rollouts[i].score = missing }
         }
-        rollouts.computeAdvantages(beta: beta, estimator: settings.klEstimator, gamma: settings.gamma, lambda: settings.lambda)
+        if estimation.estimator.needsCritic {
+            rollouts.computeAdvantages(beta: beta, estimator: settings.klEstimator, gamma: settings.gamma, lambda: settings.lambda)
+        } else {
+            rollouts.computeCriticFreeAdvantages(estimation, beta: estimation.rewardBeta(beta), klEstimator: settings.klEstimator)
+        }
         timing.scoring = monotonicNow() - clock
         return (rollouts, timing)
     }

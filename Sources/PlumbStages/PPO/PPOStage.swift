@@ -51,9 +51,12 @@ public enum PPOStage: Stage {
         public var last: [String: Double]
         public var judged: [Int: [String: Double]]
         public var gateThreshold: Double?
+        /// The iteration with the best validation figure, when the stage validated.
+        public var best: PolicyValidationSchedule.Best? = nil
 
         public var metrics: [String: Double] {
             var out = last
+            if let best { out["validation/best_iteration"] = Double(best.iteration); out["validation/best"] = best.value }
             if let first = judged.keys.min(), let firstFigures = judged[first] {
                 for (name, value) in firstFigures { out["initial_" + name] = value }
             }
@@ -67,12 +70,17 @@ public enum PPOStage: Stage {
     public struct Loaded {
         var prompts: [PromptRecord]
         var reward: CombinedReward
-        var policyModel: LlamaModel, criticModel: LlamaModel
+        var policyModel: LlamaModel, criticModel: LlamaModel?
         var tokenizer: URL, reference: URL, helpfulness: URL, safety: URL, judgePrompts: URL?
+        var validationPrompts: URL? = nil, validationTask: URL? = nil
     }
 
     public static func prepare(_ parameters: PPOParameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
-        let settings = parameters.settings
+        try prepare(parameters.settings, critic: true, inputs: inputs)
+    }
+
+    /// The inputs of any estimator (RLStage's too); the critic loads only when asked for.
+    static func prepare(_ settings: PPOSettings, critic withCritic: Bool, inputs: StageInputs) throws -> Prepared<Loaded> {
         let tokenizer = try inputs.one("tokenizer"), policy = try inputs.one("policy")
         let helpfulness = try inputs.one("helpfulness"), safety = try inputs.one("safety")
         let reference = inputs.optional("reference") ?? policy
@@ -100,16 +108,24 @@ public enum PPOStage: Stage {
         }
         // Models load before the stage begins, so a critic of another shape is refused before any work.
         let policyModel = try StageModel.load(policy)
-        let criticModel = try critic(from: valueInit, shape: policyModel.config)
-        let modelFiles = [policy, reference, valueInit].map(StageModel.inputFile)
+        let criticModel = withCritic ? try critic(from: valueInit, shape: policyModel.config) : nil
+        let modelFiles = (withCritic ? [policy, reference, valueInit] : [policy, reference]).map(StageModel.inputFile)
             + (try EnsembleScorer.rewardFiles(helpfulness: helpfulness, safety: safety, rule: settings.conservative))
         return Prepared(Loaded(prompts: prompts.records, reward: reward, policyModel: policyModel, criticModel: criticModel, tokenizer: tokenizer,
-                               reference: reference, helpfulness: helpfulness, safety: safety, judgePrompts: inputs.optional("judge-prompts")),
-                        files: [tokenizer] + Array(Set(modelFiles)).sorted { $0.path < $1.path } + prompts.files + statisticsFiles)
+                               reference: reference, helpfulness: helpfulness, safety: safety, judgePrompts: inputs.optional("judge-prompts"),
+                               validationPrompts: inputs.optional("validation-prompts"), validationTask: inputs.optional("validation-task")),
+                        files: [tokenizer] + Array(Set(modelFiles)).sorted { $0.path < $1.path } + prompts.files + statisticsFiles
+                            + [inputs.optional("validation-prompts")].compactMap { $0 })
     }
 
     public static func execute(_ loaded: Loaded, parameters: PPOParameters, stage: StageContext) throws -> Summary {
-        let settings = parameters.settings
+        try train(loaded, settings: parameters.settings, estimation: .ppo, stage: stage)
+    }
+
+    /// The stage's body for any estimator (RLStage's too): the critic only when the estimator needs
+    /// one, the KL term in the loss when the estimation puts it there.
+    static func train(_ loaded: Loaded, settings: PPOSettings, estimation: RLEstimation, validation: (every: Int, keepBest: Bool, limit: Int)? = nil,
+                      stage: StageContext) throws -> Summary {
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: settings.template)
         let eos = templated.info.eosID
         let policyModel = loaded.policyModel
@@ -120,20 +136,37 @@ public enum PPOStage: Stage {
             settings: settings, prompts: loaded.prompts,
             sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences),
             policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
-            critic: try ResponseTokenPass(model: loaded.criticModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
+            critic: try loaded.criticModel.map { try ResponseTokenPass(model: $0, rows: settings.rows, seqLen: seqLen, padToken: eos) },
             scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos, conservative: settings.conservative),
-            reward: loaded.reward)
+            reward: loaded.reward, estimation: estimation)
         let judge = try loaded.judgePrompts.flatMap { prompts in
             try stage.environment.policyJudge?(prompts, templated, SamplingSettings(temperature: 0, maxNewTokens: settings.judgeMaxNewTokens),
                                                settings.seed)
         }
+        let schedule = try validationSchedule(loaded, validation: validation, templated: templated, reference: referenceModel,
+                                              settings: settings, environment: stage.environment)
         let loop = PPOLoop(settings: settings, stage: stage.writer, rollouts: rollouts,
-                           update: PPOUpdate(policy: policyPass, critic: rollouts.critic, loss: settings.loss, temperature: settings.sampling.temperature),
-                           judgeEvery: settings.judgeEvery, judge: judge, log: stage.log)
+                           update: PPOUpdate(policy: policyPass, critic: rollouts.critic, loss: settings.loss,
+                                             lossKL: estimation.klIn == .loss ? LossKL(estimator: settings.klEstimator, beta: settings.beta) : nil,
+                                             temperature: settings.sampling.temperature),
+                           judgeEvery: settings.judgeEvery, judge: judge, validation: schedule, log: stage.log)
         var summary = try loop.run(progress: stage.progress)
         try StageModel.save(policyModel, to: stage.writer, metadata: ["stage": stage.location.stage, "template": settings.template.rawValue])
         summary.gateThreshold = loaded.reward.gateThreshold
         return summary
+    }
+
+    /// The validation of an RL stage given validation prompts and a task: the environment's validator
+    /// against the reference's answers, greedy like the judge.
+    static func validationSchedule(_ loaded: Loaded, validation: (every: Int, keepBest: Bool, limit: Int)?, templated: TemplatedTokenizer,
+                                   reference: LlamaModel, settings: PPOSettings, environment: StageEnvironment) throws -> PolicyValidationSchedule? {
+        guard let validation, let prompts = loaded.validationPrompts, let task = loaded.validationTask else { return nil }
+        guard let make = environment.policyValidator else {
+            throw StageError("rl: validation-prompts were given, but this caller has no validator of live policies (the built-in task's annotators come with `plumb stage rl` and pipelines)")
+        }
+        let judge = try make(prompts, task, templated, SamplingSettings(temperature: 0, maxNewTokens: settings.judgeMaxNewTokens), settings.seed, reference,
+                             validation.limit)
+        return PolicyValidationSchedule(judge: judge, every: validation.every, keepBest: validation.keepBest)
     }
 
     /// The critic: the value-init model's trunk with its reward head as the value head (a model with

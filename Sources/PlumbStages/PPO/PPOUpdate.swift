@@ -8,6 +8,8 @@
 //            through valueBackward and the critic's trunk
 //
 // with u the micro-batch's response tokens and scale = u / (the mini-batch's response tokens).
+// Without a critic (the critic-free estimators) only the policy's pass runs; with `lossKL` each
+// token's loss gains beta * KL(lp, lp0) (LossKL, the reference's log-probabilities of the rollout).
 // Distributed: every rank holds the whole mini-batch and cuts it into the same micro-batches; rank r
 // runs the micro-batches j ≡ r (mod N), and the figures are summed over the ranks (the Trainer sums
 // the gradients).
@@ -16,14 +18,16 @@ import PlumbTensor
 
 public final class PPOUpdate {
     let policy: ResponseTokenPass
-    let critic: ResponseTokenPass
+    let critic: ResponseTokenPass?
     let loss: PPOLoss
+    /// The KL term of the loss (`kl-in: loss`), its beta set before each iteration's steps; nil: none.
+    var lossKL: LossKL?
     let logitScale: Float
     let world: any Communicator
 
-    public init(policy: ResponseTokenPass, critic: ResponseTokenPass, loss: PPOLoss, temperature: Float,
+    public init(policy: ResponseTokenPass, critic: ResponseTokenPass?, loss: PPOLoss, lossKL: LossKL? = nil, temperature: Float,
                 world: any Communicator = Distributed.world) {
-        self.policy = policy; self.critic = critic; self.loss = loss
+        self.policy = policy; self.critic = critic; self.loss = loss; self.lossKL = lossKL
         logitScale = 1 / temperature
         self.world = world
     }
@@ -31,23 +35,36 @@ public final class PPOUpdate {
     /// Sums over response tokens of the figures TRL reports for an update.
     public struct Figures {
         var tokens = 0
-        var policyLoss = 0.0, valueLoss = 0.0, clipped = 0.0, valueClipped = 0.0, approxKL = 0.0, ratio = 0.0
+        var policyLoss = 0.0, valueLoss = 0.0, klLoss = 0.0, clipped = 0.0, valueClipped = 0.0, approxKL = 0.0, ratio = 0.0
+        var ratioSquares = 0.0
 
         mutating func add(_ o: Figures) {
-            tokens += o.tokens; policyLoss += o.policyLoss; valueLoss += o.valueLoss; clipped += o.clipped
-            valueClipped += o.valueClipped; approxKL += o.approxKL; ratio += o.ratio
+            tokens += o.tokens; policyLoss += o.policyLoss; valueLoss += o.valueLoss; klLoss += o.klLoss; clipped += o.clipped
+            valueClipped += o.valueClipped; approxKL += o.approxKL; ratio += o.ratio; ratioSquares += o.ratioSquares
         }
 
-        /// The mini-batch's loss: mean L_pg + c_vf * mean L_vf.
+        var sums: [Double] { [Double(tokens), policyLoss, valueLoss, klLoss, clipped, valueClipped, approxKL, ratio, ratioSquares] }
+        init() {}
+        init(sums s: [Double]) {
+            tokens = Int(s[0]); policyLoss = s[1]; valueLoss = s[2]; klLoss = s[3]; clipped = s[4]; valueClipped = s[5]
+            approxKL = s[6]; ratio = s[7]; ratioSquares = s[8]
+        }
+
+        /// The mini-batch's loss: mean (L_pg + L_kl) + c_vf * mean L_vf.
         public func loss(valueCoefficient: Double) -> Double {
             let n = Double(max(tokens, 1))
-            return policyLoss / n + valueCoefficient * valueLoss / n
+            return (policyLoss + klLoss) / n + valueCoefficient * valueLoss / n
         }
 
-        func metrics() -> [String: Double] {
+        /// Means over the update's response tokens, with TRL's names (`_avg`: means over tokens;
+        /// val/ratio, val/ratio_var: the policy ratio's mean and variance).
+        func metrics(critic: Bool) -> [String: Double] {
             let n = Double(max(tokens, 1))
-            return ["loss/policy": policyLoss / n, "loss/value": valueLoss / n, "policy/clipfrac": clipped / n,
-                    "val/clipfrac": valueClipped / n, "policy/approxkl": approxKL / n, "policy/ratio": ratio / n]
+            var out = ["loss/policy_avg": policyLoss / n, "policy/clipfrac_avg": clipped / n, "policy/approxkl_avg": approxKL / n,
+                       "val/ratio": ratio / n, "val/ratio_var": max(ratioSquares / n - (ratio / n) * (ratio / n), 0)]
+            if critic { out["loss/value_avg"] = valueLoss / n; out["val/clipfrac_avg"] = valueClipped / n }
+            if klLoss != 0 { out["loss/kl_avg"] = klLoss / n }
+            return out
         }
     }
 
@@ -76,15 +93,24 @@ public final class PPOUpdate {
                 let r = rollouts[i]
                 for (t, n) in policyPositions[j].enumerated() {
                     let term = loss.policy(logProb: Double(lp.pointer[n]), oldLogProb: Double(r.logProbs[t]), advantage: r.advantages[t])
-                    dLogProbs.pointer[n] = Float(term.dLogProb * perToken)
+                    var dLogProb = term.dLogProb
+                    if let lossKL {
+                        let kl = lossKL.term(policy: Double(lp.pointer[n]), reference: Double(r.referenceLogProbs[t]))
+                        dLogProb += kl.dLogProb
+                        figures.klLoss += kl.loss
+                    }
+                    dLogProbs.pointer[n] = Float(dLogProb * perToken)
                     figures.policyLoss += term.loss
                     figures.clipped += term.clipped ? 1 : 0
                     figures.approxKL += term.approxKL
                     figures.ratio += term.ratio
+                    figures.ratioSquares += term.ratio * term.ratio
                 }
             }
             try policy.model.tokenLogProbsBackward(policy.activations, dLogProbs: dLogProbs, logitScale: logitScale)
             try policy.model.backward(policy.activations)
+            figures.tokens += units
+            guard let critic else { continue }
 
             let (criticLayout, criticPositions) = try critic.forward(examples)
             let v = try critic.model.valueForward(critic.activations)
@@ -100,12 +126,8 @@ public final class PPOUpdate {
             }
             try critic.model.valueBackward(critic.activations, dValues: dValues)
             try critic.model.backward(critic.activations)
-            figures.tokens += units
         }
         guard world.size > 1 else { return figures }
-        let sums = try world.allreduceSum([Double(figures.tokens), figures.policyLoss, figures.valueLoss, figures.clipped,
-                                           figures.valueClipped, figures.approxKL, figures.ratio])
-        return Figures(tokens: Int(sums[0]), policyLoss: sums[1], valueLoss: sums[2], clipped: sums[3], valueClipped: sums[4],
-                       approxKL: sums[5], ratio: sums[6])
+        return Figures(sums: try world.allreduceSum(figures.sums))
     }
 }

@@ -6,6 +6,7 @@
 // run by hand and the same stage in a pipeline file execute the same code.
 import Foundation
 import PlumbData
+import PlumbModel
 import PlumbStore
 
 public protocol StageParameters: Codable, Sendable {
@@ -100,8 +101,14 @@ extension StageContext {
 public struct StageEnvironment {
     /// The judge of a live policy on a prompts file: (prompts, tokenizer with template, sampling, seed) -> judge.
     public var policyJudge: ((URL, TemplatedTokenizer, SamplingSettings, UInt64) throws -> PPOStage.PolicyJudge)?
-    public init(policyJudge: ((URL, TemplatedTokenizer, SamplingSettings, UInt64) throws -> PPOStage.PolicyJudge)? = nil) {
+    /// The validation figure of a live policy from the task's simulated annotators (never the oracle's
+    /// own scores): (held-out prompts, task directory, tokenizer with template, sampling, seed, the
+    /// reference policy whose answers the live policy's are compared with, the most prompts used) -> judge.
+    public var policyValidator: ((URL, URL, TemplatedTokenizer, SamplingSettings, UInt64, LlamaModel, Int) throws -> PPOStage.PolicyJudge)?
+    public init(policyJudge: ((URL, TemplatedTokenizer, SamplingSettings, UInt64) throws -> PPOStage.PolicyJudge)? = nil,
+                policyValidator: ((URL, URL, TemplatedTokenizer, SamplingSettings, UInt64, LlamaModel, Int) throws -> PPOStage.PolicyJudge)? = nil) {
         self.policyJudge = policyJudge
+        self.policyValidator = policyValidator
     }
 }
 

@@ -30,6 +30,7 @@ public struct StageRegistry {
         DPOStage.self,
         KTOStage.self,
         PPOStage.self,
+        RLStage.self,
     ])
 }
 

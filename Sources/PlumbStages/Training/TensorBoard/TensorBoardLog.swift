@@ -49,9 +49,12 @@ public final class TensorBoardLog {
                 try FileManager.default.removeItem(at: directory.appendingPathComponent(name))
             }
         case .step(let r):
-            var values: [(String, Float)] = [("train/loss", r.loss), ("train/lr", r.learningRate), ("train/grad_norm", r.gradNorm),
-                                              ("train/tokens_per_second", Float(r.tokensPerSecond))]
-            values += r.extra.sorted { $0.key < $1.key }.map { ("train/\($0.key)", Float($0.value)) }
+            // One value per tag, as metrics.jsonl has one per key: an extra figure of the same name
+            // replaces the step's own (MetricsLog does the same).
+            var figures: [String: Float] = ["loss": r.loss, "lr": r.learningRate, "grad_norm": r.gradNorm,
+                                            "tokens_per_second": Float(r.tokensPerSecond)]
+            for (k, v) in r.extra { figures[k] = Float(v) }
+            let values = figures.sorted { $0.key < $1.key }.map { ("train/\($0.key)", $0.value) }
             try write(TensorBoardEvent.scalars(values, step: r.step, wallTime: wallTime))
         case .evaluation(let e):
             let values = e.metrics.sorted { $0.key < $1.key }.map { ("eval/\($0.key)", Float($0.value)) }
