@@ -75,3 +75,10 @@ struct RewardScoreCommand: ParsableCommand {
         print("-> \(output.location.directory.path)")
     }
 }
+
+/// `--conservative RULE` (ConservativeRule's spelling); a bad one is a usage error naming the option.
+func parseConservative(_ text: String) throws -> ConservativeRule {
+    do { return try ConservativeRule(parsing: text) } catch let error as StageError {
+        throw ValidationError("--conservative: \(error.description)")
+    }
+}

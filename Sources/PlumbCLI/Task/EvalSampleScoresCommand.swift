@@ -48,10 +48,13 @@ struct EvalSampleScoresCommand: ParsableCommand {
     @Option(help: "SentencePiece model of the policy and the reward models (needed with --model).") var tokenizer: String?
     @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
     @Option(help: "A reward model to score every sample with, as NAME=STAGE_DIR (repeatable).") var model: [String] = []
+    @Option(help: "For every --model that is an ensemble (rm train --ensemble), also write each member's raw score as NAME#i and the score under this conservative rule as NAME@RULE (repeatable): mean, mean-minus-std:LAMBDA, worst, uncertainty-weighted:LAMBDA.")
+    var conservative: [String] = []
     @Option(help: "Output JSONL file.") var out: String
 
     func validate() throws {
         if !model.isEmpty && tokenizer == nil { throw ValidationError("--model needs --tokenizer") }
+        for c in conservative { _ = try parseConservative(c) }
         for m in model where Self.parse(m) == nil { throw ValidationError("--model '\(m)': expected NAME=STAGE_DIR") }
     }
 
@@ -67,12 +70,22 @@ struct EvalSampleScoresCommand: ParsableCommand {
         if let tokenizer {
             let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: tokenizer), template: template)
             let sequences = try read.records.map { try templated.encode(prompt: $0.prompt.messages, response: $0.text) }
+            let rules = try conservative.map(parseConservative)
             for spec in model.compactMap(Self.parse) {
                 let clock = Date()
-                let scores = try SingleModelScorer(stage: spec.dir, eos: templated.info.eosID).scores(sequences)
-                for i in rows.indices { rows[i].scores[spec.name] = scores[i] }
-                FileHandle.standardError.write(Data(String(format: "sample-scores: %@ scored %d samples in %.1f s\n",
-                                                           spec.name, scores.count, Date().timeIntervalSince(clock)).utf8))
+                let ensemble = try RewardEnsemble.load(from: spec.dir)
+                let scorer = try EnsembleScorer(stage: spec.dir, rule: ensemble.map { _ in ConservativeRule.mean }, eos: templated.info.eosID)
+                let members = try scorer.memberScores(sequences)
+                for i in rows.indices { rows[i].scores[spec.name] = members[0][i] }
+                if let ensemble {
+                    for m in members.indices { for i in rows.indices { rows[i].scores["\(spec.name)#\(m)"] = members[m][i] } }
+                    for rule in rules {
+                        let combined = EnsembleScorer.combine(members, scales: ensemble.members.map(\.scale), rule: rule)
+                        for i in rows.indices { rows[i].scores["\(spec.name)@\(rule)"] = combined[i] }
+                    }
+                }
+                FileHandle.standardError.write(Data(String(format: "sample-scores: %@ (%d member(s)) scored %d samples in %.1f s\n",
+                                                           spec.name, members.count, sequences.count, Date().timeIntervalSince(clock)).utf8))
             }
         }
         let encoder = JSONEncoder()
@@ -88,33 +101,5 @@ struct EvalSampleScoresCommand: ParsableCommand {
                               helpfulness: s.helpfulness, safety: s.safety, combined: s.combined, kind: v.kind.rawValue,
                               goldScore: v.score, refused: v.quality.refused, correct: v.quality.correct, words: v.quality.wordCount,
                               helpful: v.helpful, violation: v.violation, falseRefusal: v.falseRefusal, scores: [:])
-    }
-}
-
-/// One reward model's raw scores of (prompt, response) sequences, as CombinedScorer scores each of its
-/// two: the end-of-sequence token appended where missing, the start cut to the model's window.
-struct SingleModelScorer {
-    let scorer: RewardScorer
-    let window: Int
-    let eos: Int32
-
-    init(stage: URL, eos: Int32) throws {
-        let term = try RewardLikelihoodTerm.load(from: stage)
-        let model = try StageModel.load(stage, heads: term.heads)
-        window = model.config.maxSeqLen
-        scorer = try RewardScorer(model: model, seqLen: window, padToken: eos, likelihood: term)
-        self.eos = eos
-    }
-
-    func scores(_ sequences: [TokenizedExample]) throws -> [Float] {
-        var tokens: [[Int32]] = [], starts: [Int] = []
-        for example in sequences {
-            var t = example.tokens
-            if t.last != eos { t.append(eos) }
-            let cut = max(0, t.count - window)
-            tokens.append(Array(t[cut...]))
-            starts.append(max(1, example.promptCount - cut))
-        }
-        return try scorer.scores(tokens, responseStarts: starts)
     }
 }

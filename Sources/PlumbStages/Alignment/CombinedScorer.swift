@@ -2,7 +2,8 @@
 // scores of each (prompt, response) sequence, ready for CombinedReward. A sequence is the prompt
 // under the chat template, the response tokens and the end-of-sequence token (added when the response
 // did not end on it: the reward is read there); a sequence longer than a model's window keeps its last
-// tokens (RewardPairs' rule). Both models must read the policy's tokenizer (ModelProvenance).
+// tokens (RewardPairs' rule). Both models must read the policy's tokenizer (ModelProvenance). With a
+// conservative rule each dimension's score is its ensemble's conservative score (EnsembleScorer).
 import Foundation
 import PlumbData
 import PlumbModel
@@ -14,45 +15,23 @@ public protocol ResponseScorer: AnyObject {
 }
 
 public final class CombinedScorer: ResponseScorer {
-    let helpfulness: RewardScorer
-    let safety: RewardScorer
-    let helpfulnessWindow: Int
-    let safetyWindow: Int
-    let eos: Int32
+    let helpfulness: EnsembleScorer
+    let safety: EnsembleScorer
     /// Sequences whose start was cut to fit a model's window.
-    public private(set) var truncated = 0
+    public var truncated: Int { helpfulness.truncated + safety.truncated }
 
-    public init(helpfulness: URL, safety: URL, eos: Int32) throws {
-        func load(_ stage: URL) throws -> (RewardScorer, Int) {
-            let term = try RewardLikelihoodTerm.load(from: stage)
-            let model = try StageModel.load(stage, heads: term.heads)
-            let window = model.config.maxSeqLen
-            return (try RewardScorer(model: model, seqLen: window, padToken: eos, likelihood: term), window)
-        }
-        (self.helpfulness, helpfulnessWindow) = try load(helpfulness)
-        (self.safety, safetyWindow) = try load(safety)
-        self.eos = eos
+    /// Each stage's own model, or with `conservative` the conservative score of each stage's ensemble
+    /// (both stages must then be ensembles of at least 2 members).
+    public init(helpfulness: URL, safety: URL, eos: Int32, conservative: ConservativeRule? = nil) throws {
+        self.helpfulness = try EnsembleScorer(stage: helpfulness, rule: conservative, eos: eos)
+        self.safety = try EnsembleScorer(stage: safety, rule: conservative, eos: eos)
     }
 
     /// (helpfulness, safety) raw scores of each sequence, in order.
     public func scores(_ sequences: [TokenizedExample]) throws -> [(helpfulness: Float, safety: Float)] {
-        let h = try score(sequences, with: helpfulness, window: helpfulnessWindow)
-        let s = try score(sequences, with: safety, window: safetyWindow)
+        let h = try helpfulness.scores(sequences)
+        let s = try safety.scores(sequences)
         return zip(h, s).map { ($0, $1) }
-    }
-
-    private func score(_ sequences: [TokenizedExample], with scorer: RewardScorer, window: Int) throws -> [Float] {
-        var tokens: [[Int32]] = [], starts: [Int] = []
-        tokens.reserveCapacity(sequences.count)
-        for example in sequences {
-            var t = example.tokens
-            if t.last != eos { t.append(eos) }
-            let cut = max(0, t.count - window)
-            if cut > 0 { truncated += 1 }
-            tokens.append(Array(t[cut...]))
-            starts.append(max(1, example.promptCount - cut))
-        }
-        return try scorer.scores(tokens, responseStarts: starts)
     }
 }
 
@@ -61,17 +40,45 @@ public final class CombinedScorer: ResponseScorer {
 public enum ModelProvenance {
     /// Refuses when `stage`'s manifest names a tokenizer (an input ending in `.model`) other than
     /// `tokenizer`, or a chat template other than `template`.
-    public static func check(_ stage: URL, role: String, tokenizer: URL, tokenizerSHA: String, template: ChatTemplate) throws {
-        guard let manifest = try? StageManifest.read(from: stage) else { return }   // a plain Hugging Face directory
-        if let used = manifest.inputs.first(where: { $0.path.hasSuffix(".model") }), used.sha256 != tokenizerSHA {
-            throw StageError("\(role) \(stage.path) was trained with the tokenizer \(used.path) (sha256 \(used.sha256.prefix(12))), not \(tokenizer.path) (sha256 \(tokenizerSHA.prefix(12))); every model of this stage must share the policy's tokenizer")
-        }
+    /// What a stage's manifest records about the model it trained (nil fields: not recorded, or a
+    /// plain Hugging Face directory without a manifest).
+    public struct Record: Equatable {
+        public var tokenizerPath: String?
+        public var tokenizerSHA256: String?
+        public var template: String?
+        /// PreferenceDimension's raw value, for a reward model.
+        public var dimension: String?
+    }
+
+    public static func read(_ stage: URL) throws -> Record {
+        guard let manifest = try? StageManifest.read(from: stage) else { return Record() }
+        let tokenizer = manifest.inputs.first(where: { $0.path.hasSuffix(".model") })
+        var record = Record(tokenizerPath: tokenizer?.path, tokenizerSHA256: tokenizer?.sha256)
         // The manifest's config is the stage's parameters (earlier builds nested them under `parameters`).
-        guard case .object(let config) = manifest.config else { return }
+        guard case .object(let config) = manifest.config else { return record }
         var parameters = config
         if case .object(let nested)? = config["parameters"] { parameters = nested }
-        if case .string(let name)? = parameters["template"], name != template.rawValue {
-            throw StageError("\(role) \(stage.path) was trained with the chat template '\(name)', this stage uses '\(template.rawValue)'")
+        if case .string(let name)? = parameters["template"] { record.template = name }
+        if case .string(let name)? = parameters["dimension"] { record.dimension = name }
+        return record
+    }
+
+    /// Refuses when `stage`'s manifest names a tokenizer (an input ending in `.model`) other than
+    /// `tokenizer`, or a chat template other than `template`; for an ensemble, every member's.
+    public static func check(_ stage: URL, role: String, tokenizer: URL, tokenizerSHA: String, template: ChatTemplate) throws {
+        var directories = [stage]
+        if let ensemble = try RewardEnsemble.load(from: stage) {
+            directories = ensemble.members.indices.map { ensemble.directory(of: $0, in: stage) }
+        }
+        for (i, dir) in directories.enumerated() {
+            let what = directories.count > 1 ? "\(role) \(stage.path) (member \(i): \(dir.path))" : "\(role) \(stage.path)"
+            let record = try read(dir)
+            if let sha = record.tokenizerSHA256, sha != tokenizerSHA {
+                throw StageError("\(what) was trained with the tokenizer \(record.tokenizerPath ?? "?") (sha256 \(sha.prefix(12))), not \(tokenizer.path) (sha256 \(tokenizerSHA.prefix(12))); every model of this stage must share the policy's tokenizer")
+            }
+            if let name = record.template, name != template.rawValue {
+                throw StageError("\(what) was trained with the chat template '\(name)', this stage uses '\(template.rawValue)'")
+            }
         }
     }
 }

@@ -68,6 +68,9 @@ public enum RejectionSamplingStage: Stage {
         public var humanRankShare = 0.0
         public var humanEditShare = 0.0
         public var parallel = DistributedGroup()
+        /// Score each sample with this conservative rule over the helpfulness and safety ensembles
+        /// (EnsembleScorer); nil: each stage's own model.
+        public var conservative: ConservativeRule?
         public init() {}
         public var manifestSeed: UInt64? { seed }
 
@@ -173,20 +176,20 @@ public enum RejectionSamplingStage: Stage {
         for (role, stage) in [("policy", policy), ("helpfulness model", helpfulness), ("safety model", safety)] {
             try ModelProvenance.check(stage, role: role, tokenizer: tokenizer, tokenizerSHA: tokenizerSHA, template: parameters.template)
         }
+        let rewardFiles = try EnsembleScorer.rewardFiles(helpfulness: helpfulness, safety: safety, rule: parameters.conservative)
         let gateComparisons = try SourcedComparisons.read(output: "comparisons-validation", from: inputs.all("gate-data"))
         let gateLabelled = try StageRecordReader.read(LabelledResponse.self, output: "labelled-responses-validation", from: inputs.all("gate-data"))
         let previousBest = try StageRecordReader.read(Demonstration.self, output: "demonstrations-train", from: inputs.all("previous"))
         return Prepared(Loaded(prompts: chosen, gateComparisons: gateComparisons.records, gateLabelled: gateLabelled.records,
                                previousBest: previousBest.records, tokenizer: tokenizer, policy: policy, helpfulness: helpfulness, safety: safety),
-                        files: [tokenizer, StageModel.inputFile(policy), StageModel.inputFile(helpfulness), StageModel.inputFile(safety)]
-                            + prompts.files + gateComparisons.files + gateLabelled.files + previousBest.files)
+                        files: [tokenizer, StageModel.inputFile(policy)] + rewardFiles + prompts.files + gateComparisons.files + gateLabelled.files + previousBest.files)
     }
 
     public static func execute(_ loaded: Loaded, parameters: Parameters, stage context: StageContext) throws -> Summary {
         let stage = context.writer, log = context.log
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: parameters.template)
         let scorer = try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety,
-                                        eos: templated.info.eosID)
+                                        eos: templated.info.eosID, conservative: parameters.conservative)
         var reward = CombinedReward(gateThreshold: parameters.gateThreshold)
         var calibration: GateCalibration.Result?
         if let recall = parameters.gateRecall {

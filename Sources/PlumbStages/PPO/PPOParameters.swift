@@ -37,6 +37,9 @@ public struct PPOParameters: DistributedParameters, Equatable {
     public var whitening: PPOSettings.WhiteningSource = .running
     /// Gate threshold on sigmoid(safety score) when no `reward-stats` input is given.
     public var gateThreshold = CombinedReward.llama2Threshold
+    /// Score rollouts with this conservative rule over the helpfulness and safety ensembles
+    /// (`rm train --ensemble`): mean, mean-minus-std:LAMBDA, worst or uncertainty-weighted:LAMBDA.
+    public var conservative: ConservativeRule?
     /// Treat prompts without tags as helpfulness prompts (otherwise a prompt set without safety tags is refused).
     public var untaggedPromptsAreHelpfulness = false
     /// Policy learning rate (constant; Llama 2: 1e-6 for 7B+) and the critic's.
@@ -81,6 +84,7 @@ public struct PPOParameters: DistributedParameters, Equatable {
         s.sampling = sampling
         s.missingEOSScore = missingEosScore == "none" ? nil : Double(missingEosScore)
         (s.whitening, s.gateThreshold, s.untaggedAreHelpfulness) = (whitening, gateThreshold, untaggedPromptsAreHelpfulness)
+        s.conservative = conservative
         let adam = AdamWConfig(beta1: 0.9, beta2: 0.95, eps: 1e-5, weightDecay: weightDecay)
         s.policyOptimization = OptimizationSettings(learningRate: lr, schedule: .constant, warmupRatio: 0, adam: adam, maxGradNorm: maxGradNorm)
         s.valueOptimization = OptimizationSettings(learningRate: valueLr, schedule: .constant, warmupRatio: 0, adam: adam, maxGradNorm: maxGradNorm)

@@ -32,6 +32,9 @@ public struct PPOSettings: Codable, Equatable, Sendable {
     public var whitening: WhiteningSource = .running
     /// The gate's threshold on sigmoid(safety score) (from the rs stage when one is given).
     public var gateThreshold = CombinedReward.llama2Threshold
+    /// Score rollouts with this conservative rule over the helpfulness and safety ensembles
+    /// (EnsembleScorer); nil: each stage's own model. Nil leaves the config, and the cache key, as before.
+    public var conservative: ConservativeRule?
     /// Prompts without a safety or helpfulness tag are treated as helpfulness prompts only when set;
     /// otherwise a prompt set without tags is refused (the gate's rule needs IS_SAFETY(p)).
     public var untaggedAreHelpfulness = false

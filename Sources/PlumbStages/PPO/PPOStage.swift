@@ -109,7 +109,8 @@ public enum PPOStage: Stage {
         // Models load before the stage begins, so a critic of another shape is refused before any work.
         let policyModel = try StageModel.load(policy)
         let criticModel = withCritic ? try critic(from: valueInit, shape: policyModel.config) : nil
-        let modelFiles = (withCritic ? [policy, reference, valueInit, helpfulness, safety] : [policy, reference, helpfulness, safety]).map(StageModel.inputFile)
+        let modelFiles = (withCritic ? [policy, reference, valueInit] : [policy, reference]).map(StageModel.inputFile)
+            + (try EnsembleScorer.rewardFiles(helpfulness: helpfulness, safety: safety, rule: settings.conservative))
         return Prepared(Loaded(prompts: prompts.records, reward: reward, policyModel: policyModel, criticModel: criticModel, tokenizer: tokenizer,
                                reference: reference, helpfulness: helpfulness, safety: safety, judgePrompts: inputs.optional("judge-prompts"),
                                validationPrompts: inputs.optional("validation-prompts"), validationTask: inputs.optional("validation-task")),
@@ -136,7 +137,7 @@ public enum PPOStage: Stage {
             sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences),
             policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
             critic: try loaded.criticModel.map { try ResponseTokenPass(model: $0, rows: settings.rows, seqLen: seqLen, padToken: eos) },
-            scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos),
+            scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos, conservative: settings.conservative),
             reward: loaded.reward, estimation: estimation)
         let judge = try loaded.judgePrompts.flatMap { prompts in
             try stage.environment.policyJudge?(prompts, templated, SamplingSettings(temperature: 0, maxNewTokens: settings.judgeMaxNewTokens),

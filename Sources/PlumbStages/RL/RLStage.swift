@@ -59,6 +59,8 @@ public enum RLStage: Stage {
         public var missingEosScore: Double? = -1
         public var whitening: PPOSettings.WhiteningSource = .running
         public var gateThreshold = CombinedReward.llama2Threshold
+        /// Score rollouts with this conservative rule over the helpfulness and safety ensembles (EnsembleScorer).
+        public var conservative: ConservativeRule?
         public var untaggedPromptsAreHelpfulness = false
         public var lr: Float = 1e-6
         /// The critic's learning rate (estimator ppo only).
@@ -101,6 +103,7 @@ public enum RLStage: Stage {
             s.sampling = SamplingSettings(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens, weights: decodeWeights)
             s.missingEOSScore = missingEosScore
             s.whitening = whitening; s.gateThreshold = gateThreshold; s.untaggedAreHelpfulness = untaggedPromptsAreHelpfulness
+            s.conservative = conservative
             let adam = AdamWConfig(beta1: 0.9, beta2: 0.95, eps: 1e-5, weightDecay: weightDecay)
             s.policyOptimization = OptimizationSettings(learningRate: lr, schedule: .constant, warmupRatio: 0, adam: adam, maxGradNorm: maxGradNorm)
             s.valueOptimization = OptimizationSettings(learningRate: valueLr, schedule: .constant, warmupRatio: 0, adam: adam, maxGradNorm: maxGradNorm)

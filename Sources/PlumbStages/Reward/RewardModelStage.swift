@@ -52,6 +52,9 @@ public enum RewardModelStage: Stage {
         /// Llama 2's reward-model settings: lr 1e-5, cosine to 10%, warm-up 3%, one epoch.
         public var optimisation = OptimisationGroup(lr: 1e-5, seqLen: 256, rows: 8, epochs: 1)
         public var parallel = DistributedGroup()
+        /// N members trained by seeds seed, seed+1, ... (RewardEnsemble); nil or 1: one model. Nil
+        /// leaves the resolved config, and so the cache key, as before.
+        public var ensemble: Int?
 
         public init() {}
         public init(dimension: PreferenceDimension) { self.dimension = dimension }
@@ -59,6 +62,9 @@ public enum RewardModelStage: Stage {
         public static let requiredKeys = ["dimension"]
 
         public func validate() throws {
+            if let n = ensemble, !(1...64).contains(n) {
+                throw StageParameterError("ensemble", "the number of ensemble members must be in 1...64; got \(n)")
+            }
             try optimisation.validate()
             guard centring >= 0 else { throw StageParameterError("centring", "must be >= 0") }
             guard (margin == .custom) == (customMargins != nil) else {
@@ -94,6 +100,8 @@ public enum RewardModelStage: Stage {
         public var validationPairs: Int
         public var truncatedSequences: Int
         public var mixture: [String: [MixtureComponentReport]]
+        /// Members 1..N-1 of an ensemble (member 0 is `training`).
+        public var members: [EnsembleMembers.Report]?
 
         public var metrics: [String: Double] {
             var out = training.metrics
@@ -101,6 +109,7 @@ public enum RewardModelStage: Stage {
             out["validation_pairs"] = Double(validationPairs)
             out["truncated_sequences"] = Double(truncatedSequences)
             for (split, report) in mixture { out.merge(MixtureComponentReport.metrics(report, split: split)) { $1 } }
+            if let members { out.merge(EnsembleMembers.metrics(members)) { $1 } }
             return out
         }
     }
@@ -110,6 +119,8 @@ public enum RewardModelStage: Stage {
         var initialModel: URL
         var vocabSize: Int
         var eos: Int32
+        /// The stage's input files (each member's manifest records them too).
+        var files: [URL]
     }
 
     public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
@@ -120,11 +131,25 @@ public enum RewardModelStage: Stage {
             throw StageParameterError("mix", error.description)
         }
         let data = try RewardData.load(parameters, importStages: inputs.all("data"), templated: templated)
-        return Prepared(Loaded(data: data, initialModel: initialModel, vocabSize: tokenizer.vocabSize, eos: templated.info.eosID),
-                        files: [tokenizerFile, StageModel.inputFile(initialModel)] + data.files)
+        let files = [tokenizerFile, StageModel.inputFile(initialModel)] + data.files
+        return Prepared(Loaded(data: data, initialModel: initialModel, vocabSize: tokenizer.vocabSize, eos: templated.info.eosID, files: files),
+                        files: files)
     }
 
     public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> Summary {
+        let data = loaded.data
+        let (model, training) = try trainMember(loaded, parameters: parameters, stage: stage)
+        var summary = Summary(training: training, trainPairs: data.train.pairs.count, validationPairs: data.validation.pairs.count,
+                              truncatedSequences: data.train.truncated + data.validation.truncated,
+                              mixture: ["train": data.trainMixture, "validation": data.validationMixture])
+        if let n = parameters.ensemble, n > 1 {
+            summary.members = try EnsembleMembers.train(n, first: model, firstTraining: training, loaded: loaded, parameters: parameters, stage: stage)
+        }
+        return summary
+    }
+
+    /// One model trained from `parameters.seed` into `stage`'s directory, which it leaves holding the model.
+    static func trainMember(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> (LlamaModel, TrainingSummary) {
         let data = loaded.data
         let model = try initialModel(loaded.initialModel, vocabSize: loaded.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed,
                                      heads: parameters.likelihoodTerm.heads)
@@ -137,9 +162,7 @@ public enum RewardModelStage: Stage {
         let training = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
                                                   metadata: ["template": parameters.template.rawValue, "dimension": parameters.dimension.rawValue])
         if parameters.likelihoodTerm.isActive { try parameters.likelihoodTerm.save(to: stage.directory) }
-        return Summary(training: training, trainPairs: data.train.pairs.count, validationPairs: data.validation.pairs.count,
-                       truncatedSequences: data.train.truncated + data.validation.truncated,
-                       mixture: ["train": data.trainMixture, "validation": data.validationMixture])
+        return (model, training)
     }
 
     /// The trunk of `directory`'s model with a reward head (and the LM head when `heads` asks). A head absent from the

@@ -88,7 +88,16 @@ public enum ParameterKeys {
             }
             given[properties[index]] = .text(entry.values, place: entry.place, key: entry.key)
         }
-        return try P(from: ParameterNodeDecoder(node: .json(defaults), path: [], place: "", recorder: nil, given: given))
+        do {
+            return try P(from: ParameterNodeDecoder(node: .json(defaults), path: [], place: "", recorder: nil, given: given))
+        } catch DecodingError.dataCorrupted(let context) {
+            // A value type's own check (e.g. a rule parsed from its text) failed: name where the value was written.
+            let names = [context.codingPath.first, context.codingPath.last].compactMap { $0?.stringValue }
+            guard let node = names.lazy.compactMap({ given[$0] }).first, case .text(_, let place, let key) = node else {
+                throw DecodingError.dataCorrupted(context)
+            }
+            throw ParameterDecodingError(place: place, key: key, message: context.debugDescription)
+        }
     }
 }
 
