@@ -19,7 +19,9 @@ struct BenchTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = preset.config
+        let config = try BenchBudget.config(preset, seqLen: seqLen)
+        try BenchBudget.checkFits("bench train --preset \(preset.rawValue) (batch \(batchSize) x \(seqLen))",
+                                  bytes: BenchBudget.trainingBytes(config, batchSize: batchSize, seqLen: seqLen))
         // The engine's ceiling probe (square sgemm of 1024 and 2048), before and after the steps; the
         // faster is the ceiling, so a machine that got busier mid-run does not flatter the fraction.
         let before = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
