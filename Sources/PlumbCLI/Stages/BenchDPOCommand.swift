@@ -33,7 +33,7 @@ struct BenchDPOCommand: ParsableCommand {
     func run() throws {
         let config = try BenchBudget.config(preset, seqLen: seqLen)
         let referenceBytes = uncachedReference
-            ? 4 * BenchBudget.parameterCount(config) + 4 * BenchBudget.activationFloats(config, batchSize: 2 * pairs, seqLen: seqLen) : 0
+            ? 8 * BenchBudget.parameterCount(config) + 4 * BenchBudget.activationFloats(config, batchSize: 2 * pairs, seqLen: seqLen) : 0
         try BenchBudget.checkFits("bench dpo --preset \(preset.rawValue) (\(pairs) pairs x \(seqLen))",
                                   bytes: BenchBudget.trainingBytes(config, batchSize: 2 * pairs, seqLen: seqLen, tokenLogProbGradient: true) + referenceBytes)
         let model = try LlamaModel(config: config, heads: .lm, seed: seed)

@@ -3,8 +3,8 @@
 // MemAvailable). Both refusals name the figures, so a user picks a smaller batch or sequence.
 //
 // The byte counts mirror the allocations, float by float:
-//   parameters   LlamaTensorNames.table (what LlamaModel allocates), 4 bytes each for the values, and
-//                for a trained model 12 more: the gradient arena and AdamW's two moments;
+//   parameters   LlamaTensorNames.table (what LlamaModel allocates), 8 bytes each: every LlamaModel
+//                holds a values and a gradient arena; a trained one 8 more for AdamW's two moments;
 //   activations  LlamaActivations and its BackwardScratch (per layer 4 N C + 2 N + 2 N H D + 2 N KVH D
 //                + B H T T + 3 N F; then 3 N C + N, the logits N V and the scratch), plus the token
 //                log-prob gradient N V when the objective reads per-token log-probabilities (DPO);
@@ -54,17 +54,17 @@ public enum BenchBudget {
         16 * parameterCount(c) + 4 * activationFloats(c, batchSize: batchSize, seqLen: seqLen, tokenLogProbGradient: tokenLogProbGradient)
     }
 
-    /// Bytes of a decoding bench: the weights and a KV cache of `sequences` slots x `capacity` positions.
+    /// Bytes of a decoding bench: the model's two arenas and a KV cache of `sequences` slots x `capacity` positions.
     public static func decodingBytes(_ c: LlamaConfig, sequences: Int, capacity: Int) -> Int {
-        4 * parameterCount(c) + 4 * 2 * c.nLayers * sequences * capacity * c.kvDim
+        8 * parameterCount(c) + 4 * 2 * c.nLayers * sequences * capacity * c.kvDim
     }
 
-    /// Bytes of `bench ppo`: five models' weights (policy, reference, critic, two reward models), the
-    /// gradients and moments of the two it trains, five activation sets of `rows` x `seqLen` (the scoring
+    /// Bytes of `bench ppo`: five models' values and gradient arenas (policy, reference, critic, two
+    /// reward models), the moments of the two it trains, five activation sets of `rows` x `seqLen` (the scoring
     /// and update passes) and the rollout's KV cache of `prompts` slots.
     public static func ppoBytes(_ c: LlamaConfig, prompts: Int, rows: Int, seqLen: Int) -> Int {
         let p = parameterCount(c)
-        return 4 * 5 * p + 12 * 2 * p + 4 * 5 * activationFloats(c, batchSize: rows, seqLen: seqLen, tokenLogProbGradient: true)
+        return 8 * 5 * p + 8 * 2 * p + 4 * 5 * activationFloats(c, batchSize: rows, seqLen: seqLen, tokenLogProbGradient: true)
             + 4 * 2 * c.nLayers * prompts * seqLen * c.kvDim
     }
 
