@@ -26,6 +26,7 @@ public struct PlumbCommand: ParsableCommand {
             StageKindCommand<DPOStage>.self,
             StageKindCommand<KTOStage>.self,
             StageKindCommand<PPOStage>.self,
+            StageKindCommand<RLStage>.self,
             ChatCommand.self,
             GenerateCommand.self,
             ExportCommand.self,

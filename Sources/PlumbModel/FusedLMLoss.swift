@@ -12,6 +12,7 @@ import PlumbTensor
 enum FusedLMLoss {
     /// Returns the mean loss and K; overwrites `logits` (N, V) with d(gradScale * L)/dlogits.
     static func lossAndGradientInPlace(logits: Tensor, targets: [Int32], gradScale: Float, divisor: Int?) throws -> (loss: Float, tokens: Int) {
+        let profiled = StepProfile.begin(.loss); defer { StepProfile.end(profiled) }
         guard logits.rank == 2, targets.count == logits.shape[0] else {
             throw TensorError("FusedLMLoss: logits \(logits.shape) need one target per row, got \(targets.count)")
         }

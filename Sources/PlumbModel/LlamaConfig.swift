@@ -2,7 +2,8 @@
 //
 // `LlamaConfigFile` is the Codable file form with Hugging Face `config.json` keys, every field
 // optional; `resolved()` fills defaults, validates, and gives the plain `LlamaConfig` the model uses.
-// Presets are the shapes of llama2.c's stories models (`260k`, `15m`) and a `tiny` one for tests.
+// Presets are the shapes of llama2.c's stories models (`260k`, `15m`, `110m`), TinyLlama-1.1B (`1b`)
+// and a `tiny` one for tests.
 import Foundation
 
 /// How the rows of `q_proj`/`k_proj` pair up under rotary embeddings.
@@ -181,11 +182,15 @@ public struct LlamaConfig: Equatable, Sendable {
     }
 }
 
-/// Named shapes: llama2.c's stories models and a tiny one for tests.
+/// Named shapes: llama2.c's stories models, TinyLlama-1.1B and a tiny one for tests.
 public enum LlamaPreset: String, CaseIterable, Sendable {
     case tiny
     case stories260k = "260k"
     case stories15m = "15m"
+    /// llama2.c's stories110M (`model.py` ModelArgs: hidden 2048 from multiple_of 32, tied embeddings).
+    case stories110m = "110m"
+    /// TinyLlama-1.1B (`TinyLlama/TinyLlama_v1.1` config.json: GQA 32/4, untied head).
+    case tinyLlama1b = "1b"
 
     public var config: LlamaConfig {
         switch self {
@@ -195,6 +200,11 @@ public enum LlamaPreset: String, CaseIterable, Sendable {
             return LlamaConfig(dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKVHeads: 4, vocabSize: 512, maxSeqLen: 512)
         case .stories15m:
             return LlamaConfig(dim: 288, hiddenDim: 768, nLayers: 6, nHeads: 6, nKVHeads: 6, vocabSize: 32000, maxSeqLen: 256)
+        case .stories110m:
+            return LlamaConfig(dim: 768, hiddenDim: 2048, nLayers: 12, nHeads: 12, nKVHeads: 12, vocabSize: 32000, maxSeqLen: 1024)
+        case .tinyLlama1b:
+            return LlamaConfig(dim: 2048, hiddenDim: 5632, nLayers: 22, nHeads: 32, nKVHeads: 4, vocabSize: 32000, maxSeqLen: 2048,
+                               tieWordEmbeddings: false)
         }
     }
 }

@@ -34,6 +34,7 @@ public enum Activations {
 
     /// out = silu(a) * b; a, b, out (N, F) or any equal shapes.
     public static func swigluForward(a: Tensor, b: Tensor, into out: Tensor) throws {
+        let profiled = StepProfile.begin(.swiglu); defer { StepProfile.end(profiled) }
         try a.requireSameShape(b, "swigluForward a vs b"); try a.requireSameShape(out, "swigluForward a vs out")
         let pa = a.pointer, pb = b.pointer, po = out.pointer, n = a.count
         forEachGroupOf8(n) { i in
@@ -47,6 +48,7 @@ public enum Activations {
 
     /// da += dOut * b * silu'(a); db += dOut * silu(a).
     public static func swigluBackward(dOut: Tensor, a: Tensor, b: Tensor, da: Tensor, db: Tensor) throws {
+        let profiled = StepProfile.begin(.swiglu); defer { StepProfile.end(profiled) }
         try a.requireSameShape(b, "swigluBackward a vs b"); try dOut.requireSameShape(a, "swigluBackward dOut vs a")
         try da.requireSameShape(a, "swigluBackward da"); try db.requireSameShape(b, "swigluBackward db")
         let g = dOut.pointer, pa = a.pointer, pb = b.pointer, pda = da.pointer, pdb = db.pointer, n = a.count

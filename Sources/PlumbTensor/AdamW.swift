@@ -34,6 +34,7 @@ public final class AdamW: @unchecked Sendable {
 
     /// One update of every trainable parameter from its gradient, at learning rate `learningRate`.
     public func update(_ parameters: ParameterSet, learningRate lr: Float) throws {
+        let profiled = StepProfile.begin(.adamw); defer { StepProfile.end(profiled) }
         guard parameters.totalCount == m.count else {
             throw TensorError("AdamW: built for \(m.count) scalars, given a ParameterSet of \(parameters.totalCount)")
         }

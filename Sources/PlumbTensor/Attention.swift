@@ -54,6 +54,7 @@ public enum Attention {
     /// One task per (batch, head), spread over the cores with single-threaded BLAS inside each.
     public static func forward(q: Tensor, k: Tensor, v: Tensor, segmentIds: [Int32], out: Tensor, probs: Tensor,
                                tileRows: Int = defaultTileRows) throws {
+        let profiled = StepProfile.begin(.attention); defer { StepProfile.end(profiled) }
         let s = try AttentionShape(q: q, k: k)
         try s.check(q: q, k: k, v: v, out: out, probs: probs, segmentIds: segmentIds, "Attention.forward")
         guard tileRows > 0 else { throw TensorError("Attention.forward: tileRows must be positive, got \(tileRows)") }
@@ -71,6 +72,7 @@ public enum Attention {
     /// One task per (batch, kv head), which runs its query heads in order (they share dk, dv).
     public static func backward(dOut: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, dq: Tensor, dk: Tensor, dv: Tensor,
                                 tileRows: Int = defaultTileRows) throws {
+        let profiled = StepProfile.begin(.attention); defer { StepProfile.end(profiled) }
         let s = try AttentionShape(q: q, k: k)
         try s.check(q: q, k: k, v: v, out: dOut, probs: probs, segmentIds: nil, "Attention.backward")
         try dq.requireShape(s.qShape, "Attention.backward dq"); try dk.requireShape(s.kvShape, "Attention.backward dk")

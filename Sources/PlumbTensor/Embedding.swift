@@ -4,6 +4,7 @@
 
 public enum Embedding {
     public static func forward(table: Tensor, tokens: [Int32], out: Tensor) throws {
+        let profiled = StepProfile.begin(.embedding); defer { StepProfile.end(profiled) }
         let (vocab, width) = try check(table: table, tokens: tokens, rows: out, "Embedding.forward out")
         let pt = table.pointer, po = out.pointer
         for (n, token) in tokens.enumerated() {
@@ -17,6 +18,7 @@ public enum Embedding {
     /// dTable[tokens[n]] += dOut[n]. Columns are split across the cores and each column adds the
     /// positions in order, so repeated tokens add in position order (deterministic, any thread count).
     public static func backward(dOut: Tensor, tokens: [Int32], dTable: Tensor) throws {
+        let profiled = StepProfile.begin(.embedding); defer { StepProfile.end(profiled) }
         let (vocab, width) = try check(table: dTable, tokens: tokens, rows: dOut, "Embedding.backward dOut")
         for (n, token) in tokens.enumerated() where token < 0 || Int(token) >= vocab {
             throw TensorError("Embedding.backward: token \(token) at position \(n) is outside the vocabulary 0..<\(vocab)")

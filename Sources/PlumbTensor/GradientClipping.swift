@@ -31,6 +31,7 @@ public enum GradientClipping {
     /// Scales the trainable gradients down to norm `maxNorm` when above it; returns the norm before clipping.
     @discardableResult
     public static func clip(_ parameters: ParameterSet, maxNorm: Float) -> Float {
+        let profiled = StepProfile.begin(.clip); defer { StepProfile.end(profiled) }
         let norm = globalNorm(parameters)
         scale(parameters, norm: norm, maxNorm: maxNorm)
         return norm

@@ -8,6 +8,7 @@
 public enum Linear {
     /// y = x W^T; x (..., in), weight (out, in), y (..., out) with the same leading dimensions.
     public static func forward(x: Tensor, weight: Tensor, out y: Tensor, kernel: MatmulKernel = .blas) throws {
+        let profiled = StepProfile.begin(.matmul); defer { StepProfile.end(profiled) }
         let (rows, inFeatures, outFeatures) = try check(x: x, weight: weight, y: y, "Linear.forward")
         Matmul.sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
                      a: x.pointer, lda: inFeatures, b: weight.pointer, ldb: inFeatures,
@@ -21,6 +22,7 @@ public enum Linear {
     public static func backward(
         dOut dy: Tensor, x: Tensor, weight: Tensor, dx: Tensor?, dWeight: Tensor?, kernel: MatmulKernel = .blas
     ) throws {
+        let profiled = StepProfile.begin(.matmul); defer { StepProfile.end(profiled) }
         let (rows, inFeatures, outFeatures) = try check(x: x, weight: weight, y: dy, "Linear.backward")
         if let dx { try dx.requireSameShape(x, "Linear.backward dx vs x") }
         if let dWeight { try dWeight.requireSameShape(weight, "Linear.backward dWeight vs weight") }

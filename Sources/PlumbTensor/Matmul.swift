@@ -58,6 +58,7 @@ public enum Matmul {
         _ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false, into c: Tensor,
         alpha: Float = 1, beta: Float = 0, kernel: MatmulKernel = .blas
     ) throws {
+        let profiled = StepProfile.begin(.matmul); defer { StepProfile.end(profiled) }
         let (aRows, aCols) = try matrixShape(a, "gemm A"), (bRows, bCols) = try matrixShape(b, "gemm B")
         let (cRows, cCols) = try matrixShape(c, "gemm C")
         let (m, k) = transposeA ? (aCols, aRows) : (aRows, aCols)

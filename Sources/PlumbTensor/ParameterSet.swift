@@ -85,7 +85,10 @@ public final class ParameterSet: @unchecked Sendable {
     }
 
     /// Sets every gradient to zero.
-    public func zeroGrad() { gradients.base.update(repeating: 0, count: gradients.count) }
+    public func zeroGrad() {
+        let profiled = StepProfile.begin(.elementwise); defer { StepProfile.end(profiled) }
+        gradients.base.update(repeating: 0, count: gradients.count)
+    }
 
     /// Multiplies every gradient by `factor` (e.g. 1 / micro-batches after accumulation).
     public func scaleGradients(by factor: Float) {

@@ -7,6 +7,7 @@ import Foundation
 public enum RMSNorm {
     /// y = x * rstd * weight; saves rstd (N) for backward. y may alias x.
     public static func forward(x: Tensor, weight: Tensor, eps: Float, out y: Tensor, rstd: Tensor) throws {
+        let profiled = StepProfile.begin(.norm); defer { StepProfile.end(profiled) }
         let (rows, width) = try check(x: x, weight: weight, other: y, rstd: rstd, "RMSNorm.forward")
         let px = x.pointer, pw = weight.pointer, py = y.pointer, pr = rstd.pointer
         EngineThreads.forEachRowChunk(rows: rows, costPerRow: width) { range in
@@ -23,6 +24,7 @@ public enum RMSNorm {
 
     /// Adds dL/dx into dx and, unless nil (frozen), dL/dg into dWeight.
     public static func backward(dOut dy: Tensor, x: Tensor, weight: Tensor, rstd: Tensor, dx: Tensor, dWeight: Tensor?) throws {
+        let profiled = StepProfile.begin(.norm); defer { StepProfile.end(profiled) }
         let (rows, width) = try check(x: x, weight: weight, other: dy, rstd: rstd, "RMSNorm.backward")
         try dx.requireSameShape(x, "RMSNorm.backward dx vs x")
         if let dWeight { try dWeight.requireSameShape(weight, "RMSNorm.backward dWeight vs weight") }

@@ -40,12 +40,14 @@ public enum RoPE {
     /// out = rotate(x); x and out (..., H, D) with one position per token (leading dims flattened).
     /// May run in place (out == x).
     public static func forward(x: Tensor, positions: [Int32], table: RoPETable, layout: RoPELayout, out: Tensor) throws {
+        let profiled = StepProfile.begin(.rope); defer { StepProfile.end(profiled) }
         try out.requireSameShape(x, "RoPE.forward out vs x")
         try rotate(source: x, positions: positions, table: table, layout: layout, destination: out, sign: 1, accumulate: false)
     }
 
     /// dx += rotate^T(dOut).
     public static func backward(dOut: Tensor, positions: [Int32], table: RoPETable, layout: RoPELayout, dx: Tensor) throws {
+        let profiled = StepProfile.begin(.rope); defer { StepProfile.end(profiled) }
         try dx.requireSameShape(dOut, "RoPE.backward dx vs dOut")
         try rotate(source: dOut, positions: positions, table: table, layout: layout, destination: dx, sign: -1, accumulate: true)
     }

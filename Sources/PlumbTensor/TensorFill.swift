@@ -11,10 +11,14 @@ extension Tensor {
     public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
 
     /// Sets every element to zero.
-    public func zero() { fill(0) }
+    public func zero() {
+        let profiled = StepProfile.begin(.elementwise); defer { StepProfile.end(profiled) }
+        fill(0)
+    }
 
     /// Copies `source` into this tensor; the element counts must match (shapes may differ).
     public func copy(from source: Tensor) throws {
+        let profiled = StepProfile.begin(.elementwise); defer { StepProfile.end(profiled) }
         guard source.count == count else {
             throw TensorError("copy: source has \(source.count) elements (shape \(source.shape)), destination \(count) (shape \(shape))")
         }

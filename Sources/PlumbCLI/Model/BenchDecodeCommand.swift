@@ -16,9 +16,12 @@ struct BenchDecodeCommand: ParsableCommand {
     @Flag(help: "Include the generated token ids in the output.") var printTokens = false
 
     func run() throws {
+        let prompt = try parseTokenIds(promptIds, option: "--prompt-ids")
+        try source.checkBench("bench decode", positions: prompt.count, option: "--prompt-ids (count)") {
+            BenchBudget.decodingBytes($0, sequences: 1, capacity: min($0.maxSeqLen, prompt.count + newTokens))
+        }
         let model = try source.load()
         if let path = exportLlama2c { try model.exportLlama2c(to: URL(fileURLWithPath: path)) }
-        let prompt = try parseTokenIds(promptIds, option: "--prompt-ids")
         let capacity = min(model.config.maxSeqLen, prompt.count + newTokens)
         let result = try ModelBenchmarks.decode(weights: model.weights, config: model.config,
                                                 requests: [GenerationRequest(prompt: prompt)],

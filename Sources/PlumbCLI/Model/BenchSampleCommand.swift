@@ -23,8 +23,11 @@ struct BenchSampleCommand: ParsableCommand {
     }
 
     func run() throws {
-        var model = try source.load()
         let needed = promptLength + newTokens
+        try source.checkBench("bench sample", positions: needed, option: "--prompt-length + --new-tokens") {
+            BenchBudget.decodingBytes($0, sequences: prompts * samples, capacity: needed)
+        }
+        var model = try source.load()
         if needed > model.config.maxSeqLen {
             // The bench decodes past the preset's context; RoPE extends, so widen the context (reported below).
             let wider = model.config.with(maxSeqLen: needed)

@@ -35,6 +35,17 @@ struct ModelSourceOptions: ParsableArguments {
         if model != nil && llama2c != nil { throw ValidationError("give at most one of --model and --llama2c") }
     }
 
+    /// The preset of random weights, or nil when a checkpoint is given.
+    var randomPreset: LlamaPreset? { model == nil && llama2c == nil ? preset : nil }
+
+    /// For random weights: refuses `positions` beyond the benches' rotary table and `bytes(config)` above
+    /// MemAvailable, before anything is allocated. A checkpoint's shape is known only once it is read.
+    func checkBench(_ what: String, positions: Int, option: String, bytes: (LlamaConfig) -> Int) throws {
+        guard let preset = randomPreset else { return }
+        let config = try BenchBudget.config(preset, seqLen: positions, option: option)
+        try BenchBudget.checkFits("\(what) --preset \(preset.rawValue)", bytes: bytes(config))
+    }
+
     func load() throws -> LlamaModel {
         if let model { return try StageModel.load(URL(fileURLWithPath: model)) }
         if let llama2c { return try LlamaModel.load(llama2c: URL(fileURLWithPath: llama2c)) }

@@ -31,7 +31,11 @@ struct BenchDPOCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = preset.config.with(maxSeqLen: max(preset.config.maxSeqLen, seqLen))
+        let config = try BenchBudget.config(preset, seqLen: seqLen)
+        let referenceBytes = uncachedReference
+            ? 8 * BenchBudget.parameterCount(config) + 4 * BenchBudget.activationFloats(config, batchSize: 2 * pairs, seqLen: seqLen) : 0
+        try BenchBudget.checkFits("bench dpo --preset \(preset.rawValue) (\(pairs) pairs x \(seqLen))",
+                                  bytes: BenchBudget.trainingBytes(config, batchSize: 2 * pairs, seqLen: seqLen, tokenLogProbGradient: true) + referenceBytes)
         let model = try LlamaModel(config: config, heads: .lm, seed: seed)
         var rng = SeededRNG(seed: seed &+ 3)
         func example() throws -> BatchLayout.Example {

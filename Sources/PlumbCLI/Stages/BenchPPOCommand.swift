@@ -31,8 +31,11 @@ struct BenchPPOCommand: ParsableCommand {
     @Option(help: "Alternating repeats of the rollout and its anchor.") var repeats = 2
 
     func run() throws {
-        let base = try source.load()
         let seqLen = promptLength + newTokens
+        try source.checkBench("bench ppo", positions: seqLen + 1, option: "--prompt-length + --new-tokens") {
+            BenchBudget.ppoBytes($0, prompts: prompts, rows: rows, seqLen: seqLen + 1)
+        }
+        let base = try source.load()
         let config = base.config.with(maxSeqLen: max(base.config.maxSeqLen, seqLen + 1))
         func model(_ heads: LlamaHeads, seed: UInt64) throws -> LlamaModel {
             let m = try LlamaModel(config: config, heads: heads, seed: seed)

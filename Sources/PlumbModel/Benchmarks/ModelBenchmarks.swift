@@ -40,7 +40,9 @@ public enum ModelBenchmarks {
     }
 
     /// Full training steps (forward, LM loss, backward, clip 1.0, AdamW) on random tokens, one example per row.
-    public static func train(config: LlamaConfig, batchSize: Int, seqLen: Int, steps: Int, seed: UInt64) throws -> TrainBenchmark {
+    /// With `profile`, the timed steps add each kernel's time to it (StepProfile).
+    public static func train(config: LlamaConfig, batchSize: Int, seqLen: Int, steps: Int, seed: UInt64,
+                             profile: StepProfile? = nil) throws -> TrainBenchmark {
         let model = try LlamaModel(config: config, heads: .lm, seed: seed)
         var rng = SeededRNG(seed: seed &+ 1)
         let examples = try (0..<batchSize).map { _ in
@@ -60,6 +62,8 @@ public enum ModelBenchmarks {
             try optimizer.update(model.parameters, learningRate: 3e-4)
         }
         try step()   // warm-up: page in the arenas, start the BLAS threads
+        StepProfile.current = profile
+        defer { StepProfile.current = nil }
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<steps { try step() }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
