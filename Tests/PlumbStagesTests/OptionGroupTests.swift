@@ -140,4 +140,15 @@ final class OptionGroupTests: XCTestCase {
         }
         XCTAssertEqual(try RewardModelStage.acceptedKeys().filter { $0 == "seed" }.count, 1, "one key names one property")
     }
+
+    /// `rm train` names its dimension, as `--dimension` was required: without it the check fails
+    /// naming the key, before anything runs.
+    func testARequiredKeyMustBeGiven() throws {
+        let inputs = StageInputs(["tokenizer": [URL(fileURLWithPath: "/t")], "init-from": [URL(fileURLWithPath: "/s")], "data": [URL(fileURLWithPath: "/d")]])
+        XCTAssertThrowsError(try StageInvocation(stage: RewardModelStage.self, parameters: [], inputs: inputs).check()) {
+            XCTAssertTrue("\($0)".contains("rm train needs `dimension`"), "\($0)")
+        }
+        let safety = StageInvocation(stage: RewardModelStage.self, parameters: [ParameterEntry(key: "dimension", values: ["safety"], place: "f:1")], inputs: inputs)
+        XCTAssertEqual((try safety.decodedParameters() as? RewardModelStage.Parameters)?.dimension, .safety)
+    }
 }

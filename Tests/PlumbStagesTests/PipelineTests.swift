@@ -3,6 +3,7 @@
 // first); a moved run stays complete; earlier runs are reached through --previous; an interrupted
 // stage resumes only under the same key.
 import Foundation
+import PlumbStore
 import XCTest
 @testable import PlumbCLI
 
@@ -133,6 +134,24 @@ final class PipelineTests: XCTestCase {
         try s.runner.execute(selected: ["config"], log: { _ in })
         XCTAssertFalse(FileManager.default.fileExists(atPath: config.appendingPathComponent("stray").path))
         XCTAssertEqual(try s.runner.status(stage, pending: []), .complete)
+    }
+
+    /// A stage killed after its writer began: the writer replaced the directory (the runner's
+    /// started marker with it), and its unfinished manifest's cache key, a value kind's pipeline key,
+    /// says which attempt it was, so the plan resumes it under the same key and clears it under another.
+    func testAKilledValueStageResumesByItsManifestsKey() throws {
+        let file = try write(Self.small)
+        let s = try session(file, run: "r", profile: "a")
+        let stage = try XCTUnwrap(s.graph.stage("config"))
+        let key = try s.runner.key(stage, inputs: try s.runner.inputRecords(stage))
+        for (given, expected) in [(key, PipelineStageStatus.toRun("resumes an interrupted run")),
+                                  ("another", .toRun("clears an interrupted run with other settings"))] {
+            let writer = try StageWriter.begin(runsRoot: root, run: "r", stage: "config", kind: "model-config", config: ["hidden_size": 32],
+                                               replaceComplete: true, key: given, log: { _ in })
+            writer.fail(PipelineError("killed"))
+            XCTAssertNil(try PipelineStageRecord.read(root.appendingPathComponent("r/config")))
+            XCTAssertEqual(try s.runner.status(stage, pending: []), expected)
+        }
     }
 
     func testPreviousRuns() throws {

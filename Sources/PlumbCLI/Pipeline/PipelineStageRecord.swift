@@ -3,7 +3,8 @@
 // a SHA-256 over the kind, the options as written, each input's content checksum and the code
 // version: no paths, so a run directory moved or copied elsewhere stays complete.
 // `pipeline-stage.started.json` holds the key a stage was started with, so an interrupted stage is
-// resumed only with the same key.
+// resumed only with the same key; once the stage's writer has begun (and replaced the directory's
+// contents), its unfinished manifest's cache key, which is a value kind's pipeline key, says it.
 import Foundation
 import PlumbFiles
 import PlumbStore
@@ -53,8 +54,12 @@ struct PipelineStageRecord: Codable, Equatable {
 
     /// The key a stage started with, if it was started and has not finished.
     static func startedKey(_ stage: URL) -> String? {
-        guard let data = try? Data(contentsOf: stage.appendingPathComponent(startedFileName)) else { return nil }
-        return (try? JSONDecoder().decode([String: String].self, from: data))?["key"]
+        if let data = try? Data(contentsOf: stage.appendingPathComponent(startedFileName)),
+           let key = (try? JSONDecoder().decode([String: String].self, from: data))?["key"] {
+            return key
+        }
+        guard let manifest = try? StageManifest.read(from: stage), manifest.status != .complete else { return nil }
+        return manifest.cacheKey
     }
 
     static func markStarted(_ stage: URL, key: String) throws {

@@ -55,10 +55,7 @@ struct ReportRun {
             // A pipeline run without the main job's results.json: its oracle stages, read the same way.
             do {
                 let results = try MainJobResults.read(months: [directory])
-                if !results.policies.isEmpty || !results.bestOfK.isEmpty {
-                    let encoder = JSONEncoder()
-                    run.results = try MainJobFigures(json: encoder.encode(["results": results]), source: directory.path)
-                }
+                if !results.policies.isEmpty || !results.bestOfK.isEmpty { run.results = MainJobFigures(results: results) }
             } catch { run.resultsProblem = "\(error)" }
         }
         return run

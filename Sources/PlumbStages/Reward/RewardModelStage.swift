@@ -58,6 +58,8 @@ public enum RewardModelStage: Stage {
 
         public init() {}
         public init(dimension: PreferenceDimension) { self.dimension = dimension }
+        /// Which reward model is no default: a file or command line names it.
+        public static let requiredKeys = ["dimension"]
 
         public func validate() throws {
             if let n = ensemble, !(1...64).contains(n) {

@@ -16,11 +16,15 @@ public protocol StageParameters: Codable, Sendable {
     func validate() throws
     /// The seed the manifest records, when the stage has one.
     var manifestSeed: UInt64? { get }
+    /// Keys a file or command line must give: their default only serves code that builds the
+    /// parameters itself (`rm train`'s dimension).
+    static var requiredKeys: [String] { get }
 }
 
 extension StageParameters {
     public func validate() throws {}
     public var manifestSeed: UInt64? { nil }
+    public static var requiredKeys: [String] { [] }
 }
 
 /// A parameter value out of range, named by its key (the pipeline key and the command-line flag).

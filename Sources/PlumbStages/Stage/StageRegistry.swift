@@ -83,6 +83,9 @@ extension Stage {
     }
 
     static func parameters(_ invocation: StageInvocation) throws -> Parameters {
+        for key in Parameters.requiredKeys where !invocation.parameters.contains(where: { $0.key == key }) {
+            throw StageParameterError(key, "\(kind) needs `\(key)`: no default stands for it")
+        }
         let parameters = try ParameterKeys.decode(Parameters.self, invocation.parameters, kind: kind)
         do { try parameters.validate() } catch let error as StageParameterError {
             let place = invocation.parameters.first { $0.key == error.key }?.place ?? ""
