@@ -12,7 +12,7 @@ final class RLStageTests: XCTestCase {
     func arguments(_ i: PPOStageTests.Inputs, stage: String, estimator: String = "rloo", extra: [String] = []) -> [String] {
         ["stage", "rl", "--tokenizer", i.tokenizer.path, "--policy", i.policy.path, "--helpfulness", i.helpfulness.path, "--safety", i.safety.path,
          "--prompts", i.prompts.path, "--estimator", estimator, "--group-size", "3", "--iterations", "5", "--prompts-per-iteration", "4",
-         "--epochs", "2", "--mini-batches", "2", "--max-new-tokens", "10", "--lr", "1e-3", "--rows", "4", "--max-sequences", "12",
+         "--ppo-epochs", "2", "--mini-batches", "2", "--max-new-tokens", "10", "--lr", "1e-3", "--rows", "4", "--max-sequences", "12",
          "--checkpoint-every", "2", "--sample-every", "2", "--out", i.runs.appendingPathComponent("r/\(stage)").path] + extra
     }
 

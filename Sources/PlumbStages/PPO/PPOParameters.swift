@@ -6,7 +6,8 @@ import Foundation
 import PlumbData
 import PlumbTensor
 
-public struct PPOParameters: DistributedParameters, Equatable {
+/// Also an option group: the `rl` stage embeds it, so its PPO keys are these.
+public struct PPOParameters: DistributedParameters, ParameterGroup, Equatable {
     public var iterations = 100
     /// Prompts (one response each) per iteration.
     public var promptsPerIteration = 64
@@ -54,6 +55,9 @@ public struct PPOParameters: DistributedParameters, Equatable {
     /// Checkpoint every N iterations (and at the end); write sample completions every N iterations (0: never).
     public var checkpointEvery = 10
     public var sampleEvery = 10
+    /// Checkpoints kept on disk; sample completions written at each sampling iteration.
+    public var keepCheckpoints = 2
+    public var samplesKept = 16
     /// Stop after this many optimiser steps in a row with a non-finite loss or gradient.
     public var maxNonFiniteSteps = 5
     /// Judge the live policy every N iterations (with a `judge-prompts` input); most new tokens of its answers.
@@ -90,6 +94,7 @@ public struct PPOParameters: DistributedParameters, Equatable {
         s.valueOptimization = OptimizationSettings(learningRate: valueLr, schedule: .constant, warmupRatio: 0, adam: adam, maxGradNorm: maxGradNorm)
         (s.rows, s.maxSequences) = (rows, maxSequences)
         (s.checkpointEvery, s.sampleEvery, s.maxConsecutiveNonFinite) = (checkpointEvery, sampleEvery, maxNonFiniteSteps)
+        (s.keepCheckpoints, s.samplesKept) = (keepCheckpoints, samplesKept)
         (s.template, s.seed) = (template, seed)
         (s.judgeEvery, s.judgeMaxNewTokens) = (judgeEvery, judgeMaxNewTokens)
         return s
