@@ -63,6 +63,9 @@ public struct LanguageModelParameters<K: LanguageModelTraining>: StageParameters
     public var initPreset: String?
     /// Seed of a fresh model's weights.
     public var initSeed: UInt64 = 1
+    /// Train a LoRA adapter over the frozen `init-from` model instead of every weight; the stage then
+    /// keeps the adapter only (PEFT's layout). E.g. `rank=8 alpha=16 lr=1e-4` (LoRASettings).
+    public var lora: LoRASettings?
 
     public init() { loop.optimization.learningRate = K.defaultLearningRate }
     public var manifestSeed: UInt64? { seed }
@@ -117,12 +120,14 @@ extension LanguageModelTraining {
     public static func execute(_ loaded: LanguageModelStage.Loaded, parameters p: Parameters, stage: StageContext) throws -> LanguageModelSummary {
         let data = loaded.examples
         let model = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: p.seqLen)
+        let lora = try LoRAStageSetup(p.lora, model: model, initialisation: loaded.initialisation, seed: p.seed, loop: p.loop)
         let plan = try BatchPlan(lengths: data.train.lengths, rows: p.rows, seqLen: p.seqLen, layout: p.layout,
                                  accumulation: p.loop.optimization.gradientAccumulation, epochs: p.epochs, seed: p.seed)
         let objective = try LanguageModelObjective(model: model, train: data.train.examples, validation: data.validation.examples,
-                                                   rows: p.rows, seqLen: p.seqLen, layout: p.layout, padToken: loaded.padToken)
-        let summary = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: p.loop, stage: stage,
-                                                 metadata: ["template": p.template.rawValue])
+                                                   rows: p.rows, seqLen: p.seqLen, layout: p.layout, padToken: loaded.padToken,
+                                                   adapter: lora.adapter)
+        let summary = try TrainingStageRun.train(model, adapter: lora.adapter, base: lora.base, plan: plan, objective: objective,
+                                                 settings: lora.loop, stage: stage, metadata: ["template": p.template.rawValue])
         return LanguageModelSummary(training: summary, trainExamples: data.train.examples.count,
                                     validationExamples: data.validation.examples.count,
                                     droppedTooLong: data.train.droppedTooLong + data.validation.droppedTooLong,

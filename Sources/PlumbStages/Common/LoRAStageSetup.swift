@@ -1,0 +1,36 @@
+// What a training stage does with its `lora` setting: freeze the loaded model as the base, make the
+// adapter (PEFT's init from the stage's seed) and use the adapter's learning rate when it has one.
+// Without the setting everything passes through unchanged.
+import Foundation
+import PlumbModel
+
+struct LoRAStageSetup {
+    /// The adapter to train, or nil for full-parameter training.
+    let adapter: LoRAAdapter?
+    /// Where the base was loaded from (recorded in the adapter's config).
+    let base: URL?
+    /// The loop settings, with the adapter's learning rate.
+    let loop: LoopSettings
+
+    init(_ settings: LoRASettings?, model: LlamaModel, initialisation: LanguageModelStage.Initialisation, seed: UInt64,
+         loop: LoopSettings) throws {
+        guard let settings else {
+            adapter = nil; base = nil; self.loop = loop
+            return
+        }
+        guard case .checkpoint(let path) = initialisation else {
+            throw StageParameterError("lora", "a LoRA adapter trains over a base model: give `init-from` (a stage or Hugging Face directory), not a fresh model")
+        }
+        do {
+            try settings.validate(for: model.config)
+        } catch {
+            throw StageParameterError("lora", "\(error)")
+        }
+        model.setTrainable(false) { _ in true }
+        adapter = try LoRAAdapter(config: model.config, settings: settings, seed: seed)
+        base = URL(fileURLWithPath: path)
+        var loop = loop
+        if let lr = settings.learningRate { loop.optimization.learningRate = lr }
+        self.loop = loop
+    }
+}
