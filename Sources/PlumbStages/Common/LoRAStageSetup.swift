@@ -12,13 +12,13 @@ struct LoRAStageSetup {
     /// The loop settings, with the adapter's learning rate.
     let loop: LoopSettings
 
-    init(_ settings: LoRASettings?, model: LlamaModel, initialisation: LanguageModelStage.Initialisation, seed: UInt64,
-         loop: LoopSettings) throws {
+    /// `base`: where `model` was loaded from (nil for a fresh model, which LoRA refuses).
+    init(_ settings: LoRASettings?, model: LlamaModel, base location: URL?, seed: UInt64, loop: LoopSettings) throws {
         guard let settings else {
             adapter = nil; base = nil; self.loop = loop
             return
         }
-        guard case .checkpoint(let path) = initialisation else {
+        guard let location else {
             throw StageParameterError("lora", "a LoRA adapter trains over a base model: give `init-from` (a stage or Hugging Face directory), not a fresh model")
         }
         do {
@@ -28,7 +28,7 @@ struct LoRAStageSetup {
         }
         model.setTrainable(false) { _ in true }
         adapter = try LoRAAdapter(config: model.config, settings: settings, seed: seed)
-        base = URL(fileURLWithPath: path)
+        base = location
         var loop = loop
         if let lr = settings.learningRate { loop.optimization.learningRate = lr }
         self.loop = loop

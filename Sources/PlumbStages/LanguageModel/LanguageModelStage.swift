@@ -120,7 +120,7 @@ extension LanguageModelTraining {
     public static func execute(_ loaded: LanguageModelStage.Loaded, parameters p: Parameters, stage: StageContext) throws -> LanguageModelSummary {
         let data = loaded.examples
         let model = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: p.seqLen)
-        let lora = try LoRAStageSetup(p.lora, model: model, initialisation: loaded.initialisation, seed: p.seed, loop: p.loop)
+        let lora = try LoRAStageSetup(p.lora, model: model, base: loaded.initialisation.location, seed: p.seed, loop: p.loop)
         let plan = try BatchPlan(lengths: data.train.lengths, rows: p.rows, seqLen: p.seqLen, layout: p.layout,
                                  accumulation: p.loop.optimization.gradientAccumulation, epochs: p.epochs, seed: p.seed)
         let objective = try LanguageModelObjective(model: model, train: data.train.examples, validation: data.validation.examples,
@@ -143,6 +143,12 @@ public enum LanguageModelStage {
         case fresh(LlamaConfigFile, seed: UInt64)
         /// The model of a stage directory or a Hugging Face directory.
         case checkpoint(String)
+
+        /// The directory of a `checkpoint`, nil for a fresh model.
+        var location: URL? {
+            guard case .checkpoint(let path) = self else { return nil }
+            return URL(fileURLWithPath: path)
+        }
     }
 
     public struct Loaded {
