@@ -11,11 +11,11 @@ final class LoRATests: XCTestCase {
     /// dim 16, hidden 40, 2 layers, 4 heads (head_dim 4), 2 kv heads, vocab 32.
     let config = LlamaPreset.tiny.config
 
-    /// A base with well-spread logits: weights N(0, 0.3), norm gains 1, every parameter frozen.
+    /// A base with well-spread logits: weights N(0, 0.3), norm gains 1, frozen with no gradient arena.
     func frozenBase(seed: UInt64 = 11, config: LlamaConfig? = nil) throws -> LlamaModel {
         let model = try LlamaModel(config: config ?? self.config, heads: .lm, seed: seed)
         model.initialize(seed: seed, std: 0.3)
-        model.setTrainable(false) { _ in true }
+        model.parameters.releaseGradients()
         return model
     }
 
@@ -65,8 +65,8 @@ final class LoRATests: XCTestCase {
             XCTAssertEqual(elements.count, 2 * 7 * 2)   // A and B of 7 targets in 2 layers
             try assertGradientMatchesCentralDifferences(adapter.parameters, "LoRA dropout \(dropout)", elements: elements) { try loss() }
             try assertGradientMatchesCentralDifferences(adapter.parameters, "LoRA dropout \(dropout), largest") { try loss() }
-            // The frozen base took no gradient at all.
-            XCTAssertTrue(UnsafeBufferPointer(start: base.parameters.gradients.base, count: base.parameters.totalCount).allSatisfy { $0 == 0 })
+            // The frozen base holds no gradient memory at all.
+            XCTAssertEqual(base.parameters.gradients.count, 0)
         }
     }
 
@@ -108,9 +108,12 @@ final class LoRATests: XCTestCase {
     }
 
     /// AdamW over the adapter's ParameterSet: its moments are 2 x 4 bytes per adapter scalar, none for
-    /// the base; after steps the base is bit for bit unchanged and the loss falls.
+    /// the base; after steps the base is bit for bit unchanged and the loss falls. A base frozen with
+    /// its gradient arena kept gets no gradient either (every entry stays zero).
     func testTrainingTouchesOnlyTheAdapter() throws {
-        let base = try frozenBase(), b = try batch()
+        let base = try LlamaModel(config: config, heads: .lm, seed: 11), b = try batch()
+        base.initialize(seed: 11, std: 0.3)
+        base.setTrainable(false) { _ in true }
         let adapter = try LoRAAdapter(config: config, settings: LoRASettings(rank: 4, alpha: 8), seed: 3)
         let before = base.parameters.values.base.withMemoryRebound(to: UInt32.self, capacity: base.parameters.totalCount) {
             Array(UnsafeBufferPointer(start: $0, count: base.parameters.totalCount))
@@ -134,6 +137,7 @@ final class LoRATests: XCTestCase {
             Array(UnsafeBufferPointer(start: $0, count: base.parameters.totalCount))
         }
         XCTAssertEqual(before, after)
+        XCTAssertTrue(UnsafeBufferPointer(start: base.parameters.gradients.base, count: base.parameters.totalCount).allSatisfy { $0 == 0 })
         print("LoRA tiny: base \(base.parameters.totalCount) scalars, adapter \(adapter.parameters.totalCount), AdamW moments \(adapter.optimizerBytes) bytes (full fine-tuning: \(8 * base.parameters.totalCount))")
     }
 

@@ -23,7 +23,7 @@ final class LoRATrainingTests: XCTestCase {
     /// Trains a fresh adapter (dropout 0.1) over a frozen base for one epoch in `root`; returns base and adapter.
     func run(in root: URL) throws -> (LlamaModel, LoRAAdapter, TrainingSummary) {
         let base = try LlamaModel(config: config, heads: .lm, seed: 5)
-        base.setTrainable(false) { _ in true }
+        base.parameters.releaseGradients()
         let adapter = try LoRAAdapter(config: config, settings: LoRASettings(rank: 4, alpha: 8, dropout: 0.1), seed: 6)
         let train = try examples()
         let objective = try LanguageModelObjective(model: base, train: train, validation: Array(train.prefix(4)), rows: 2, seqLen: 16,

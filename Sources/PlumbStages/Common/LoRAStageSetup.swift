@@ -26,7 +26,7 @@ struct LoRAStageSetup {
         } catch {
             throw StageParameterError("lora", "\(error)")
         }
-        model.setTrainable(false) { _ in true }
+        model.parameters.releaseGradients()   // the base passes gradient on but keeps none
         adapter = try LoRAAdapter(config: model.config, settings: settings, seed: seed)
         base = location
         var loop = loop
