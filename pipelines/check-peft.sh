@@ -3,7 +3,9 @@
 # SFT base and a LoRA SFT stage over it on the quick built-in task, exports the adapter in PEFT's
 # layout with its base as a Hugging Face checkpoint (`plumb export adapter --with-base`) and the
 # merged model (`plumb export merge`), prints plumb's logits for one token sequence with each
-# (`plumb export logits`), and has PEFT and transformers compute the same logits.
+# (`plumb export logits`), and has PEFT and transformers compute the same logits. Then the other
+# direction: PEFT makes an adapter of its own (random A and B on three targets) over the same base,
+# and plumb's logits with it are compared with PEFT's.
 #
 #   pipelines/check-peft.sh [WORKDIR]
 #
@@ -42,3 +44,8 @@ tokens=1,17,42,99,7,256,311,5,88,140,3,77
 "$plumb" export logits "$work/merged-hf" --tokens "$tokens" > "$work/plumb-merged.jsonl"
 "$venv/bin/python" "$here/pipelines/check_peft.py" --base "$work/base-hf" --adapter "$work/peft-adapter" \
     --merged "$work/merged-hf" --tokens "$tokens" --plumb-adapter "$work/plumb-adapter.jsonl" --plumb-merged "$work/plumb-merged.jsonl"
+rm -rf "$work/peft-made"
+"$venv/bin/python" "$here/pipelines/check_peft.py" --make-adapter "$work/peft-made" --base "$work/base-hf" --tokens "$tokens" \
+    > "$work/peft-made-logits.jsonl"
+"$plumb" export logits "$work/base-hf" --adapter "$work/peft-made" --tokens "$tokens" > "$work/plumb-on-peft-made.jsonl"
+"$venv/bin/python" "$here/pipelines/check_peft.py" --compare "$work/peft-made-logits.jsonl" "$work/plumb-on-peft-made.jsonl"
