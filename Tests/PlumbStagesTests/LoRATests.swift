@@ -156,3 +156,49 @@ final class LoRATests: XCTestCase {
         }
     }
 }
+
+/// A reward model's and a critic's heads carried by the adapter (modules_to_save): the pass with the
+/// adapter reads and trains the adapter's heads on a base that has none, and their gradients and
+/// A's and B's match central differences.
+final class LoRAHeadTests: XCTestCase {
+    func testHeadsInTheAdapterMatchCentralDifferences() throws {
+        let config = LlamaPreset.tiny.config
+        let base = try LlamaModel(config: config, heads: .lm, seed: 21)
+        base.initialize(seed: 21, std: 0.3)
+        base.parameters.releaseGradients()
+        let adapter = try LoRAAdapter(config: config, settings: LoRASettings(rank: 2, alpha: 4, targets: [.q, .down]),
+                                      heads: [.reward, .value], seed: 22)
+        var rng = SeededRNG(seed: 23)
+        for m in adapter.allModules { rng.fillNormal(m.b, std: 0.3) }
+        let example = try BatchLayout.Example(tokens: [1, 5, 9, 3, 7, 2], targets: [5, 9, 3, 7, 2, -1])
+        let batch = try BatchLayout.packed([example, example], batchSize: 1, seqLen: 12, padToken: 0)
+        let acts = try LlamaActivations(config: config, batchSize: 1, seqLen: 12, logits: false)
+        let rows = base.lastTokenRows(batch)
+        let dValues = try Tensor(shape: [12], values: (0..<12).map { Float($0 % 4) * 0.2 - 0.3 })
+        func loss() throws -> Double {
+            try base.forward(batch, acts, adapter: adapter)
+            let r = try base.rewardForward(acts, rows: rows), v = try base.valueForward(acts)
+            return Double(r[0] - 0.5 * r[1] + (0..<12).reduce(Float(0)) { $0 + dValues.pointer[$1] * v.pointer[$1] })
+        }
+        adapter.parameters.zeroGrad()
+        try base.forward(batch, acts, adapter: adapter)
+        try base.rewardBackward(acts, rows: rows, dRewards: [1, -0.5])
+        try base.valueBackward(acts, dValues: dValues)
+        try base.backward(acts)
+        let g = adapter.parameters.gradients.base
+        let elements = adapter.parameters.entries.map { e in (e.offset..<e.offset + e.count).max { abs(g[$0]) < abs(g[$1]) }! }
+        XCTAssertEqual(adapter.parameters.entries.suffix(2).map(\.name), [LlamaTensorNames.rewardHead, LlamaTensorNames.valueHead])
+        try assertGradientMatchesCentralDifferences(adapter.parameters, "LoRA heads", elements: elements) { try loss() }
+        // Without the adapter the base has no reward head to read.
+        try base.forward(batch, acts)
+        XCTAssertThrowsError(try base.rewardForward(acts, rows: rows))
+        // Merged: the merged model has the adapter's heads and gives the same rewards (fp32 rounding).
+        let merged = try adapter.merged(with: base)
+        XCTAssertTrue(merged.heads.contains(.reward) && merged.heads.contains(.value))
+        let mergedActs = try LlamaActivations(config: config, batchSize: 1, seqLen: 12, logits: false)
+        try merged.forward(batch, mergedActs)
+        try base.forward(batch, acts, adapter: adapter)
+        let a = try base.rewardForward(acts, rows: rows), b = try merged.rewardForward(mergedActs, rows: rows)
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-5 * max(1, abs(x))) }
+    }
+}

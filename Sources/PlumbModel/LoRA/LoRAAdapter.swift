@@ -9,6 +9,11 @@
 //
 // Init as PEFT's `reset_lora_parameters` ("kaiming" default): A ~ kaiming_uniform(a = sqrt(5)),
 // i.e. U(-1/sqrt(in), 1/sqrt(in)), and B = 0, so a fresh adapter leaves the base's outputs unchanged.
+//
+// A role that reads a head of its own (a reward model's `score.weight`, a critic's
+// `value_head.weight`, each (1, C)) carries it in the adapter (PEFT's `modules_to_save`): a pass run
+// with the adapter reads and trains the adapter's head, not the base's (LlamaHeadOps). Heads start
+// N(0, 1/C), so r = h . w has unit scale for unit-RMS hidden states.
 import PlumbTensor
 
 public final class LoRAAdapter {
@@ -23,6 +28,8 @@ public final class LoRAAdapter {
     }
 
     public let settings: LoRASettings
+    /// The heads this adapter carries (reward and/or value); the LM head is always the base's.
+    public let heads: LlamaHeads
     /// The base's config: an adapter fits bases of this shape only.
     public let config: LlamaConfig
     /// Every A and B, in layer then target order (A before B).
@@ -54,9 +61,10 @@ public final class LoRAAdapter {
     }
 
     /// A zero adapter (A and B zero) for a base of `config`; `initialize(seed:)` gives PEFT's init.
-    public init(config: LlamaConfig, settings: LoRASettings) throws {
+    public init(config: LlamaConfig, settings: LoRASettings, heads: LlamaHeads = []) throws {
         try settings.validate(for: config)
-        self.config = config; self.settings = settings
+        guard !heads.contains(.lm) else { throw ConfigError("LoRA adapter: the LM head stays the base's; an adapter carries reward and value heads only") }
+        self.config = config; self.settings = settings; self.heads = heads
         var specs: [ParameterSpec] = []
         for l in 0..<config.nLayers {
             for t in settings.targets {
@@ -65,6 +73,7 @@ public final class LoRAAdapter {
                 specs.append(ParameterSpec(names.b, [shape[0], settings.rank], weightDecay: true))
             }
         }
+        specs += LoRAAdapter.headNames(heads).map { ParameterSpec($0, [1, config.dim]) }
         parameters = try ParameterSet(specs)
         let set = parameters
         modules = try (0..<config.nLayers).map { l in
@@ -80,8 +89,8 @@ public final class LoRAAdapter {
     }
 
     /// An adapter with PEFT's init from `seed` (A Kaiming-uniform, B zero).
-    public convenience init(config: LlamaConfig, settings: LoRASettings, seed: UInt64) throws {
-        try self.init(config: config, settings: settings)
+    public convenience init(config: LlamaConfig, settings: LoRASettings, heads: LlamaHeads = [], seed: UInt64) throws {
+        try self.init(config: config, settings: settings, heads: heads)
         initialize(seed: seed)
     }
 
@@ -97,7 +106,15 @@ public final class LoRAAdapter {
                 m.b.zero()
             }
         }
+        for name in LoRAAdapter.headNames(heads) {
+            rng.fillNormal(try! parameters.value(name), std: 1 / Float(config.dim).squareRoot())
+        }
         dropoutRNG = SeededRNG(seed: rng.next())
+    }
+
+    /// Tensor names of `heads` (reward before value).
+    static func headNames(_ heads: LlamaHeads) -> [String] {
+        (heads.contains(.reward) ? [LlamaTensorNames.rewardHead] : []) + (heads.contains(.value) ? [LlamaTensorNames.valueHead] : [])
     }
 
     /// The module of `target` in block `layer`, or nil when that projection is not adapted.

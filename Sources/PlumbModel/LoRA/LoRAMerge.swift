@@ -1,7 +1,7 @@
 // Folding an adapter into its base: W' = W + (alpha / r) B A for every adapted projection (PEFT's
 // `merge_and_unload`), so sampling or an export runs the adapted model at the base's cost. In fp32
 // the merged model's logits differ from the unmerged pass by rounding only (LoRATests states the
-// bound). Dropout does not apply: merging is for inference.
+// bound). Dropout does not apply: merging is for inference. The adapter's heads replace the base's.
 import PlumbFiles
 import PlumbTensor
 
@@ -18,11 +18,14 @@ extension LoRAAdapter {
         }
     }
 
-    /// A new model holding `base` with this adapter merged in (the base is not changed).
+    /// A new model holding `base` with this adapter merged in and the adapter's heads (the base is not changed).
     public func merged(with base: LlamaModel) throws -> LlamaModel {
-        let model = try LlamaModel(config: base.config, heads: base.heads)
-        try model.parameters.copyValues(from: base.parameters)
+        let model = try LlamaModel(config: base.config, heads: base.heads.union(heads))
+        for e in base.parameters.entries where model.parameters.contains(e.name) {
+            try model.parameters.value(e.name).copy(from: try base.parameters.value(of: e))
+        }
         try merge(into: model)
+        for name in LoRAAdapter.headNames(heads) { try model.parameters.value(name).copy(from: try parameters.value(name)) }
         return model
     }
 }

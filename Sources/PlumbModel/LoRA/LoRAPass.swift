@@ -122,3 +122,15 @@ extension LlamaActivations {
         return lora
     }
 }
+
+extension LlamaModel {
+    /// The head `name` a pass on `acts` reads and the gradient it adds into: the adapter's when the
+    /// pass ran with an adapter carrying that head, else the model's own (`own`, nil when absent).
+    func headTensors(_ acts: LlamaActivations, _ name: String, own: Tensor?) throws -> (weight: Tensor, gradient: Tensor?)? {
+        if let adapter = acts.lora?.adapter, adapter.parameters.contains(name) {
+            return (try adapter.parameters.value(name), try adapter.parameters.trainableGradient(name))
+        }
+        guard let own else { return nil }
+        return (own, try grad(name))
+    }
+}

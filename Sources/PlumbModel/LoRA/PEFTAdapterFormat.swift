@@ -2,7 +2,8 @@
 //   adapter_config.json         LoraConfig's keys (peft_type LORA, r, lora_alpha, lora_dropout,
 //                               target_modules, bias "none", ...)
 //   adapter_model.safetensors   `base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight` (r, in)
-//                               and `...lora_B.weight` (out, r), fp32, q/k in HF's rotary layout
+//                               and `...lora_B.weight` (out, r), fp32, q/k in HF's rotary layout; the
+//                               adapter's heads as PEFT saves `modules_to_save` (`base_model.model.score.weight`)
 // The safetensors `__metadata__` carries `format: pt` (what transformers expects) and the base this
 // adapter was trained on: its SHA-256 (`BaseChecksum`) and shape, which a load checks, naming both.
 // Options PEFT has and Plumbline does not (rsLoRA, DoRA, biases, fan_in_fan_out, per-module ranks)
@@ -27,11 +28,12 @@ public enum PEFTAdapterFormat {
             tensors[namePrefix + m.aName] = m.a
             tensors[namePrefix + m.bName] = try hfRows(m.b, target: m.target, config: adapter.config, toHF: true)
         }
+        for name in LoRAAdapter.headNames(adapter.heads) { tensors[namePrefix + name] = try adapter.parameters.value(name) }
         let metadata = ["format": "pt", checksumKey: try adapter.checksum(of: base), shapeKey: LoRAAdapter.shapeSummary(base.config)]
         try SafeTensors.write(TensorFile(tensors: tensors, metadata: metadata), to: directory.appendingPathComponent(weightsFile))
-        let config = PEFTLoraConfig(settings: adapter.settings, baseName: baseName)
+        let config = PEFTLoraConfig(settings: adapter.settings, baseName: baseName, heads: adapter.heads)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(try encoder.encode(config), to: directory.appendingPathComponent(configFile))
     }
 
@@ -60,7 +62,10 @@ public enum PEFTAdapterFormat {
                 throw ConfigError("adapter \(weightsURL.path) was trained on the base with SHA-256 \(recorded), but \(baseSource) has SHA-256 \(actual): load the adapter on the base it was trained on")
             }
         }
-        let adapter = try LoRAAdapter(config: base.config, settings: config.settings)
+        var heads: LlamaHeads = []
+        if file.tensors[namePrefix + LlamaTensorNames.rewardHead] != nil { heads.insert(.reward) }
+        if file.tensors[namePrefix + LlamaTensorNames.valueHead] != nil { heads.insert(.value) }
+        let adapter = try LoRAAdapter(config: base.config, settings: config.settings, heads: heads)
         if let checked { adapter.baseChecksumCache = (ObjectIdentifier(base), checked) }
         var expected = Set(file.tensors.keys)
         for m in adapter.allModules {
@@ -74,6 +79,14 @@ public enum PEFTAdapterFormat {
                 try view.copy(from: name == m.bName ? try hfRows(t, target: m.target, config: base.config, toHF: false) : t)
                 expected.remove(namePrefix + name)
             }
+        }
+        for name in LoRAAdapter.headNames(heads) {
+            let t = file.tensors[namePrefix + name]!
+            guard t.shape == [1, base.config.dim] else {
+                throw CheckpointError("\(weightsURL.path): tensor '\(namePrefix + name)': expected shape \([1, base.config.dim]), found \(t.shape)")
+            }
+            try adapter.parameters.value(name).copy(from: t)
+            expected.remove(namePrefix + name)
         }
         if let extra = expected.sorted().first {
             throw CheckpointError("\(weightsURL.path): unexpected tensor '\(extra)' (\(expected.count) not used by target_modules \(config.settings.targets.map(\.rawValue)))")
@@ -103,11 +116,16 @@ struct PEFTLoraConfig: Codable {
     var useDoRA = false
     var rankPattern: [String: Int] = [:]
     var alphaPattern: [String: Float] = [:]
+    /// Modules saved whole beside the adapter: the heads (`score`, `value_head`).
+    var modulesToSave: [String]?
 
-    init(settings: LoRASettings, baseName: String?) {
+    init(settings: LoRASettings, baseName: String?, heads: LlamaHeads = []) {
         var s = settings
         s.learningRate = nil     // a training setting, not PEFT's
         self.settings = s; self.baseName = baseName
+        let modules = LoRAAdapter.headNames(heads).map { String($0.dropLast(".weight".count)) }
+        modulesToSave = modules.isEmpty ? nil : modules
+        if heads.contains(.reward) { taskType = "SEQ_CLS" }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -145,7 +163,7 @@ struct PEFTLoraConfig: Codable {
         try c.encode(alphaPattern, forKey: .alphaPattern)
         try c.encode(true, forKey: .inferenceMode)
         try c.encode(true, forKey: .initLoRAWeights)
-        try c.encodeNil(forKey: .modulesToSave)
+        if let modulesToSave { try c.encode(modulesToSave, forKey: .modulesToSave) } else { try c.encodeNil(forKey: .modulesToSave) }
     }
 
     /// Refuses what the adapter's arithmetic here does not implement, naming the key.

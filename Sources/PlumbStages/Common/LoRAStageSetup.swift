@@ -1,5 +1,6 @@
 // What a training stage does with its `lora` setting: freeze the loaded model as the base, make the
-// adapter (PEFT's init from the stage's seed) and use the adapter's learning rate when it has one.
+// adapter (PEFT's init from the stage's seed; a head it carries starts as the model's) and use the
+// adapter's learning rate when it has one.
 // Without the setting everything passes through unchanged.
 import Foundation
 import PlumbModel
@@ -12,8 +13,10 @@ struct LoRAStageSetup {
     /// The loop settings, with the adapter's learning rate.
     let loop: LoopSettings
 
-    /// `base`: where `model` was loaded from (nil for a fresh model, which LoRA refuses).
-    init(_ settings: LoRASettings?, model: LlamaModel, base location: URL?, seed: UInt64, loop: LoopSettings) throws {
+    /// `base`: where `model` was loaded from (nil for a fresh model, which LoRA refuses). `heads`: the
+    /// heads the adapter carries, started from the model's (a reward model's freshly drawn head).
+    init(_ settings: LoRASettings?, model: LlamaModel, base location: URL?, seed: UInt64, loop: LoopSettings,
+         heads: LlamaHeads = []) throws {
         guard let settings else {
             adapter = nil; base = nil; self.loop = loop
             return
@@ -27,7 +30,11 @@ struct LoRAStageSetup {
             throw StageParameterError("lora", "\(error)")
         }
         model.parameters.releaseGradients()   // the base passes gradient on but keeps none
-        adapter = try LoRAAdapter(config: model.config, settings: settings, seed: seed)
+        let adapter = try LoRAAdapter(config: model.config, settings: settings, heads: heads, seed: seed)
+        for e in adapter.parameters.entries where e.shape.first == 1 && model.parameters.contains(e.name) {
+            try adapter.parameters.value(of: e).copy(from: try model.parameters.value(e.name))   // a head
+        }
+        self.adapter = adapter
         base = location
         var loop = loop
         if let lr = settings.learningRate { loop.optimization.learningRate = lr }

@@ -37,7 +37,8 @@ extension StageModel {
         guard FileManager.default.fileExists(atPath: baseURL.path) else {
             throw StageError("\(configURL.path): the adapter's base \(basePath) is not a local directory")
         }
-        let base = try load(baseURL, heads: heads, allowMissingHeads: allowMissingHeads)
+        // A head may live in the adapter (a reward model's `score`): the base need not have it.
+        let base = try load(baseURL, heads: heads, allowMissingHeads: true)
         let plain = directory.appendingPathComponent(PEFTAdapterFormat.weightsFile)
         if FileManager.default.fileExists(atPath: plain.path) {
             return (base, try PEFTAdapterFormat.load(directory, base: base, baseSource: baseURL.path))

@@ -48,6 +48,9 @@ public enum RewardModelStage: Stage {
         public var likelihood: RewardLikelihoodTerm = .none
         /// Llama 2's reward-model settings: lr 1e-5, cosine to 10%, warm-up 3%.
         public var loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-5))
+        /// Train a LoRA adapter and its own reward head over the frozen `init-from` model; the stage
+        /// keeps the adapter with the head (PEFT's layout, `score` in modules_to_save). LoRASettings.
+        public var lora: LoRASettings?
         /// Also train on safety pairs drawn from labelled responses (`labelled-responses-<split>` of the
         /// import stages): each prompt's safe responses over its unsafe ones. Nil (off) leaves the
         /// resolved config, and so the cache key, as before.
@@ -100,10 +103,13 @@ public enum RewardModelStage: Stage {
         let plan = try RewardBatches.plan(pairs: data.train.pairs, rows: parameters.rows, seqLen: parameters.seqLen,
                                           accumulation: parameters.loop.optimization.gradientAccumulation,
                                           epochs: parameters.epochs, seed: parameters.seed)
+        let lora = try LoRAStageSetup(parameters.lora, model: model, base: loaded.initialModel, seed: parameters.seed,
+                                      loop: parameters.loop, heads: .reward)
         let objective = try RewardObjective(model: model, train: data.train.pairs, validation: data.validation.pairs,
                                             rows: parameters.rows, seqLen: parameters.seqLen, padToken: loaded.eos,
-                                            centring: parameters.centring, likelihood: parameters.likelihood)
-        let training = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
+                                            centring: parameters.centring, likelihood: parameters.likelihood, adapter: lora.adapter)
+        let training = try TrainingStageRun.train(model, adapter: lora.adapter, base: lora.base, plan: plan, objective: objective,
+                                                  settings: lora.loop, stage: stage,
                                                   metadata: ["template": parameters.template.rawValue, "dimension": parameters.dimension.rawValue])
         if parameters.likelihood.isActive { try parameters.likelihood.save(to: stage.directory) }
         return Summary(training: training, trainPairs: data.train.pairs.count, validationPairs: data.validation.pairs.count,
