@@ -43,6 +43,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchGemmCommand.self,
             BenchTrainCommand.self,
+            BenchMemoryCommand.self,
             BenchDecodeCommand.self,
             BenchSampleCommand.self,
             BenchShardsCommand.self,

@@ -181,11 +181,13 @@ public struct LlamaConfig: Equatable, Sendable {
     }
 }
 
-/// Named shapes: llama2.c's stories models and a tiny one for tests.
+/// Named shapes: llama2.c's stories models, TinyLlama-1.1B's, and a tiny one for tests.
 public enum LlamaPreset: String, CaseIterable, Sendable {
     case tiny
     case stories260k = "260k"
     case stories15m = "15m"
+    /// TinyLlama-1.1B's shape (untied LM head), for memory benchmarks with random weights.
+    case tinyLlama1b = "1b"
 
     public var config: LlamaConfig {
         switch self {
@@ -195,6 +197,9 @@ public enum LlamaPreset: String, CaseIterable, Sendable {
             return LlamaConfig(dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKVHeads: 4, vocabSize: 512, maxSeqLen: 512)
         case .stories15m:
             return LlamaConfig(dim: 288, hiddenDim: 768, nLayers: 6, nHeads: 6, nKVHeads: 6, vocabSize: 32000, maxSeqLen: 256)
+        case .tinyLlama1b:
+            return LlamaConfig(dim: 2048, hiddenDim: 5632, nLayers: 22, nHeads: 32, nKVHeads: 4, vocabSize: 32000, maxSeqLen: 2048,
+                               tieWordEmbeddings: false)
         }
     }
 }
