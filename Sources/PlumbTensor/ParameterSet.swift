@@ -33,8 +33,9 @@ public final class ParameterSet: @unchecked Sendable {
     public private(set) var gradients: TensorStorage
     private let index: [String: Int]
 
-    /// Allocates zeroed arenas for `specs`, in order; names must be unique.
-    public init(_ specs: [ParameterSpec]) throws {
+    /// Allocates zeroed arenas for `specs`, in order; names must be unique. Without `gradients`, every
+    /// parameter is frozen and no gradient arena is allocated (as after `releaseGradients()`).
+    public init(_ specs: [ParameterSpec], gradients withGradients: Bool = true) throws {
         var entries: [Entry] = [], index: [String: Int] = [:], offset = 0
         for spec in specs {
             guard index[spec.name] == nil else { throw TensorError("ParameterSet: duplicate parameter name '\(spec.name)'") }
@@ -45,8 +46,9 @@ public final class ParameterSet: @unchecked Sendable {
                                  trainable: spec.trainable, weightDecay: spec.weightDecay))
             offset += n
         }
+        if !withGradients { for i in entries.indices { entries[i].trainable = false } }
         self.entries = entries; self.index = index
-        values = TensorStorage(count: offset); gradients = TensorStorage(count: offset)
+        values = TensorStorage(count: offset); gradients = TensorStorage(count: withGradients ? offset : 0)
     }
 
     /// Number of scalars over all parameters.

@@ -26,10 +26,9 @@ public enum LoRAMemoryBenchmark {
 
     /// `steps` timed steps after one untimed warm-up step.
     public static func run(config: LlamaConfig, mode: Mode, seqLen: Int, steps: Int, lora: LoRASettings, seed: UInt64) throws -> Result {
-        let base = try LlamaModel(config: config.with(maxSeqLen: max(config.maxSeqLen, seqLen)), heads: .lm)
+        let base = try LlamaModel(config: config.with(maxSeqLen: max(config.maxSeqLen, seqLen)), heads: .lm, gradients: mode == .fullSFT)
         base.initialize(seed: seed)
         let adapter: LoRAAdapter? = mode == .fullSFT ? nil : try LoRAAdapter(config: base.config, settings: lora, seed: seed &+ 1)
-        if adapter != nil { base.parameters.releaseGradients() }
         let trained = adapter?.parameters ?? base.parameters
         let optimizer = AdamW(parameters: trained)
         var rng = SeededRNG(seed: seed &+ 2)

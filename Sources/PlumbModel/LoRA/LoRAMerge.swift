@@ -19,8 +19,8 @@ extension LoRAAdapter {
     }
 
     /// A new model holding `base` with this adapter merged in and the adapter's heads (the base is not changed).
-    public func merged(with base: LlamaModel) throws -> LlamaModel {
-        let model = try LlamaModel(config: base.config, heads: base.heads.union(heads))
+    public func merged(with base: LlamaModel, gradients: Bool = true) throws -> LlamaModel {
+        let model = try LlamaModel(config: base.config, heads: base.heads.union(heads), gradients: gradients)
         for e in base.parameters.entries where model.parameters.contains(e.name) {
             try model.parameters.value(e.name).copy(from: try base.parameters.value(of: e))
         }

@@ -38,7 +38,7 @@ extension StageModel {
             throw StageError("\(configURL.path): the adapter's base \(basePath) is not a local directory")
         }
         // A head may live in the adapter (a reward model's `score`): the base need not have it.
-        let base = try load(baseURL, heads: heads, allowMissingHeads: true)
+        let base = try load(baseURL, heads: heads, allowMissingHeads: true, gradients: false)
         let plain = directory.appendingPathComponent(PEFTAdapterFormat.weightsFile)
         if FileManager.default.fileExists(atPath: plain.path) {
             return (base, try PEFTAdapterFormat.load(directory, base: base, baseSource: baseURL.path))

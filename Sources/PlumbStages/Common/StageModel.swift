@@ -22,14 +22,16 @@ public enum StageModel {
     }
 
     /// Loads the model of a stage directory or a Hugging Face directory, with `heads`.
-    public static func load(_ directory: URL, heads: LlamaHeads = .lm, allowMissingHeads: Bool = false) throws -> LlamaModel {
+    /// Without `gradients`, the model is frozen and holds no gradient arena (a base for LoRA adapters).
+    public static func load(_ directory: URL, heads: LlamaHeads = .lm, allowMissingHeads: Bool = false,
+                            gradients: Bool = true) throws -> LlamaModel {
         if holdsAdapter(directory) {
             let (base, adapter) = try loadAdapter(directory, heads: heads, allowMissingHeads: allowMissingHeads)
-            return try adapter.merged(with: base)
+            return try adapter.merged(with: base, gradients: gradients)
         }
         let plain = directory.appendingPathComponent(LlamaCheckpoint.weightsFile)
         if FileManager.default.fileExists(atPath: plain.path) {
-            return try LlamaModel.load(directory: directory, heads: heads, allowMissingHeads: allowMissingHeads)
+            return try LlamaModel.load(directory: directory, heads: heads, allowMissingHeads: allowMissingHeads, gradients: gradients)
         }
         let manifest = try StageManifest.read(from: directory)
         guard manifest.status == .complete else {
@@ -44,7 +46,7 @@ public enum StageModel {
         try FileManager.default.copyItem(at: directory.appendingPathComponent(LlamaCheckpoint.configFile),
                                          to: scratch.appendingPathComponent(LlamaCheckpoint.configFile))
         try ArtifactStore.export(artifact, from: directory, to: scratch.appendingPathComponent(LlamaCheckpoint.weightsFile))
-        return try LlamaModel.load(directory: scratch, heads: heads, allowMissingHeads: allowMissingHeads)
+        return try LlamaModel.load(directory: scratch, heads: heads, allowMissingHeads: allowMissingHeads, gradients: gradients)
     }
 
     /// The file a later stage names as its input for this model (its checksum enters the cache key).

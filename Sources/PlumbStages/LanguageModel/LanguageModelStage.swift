@@ -119,7 +119,8 @@ extension LanguageModelTraining {
 
     public static func execute(_ loaded: LanguageModelStage.Loaded, parameters p: Parameters, stage: StageContext) throws -> LanguageModelSummary {
         let data = loaded.examples
-        let model = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: p.seqLen)
+        let model = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: p.seqLen,
+                                                     gradients: p.lora == nil)
         let lora = try LoRAStageSetup(p.lora, model: model, base: loaded.initialisation.location, seed: p.seed, loop: p.loop)
         let plan = try BatchPlan(lengths: data.train.lengths, rows: p.rows, seqLen: p.seqLen, layout: p.layout,
                                  accumulation: p.loop.optimization.gradientAccumulation, epochs: p.epochs, seed: p.seed)
@@ -214,7 +215,7 @@ public enum LanguageModelStage {
         a.truncated += b.truncated
     }
 
-    static func makeModel(_ initialisation: Initialisation, vocabSize: Int, seqLen: Int) throws -> LlamaModel {
+    static func makeModel(_ initialisation: Initialisation, vocabSize: Int, seqLen: Int, gradients: Bool = true) throws -> LlamaModel {
         switch initialisation {
         case let .fresh(file, seed):
             var file = file
@@ -222,7 +223,7 @@ public enum LanguageModelStage {
             file.maxPositionEmbeddings = max(file.maxPositionEmbeddings ?? seqLen, seqLen)
             return try LlamaModel(config: try file.resolved(), heads: .lm, seed: seed)
         case .checkpoint(let path):
-            let model = try StageModel.load(URL(fileURLWithPath: path), heads: .lm)
+            let model = try StageModel.load(URL(fileURLWithPath: path), heads: .lm, gradients: gradients)
             guard model.config.vocabSize == vocabSize else {
                 throw StageError("\(path): model vocabulary \(model.config.vocabSize) differs from the tokenizer's \(vocabSize)")
             }

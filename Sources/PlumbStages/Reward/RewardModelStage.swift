@@ -99,7 +99,7 @@ public enum RewardModelStage: Stage {
     public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> Summary {
         let data = loaded.data
         let model = try initialModel(loaded.initialModel, vocabSize: loaded.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed,
-                                     heads: parameters.likelihood.heads)
+                                     heads: parameters.likelihood.heads, gradients: parameters.lora == nil)
         let plan = try RewardBatches.plan(pairs: data.train.pairs, rows: parameters.rows, seqLen: parameters.seqLen,
                                           accumulation: parameters.loop.optimization.gradientAccumulation,
                                           epochs: parameters.epochs, seed: parameters.seed)
@@ -122,8 +122,8 @@ public enum RewardModelStage: Stage {
     /// starts with unit scale for unit-RMS hidden states (a zero head would give the trunk no
     /// gradient at the first step).
     public static func initialModel(_ directory: URL, vocabSize: Int, seqLen: Int, seed: UInt64,
-                                    heads: LlamaHeads = .reward) throws -> LlamaModel {
-        let model = try StageModel.load(directory, heads: heads, allowMissingHeads: true)
+                                    heads: LlamaHeads = .reward, gradients: Bool = true) throws -> LlamaModel {
+        let model = try StageModel.load(directory, heads: heads, allowMissingHeads: true, gradients: gradients)
         guard model.config.vocabSize == vocabSize else {
             throw StageError("\(directory.path): model vocabulary \(model.config.vocabSize) differs from the tokenizer's \(vocabSize)")
         }
