@@ -1,8 +1,11 @@
 // C shim over libsentencepiece's C++ API. See include/csentencepiece.h for ownership rules.
 #include "csentencepiece.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -34,6 +37,82 @@ spm_processor *finish_load(spm_processor *p, const sentencepiece::util::Status &
     set_error(error, status.ToString());
     delete p;
     return nullptr;
+}
+
+
+// Protocol-buffer wire format, as far as rewriting two string fields of the model needs it
+// (https://protobuf.dev/programming-guides/encoding/): a field is a varint tag (number << 3 | wire
+// type) then its value; wire type 0 is a varint, 1 eight bytes, 2 a varint length and that many
+// bytes, 5 four bytes.
+bool read_varint(const std::string &bytes, size_t &at, uint64_t &value) {
+    value = 0;
+    for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
+        uint8_t byte = static_cast<uint8_t>(bytes[at++]);
+        value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0) return true;
+    }
+    return false;
+}
+
+void write_varint(std::string &out, uint64_t value) {
+    while (value >= 0x80) { out.push_back(static_cast<char>((value & 0x7f) | 0x80)); value >>= 7; }
+    out.push_back(static_cast<char>(value));
+}
+
+void write_bytes_field(std::string &out, uint64_t number, const std::string &value) {
+    write_varint(out, number << 3 | 2);
+    write_varint(out, value.size());
+    out += value;
+}
+
+/// One field of a message: its number, wire type, and the bytes of its value (for wire type 2,
+/// without the length). Returns false on malformed input.
+bool next_field(const std::string &bytes, size_t &at, uint64_t &number, uint64_t &wire, std::string &value) {
+    uint64_t tag = 0;
+    if (!read_varint(bytes, at, tag)) return false;
+    number = tag >> 3;
+    wire = tag & 7;
+    size_t start = at;
+    uint64_t length = 0;
+    switch (wire) {
+    case 0: if (!read_varint(bytes, at, length)) return false; break;
+    case 1: at += 8; break;
+    case 2:
+        if (!read_varint(bytes, at, length) || length > bytes.size() - at) return false;
+        start = at;
+        at += length;
+        break;
+    case 5: at += 4; break;
+    default: return false;
+    }
+    if (at > bytes.size()) return false;
+    value = bytes.substr(start, at - start);
+    return true;
+}
+
+void write_field(std::string &out, uint64_t number, uint64_t wire, const std::string &value) {
+    if (wire == 2) return write_bytes_field(out, number, value);
+    write_varint(out, number << 3 | wire);
+    out += value;
+}
+
+std::string last_component(const std::string &path) {
+    size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// TrainerSpec (sentencepiece_model.proto): field 1 `input` (repeated string), field 2
+// `model_prefix` (string). Each keeps only its file name; every other field is copied as it is.
+bool relativise_trainer_spec(const std::string &spec, std::string &out) {
+    size_t at = 0;
+    while (at < spec.size()) {
+        uint64_t number = 0, wire = 0;
+        std::string value;
+        if (!next_field(spec, at, number, wire, value)) return false;
+        if ((number == 1 || number == 2) && wire == 2) value = last_component(value);
+        write_field(out, number, wire, value);
+    }
+    return true;
 }
 
 }  // namespace
@@ -119,6 +198,32 @@ char *spm_train(const char *options) {
     auto status = sentencepiece::SentencePieceTrainer::Train(options);
     if (status.ok()) return nullptr;
     return copy_string(status.ToString());
+}
+
+int spm_relativise_trainer_paths(const char *model_file, char **error) {
+    std::string path(model_file);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) { set_error(error, path + ": cannot open the trained model"); return 1; }
+    std::string model((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    // ModelProto: field 2 is `trainer_spec`.
+    std::string out;
+    size_t at = 0;
+    while (at < model.size()) {
+        uint64_t number = 0, wire = 0;
+        std::string value;
+        if (!next_field(model, at, number, wire, value)) { set_error(error, path + ": malformed model at byte " + std::to_string(at)); return 1; }
+        if (number == 2 && wire == 2) {
+            std::string spec;
+            if (!relativise_trainer_spec(value, spec)) { set_error(error, path + ": malformed trainer_spec"); return 1; }
+            value = spec;
+        }
+        write_field(out, number, wire, value);
+    }
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    file.write(out.data(), static_cast<std::streamsize>(out.size()));
+    if (!file) { set_error(error, path + ": cannot write the model"); return 1; }
+    return 0;
 }
 
 void spm_set_min_log_level(int level) { sentencepiece::logging::SetMinLogLevel(level); }

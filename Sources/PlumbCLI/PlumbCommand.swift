@@ -1,6 +1,7 @@
 // The root of the `plumb` command line. Each command is a thin layer over a library: parse options,
 // load artifacts, call the library, save (STYLE.md habit 7).
 import ArgumentParser
+import PlumbStages
 
 public struct PlumbCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -17,13 +18,13 @@ public struct PlumbCommand: ParsableCommand {
             ShardsCommand.self,
             RunsCommand.self,
             ReportCommand.self,
-            PretrainCommand.self,
-            SFTCommand.self,
+            StageKindCommand<PretrainStage>.self,
+            StageKindCommand<SFTStage>.self,
             RewardCommand.self,
-            RejectionSamplingCommand.self,
+            StageKindCommand<RejectionSamplingStage>.self,
             RejectionSamplingMergeCommand.self,
-            DPOCommand.self,
-            PPOCommand.self,
+            StageKindCommand<DPOStage>.self,
+            StageKindCommand<PPOStage>.self,
             ChatCommand.self,
             GenerateCommand.self,
             ExportCommand.self,

@@ -81,11 +81,36 @@ final class TokenizerTests: XCTestCase {
         var options = TokenizerTrainingOptions()
         options.vocabSize = 600
         options.threads = 1
-        // The model records its trainer options (input and prefix paths too), so train twice to one prefix.
         let prefix = directory.appendingPathComponent("twice").path
         let first = try Data(contentsOf: URL(fileURLWithPath: try TokenizerTrainer.train(inputFiles: [small.corpusPath], modelPrefix: prefix, options: options)))
         let second = try Data(contentsOf: URL(fileURLWithPath: try TokenizerTrainer.train(inputFiles: [small.corpusPath], modelPrefix: prefix, options: options)))
         XCTAssertEqual(first, second)
+    }
+
+    /// The trainer writes its input and prefix paths into the model; the model keeps their file names
+    /// only, so the same corpus and prefix name in two other directories give the same bytes, and
+    /// the vocabulary is the trainer's own (the rewrite leaves the pieces alone).
+    func testTrainingInTwoDirectoriesGivesTheSameBytes() throws {
+        let small = try SmallTokenizer.get()
+        let corpus = try String(contentsOfFile: small.corpusPath, encoding: .utf8)
+        var options = TokenizerTrainingOptions()
+        options.vocabSize = 600
+        options.threads = 1
+        var models: [Data] = []
+        for name in ["first", "second/deeper"] {
+            let directory = try scratchDirectory(self).appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let input = try writeFile(directory, "corpus.txt", corpus)
+            let model = try TokenizerTrainer.train(inputFiles: [input], modelPrefix: directory.appendingPathComponent("spm").path, options: options)
+            models.append(try Data(contentsOf: URL(fileURLWithPath: model)))
+        }
+        XCTAssertEqual(models[0], models[1])
+        let text = String(decoding: models[0], as: UTF8.self)
+        XCTAssertFalse(text.contains("/first/") || text.contains("/deeper/"), "a directory of the run is left in the model")
+        XCTAssertTrue(text.contains("corpus.txt"), "the input's file name is kept")
+        let tokenizer = try Tokenizer(modelBytes: models[0])
+        XCTAssertEqual(tokenizer.vocabSize, 600)
+        XCTAssertEqual(try tokenizer.encode("How do I take care of a wooden table?"), try small.tokenizer.encode("How do I take care of a wooden table?"))
     }
 
     func testErrorsAreClear() throws {

@@ -86,11 +86,14 @@ final class DPOMixtureTests: XCTestCase {
         XCTAssertTrue(message { _ = try MixtureWeight.parse("imp=1", requireDimension: true) }.contains("names a dimension"))
         XCTAssertEqual(try MixtureWeight.parse("imp:safety=0.5"), MixtureWeight(source: "imp", dimension: .safety, weight: 0.5))
         // The command line refuses them before any work, naming the option and value.
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-dpo-mix-\(getpid())/r/dpo")
         for bad in ["import-a=-1", "import-a=abc", "import-x=1"] {
-            XCTAssertThrowsError(try PlumbCommand.parseAsRoot(["dpo", "--tokenizer", "t", "--init-from", "p", "--data", "import-a",
-                                                               "--mix", bad, "--out", "/tmp/x/r/dpo"])) { error in
+            var command = try PlumbCommand.parseAsRoot(["dpo", "--tokenizer", "t", "--init-from", "p", "--data", "import-a",
+                                                        "--mix", bad, "--out", out.path])
+            XCTAssertThrowsError(try command.run()) { error in
                 XCTAssertTrue(PlumbCommand.message(for: error).contains("--mix \(bad)"), PlumbCommand.message(for: error))
             }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing is written")
         }
     }
 
@@ -123,7 +126,7 @@ final class DPOMixtureTests: XCTestCase {
         p.seqLen = 95
         p.rows = 4
         p.loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-3), checkpointEvery: 0, evaluateEvery: 0)
-        p.mixture = RewardMixture(weights: try mix.map { try MixtureWeight.parse($0) })
+        p.mix = mix
         return p
     }
 
@@ -152,7 +155,7 @@ final class DPOMixtureTests: XCTestCase {
         XCTAssertEqual(onlyA.metrics["pairs.train.import-b"], 0)
         XCTAssertNotEqual(even.cacheKey, onlyA.cacheKey, "the weights are part of the cache key")
         guard case .object(let config) = onlyA.config else { return XCTFail("the config is not an object: \(onlyA.config)") }
-        XCTAssertNotNil(config["mixture"], "the mixture is in the manifest's parameters")
+        XCTAssertEqual(config["mix"], .array([.string("import-a=1"), .string("import-b=0")]), "the mixture is in the manifest's parameters")
 
         XCTAssertThrowsError(try run("dpo-unknown", try parameters("import-a=1", "import-c=1"))) { error in
             XCTAssertTrue("\(error)".contains("--mix import-c=1") && "\(error)".contains("no --data stage is named 'import-c'"), "\(error)")

@@ -34,7 +34,7 @@ final class DemonstrationMixtureTests: XCTestCase {
         let inputs = StageInputs(["tokenizer": [f.tokenizer], "data": [f.importSFT, f.importSFT]])
         let once = try LanguageModelStage.loadExamples(p, mask: SFTStage.mask, inputs: StageInputs(["tokenizer": [f.tokenizer], "data": [f.importSFT]]),
                                                        tokenizer: templated.tokenizer, templated: templated)
-        p.importWeights = [1, 0.5]
+        p.dataWeight = [1, 0.5]
         let mixed = try LanguageModelStage.loadExamples(p, mask: SFTStage.mask, inputs: inputs, tokenizer: templated.tokenizer, templated: templated)
         let n = Double(once.train.examples.count)
         XCTAssertEqual(Double(mixed.train.examples.count), 1.5 * n, accuracy: 4 * (n * 0.25).squareRoot())

@@ -186,13 +186,13 @@ final class RejectionSamplingTests: XCTestCase {
         let i = try makeInputs()
         var zero = parameters(perShard: 4)
         zero.k = 0
-        XCTAssertThrowsError(try run(i, zero, stage: "rs-k0")) { XCTAssertTrue("\($0)".contains("k must be at least 1"), "\($0)") }
+        XCTAssertThrowsError(try run(i, zero, stage: "rs-k0")) { XCTAssertTrue("\($0)".contains("k: must be at least 1"), "\($0)") }
         var greedy = parameters(perShard: 4)
         greedy.sampling.temperature = 0
         XCTAssertThrowsError(try run(i, greedy, stage: "rs-greedy")) { XCTAssertTrue("\($0)".contains("temperature"), "\($0)") }
         var shares = parameters(perShard: 4)
         (shares.humanRankShare, shares.humanEditShare) = (0.7, 0.5)
-        XCTAssertThrowsError(try run(i, shares, stage: "rs-shares")) { XCTAssertTrue("\($0)".contains("--human-rank-share"), "\($0)") }
+        XCTAssertThrowsError(try run(i, shares, stage: "rs-shares")) { XCTAssertTrue("\($0)".contains("human-rank-share: and human-edit-share must"), "\($0)") }
         let empty = try StageWriter.begin(runsRoot: i.runs, run: "r", stage: "no-prompts", kind: "import", config: ["empty": true])
         try empty.complete()
         XCTAssertThrowsError(try StageRun.run(RejectionSamplingStage.self, parameters(perShard: 4),

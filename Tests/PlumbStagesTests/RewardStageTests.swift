@@ -112,12 +112,13 @@ final class RewardStageTests: XCTestCase {
         let runs = root.appendingPathComponent("runs")
         var p = RewardModelStage.Parameters(dimension: .helpfulness)
         p.seqLen = 48; p.rows = 4; p.epochs = 1
-        p.likelihood = RewardLikelihoodTerm(kind: .mean, weight: 0.5)
+        p.likelihood = .mean
+        p.likelihoodWeight = 0.5
         p.loop = LoopSettings(optimization: OptimizationSettings(learningRate: 3e-3), checkpointEvery: 0, evaluateEvery: 0)
         _ = try StageRun.run(RewardModelStage.self, p, inputs: StageInputs(["tokenizer": [tokenizer], "init-from": [sft], "data": [data]]),
                                      location: StageLocation(runsRoot: runs, run: "r", stage: "rm"))
         let rm = runs.appendingPathComponent("r/rm")
-        XCTAssertEqual(try RewardLikelihoodTerm.load(from: rm), p.likelihood)
+        XCTAssertEqual(try RewardLikelihoodTerm.load(from: rm), p.likelihoodTerm)
         XCTAssertEqual(try RewardLikelihoodTerm.load(from: sft), .none, "no reward.json: a plain reward head")
         let evaluation = try StageRun.run(RewardEvalStage.self, RewardEvalStage.Parameters(),
                                           inputs: StageInputs(["tokenizer": [tokenizer], "model": [rm], "data": [data]]),
@@ -131,7 +132,7 @@ final class RewardStageTests: XCTestCase {
         let mean = scored.reduce(0) { $0 + $1.chosen_score + $1.rejected_score } / Double(2 * scored.count)
         XCTAssertEqual(mean, evaluation.scores.mean, accuracy: 1e-5)
         // Without its LM head the saved model cannot give the scores it was trained for.
-        XCTAssertThrowsError(try RewardScorer(model: try StageModel.load(rm, heads: .reward), seqLen: 48, padToken: 2, likelihood: p.likelihood))
+        XCTAssertThrowsError(try RewardScorer(model: try StageModel.load(rm, heads: .reward), seqLen: 48, padToken: 2, likelihood: p.likelihoodTerm))
     }
 
     /// A policy's likelihood in place of the reward head: the sum over a response's tokens ranks

@@ -170,7 +170,7 @@ final class SafetyScreenTests: XCTestCase {
         try stage.complete()
         var p = RewardModelStage.Parameters(dimension: .safety)
         p.seqLen = 32
-        p.mixture = RewardMixture(weights: [MixtureWeight(dimension: .safety, weight: 1)])
+        p.mix = ["*:safety=1"]
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: tokenizer.path), template: .plumbline)
         p.labelledPairs = true
         let data = try RewardData.load(p, importStages: [stage.directory], templated: templated)

@@ -56,6 +56,11 @@ int spm_is_unknown(const spm_processor *processor, int id);
 /// Returns NULL on success, or an error string (free with spm_free_string).
 char *spm_train(const char *options);
 
+/// Rewrites a trained model file so that its trainer_spec records only the file names of its
+/// `input` and `model_prefix` (the trainer writes the paths as given): the same training in another
+/// directory gives the same bytes. Returns 0, or 1 with a malloc'ed error (free with spm_free_string).
+int spm_relativise_trainer_paths(const char *model_file, char **error);
+
 /// Library log level: 0 info, 1 warning, 2 error, 3 fatal only (training logs at info).
 void spm_set_min_log_level(int level);
 /// Seed for the library's random generator (used by unigram training's sampling).

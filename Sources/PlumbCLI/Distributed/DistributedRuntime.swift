@@ -8,11 +8,10 @@
 import ArgumentParser
 import Foundation
 import PlumbMPI
+import PlumbStages
 import PlumbTensor
 
-enum DistributedMode: String, ExpressibleByArgument, CaseIterable {
-    case mpi
-}
+extension DistributedMode: ExpressibleByArgument {}
 
 struct DistributedOptions: ParsableArguments {
     @Option(help: "Run as one rank of a data-parallel job: 'mpi' (start under mpirun -np N; docs/distributed.md).")
@@ -56,6 +55,12 @@ enum DistributedRuntime {
         let url = temporary.appendingPathComponent("plumb-rank-\(Distributed.world.rank)-\(getpid())", isDirectory: true)
         scratch = url
         return url
+    }
+
+    /// Where a stage goes: `location`, or on a rank other than 0 of a distributed job the same
+    /// RUN/STAGE under that rank's scratch directory (rank 0 alone writes the stage).
+    static func rankLocation(_ location: StageLocation) -> StageLocation {
+        Distributed.world.isRoot ? location : StageLocation(runsRoot: scratchRoot(), run: location.run, stage: location.stage)
     }
 
     /// Ends MPI after a command that succeeded, and removes this rank's scratch directory.

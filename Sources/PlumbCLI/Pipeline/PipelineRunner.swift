@@ -155,7 +155,9 @@ struct PipelineRunner {
         try PipelineStageRecord.markStarted(dir, key: key)
         let start = monotonicSeconds()
         if let invocation = try invocation(stage) {
-            try invocation.run(location: StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: stage.name),
+            if let mode = try invocation.distributedMode() { try DistributedRuntime.start(mode) }
+            let location = StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: stage.name)
+            try invocation.run(location: DistributedRuntime.rankLocation(location),
                                environment: PolicyOracle.environment, progress: ProgressPrinter(label: stage.name).handle, log: StageRun.standardError)
         } else {
             var command = try PlumbCommand.parseAsRoot(try graph.arguments(stage))

@@ -1,7 +1,7 @@
-// The stage kinds a pipeline file may name. A kind of the stage registry whose parameters are the
-// file's keys runs as a value (`StageInvocation`: parameters decoded from the options, inputs by
-// slot, no command line). The others are `plumb` commands: how each is told where to write (the
-// stage's directory) and which input, if any, is its positional argument.
+// The stage kinds a pipeline file may name. A kind of the stage registry runs as a value
+// (`StageInvocation`: parameters decoded from the options, inputs by slot, no command line). The
+// others (`import`) are `plumb` commands: how each is told where to write (the stage's directory)
+// and which input, if any, is its positional argument.
 import Foundation
 import PlumbEval
 import PlumbStages
@@ -26,17 +26,11 @@ struct PipelineStageKind {
     /// The kinds that still run as commands (their options are command-line flags).
     static let commands: [PipelineStageKind] = [
         PipelineStageKind(name: "import", command: ["import"], output: .directory, positionalInput: "file"),
-        PipelineStageKind(name: "pretrain", command: ["pretrain"], output: .directory),
-        PipelineStageKind(name: "sft", command: ["sft"], output: .directory),
-        PipelineStageKind(name: "rm train", command: ["rm", "train"], output: .directory),
-        PipelineStageKind(name: "rs", command: ["rs"], output: .directory),
-        PipelineStageKind(name: "dpo", command: ["dpo"], output: .directory),
-        PipelineStageKind(name: "ppo", command: ["ppo"], output: .directory),
     ]
 
     /// A kind of `registry` (run as a value), else one of the table (run as a command).
     static func named(_ name: String, registry: StageRegistry = .standard) -> PipelineStageKind? {
-        if let stage = registry.stage(StageKind(name)), stage.decodesFileKeys {
+        if let stage = registry.stage(StageKind(name)) {
             return PipelineStageKind(name: name, command: [], output: .value(stage), mainFile: stage.mainFile)
         }
         return commands.first { $0.name == name }

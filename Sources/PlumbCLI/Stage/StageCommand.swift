@@ -1,8 +1,11 @@
 // `plumb stage KIND --KEY VALUE ... --out RUNS/RUN/STAGE`: any registered stage kind run by hand,
 // its flags derived from the stage itself: each parameter key (`--max-new-tokens 48`) and each input
-// slot (`--tokenizer FILE`, repeated for several); a key given alone (`--quick`) means true. It builds
-// the same `StageInvocation` a pipeline file's stage becomes and runs it through the same code.
-// `plumb stage KIND --help-keys` lists the keys and slots.
+// slot (`--tokenizer FILE`, repeated for several); a list key repeats its flag, another key's later
+// flag replaces an earlier one; a key given alone (`--quick`) means true; a key
+// that names both a parameter and an input (`--init-from tiny`, `--init-from DIR`) is the parameter
+// for a value the parameter takes, else the input. It builds the same `StageInvocation` a pipeline
+// file's stage becomes and runs it through the same code; `plumb sft ...` (StageKindCommand) is this
+// command with the kind fixed. `plumb stage KIND --help-keys` lists the keys and slots.
 import ArgumentParser
 import Foundation
 import PlumbEval
@@ -21,14 +24,26 @@ struct StageCommand: ParsableCommand {
         guard let stage = StageRegistry.standard.stage(StageKind(kind)) else {
             throw CLIError("no stage kind \"\(kind)\" (kinds: \(StageRegistry.standard.kinds.map(\.name).sorted().joined(separator: ", ")))")
         }
-        if flags.contains("--help-keys") { return print(try Self.describe(stage)) }
-        let (entries, inputs, out) = try Self.parse(flags, stage: stage)
+        try Self.execute(stage, flags: flags)
+    }
+
+    /// Parses the flags into a `StageInvocation`, checks it, starts MPI when it asks for a
+    /// distributed run, runs it and prints its metrics.
+    static func execute(_ stage: any Stage.Type, flags: [String]) throws {
+        let kind = stage.kind.name
+        if flags.contains(where: { ["--help-keys", "--help", "-h"].contains($0) }) {
+            return print("usage: plumb \(kind) --KEY VALUE ... --out RUNS/RUN/STAGE\n" + (try describe(stage)))
+        }
+        let (entries, inputs, out) = try parse(flags, stage: stage)
         guard let out else { throw CLIError("\(kind): give --out RUNS/RUN/STAGE") }
         let invocation = StageInvocation(stage: stage, parameters: entries, inputs: inputs)
         do { try invocation.check() } catch let error as StageParameterError { throw CLIError("--\(error.key): \(error.message)") }
-        try invocation.run(location: StageLocation(directory: fileURL(out)), environment: PolicyOracle.environment,
-                           progress: ProgressPrinter(label: kind).handle, log: StageRun.standardError)
-        print("\(kind) -> \(out)")
+        if let mode = try invocation.distributedMode() { try DistributedRuntime.start(mode) }
+        let summary = try invocation.run(location: DistributedRuntime.rankLocation(StageLocation(directory: fileURL(out))),
+                                         environment: PolicyOracle.environment, progress: ProgressPrinter(label: kind).handle,
+                                         log: StageRun.standardError)
+        let metrics = summary.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4g", $0.value))" }
+        print("\(kind): \(metrics.joined(separator: ", ")) -> \(out)")
     }
 
     /// The kind's words (up to the first flag) and the flags.
@@ -39,7 +54,7 @@ struct StageCommand: ParsableCommand {
 
     /// Flags as parameter entries and inputs by slot; `--out` apart.
     static func parse(_ flags: [String], stage: any Stage.Type) throws -> ([ParameterEntry], StageInputs, String?) {
-        let slots = Set(stage.slots.map(\.name))
+        let slots = Set(stage.slots.map(\.name)), keys = Set(try stage.acceptedKeys()), lists = Set(try stage.listKeys())
         var values: [(key: String, values: [String])] = [], paths: [String: [URL]] = [:], out: String?
         var i = 0
         while i < flags.count {
@@ -48,8 +63,10 @@ struct StageCommand: ParsableCommand {
             let hasValue = i + 1 < flags.count && !flags[i + 1].hasPrefix("--")
             let value = hasValue ? flags[i + 1] : "true"
             i += hasValue ? 2 : 1
-            if key == "out" { out = value } else if slots.contains(key) { paths[key, default: []].append(fileURL(value)) } else if let j = values.firstIndex(where: { $0.key == key }) {
-                values[j].values.append(value)
+            let isInput = slots.contains(key) && !(keys.contains(key) && stage.takesValue(value, forKey: key))
+            if key == "out" { out = value } else if isInput { paths[key, default: []].append(fileURL(value)) } else if let j = values.firstIndex(where: { $0.key == key }) {
+                // A list repeats its flag; any other key's later flag replaces the earlier one.
+                values[j].values = lists.contains(key) ? values[j].values + [value] : [value]
             } else {
                 values.append((key, [value]))
             }

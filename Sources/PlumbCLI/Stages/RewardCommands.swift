@@ -1,5 +1,5 @@
-// `plumb rm train | eval | score`: thin commands over RewardModelStage, RewardEvalStage and
-// RewardScoreStage (PlumbStages/Reward).
+// `plumb rm train | eval | score`: RewardModelStage's command derived from the stage
+// (StageKindCommand), thin commands over RewardEvalStage and RewardScoreStage (PlumbStages/Reward).
 import ArgumentParser
 import Foundation
 import PlumbData
@@ -7,96 +7,15 @@ import PlumbStages
 
 extension Split: ExpressibleByArgument {}
 
-/// `--margin`: which margin table the ranking loss uses.
-enum MarginChoice: String, CaseIterable, ExpressibleByArgument {
-    case none, small, large, custom
-}
-
 struct RewardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm", abstract: "Reward models: train, evaluate, score.",
-        subcommands: [RewardTrainCommand.self, RewardEvalCommand.self, RewardScoreCommand.self])
-}
-
-/// `--mix` components (MixtureWeight.parse, shared by `rm train` and `dpo`), each source one of the
-/// `--data` stages (given `data`); a bad one is a usage error naming the option and value.
-func parseMixture(_ texts: [String], requireDimension: Bool, data: [String]? = nil) throws -> RewardMixture? {
-    guard !texts.isEmpty else { return nil }
-    do {
-        let mixture = RewardMixture(weights: try texts.map { try MixtureWeight.parse($0, option: "--mix", requireDimension: requireDimension) })
-        try mixture.validate(sources: data.map { SourcedComparisons.names(of: $0.map { URL(fileURLWithPath: $0) }) })
-        return mixture
-    } catch let error as StageError {
-        throw ValidationError(error.description)
-    }
-}
-
-struct RewardTrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train a helpfulness or safety reward model from an SFT stage (Llama 2 defaults: 1 epoch, lr 1e-5).")
-    @Option(help: "SentencePiece model (.model).") var tokenizer: String
-    @Option(help: "SFT stage (or Hugging Face) directory to start from.") var initFrom: String
-    @Option(name: .customLong("data"), help: "Import stage directory with comparisons (repeatable).") var imports: [String]
-    @Option(help: "Which reward model: helpfulness or safety.") var dimension: PreferenceDimension
-    @Option(help: "Margin table: none, small, large (Llama 2 Table 27) or custom.") var margin: MarginChoice = .small
-    @Option(help: "With --margin custom: four margins, strongest first, e.g. 1,0.5,0.25,0.") var customMargins: String?
-    @Option(help: "Centring coefficient c of c * mean((r_c + r_r)^2); 0 turns it off.") var centring: Float = 0
-    @Option(help: "Mixture weight SOURCE:DIMENSION=WEIGHT (repeatable; default: Llama 2's mixture for --dimension).") var mix: [String] = []
-    @Option(help: "Tokens per row.") var seqLen: Int = 256
-    @Option(help: "Rows per micro-batch.") var rows: Int = 8
-    @Option(help: "Passes over the training comparisons.") var epochs: Int = 1
-    @Option(help: "Chat template.") var template: ChatTemplate = .plumbline
-    @Option(help: "Seed for the mixture, data order and a fresh reward head.") var seed: UInt64 = 1
-    @Option(help: "Add beta * the model's own log-likelihood of the response to the head's score: none (Llama 2), sum, mean per token, or centred (each token's log-probability plus its entropy).")
-    var likelihood: RewardLikelihoodTerm.Kind = .none
-    @Option(help: "beta of --likelihood.") var likelihoodWeight: Float = 0.1
-    @Flag(help: "Also draw safety pairs from labelled responses (labelled-responses-* of the --data stages): each prompt's safe responses over its unsafe ones.")
-    var labelledPairs = false
-    @OptionGroup var optimization: OptimizationOptions
-    @OptionGroup var output: StageOutputOptions
-
-    func validate() throws {
-        _ = try parseMixture(mix, requireDimension: true, data: imports)
-        guard seqLen > 1, rows > 0, epochs > 0, centring >= 0 else { throw ValidationError("--seq-len > 1, --rows > 0, --epochs > 0 and --centring >= 0 are required") }
-        guard (margin == .custom) == (customMargins != nil) else { throw ValidationError("--custom-margins goes with --margin custom, and only with it") }
-    }
-
-    func marginTable() throws -> MarginTable {
-        switch margin {
-        case .none: return .none
-        case .small: return .small
-        case .large: return .large
-        case .custom:
-            let values = (customMargins ?? "").split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard values.count == 4 else { throw ValidationError("--custom-margins \(customMargins ?? ""): expected four numbers") }
-            return .custom(significantlyBetter: values[0], better: values[1], slightlyBetter: values[2], negligiblyBetter: values[3])
-        }
-    }
-
-    func run() throws {
-        var p = RewardModelStage.Parameters(dimension: dimension)
-        p.margins = try marginTable()
-        p.centring = centring
-        p.likelihood = RewardLikelihoodTerm(kind: likelihood, weight: likelihood == .none ? 0 : likelihoodWeight)
-        p.mixture = try parseMixture(mix, requireDimension: true)
-        p.seqLen = seqLen
-        p.rows = rows
-        p.epochs = epochs
-        p.template = template
-        p.seed = seed
-        p.loop = optimization.loopSettings(defaultLearningRate: 1e-5)
-        p.labelledPairs = labelledPairs ? true : nil
-        let inputs = StageInputs(["tokenizer": [fileURL(tokenizer)], "init-from": [fileURL(initFrom)], "data": imports.map(fileURL)])
-        let printer = ProgressPrinter(label: "rm-\(dimension.rawValue)")
-        let summary = try StageRun.run(RewardModelStage.self, p, inputs: inputs, location: output.location, progress: printer.handle).training
-        let figures = summary.finalEvaluation.keys.sorted().map { String(format: "%@ %.4f", $0, summary.finalEvaluation[$0]!) }
-        print("rm \(dimension.rawValue): \(summary.steps) steps, train loss \(String(format: "%.4f", summary.finalLoss)), "
-            + "\(figures.joined(separator: ", ")), \(Int(summary.tokensPerSecond)) tokens/s -> \(output.location.directory.path)")
-    }
+        subcommands: [StageKindCommand<RewardModelStage>.self, RewardEvalCommand.self, RewardScoreCommand.self])
 }
 
 extension RewardEvalStage.Scoring: ExpressibleByArgument {}
 extension RewardLikelihoodTerm.Kind: ExpressibleByArgument {}
+extension DPOLossKind: ExpressibleByArgument {}
 
 struct RewardEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

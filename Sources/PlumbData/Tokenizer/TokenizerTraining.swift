@@ -61,7 +61,8 @@ public struct TokenizerTrainingOptions: Equatable, Sendable {
 /// Trains SentencePiece models through libsentencepiece's trainer.
 public enum TokenizerTrainer {
     /// Trains on UTF-8 text files (one sentence per line) and writes `<modelPrefix>.model` and
-    /// `<modelPrefix>.vocab`. Returns the path of the `.model` file.
+    /// `<modelPrefix>.vocab`. Returns the path of the `.model` file. The model's trainer_spec keeps
+    /// only the file names of the inputs and the prefix, so its bytes do not depend on where it ran.
     @discardableResult
     public static func train(inputFiles: [String], modelPrefix: String, options: TokenizerTrainingOptions,
                              quiet: Bool = true) throws -> String {
@@ -75,6 +76,11 @@ public enum TokenizerTrainer {
         if let error = Tokenizer.take(spm_train(optionString)) {
             throw TokenizerError("tokenizer training failed: \(error)")
         }
-        return modelPrefix + ".model"
+        let model = modelPrefix + ".model"
+        var error: UnsafeMutablePointer<CChar>?
+        if spm_relativise_trainer_paths(model, &error) != 0 {
+            throw TokenizerError("tokenizer training: \(Tokenizer.take(error) ?? "cannot rewrite the model's trainer paths")")
+        }
+        return model
     }
 }

@@ -22,7 +22,8 @@ struct DPOData {
 
     static func load(_ p: DPOStage.Parameters, stages: [URL], templated: TemplatedTokenizer) throws -> DPOData {
         let names = SourcedComparisons.names(of: stages)
-        try p.mixture?.validate(sources: names)
+        let mixture = try p.mixture
+        try mixture?.validate(sources: names)
         let train = try SourcedComparisons.read(output: "comparisons-train", from: stages)
         let validation = try SourcedComparisons.read(output: "comparisons-validation", from: stages)
         guard !train.records.isEmpty else {
@@ -33,7 +34,7 @@ struct DPOData {
         guard !usableTrain.records.isEmpty else { throw StageError("dpo: every training comparison has identical chosen and rejected responses") }
         var trainPick = (indices: Array(usableTrain.records.indices), report: [MixtureComponentReport]())
         var validationPick = (indices: Array(usableValidation.records.indices), report: [MixtureComponentReport]())
-        if let mixture = p.mixture {
+        if let mixture {
             guard let picked = try mixture.select(usableTrain.keys, scaledBy: { _ in true }, seed: p.seed) else {
                 throw StageError("dpo --mix \(mixture.weights.map(\.text).joined(separator: " ")): no comparisons-train record "
                     + "falls in a component with a positive weight (the --data stages: \(names.joined(separator: ", ")))")

@@ -27,7 +27,9 @@ public enum DPOLossKind: String, Codable, CaseIterable, Sendable {
     public var needsReference: Bool { self != .simpo && self != .orpo }
 }
 
-public struct DPOLoss: Codable, Equatable, Sendable {
+/// A stage's option group: its keys are `loss` (the kind), `beta`, `label-smoothing`, `rpo`,
+/// `length-normalised` and `gamma`.
+public struct DPOLoss: ParameterGroup, Equatable {
     public var kind: DPOLossKind = .sigmoid
     public var beta: Double = 0.1
     /// e of the robust loss.
@@ -44,7 +46,7 @@ public struct DPOLoss: Codable, Equatable, Sendable {
         self.gamma = gamma
     }
 
-    enum CodingKeys: String, CodingKey { case kind, beta, labelSmoothing, rpo, lengthNormalised, gamma }
+    enum CodingKeys: String, CodingKey { case kind = "loss", beta, labelSmoothing, rpo, lengthNormalised, gamma }
 
     /// Decodes settings saved before `gamma` existed (it then takes its default).
     public init(from decoder: Decoder) throws {

@@ -18,7 +18,6 @@ public enum DPOStage: Stage {
     public static let kind = StageKind.dpo
     public static let abstract = "Direct preference optimisation of a policy on comparisons (import or rs stages), the reference's log-probabilities computed once and cached."
     public static let rerun = StageRerun.resume
-    public static let decodesFileKeys = false
     public static let slots = [
         InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
         InputSlot("init-from", .one, "Policy stage (SFT or RS) to start from."),
@@ -27,25 +26,32 @@ public enum DPOStage: Stage {
         InputSlot("reference-cache", .optional, "Another dpo stage whose cached reference log-probabilities may be reused."),
     ]
 
-    public struct Parameters: StageParameters, Equatable {
+    public struct Parameters: TrainingParameters, DistributedParameters, Equatable {
+        /// The loss and its coefficients (keys `loss`, `beta`, `label-smoothing`, `rpo`, `length-normalised`, `gamma`).
         public var loss = DPOLoss()
-        public var seqLen = 256
-        public var rows = 8
-        public var epochs = 1
         public var template: ChatTemplate = .plumbline
-        /// Seed of the mixture's pick and the data order.
-        public var seed: UInt64 = 1
-        /// Weights per source stage (and dimension) of the comparisons; nil: every comparison once.
-        public var mixture: RewardMixture?
-        /// TRL's default learning rate for DPO (1e-6 for 7B models; small models take more).
-        public var loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-6))
+        /// Mixture components SOURCE=WEIGHT or SOURCE:DIMENSION=WEIGHT (MixtureWeight; SOURCE a `data`
+        /// stage's directory name or *): shares, the scarcest weighted source taken whole, as rm
+        /// train's; a source no component names is left out. Empty: every comparison once.
+        public var mix: [String] = []
+        /// TRL's default learning rate for DPO (1e-6 for 7B models; small models take more); `seed`
+        /// is the seed of the mixture's pick and the data order.
+        public var optimisation = OptimisationGroup(lr: 1e-6, seqLen: 256, rows: 8, epochs: 1)
+        public var parallel = DistributedGroup()
         /// Train a LoRA adapter over the frozen `init-from` policy; the default reference is then that
         /// base with the adapter off (its log-probabilities cached as without LoRA). LoRASettings.
         public var lora: LoRASettings?
         public init() {}
-        public var manifestSeed: UInt64? { seed }
+
         public func validate() throws {
+            try optimisation.validate()
             do { try loss.validate() } catch { throw StageParameterError("loss", "\(error)") }
+            do { _ = try mixture } catch let error as StageError { throw StageParameterError("mix", error.description) }
+        }
+
+        /// The mixture `mix` gives (nil: every comparison once).
+        public var mixture: RewardMixture? {
+            get throws { try RewardMixture.parse(mix, requireDimension: false) }
         }
     }
 
@@ -106,7 +112,9 @@ public enum DPOStage: Stage {
 
     public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
         let tokenizerFile = try inputs.one("tokenizer"), policy = try inputs.one("init-from"), data = inputs.all("data")
-        try parameters.mixture?.validate(sources: SourcedComparisons.names(of: data))
+        do { try parameters.mixture?.validate(sources: SourcedComparisons.names(of: data)) } catch let error as StageError {
+            throw StageParameterError("mix", error.description)
+        }
         if !parameters.loss.kind.needsReference, inputs.optional("reference") != nil || inputs.optional("reference-cache") != nil {
             throw StageError("dpo: loss \(parameters.loss.kind.rawValue) uses no reference policy; drop the reference and reference-cache inputs")
         }
@@ -118,7 +126,7 @@ public enum DPOStage: Stage {
         }
         let templated = try TemplatedTokenizer(tokenizer: tokenizer, template: parameters.template)
         let loaded = try DPOData.load(parameters, stages: data, templated: templated)
-        log(loaded.summary(parameters.mixture))
+        log(loaded.summary(try parameters.mixture))
         return Prepared(Loaded(data: loaded, tokenizer: tokenizerFile, policy: policy, reference: reference,
                                referenceCache: inputs.optional("reference-cache"), eos: templated.info.eosID),
                         files: [tokenizerFile, StageModel.inputFile(policy), StageModel.inputFile(reference)] + loaded.files)

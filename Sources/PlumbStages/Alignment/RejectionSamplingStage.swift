@@ -32,7 +32,6 @@ public enum RejectionSamplingStage: Stage {
     public static let kind = StageKind.rs
     public static let abstract = "Rejection sampling: k samples per prompt, both reward models, the best as demonstrations and best vs worst as comparisons."
     public static let rerun = StageRerun.resume
-    public static let decodesFileKeys = false
     public static let slots = [
         InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
         InputSlot("policy", .one, "The policy stage to sample from."),
@@ -43,11 +42,12 @@ public enum RejectionSamplingStage: Stage {
         InputSlot("previous", .any, "An earlier rs stage whose best samples are pooled."),
     ]
 
-    public struct Parameters: StageParameters, Equatable {
+    public struct Parameters: DistributedParameters, Equatable {
         /// Samples per prompt (TigerBot: 10).
         public var k = 10
         /// TigerBot samples at temperature 0.6.
         public var sampling = SamplingSettings(temperature: 0.6, topK: 0, topP: 1, maxNewTokens: 64)
+        /// Seed of the samples (with each prompt's id and the sample index).
         public var seed: UInt64 = 1
         /// The gate's threshold on sigmoid(safety score); replaced by a calibrated one when
         /// `gateRecall` is set.
@@ -67,20 +67,21 @@ public enum RejectionSamplingStage: Stage {
         /// routed by (seed, prompt id) (HumanRoute).
         public var humanRankShare = 0.0
         public var humanEditShare = 0.0
+        public var parallel = DistributedGroup()
         public init() {}
         public var manifestSeed: UInt64? { seed }
 
         public func validate() throws {
-            guard k >= 1 else { throw StageError("rs: k must be at least 1; got \(k)") }
-            guard k <= maxSequences else { throw StageError("rs: k \(k) exceeds the sequences decoded at once (\(maxSequences)); raise --max-sequences") }
+            guard k >= 1 else { throw StageParameterError("k", "must be at least 1; got \(k)") }
+            guard k <= maxSequences else { throw StageParameterError("k", "\(k) exceeds the sequences decoded at once (\(maxSequences)); raise max-sequences") }
             if sampling.temperature <= 0 && k > 1 {
-                throw StageError("rs: temperature 0 (greedy) gives k identical samples; use a temperature above 0 with k \(k)")
+                throw StageParameterError("temperature", "0 (greedy) gives k identical samples; use a temperature above 0 with k \(k)")
             }
-            try sampling.sampling.validate()
-            guard promptsPerShard > 0 else { throw StageError("rs: prompts per shard must be positive") }
-            if let r = gateRecall, !(r > 0 && r <= 1) { throw StageError("rs: gate recall must be in (0, 1]; got \(r)") }
+            do { try sampling.sampling.validate() } catch { throw StageParameterError("temperature", "\(error)") }
+            guard promptsPerShard > 0 else { throw StageParameterError("prompts-per-shard", "must be positive") }
+            if let r = gateRecall, !(r > 0 && r <= 1) { throw StageParameterError("gate-recall", "must be in (0, 1]; got \(r)") }
             guard humanRankShare >= 0, humanEditShare >= 0, humanRankShare + humanEditShare <= 1 else {
-                throw StageError("rs: --human-rank-share and --human-edit-share must be at least 0 and add up to at most 1; got \(humanRankShare) and \(humanEditShare)")
+                throw StageParameterError("human-rank-share", "and human-edit-share must be at least 0 and add up to at most 1; got \(humanRankShare) and \(humanEditShare)")
             }
         }
     }

@@ -43,40 +43,30 @@ public enum SFTStage: LanguageModelTraining {
     public static let defaultLearningRate: Float = 2e-5
 }
 
-public struct LanguageModelParameters<K: LanguageModelTraining>: StageParameters, Equatable {
-    public var seqLen: Int = 128
-    /// Rows per micro-batch (each of seqLen tokens).
-    public var rows: Int = 16
+public struct LanguageModelParameters<K: LanguageModelTraining>: TrainingParameters, DistributedParameters, Equatable {
+    public var model = ModelInitGroup()
+    public var optimisation = OptimisationGroup(lr: K.defaultLearningRate)
+    /// packed (block-diagonal attention) or padded.
     public var layout: SequenceLayout = .packed
-    public var epochs: Int = 2
+    /// Chat template for dialogue records.
     public var template: ChatTemplate = .plumbline
     /// Share of raw-text passages held out for validation (by hash of the passage).
     public var textValidationShare: Double = 0.02
-    public var seed: UInt64 = 1
-    public var loop: LoopSettings = LoopSettings()
-    /// Mixture weight of each `data` stage's training demonstrations, in slot order (empty: all 1):
-    /// DemonstrationMixture.
-    public var importWeights: [Double] = []
-    /// Responses of the `comparisons` stages to train on.
+    /// Mixture weight of each `data` stage's training demonstrations, in slot order (empty: all 1;
+    /// 0.5 keeps a seeded half, 2 repeats them): DemonstrationMixture.
+    public var dataWeight: [Double] = []
+    /// Responses of the `comparisons` stages to train on: chosen (the DPO paper's Preferred-FT) or both.
     public var comparisonResponses: ComparisonResponses = .chosen
-    /// A fresh model of this preset's shape, when neither `config` nor `init-from` is given.
-    public var initPreset: String?
-    /// Seed of a fresh model's weights.
-    public var initSeed: UInt64 = 1
+    public var parallel = DistributedGroup()
     /// Train a LoRA adapter over the frozen `init-from` model instead of every weight; the stage then
     /// keeps the adapter only (PEFT's layout). E.g. `rank=8 alpha=16 lr=1e-4` (LoRASettings).
     public var lora: LoRASettings?
 
-    public init() { loop.optimization.learningRate = K.defaultLearningRate }
-    public var manifestSeed: UInt64? { seed }
+    public init() {}
 
     public func validate() throws {
-        guard seqLen > 1 else { throw StageParameterError("seq-len", "must be > 1") }
-        guard rows > 0 else { throw StageParameterError("rows", "must be > 0") }
-        guard epochs > 0 else { throw StageParameterError("epochs", "must be > 0") }
-        if let initPreset, LlamaPreset(rawValue: initPreset) == nil {
-            throw StageParameterError("init-from", "\(initPreset) is no preset (\(LlamaPreset.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
+        try model.validate()
+        try optimisation.validate()
     }
 }
 
@@ -103,13 +93,15 @@ extension LanguageModelTraining {
          InputSlot("comparisons", .any, "Import stage with comparisons whose responses become dialogues.")]
     }
     public static var rerun: StageRerun { .resume }
-    public static var decodesFileKeys: Bool { false }
 
     public static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<LanguageModelStage.Loaded> {
         let tokenizerFile = try inputs.one("tokenizer")
         let tokenizer = try Tokenizer(modelFile: tokenizerFile.path)
         let templated = try TemplatedTokenizer(tokenizer: tokenizer, template: parameters.template)
-        let initialisation = try LanguageModelStage.initialisation(parameters, inputs: inputs)
+        guard !(inputs.all("text") + inputs.all("data") + inputs.all("comparisons")).isEmpty else {
+            throw StageParameterError("data", "give at least one `text`, `data` or `comparisons` input")
+        }
+        let initialisation = try LanguageModelStage.initialisation(parameters.model, inputs: inputs)
         let data = try LanguageModelStage.loadExamples(parameters, mask: mask, inputs: inputs, tokenizer: tokenizer, templated: templated)
         guard !data.train.examples.isEmpty else { throw StageError("\(kind): no training examples in the inputs") }
         let loaded = LanguageModelStage.Loaded(examples: data, initialisation: initialisation, vocabSize: tokenizer.vocabSize,
@@ -119,13 +111,14 @@ extension LanguageModelTraining {
 
     public static func execute(_ loaded: LanguageModelStage.Loaded, parameters p: Parameters, stage: StageContext) throws -> LanguageModelSummary {
         let data = loaded.examples
-        let model = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: p.seqLen,
+        let o = p.optimisation
+        let model = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: o.seqLen,
                                                      gradients: p.lora == nil)
-        let lora = try LoRAStageSetup(p.lora, model: model, base: loaded.initialisation.location, seed: p.seed, loop: p.loop)
-        let plan = try BatchPlan(lengths: data.train.lengths, rows: p.rows, seqLen: p.seqLen, layout: p.layout,
-                                 accumulation: p.loop.optimization.gradientAccumulation, epochs: p.epochs, seed: p.seed)
+        let lora = try LoRAStageSetup(p.lora, model: model, base: loaded.initialisation.location, seed: o.seed, loop: o.loop)
+        let plan = try BatchPlan(lengths: data.train.lengths, rows: o.rows, seqLen: o.seqLen, layout: p.layout,
+                                 accumulation: o.gradientAccumulation, epochs: o.epochs, seed: o.seed)
         let objective = try LanguageModelObjective(model: model, train: data.train.examples, validation: data.validation.examples,
-                                                   rows: p.rows, seqLen: p.seqLen, layout: p.layout, padToken: loaded.padToken,
+                                                   rows: o.rows, seqLen: o.seqLen, layout: p.layout, padToken: loaded.padToken,
                                                    adapter: lora.adapter)
         let summary = try TrainingStageRun.train(model, adapter: lora.adapter, base: lora.base, plan: plan, objective: objective,
                                                  settings: lora.loop, stage: stage, metadata: ["template": p.template.rawValue])
@@ -159,12 +152,12 @@ public enum LanguageModelStage {
         var padToken: Int32
     }
 
-    /// `config` (a fresh model of that shape), else `init-preset`, else the `init-from` model.
-    static func initialisation<K>(_ p: LanguageModelParameters<K>, inputs: StageInputs) throws -> Initialisation {
+    /// `config` (a fresh model of that shape), else the `init-from` preset, else the `init-from` model.
+    static func initialisation(_ p: ModelInitGroup, inputs: StageInputs) throws -> Initialisation {
         if let config = inputs.optional("config") {
             return .fresh(try LlamaConfigFile.decode(try Data(contentsOf: config), source: config.path), seed: p.initSeed)
         }
-        if let name = p.initPreset, let preset = LlamaPreset(rawValue: name) { return .fresh(preset.config.file, seed: p.initSeed) }
+        if let preset = p.preset { return .fresh(preset.config.file, seed: p.initSeed) }
         guard let from = inputs.optional("init-from") else {
             throw StageParameterError("init-from", "give a preset (\(LlamaPreset.allCases.map(\.rawValue).joined(separator: ", "))), a model directory or a `config` input")
         }
@@ -184,13 +177,14 @@ public enum LanguageModelStage {
         var validation = train
         var files: [URL] = []
         if !textFiles.isEmpty {
+            let seqLen = p.optimisation.seqLen
             let (trainTexts, validationTexts) = try TextPassages.read(textFiles, validationShare: p.textValidationShare)
             let bos = templated.info.bosID, eos = templated.info.eosID
-            train.examples += try TokenExamples.passages(trainTexts, tokenizer: tokenizer, bos: bos, eos: eos, seqLen: p.seqLen).examples
-            validation.examples += try TokenExamples.passages(validationTexts, tokenizer: tokenizer, bos: bos, eos: eos, seqLen: p.seqLen).examples
+            train.examples += try TokenExamples.passages(trainTexts, tokenizer: tokenizer, bos: bos, eos: eos, seqLen: seqLen).examples
+            validation.examples += try TokenExamples.passages(validationTexts, tokenizer: tokenizer, bos: bos, eos: eos, seqLen: seqLen).examples
             files += textFiles
         }
-        let mixture = try DemonstrationMixture(weights: p.importWeights, stages: importStages.count, seed: p.seed)
+        let mixture = try DemonstrationMixture(weights: p.dataWeight, stages: importStages.count, seed: p.optimisation.seed)
         for (split, isTrain) in [("train", true), ("validation", false)] {
             var dialogues: [([Message], String)] = []
             for (index, stage) in importStages.enumerated() {
@@ -203,7 +197,7 @@ public enum LanguageModelStage {
             let compared = try StageRecordReader.read(Comparison.self, output: "comparisons-" + split, from: comparisonStages)
             dialogues += p.comparisonResponses.dialogues(compared.records)
             files += compared.files
-            let set = try TokenExamples.dialogues(dialogues, templated: templated, seqLen: p.seqLen, mask: mask)
+            let set = try TokenExamples.dialogues(dialogues, templated: templated, seqLen: p.optimisation.seqLen, mask: mask)
             if isTrain { merge(&train, set) } else { merge(&validation, set) }
         }
         return LoadedExamples(train: train, validation: validation, files: files)

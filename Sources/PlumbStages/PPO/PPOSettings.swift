@@ -1,4 +1,5 @@
-// The settings of `plumb ppo`, with Llama 2's and TRL's defaults (../shared/docs/METHODS.md section 7).
+// The settings PPO's code reads, with Llama 2's and TRL's defaults (../shared/docs/METHODS.md section 7);
+// the stage's parameters (PPOParameters, the keys as written) resolve into them.
 import Foundation
 import PlumbData
 import PlumbTensor
@@ -60,7 +61,6 @@ public struct PPOSettings: Codable, Equatable, Sendable {
     public var judgeMaxNewTokens = 48
 
     public init() {}
-    public var manifestSeed: UInt64? { seed }
 
     public var stepsPerIteration: Int { ppoEpochs * miniBatches }
 

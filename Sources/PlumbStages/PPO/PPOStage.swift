@@ -24,14 +24,11 @@ extension StageKind {
     public static let ppo: StageKind = "ppo"
 }
 
-extension PPOSettings: StageParameters {}
-
 public enum PPOStage: Stage {
-    public typealias Parameters = PPOSettings
+    public typealias Parameters = PPOParameters
     public static let kind = StageKind.ppo
     public static let abstract = "KL-penalised PPO: rollouts, both reward models combined by the safety gate (logit, whitened), GAE, clipped policy and value losses."
     public static let rerun = StageRerun.resume
-    public static let decodesFileKeys = false
     public static let slots = [
         InputSlot("tokenizer", .one, "SentencePiece model (.model) of every model."),
         InputSlot("policy", .one, "Initial policy stage (SFT or RS policy)."),
@@ -74,7 +71,8 @@ public enum PPOStage: Stage {
         var tokenizer: URL, reference: URL, helpfulness: URL, safety: URL, judgePrompts: URL?
     }
 
-    public static func prepare(_ settings: PPOSettings, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+    public static func prepare(_ parameters: PPOParameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded> {
+        let settings = parameters.settings
         let tokenizer = try inputs.one("tokenizer"), policy = try inputs.one("policy")
         let helpfulness = try inputs.one("helpfulness"), safety = try inputs.one("safety")
         let reference = inputs.optional("reference") ?? policy
@@ -109,7 +107,8 @@ public enum PPOStage: Stage {
                         files: [tokenizer] + Array(Set(modelFiles)).sorted { $0.path < $1.path } + prompts.files + statisticsFiles)
     }
 
-    public static func execute(_ loaded: Loaded, parameters settings: PPOSettings, stage: StageContext) throws -> Summary {
+    public static func execute(_ loaded: Loaded, parameters: PPOParameters, stage: StageContext) throws -> Summary {
+        let settings = parameters.settings
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: settings.template)
         let eos = templated.info.eosID
         let policyModel = loaded.policyModel

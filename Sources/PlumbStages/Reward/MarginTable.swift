@@ -23,6 +23,24 @@ public enum MarginTable: Codable, Equatable, Sendable {
     /// One margin per level, strongest first.
     case custom(significantlyBetter: Float, better: Float, slightlyBetter: Float, negligiblyBetter: Float)
 
+    /// The tables by name, as a stage's `margin` parameter gives them.
+    public enum Name: String, Codable, CaseIterable, Sendable {
+        case none, small, large, custom
+    }
+
+    /// The table `name` names; `custom` takes four comma-separated margins, strongest first.
+    public init(_ name: Name, custom: String?) throws {
+        switch name {
+        case .none: self = .none
+        case .small: self = .small
+        case .large: self = .large
+        case .custom:
+            let values = (custom ?? "").split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == 4 else { throw StageParameterError("custom-margins", "\(custom ?? ""): expected four numbers") }
+            self = .custom(significantlyBetter: values[0], better: values[1], slightlyBetter: values[2], negligiblyBetter: values[3])
+        }
+    }
+
     /// The margin for a comparison of `strength` (see the file comment for numeric margins and nil).
     public func margin(for strength: PreferenceStrength?) -> Float {
         switch strength {

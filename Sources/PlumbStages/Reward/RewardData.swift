@@ -18,7 +18,7 @@ struct RewardData {
             train.append(try SourcedComparisons.labelledPairs(split: .train, from: importStages))
             validation.append(try SourcedComparisons.labelledPairs(split: .validation, from: importStages))
         }
-        let mixture = p.resolvedMixture
+        let mixture = try p.resolvedMixture
         try mixture.validate(sources: SourcedComparisons.names(of: importStages))
         if let bare = mixture.weights.first(where: { $0.dimension == nil }) {
             throw StageError("--mix \(bare.text): a reward model's mixture names a dimension per component (SOURCE:DIMENSION=WEIGHT)")
@@ -30,9 +30,9 @@ struct RewardData {
         let pickedValidation = hasValidation ? try mixture.select(validation.keys, for: p.dimension, seed: p.seed ^ 0x7A11D)
                                              : (indices: [], report: [])
         return RewardData(
-            train: try RewardPairs.encode(pickedTrain.indices.map { train.records[$0] }, templated: templated, seqLen: p.seqLen, margins: p.margins),
+            train: try RewardPairs.encode(pickedTrain.indices.map { train.records[$0] }, templated: templated, seqLen: p.seqLen, margins: try p.margins),
             validation: try RewardPairs.encode(pickedValidation.indices.map { validation.records[$0] }, templated: templated,
-                                               seqLen: p.seqLen, margins: p.margins),
+                                               seqLen: p.seqLen, margins: try p.margins),
             trainMixture: pickedTrain.report, validationMixture: pickedValidation.report,
             files: train.files + validation.files)
     }

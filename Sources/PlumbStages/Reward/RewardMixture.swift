@@ -20,6 +20,15 @@ public struct RewardMixture: Codable, Equatable, Sendable {
 
     public init(weights: [MixtureWeight]) { self.weights = weights }
 
+    /// The mixture of components written `SOURCE:DIMENSION=WEIGHT` (MixtureWeight.parse), checked;
+    /// nil for none.
+    public static func parse(_ texts: [String], requireDimension: Bool, option: String = "--mix") throws -> RewardMixture? {
+        guard !texts.isEmpty else { return nil }
+        let mixture = RewardMixture(weights: try texts.map { try MixtureWeight.parse($0, option: option, requireDimension: requireDimension) })
+        try mixture.validate(option: option)
+        return mixture
+    }
+
     /// Llama 2's mixture for a model of `dimension`.
     public static func llama2(for dimension: PreferenceDimension) -> RewardMixture {
         switch dimension {

@@ -23,44 +23,70 @@ public enum RewardModelStage: Stage {
     public static let kind = StageKind.rmTrain
     public static let abstract = "Train a reward model (helpfulness or safety) from an SFT stage on comparisons."
     public static let rerun = StageRerun.resume
-    public static let decodesFileKeys = false
     public static let slots = [
         InputSlot("tokenizer", .one, "SentencePiece model (.model)."),
         InputSlot("init-from", .one, "The SFT stage (or Hugging Face directory) the reward model starts from."),
         InputSlot("data", .oneOrMore, "Import stage with comparisons-train / comparisons-validation sets."),
     ]
 
-    public struct Parameters: StageParameters, Equatable {
+    public struct Parameters: TrainingParameters, DistributedParameters, Equatable {
         public var dimension: PreferenceDimension = .helpfulness
-        public var margins: MarginTable = .small
+        /// Margin table: none, small, large (Llama 2 Table 27) or custom (`customMargins`).
+        public var margin: MarginTable.Name = .small
+        /// With margin custom: four margins, strongest first, e.g. "1,0.5,0.25,0".
+        public var customMargins: String?
         /// c of the centring term c · mean((r_c + r_r)²); 0 = off.
         public var centring: Float = 0
-        /// nil = Llama 2's mixture for `dimension`.
-        public var mixture: RewardMixture?
-        public var seqLen: Int = 256
-        /// Rows per micro-batch (each of seqLen tokens; comparisons are packed into them).
-        public var rows: Int = 8
-        /// Llama 2: one epoch.
-        public var epochs: Int = 1
+        /// Mixture components SOURCE:DIMENSION=WEIGHT (MixtureWeight); empty: Llama 2's mixture for `dimension`.
+        public var mix: [String] = []
         public var template: ChatTemplate = .plumbline
-        public var seed: UInt64 = 1
-        /// beta * log-likelihood of the response added to the head's score; off (Llama 2) by default.
-        public var likelihood: RewardLikelihoodTerm = .none
-        /// Llama 2's reward-model settings: lr 1e-5, cosine to 10%, warm-up 3%.
-        public var loop = LoopSettings(optimization: OptimizationSettings(learningRate: 1e-5))
+        /// Add beta · the model's own log-likelihood of the response to the head's score: none (Llama 2),
+        /// sum, mean per token, or centred (each token's log-probability plus its entropy).
+        public var likelihood: RewardLikelihoodTerm.Kind = .none
+        /// beta of `likelihood`.
+        public var likelihoodWeight: Float = 0.1
         /// Train a LoRA adapter and its own reward head over the frozen `init-from` model; the stage
         /// keeps the adapter with the head (PEFT's layout, `score` in modules_to_save). LoRASettings.
         public var lora: LoRASettings?
         /// Also train on safety pairs drawn from labelled responses (`labelled-responses-<split>` of the
         /// import stages): each prompt's safe responses over its unsafe ones. Nil (off) leaves the
-        /// resolved config, and so the cache key, as before.
+        /// resolved config, and so the cache key, as without the option.
         public var labelledPairs: Bool?
+        /// Llama 2's reward-model settings: lr 1e-5, cosine to 10%, warm-up 3%, one epoch.
+        public var optimisation = OptimisationGroup(lr: 1e-5, seqLen: 256, rows: 8, epochs: 1)
+        public var parallel = DistributedGroup()
 
         public init() {}
         public init(dimension: PreferenceDimension) { self.dimension = dimension }
-        public var manifestSeed: UInt64? { seed }
 
-        public var resolvedMixture: RewardMixture { mixture ?? .llama2(for: dimension) }
+        public func validate() throws {
+            try optimisation.validate()
+            guard centring >= 0 else { throw StageParameterError("centring", "must be >= 0") }
+            guard (margin == .custom) == (customMargins != nil) else {
+                throw StageParameterError("custom-margins", "goes with margin custom, and only with it")
+            }
+            _ = try margins
+            do { _ = try mixture } catch let error as StageError { throw StageParameterError("mix", error.description) }
+        }
+
+        /// The margin table `margin` (and `customMargins`) name.
+        public var margins: MarginTable {
+            get throws { try MarginTable(margin, custom: customMargins) }
+        }
+
+        /// The mixture `mix` gives (nil: none given).
+        public var mixture: RewardMixture? {
+            get throws { try RewardMixture.parse(mix, requireDimension: true) }
+        }
+
+        public var resolvedMixture: RewardMixture {
+            get throws { try mixture ?? .llama2(for: dimension) }
+        }
+
+        /// The likelihood term `likelihood` and `likelihoodWeight` give (weight 0 when none).
+        public var likelihoodTerm: RewardLikelihoodTerm {
+            RewardLikelihoodTerm(kind: likelihood, weight: likelihood == .none ? 0 : likelihoodWeight)
+        }
     }
 
     public struct Summary: StageSummary {
@@ -91,6 +117,9 @@ public enum RewardModelStage: Stage {
         let tokenizerFile = try inputs.one("tokenizer"), initialModel = try inputs.one("init-from")
         let tokenizer = try Tokenizer(modelFile: tokenizerFile.path)
         let templated = try TemplatedTokenizer(tokenizer: tokenizer, template: parameters.template)
+        do { try parameters.mixture?.validate(sources: SourcedComparisons.names(of: inputs.all("data"))) } catch let error as StageError {
+            throw StageParameterError("mix", error.description)
+        }
         let data = try RewardData.load(parameters, importStages: inputs.all("data"), templated: templated)
         return Prepared(Loaded(data: data, initialModel: initialModel, vocabSize: tokenizer.vocabSize, eos: templated.info.eosID),
                         files: [tokenizerFile, StageModel.inputFile(initialModel)] + data.files)
@@ -99,7 +128,7 @@ public enum RewardModelStage: Stage {
     public static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> Summary {
         let data = loaded.data
         let model = try initialModel(loaded.initialModel, vocabSize: loaded.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed,
-                                     heads: parameters.likelihood.heads, gradients: parameters.lora == nil)
+                                     heads: parameters.likelihoodTerm.heads, gradients: parameters.lora == nil)
         let plan = try RewardBatches.plan(pairs: data.train.pairs, rows: parameters.rows, seqLen: parameters.seqLen,
                                           accumulation: parameters.loop.optimization.gradientAccumulation,
                                           epochs: parameters.epochs, seed: parameters.seed)
@@ -107,11 +136,11 @@ public enum RewardModelStage: Stage {
                                       loop: parameters.loop, heads: .reward)
         let objective = try RewardObjective(model: model, train: data.train.pairs, validation: data.validation.pairs,
                                             rows: parameters.rows, seqLen: parameters.seqLen, padToken: loaded.eos,
-                                            centring: parameters.centring, likelihood: parameters.likelihood, adapter: lora.adapter)
+                                            centring: parameters.centring, likelihood: parameters.likelihoodTerm, adapter: lora.adapter)
         let training = try TrainingStageRun.train(model, adapter: lora.adapter, base: lora.base, plan: plan, objective: objective,
                                                   settings: lora.loop, stage: stage,
                                                   metadata: ["template": parameters.template.rawValue, "dimension": parameters.dimension.rawValue])
-        if parameters.likelihood.isActive { try parameters.likelihood.save(to: stage.directory) }
+        if parameters.likelihoodTerm.isActive { try parameters.likelihoodTerm.save(to: stage.directory) }
         return Summary(training: training, trainPairs: data.train.pairs.count, validationPairs: data.validation.pairs.count,
                        truncatedSequences: data.train.truncated + data.validation.truncated,
                        mixture: ["train": data.trainMixture, "validation": data.validationMixture])

@@ -3,7 +3,8 @@
 // fp32 or in 8 bits (`DecodeWeightFormat`; a settings file without `weights` means fp32).
 import PlumbModel
 
-public struct SamplingSettings: Codable, Equatable, Sendable {
+/// A stage's option group: its keys are `temperature`, `top-k`, `top-p`, `max-new-tokens`, `weights`.
+public struct SamplingSettings: ParameterGroup, Equatable {
     /// 0 means greedy.
     public var temperature: Float
     /// 0 keeps every token.

@@ -2,7 +2,9 @@
 // gives them: one spelling serves as Swift property, file key and flag (`maxNewTokens` is
 // `max-new-tokens`). The values are laid over `Parameters()`, so an absent key keeps its default;
 // a key the type does not have, or a value that does not parse as the property's type, is an error
-// naming the key and where it was written, with the accepted keys listed.
+// naming the key and where it was written, with the accepted keys listed. The keys of an embedded
+// `ParameterGroup` are the stage's own keys (`lr`, not `optimisation.lr`); the JSON of the
+// parameters (manifest config, cache key) keeps the group as a nested object.
 import Foundation
 import PlumbStore
 
@@ -32,17 +34,50 @@ public enum ParameterKeys {
         return out
     }
 
-    /// The keys `P` accepts, in declaration order: every property its decoder asks for.
+    /// The keys `P` accepts, in declaration order: every property its decoder asks for, a group's
+    /// properties in the group's place. Two properties of one name (in two groups, or a group's and
+    /// the stage's own) are an error: a key must name one property.
     public static func accepted<P: StageParameters>(_ type: P.Type) throws -> [String] {
-        let recorder = ParameterNodeDecoder(node: .json(try JSONValue(encoding: P())), path: [], place: "", recorder: KeyRecorder())
-        _ = try P(from: recorder)
-        return recorder.recorder!.keys.map(key(ofProperty:))
+        try properties(type).map(key(ofProperty:))
+    }
+
+    /// The keys whose default is a list (`data-weight`, `mix`): a command line gives them by
+    /// repeating the flag, where another key's later flag replaces an earlier one.
+    public static func listKeys<P: StageParameters>(_ type: P.Type) throws -> [String] {
+        let recorder = try record(type)
+        let defaults = try JSONValue(encoding: P())
+        return recorder.keys.filter { name in
+            var value: JSONValue? = defaults
+            for group in recorder.owners[name]!.split(separator: ".") where recorder.owners[name] != KeyRecorder.stage {
+                guard case .object(let object)? = value else { return false }
+                value = object[String(group)]
+            }
+            guard case .object(let object)? = value, case .array? = object[name] else { return false }
+            return true
+        }.map(key(ofProperty:))
+    }
+
+    /// The property names `P`'s decoder asks for, groups flattened.
+    static func properties<P: StageParameters>(_ type: P.Type) throws -> [String] {
+        try record(type).keys
+    }
+
+    private static func record<P: StageParameters>(_ type: P.Type) throws -> KeyRecorder {
+        let recorder = KeyRecorder()
+        _ = try P(from: ParameterNodeDecoder(node: .json(try JSONValue(encoding: P())), path: [], place: "", recorder: recorder, given: [:]))
+        if let (name, owners) = recorder.conflicts.first {
+            throw ParameterDecodingError(place: "", key: key(ofProperty: name),
+                                         message: "\(P.self) has two properties of this name (in \(owners.joined(separator: " and "))): a key must name one property")
+        }
+        return recorder
     }
 
     /// `P()` with `entries` laid over it.
     public static func decode<P: StageParameters>(_ type: P.Type, _ entries: [ParameterEntry], kind: StageKind) throws -> P {
-        let accepted = try accepted(type)
-        guard case .object(var object) = try JSONValue(encoding: P()) else {
+        let properties = try properties(type)
+        let accepted = properties.map(key(ofProperty:))
+        let defaults = try JSONValue(encoding: P())
+        guard case .object = defaults else {
             throw ParameterDecodingError(place: "", key: "", message: "\(kind)'s parameters do not encode as an object")
         }
         var given: [String: ParameterNode] = [:]
@@ -51,24 +86,9 @@ public enum ParameterKeys {
                 throw ParameterDecodingError(place: entry.place, key: entry.key,
                                              message: "\(kind) has no parameter `\(entry.key)` (accepted: \(accepted.joined(separator: ", ")))")
             }
-            let property = try property(named: accepted[index], of: type)
-            object.removeValue(forKey: property)
-            given[property] = .text(entry.values, place: entry.place, key: entry.key)
+            given[properties[index]] = .text(entry.values, place: entry.place, key: entry.key)
         }
-        var nodes = object.mapValues { ParameterNode.json($0) }
-        nodes.merge(given) { $1 }
-        do {
-            return try P(from: ParameterNodeDecoder(node: .object(nodes), path: [], place: "", recorder: nil))
-        } catch let error as ParameterDecodingError {
-            throw error
-        }
-    }
-
-    /// The property whose key is `key`.
-    static func property<P: StageParameters>(named key: String, of type: P.Type) throws -> String {
-        let recorder = ParameterNodeDecoder(node: .json(try JSONValue(encoding: P())), path: [], place: "", recorder: KeyRecorder())
-        _ = try P(from: recorder)
-        return recorder.recorder!.keys.first { self.key(ofProperty: $0) == key }!
+        return try P(from: ParameterNodeDecoder(node: .json(defaults), path: [], place: "", recorder: nil, given: given))
     }
 }
 
@@ -79,9 +99,21 @@ indirect enum ParameterNode {
     case object([String: ParameterNode])
 }
 
+/// The property names a decoding asks for, and which group (coding path) each belongs to.
 final class KeyRecorder {
     var keys: [String] = []
-    func note(_ key: String) { if !keys.contains(key) { keys.append(key) } }
+    var owners: [String: String] = [:]
+    var conflicts: [(String, [String])] = []
+    static let stage = "the stage"
+    func note(_ key: String, owner: [CodingKey]) {
+        let group = owner.isEmpty ? Self.stage : owner.map(\.stringValue).joined(separator: ".")
+        if let first = owners[key] {
+            if first != group && !conflicts.contains(where: { $0.0 == key }) { conflicts.append((key, [first, group])) }
+            return
+        }
+        owners[key] = group
+        keys.append(key)
+    }
 }
 
 /// A Decoder over a `ParameterNode`; text is parsed into the type asked for.
@@ -89,8 +121,10 @@ struct ParameterNodeDecoder: Decoder {
     let node: ParameterNode
     let path: [CodingKey]
     let place: String
-    /// Records the top-level keys asked for (used once, over the defaults).
+    /// Records the keys asked for (used once, over the defaults), the stage's and its groups'.
     let recorder: KeyRecorder?
+    /// Values as written, by property name, for the stage's own properties and its groups'.
+    let given: [String: ParameterNode]
 
     var codingPath: [CodingKey] { path }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
@@ -117,8 +151,14 @@ struct ParameterNodeDecoder: Decoder {
 
     func singleValueContainer() throws -> SingleValueDecodingContainer { NodeSingle(decoder: self) }
 
+    /// The decoder of a value inside a property: the keys as written do not reach into it.
     func child(_ node: ParameterNode, _ key: CodingKey) -> ParameterNodeDecoder {
-        ParameterNodeDecoder(node: node, path: path + [key], place: place, recorder: nil)
+        ParameterNodeDecoder(node: node, path: path + [key], place: place, recorder: nil, given: [:])
+    }
+
+    /// The decoder of an embedded group: its properties take the keys as written, as the stage's do.
+    func group(_ node: ParameterNode, _ key: CodingKey) -> ParameterNodeDecoder {
+        ParameterNodeDecoder(node: node, path: path + [key], place: place, recorder: recorder, given: given)
     }
 }
 
@@ -126,16 +166,19 @@ struct NodeKeyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let nodes: [String: ParameterNode]
     let decoder: ParameterNodeDecoder
     var codingPath: [CodingKey] { decoder.path }
-    var allKeys: [Key] { nodes.keys.compactMap { Key(stringValue: $0) } }
+    var allKeys: [Key] { Set(nodes.keys).union(decoder.given.keys).compactMap { Key(stringValue: $0) } }
+
+    /// The value of `key`: as written, else the default's.
+    func node(_ key: Key) -> ParameterNode? { decoder.given[key.stringValue] ?? nodes[key.stringValue] }
 
     func contains(_ key: Key) -> Bool {
-        decoder.recorder?.note(key.stringValue)
-        return nodes[key.stringValue] != nil
+        decoder.recorder?.note(key.stringValue, owner: codingPath)
+        return node(key) != nil
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        decoder.recorder?.note(key.stringValue)
-        guard let node = nodes[key.stringValue] else { return true }
+        decoder.recorder?.note(key.stringValue, owner: codingPath)
+        guard let node = node(key) else { return true }
         if case .json(.null) = node { return true }
         return false
     }
@@ -157,8 +200,11 @@ struct NodeKeyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decode(T: type, forKey: key) }
 
     private func decode<T: Decodable>(T type: T.Type, forKey key: Key) throws -> T {
-        decoder.recorder?.note(key.stringValue)
-        guard let node = nodes[key.stringValue] else {
+        if type is ParameterGroup.Type {
+            return try T(from: decoder.group(nodes[key.stringValue] ?? .json(.object([:])), key))
+        }
+        decoder.recorder?.note(key.stringValue, owner: codingPath)
+        guard let node = node(key) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no value for \(key.stringValue)"))
         }
         return try T(from: decoder.child(node, key))

@@ -65,8 +65,6 @@ public protocol Stage {
     /// The file a reference to the whole stage means (`spm.model`), when not its directory.
     static var mainFile: String? { get }
     static var rerun: StageRerun { get }
-    /// Whether a pipeline file's keys are this stage's parameter keys (StageInvocation).
-    static var decodesFileKeys: Bool { get }
 
     static func prepare(_ parameters: Parameters, inputs: StageInputs, log: @escaping (String) -> Void) throws -> Prepared<Loaded>
     static func execute(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> Summary

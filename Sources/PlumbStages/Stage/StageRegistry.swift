@@ -51,16 +51,34 @@ public struct StageInvocation {
     /// The cache key the stage's manifest will carry.
     public func key(runsRoot: URL) throws -> String { try stage.key(of: self, runsRoot: runsRoot) }
 
+    /// Runs the stage through `StageRun`; returns its summary.
+    @discardableResult
     public func run(location: StageLocation, environment: StageEnvironment, progress: @escaping ProgressHandler,
-                    log: @escaping (String) -> Void) throws {
+                    log: @escaping (String) -> Void) throws -> any StageSummary {
         try stage.run(self, location: location, environment: environment, progress: progress, log: log)
+    }
+
+    /// The data-parallel mode the parameters ask for (`distributed: mpi`), which the caller starts
+    /// before running (a plan never does); nil for one process or a kind without the option.
+    public func distributedMode() throws -> DistributedMode? {
+        (try decodedParameters() as? any DistributedParameters)?.parallel.distributed
+    }
+
+    /// The parameters the entries decode to (laid over the defaults, validated).
+    public func decodedParameters() throws -> any StageParameters {
+        try stage.parameters(self)
     }
 }
 
 extension Stage {
-    /// The training stages whose parameters still nest their optimiser and sampling settings say
-    /// no, and run through their commands.
-    public static var decodesFileKeys: Bool { true }
+    /// Whether `value` alone for `key` decodes into valid parameters: a key that names both a
+    /// parameter and an input (`init-from`: a preset, or a model directory) is the parameter for a
+    /// value the parameter takes, else the input.
+    public static func takesValue(_ value: String, forKey key: String) -> Bool {
+        let entry = ParameterEntry(key: key, values: [value], place: "")
+        guard let parameters = try? ParameterKeys.decode(Parameters.self, [entry], kind: kind) else { return false }
+        return (try? parameters.validate()) != nil
+    }
 
     static func parameters(_ invocation: StageInvocation) throws -> Parameters {
         let parameters = try ParameterKeys.decode(Parameters.self, invocation.parameters, kind: kind)
@@ -81,7 +99,7 @@ extension Stage {
     }
 
     static func run(_ invocation: StageInvocation, location: StageLocation, environment: StageEnvironment,
-                    progress: @escaping ProgressHandler, log: @escaping (String) -> Void) throws {
+                    progress: @escaping ProgressHandler, log: @escaping (String) -> Void) throws -> any StageSummary {
         try StageRun.run(self, try parameters(invocation), inputs: invocation.inputs, location: location, environment: environment,
                          progress: progress, log: log)
     }
@@ -90,4 +108,7 @@ extension Stage {
 extension Stage {
     /// The parameter keys a file or command line may give.
     public static func acceptedKeys() throws -> [String] { try ParameterKeys.accepted(Parameters.self) }
+
+    /// The keys whose values are lists.
+    public static func listKeys() throws -> [String] { try ParameterKeys.listKeys(Parameters.self) }
 }
