@@ -46,6 +46,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchGemmCommand.self,
             BenchTrainCommand.self,
+            BenchMemoryCommand.self,
             BenchDecodeCommand.self,
             BenchSampleCommand.self,
             BenchShardsCommand.self,

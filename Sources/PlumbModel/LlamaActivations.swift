@@ -41,6 +41,8 @@ public final class LlamaActivations {
     lazy var dLogits: Tensor? = logits.map { Tensor(zeros: $0.shape) }
     /// Tokens, positions and segments of the batch last run forward.
     var layout: BatchLayout?
+    /// What the last forward pass with a LoRA adapter keeps (its `adapter` nil after a bare pass).
+    var lora: LoRAActivations?
 
     public var rows: Int { batchSize * seqLen }
 

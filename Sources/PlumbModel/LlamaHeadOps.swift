@@ -100,16 +100,20 @@ extension LlamaModel {
 
     /// r_i = h_{rows[i]} . w_score.
     public func rewardForward(_ acts: LlamaActivations, rows: [Int]) throws -> [Float] {
-        guard let w = weights.rewardHead else { throw TensorError("rewardForward: the model has no reward head") }
+        guard let w = try headTensors(acts, LlamaTensorNames.rewardHead, own: weights.rewardHead)?.weight else {
+            throw TensorError("rewardForward: neither the model nor the pass's adapter has a reward head")
+        }
         let h = try hiddenStates(acts, rows: rows)
         return (0..<rows.count).map { j in (0..<config.dim).reduce(Float(0)) { $0 + h.pointer[j * config.dim + $1] * w.pointer[$1] } }
     }
 
     /// dh_{rows[i]} += dRewards[i] w_score;  dw_score += sum_i dRewards[i] h_{rows[i]}.
     public func rewardBackward(_ acts: LlamaActivations, rows: [Int], dRewards: [Float]) throws {
-        guard let w = weights.rewardHead else { throw TensorError("rewardBackward: the model has no reward head") }
+        guard let (w, dw) = try headTensors(acts, LlamaTensorNames.rewardHead, own: weights.rewardHead) else {
+            throw TensorError("rewardBackward: neither the model nor the pass's adapter has a reward head")
+        }
         guard rows.count == dRewards.count else { throw TensorError("rewardBackward: \(dRewards.count) gradients for \(rows.count) rows") }
-        let c = config.dim, dw = try grad(LlamaTensorNames.rewardHead)
+        let c = config.dim
         for (j, r) in rows.enumerated() {
             guard r >= 0, r < acts.rows else { throw TensorError("rewardBackward: row \(r) outside 0..<\(acts.rows)") }
             let dh = acts.dFinalHidden.pointer + r * c, h = acts.finalHidden.pointer + r * c, g = dRewards[j]
@@ -120,7 +124,9 @@ extension LlamaModel {
 
     /// v_n = h_n . w_value for every row: (N).
     public func valueForward(_ acts: LlamaActivations) throws -> Tensor {
-        guard let w = weights.valueHead else { throw TensorError("valueForward: the model has no value head") }
+        guard let w = try headTensors(acts, LlamaTensorNames.valueHead, own: weights.valueHead)?.weight else {
+            throw TensorError("valueForward: neither the model nor the pass's adapter has a value head")
+        }
         let out = Tensor(zeros: [acts.rows, 1])
         try Linear.forward(x: acts.finalHidden, weight: w, out: out)
         return try out.reshaped([acts.rows])
@@ -128,9 +134,11 @@ extension LlamaModel {
 
     /// dh_n += dValues[n] w_value;  dw_value += sum_n dValues[n] h_n.
     public func valueBackward(_ acts: LlamaActivations, dValues: Tensor) throws {
-        guard let w = weights.valueHead else { throw TensorError("valueBackward: the model has no value head") }
+        guard let (w, dw) = try headTensors(acts, LlamaTensorNames.valueHead, own: weights.valueHead) else {
+            throw TensorError("valueBackward: neither the model nor the pass's adapter has a value head")
+        }
         try Linear.backward(dOut: try dValues.reshaped([acts.rows, 1]), x: acts.finalHidden, weight: w,
-                            dx: acts.dFinalHidden, dWeight: try grad(LlamaTensorNames.valueHead))
+                            dx: acts.dFinalHidden, dWeight: dw)
     }
 
     private func lmBuffers(_ acts: LlamaActivations, _ targets: [Int32]?) throws -> (Tensor, Tensor, [Int32]) {

@@ -16,15 +16,16 @@ public final class LlamaModel {
     let rope: RoPETable
     let ropeLayout: RoPELayout
 
-    /// A model with every weight zero; `initialize(seed:)` or `load(_:)` fills it.
-    public init(config: LlamaConfig, heads: LlamaHeads = .lm) throws {
+    /// A model with every weight zero; `initialize(seed:)` or `load(_:)` fills it. Without
+    /// `gradients`, the model is frozen and holds no gradient arena (a base under LoRA adapters).
+    public init(config: LlamaConfig, heads: LlamaHeads = .lm, gradients: Bool = true) throws {
         try config.validate()
         self.config = config; self.heads = heads
         let specs = LlamaTensorNames.table(config, heads: heads).map { name, shape in
             // No weight decay on norm gains and the embedding (which is also the tied LM head).
             ParameterSpec(name, shape, weightDecay: shape.count == 2 && name != LlamaTensorNames.embedding)
         }
-        parameters = try ParameterSet(specs)
+        parameters = try ParameterSet(specs, gradients: gradients)
         let set = parameters
         weights = try LlamaWeights(config: config, heads: heads) { try set.value($0) }
         rope = try RoPETable(headDim: config.headDim, maxPositions: config.maxSeqLen, theta: Double(config.ropeTheta))
@@ -75,12 +76,14 @@ public final class LlamaModel {
     }
 
     /// Loads a Hugging Face checkpoint directory into a new model with `heads`.
-    public static func load(directory: URL, heads: LlamaHeads = .lm, allowMissingHeads: Bool = false) throws -> LlamaModel {
+    /// Without `gradients`, the model is frozen with no gradient arena.
+    public static func load(directory: URL, heads: LlamaHeads = .lm, allowMissingHeads: Bool = false,
+                            gradients: Bool = true) throws -> LlamaModel {
         let (config, file) = try LlamaCheckpoint.load(directory)
         var tensors = file.tensors
         // Files are in HF halves layout; the model runs in the config's layout (halves unless recorded).
         try RotaryPermutation.convertAll(&tensors, config: config, from: .halves, to: config.rotaryLayout)
-        let model = try LlamaModel(config: config, heads: heads)
+        let model = try LlamaModel(config: config, heads: heads, gradients: gradients)
         try model.load(tensors, source: directory.path, allowMissingHeads: allowMissingHeads)
         return model
     }

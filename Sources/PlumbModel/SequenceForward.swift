@@ -15,14 +15,17 @@ import PlumbTensor
 
 public final class SequenceForward {
     public let model: LlamaModel
+    /// A LoRA adapter every pass runs with (nil: the bare model).
+    public let adapter: LoRAAdapter?
     /// Longest sequence accepted.
     public let maxLength: Int
     let workspaces: [LlamaActivations]   // one (1, maxLength) per pool thread
 
     /// `logits`: whether the LM head runs (log-probabilities need it; rewards and values do not).
-    public init(model: LlamaModel, maxLength: Int, logits: Bool) throws {
+    public init(model: LlamaModel, maxLength: Int, logits: Bool, adapter: LoRAAdapter? = nil) throws {
         guard maxLength > 0 else { throw ConfigError("sequence forward: maxLength must be positive, got \(maxLength)") }
         self.model = model
+        self.adapter = adapter
         self.maxLength = maxLength
         workspaces = try (0..<ThreadPool.shared.threads).map { _ in
             try LlamaActivations(config: model.config, batchSize: 1, seqLen: maxLength, logits: logits)
@@ -53,7 +56,7 @@ public final class SequenceForward {
         let length = example.tokens.count
         let layout = try BatchLayout.packed([example], batchSize: 1, seqLen: length, padToken: padToken)
         let acts = try LlamaActivations(prefixOf: workspace, length: length)
-        try model.forward(layout, acts)
+        try model.forward(layout, acts, adapter: adapter)
         return try read(acts, layout)
     }
 }

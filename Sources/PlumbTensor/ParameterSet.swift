@@ -29,11 +29,13 @@ public final class ParameterSet: @unchecked Sendable {
 
     public private(set) var entries: [Entry]
     public let values: TensorStorage      // (totalCount)
-    public let gradients: TensorStorage   // (totalCount)
+    /// (totalCount), or empty after `releaseGradients()` (a frozen base under LoRA adapters).
+    public private(set) var gradients: TensorStorage
     private let index: [String: Int]
 
-    /// Allocates zeroed arenas for `specs`, in order; names must be unique.
-    public init(_ specs: [ParameterSpec]) throws {
+    /// Allocates zeroed arenas for `specs`, in order; names must be unique. Without `gradients`, every
+    /// parameter is frozen and no gradient arena is allocated (as after `releaseGradients()`).
+    public init(_ specs: [ParameterSpec], gradients withGradients: Bool = true) throws {
         var entries: [Entry] = [], index: [String: Int] = [:], offset = 0
         for spec in specs {
             guard index[spec.name] == nil else { throw TensorError("ParameterSet: duplicate parameter name '\(spec.name)'") }
@@ -44,8 +46,9 @@ public final class ParameterSet: @unchecked Sendable {
                                  trainable: spec.trainable, weightDecay: spec.weightDecay))
             offset += n
         }
+        if !withGradients { for i in entries.indices { entries[i].trainable = false } }
         self.entries = entries; self.index = index
-        values = TensorStorage(count: offset); gradients = TensorStorage(count: offset)
+        values = TensorStorage(count: offset); gradients = TensorStorage(count: withGradients ? offset : 0)
     }
 
     /// Number of scalars over all parameters.
@@ -78,11 +81,22 @@ public final class ParameterSet: @unchecked Sendable {
     @discardableResult
     public func setTrainable(_ trainable: Bool, where predicate: (String) -> Bool) -> Int {
         var changed = 0
+        precondition(!trainable || !gradientsReleased, "ParameterSet.setTrainable: the gradient arena was released; nothing can be unfrozen")
         for i in entries.indices where predicate(entries[i].name) && entries[i].trainable != trainable {
             entries[i].trainable = trainable; changed += 1
         }
         return changed
     }
+
+    /// Freezes every parameter and frees the gradient arena: a base that only passes gradient on
+    /// (to LoRA adapters) holds no gradient memory. Nothing can be unfrozen afterwards.
+    public func releaseGradients() {
+        for i in entries.indices { entries[i].trainable = false }
+        gradients = TensorStorage(count: 0)
+    }
+
+    /// Whether the gradient arena was freed (`releaseGradients`).
+    public var gradientsReleased: Bool { gradients.count < values.count }
 
     /// Sets every gradient to zero.
     public func zeroGrad() {

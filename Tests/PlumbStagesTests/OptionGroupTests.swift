@@ -31,7 +31,7 @@ final class OptionGroupTests: XCTestCase {
             "seq-len", "rows", "epochs", "seed", "lr", "schedule", "warmup-ratio", "min-lr-ratio", "weight-decay", "beta1", "beta2", "eps",
             "max-grad-norm", "gradient-accumulation", "checkpoint-every", "eval-every", "keep-checkpoints", "max-non-finite-steps",
             "layout", "template", "text-validation-share", "data-weight", "comparison-responses",
-            "distributed",
+            "distributed", "lora",
         ])
         XCTAssertEqual(try PretrainStage.acceptedKeys(), try SFTStage.acceptedKeys(), "the two kinds embed the same groups")
     }

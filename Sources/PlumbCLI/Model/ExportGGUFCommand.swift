@@ -23,7 +23,8 @@ extension GGUFTensorType: ExpressibleByArgument {
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Export a model for other runtimes.",
-                                                    subcommands: [ExportGGUFCommand.self, ExportChatIDsCommand.self])
+                                                    subcommands: [ExportGGUFCommand.self, ExportChatIDsCommand.self, ExportMergeCommand.self,
+                                                                  ExportAdapterCommand.self, ExportLogitsCommand.self])
 }
 
 /// `plumb export chat-ids`: the ids `TemplatedTokenizer.encodePrompt` gives each conversation, so a

@@ -30,6 +30,8 @@ public struct DPOPair: Sendable, Equatable {
 
 public final class DPOObjective: TrainingObjective {
     let model: LlamaModel
+    /// With LoRA, the policy is `model` plus this adapter and the reference the bare `model`.
+    let adapter: LoRAAdapter?
     let train: [DPOPair]
     let validation: [DPOPair]
     let loss: DPOLoss
@@ -38,9 +40,11 @@ public final class DPOObjective: TrainingObjective {
     let padToken: Int32
     let activations: LlamaActivations   // (rows, seqLen) with LM logits
 
-    public init(model: LlamaModel, train: [DPOPair], validation: [DPOPair], loss: DPOLoss, rows: Int, seqLen: Int, padToken: Int32) throws {
+    public init(model: LlamaModel, train: [DPOPair], validation: [DPOPair], loss: DPOLoss, rows: Int, seqLen: Int, padToken: Int32,
+                adapter: LoRAAdapter? = nil) throws {
         try loss.validate()
         self.model = model
+        self.adapter = adapter
         self.train = train
         self.validation = validation
         self.loss = loss
@@ -54,6 +58,8 @@ public final class DPOObjective: TrainingObjective {
     public func lossUnits(indices: [Int]) -> Int { indices.count }
 
     public func accumulate(indices: [Int], scale: Float) throws -> MicroBatchResult {
+        adapter?.training = true
+        defer { adapter?.training = false }
         let (layout, policy) = try policyLogProbs(indices.map { train[$0] })
         var figures = Figures()
         var dSequence = [Float](repeating: 0, count: 2 * indices.count)
@@ -88,7 +94,7 @@ public final class DPOObjective: TrainingObjective {
     /// log pi(y|x) of [w_0, l_0, w_1, l_1, ...] after one forward pass; the activations keep the logits.
     func policyLogProbs(_ pairs: [DPOPair]) throws -> (BatchLayout, [Float]) {
         let layout = try BatchLayout.packed(pairs.flatMap { [$0.chosen, $0.rejected] }, batchSize: rows, seqLen: seqLen, padToken: padToken)
-        try model.forward(layout, activations)
+        try model.forward(layout, activations, adapter: adapter)
         return (layout, model.sequenceLogProbs(try model.tokenLogProbs(activations), layout: layout))
     }
 

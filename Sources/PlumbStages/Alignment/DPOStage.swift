@@ -38,6 +38,9 @@ public enum DPOStage: Stage {
         /// is the seed of the mixture's pick and the data order.
         public var optimisation = OptimisationGroup(lr: 1e-6, seqLen: 256, rows: 8, epochs: 1)
         public var parallel = DistributedGroup()
+        /// Train a LoRA adapter over the frozen `init-from` policy; the default reference is then that
+        /// base with the adapter off (its log-probabilities cached as without LoRA). LoRASettings.
+        public var lora: LoRASettings?
         public init() {}
 
         public func validate() throws {
@@ -141,15 +144,16 @@ public enum DPOStage: Stage {
             reuse: loaded.referenceCache?.appendingPathComponent(ReferenceLogProbs.directoryName), log: stage.log)
             : (pairs: ["train": encodedTrain.pairs, "validation": encodedValidation.pairs], computed: 0)
         let trainPairs = attached.pairs["train"]!, validationPairs = attached.pairs["validation"]!
-        let model = try StageModel.load(loaded.policy)
+        let model = try StageModel.load(loaded.policy, gradients: parameters.lora == nil)
+        let lora = try LoRAStageSetup(parameters.lora, model: model, base: loaded.policy, seed: parameters.seed, loop: parameters.loop)
         let plan = try RewardBatches.plan(lengths: trainPairs.map { ($0.chosen.tokens.count, $0.rejected.tokens.count) },
                                           records: Array(trainPairs.indices), rows: parameters.rows, seqLen: parameters.seqLen,
                                           accumulation: parameters.loop.optimization.gradientAccumulation, epochs: parameters.epochs,
                                           seed: parameters.seed)
         let objective = try DPOObjective(model: model, train: trainPairs, validation: validationPairs, loss: parameters.loss,
-                                         rows: parameters.rows, seqLen: parameters.seqLen, padToken: loaded.eos)
-        let training = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
-                                                  metadata: ["template": parameters.template.rawValue])
+                                         rows: parameters.rows, seqLen: parameters.seqLen, padToken: loaded.eos, adapter: lora.adapter)
+        let training = try TrainingStageRun.train(model, adapter: lora.adapter, base: lora.base, plan: plan, objective: objective,
+                                                  settings: lora.loop, stage: stage, metadata: ["template": parameters.template.rawValue])
         func counts(_ sources: [(source: String, count: Int)]) -> [String: Int] {
             Dictionary(sources.map { ($0.source, $0.count) }, uniquingKeysWith: +)
         }

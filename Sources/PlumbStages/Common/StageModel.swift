@@ -1,6 +1,7 @@
 // A stage's model: stored in the stage directory as `config.json` plus the weights zstd-compressed
 // (`model.safetensors.zst`, recorded in the manifest as an artifact). Loading accepts such a stage
-// directory or a plain Hugging Face directory (config.json + model.safetensors).
+// directory or a plain Hugging Face directory (config.json + model.safetensors); a stage or PEFT
+// directory holding a LoRA adapter loads as its base with the adapter merged in (StageAdapter.swift).
 import Foundation
 import PlumbModel
 import PlumbStore
@@ -21,10 +22,16 @@ public enum StageModel {
     }
 
     /// Loads the model of a stage directory or a Hugging Face directory, with `heads`.
-    public static func load(_ directory: URL, heads: LlamaHeads = .lm, allowMissingHeads: Bool = false) throws -> LlamaModel {
+    /// Without `gradients`, the model is frozen and holds no gradient arena (a base for LoRA adapters).
+    public static func load(_ directory: URL, heads: LlamaHeads = .lm, allowMissingHeads: Bool = false,
+                            gradients: Bool = true) throws -> LlamaModel {
+        if holdsAdapter(directory) {
+            let (base, adapter) = try loadAdapter(directory, heads: heads, allowMissingHeads: allowMissingHeads)
+            return try adapter.merged(with: base, gradients: gradients)
+        }
         let plain = directory.appendingPathComponent(LlamaCheckpoint.weightsFile)
         if FileManager.default.fileExists(atPath: plain.path) {
-            return try LlamaModel.load(directory: directory, heads: heads, allowMissingHeads: allowMissingHeads)
+            return try LlamaModel.load(directory: directory, heads: heads, allowMissingHeads: allowMissingHeads, gradients: gradients)
         }
         let manifest = try StageManifest.read(from: directory)
         guard manifest.status == .complete else {
@@ -39,11 +46,15 @@ public enum StageModel {
         try FileManager.default.copyItem(at: directory.appendingPathComponent(LlamaCheckpoint.configFile),
                                          to: scratch.appendingPathComponent(LlamaCheckpoint.configFile))
         try ArtifactStore.export(artifact, from: directory, to: scratch.appendingPathComponent(LlamaCheckpoint.weightsFile))
-        return try LlamaModel.load(directory: scratch, heads: heads, allowMissingHeads: allowMissingHeads)
+        return try LlamaModel.load(directory: scratch, heads: heads, allowMissingHeads: allowMissingHeads, gradients: gradients)
     }
 
     /// The file a later stage names as its input for this model (its checksum enters the cache key).
     public static func inputFile(_ directory: URL) -> URL {
+        if holdsAdapter(directory) {
+            let plain = directory.appendingPathComponent(PEFTAdapterFormat.weightsFile)
+            return FileManager.default.fileExists(atPath: plain.path) ? plain : directory.appendingPathComponent(PEFTAdapterFormat.weightsFile + ".zst")
+        }
         let plain = directory.appendingPathComponent(LlamaCheckpoint.weightsFile)
         if FileManager.default.fileExists(atPath: plain.path) { return plain }
         return directory.appendingPathComponent(artifactName + ".zst")

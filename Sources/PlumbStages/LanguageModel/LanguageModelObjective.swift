@@ -5,12 +5,14 @@
 // K is the micro-batch's loss units: TrainingLoop weights micro-batches by it, so a step's loss is the
 // mean over every target token of the step.
 // Validation reports the token-weighted mean loss and next-token accuracy (argmax == target),
-// TigerBot's quick preview.
+// TigerBot's quick preview. With a LoRA adapter, every pass runs the frozen base plus the adapter, whose
+// dropout is on in training passes only.
 import PlumbModel
 import PlumbTensor
 
 public final class LanguageModelObjective: TrainingObjective {
     let model: LlamaModel
+    let adapter: LoRAAdapter?
     let train: [BatchLayout.Example]
     let validation: [BatchLayout.Example]
     let rows: Int
@@ -20,8 +22,9 @@ public final class LanguageModelObjective: TrainingObjective {
     let activations: LlamaActivations   // (rows, seqLen), allocated once
 
     public init(model: LlamaModel, train: [BatchLayout.Example], validation: [BatchLayout.Example],
-                rows: Int, seqLen: Int, layout: SequenceLayout, padToken: Int32) throws {
+                rows: Int, seqLen: Int, layout: SequenceLayout, padToken: Int32, adapter: LoRAAdapter? = nil) throws {
         self.model = model
+        self.adapter = adapter
         self.train = train
         self.validation = validation
         self.rows = rows
@@ -38,7 +41,9 @@ public final class LanguageModelObjective: TrainingObjective {
 
     public func accumulate(indices: [Int], scale: Float) throws -> MicroBatchResult {
         let batch = try makeBatch(indices.map { train[$0] })
-        try model.forward(batch, activations)
+        adapter?.training = true
+        defer { adapter?.training = false }
+        try model.forward(batch, activations, adapter: adapter)
         let (loss, targets) = try model.languageModelLoss(activations, gradScale: scale)
         try model.backward(activations)
         let tokens = batch.spans.reduce(0) { $0 + $1.length }
@@ -52,7 +57,7 @@ public final class LanguageModelObjective: TrainingObjective {
         var lossSum = 0.0, tokenSum = 0, correct = 0
         for group in groups {
             let batch = try makeBatch(group.map { validation[$0] })
-            try model.forward(batch, activations)
+            try model.forward(batch, activations, adapter: adapter)
             let (loss, tokens) = try model.languageModelLoss(activations, backward: false)
             lossSum += Double(loss) * Double(tokens)
             tokenSum += tokens

@@ -58,6 +58,9 @@ public struct LanguageModelParameters<K: LanguageModelTraining>: TrainingParamet
     /// Responses of the `comparisons` stages to train on: chosen (the DPO paper's Preferred-FT) or both.
     public var comparisonResponses: ComparisonResponses = .chosen
     public var parallel = DistributedGroup()
+    /// Train a LoRA adapter over the frozen `init-from` model instead of every weight; the stage then
+    /// keeps the adapter only (PEFT's layout). E.g. `rank=8 alpha=16 lr=1e-4` (LoRASettings).
+    public var lora: LoRASettings?
 
     public init() {}
 
@@ -109,13 +112,16 @@ extension LanguageModelTraining {
     public static func execute(_ loaded: LanguageModelStage.Loaded, parameters p: Parameters, stage: StageContext) throws -> LanguageModelSummary {
         let data = loaded.examples
         let o = p.optimisation
-        let model = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: o.seqLen)
+        let model = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: o.seqLen,
+                                                     gradients: p.lora == nil)
+        let lora = try LoRAStageSetup(p.lora, model: model, base: loaded.initialisation.location, seed: o.seed, loop: o.loop)
         let plan = try BatchPlan(lengths: data.train.lengths, rows: o.rows, seqLen: o.seqLen, layout: p.layout,
                                  accumulation: o.gradientAccumulation, epochs: o.epochs, seed: o.seed)
         let objective = try LanguageModelObjective(model: model, train: data.train.examples, validation: data.validation.examples,
-                                                   rows: o.rows, seqLen: o.seqLen, layout: p.layout, padToken: loaded.padToken)
-        let summary = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: o.loop, stage: stage,
-                                                 metadata: ["template": p.template.rawValue])
+                                                   rows: o.rows, seqLen: o.seqLen, layout: p.layout, padToken: loaded.padToken,
+                                                   adapter: lora.adapter)
+        let summary = try TrainingStageRun.train(model, adapter: lora.adapter, base: lora.base, plan: plan, objective: objective,
+                                                 settings: lora.loop, stage: stage, metadata: ["template": p.template.rawValue])
         return LanguageModelSummary(training: summary, trainExamples: data.train.examples.count,
                                     validationExamples: data.validation.examples.count,
                                     droppedTooLong: data.train.droppedTooLong + data.validation.droppedTooLong,
@@ -131,6 +137,12 @@ public enum LanguageModelStage {
         case fresh(LlamaConfigFile, seed: UInt64)
         /// The model of a stage directory or a Hugging Face directory.
         case checkpoint(String)
+
+        /// The directory of a `checkpoint`, nil for a fresh model.
+        var location: URL? {
+            guard case .checkpoint(let path) = self else { return nil }
+            return URL(fileURLWithPath: path)
+        }
     }
 
     public struct Loaded {
@@ -197,7 +209,7 @@ public enum LanguageModelStage {
         a.truncated += b.truncated
     }
 
-    static func makeModel(_ initialisation: Initialisation, vocabSize: Int, seqLen: Int) throws -> LlamaModel {
+    static func makeModel(_ initialisation: Initialisation, vocabSize: Int, seqLen: Int, gradients: Bool = true) throws -> LlamaModel {
         switch initialisation {
         case let .fresh(file, seed):
             var file = file
@@ -205,7 +217,7 @@ public enum LanguageModelStage {
             file.maxPositionEmbeddings = max(file.maxPositionEmbeddings ?? seqLen, seqLen)
             return try LlamaModel(config: try file.resolved(), heads: .lm, seed: seed)
         case .checkpoint(let path):
-            let model = try StageModel.load(URL(fileURLWithPath: path), heads: .lm)
+            let model = try StageModel.load(URL(fileURLWithPath: path), heads: .lm, gradients: gradients)
             guard model.config.vocabSize == vocabSize else {
                 throw StageError("\(path): model vocabulary \(model.config.vocabSize) differs from the tokenizer's \(vocabSize)")
             }

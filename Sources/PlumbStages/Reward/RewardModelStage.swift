@@ -45,6 +45,9 @@ public enum RewardModelStage: Stage {
         public var likelihood: RewardLikelihoodTerm.Kind = .none
         /// beta of `likelihood`.
         public var likelihoodWeight: Float = 0.1
+        /// Train a LoRA adapter and its own reward head over the frozen `init-from` model; the stage
+        /// keeps the adapter with the head (PEFT's layout, `score` in modules_to_save). LoRASettings.
+        public var lora: LoRASettings?
         /// Also train on safety pairs drawn from labelled responses (`labelled-responses-<split>` of the
         /// import stages): each prompt's safe responses over its unsafe ones. Nil (off) leaves the
         /// resolved config, and so the cache key, as without the option.
@@ -152,14 +155,17 @@ public enum RewardModelStage: Stage {
     static func trainMember(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> (LlamaModel, TrainingSummary) {
         let data = loaded.data
         let model = try initialModel(loaded.initialModel, vocabSize: loaded.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed,
-                                     heads: parameters.likelihoodTerm.heads)
+                                     heads: parameters.likelihoodTerm.heads, gradients: parameters.lora == nil)
         let plan = try RewardBatches.plan(pairs: data.train.pairs, rows: parameters.rows, seqLen: parameters.seqLen,
                                           accumulation: parameters.loop.optimization.gradientAccumulation,
                                           epochs: parameters.epochs, seed: parameters.seed)
+        let lora = try LoRAStageSetup(parameters.lora, model: model, base: loaded.initialModel, seed: parameters.seed,
+                                      loop: parameters.loop, heads: .reward)
         let objective = try RewardObjective(model: model, train: data.train.pairs, validation: data.validation.pairs,
                                             rows: parameters.rows, seqLen: parameters.seqLen, padToken: loaded.eos,
-                                            centring: parameters.centring, likelihood: parameters.likelihoodTerm)
-        let training = try TrainingStageRun.train(model, plan: plan, objective: objective, settings: parameters.loop, stage: stage,
+                                            centring: parameters.centring, likelihood: parameters.likelihoodTerm, adapter: lora.adapter)
+        let training = try TrainingStageRun.train(model, adapter: lora.adapter, base: lora.base, plan: plan, objective: objective,
+                                                  settings: lora.loop, stage: stage,
                                                   metadata: ["template": parameters.template.rawValue, "dimension": parameters.dimension.rawValue])
         if parameters.likelihoodTerm.isActive { try parameters.likelihoodTerm.save(to: stage.directory) }
         return (model, training)
@@ -170,8 +176,8 @@ public enum RewardModelStage: Stage {
     /// starts with unit scale for unit-RMS hidden states (a zero head would give the trunk no
     /// gradient at the first step).
     public static func initialModel(_ directory: URL, vocabSize: Int, seqLen: Int, seed: UInt64,
-                                    heads: LlamaHeads = .reward) throws -> LlamaModel {
-        let model = try StageModel.load(directory, heads: heads, allowMissingHeads: true)
+                                    heads: LlamaHeads = .reward, gradients: Bool = true) throws -> LlamaModel {
+        let model = try StageModel.load(directory, heads: heads, allowMissingHeads: true, gradients: gradients)
         guard model.config.vocabSize == vocabSize else {
             throw StageError("\(directory.path): model vocabulary \(model.config.vocabSize) differs from the tokenizer's \(vocabSize)")
         }

@@ -12,6 +12,8 @@ import PlumbTensor
 
 public final class RewardObjective: TrainingObjective {
     let model: LlamaModel
+    /// With LoRA: the adapter (with its own reward head) over the frozen `model`.
+    let adapter: LoRAAdapter?
     let train: [RewardPair]
     let validation: [RewardPair]
     let rows: Int
@@ -23,8 +25,9 @@ public final class RewardObjective: TrainingObjective {
     let scorer: RewardScorer
 
     public init(model: LlamaModel, train: [RewardPair], validation: [RewardPair], rows: Int, seqLen: Int,
-                padToken: Int32, centring: Float, likelihood: RewardLikelihoodTerm = .none) throws {
+                padToken: Int32, centring: Float, likelihood: RewardLikelihoodTerm = .none, adapter: LoRAAdapter? = nil) throws {
         self.model = model
+        self.adapter = adapter
         self.train = train
         self.validation = validation
         self.rows = rows
@@ -33,7 +36,7 @@ public final class RewardObjective: TrainingObjective {
         self.centring = centring
         self.likelihood = likelihood
         activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: likelihood.isActive)
-        scorer = try RewardScorer(model: model, seqLen: seqLen, padToken: padToken, likelihood: likelihood)
+        scorer = try RewardScorer(model: model, seqLen: seqLen, padToken: padToken, likelihood: likelihood, adapter: adapter)
     }
 
     /// Pairs of the micro-batch: its loss is their mean.
@@ -43,7 +46,9 @@ public final class RewardObjective: TrainingObjective {
         let sequences = RewardBatches.interleaved(indices, pairs: train)
         let starts = likelihood.isActive ? RewardBatches.interleavedResponseStarts(indices, pairs: train) : nil
         let layout = try RewardBatches.layout(sequences, responseStarts: starts, rows: rows, seqLen: seqLen, padToken: padToken)
-        try model.forward(layout, activations)
+        adapter?.training = true
+        defer { adapter?.training = false }
+        try model.forward(layout, activations, adapter: adapter)
         let lastRows = model.lastTokenRows(layout)                    // 2n rows: chosen at even, rejected at odd
         let term = try likelihood.values(model: model, acts: activations, layout: layout)
         let rewards = zip(try model.rewardForward(activations, rows: lastRows), term).map { $0 + $1 }

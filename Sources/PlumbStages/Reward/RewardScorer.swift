@@ -10,14 +10,18 @@ public final class RewardScorer {
     let padToken: Int32
     let sequences: SequenceForward   // LM logits only with the likelihood term
 
-    public init(model: LlamaModel, seqLen: Int, padToken: Int32, likelihood: RewardLikelihoodTerm = .none) throws {
-        guard model.heads.contains(.reward) else { throw StageError("reward scorer: the model has no reward head") }
+    /// With `adapter`, the reward model is `model` plus that adapter (which may carry the reward head).
+    public init(model: LlamaModel, seqLen: Int, padToken: Int32, likelihood: RewardLikelihoodTerm = .none,
+                adapter: LoRAAdapter? = nil) throws {
+        guard model.heads.contains(.reward) || adapter?.heads.contains(.reward) == true else {
+            throw StageError("reward scorer: neither the model nor its adapter has a reward head")
+        }
         if likelihood.isActive && !model.heads.contains(.lm) {
             throw StageError("reward scorer: the likelihood term needs the model's LM head")
         }
         self.likelihood = likelihood
         self.padToken = padToken
-        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: likelihood.isActive)
+        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: likelihood.isActive, adapter: adapter)
     }
 
     /// Longest sequence accepted.

@@ -20,14 +20,19 @@ import PlumbModel
 import PlumbTensor
 
 public final class Trainer {
-    /// A model trained by this trainer with its own optimisation settings.
+    /// A model trained by this trainer with its own optimisation settings; with an `adapter`, the
+    /// group trains that LoRA adapter's parameters over the frozen `model` (optimiser state and
+    /// checkpoints hold the adapter only).
     public struct Group {
         public var name: String
         public var model: LlamaModel
+        public var adapter: LoRAAdapter?
         public var optimization: OptimizationSettings
-        public init(name: String, model: LlamaModel, optimization: OptimizationSettings) {
-            self.name = name; self.model = model; self.optimization = optimization
+        public init(name: String, model: LlamaModel, adapter: LoRAAdapter? = nil, optimization: OptimizationSettings) {
+            self.name = name; self.model = model; self.adapter = adapter; self.optimization = optimization
         }
+        /// What this group trains: the adapter's parameters, or the model's.
+        public var parameters: ParameterSet { adapter?.parameters ?? model.parameters }
     }
 
     /// The figures of one optimiser step, per group in order.
@@ -56,12 +61,12 @@ public final class Trainer {
         self.checkpointRoot = checkpointRoot
         self.keepCheckpoints = keepCheckpoints
         self.world = world
-        optimizers = groups.map { AdamW(parameters: $0.model.parameters, config: $0.optimization.adam) }
+        optimizers = groups.map { AdamW(parameters: $0.parameters, config: $0.optimization.adam) }
         schedules = try groups.map { try $0.optimization.learningRateSchedule(totalSteps: totalSteps) }
     }
 
     var checkpointGroups: [CheckpointGroup] {
-        zip(groups, optimizers).map { CheckpointGroup(name: $0.name, model: $0.model, optimizer: $1) }
+        zip(groups, optimizers).map { CheckpointGroup(name: $0.name, model: $0.model, adapter: $0.adapter, optimizer: $1) }
     }
 
     /// Restores every group from the newest readable checkpoint; nil when there is none. With several
@@ -72,14 +77,14 @@ public final class Trainer {
         guard world.size > 1 else { return state }
         state = try world.broadcast(state, root: 0)
         for (g, optimizer) in zip(groups, optimizers) {
-            try world.broadcast(g.model.parameters.values, root: 0)
+            try world.broadcast(g.parameters.values, root: 0)
             try world.broadcast(optimizer, root: 0)
         }
         return state
     }
 
     public func zeroGradients() {
-        for g in groups { g.model.parameters.zeroGrad() }
+        for g in groups { g.parameters.zeroGrad() }
     }
 
     /// Clips and steps every group for optimiser step `step` (0-based), unless the loss or a
@@ -88,15 +93,15 @@ public final class Trainer {
     /// step's global loss, and a step is skipped on every rank when any rank finds a non-finite figure.
     public func update(step: Int, loss: Float) throws -> Update {
         let rates = schedules.map { $0.learningRate(at: step) }
-        for g in groups { try world.allreduceSum(g.model.parameters.gradients) }
-        let norms = groups.map { GradientClipping.globalNorm($0.model.parameters) }
+        for g in groups { try world.allreduceSum(g.parameters.gradients) }
+        let norms = groups.map { GradientClipping.globalNorm($0.parameters) }
         var finite = loss.isFinite && norms.allSatisfy(\.isFinite)
         if world.size > 1 { finite = try world.allreduceSum([finite ? 0 : 1])[0] == 0 }
         guard finite else { return Update(learningRates: rates, gradNorms: norms, skipped: true) }
         for (i, g) in groups.enumerated() {
             let maxNorm = g.optimization.maxGradNorm
-            if maxNorm > 0 { GradientClipping.scale(g.model.parameters, norm: norms[i], maxNorm: maxNorm) }
-            try optimizers[i].update(g.model.parameters, learningRate: rates[i])
+            if maxNorm > 0 { GradientClipping.scale(g.parameters, norm: norms[i], maxNorm: maxNorm) }
+            try optimizers[i].update(g.parameters, learningRate: rates[i])
         }
         return Update(learningRates: rates, gradNorms: norms, skipped: false)
     }
@@ -111,7 +116,7 @@ public final class Trainer {
         var directory = checkpointRoot
         if world.isRoot {
             var state = TrainerState(step: step, totalSteps: totalSteps,
-                                     optimizer: try optimizers[0].saveState(parameters: groups[0].model.parameters, rng: nil).header,
+                                     optimizer: try optimizers[0].saveState(parameters: groups[0].parameters, rng: nil).header,
                                      tokens: tokens, initialEvaluation: initialEvaluation, nonFiniteSteps: nonFiniteSteps, driver: driver)
             state.ranks = world.size > 1 ? world.size : nil
             directory = try TrainingCheckpoint.save(groups: checkpointGroups, state: state, root: checkpointRoot, keep: keepCheckpoints)
@@ -123,7 +128,7 @@ public final class Trainer {
     /// Every rank holds rank 0's weights bit for bit (they take identical steps from identical
     /// sums); a rank that does not stops the job before a checkpoint is written.
     func checkRanksAgree(step: Int) throws {
-        let mine = groups.map { ArenaFingerprint.of($0.model.parameters.values) }
+        let mine = groups.map { ArenaFingerprint.of($0.parameters.values) }
         let root = try world.broadcast(mine, root: 0)
         let agree = try world.allreduceSum([mine == root ? 0 : 1])[0]
         guard agree == 0 else {

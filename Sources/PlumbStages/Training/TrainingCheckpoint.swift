@@ -46,14 +46,18 @@ public struct TrainerState: Codable, Equatable, Sendable {
 }
 
 /// One model and its optimiser in a checkpoint; the first group's files sit at the checkpoint's top
-/// level, each other group's in a subdirectory of its name.
+/// level, each other group's in a subdirectory of its name. A group with a LoRA adapter keeps the
+/// adapter only (PEFT's layout, checked against the base on restore) and its dropout RNG.
 public struct CheckpointGroup {
     public var name: String
     public var model: LlamaModel
+    public var adapter: LoRAAdapter?
     public var optimizer: AdamW
-    public init(name: String, model: LlamaModel, optimizer: AdamW) {
-        self.name = name; self.model = model; self.optimizer = optimizer
+    public init(name: String, model: LlamaModel, adapter: LoRAAdapter? = nil, optimizer: AdamW) {
+        self.name = name; self.model = model; self.adapter = adapter; self.optimizer = optimizer
     }
+    /// What the group trains: the adapter's parameters, or the model's.
+    var parameters: ParameterSet { adapter?.parameters ?? model.parameters }
 }
 
 public enum TrainingCheckpoint {
@@ -74,7 +78,7 @@ public enum TrainingCheckpoint {
     public static func save(groups: [CheckpointGroup], state: TrainerState, root: URL, keep: Int) throws -> URL {
         let fm = FileManager.default
         for group in groups {
-            if let bad = group.model.parameters.firstNonFiniteValue() {
+            if let bad = group.parameters.firstNonFiniteValue() {
                 throw StageError("checkpoint of step \(state.step): parameter \(bad.name) of the \(group.name) holds a non-finite value at element \(bad.index); not saved")
             }
         }
@@ -90,8 +94,12 @@ public enum TrainingCheckpoint {
         for (index, group) in groups.enumerated() {
             let directory = index == 0 ? partial : partial.appendingPathComponent(group.name)
             if index > 0 { try AtomicFile.makeDirectory(directory) }
-            try group.model.save(to: directory, metadata: ["step": String(state.step)])
-            let saved = try group.optimizer.saveState(parameters: group.model.parameters, rng: nil)
+            if let adapter = group.adapter {
+                try PEFTAdapterFormat.save(adapter, base: group.model, baseName: nil, to: directory)
+            } else {
+                try group.model.save(to: directory, metadata: ["step": String(state.step)])
+            }
+            let saved = try group.optimizer.saveState(parameters: group.parameters, rng: group.adapter?.dropoutRNG)
             var moments: [String: Tensor] = [:]
             for (name, tensor) in saved.tensors { moments[name] = tensor }
             try SafeTensors.write(TensorFile(tensors: moments), to: directory.appendingPathComponent(optimizerFile))
@@ -143,7 +151,7 @@ public enum TrainingCheckpoint {
         if !removed.isEmpty { log("plumb: removed \(removed.count) unfinished checkpoint director\(removed.count == 1 ? "y" : "ies") in \(root.path): \(removed.joined(separator: ", "))") }
         let checkpoints = try list(root)
         for (index, directory) in checkpoints.enumerated().reversed() {
-            let loaded: (state: TrainerState, models: [(LlamaModel, TensorFile)])
+            let loaded: (state: TrainerState, models: [(ParameterSet, TensorFile)])
             do {
                 loaded = try read(directory, groups: groups)
             } catch {
@@ -157,8 +165,9 @@ public enum TrainingCheckpoint {
             for (index, (group, (model, moments))) in zip(groups, loaded.models).enumerated() {
                 let header = index == 0 ? loaded.state.optimizer : loaded.state.groups?[group.name]
                 guard let header else { throw StageError("\(directory.path): \(stateFile) holds no optimiser state for the \(group.name)") }
-                try group.model.parameters.copyValues(from: model.parameters)
-                try group.optimizer.restoreState(header: header, tensors: moments.tensors, parameters: group.model.parameters)
+                try group.parameters.copyValues(from: model)
+                let rng = try group.optimizer.restoreState(header: header, tensors: moments.tensors, parameters: group.parameters)
+                if let adapter = group.adapter, let rng { adapter.dropoutRNG = rng }
             }
             return loaded.state
         }
@@ -167,7 +176,7 @@ public enum TrainingCheckpoint {
 
     /// Reads a checkpoint whole, without touching the live models: its state, checksums, and each
     /// group's model and moments.
-    static func read(_ directory: URL, groups: [CheckpointGroup]) throws -> (state: TrainerState, models: [(LlamaModel, TensorFile)]) {
+    static func read(_ directory: URL, groups: [CheckpointGroup]) throws -> (state: TrainerState, models: [(ParameterSet, TensorFile)]) {
         let stateURL = directory.appendingPathComponent(stateFile)
         let state: TrainerState
         do {
@@ -187,8 +196,10 @@ public enum TrainingCheckpoint {
         }
         let models = try groups.enumerated().map { index, group in
             let groupDirectory = index == 0 ? directory : directory.appendingPathComponent(group.name)
-            return (try LlamaModel.load(directory: groupDirectory, heads: group.model.heads),
-                    try SafeTensors.read(groupDirectory.appendingPathComponent(optimizerFile)))
+            let parameters = try group.adapter.map { _ in
+                try PEFTAdapterFormat.load(groupDirectory, base: group.model, baseSource: "the base of the \(group.name)").parameters
+            } ?? LlamaModel.load(directory: groupDirectory, heads: group.model.heads).parameters
+            return (parameters, try SafeTensors.read(groupDirectory.appendingPathComponent(optimizerFile)))
         }
         return (state, models)
     }

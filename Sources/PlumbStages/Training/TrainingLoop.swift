@@ -85,17 +85,20 @@ public struct TrainingSummary: Codable, Sendable {
 
 public final class TrainingLoop {
     let model: LlamaModel
+    /// When set, the loop trains this LoRA adapter over the frozen `model` instead of the model.
+    let adapter: LoRAAdapter?
     let plan: BatchPlan
     let settings: LoopSettings
     let checkpointRoot: URL
     let world: any Communicator
 
-    public init(model: LlamaModel, plan: BatchPlan, settings: LoopSettings, checkpointRoot: URL,
+    public init(model: LlamaModel, adapter: LoRAAdapter? = nil, plan: BatchPlan, settings: LoopSettings, checkpointRoot: URL,
                 world: any Communicator = Distributed.world) throws {
         try settings.optimization.validate()
         try Self.checkDivides(accumulation: settings.optimization.gradientAccumulation, ranks: world.size)
         self.world = world
         self.model = model
+        self.adapter = adapter
         self.plan = plan
         self.settings = settings
         self.checkpointRoot = checkpointRoot
@@ -103,7 +106,7 @@ public final class TrainingLoop {
 
     public func run(_ objective: TrainingObjective, progress: ProgressHandler = { _ in }) throws -> TrainingSummary {
         let total = plan.totalSteps
-        let trainer = try Trainer(groups: [Trainer.Group(name: "model", model: model, optimization: settings.optimization)],
+        let trainer = try Trainer(groups: [Trainer.Group(name: "model", model: model, adapter: adapter, optimization: settings.optimization)],
                                   totalSteps: total, checkpointRoot: checkpointRoot, keepCheckpoints: settings.keepCheckpoints, world: world)
         let resumed = try trainer.restore()
         if let resumed, world.isRoot, (resumed.ranks ?? 1) != world.size {
@@ -188,7 +191,7 @@ public final class TrainingLoop {
         let units = microBatches.map { objective.lossUnits(indices: $0) }
         let total = Int(try world.allreduceSum([Double(units.reduce(0, +))])[0])
         let scales = Self.microBatchScales(units: units, total: total, count: all.count)
-        model.parameters.zeroGrad()
+        (adapter?.parameters ?? model.parameters).zeroGrad()
         var loss: Float = 0, tokens = 0
         var extra: [String: Double] = [:]
         for (indices, scale) in zip(microBatches, scales) {

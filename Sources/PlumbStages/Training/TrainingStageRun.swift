@@ -8,18 +8,26 @@ import PlumbStore
 import PlumbTensor
 
 public enum TrainingStageRun {
-    /// `metadata` goes into the saved model's safetensors header, with the stage's name.
-    public static func train(_ model: LlamaModel, plan: BatchPlan, objective: TrainingObjective, settings: LoopSettings,
+    /// `metadata` goes into the saved model's safetensors header, with the stage's name. With an
+    /// `adapter`, the loop trains the adapter over the frozen `model` (loaded from `base`), and the
+    /// stage keeps the adapter only, in PEFT's layout (`StageModel.saveAdapter`).
+    public static func train(_ model: LlamaModel, adapter: LoRAAdapter? = nil, base: URL? = nil, plan: BatchPlan,
+                             objective: TrainingObjective, settings: LoopSettings,
                              stage: StageContext, metadata: [String: String]) throws -> TrainingSummary {
         let events = try TrainingEventLog(stageDirectory: stage.directory)
-        let loop = try TrainingLoop(model: model, plan: plan, settings: settings,
+        let loop = try TrainingLoop(model: model, adapter: adapter, plan: plan, settings: settings,
                                     checkpointRoot: stage.directory.appendingPathComponent("checkpoints"))
         let summary = try loop.run(objective) { event in
             events.record(event)
             stage.progress(event)
         }
         if Distributed.world.isRoot {
-            try StageModel.save(model, to: stage.writer, metadata: metadata.merging(["stage": stage.location.stage]) { a, _ in a })
+            if let adapter {
+                guard let base else { throw StageError("\(stage.location.stage): a LoRA stage needs its base model's location") }
+                try StageModel.saveAdapter(adapter, base: model, baseLocation: base, to: stage.writer)
+            } else {
+                try StageModel.save(model, to: stage.writer, metadata: metadata.merging(["stage": stage.location.stage]) { a, _ in a })
+            }
         }
         return summary
     }

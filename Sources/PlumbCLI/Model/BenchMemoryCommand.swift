@@ -1,0 +1,35 @@
+// `plumb bench memory --preset 1b --mode lora-sft|lora-dpo|full-sft`: one training step's peak RSS
+// and time with LoRA on a frozen base or with every parameter trained (LoRAMemoryBenchmark), one
+// JSON line. Run one process per mode: the peak RSS is the process's.
+import ArgumentParser
+import PlumbModel
+import PlumbTensor
+
+extension LoRAMemoryBenchmark.Mode: ExpressibleByArgument {}
+
+struct BenchMemoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memory", abstract: "Peak RSS and step time of LoRA SFT / DPO on a frozen base, or of full-parameter SFT, with random weights.")
+
+    @Option(help: "Model shape (1b: TinyLlama-1.1B's).") var preset: LlamaPreset = .tinyLlama1b
+    @Option(help: "lora-sft, lora-dpo or full-sft.") var mode: LoRAMemoryBenchmark.Mode = .loraSFT
+    @Option(help: "Tokens per sequence.") var seqLen: Int = 512
+    @Option(help: "Timed steps (after one warm-up step).") var steps: Int = 2
+    @Option(help: "LoRA settings (rank=8 alpha=16 targets=all-linear by default).") var lora: String = "on"
+    @Option(help: "Seed of weights and tokens.") var seed: UInt64 = 0
+
+    func run() throws {
+        let start = monotonicSeconds()
+        let result = try LoRAMemoryBenchmark.run(config: preset.config, mode: mode, seqLen: seqLen, steps: steps,
+                                                 lora: try LoRASettings(parsing: lora), seed: seed)
+        let sorted = result.stepSeconds.sorted()
+        try printJSON([
+            "benchmark": "memory", "preset": preset.rawValue, "mode": mode.rawValue, "seq_len": seqLen, "lora": lora,
+            "step_seconds": result.stepSeconds, "median_step_seconds": sorted[sorted.count / 2],
+            "base_parameters": result.baseScalars, "trained_parameters": result.trainedScalars,
+            "optimizer_bytes": result.optimizerBytes, "gradient_bytes": result.gradientBytes,
+            "losses": result.losses.map(Double.init), "peak_rss_bytes": peakRSSBytes() ?? -1,
+            "wall_seconds": monotonicSeconds() - start,
+        ])
+    }
+}
