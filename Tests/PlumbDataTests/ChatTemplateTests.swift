@@ -57,8 +57,7 @@ final class ChatTemplateTests: XCTestCase {
     }
 
     func testPlumblineTemplateNeedsItsPieces() throws {
-        let path = "/tmp/llama2c/tokenizer.model"
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("Llama 2 tokenizer.model absent") }
+        let path = try sharedData("llama2c/llama2-tokenizer.model")
         let llama = try Tokenizer(modelFile: path)
         XCTAssertThrowsError(try TemplatedTokenizer(tokenizer: llama, template: .plumbline)) {
             XCTAssertTrue("\($0)".contains("<|system|>"), "\($0)")

@@ -121,9 +121,8 @@ final class TokenizerTests: XCTestCase {
         XCTAssertThrowsError(try tokenizer.decode([5, 600])) { XCTAssertTrue("\($0)".contains("600")) }
     }
 
-    func testLlama2TokenizerIfPresent() throws {
-        let path = "/tmp/llama2c/tokenizer.model"
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("Llama 2 tokenizer.model absent") }
+    func testLlama2Tokenizer() throws {
+        let path = try sharedData("llama2c/llama2-tokenizer.model")
         let tokenizer = try Tokenizer(modelFile: path)
         XCTAssertEqual(tokenizer.vocabSize, 32000)
         XCTAssertEqual(tokenizer.bosID, 1)
