@@ -14,6 +14,9 @@ public struct BatchLayout: Sendable, Equatable {
             }
             self.tokens = tokens; self.targets = targets
         }
+
+        /// Targets that count (not `CrossEntropy.ignoreIndex`): the response tokens of a preference example.
+        public var targetCount: Int { targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } }
     }
 
     /// Where example `example` landed: row `row`, flat token indices `row * T + start ..< + length`.

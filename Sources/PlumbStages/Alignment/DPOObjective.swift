@@ -24,8 +24,8 @@ public struct DPOPair: Sendable, Equatable {
         self.referenceChosen = referenceChosen; self.referenceRejected = referenceRejected
     }
 
-    public var chosenTokens: Int { chosen.targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } }
-    public var rejectedTokens: Int { rejected.targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } }
+    public var chosenTokens: Int { chosen.targetCount }
+    public var rejectedTokens: Int { rejected.targetCount }
 }
 
 public final class DPOObjective: TrainingObjective {

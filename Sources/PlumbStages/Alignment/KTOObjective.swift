@@ -21,7 +21,7 @@ public struct KTOExample: Sendable, Equatable {
     public var mismatchedReference: Double
 
     /// The response's target tokens.
-    public var responseTokens: Int { example.targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } }
+    public var responseTokens: Int { example.targetCount }
 
     public init(id: String, example: BatchLayout.Example, desirable: Bool, reference: Double,
                 mismatched: BatchLayout.Example, mismatchedReference: Double) {

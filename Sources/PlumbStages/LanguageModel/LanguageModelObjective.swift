@@ -36,7 +36,7 @@ public final class LanguageModelObjective: TrainingObjective {
 
     /// Target tokens of the micro-batch: its loss is their mean.
     public func lossUnits(indices: [Int]) -> Int {
-        indices.reduce(0) { sum, i in sum + train[i].targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } }
+        indices.reduce(0) { $0 + train[$1].targetCount }
     }
 
     public func accumulate(indices: [Int], scale: Float) throws -> MicroBatchResult {

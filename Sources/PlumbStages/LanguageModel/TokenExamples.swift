@@ -24,7 +24,7 @@ public struct TokenExampleSet: Sendable {
     public var truncated: Int
 
     public var lengths: [Int] { examples.map(\.tokens.count) }
-    public var targetTokens: Int { examples.reduce(0) { $0 + $1.targets.reduce(0) { $0 + ($1 == CrossEntropy.ignoreIndex ? 0 : 1) } } }
+    public var targetTokens: Int { examples.reduce(0) { $0 + $1.targetCount } }
 }
 
 public enum TokenExamples {
