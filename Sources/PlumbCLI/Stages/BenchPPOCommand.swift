@@ -35,68 +35,35 @@ struct BenchPPOCommand: ParsableCommand {
         try source.checkBench("bench ppo", positions: seqLen + 1, option: "--prompt-length + --new-tokens") {
             BenchBudget.ppoBytes($0, prompts: prompts, rows: rows, seqLen: seqLen + 1)
         }
-        let base = try source.load()
-        let config = base.config.with(maxSeqLen: max(base.config.maxSeqLen, seqLen + 1))
-        func model(_ heads: LlamaHeads, seed: UInt64) throws -> LlamaModel {
-            let m = try LlamaModel(config: config, heads: heads, seed: seed)
-            try m.load(try base.tensors(), source: source.description, allowMissingHeads: true)
-            return m
-        }
-        let policy = try model(.lm, seed: source.seed), reference = try model(.lm, seed: source.seed), critic = try model(.value, seed: 5)
-        var rng = SeededRNG(seed: source.seed &+ 7)
-        let requests = (0..<prompts).map { p in
-            GenerationRequest(prompt: [1] + (1..<promptLength).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }, samples: 1, seed: UInt64(p))
-        }
-        let stops = Set((0..<max(1, Int(Double(config.vocabSize) * stopShare))).map { Int32(config.vocabSize - 1 - $0) })
-        let sampling = Sampling.random(temperature: 0.7, topK: 0, topP: 1)
-        let generator = try Generator(config: config, weights: policy.weights, maxSequences: prompts, capacity: seqLen)
-
+        let bench = try BenchRollouts(source: source, prompts: prompts, samples: 1, promptLength: promptLength, newTokens: newTokens,
+                                      stopShare: stopShare, rows: rows)
         var rolloutSeconds: [Double] = [], anchor: [Double] = []
         var sequences: [GeneratedSequence] = []
         for _ in 0..<repeats {
             var start = monotonicSeconds()
-            sequences = try generator.generate(requests, options: GenerationOptions(maxNewTokens: newTokens, sampling: sampling, stopTokens: stops))
+            sequences = try bench.decode(newTokens: newTokens)
             rolloutSeconds.append(monotonicSeconds() - start)
             start = monotonicSeconds()
-            let made = try generator.generate(requests, options: GenerationOptions(maxNewTokens: newTokens, sampling: sampling))
+            let made = try bench.decode(newTokens: newTokens, stopping: false)
             anchor.append(Double(made.reduce(0) { $0 + $1.tokens.count }) / (monotonicSeconds() - start))
         }
         let newTokenCount = sequences.reduce(0) { $0 + $1.tokens.count }
-
-        var rollouts = try sequences.map { s -> Rollout in
-            let tokens = requests[s.request].prompt + s.tokens
-            let example = try ResponseLikelihood.example(TokenizedExample(tokens: tokens, promptCount: promptLength), seqLen: seqLen)
-            return Rollout(promptID: "\(s.request)", safetyPrompt: false, example: example, response: s.tokens, text: "", finished: true)
-        }
-        let policyPass = try ResponseTokenPass(model: policy, rows: rows, seqLen: seqLen, padToken: 0)
-        let referencePass = try ResponseTokenPass(model: reference, rows: rows, seqLen: seqLen, padToken: 0)
-        let criticPass = try ResponseTokenPass(model: critic, rows: rows, seqLen: seqLen, padToken: 0)
-        let rewardModels = try (0..<2).map { try RewardScorer(model: try model(.reward, seed: 11 + UInt64($0)), seqLen: seqLen + 1, padToken: 0) }
+        var rollouts = try bench.rollouts(sequences)
         var start = monotonicSeconds()
-        let examples = rollouts.map(\.example)
-        let lp = try policyPass.logProbs(examples, logitScale: 1 / 0.7, entropies: true)
-        let ref = try referencePass.logProbs(examples, logitScale: 1 / 0.7, entropies: false)
-        let values = try criticPass.values(examples)
-        for scorer in rewardModels { _ = try scorer.scores(sequences.map { requests[$0.request].prompt + $0.tokens }) }
+        try bench.score(&rollouts, sequences: sequences, critic: true)
         let scoringSeconds = monotonicSeconds() - start
-        for i in rollouts.indices {
-            rollouts[i].logProbs = lp[i].logProbs
-            rollouts[i].referenceLogProbs = ref[i].logProbs
-            rollouts[i].values = values[i]
-            rollouts[i].score = Double(i % 3) - 1
-        }
         let defaults = PPOSettings()
         rollouts.computeAdvantages(beta: defaults.beta, estimator: defaults.klEstimator, gamma: defaults.gamma, lambda: defaults.lambda)
 
         // Phase 3 as the stage runs it (PPOOptimisation): its mini-batches, its Trainer steps, its settings.
         var ppo = PPOSettings()
         (ppo.ppoEpochs, ppo.miniBatches, ppo.promptsPerIteration, ppo.rows) = (epochs, miniBatches, prompts, rows)
-        ppo.sampling.temperature = 0.7
-        let update = PPOUpdate(policy: policyPass, critic: criticPass, loss: ppo.loss, temperature: ppo.sampling.temperature)
+        ppo.sampling.temperature = BenchRollouts.temperature
+        let update = PPOUpdate(policy: bench.policyPass, critic: bench.criticPass, loss: ppo.loss, temperature: ppo.sampling.temperature)
         let checkpoints = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ppo-\(getpid())")
         defer { try? FileManager.default.removeItem(at: checkpoints) }
-        let trainer = try Trainer(groups: [.init(name: "policy", model: policy, optimization: ppo.policyOptimization),
-                                           .init(name: "value", model: critic, optimization: ppo.valueOptimization)],
+        let trainer = try Trainer(groups: [.init(name: "policy", model: bench.policy, optimization: ppo.policyOptimization),
+                                           .init(name: "value", model: bench.critic, optimization: ppo.valueOptimization)],
                                   totalSteps: ppo.stepsPerIteration, checkpointRoot: checkpoints, keepCheckpoints: 1)
         let microBatches = (0..<epochs).flatMap { PPOOptimisation.miniBatches(count: rollouts.count, iteration: 0, epoch: $0, settings: ppo) }
             .reduce(0) { $0 + update.microBatches(rollouts, indices: $1).count }
@@ -109,7 +76,7 @@ struct BenchPPOCommand: ParsableCommand {
         let after = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
         let ceiling = max(before.gflops, after.gflops)
         // Both models' forward and backward over every micro-batch's rows x seqLen positions.
-        let flops = 2 * Double(microBatches) * ModelBenchmarks.trainingFlops(config, batchSize: rows, seqLen: seqLen)
+        let flops = 2 * Double(microBatches) * ModelBenchmarks.trainingFlops(bench.config, batchSize: rows, seqLen: seqLen)
         let usedTokens = rollouts.reduce(0) { $0 + $1.example.tokens.count } * epochs
         let rolloutRate = Double(newTokenCount) / rolloutSeconds.min()!
         try printJSON([

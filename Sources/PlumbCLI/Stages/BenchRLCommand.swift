@@ -35,71 +35,43 @@ struct BenchRLCommand: ParsableCommand {
     @Option(help: "Repeats; within each, the estimators alternate.") var repeats = 3
 
     func run() throws {
-        let base = try source.load()
         let seqLen = promptLength + newTokens
-        let config = base.config.with(maxSeqLen: max(base.config.maxSeqLen, seqLen + 1))
-        let tensors = try base.tensors()
-        func model(_ heads: LlamaHeads, seed: UInt64) throws -> LlamaModel {
-            let m = try LlamaModel(config: config, heads: heads, seed: seed)
-            try m.load(tensors, source: source.description, allowMissingHeads: true)
-            return m
+        try source.checkBench("bench rl", positions: seqLen + 1, option: "--prompt-length + --new-tokens") {
+            BenchBudget.ppoBytes($0, prompts: prompts * groupSize, rows: rows, seqLen: seqLen + 1)
         }
-        let policy = try model(.lm, seed: source.seed), reference = try model(.lm, seed: source.seed), critic = try model(.value, seed: 5)
-        let initialCritic = try critic.tensors()
-        var rng = SeededRNG(seed: source.seed &+ 7)
-        let requests = (0..<prompts).map { p in
-            GenerationRequest(prompt: [1] + (1..<promptLength).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }, samples: groupSize, seed: UInt64(p))
-        }
-        let stops = Set((0..<max(1, Int(Double(config.vocabSize) * stopShare))).map { Int32(config.vocabSize - 1 - $0) })
-        let generator = try Generator(config: config, weights: policy.weights, maxSequences: prompts * groupSize, capacity: seqLen)
-        var start = monotonicSeconds()
-        let sequences = try generator.generate(requests, options: GenerationOptions(maxNewTokens: newTokens, sampling: .random(temperature: 0.7, topK: 0, topP: 1),
-                                                                                    stopTokens: stops))
-            .sorted { ($0.request, $0.sample) < ($1.request, $1.sample) }
+        let bench = try BenchRollouts(source: source, prompts: prompts, samples: groupSize, promptLength: promptLength, newTokens: newTokens,
+                                      stopShare: stopShare, rows: rows)
+        let initialCritic = try bench.critic.tensors()
+        let start = monotonicSeconds()
+        let sequences = try bench.decode(newTokens: newTokens)
         let rolloutSeconds = monotonicSeconds() - start
-        let template = try sequences.map { s -> Rollout in
-            let example = try ResponseLikelihood.example(TokenizedExample(tokens: requests[s.request].prompt + s.tokens, promptCount: promptLength), seqLen: seqLen)
-            return Rollout(promptID: "\(s.request)", safetyPrompt: false, example: example, response: s.tokens, text: "", finished: true)
-        }
-        let policyPass = try ResponseTokenPass(model: policy, rows: rows, seqLen: seqLen, padToken: 0)
-        let referencePass = try ResponseTokenPass(model: reference, rows: rows, seqLen: seqLen, padToken: 0)
-        let criticPass = try ResponseTokenPass(model: critic, rows: rows, seqLen: seqLen, padToken: 0)
-        let rewardModels = try (0..<2).map { try RewardScorer(model: try model(.reward, seed: 11 + UInt64($0)), seqLen: seqLen + 1, padToken: 0) }
+        let template = try bench.rollouts(sequences)
         var settings = PPOSettings()
         (settings.ppoEpochs, settings.miniBatches, settings.promptsPerIteration, settings.rows) = (epochs, miniBatches, prompts * groupSize, rows)
-        settings.sampling.temperature = 0.7
+        settings.sampling.temperature = BenchRollouts.temperature
         let checkpoints = FileManager.default.temporaryDirectory.appendingPathComponent("bench-rl-\(getpid())")
         defer { try? FileManager.default.removeItem(at: checkpoints) }
 
         /// One iteration after the rollout: (scoring + advantages seconds, update seconds).
         func iteration(_ estimator: RLEstimator) throws -> (Double, Double) {
-            try policy.load(tensors, source: source.description, allowMissingHeads: true)
-            try critic.load(initialCritic, source: "critic")
+            try bench.policy.load(bench.tensors, source: source.description, allowMissingHeads: true)
+            try bench.critic.load(initialCritic, source: "critic")
             let estimation = RLEstimation(estimator: estimator, groupSize: groupSize, klIn: estimator == .grpo ? .loss : .reward)
             let withCritic = estimator.needsCritic
             var rollouts = template
             var start = monotonicSeconds()
-            let examples = rollouts.map(\.example)
-            let lp = try policyPass.logProbs(examples, logitScale: 1 / 0.7, entropies: true)
-            let ref = try referencePass.logProbs(examples, logitScale: 1 / 0.7, entropies: false)
-            let values = withCritic ? try criticPass.values(examples) : nil
-            for scorer in rewardModels { _ = try scorer.scores(sequences.map { requests[$0.request].prompt + $0.tokens }) }
-            for i in rollouts.indices {
-                rollouts[i].logProbs = lp[i].logProbs
-                rollouts[i].referenceLogProbs = ref[i].logProbs
-                rollouts[i].values = values?[i] ?? []
-                rollouts[i].score = Double(i % 3) - 1
-            }
+            try bench.score(&rollouts, sequences: sequences, critic: withCritic)
             if withCritic {
                 rollouts.computeAdvantages(beta: settings.beta, estimator: settings.klEstimator, gamma: settings.gamma, lambda: settings.lambda)
             } else {
                 rollouts.computeCriticFreeAdvantages(estimation, beta: estimation.rewardBeta(settings.beta), klEstimator: settings.klEstimator)
             }
             let scoring = monotonicSeconds() - start
-            let update = PPOUpdate(policy: policyPass, critic: withCritic ? criticPass : nil, loss: settings.loss,
-                                   lossKL: estimation.klIn == .loss ? LossKL(estimator: .k3, beta: settings.beta) : nil, temperature: 0.7)
-            var groups = [Trainer.Group(name: "policy", model: policy, optimization: settings.policyOptimization)]
-            if withCritic { groups.append(.init(name: "value", model: critic, optimization: settings.valueOptimization)) }
+            let update = PPOUpdate(policy: bench.policyPass, critic: withCritic ? bench.criticPass : nil, loss: settings.loss,
+                                   lossKL: estimation.klIn == .loss ? LossKL(estimator: .k3, beta: settings.beta) : nil,
+                                   temperature: BenchRollouts.temperature)
+            var groups = [Trainer.Group(name: "policy", model: bench.policy, optimization: settings.policyOptimization)]
+            if withCritic { groups.append(.init(name: "value", model: bench.critic, optimization: settings.valueOptimization)) }
             let trainer = try Trainer(groups: groups, totalSteps: settings.stepsPerIteration, checkpointRoot: checkpoints, keepCheckpoints: 1)
             var guardRail = NonFiniteGuard(limit: settings.maxConsecutiveNonFinite)
             start = monotonicSeconds()
