@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `plumb bench dpo --preset 15m` and the same DPO step in PyTorch (dpo-step-pytorch.py: reference
+# `plumb bench dpo --preset 15m` and the same DPO step in PyTorch (llama-steps-pytorch.py --step dpo: reference
 # forward under no_grad each step, and cached), alternated ROUNDS times on the same machine; prints
 # each run's pairs/s, the median of each, and Plumbline's ratio to each PyTorch setting.
 #
@@ -20,9 +20,9 @@ field() { "$python" -c 'import json, sys; print(json.loads(sys.stdin.readline())
 plumb_rates=(); ref_rates=(); cached_rates=()
 for ((i = 1; i <= rounds; i++)); do
     p=$("$plumb" bench dpo --preset 15m --pairs 4 --seq-len 256 --prompt-length 64 --steps 3 | field pairs_per_second)
-    out=$("$python" "$here/pipelines/dpo-step-pytorch.py" --pairs 4 --seq-len 256 --prompt-length 64 --steps 3 --threads 2)
-    r=$(grep '"reference-forward"' <<< "$out" | field pairs_per_second)
-    c=$(grep '"cached"' <<< "$out" | field pairs_per_second)
+    torch_step=("$python" "$here/pipelines/llama-steps-pytorch.py" --step dpo --preset 15m --pairs 4 --seq-len 256 --prompt-length 64 --steps 3 --threads 2)
+    r=$("${torch_step[@]}" --reference forward | field pairs_per_second)
+    c=$("${torch_step[@]}" --reference cached | field pairs_per_second)
     printf 'round %d: plumb %.3f pairs/s   pytorch with reference forward %.3f   pytorch cached %.3f   (load %s)\n' \
         "$i" "$p" "$r" "$c" "$(cut -d' ' -f1 /proc/loadavg)"
     plumb_rates+=("$p"); ref_rates+=("$r"); cached_rates+=("$c")

@@ -8,12 +8,14 @@ models (tied embeddings), 1b is TinyLlama-1.1B (grouped-query attention 32/4, un
   --step train  forward, mean cross-entropy over every token, backward, clip at 1, AdamW
                 (as ModelBenchmarks.train: batch B x T of random tokens and targets)
   --step dpo    the sigmoid DPO loss (beta 0.1) over P pairs of T tokens (prompt 64), response
-                log-probabilities summed per sequence, reference log-probabilities given (cached,
-                as Plumbline's bench dpo), clip at 1, AdamW
+                log-probabilities summed per sequence, clip at 1, AdamW; the reference's
+                log-probabilities given (`--reference cached`, as Plumbline's bench dpo) or computed
+                by a frozen copy of the policy under no_grad every step (`--reference forward`)
 AdamW (0.9, 0.95), eps 1e-8, weight decay 0.1. One warm-up step, then --steps timed steps; prints one
 JSON line (tokens/s for train, pairs/s for dpo).
 """
 import argparse
+import copy
 import json
 import time
 
@@ -110,6 +112,7 @@ def main():
     parser.add_argument("--prompt-length", type=int, default=64)
     parser.add_argument("--steps", type=int, default=3, help="timed steps (after one warm-up step)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--reference", choices=["cached", "forward"], default="cached", help="DPO's reference log-probabilities")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -121,14 +124,23 @@ def main():
     tokens, targets = torch.randint(0, vocab, (n, t)), torch.randint(0, vocab, (n, t))
     mask = (torch.arange(1, t + 1) >= args.prompt_length).float().expand(n, t)   # targets in the response
     cached = torch.full((n,), -float(t))
+    reference = copy.deepcopy(model).eval().requires_grad_(False) if args.step == "dpo" and args.reference == "forward" else None
+
+    def response_logps(logits):
+        """Sum over each sequence's response tokens of log p(target)."""
+        return (torch.log_softmax(logits, -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1) * mask).sum(-1)
 
     def loss_of_batch():
         logits = model(tokens)
         if args.step == "train":
             return F.cross_entropy(logits.view(-1, vocab), targets.reshape(-1))
-        logp = torch.log_softmax(logits, -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-        logps = (logp * mask).sum(-1)
-        h = (logps[0::2] - cached[0::2]) - (logps[1::2] - cached[1::2])
+        logps = response_logps(logits)
+        if reference is None:
+            ref = cached
+        else:
+            with torch.no_grad():
+                ref = response_logps(reference(tokens))
+        h = (logps[0::2] - ref[0::2]) - (logps[1::2] - ref[1::2])
         return -F.logsigmoid(0.1 * h).mean()
 
     def step():
@@ -149,7 +161,7 @@ def main():
     if args.step == "train":
         out.update(batch_size=n, tokens_per_second=n * t / seconds)
     else:
-        out.update(pairs_per_step=args.pairs, pairs_per_second=args.pairs / seconds)
+        out.update(pairs_per_step=args.pairs, pairs_per_second=args.pairs / seconds, reference=args.reference)
     print(json.dumps(out))
 
 
