@@ -2,23 +2,28 @@
 // read at each response token: the policy's and the reference's log-probabilities at a temperature,
 // their entropies, the critic's values. Rollouts run each example alone (SequenceForward: a value is
 // a function of the example, not of its batch-mates); the update packs examples into `rows` x
-// `seqLen` training batches (block-diagonal attention) through `forward`.
+// `seqLen` training batches (block-diagonal attention) through `forward`. With a LoRA adapter the
+// passes run the shared frozen base plus that adapter (the adapter may carry the critic's value head).
 import PlumbModel
 import PlumbTensor
 
 public final class ResponseTokenPass {
     public let model: LlamaModel
+    /// The adapter every pass runs with (nil: the model alone).
+    public let adapter: LoRAAdapter?
     let rows: Int
     let seqLen: Int
     let padToken: Int32
     let activations: LlamaActivations   // (rows, seqLen): the update's training batches
     let sequences: SequenceForward      // the rollouts' one-example passes
 
-    public init(model: LlamaModel, rows: Int, seqLen: Int, padToken: Int32) throws {
-        self.model = model; self.rows = rows; self.seqLen = seqLen; self.padToken = padToken
-        let logits = model.heads.contains(.lm)
+    /// `logits`: whether the LM head runs (default: when the model has one; a critic on a shared
+    /// base with an LM head passes false).
+    public init(model: LlamaModel, rows: Int, seqLen: Int, padToken: Int32, adapter: LoRAAdapter? = nil, logits: Bool? = nil) throws {
+        self.model = model; self.adapter = adapter; self.rows = rows; self.seqLen = seqLen; self.padToken = padToken
+        let logits = logits ?? model.heads.contains(.lm)
         activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: logits)
-        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: logits)
+        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: logits, adapter: adapter)
     }
 
     /// Groups of consecutive indices of `examples` that fit one batch each.
@@ -30,7 +35,7 @@ public final class ResponseTokenPass {
     /// flat positions of its targets (one per response token, in order).
     func forward(_ examples: [BatchLayout.Example]) throws -> (BatchLayout, [[Int]]) {
         let layout = try BatchLayout.packed(examples, batchSize: rows, seqLen: seqLen, padToken: padToken)
-        try model.forward(layout, activations)
+        try model.forward(layout, activations, adapter: adapter)
         let positions = layout.spans.map { Self.targetPositions(layout, $0) }
         return (layout, positions)
     }

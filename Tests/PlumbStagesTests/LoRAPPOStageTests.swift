@@ -1,0 +1,89 @@
+// `plumb ppo --lora`: the five roles on one frozen base (PPOAdapters). The policy and the critic are
+// adapters, the reference is the bare base, both reward models are adapters with their heads on the
+// same base. A run killed mid-way and rerun ends with the uninterrupted run's adapter bit for bit; the
+// stage and its checkpoints hold adapters only; a reward adapter trained on another base is refused
+// naming both checksums.
+import Foundation
+import PlumbData
+import PlumbModel
+@testable import PlumbStages
+import PlumbStore
+import PlumbTensor
+import XCTest
+
+final class LoRAPPOStageTests: XCTestCase {
+    let settings = LoRASettings(rank: 4, alpha: 8)
+
+    /// A reward model as a PEFT adapter directory on `base` (loaded from `baseDirectory`): PEFT's init,
+    /// then B and the reward head drawn, so its scores depend on the adapter.
+    func rewardAdapter(on base: LlamaModel, baseDirectory: URL, seed: UInt64, into dir: URL) throws -> URL {
+        let adapter = try LoRAAdapter(config: base.config, settings: settings, heads: .reward, seed: seed)
+        var rng = SeededRNG(seed: seed + 100)
+        for m in adapter.allModules { rng.fillNormal(m.b, std: 0.2) }
+        try? FileManager.default.removeItem(at: dir)
+        try PEFTAdapterFormat.save(adapter, base: base, baseName: baseDirectory.path, to: dir)
+        return dir
+    }
+
+    func arguments(_ i: PPOStageTests.Inputs, helpfulness: URL, safety: URL, stage: String) -> [String] {
+        ["ppo", "--tokenizer", i.tokenizer.path, "--policy", i.policy.path, "--helpfulness", helpfulness.path, "--safety", safety.path,
+         "--prompts", i.prompts.path, "--iterations", "4", "--prompts-per-iteration", "8", "--ppo-epochs", "2",
+         "--mini-batches", "2", "--max-new-tokens", "10", "--lr", "1e-2", "--value-lr", "1e-2", "--rows", "4", "--max-sequences", "8",
+         "--checkpoint-every", "2", "--sample-every", "0", "--lora", "rank=4 alpha=8", "--out", i.runs.appendingPathComponent("r/\(stage)").path]
+    }
+
+    /// The stage's adapter values, in parameter order.
+    func adapterValues(_ stage: URL) throws -> [Float] {
+        let p = try StageModel.loadAdapter(stage).adapter.parameters
+        return Array(UnsafeBufferPointer(start: p.values.base, count: p.totalCount))
+    }
+
+    func testLoRAPPOResumesExactlyAndKeepsAdaptersOnly() throws {
+        let i = try PPOStageTests.inputs()
+        let base = try LlamaModel.load(directory: i.policy)
+        let h = try rewardAdapter(on: base, baseDirectory: i.policy, seed: 21, into: i.root.appendingPathComponent("rm-h-lora"))
+        let s = try rewardAdapter(on: base, baseDirectory: i.policy, seed: 22, into: i.root.appendingPathComponent("rm-s-lora"))
+        _ = try PlumbProcess.binary()
+        XCTAssertEqual(try PlumbProcess.run(arguments(i, helpfulness: h, safety: s, stage: "ppo-lora-whole")).0, 0)
+        XCTAssertEqual(try PlumbProcess.run(arguments(i, helpfulness: h, safety: s, stage: "ppo-lora-killed"),
+                                            environment: ["PLUMB_KILL_AFTER_STEP": "3"]).1, .uncaughtSignal)
+        let killed = i.runs.appendingPathComponent("r/ppo-lora-killed"), whole = i.runs.appendingPathComponent("r/ppo-lora-whole")
+        XCTAssertEqual(try StageManifest.read(from: killed).status, .running)
+        // The checkpoint of iteration 2 holds the policy's and the critic's adapters, no base weights.
+        let checkpoints = try FileManager.default.subpathsOfDirectory(atPath: killed.appendingPathComponent("checkpoints").path)
+        XCTAssertTrue(checkpoints.contains { $0.hasSuffix(PEFTAdapterFormat.weightsFile) && !$0.contains("value") }, "\(checkpoints)")
+        XCTAssertTrue(checkpoints.contains { $0.hasSuffix("value/" + PEFTAdapterFormat.weightsFile) }, "\(checkpoints)")
+        XCTAssertFalse(checkpoints.contains { ($0 as NSString).lastPathComponent == LlamaCheckpoint.weightsFile }, "\(checkpoints)")
+        XCTAssertEqual(try PlumbProcess.run(arguments(i, helpfulness: h, safety: s, stage: "ppo-lora-killed")).0, 0)
+
+        XCTAssertEqual(try adapterValues(whole), try adapterValues(killed), "the resumed run ends with the uninterrupted run's adapter")
+        let (loadedBase, adapter) = try StageModel.loadAdapter(whole)
+        XCTAssertEqual(try BaseChecksum.of(loadedBase), try BaseChecksum.of(base), "the stage names the policy input as its base")
+        XCTAssertGreaterThan(adapter.allModules.map { $0.b.array.map(abs).max()! }.max()!, 0, "PPO trained the adapter (B left 0)")
+        let manifest = try StageManifest.read(from: whole)
+        XCTAssertEqual(manifest.artifacts.map(\.name), [PEFTAdapterFormat.weightsFile], "the stage keeps the adapter only")
+        // Iteration 1 samples from a fresh adapter (B = 0), which is the bare base, i.e. the reference:
+        // the policy's and the reference's log-probabilities agree bit for bit, so the KL is exactly 0.
+        let firstKL = try String(contentsOf: whole.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["event"] as? String == "step" && $0["step"] as? Int == 1 }
+            .flatMap { ($0["extra"] as? [String: Any])?["objective/kl"] as? Double ?? $0["objective/kl"] as? Double }
+        XCTAssertEqual(firstKL, 0)
+        XCTAssertNotNil(manifest.metrics["loss/value_avg"], "the critic (an adapter with the value head) trained")
+    }
+
+    func testRewardAdapterOnAnotherBaseIsRefusedNamingBothChecksums() throws {
+        let i = try PPOStageTests.inputs()
+        let base = try LlamaModel.load(directory: i.policy)
+        let other = try LlamaModel(config: base.config, heads: .lm, seed: 77)
+        let otherDirectory = i.root.appendingPathComponent("other-base")
+        try other.save(to: otherDirectory)
+        let h = try rewardAdapter(on: other, baseDirectory: otherDirectory, seed: 23, into: i.root.appendingPathComponent("rm-h-other"))
+        let s = try rewardAdapter(on: base, baseDirectory: i.policy, seed: 24, into: i.root.appendingPathComponent("rm-s-lora2"))
+        XCTAssertThrowsError(try StageFixtures.plumb(arguments(i, helpfulness: h, safety: s, stage: "ppo-lora-other"))) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(try! BaseChecksum.of(other)), text)
+            XCTAssertTrue(text.contains(try! BaseChecksum.of(base)), text)
+        }
+    }
+}
