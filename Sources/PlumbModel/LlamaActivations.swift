@@ -67,8 +67,17 @@ public final class LlamaActivations {
         scratch = BackwardScratch(config: c, batchSize: b, seqLen: t)
     }
 
+    /// Every buffer of `w` (same B x T), without the logits when `logits` is false: a pass that does not
+    /// run the LM head (a critic) sharing a pass's buffers. Only one of them may be in use at a time.
+    public init(reusing w: LlamaActivations, logits withLogits: Bool) {
+        batchSize = w.batchSize; seqLen = w.seqLen
+        layers = w.layers; output = w.output; rstdFinal = w.rstdFinal; finalHidden = w.finalHidden
+        logits = withLogits ? w.logits : nil
+        dFinalHidden = w.dFinalHidden; scratch = w.scratch
+    }
+
     /// Batch 1 x `t` tokens over the start of `w`'s buffers (t <= w.seqLen, so every buffer fits).
-    init(viewing w: LlamaActivations, tokens t: Int) throws {
+    init(viewing w: LlamaActivations, tokens t: Int, logits withLogits: Bool = true) throws {
         batchSize = 1; seqLen = t
         layers = try w.layers.map { a in
             let h = a.q.shape[2], kvh = a.k.shape[2], d = a.q.shape[3], c = a.input.shape[1], f = a.gate.shape[1]
@@ -82,7 +91,7 @@ public final class LlamaActivations {
         let c = w.output.shape[1]
         output = try prefixView(w.output, [t, c]); rstdFinal = try prefixView(w.rstdFinal, [t])
         finalHidden = try prefixView(w.finalHidden, [t, c])
-        logits = try w.logits.map { try prefixView($0, [t, $0.shape[1]]) }
+        logits = withLogits ? try w.logits.map { try prefixView($0, [t, $0.shape[1]]) } : nil
         dFinalHidden = try prefixView(w.dFinalHidden, [t, c])
         scratch = try BackwardScratch(viewing: w.scratch, tokens: t)
     }
@@ -91,11 +100,12 @@ public final class LlamaActivations {
 extension LlamaActivations {
     /// Activations for one sequence of `length` tokens (batch 1, T = length) laid over the start of
     /// `workspace`'s buffers: no allocation. The workspace must not be used while the view is.
-    public convenience init(prefixOf workspace: LlamaActivations, length t: Int) throws {
+    /// Without `logits` the view leaves the LM head out even when the workspace has logits.
+    public convenience init(prefixOf workspace: LlamaActivations, length t: Int, logits: Bool = true) throws {
         guard t > 0, t <= workspace.seqLen else {
             throw ConfigError("activations: a view of \(t) tokens does not fit a workspace of \(workspace.seqLen)")
         }
-        try self.init(viewing: workspace, tokens: t)
+        try self.init(viewing: workspace, tokens: t, logits: logits)
     }
 }
 

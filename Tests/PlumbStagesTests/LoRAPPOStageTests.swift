@@ -87,3 +87,56 @@ final class LoRAPPOStageTests: XCTestCase {
         }
     }
 }
+
+extension LoRAPPOStageTests {
+    /// The five roles' passes on one base sharing the policy's activations give the bits of passes with
+    /// their own (the roles run one after the other, so nothing is overwritten while in use).
+    func testSharedActivationsGiveTheBitsOfOwnOnes() throws {
+        let config = LlamaConfig(dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 64, maxSeqLen: 24)
+        let base = try LlamaModel(config: config, heads: .lm, seed: 5)
+        base.parameters.releaseGradients()
+        let policy = try LoRAAdapter(config: config, settings: settings, seed: 6)
+        var rng = SeededRNG(seed: 7)
+        for m in policy.allModules { rng.fillNormal(m.b, std: 0.3) }
+        let critic = try LoRAAdapter(config: config, settings: settings, heads: .value, seed: 8)
+        let examples = try [[1, 5, 9, 3, 7, 2], [2, 4, 4, 8, 1, 9, 30, 31, 6]].map { (t: [Int32]) in
+            try BatchLayout.Example(tokens: t, targets: [-1, -1] + Array(t.dropFirst(3)) + [-1])
+        }
+        let own = try ResponseTokenPass(model: base, rows: 2, seqLen: 24, padToken: 0, adapter: policy)
+        let ownCritic = try ResponseTokenPass(model: base, rows: 2, seqLen: 24, padToken: 0, adapter: critic, logits: false)
+        let ownReference = try ResponseTokenPass(model: base, rows: 2, seqLen: 24, padToken: 0)
+        let shared = try ResponseTokenPass(model: base, rows: 2, seqLen: 24, padToken: 0, adapter: policy)
+        let sharedCritic = try ResponseTokenPass(model: base, rows: 2, seqLen: 24, padToken: 0, adapter: critic, logits: false, sharing: shared)
+        let sharedReference = try ResponseTokenPass(model: base, rows: 2, seqLen: 24, padToken: 0, sharing: shared)
+        func bits(_ x: [[Float]]) -> [[UInt32]] { x.map { $0.map(\.bitPattern) } }
+        for _ in 0..<2 {   // interleaved, so a shared buffer left by another role is overwritten each time
+            XCTAssertEqual(bits(try shared.logProbs(examples, logitScale: 1.5, entropies: true).map { $0.logProbs }),
+                           bits(try own.logProbs(examples, logitScale: 1.5, entropies: true).map { $0.logProbs }))
+            XCTAssertEqual(bits(try sharedCritic.values(examples)), bits(try ownCritic.values(examples)))
+            XCTAssertEqual(bits(try sharedReference.logProbs(examples, logitScale: 1.5, entropies: false).map { $0.logProbs }),
+                           bits(try ownReference.logProbs(examples, logitScale: 1.5, entropies: false).map { $0.logProbs }))
+        }
+        XCTAssertNotEqual(bits(try shared.logProbs(examples, logitScale: 1.5, entropies: false).map { $0.logProbs }),
+                          bits(try sharedReference.logProbs(examples, logitScale: 1.5, entropies: false).map { $0.logProbs }), "the adapter moves the policy")
+    }
+
+    /// `bench memory --mode lora-ppo` at a small shape: the iteration runs, the fresh policy is its
+    /// reference bit for bit, and the base holds no gradient arena.
+    func testBenchMemoryLoRAPPORuns() throws {
+        let process = Process(), pipe = Pipe()
+        process.executableURL = try PlumbProcess.binary()
+        process.arguments = ["bench", "memory", "--preset", "260k", "--mode", "lora-ppo", "--seq-len", "40", "--new-tokens", "8",
+                             "--prompts", "2", "--lora", "rank=4 alpha=8"]
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, out)
+        let json = try JSONSerialization.jsonObject(with: Data(out.split(separator: "\n").last!.utf8)) as! [String: Any]
+        XCTAssertEqual(json["policy_vs_reference_max_logprob_difference"] as? Double, 0)
+        XCTAssertEqual(json["base_gradient_bytes"] as? Int, 0)
+        XCTAssertGreaterThan(json["update_seconds"] as? Double ?? 0, 0)
+        XCTAssertGreaterThan(json["peak_rss_bytes"] as? Int ?? 0, 0)
+    }
+}

@@ -140,14 +140,20 @@ public enum PPOStage: Stage {
         let referenceModel = adapters != nil && loaded.reference == adapters!.baseLocation ? policyModel : try StageModel.load(loaded.reference)
         let seqLen = policyModel.config.maxSeqLen
         let policyPass = try ResponseTokenPass(model: policyModel, rows: settings.rows, seqLen: seqLen, padToken: eos, adapter: adapters?.policy)
+        // The roles on one LoRA base run one after the other, so they share the policy's activations.
+        let sharing = adapters == nil ? nil : policyPass
         let criticPass = try adapters?.critic.map {
-            try ResponseTokenPass(model: policyModel, rows: settings.rows, seqLen: seqLen, padToken: eos, adapter: $0, logits: false)
+            try ResponseTokenPass(model: policyModel, rows: settings.rows, seqLen: seqLen, padToken: eos, adapter: $0, logits: false, sharing: sharing)
         } ?? loaded.criticModel.map { try ResponseTokenPass(model: $0, rows: settings.rows, seqLen: seqLen, padToken: eos) }
-        let shared = adapters.map { EnsembleScorer.SharedBase(model: $0.base, source: "the policy's base \($0.baseLocation.path) (ppo with lora: every role shares it)") }
+        let shared = adapters.map {
+            EnsembleScorer.SharedBase(model: $0.base, source: "the policy's base \($0.baseLocation.path) (ppo with lora: every role shares it)",
+                                      workspaces: policyPass.sequencePasses)
+        }
         let rollouts = PPORollouts(
             settings: settings, prompts: loaded.prompts,
             sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences, adapter: adapters?.policy),
-            policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
+            policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos,
+                                                                 sharing: referenceModel === policyModel ? sharing : nil),
             critic: criticPass,
             scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos, conservative: settings.conservative,
                                        sharedBase: shared),

@@ -19,12 +19,25 @@ public final class ResponseTokenPass {
 
     /// `logits`: whether the LM head runs (default: when the model has one; a critic on a shared
     /// base with an LM head passes false).
-    public init(model: LlamaModel, rows: Int, seqLen: Int, padToken: Int32, adapter: LoRAAdapter? = nil, logits: Bool? = nil) throws {
+    /// `sharing`: reuse that pass's activations and workspaces (same rows and seqLen; the two passes
+    /// must never run at the same time, as PPO's roles on one LoRA base do not).
+    public init(model: LlamaModel, rows: Int, seqLen: Int, padToken: Int32, adapter: LoRAAdapter? = nil, logits: Bool? = nil,
+                sharing other: ResponseTokenPass? = nil) throws {
         self.model = model; self.adapter = adapter; self.rows = rows; self.seqLen = seqLen; self.padToken = padToken
         let logits = logits ?? model.heads.contains(.lm)
-        activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: logits)
-        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: logits, adapter: adapter)
+        if let other {
+            guard other.rows == rows, other.seqLen == seqLen, !logits || other.activations.logits != nil else {
+                throw ConfigError("response pass: cannot share a pass of \(other.rows) x \(other.seqLen) rows (this one: \(rows) x \(seqLen)) or without logits")
+            }
+            activations = LlamaActivations(reusing: other.activations, logits: logits)
+        } else {
+            activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: logits)
+        }
+        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: logits, adapter: adapter, sharing: other?.sequences)
     }
+
+    /// The one-example passes (their workspaces can be shared with a reward scorer).
+    public var sequencePasses: SequenceForward { sequences }
 
     /// Groups of consecutive indices of `examples` that fit one batch each.
     func batches(_ examples: [BatchLayout.Example]) -> [Range<Int>] {

@@ -46,11 +46,15 @@ public final class EnsembleScorer {
         }
     }
 
-    /// A frozen base in memory that LoRA reward models are read onto, and where it was loaded from.
+    /// A frozen base in memory that LoRA reward models are read onto, where it was loaded from, and
+    /// the one-example workspaces the LoRA members' passes share (nil: their own).
     public struct SharedBase {
         public let model: LlamaModel
         public let source: String
-        public init(model: LlamaModel, source: String) { self.model = model; self.source = source }
+        public let workspaces: SequenceForward?
+        public init(model: LlamaModel, source: String, workspaces: SequenceForward? = nil) {
+            self.model = model; self.source = source; self.workspaces = workspaces
+        }
     }
 
     /// The ensemble of `stage`, checked for `rule` (at least 2 members that belong together), before any model loads.
@@ -78,8 +82,9 @@ public final class EnsembleScorer {
         if let shared = sharedBase, StageModel.holdsAdapter(directory) {
             let adapter = try StageModel.loadAdapter(directory, onto: shared.model, baseSource: shared.source)
             adapter.setTrainable(false)
-            let window = shared.model.config.maxSeqLen
-            return Member(scorer: try RewardScorer(model: shared.model, seqLen: window, padToken: eos, likelihood: term, adapter: adapter),
+            let window = shared.workspaces?.maxLength ?? shared.model.config.maxSeqLen
+            return Member(scorer: try RewardScorer(model: shared.model, seqLen: window, padToken: eos, likelihood: term, adapter: adapter,
+                                                   sharing: shared.workspaces),
                           window: window, scale: scale)
         }
         let model = try StageModel.load(directory, heads: term.heads)
