@@ -6,6 +6,7 @@
 import Foundation
 import PlumbData
 import PlumbModel
+import PlumbCLI
 @testable import PlumbStages
 import PlumbStore
 import PlumbTensor
@@ -138,5 +139,36 @@ extension LoRAPPOStageTests {
         XCTAssertEqual(json["base_gradient_bytes"] as? Int, 0)
         XCTAssertGreaterThan(json["update_seconds"] as? Double ?? 0, 0)
         XCTAssertGreaterThan(json["peak_rss_bytes"] as? Int ?? 0, 0)
+    }
+}
+
+extension LoRAPPOStageTests {
+    /// `rl --lora` with a critic-free estimator (GRPO): the policy's adapter trains over the frozen
+    /// base with no critic adapter; full-parameter reward models still load as their own models.
+    func testRLWithLoRATrainsThePolicyAdapterWithoutACritic() throws {
+        let i = try PPOStageTests.inputs()
+        let out = i.runs.appendingPathComponent("r/rl-lora")
+        try StageFixtures.plumb(["stage", "rl", "--tokenizer", i.tokenizer.path, "--policy", i.policy.path, "--helpfulness", i.helpfulness.path,
+                                 "--safety", i.safety.path, "--prompts", i.prompts.path, "--estimator", "grpo", "--group-size", "3",
+                                 "--iterations", "2", "--prompts-per-iteration", "4", "--max-new-tokens", "10", "--lr", "1e-2", "--rows", "4",
+                                 "--max-sequences", "12", "--checkpoint-every", "1", "--sample-every", "0", "--lora", "rank=4 alpha=8", "--missing-eos-score", "none",
+                                 "--out", out.path])
+        let manifest = try StageManifest.read(from: out)
+        XCTAssertEqual(manifest.artifacts.map(\.name), [PEFTAdapterFormat.weightsFile])
+        XCTAssertNil(manifest.metrics["loss/value_avg"], "no critic")
+        let adapter = try StageModel.loadAdapter(out).adapter
+        XCTAssertGreaterThan(adapter.allModules.map { $0.b.array.map(abs).max()! }.max()!, 0, "the policy's adapter trained")
+        let checkpoints = try FileManager.default.subpathsOfDirectory(atPath: out.appendingPathComponent("checkpoints").path)
+        XCTAssertFalse(checkpoints.contains { $0.contains("value") }, "\(checkpoints)")
+    }
+}
+
+extension LoRAPPOStageTests {
+    /// The peak RSS the benches print: /proc's VmHWM line below and above 10,000,000 kB (where the
+    /// kernel's 8-character field leaves no space after the tab).
+    func testPeakRSSParsesBothWidthsOfVmHWM() {
+        XCTAssertEqual(vmHWMBytes(status: "Name:\tplumb\nVmHWM:\t    2128 kB\nVmRSS:\t    2000 kB\n"), 2128 * 1024)
+        XCTAssertEqual(vmHWMBytes(status: "VmPeak:\t12000000 kB\nVmHWM:\t11234567 kB\n"), 11_234_567 * 1024)
+        XCTAssertNil(vmHWMBytes(status: "VmRSS:\t    2000 kB\n"))
     }
 }
