@@ -12,8 +12,9 @@
 // Sequences run side by side on ThreadPool.shared, one per core, each in its thread's own workspace
 // of (1, maxLength) activations; attention inside runs inline on that thread (nested pool calls do).
 // Passes that never run at the same time (PPO's roles on one LoRA base, scored one after the other)
-// can share one set of workspaces (`sharing:`): at TinyLlama's shape and 512 tokens a set is about
-// 2.1 GB per thread.
+// can share one set of workspaces (`sharing:`). A workspace is forward-only: its layers reuse one set
+// of buffers (nothing is kept for backward), about 1 / L of a training set's memory (at TinyLlama's
+// shape and 512 tokens about 0.25 GB per thread rather than 2.1 GB).
 import PlumbTensor
 
 public final class SequenceForward {
@@ -44,7 +45,7 @@ public final class SequenceForward {
             workspaces = other.workspaces
         } else {
             workspaces = try (0..<ThreadPool.shared.threads).map { _ in
-                try LlamaActivations(config: model.config, batchSize: 1, seqLen: maxLength, logits: logits)
+                try LlamaActivations(config: model.config, batchSize: 1, seqLen: maxLength, logits: logits, forwardOnly: true)
             }
         }
     }
