@@ -172,3 +172,27 @@ extension LoRAPPOStageTests {
         XCTAssertNil(vmHWMBytes(status: "VmRSS:\t    2000 kB\n"))
     }
 }
+
+extension LoRAPPOStageTests {
+    /// The critic of a LoRA PPO starts from a LoRA reward model on the same base: its A and B are the
+    /// reward model's and its value head is the reward head. From a full reward model, a fresh adapter
+    /// (B = 0) whose value head is that model's reward head.
+    func testCriticStartsFromTheRewardModel() throws {
+        let i = try PPOStageTests.inputs()
+        let base = try LlamaModel.load(directory: i.policy)
+        base.parameters.releaseGradients()
+        let rm = try rewardAdapter(on: base, baseDirectory: i.policy, seed: 31, into: i.root.appendingPathComponent("rm-critic-init"))
+        let source = try PEFTAdapterFormat.load(rm, base: base, baseSource: i.policy.path)
+        let critic = try PPOAdapters.critic(settings, base: base, baseLocation: i.policy, valueInit: rm, seed: 5)
+        XCTAssertEqual(critic.heads, .value)
+        for e in source.parameters.entries where e.name != LlamaTensorNames.rewardHead {
+            XCTAssertEqual(try critic.parameters.value(e.name).array, try source.parameters.value(of: e).array, e.name)
+        }
+        XCTAssertEqual(try critic.parameters.value(LlamaTensorNames.valueHead).array,
+                       try source.parameters.value(LlamaTensorNames.rewardHead).array)
+        let fromFull = try PPOAdapters.critic(settings, base: base, baseLocation: i.policy, valueInit: i.helpfulness, seed: 5)
+        XCTAssertEqual(fromFull.allModules.map { $0.b.array.map(abs).max()! }.max()!, 0, "a fresh adapter")
+        let full = try LlamaModel.load(directory: i.helpfulness, heads: .reward)
+        XCTAssertEqual(try fromFull.parameters.value(LlamaTensorNames.valueHead).array, full.weights.rewardHead!.array)
+    }
+}
