@@ -27,17 +27,7 @@ enum LoRAPPOMemoryBench {
         }
         let start = monotonicSeconds()
         let config = preset.with(maxSeqLen: max(preset.maxSeqLen, seqLen + 1))
-        let base = try LlamaModel(config: config, heads: .lm, gradients: false)
-        base.initialize(seed: seed)
-        let policy = try LoRAAdapter(config: config, settings: lora, seed: seed &+ 1)
-        let critic = try LoRAAdapter(config: config, settings: lora, heads: .value, seed: seed &+ 2)
-        let rewards = try (0..<2).map { i -> LoRAAdapter in
-            let a = try LoRAAdapter(config: config, settings: lora, heads: .reward, seed: seed &+ 3 &+ UInt64(i))
-            var rng = SeededRNG(seed: seed &+ 10 &+ UInt64(i))
-            for m in a.allModules { rng.fillNormal(m.b, std: 0.02) }
-            a.setTrainable(false)
-            return a
-        }
+        let (base, policy, critic, rewards) = try roles(config, lora: lora, seed: seed)
         let afterModels = peakRSSBytes() ?? -1
 
         // 1. Rollout: the policy's adapter decoded unmerged on the base.
@@ -88,16 +78,8 @@ enum LoRAPPOMemoryBench {
         rollouts.computeAdvantages(beta: settings.beta, estimator: settings.klEstimator, gamma: settings.gamma, lambda: settings.lambda)
 
         // 3. The update: both adapters, the stage's phase 3.
-        let update = PPOUpdate(policy: policyPass, critic: criticPass, loss: settings.loss, temperature: temperature)
-        let checkpoints = FileManager.default.temporaryDirectory.appendingPathComponent("bench-memory-ppo-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: checkpoints) }
-        let trainer = try Trainer(groups: [.init(name: "policy", model: base, adapter: policy, optimization: settings.policyOptimization),
-                                           .init(name: "value", model: base, adapter: critic, optimization: settings.valueOptimization)],
-                                  totalSteps: settings.stepsPerIteration, checkpointRoot: checkpoints, keepCheckpoints: 1)
-        var guardRail = NonFiniteGuard(limit: settings.maxConsecutiveNonFinite)
         clock = monotonicSeconds()
-        let steps = try PPOOptimisation.optimise(rollouts, iteration: 0, settings: settings, update: update, trainer: trainer,
-                                                 guardRail: &guardRail, checkpoints: checkpoints)
+        let steps = try optimise(rollouts, policy: policyPass, critic: criticPass, settings: settings)
         let updateSeconds = monotonicSeconds() - clock
         let scalar = MemoryLayout<Float>.stride
         return [
@@ -114,5 +96,37 @@ enum LoRAPPOMemoryBench {
             "peak_rss_after_models": afterModels, "peak_rss_after_rollout": afterRollout, "peak_rss_after_scoring": afterScoring,
             "wall_seconds": monotonicSeconds() - start,
         ]
+    }
+
+    /// The frozen base (random, std 0.02, no gradient arena) and the four adapters on it: the policy
+    /// (fresh), the critic (value head), two reward models (reward heads, B drawn N(0, 0.02), frozen).
+    static func roles(_ config: LlamaConfig, lora: LoRASettings, seed: UInt64) throws
+        -> (base: LlamaModel, policy: LoRAAdapter, critic: LoRAAdapter, rewards: [LoRAAdapter]) {
+        let base = try LlamaModel(config: config, heads: .lm, gradients: false)
+        base.initialize(seed: seed)
+        let policy = try LoRAAdapter(config: config, settings: lora, seed: seed &+ 1)
+        let critic = try LoRAAdapter(config: config, settings: lora, heads: .value, seed: seed &+ 2)
+        let rewards = try (0..<2).map { i -> LoRAAdapter in
+            let a = try LoRAAdapter(config: config, settings: lora, heads: .reward, seed: seed &+ 3 &+ UInt64(i))
+            var rng = SeededRNG(seed: seed &+ 10 &+ UInt64(i))
+            for m in a.allModules { rng.fillNormal(m.b, std: 0.02) }
+            a.setTrainable(false)
+            return a
+        }
+        return (base, policy, critic, rewards)
+    }
+
+    /// PPO's phase 3 as the stage runs it (PPOOptimisation) on the two adapters' Trainer groups.
+    static func optimise(_ rollouts: [Rollout], policy: ResponseTokenPass, critic: ResponseTokenPass,
+                         settings: PPOSettings) throws -> PPOOptimisation.Steps {
+        let update = PPOUpdate(policy: policy, critic: critic, loss: settings.loss, temperature: temperature)
+        let checkpoints = FileManager.default.temporaryDirectory.appendingPathComponent("bench-memory-ppo-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: checkpoints) }
+        let trainer = try Trainer(groups: [.init(name: "policy", model: policy.model, adapter: policy.adapter, optimization: settings.policyOptimization),
+                                           .init(name: "value", model: critic.model, adapter: critic.adapter, optimization: settings.valueOptimization)],
+                                  totalSteps: settings.stepsPerIteration, checkpointRoot: checkpoints, keepCheckpoints: 1)
+        var guardRail = NonFiniteGuard(limit: settings.maxConsecutiveNonFinite)
+        return try PPOOptimisation.optimise(rollouts, iteration: 0, settings: settings, update: update, trainer: trainer,
+                                            guardRail: &guardRail, checkpoints: checkpoints)
     }
 }
