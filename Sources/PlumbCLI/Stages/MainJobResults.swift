@@ -8,7 +8,7 @@ import PlumbStore
 extension MainJobResults {
     /// The evaluated policies of a month run, by their evaluation stage, in table order.
     static let policyStages = [("pretrained base", "eval-pretrain"), ("SFT", "eval-sft"), ("RS (SFT on best)", "eval-sft-rs"),
-                               ("DPO", "eval-dpo"), ("DPO on RS pairs", "eval-dpo-rs"), ("KTO", "eval-kto"),
+                               ("DPO", "eval-dpo"), ("DPO on RS pairs", "eval-dpo-rs"), ("KTO", "eval-kto"), ("KTO on thumbs", "eval-kto-thumbs"),
                                ("PPO (from RS)", "eval-ppo"), ("RLOO (from RS)", "eval-rl")]
 
     static func read(months: [URL]) throws -> MainJobResults {
