@@ -9,6 +9,9 @@ public struct TaskDataset: Sendable {
     public var edits: [EditTask] = []
     public var rejectionSamplingPrompts: [MessageRecord] = []
     public var ppoPrompts: [MessageRecord] = []
+    public var validationPrompts: [MessageRecord] = []
+    /// A thumbs log: single responses, each with one annotator's thumb up or down.
+    public var thumbs: [ThumbsRecord] = []
     public var evalPrompts: [MessageRecord] = []
     public var rewardEval: [ComparisonRecord] = []
     /// Two labelled candidates per held-out prompt (safety labels from the ground truth).
@@ -35,8 +38,17 @@ public struct TaskStatistics: Codable, Equatable, Sendable {
         public var tiedCandidateSets = 0
     }
 
+    public struct Thumbs: Codable, Equatable, Sendable {
+        public var count = 0
+        public var up = 0
+        /// Thumbs the annotator turned against the response's quality (its flip rate).
+        public var flipped = 0
+    }
+
     public var sft = SFT()
     public var comparisons = Comparisons()
+    /// Nil in task.json files written before the thumbs log existed.
+    public var thumbs: Thumbs?
     /// Eval prompts asked for but not drawn because the held-out prompt space ran out of distinct prompts.
     public var evalPromptsShort = 0
 }

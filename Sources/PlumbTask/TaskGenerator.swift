@@ -25,6 +25,12 @@ public struct TaskGenerator {
         data.rejectionSamplingPrompts = promptSet("rs", count: sizes.rejectionSamplingPrompts, rng: &rng)
         rng = root.stream("ppo-prompts")
         data.ppoPrompts = promptSet("ppo", count: sizes.ppoPrompts, rng: &rng)
+        rng = root.stream("validation-prompts")
+        data.validationPrompts = promptSet("val", count: sizes.validationPromptCount, rng: &rng)
+        rng = root.stream("thumbs")
+        var thumbsStats = TaskStatistics.Thumbs()
+        data.thumbs = Annotations(settings: settings).thumbs(count: sizes.thumbsCount, stats: &thumbsStats, rng: &rng)
+        data.statistics.thumbs = thumbsStats
         rng = root.stream("eval")
         let evalSpecs = evalPromptSpecs(count: sizes.evalPrompts, rng: &rng)
         data.statistics.evalPromptsShort = sizes.evalPrompts - evalSpecs.count

@@ -143,6 +143,20 @@ final class KTOStageTests: XCTestCase {
         XCTAssertEqual(Set(data.train.filter { !$0.desirable }.map(\.response)), ["Answer 0.", "Answer 3.", "Answer 6."])
     }
 
+    /// The task's thumbs log imports with no flags as unpaired feedback, every record kept, thumbs up
+    /// as the desirable examples.
+    func testTheTasksThumbsLogIsFeedback() throws {
+        let f = try StageFixtures.fixture()
+        let file = f.task.appendingPathComponent("thumbs.jsonl")
+        let stage = f.root.appendingPathComponent("runs/thumbs/import-thumbs")
+        try? FileManager.default.removeItem(at: stage)
+        try StageFixtures.plumb(["import", file.path, "--out", stage.path, "--validation-fraction", "0", "--test-fraction", "0"])
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+        let data = try KTOData.load(stages: [stage])
+        XCTAssertEqual(data.train.count, lines.count)
+        XCTAssertEqual(data.train.filter(\.desirable).count, lines.filter { $0.contains(#""thumbs":"up""#) }.count)
+    }
+
     func testDataWithoutTrainingRecordsIsRefused() throws {
         let i = try inputs()
         // An import of demonstrations only: no feedback, no comparisons.

@@ -8,7 +8,7 @@ import PlumbStore
 extension MainJobResults {
     /// The evaluated policies of a month run, by their evaluation stage, in table order.
     static let policyStages = [("pretrained base", "eval-pretrain"), ("SFT", "eval-sft"), ("RS (SFT on best)", "eval-sft-rs"),
-                               ("DPO", "eval-dpo"), ("DPO on RS pairs", "eval-dpo-rs"), ("KTO", "eval-kto"),
+                               ("DPO", "eval-dpo"), ("DPO on RS pairs", "eval-dpo-rs"), ("KTO", "eval-kto"), ("KTO on thumbs", "eval-kto-thumbs"),
                                ("PPO (from RS)", "eval-ppo"), ("RLOO (from RS)", "eval-rl")]
 
     static func read(months: [URL]) throws -> MainJobResults {
@@ -31,6 +31,7 @@ extension MainJobResults {
                 results.rewardModels.append(result)
             }
         }
+        results.choices = try choices(months: months)
         guard let first = months.first, let last = months.last else { return results }
         if fm.fileExists(atPath: first.appendingPathComponent("rs-eval").path) {
             results.bestOfK = try EvalBestOfKCommand.evaluate(first.appendingPathComponent("rs-eval"))
