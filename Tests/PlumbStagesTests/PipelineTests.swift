@@ -211,7 +211,7 @@ final class PipelineTests: XCTestCase {
             guard let ref = try? PipelineRef(value.text, at: value.at), ref.scope != .local else { return nil }
             return ref.stage
         }
-        XCTAssertTrue(earlier.contains("ppo") && earlier.contains("task"), "\(earlier)")
+        XCTAssertTrue(earlier.contains("select") && earlier.contains("task"), "\(earlier)")
         for stage in earlier { XCTAssertTrue(defined.contains(stage), "monthly.yaml reads \(stage) of an earlier run, which no file defines") }
     }
 
