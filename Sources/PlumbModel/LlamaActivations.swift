@@ -43,16 +43,22 @@ public final class LlamaActivations {
     var layout: BatchLayout?
     /// What the last forward pass with a LoRA adapter keeps (its `adapter` nil after a bare pass).
     var lora: LoRAActivations?
+    /// Every layer writes one set of buffers (inference: nothing is kept for a backward pass).
+    public let forwardOnly: Bool
 
     public var rows: Int { batchSize * seqLen }
 
-    public init(config c: LlamaConfig, batchSize b: Int, seqLen t: Int, logits withLogits: Bool = true) throws {
+    /// `forwardOnly`: one set of layer buffers that every layer reuses, for passes that read only the
+    /// final hidden states and logits (SequenceForward): a block reads its input only until it has
+    /// computed `middle`, so its output may overwrite it. About 1 / L of the memory; `backward` refuses.
+    public init(config c: LlamaConfig, batchSize b: Int, seqLen t: Int, logits withLogits: Bool = true, forwardOnly: Bool = false) throws {
         guard b > 0, t > 0, t <= c.maxSeqLen else {
             throw ConfigError("activations: need batch > 0 and 0 < seqLen <= max_position_embeddings \(c.maxSeqLen); got \(b) x \(t)")
         }
         batchSize = b; seqLen = t
+        self.forwardOnly = forwardOnly
         let n = b * t
-        layers = (0..<c.nLayers).map { _ in
+        let kept = (0..<(forwardOnly ? 1 : c.nLayers)).map { _ in
             LayerActivations(
                 input: Tensor(zeros: [n, c.dim]), norm1: Tensor(zeros: [n, c.dim]), rstd1: Tensor(zeros: [n]),
                 q: Tensor(zeros: [b, t, c.nHeads, c.headDim]), k: Tensor(zeros: [b, t, c.nKVHeads, c.headDim]),
@@ -61,15 +67,25 @@ public final class LlamaActivations {
                 norm2: Tensor(zeros: [n, c.dim]), rstd2: Tensor(zeros: [n]), gate: Tensor(zeros: [n, c.hiddenDim]),
                 up: Tensor(zeros: [n, c.hiddenDim]), hidden: Tensor(zeros: [n, c.hiddenDim]))
         }
+        layers = forwardOnly ? [LayerActivations](repeating: kept[0], count: c.nLayers) : kept
         output = Tensor(zeros: [n, c.dim]); rstdFinal = Tensor(zeros: [n]); finalHidden = Tensor(zeros: [n, c.dim])
         logits = withLogits ? Tensor(zeros: [n, c.vocabSize]) : nil
         dFinalHidden = Tensor(zeros: [n, c.dim])
         scratch = BackwardScratch(config: c, batchSize: b, seqLen: t)
     }
 
+    /// Every buffer of `w` (same B x T), without the logits when `logits` is false: a pass that does not
+    /// run the LM head (a critic) sharing a pass's buffers. Only one of them may be in use at a time.
+    public init(reusing w: LlamaActivations, logits withLogits: Bool) {
+        batchSize = w.batchSize; seqLen = w.seqLen; forwardOnly = w.forwardOnly
+        layers = w.layers; output = w.output; rstdFinal = w.rstdFinal; finalHidden = w.finalHidden
+        logits = withLogits ? w.logits : nil
+        dFinalHidden = w.dFinalHidden; scratch = w.scratch
+    }
+
     /// Batch 1 x `t` tokens over the start of `w`'s buffers (t <= w.seqLen, so every buffer fits).
-    init(viewing w: LlamaActivations, tokens t: Int) throws {
-        batchSize = 1; seqLen = t
+    init(viewing w: LlamaActivations, tokens t: Int, logits withLogits: Bool = true) throws {
+        batchSize = 1; seqLen = t; forwardOnly = w.forwardOnly
         layers = try w.layers.map { a in
             let h = a.q.shape[2], kvh = a.k.shape[2], d = a.q.shape[3], c = a.input.shape[1], f = a.gate.shape[1]
             return LayerActivations(
@@ -82,7 +98,7 @@ public final class LlamaActivations {
         let c = w.output.shape[1]
         output = try prefixView(w.output, [t, c]); rstdFinal = try prefixView(w.rstdFinal, [t])
         finalHidden = try prefixView(w.finalHidden, [t, c])
-        logits = try w.logits.map { try prefixView($0, [t, $0.shape[1]]) }
+        logits = withLogits ? try w.logits.map { try prefixView($0, [t, $0.shape[1]]) } : nil
         dFinalHidden = try prefixView(w.dFinalHidden, [t, c])
         scratch = try BackwardScratch(viewing: w.scratch, tokens: t)
     }
@@ -91,11 +107,12 @@ public final class LlamaActivations {
 extension LlamaActivations {
     /// Activations for one sequence of `length` tokens (batch 1, T = length) laid over the start of
     /// `workspace`'s buffers: no allocation. The workspace must not be used while the view is.
-    public convenience init(prefixOf workspace: LlamaActivations, length t: Int) throws {
+    /// Without `logits` the view leaves the LM head out even when the workspace has logits.
+    public convenience init(prefixOf workspace: LlamaActivations, length t: Int, logits: Bool = true) throws {
         guard t > 0, t <= workspace.seqLen else {
             throw ConfigError("activations: a view of \(t) tokens does not fit a workspace of \(workspace.seqLen)")
         }
-        try self.init(viewing: workspace, tokens: t)
+        try self.init(viewing: workspace, tokens: t, logits: logits)
     }
 }
 

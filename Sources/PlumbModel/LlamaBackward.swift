@@ -8,6 +8,7 @@ import PlumbTensor
 extension LlamaModel {
     public func backward(_ acts: LlamaActivations) throws {
         guard let batch = acts.layout else { throw TensorError("LlamaModel.backward: run forward on these activations first") }
+        guard !acts.forwardOnly else { throw TensorError("LlamaModel.backward: these activations keep one layer's buffers (forward only, SequenceForward's); backward needs activations made with forwardOnly false") }
         let s = acts.scratch
         let lora = acts.lora?.adapter == nil ? nil : acts.lora
         s.dResidual.zero()

@@ -11,6 +11,10 @@
 //
 // Sequences run side by side on ThreadPool.shared, one per core, each in its thread's own workspace
 // of (1, maxLength) activations; attention inside runs inline on that thread (nested pool calls do).
+// Passes that never run at the same time (PPO's roles on one LoRA base, scored one after the other)
+// can share one set of workspaces (`sharing:`). A workspace is forward-only: its layers reuse one set
+// of buffers (nothing is kept for backward), about 1 / L of a training set's memory (at TinyLlama's
+// shape and 512 tokens about 0.25 GB per thread rather than 2.1 GB).
 import PlumbTensor
 
 public final class SequenceForward {
@@ -20,15 +24,29 @@ public final class SequenceForward {
     /// Longest sequence accepted.
     public let maxLength: Int
     let workspaces: [LlamaActivations]   // one (1, maxLength) per pool thread
+    /// Whether the LM head runs.
+    let logits: Bool
 
     /// `logits`: whether the LM head runs (log-probabilities need it; rewards and values do not).
-    public init(model: LlamaModel, maxLength: Int, logits: Bool, adapter: LoRAAdapter? = nil) throws {
+    /// `sharing`: use that pass's workspaces rather than allocating (the two must never run at the
+    /// same time; its model must have this model's shape, its length and logits cover these).
+    public init(model: LlamaModel, maxLength: Int, logits: Bool, adapter: LoRAAdapter? = nil, sharing other: SequenceForward? = nil) throws {
         guard maxLength > 0 else { throw ConfigError("sequence forward: maxLength must be positive, got \(maxLength)") }
         self.model = model
         self.adapter = adapter
         self.maxLength = maxLength
-        workspaces = try (0..<ThreadPool.shared.threads).map { _ in
-            try LlamaActivations(config: model.config, batchSize: 1, seqLen: maxLength, logits: logits)
+        self.logits = logits
+        if let other {
+            let (mine, theirs) = (model.config, other.model.config)
+            guard mine.dim == theirs.dim, mine.hiddenDim == theirs.hiddenDim, mine.nLayers == theirs.nLayers, mine.nHeads == theirs.nHeads,
+                  mine.nKVHeads == theirs.nKVHeads, mine.vocabSize == theirs.vocabSize, maxLength <= other.maxLength, !logits || other.logits else {
+                throw ConfigError("sequence forward: cannot share the workspaces of a pass of another shape, a shorter length (\(other.maxLength) < \(maxLength)) or without logits")
+            }
+            workspaces = other.workspaces
+        } else {
+            workspaces = try (0..<ThreadPool.shared.threads).map { _ in
+                try LlamaActivations(config: model.config, batchSize: 1, seqLen: maxLength, logits: logits, forwardOnly: true)
+            }
         }
     }
 
@@ -55,7 +73,7 @@ public final class SequenceForward {
                         _ read: (LlamaActivations, BatchLayout) throws -> T) throws -> T {
         let length = example.tokens.count
         let layout = try BatchLayout.packed([example], batchSize: 1, seqLen: length, padToken: padToken)
-        let acts = try LlamaActivations(prefixOf: workspace, length: length)
+        let acts = try LlamaActivations(prefixOf: workspace, length: length, logits: logits)
         try model.forward(layout, acts, adapter: adapter)
         return try read(acts, layout)
     }

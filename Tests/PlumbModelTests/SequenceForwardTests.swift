@@ -66,6 +66,29 @@ final class SequenceForwardTests: XCTestCase {
         }
     }
 
+    /// SequenceForward's workspaces are forward-only (every layer reuses one set of buffers): a batch-1
+    /// pass over them gives the bits of a pass over full training activations of the same shape (the
+    /// same products on the same operands), with and without a LoRA adapter; backward refuses them.
+    func testForwardOnlyActivationsGiveTheBitsOfFullOnes() throws {
+        let model = try spreadModel(config, seed: 7)
+        let adapter = try LoRAAdapter(config: config, settings: LoRASettings(rank: 4, alpha: 8), seed: 3)
+        var rng = SeededRNG(seed: 4)
+        for m in adapter.allModules { rng.fillNormal(m.b, std: 0.2) }
+        for example in sequences(6, seed: 11) {
+            let t = example.tokens.count
+            let layout = try BatchLayout.packed([example], batchSize: 1, seqLen: t, padToken: 0)
+            for lora in [nil, adapter] {
+                let full = try LlamaActivations(config: config, batchSize: 1, seqLen: t)
+                let reused = try LlamaActivations(config: config, batchSize: 1, seqLen: t, forwardOnly: true)
+                try model.forward(layout, full, adapter: lora)
+                try model.forward(layout, reused, adapter: lora)
+                XCTAssertEqual(bits(reused.logits!), bits(full.logits!), "\(t) tokens, adapter \(lora != nil)")
+                XCTAssertEqual(bits(reused.finalHidden), bits(full.finalHidden))
+                XCTAssertThrowsError(try model.backward(reused)) { XCTAssertTrue("\($0)".contains("forward only"), "\($0)") }
+            }
+        }
+    }
+
     func testRefusesSequencesThatDoNotFit() throws {
         let forward = try SequenceForward(model: try spreadModel(config, seed: 7), maxLength: 8, logits: false)
         let long = try BatchLayout.Example(tokens: [Int32](repeating: 1, count: 9), targets: [Int32](repeating: 1, count: 9))

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import PlumbModel
+import PlumbTensor
 
 struct BenchDecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,8 @@ struct BenchDecodeCommand: ParsableCommand {
     @Option(help: "Prompt token ids, comma-separated.") var promptIds: String = "1"
     @Option(help: "Also write the benchmarked weights as a llama2.c .bin here (for run.c).") var exportLlama2c: String?
     @Flag(help: "Include the generated token ids in the output.") var printTokens = false
+    @Option(help: "Decode through a LoRA adapter of these settings (e.g. \"rank=8 alpha=16\"), unmerged: PEFT's init, B drawn N(0, 0.02).")
+    var lora: String?
 
     func run() throws {
         let prompt = try parseTokenIds(promptIds, option: "--prompt-ids")
@@ -23,13 +26,19 @@ struct BenchDecodeCommand: ParsableCommand {
         let model = try source.load()
         if let path = exportLlama2c { try model.exportLlama2c(to: URL(fileURLWithPath: path)) }
         let capacity = min(model.config.maxSeqLen, prompt.count + newTokens)
+        let adapter = try lora.map { text -> LoRAAdapter in
+            let a = try LoRAAdapter(config: model.config, settings: try LoRASettings(parsing: text), seed: source.seed &+ 1)
+            var rng = SeededRNG(seed: source.seed &+ 2)
+            for m in a.allModules { rng.fillNormal(m.b, std: 0.02) }
+            return a
+        }
         let result = try ModelBenchmarks.decode(weights: model.weights, config: model.config,
                                                 requests: [GenerationRequest(prompt: prompt)],
                                                 options: GenerationOptions(maxNewTokens: newTokens), capacity: capacity,
-                                                format: decode.weights)
+                                                format: decode.weights, adapter: adapter)
         var out: [String: Any] = [
             "benchmark": "decode", "model": source.description, "weights": decode.weights.rawValue, "prompt_tokens": prompt.count,
-            "new_tokens": result.newTokens, "seconds": result.seconds, "tokens_per_second": result.tokensPerSecond,
+            "lora": lora ?? "none", "new_tokens": result.newTokens, "seconds": result.seconds, "tokens_per_second": result.tokensPerSecond,
             "peak_rss_bytes": peakRSSBytes() ?? -1,
         ]
         if printTokens { out["tokens"] = result.firstTokens.map(Int.init) }

@@ -1,6 +1,7 @@
-// `plumb bench memory --preset 1b --mode lora-sft|lora-dpo|full-sft`: one training step's peak RSS
-// and time with LoRA on a frozen base or with every parameter trained (LoRAMemoryBenchmark), one
-// JSON line. Run one process per mode: the peak RSS is the process's.
+// `plumb bench memory --preset 1b --mode lora-sft|lora-dpo|full-sft|lora-ppo`: one training step's peak
+// RSS and time with LoRA on a frozen base or with every parameter trained (LoRAMemoryBenchmark), or
+// one PPO iteration with the five roles on one base (LoRAPPOMemoryBench), one JSON line. Run one
+// process per mode: the peak RSS is the process's.
 import ArgumentParser
 import PlumbModel
 import PlumbTensor
@@ -9,17 +10,30 @@ extension LoRAMemoryBenchmark.Mode: ExpressibleByArgument {}
 
 struct BenchMemoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "memory", abstract: "Peak RSS and step time of LoRA SFT / DPO on a frozen base, or of full-parameter SFT, with random weights.")
+        commandName: "memory", abstract: "Peak RSS and step time of LoRA SFT / DPO / a PPO iteration on a frozen base, or of full-parameter SFT, with random weights.")
 
     @Option(help: "Model shape (1b: TinyLlama-1.1B's).") var preset: LlamaPreset = .tinyLlama1b
-    @Option(help: "lora-sft, lora-dpo or full-sft.") var mode: LoRAMemoryBenchmark.Mode = .loraSFT
+    @Option(help: "lora-sft, lora-dpo, full-sft or lora-ppo.") var mode: LoRAMemoryBenchmark.Mode = .loraSFT
     @Option(help: "Tokens per sequence.") var seqLen: Int = 512
     @Option(help: "Timed steps (after one warm-up step).") var steps: Int = 2
     @Option(help: "LoRA settings (rank=8 alpha=16 targets=all-linear by default).") var lora: String = "on"
     @Option(help: "Seed of weights and tokens.") var seed: UInt64 = 0
+    @Option(help: "lora-ppo: prompts of the iteration (one response each).") var prompts = 2
+    @Option(help: "lora-ppo: new tokens per response (the prompts fill the rest of --seq-len).") var newTokens = 64
+    @Option(help: "lora-ppo: PPO epochs over the iteration's responses.") var epochs = 1
 
     func run() throws {
         let start = monotonicSeconds()
+        if mode == .loraPPO {
+            var figures = try LoRAPPOMemoryBench.run(config: preset.config, seqLen: seqLen, prompts: prompts, newTokens: newTokens, epochs: epochs,
+                                                     lora: try LoRASettings(parsing: lora), seed: seed)
+            for (k, v) in ["benchmark": "memory", "preset": preset.rawValue, "mode": mode.rawValue, "seq_len": seqLen, "lora": lora] as [String: Any] {
+                figures[k] = v
+            }
+            figures["peak_rss_bytes"] = peakRSSBytes() ?? -1
+            try printJSON(figures)
+            return
+        }
         let result = try LoRAMemoryBenchmark.run(config: preset.config, mode: mode, seqLen: seqLen, steps: steps,
                                                  lora: try LoRASettings(parsing: lora), seed: seed)
         let sorted = result.stepSeconds.sorted()

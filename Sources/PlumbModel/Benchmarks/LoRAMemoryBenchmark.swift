@@ -6,12 +6,14 @@
 //              the reference log-probabilities of the same base with the adapter off (computed once
 //              before the timed steps, as the cached reference), the adapter's AdamW step
 //   full-sft   one sequence, every parameter trained (gradients and AdamW moments for all)
+//   lora-ppo   one PPO iteration with the five roles on one base: it runs PlumbStages' code, so the
+//              command runs it (Sources/PlumbCLI/Model/BenchMemoryPPO.swift), not `run` here
 import Foundation
 import PlumbTensor
 
 public enum LoRAMemoryBenchmark {
     public enum Mode: String, CaseIterable, Sendable {
-        case loraSFT = "lora-sft", loraDPO = "lora-dpo", fullSFT = "full-sft"
+        case loraSFT = "lora-sft", loraDPO = "lora-dpo", fullSFT = "full-sft", loraPPO = "lora-ppo"
     }
 
     public struct Result: Sendable {
@@ -26,6 +28,7 @@ public enum LoRAMemoryBenchmark {
 
     /// `steps` timed steps after one untimed warm-up step.
     public static func run(config: LlamaConfig, mode: Mode, seqLen: Int, steps: Int, lora: LoRASettings, seed: UInt64) throws -> Result {
+        guard mode != .loraPPO else { throw ConfigError("LoRAMemoryBenchmark.run: lora-ppo runs PPO's stage code; `plumb bench memory` runs it") }
         let base = try LlamaModel(config: config.with(maxSeqLen: max(config.maxSeqLen, seqLen)), heads: .lm, gradients: mode == .fullSFT)
         base.initialize(seed: seed)
         let adapter: LoRAAdapter? = mode == .fullSFT ? nil : try LoRAAdapter(config: base.config, settings: lora, seed: seed &+ 1)

@@ -72,11 +72,13 @@ public enum ModelBenchmarks {
     }
 
     /// Times `generator.generate(requests)` (prefill included) after one untimed warm-up call (which
-    /// also makes the 8-bit weights under q8).
+    /// also makes the 8-bit weights under q8); with `adapter`, decoding through it unmerged.
     public static func decode(weights: LlamaWeights, config: LlamaConfig, requests: [GenerationRequest],
-                              options: GenerationOptions, capacity: Int, format: DecodeWeightFormat = .f32) throws -> DecodeBenchmark {
+                              options: GenerationOptions, capacity: Int, format: DecodeWeightFormat = .f32,
+                              adapter: LoRAAdapter? = nil) throws -> DecodeBenchmark {
         let sequences = requests.reduce(0) { $0 + $1.samples }
-        let generator = try Generator(config: config, weights: weights, maxSequences: sequences, capacity: capacity, format: format)
+        let generator = try Generator(config: config, weights: weights, maxSequences: sequences, capacity: capacity, format: format,
+                                      adapter: adapter)
         var warm = options
         warm.maxNewTokens = min(4, options.maxNewTokens)
         _ = try generator.generate(requests, options: warm)

@@ -9,6 +9,7 @@
 //   3. a finished sequence is handed out and its slot freed, so the next prompt is admitted at once
 //      rather than after the batch's longest member.
 // A sequence's tokens depend only on its prompt, its seed and sample index, never on the batch.
+// With a LoRA adapter the weights are the base's plus the adapter's unmerged share (DecodeAdapter).
 import PlumbTensor
 
 public struct GenerationRequest: Sendable {
@@ -57,14 +58,20 @@ public final class Generator {
     public let capacity: Int
     /// fp32 or 8-bit weights in the matrix products (DecodeWeights).
     public let format: DecodeWeightFormat
+    /// The adapter the next generations decode through, unmerged (nil: the bare base). A and B are
+    /// read as they are at each step, so an adapter trained between generations needs no reload.
+    public var adapter: LoRAAdapter?
     private var forward: IncrementalForward?
 
-    public init(config: LlamaConfig, weights: LlamaWeights, maxSequences: Int, capacity: Int? = nil, format: DecodeWeightFormat = .f32) throws {
+    public init(config: LlamaConfig, weights: LlamaWeights, maxSequences: Int, capacity: Int? = nil, format: DecodeWeightFormat = .f32,
+                adapter: LoRAAdapter? = nil) throws {
         let cap = capacity ?? config.maxSeqLen
         guard maxSequences > 0, cap > 0, cap <= config.maxSeqLen else {
             throw ConfigError("Generator: need maxSequences > 0 and 0 < capacity <= max_position_embeddings \(config.maxSeqLen); got \(maxSequences), \(cap)")
         }
+        try adapter?.requireFits(config, adapterSource: "the generator's adapter", baseSource: "its base")
         self.config = config; self.weights = weights; self.maxSequences = maxSequences; self.capacity = cap; self.format = format
+        self.adapter = adapter
     }
 
     /// Makes the next generation read the model's current weights: 8-bit copies are remade (fp32
@@ -97,6 +104,7 @@ public final class Generator {
             }
         }
         let engine = try incrementalForward()
+        try engine.use(adapter: adapter)
         var state = DecodeBatch(slots: maxSequences, vocab: config.vocabSize)
         let logits = Tensor(zeros: [maxSequences, config.vocabSize])
         var next = 0

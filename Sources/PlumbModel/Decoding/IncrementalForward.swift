@@ -5,7 +5,8 @@
 // the N rows; only attention (CachedAttention) is per row. Logits are computed only for the rows
 // asked for. Scratch is sized once for `maxRows` rows (llama2.c `RunState`, batched).
 // The matrices are read through `DecodeWeights`: the model's fp32 tensors, or 8-bit copies (q8)
-// made from them, remade by `reloadWeights()` after the model's weights change.
+// made from them, remade by `reloadWeights()` after the model's weights change. A LoRA adapter set
+// with `use(adapter:)` adds its share after each adapted projection, unmerged (DecodeAdapter).
 import PlumbTensor
 
 public final class IncrementalForward {
@@ -28,6 +29,18 @@ public final class IncrementalForward {
     let up: Tensor       // (R, F)
     let rstd: Tensor     // (R)
     let scores: Tensor   // (R * H, capacity)
+    /// The adapter every call runs with, or nil for the bare base.
+    private var lora: DecodeAdapter?
+
+    /// The adapter the next calls decode through (nil: the bare base). The cache holds keys and values
+    /// of whichever adapter wrote them: switch adapters between generations, not within one.
+    public var adapter: LoRAAdapter? { lora?.adapter }
+
+    public func use(adapter: LoRAAdapter?) throws {
+        guard let adapter else { lora = nil; return }
+        if lora?.adapter === adapter { return }
+        lora = try DecodeAdapter(adapter, config: config, maxRows: maxRows)
+    }
 
     public init(config: LlamaConfig, weights: LlamaWeights, cache: KVCache, maxRows: Int, format: DecodeWeightFormat = .f32) throws {
         guard weights.lmHead != nil else { throw TensorError("IncrementalForward: the model has no LM head") }
@@ -73,6 +86,7 @@ public final class IncrementalForward {
             try RMSNorm.forward(x: xr, weight: w.attentionNorm, eps: c.rmsNormEps, out: xnr, rstd: rs)
             let qr = try rows(q, n), kr = try rows(k, n), vr = try rows(v, n), ar = try rows(att, n)
             try DecodeLinear.forward(x: xnr, [(w.wq, qr), (w.wk, kr), (w.wv, vr)])
+            try lora?.add([(.q, qr), (.k, kr), (.v, vr)], layer: l, x: xnr, rows: n)
             let q4 = try qr.reshaped([n, c.nHeads, c.headDim]), k4 = try kr.reshaped([n, c.nKVHeads, c.headDim])
             try RoPE.forward(x: q4, positions: positions, table: rope, layout: layout, out: q4)
             try RoPE.forward(x: k4, positions: positions, table: rope, layout: layout, out: k4)
@@ -88,12 +102,15 @@ public final class IncrementalForward {
                 }
             }
             try DecodeLinear.forward(x: ar, [(w.wo, xr)], accumulate: true)
+            try lora?.add([(.o, xr)], layer: l, x: ar, rows: n)
             // 2. MLP: xn = norm(x); x += (silu(xn Wg^T) * (xn Wu^T)) Wd^T
             try RMSNorm.forward(x: xr, weight: w.mlpNorm, eps: c.rmsNormEps, out: xnr, rstd: rs)
             let gr = try rows(gate, n), ur = try rows(up, n)
             try DecodeLinear.forward(x: xnr, [(w.gate, gr), (w.up, ur)])
+            try lora?.add([(.gate, gr), (.up, ur)], layer: l, x: xnr, rows: n)
             try Activations.swigluForward(a: gr, b: ur, into: gr)
             try DecodeLinear.forward(x: gr, [(w.down, xr)], accumulate: true)
+            try lora?.add([(.down, xr)], layer: l, x: gr, rows: n)
         }
         // 3. logits for the rows asked for: gather, final norm, LM head
         let m = logitRows.count

@@ -21,10 +21,12 @@ public final class CombinedScorer: ResponseScorer {
     public var truncated: Int { helpfulness.truncated + safety.truncated }
 
     /// Each stage's own model, or with `conservative` the conservative score of each stage's ensemble
-    /// (both stages must then be ensembles of at least 2 members).
-    public init(helpfulness: URL, safety: URL, eos: Int32, conservative: ConservativeRule? = nil) throws {
-        self.helpfulness = try EnsembleScorer(stage: helpfulness, rule: conservative, eos: eos)
-        self.safety = try EnsembleScorer(stage: safety, rule: conservative, eos: eos)
+    /// (both stages must then be ensembles of at least 2 members). With `sharedBase`, a LoRA reward
+    /// model is its adapter and head on that base (EnsembleScorer).
+    public init(helpfulness: URL, safety: URL, eos: Int32, conservative: ConservativeRule? = nil,
+                sharedBase: EnsembleScorer.SharedBase? = nil) throws {
+        self.helpfulness = try EnsembleScorer(stage: helpfulness, rule: conservative, eos: eos, sharedBase: sharedBase)
+        self.safety = try EnsembleScorer(stage: safety, rule: conservative, eos: eos, sharedBase: sharedBase)
     }
 
     /// (helpfulness, safety) raw scores of each sequence, in order.

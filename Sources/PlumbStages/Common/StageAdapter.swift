@@ -39,9 +39,17 @@ extension StageModel {
         }
         // A head may live in the adapter (a reward model's `score`): the base need not have it.
         let base = try load(baseURL, heads: heads, allowMissingHeads: true, gradients: false)
+        return (base, try loadAdapter(directory, onto: base, baseSource: baseURL.path))
+    }
+
+    /// The adapter in `directory` (a stage directory or a PEFT directory) on `base`, a base already in
+    /// memory that several adapters share; an adapter trained on another base is refused naming both
+    /// checksums.
+    public static func loadAdapter(_ directory: URL, onto base: LlamaModel, baseSource: String) throws -> LoRAAdapter {
+        let configURL = directory.appendingPathComponent(PEFTAdapterFormat.configFile)
         let plain = directory.appendingPathComponent(PEFTAdapterFormat.weightsFile)
         if FileManager.default.fileExists(atPath: plain.path) {
-            return (base, try PEFTAdapterFormat.load(directory, base: base, baseSource: baseURL.path))
+            return try PEFTAdapterFormat.load(directory, base: base, baseSource: baseSource)
         }
         let manifest = try StageManifest.read(from: directory)
         guard manifest.status == .complete else {
@@ -55,6 +63,6 @@ extension StageModel {
         defer { try? FileManager.default.removeItem(at: scratch) }
         try FileManager.default.copyItem(at: configURL, to: scratch.appendingPathComponent(PEFTAdapterFormat.configFile))
         try ArtifactStore.export(artifact, from: directory, to: scratch.appendingPathComponent(PEFTAdapterFormat.weightsFile))
-        return (base, try PEFTAdapterFormat.load(scratch, base: base, baseSource: baseURL.path))
+        return try PEFTAdapterFormat.load(scratch, base: base, baseSource: baseSource)
     }
 }

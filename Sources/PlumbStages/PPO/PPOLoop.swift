@@ -43,8 +43,11 @@ final class PPOLoop {
         // 0. Restore.
         let perIteration = settings.stepsPerIteration
         let checkpoints = stage.directory.appendingPathComponent("checkpoints")
-        var groups = [Trainer.Group(name: "policy", model: update.policy.model, optimization: settings.policyOptimization)]
-        if let critic = update.critic { groups.append(Trainer.Group(name: "value", model: critic.model, optimization: settings.valueOptimization)) }
+        // With LoRA each group trains its adapter over the shared frozen base (checkpoints hold the adapters only).
+        var groups = [Trainer.Group(name: "policy", model: update.policy.model, adapter: update.policy.adapter, optimization: settings.policyOptimization)]
+        if let critic = update.critic {
+            groups.append(Trainer.Group(name: "value", model: critic.model, adapter: critic.adapter, optimization: settings.valueOptimization))
+        }
         let trainer = try Trainer(groups: groups,
                                   totalSteps: settings.iterations * perIteration, checkpointRoot: checkpoints,
                                   keepCheckpoints: settings.keepCheckpoints)

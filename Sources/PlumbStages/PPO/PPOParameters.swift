@@ -4,6 +4,7 @@
 // config resolved into a plain struct). Defaults are Llama 2's and TRL's (PPOSettings).
 import Foundation
 import PlumbData
+import PlumbModel
 import PlumbTensor
 
 /// Also an option group: the `rl` stage embeds it, so its PPO keys are these.
@@ -66,6 +67,10 @@ public struct PPOParameters: DistributedParameters, ParameterGroup, Equatable {
     public var template: ChatTemplate = .plumbline
     /// Seed of prompt order, sampling and mini-batches.
     public var seed: UInt64 = 1
+    /// Train the policy and the critic as LoRA adapters on the frozen policy input; the reference is
+    /// the bare base and LoRA reward models are read on the same base (PPOAdapters). LoRASettings; its
+    /// `lr` is the policy's learning rate.
+    public var lora: LoRASettings?
     public var parallel = DistributedGroup()
 
     public init() {}
@@ -96,6 +101,8 @@ public struct PPOParameters: DistributedParameters, ParameterGroup, Equatable {
         (s.checkpointEvery, s.sampleEvery, s.maxConsecutiveNonFinite) = (checkpointEvery, sampleEvery, maxNonFiniteSteps)
         (s.keepCheckpoints, s.samplesKept) = (keepCheckpoints, samplesKept)
         (s.template, s.seed) = (template, seed)
+        s.lora = lora
+        if let lr = lora?.learningRate { s.policyOptimization.learningRate = lr }
         (s.judgeEvery, s.judgeMaxNewTokens) = (judgeEvery, judgeMaxNewTokens)
         return s
     }

@@ -2,6 +2,7 @@
 // the stage's parameters (PPOParameters, the keys as written) resolve into them.
 import Foundation
 import PlumbData
+import PlumbModel
 import PlumbTensor
 
 public struct PPOSettings: Codable, Equatable, Sendable {
@@ -54,6 +55,9 @@ public struct PPOSettings: Codable, Equatable, Sendable {
     public var maxConsecutiveNonFinite = 5
     public var template: ChatTemplate = .plumbline
     public var seed: UInt64 = 1
+    /// Train the policy (and the critic) as LoRA adapters on the frozen policy input, the reference
+    /// being the bare base (PPOAdapters); nil: every parameter of both. Nil leaves the config as before.
+    public var lora: LoRASettings?
 
     public enum WhiteningSource: String, Codable, Sendable { case running, fixed }
 

@@ -7,7 +7,8 @@
 //
 // Models: the policy (initial stage), the reference (default: the initial policy), the critic (a
 // value head on a trunk, initialised from the helpfulness reward model with its head as the value
-// head, as the N+ implementation details recommend), both reward models.
+// head, as the N+ implementation details recommend), both reward models. With `lora`, all five roles
+// share one frozen base (PPOAdapters).
 //
 // Checkpoints at iteration boundaries hold the policy, the critic, both optimisers, the KL
 // coefficient and the running whitening sums; the prompts and sampling seeds of an iteration are
@@ -71,6 +72,8 @@ public enum PPOStage: Stage {
         var prompts: [PromptRecord]
         var reward: CombinedReward
         var policyModel: LlamaModel, criticModel: LlamaModel?
+        /// With `lora`: the frozen base (policyModel) and the policy's and critic's adapters on it.
+        var adapters: PPOAdapters? = nil
         var tokenizer: URL, reference: URL, helpfulness: URL, safety: URL, judgePrompts: URL?
         var validationPrompts: URL? = nil, validationTask: URL? = nil
     }
@@ -107,11 +110,15 @@ public enum PPOStage: Stage {
             throw StageError("ppo: --whitening fixed needs a rejection-sampling stage's statistics (--reward-stats STAGE)")
         }
         // Models load before the stage begins, so a critic of another shape is refused before any work.
-        let policyModel = try StageModel.load(policy)
-        let criticModel = withCritic ? try critic(from: valueInit, shape: policyModel.config) : nil
+        let policyModel = try StageModel.load(policy, gradients: settings.lora == nil)
+        let adapters = try settings.lora.map {
+            try PPOAdapters($0, base: policyModel, baseLocation: policy, valueInit: withCritic ? valueInit : nil, seed: settings.seed)
+        }
+        let criticModel = withCritic && adapters == nil ? try critic(from: valueInit, shape: policyModel.config) : nil
         let modelFiles = (withCritic ? [policy, reference, valueInit] : [policy, reference]).map(StageModel.inputFile)
             + (try EnsembleScorer.rewardFiles(helpfulness: helpfulness, safety: safety, rule: settings.conservative))
-        return Prepared(Loaded(prompts: prompts.records, reward: reward, policyModel: policyModel, criticModel: criticModel, tokenizer: tokenizer,
+        return Prepared(Loaded(prompts: prompts.records, reward: reward, policyModel: policyModel, criticModel: criticModel, adapters: adapters,
+                               tokenizer: tokenizer,
                                reference: reference, helpfulness: helpfulness, safety: safety, judgePrompts: inputs.optional("judge-prompts"),
                                validationPrompts: inputs.optional("validation-prompts"), validationTask: inputs.optional("validation-task")),
                         files: [tokenizer] + Array(Set(modelFiles)).sorted { $0.path < $1.path } + prompts.files + statisticsFiles
@@ -128,16 +135,28 @@ public enum PPOStage: Stage {
                       stage: StageContext) throws -> Summary {
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: loaded.tokenizer.path), template: settings.template)
         let eos = templated.info.eosID
-        let policyModel = loaded.policyModel
-        let referenceModel = try StageModel.load(loaded.reference)
+        let policyModel = loaded.policyModel, adapters = loaded.adapters
+        // With LoRA and no reference input, the reference is the bare base: the model the policy's adapter sits on.
+        let referenceModel = adapters != nil && loaded.reference == adapters!.baseLocation ? policyModel : try StageModel.load(loaded.reference)
         let seqLen = policyModel.config.maxSeqLen
-        let policyPass = try ResponseTokenPass(model: policyModel, rows: settings.rows, seqLen: seqLen, padToken: eos)
+        let policyPass = try ResponseTokenPass(model: policyModel, rows: settings.rows, seqLen: seqLen, padToken: eos, adapter: adapters?.policy)
+        // The roles on one LoRA base run one after the other, so they share the policy's activations.
+        let sharing = adapters == nil ? nil : policyPass
+        let criticPass = try adapters?.critic.map {
+            try ResponseTokenPass(model: policyModel, rows: settings.rows, seqLen: seqLen, padToken: eos, adapter: $0, logits: false, sharing: sharing)
+        } ?? loaded.criticModel.map { try ResponseTokenPass(model: $0, rows: settings.rows, seqLen: seqLen, padToken: eos) }
+        let shared = adapters.map {
+            EnsembleScorer.SharedBase(model: $0.base, source: "the policy's base \($0.baseLocation.path) (ppo with lora: every role shares it)",
+                                      workspaces: policyPass.sequencePasses)
+        }
         let rollouts = PPORollouts(
             settings: settings, prompts: loaded.prompts,
-            sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences),
-            policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos),
-            critic: try loaded.criticModel.map { try ResponseTokenPass(model: $0, rows: settings.rows, seqLen: seqLen, padToken: eos) },
-            scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos, conservative: settings.conservative),
+            sampler: try PolicySampler(model: policyModel, templated: templated, maxSequences: settings.maxSequences, adapter: adapters?.policy),
+            policy: policyPass, reference: try ResponseTokenPass(model: referenceModel, rows: settings.rows, seqLen: seqLen, padToken: eos,
+                                                                 sharing: referenceModel === policyModel ? sharing : nil),
+            critic: criticPass,
+            scorer: try CombinedScorer(helpfulness: loaded.helpfulness, safety: loaded.safety, eos: eos, conservative: settings.conservative,
+                                       sharedBase: shared),
             reward: loaded.reward, estimation: estimation)
         let judge = try loaded.judgePrompts.flatMap { prompts in
             try stage.environment.policyJudge?(prompts, templated, SamplingSettings(temperature: 0, maxNewTokens: settings.judgeMaxNewTokens),
@@ -151,7 +170,11 @@ public enum PPOStage: Stage {
                                              temperature: settings.sampling.temperature),
                            judgeEvery: settings.judgeEvery, judge: judge, validation: schedule, log: stage.log)
         var summary = try loop.run(progress: stage.progress)
-        try StageModel.save(policyModel, to: stage.writer, metadata: ["stage": stage.location.stage, "template": settings.template.rawValue])
+        if let adapters {
+            try StageModel.saveAdapter(adapters.policy, base: adapters.base, baseLocation: adapters.baseLocation, to: stage.writer)
+        } else {
+            try StageModel.save(policyModel, to: stage.writer, metadata: ["stage": stage.location.stage, "template": settings.template.rawValue])
+        }
         summary.gateThreshold = loaded.reward.gateThreshold
         return summary
     }

@@ -2,24 +2,42 @@
 // read at each response token: the policy's and the reference's log-probabilities at a temperature,
 // their entropies, the critic's values. Rollouts run each example alone (SequenceForward: a value is
 // a function of the example, not of its batch-mates); the update packs examples into `rows` x
-// `seqLen` training batches (block-diagonal attention) through `forward`.
+// `seqLen` training batches (block-diagonal attention) through `forward`. With a LoRA adapter the
+// passes run the shared frozen base plus that adapter (the adapter may carry the critic's value head).
 import PlumbModel
 import PlumbTensor
 
 public final class ResponseTokenPass {
     public let model: LlamaModel
+    /// The adapter every pass runs with (nil: the model alone).
+    public let adapter: LoRAAdapter?
     let rows: Int
     let seqLen: Int
     let padToken: Int32
     let activations: LlamaActivations   // (rows, seqLen): the update's training batches
     let sequences: SequenceForward      // the rollouts' one-example passes
 
-    public init(model: LlamaModel, rows: Int, seqLen: Int, padToken: Int32) throws {
-        self.model = model; self.rows = rows; self.seqLen = seqLen; self.padToken = padToken
-        let logits = model.heads.contains(.lm)
-        activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: logits)
-        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: logits)
+    /// `logits`: whether the LM head runs (default: when the model has one; a critic on a shared
+    /// base with an LM head passes false).
+    /// `sharing`: reuse that pass's activations and workspaces (same rows and seqLen; the two passes
+    /// must never run at the same time, as PPO's roles on one LoRA base do not).
+    public init(model: LlamaModel, rows: Int, seqLen: Int, padToken: Int32, adapter: LoRAAdapter? = nil, logits: Bool? = nil,
+                sharing other: ResponseTokenPass? = nil) throws {
+        self.model = model; self.adapter = adapter; self.rows = rows; self.seqLen = seqLen; self.padToken = padToken
+        let logits = logits ?? model.heads.contains(.lm)
+        if let other {
+            guard other.rows == rows, other.seqLen == seqLen, !logits || other.activations.logits != nil else {
+                throw ConfigError("response pass: cannot share a pass of \(other.rows) x \(other.seqLen) rows (this one: \(rows) x \(seqLen)) or without logits")
+            }
+            activations = LlamaActivations(reusing: other.activations, logits: logits)
+        } else {
+            activations = try LlamaActivations(config: model.config, batchSize: rows, seqLen: seqLen, logits: logits)
+        }
+        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: logits, adapter: adapter, sharing: other?.sequences)
     }
+
+    /// The one-example passes (their workspaces can be shared with a reward scorer).
+    public var sequencePasses: SequenceForward { sequences }
 
     /// Groups of consecutive indices of `examples` that fit one batch each.
     func batches(_ examples: [BatchLayout.Example]) -> [Range<Int>] {
@@ -30,7 +48,7 @@ public final class ResponseTokenPass {
     /// flat positions of its targets (one per response token, in order).
     func forward(_ examples: [BatchLayout.Example]) throws -> (BatchLayout, [[Int]]) {
         let layout = try BatchLayout.packed(examples, batchSize: rows, seqLen: seqLen, padToken: padToken)
-        try model.forward(layout, activations)
+        try model.forward(layout, activations, adapter: adapter)
         let positions = layout.spans.map { Self.targetPositions(layout, $0) }
         return (layout, positions)
     }

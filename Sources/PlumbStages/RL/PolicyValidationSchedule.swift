@@ -34,9 +34,11 @@ extension PPOLoop {
     /// The judge's figures when `due`, and the validation's when it is due; a better validation
     /// figure becomes `state.best` (and, with keepBest, `best-policy/`).
     func judgeAndValidate(_ iteration: Int, due judgeDue: Bool, state: inout PPOResumeState) throws -> [String: Double] {
-        var figures = judgeDue ? try judge!(iteration, update.policy.model) : [:]
-        guard let validation, validation.due(iteration, of: settings.iterations) else { return figures }
-        let validated = try validation.judge(iteration, update.policy.model)
+        let validating = validation?.due(iteration, of: settings.iterations) == true
+        let policy = judgeDue || validating ? try update.policy.standaloneModel() : update.policy.model
+        var figures = judgeDue ? try judge!(iteration, policy) : [:]
+        guard let validation, validating else { return figures }
+        let validated = try validation.judge(iteration, policy)
         for (k, v) in validated { figures[k] = v }
         guard let value = validated[PolicyValidationSchedule.figure], value.isFinite else {
             throw StageError("rl: the validator gave no finite \(PolicyValidationSchedule.figure) at iteration \(iteration)")

@@ -10,6 +10,10 @@
 //
 // back on the members' average raw scale, so that the safety gate's threshold on sigmoid(r) and the
 // whitening of the combined reward keep the meaning they have for one model.
+//
+// Given a shared base (`SharedBase`: LoRA PPO's frozen base), a member stage that holds a LoRA adapter
+// (`rm train --lora`) is read as that adapter and its reward head on the shared base, not as a merged
+// copy of its own base; its recorded base checksum must be the shared base's (the error names both).
 import Foundation
 import PlumbData
 import PlumbModel
@@ -29,15 +33,28 @@ public final class EnsembleScorer {
 
     /// `rule` nil: the stage's own model (member 0 of an ensemble), raw scores. A rule needs an
     /// ensemble of at least 2 members; it is refused otherwise, before any model loads.
-    public init(stage: URL, rule: ConservativeRule?, eos: Int32) throws {
+    public init(stage: URL, rule: ConservativeRule?, eos: Int32, sharedBase: SharedBase? = nil) throws {
         self.rule = rule
         self.eos = eos
         guard let rule else {
-            members = [try Self.member(stage, scale: Whitening(mean: 0, std: 1, count: 0), eos: eos)]
+            members = [try Self.member(stage, scale: Whitening(mean: 0, std: 1, count: 0), eos: eos, sharedBase: sharedBase)]
             return
         }
         let ensemble = try Self.check(stage, rule: rule)
-        members = try ensemble.members.indices.map { try Self.member(ensemble.directory(of: $0, in: stage), scale: ensemble.members[$0].scale, eos: eos) }
+        members = try ensemble.members.indices.map {
+            try Self.member(ensemble.directory(of: $0, in: stage), scale: ensemble.members[$0].scale, eos: eos, sharedBase: sharedBase)
+        }
+    }
+
+    /// A frozen base in memory that LoRA reward models are read onto, where it was loaded from, and
+    /// the one-example workspaces the LoRA members' passes share (nil: their own).
+    public struct SharedBase {
+        public let model: LlamaModel
+        public let source: String
+        public let workspaces: SequenceForward?
+        public init(model: LlamaModel, source: String, workspaces: SequenceForward? = nil) {
+            self.model = model; self.source = source; self.workspaces = workspaces
+        }
     }
 
     /// The ensemble of `stage`, checked for `rule` (at least 2 members that belong together), before any model loads.
@@ -60,8 +77,16 @@ public final class EnsembleScorer {
         return try RewardEnsemble.inputFiles(helpfulness) + RewardEnsemble.inputFiles(safety)
     }
 
-    static func member(_ directory: URL, scale: Whitening, eos: Int32) throws -> Member {
+    static func member(_ directory: URL, scale: Whitening, eos: Int32, sharedBase: SharedBase? = nil) throws -> Member {
         let term = try RewardLikelihoodTerm.load(from: directory)
+        if let shared = sharedBase, StageModel.holdsAdapter(directory) {
+            let adapter = try StageModel.loadAdapter(directory, onto: shared.model, baseSource: shared.source)
+            adapter.setTrainable(false)
+            let window = shared.workspaces?.maxLength ?? shared.model.config.maxSeqLen
+            return Member(scorer: try RewardScorer(model: shared.model, seqLen: window, padToken: eos, likelihood: term, adapter: adapter,
+                                                   sharing: shared.workspaces),
+                          window: window, scale: scale)
+        }
         let model = try StageModel.load(directory, heads: term.heads)
         let window = model.config.maxSeqLen
         return Member(scorer: try RewardScorer(model: model, seqLen: window, padToken: eos, likelihood: term),

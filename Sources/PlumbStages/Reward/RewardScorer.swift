@@ -11,8 +11,9 @@ public final class RewardScorer {
     let sequences: SequenceForward   // LM logits only with the likelihood term
 
     /// With `adapter`, the reward model is `model` plus that adapter (which may carry the reward head).
+    /// `sharing`: the one-example workspaces of a pass that never runs at the same time as this scorer.
     public init(model: LlamaModel, seqLen: Int, padToken: Int32, likelihood: RewardLikelihoodTerm = .none,
-                adapter: LoRAAdapter? = nil) throws {
+                adapter: LoRAAdapter? = nil, sharing: SequenceForward? = nil) throws {
         guard model.heads.contains(.reward) || adapter?.heads.contains(.reward) == true else {
             throw StageError("reward scorer: neither the model nor its adapter has a reward head")
         }
@@ -21,7 +22,7 @@ public final class RewardScorer {
         }
         self.likelihood = likelihood
         self.padToken = padToken
-        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: likelihood.isActive, adapter: adapter)
+        sequences = try SequenceForward(model: model, maxLength: seqLen, logits: likelihood.isActive, adapter: adapter, sharing: sharing)
     }
 
     /// Longest sequence accepted.

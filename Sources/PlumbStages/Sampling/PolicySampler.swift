@@ -4,29 +4,33 @@
 // by (seed, i, j), so a response does not depend on which other prompts share its batch. All prompts
 // go through one continuous batch (Generator.stream). The settings choose fp32 or 8-bit weights;
 // 8-bit copies are remade from the model's current weights on every call, since PPO updates them
-// between rollouts.
+// between rollouts. With a LoRA adapter the generator decodes the base plus the adapter, unmerged
+// (IncrementalForward reads A and B live, so PPO's updates need no reload).
 import PlumbData
 import PlumbModel
 import PlumbTensor
 
 public final class PolicySampler {
     public let model: LlamaModel
+    /// The policy's adapter on `model` (nil: the model alone).
+    public let adapter: LoRAAdapter?
     public let templated: TemplatedTokenizer
     let maxSequences: Int
     private var generators: [DecodeWeightFormat: Generator] = [:]
 
     /// `maxSequences` bounds the sequences decoded at once (memory: the KV cache holds that many).
-    public init(model: LlamaModel, templated: TemplatedTokenizer, maxSequences: Int = 64) throws {
+    public init(model: LlamaModel, templated: TemplatedTokenizer, maxSequences: Int = 64, adapter: LoRAAdapter? = nil) throws {
         self.model = model
+        self.adapter = adapter
         self.templated = templated
         self.maxSequences = maxSequences
-        generators[.f32] = try Generator(config: model.config, weights: model.weights, maxSequences: maxSequences)
+        generators[.f32] = try Generator(config: model.config, weights: model.weights, maxSequences: maxSequences, adapter: adapter)
     }
 
     /// The generator reading the weights in `format`, holding the model's current values.
     func generator(_ format: DecodeWeightFormat) throws -> Generator {
         if let made = generators[format] { try made.reloadWeights(); return made }
-        let made = try Generator(config: model.config, weights: model.weights, maxSequences: maxSequences, format: format)
+        let made = try Generator(config: model.config, weights: model.weights, maxSequences: maxSequences, format: format, adapter: adapter)
         generators[format] = made
         return made
     }
