@@ -9,5 +9,6 @@ extension StageRegistry {
         TaskAnnotateStage.self,
         TaskAnnotateComparisonsStage.self,
         OracleEvalStage.self,
+        PolicySelectionStage.self,
     ])
 }

@@ -14,6 +14,9 @@ public struct OracleVerdict: Equatable, Sendable {
     public let quality: ResponseQuality
     /// True score on the prompt's comparison dimension (QualityScore).
     public let score: Double
+    /// The prompt names a held-out entity (town, noun, harmful request or look-alike no training
+    /// prompt uses), rather than only a held-out wording.
+    public var heldOutEntity: Bool = false
 
     /// Correct and well-formed (not refused, at most `ResponseStyle.conciseWordLimit` words). Helpfulness
     /// kinds and benign look-alikes; always false for harmful requests.
@@ -54,7 +57,8 @@ public enum OracleJudge {
         let quality = ResponseQuality(refused: refused, correct: correct, wordCount: ResponseStyle.wordCount(response))
         var category: HarmCategory?
         if case .harmful(let action) = spec.task { category = action.category }
-        return OracleVerdict(kind: spec.kind, category: category, quality: quality, score: QualityScore.score(spec.kind, quality))
+        return OracleVerdict(kind: spec.kind, category: category, quality: quality, score: QualityScore.score(spec.kind, quality),
+                             heldOutEntity: spec.task.usesHeldOutEntity)
     }
 
     public static func isRefusal(_ response: String) -> Bool {

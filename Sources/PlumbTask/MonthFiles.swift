@@ -11,6 +11,7 @@ public enum MonthFiles {
     public static let ppoPrompts = TaskFiles.ppoPrompts
     /// Prompts whose policy samples the simulated annotators compare (on-policy preference data).
     public static let annotatePrompts = "prompts-annotate.jsonl"
+    public static let validationPrompts = TaskFiles.validationPrompts
     public static let manifest = "month.json"
 
     /// The generated task a month is drawn for: its `task.json` bytes, their SHA-256, the seed it was
@@ -49,10 +50,11 @@ public enum MonthFiles {
         try TaskFiles.save(TaskFiles.lines(prompts.rejectionSampling, jsonl), rejectionSamplingPrompts, directory)
         try TaskFiles.save(TaskFiles.lines(prompts.ppo, jsonl), ppoPrompts, directory)
         try TaskFiles.save(TaskFiles.lines(prompts.annotate, jsonl), annotatePrompts, directory)
+        try TaskFiles.save(TaskFiles.lines(prompts.validation, jsonl), validationPrompts, directory)
         try TaskFiles.save(String(decoding: source.taskJSON, as: UTF8.self), TaskFiles.manifest, directory)
         let manifest = MonthManifest(month: month.month, seed: month.seed, idPrefix: month.idPrefix,
                                      records: [rejectionSamplingPrompts: prompts.rejectionSampling.count, ppoPrompts: prompts.ppo.count,
-                                               annotatePrompts: prompts.annotate.count],
+                                               annotatePrompts: prompts.annotate.count, validationPrompts: prompts.validation.count],
                                      sourceTask: .init(sha256: source.sha256, seed: source.seed),
                                      evalPromptsChecked: source.evalPrompts.count)
         let pretty = JSONEncoder()

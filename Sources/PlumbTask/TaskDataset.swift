@@ -9,6 +9,7 @@ public struct TaskDataset: Sendable {
     public var edits: [EditTask] = []
     public var rejectionSamplingPrompts: [MessageRecord] = []
     public var ppoPrompts: [MessageRecord] = []
+    public var validationPrompts: [MessageRecord] = []
     public var evalPrompts: [MessageRecord] = []
     public var rewardEval: [ComparisonRecord] = []
     /// Two labelled candidates per held-out prompt (safety labels from the ground truth).

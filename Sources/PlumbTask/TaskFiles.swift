@@ -13,6 +13,9 @@ public enum TaskFiles {
     public static let editsConfig = "edits-config.xml"
     public static let rejectionSamplingPrompts = "prompts-rs.jsonl"
     public static let ppoPrompts = "prompts-ppo.jsonl"
+    /// Training-distribution prompts no stage trains on: choosing among policies (`select`) and RL's
+    /// early stopping read the annotators' judgements of answers to them.
+    public static let validationPrompts = "prompts-validate.jsonl"
     public static let evalPrompts = "eval-prompts.jsonl"
     public static let rewardEval = "rm-eval.jsonl"
     public static let labelledResponses = "labelled-responses.jsonl"
@@ -20,7 +23,7 @@ public enum TaskFiles {
     public static let manifest = "task.json"
 
     /// Every training file (the corpus included): no evaluation prompt may appear in any of them.
-    public static let trainingFiles = [corpus, sft, comparisons, rankings, edits, rejectionSamplingPrompts, ppoPrompts]
+    public static let trainingFiles = [corpus, sft, comparisons, rankings, edits, rejectionSamplingPrompts, ppoPrompts, validationPrompts]
 
     /// Writes `data` into `directory` (created if missing) and returns the manifest written.
     @discardableResult
@@ -44,6 +47,7 @@ public enum TaskFiles {
         try save(LabelStudioConfig.edit, editsConfig, directory)
         try save(lines(data.rejectionSamplingPrompts, jsonl), rejectionSamplingPrompts, directory)
         try save(lines(data.ppoPrompts, jsonl), ppoPrompts, directory)
+        try save(lines(data.validationPrompts, jsonl), validationPrompts, directory)
         try save(lines(data.evalPrompts, jsonl), evalPrompts, directory)
         try save(lines(data.rewardEval, jsonl), rewardEval, directory)
         try save(lines(data.labelledResponses, jsonl), labelledResponses, directory)
@@ -101,6 +105,7 @@ public struct TaskManifest: Codable, Equatable, Sendable {
             TaskFiles.corpus: data.corpus.count, TaskFiles.sft: data.sft.count, TaskFiles.comparisons: data.comparisons.count,
             TaskFiles.rankings: data.rankings.count, TaskFiles.edits: data.edits.count,
             TaskFiles.rejectionSamplingPrompts: data.rejectionSamplingPrompts.count, TaskFiles.ppoPrompts: data.ppoPrompts.count,
+            TaskFiles.validationPrompts: data.validationPrompts.count,
             TaskFiles.evalPrompts: data.evalPrompts.count, TaskFiles.rewardEval: data.rewardEval.count,
             TaskFiles.labelledResponses: data.labelledResponses.count,
         ]

@@ -25,6 +25,8 @@ public struct TaskGenerator {
         data.rejectionSamplingPrompts = promptSet("rs", count: sizes.rejectionSamplingPrompts, rng: &rng)
         rng = root.stream("ppo-prompts")
         data.ppoPrompts = promptSet("ppo", count: sizes.ppoPrompts, rng: &rng)
+        rng = root.stream("validation-prompts")
+        data.validationPrompts = promptSet("val", count: sizes.validationPromptCount, rng: &rng)
         rng = root.stream("eval")
         let evalSpecs = evalPromptSpecs(count: sizes.evalPrompts, rng: &rng)
         data.statistics.evalPromptsShort = sizes.evalPrompts - evalSpecs.count

@@ -13,17 +13,19 @@ public struct TaskMonth: Sendable {
         public var rejectionSamplingPrompts: Int
         public var ppoPrompts: Int
         public var annotatePrompts: Int
+        public var validationPrompts: Int
 
-        public init(rejectionSamplingPrompts: Int, ppoPrompts: Int, annotatePrompts: Int) {
+        public init(rejectionSamplingPrompts: Int, ppoPrompts: Int, annotatePrompts: Int, validationPrompts: Int = 0) {
             self.rejectionSamplingPrompts = rejectionSamplingPrompts
             self.ppoPrompts = ppoPrompts
             self.annotatePrompts = annotatePrompts
+            self.validationPrompts = validationPrompts
         }
 
         /// The task's own sizes: its RS and PPO prompt counts, and its annotated prompts.
         public init(_ sizes: TaskSettings.Sizes) {
             self.init(rejectionSamplingPrompts: sizes.rejectionSamplingPrompts, ppoPrompts: sizes.ppoPrompts,
-                      annotatePrompts: sizes.annotatedPrompts)
+                      annotatePrompts: sizes.annotatedPrompts, validationPrompts: sizes.validationPromptCount)
         }
     }
 
@@ -53,7 +55,9 @@ public struct TaskMonth: Sendable {
         let ppo = generator.promptSet("\(idPrefix)-ppo", count: counts.ppoPrompts, rng: &rng)
         rng = root.stream("annotate-prompts")
         let annotate = generator.promptSet("\(idPrefix)-ann", count: counts.annotatePrompts, rng: &rng)
-        return MonthPrompts(rejectionSampling: rs, ppo: ppo, annotate: annotate)
+        rng = root.stream("validation-prompts")
+        let validation = generator.promptSet("\(idPrefix)-val", count: counts.validationPrompts, rng: &rng)
+        return MonthPrompts(rejectionSampling: rs, ppo: ppo, annotate: annotate, validation: validation)
     }
 }
 
@@ -62,7 +66,9 @@ public struct MonthPrompts: Equatable, Sendable {
     public var rejectionSampling: [MessageRecord]
     public var ppo: [MessageRecord]
     public var annotate: [MessageRecord]
+    /// Prompts no stage trains on, for choosing among the month's policies.
+    public var validation: [MessageRecord] = []
 
     /// Every prompt of the month, file by file.
-    public var all: [MessageRecord] { rejectionSampling + ppo + annotate }
+    public var all: [MessageRecord] { rejectionSampling + ppo + annotate + validation }
 }

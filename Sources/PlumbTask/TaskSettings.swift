@@ -14,6 +14,11 @@ public struct TaskSettings: Codable, Equatable, Sendable {
         public var ppoPrompts: Int
         public var evalPrompts: Int
         public var rewardEvalPairs: Int
+        /// Training-distribution prompts for validation (`prompts-validate.jsonl`); absent in
+        /// settings files written before it existed, which then get none.
+        public var validationPrompts: Int?
+
+        public var validationPromptCount: Int { validationPrompts ?? 0 }
     }
 
     /// Share of each prompt family in every prompt set (sums to 1).
@@ -73,7 +78,8 @@ public struct TaskSettings: Codable, Equatable, Sendable {
     public static let standard = TaskSettings(
         formatVersion: 1,
         sizes: Sizes(corpusPassages: 12_000, sftDemonstrations: 6_000, annotatedPrompts: 8_000,
-                     rejectionSamplingPrompts: 2_000, ppoPrompts: 2_000, evalPrompts: 1_300, rewardEvalPairs: 1_000),
+                     rejectionSamplingPrompts: 2_000, ppoPrompts: 2_000, evalPrompts: 1_300, rewardEvalPairs: 1_000,
+                     validationPrompts: 500),
         promptMix: PromptMix(helpfulness: 0.7, harmful: 0.15, borderline: 0.15),
         evalPromptMix: PromptMix(helpfulness: 0.4, harmful: 0.3, borderline: 0.3),
         sftFlaws: SFTFlaws(wrongAnswer: 0.15, rambling: 0.2, harmfulCompliance: 0.25, overRefusal: 0.15),
@@ -86,7 +92,8 @@ public struct TaskSettings: Codable, Equatable, Sendable {
     public static var quick: TaskSettings {
         var settings = standard
         settings.sizes = Sizes(corpusPassages: 1_000, sftDemonstrations: 1_500, annotatedPrompts: 3_000,
-                               rejectionSamplingPrompts: 200, ppoPrompts: 200, evalPrompts: 200, rewardEvalPairs: 300)
+                               rejectionSamplingPrompts: 200, ppoPrompts: 200, evalPrompts: 200, rewardEvalPairs: 300,
+                               validationPrompts: 100)
         return settings
     }
 
@@ -98,7 +105,7 @@ public struct TaskSettings: Codable, Equatable, Sendable {
         let s = sizes
         for (value, name) in [(s.corpusPassages, "sizes.corpusPassages"), (s.sftDemonstrations, "sizes.sftDemonstrations"),
                               (s.annotatedPrompts, "sizes.annotatedPrompts"), (s.rejectionSamplingPrompts, "sizes.rejectionSamplingPrompts"),
-                              (s.ppoPrompts, "sizes.ppoPrompts"), (s.evalPrompts, "sizes.evalPrompts"), (s.rewardEvalPairs, "sizes.rewardEvalPairs")]
+                              (s.ppoPrompts, "sizes.ppoPrompts"), (s.validationPromptCount, "sizes.validationPrompts"), (s.evalPrompts, "sizes.evalPrompts"), (s.rewardEvalPairs, "sizes.rewardEvalPairs")]
         where value < 0 { throw TaskError.invalidSettings("\(name) = \(value) is negative") }
         for (mix, name) in [(promptMix, "promptMix"), (evalPromptMix, "evalPromptMix")] {
             guard let mix else { continue }

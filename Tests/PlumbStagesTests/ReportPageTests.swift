@@ -7,6 +7,7 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
+import PlumbEval
 import PlumbStages
 import PlumbStore
 @testable import PlumbCLI
@@ -60,8 +61,8 @@ final class ReportPageTests: XCTestCase {
 
         func rate(_ r: Double) -> [String: Any] { ["rate": r, "low": r - 0.05, "high": r + 0.05, "count": 1, "total": 2] }
         let report: [String: Any] = ["run": name, "results": [
-            "policies": [["name": "SFT", "stage": "sft", "report": ["helpfulness": rate(helpfulness), "violation": rate(0.2), "falseRefusal": rate(0.3)]],
-                         ["name": "DPO", "stage": "dpo", "report": ["helpfulness": rate(0.4), "violation": ["rate": "nan"], "falseRefusal": rate(0.1)],
+            "policies": [["name": "SFT", "stage": "\(name)/eval-sft", "report": ["helpfulness": rate(helpfulness), "violation": rate(0.2), "falseRefusal": rate(0.3)]],
+                         ["name": "DPO", "stage": "\(name)/eval-dpo", "report": ["helpfulness": rate(0.4), "violation": ["rate": "nan"], "falseRefusal": rate(0.1)],
                           "winRateOverSFT": ["winRate": rate(0.55)]]],
             "bestOfK": [1, 2, 4].flatMap { k in ["combined", "oracle"].map { s in
                 ["k": k, "selector": s, "meanReward": Double(k) / 10, "report": ["helpfulness": rate(0.2 + Double(k) / 20), "violation": rate(0.1)]] as [String: Any] } },
@@ -132,6 +133,33 @@ final class ReportPageTests: XCTestCase {
         XCTAssertEqual(try ReportCommand.write(runs.map(\.path), out: explicit.path), explicit)
         XCTAssertTrue(FileManager.default.fileExists(atPath: explicit.path))
         XCTAssertThrowsError(try ReportCommand.write([root.appendingPathComponent("nothing").path], out: nil))
+    }
+
+    /// Month 1 chooses its DPO policy (helpfulness 0.4), month 2 keeps month 1's choice: the chart of
+    /// the chosen policies draws DPO's figures for both months, month 2's through month 1's choice.
+    func testChosenPoliciesAcrossMonths() throws {
+        let runs = [try makeRun("2026-11", helpfulness: 0.3), try makeRun("2026-12", helpfulness: 0.5)]
+        let dpo = PolicySelection.Candidate(name: "2026-11/dpo", winRate: 0.6, low: 0.55, high: 0.65, safetyWinRate: 0.6,
+                                            helpfulnessWinRate: 0.6, changedShare: 0.3)
+        let selections = [PolicySelection(candidates: [.reference("2026-11/sft"), dpo], minSafetyWinRate: 0.5, prompts: 10),
+                          PolicySelection(candidates: [.reference("2026-11/select")], minSafetyWinRate: 0.5, prompts: 10)]
+        for (run, selection) in zip(runs, selections) {
+            let stage = try StageWriter.begin(runsRoot: root, run: run.lastPathComponent, stage: "select", kind: "select", config: Config(), log: { _ in })
+            try JSONEncoder().encode(selection).write(to: stage.directory.appendingPathComponent(PolicySelection.file))
+            try stage.complete()
+        }
+        XCTAssertEqual(try MainJobResults.choices(months: runs).map(\.policy), ["2026-11/dpo", "2026-11/dpo"])
+        let file = try ReportCommand.write(runs.map(\.path), out: root.appendingPathComponent("chosen.html").path)
+        let (_, text) = try parse(file)
+        XCTAssertTrue(text.contains("Oracle helpfulness of each month's chosen policy"))
+        XCTAssertTrue(text.contains("m1: dpo") && text.contains("m2: dpo"))
+        let html = try String(contentsOf: file, encoding: .utf8)
+        let chart = try XCTUnwrap(html.components(separatedBy: "<svg").first { $0.contains("Oracle helpfulness of each month") })
+        // The y axis runs from 0 at y 230 to 1 at y 30 (tick labels 0.0 at 234, 1.0 at 34, drawn 4 below
+        // their line): DPO's helpfulness 0.4 sits at y 150 in both months, and nothing else is drawn.
+        XCTAssertTrue(chart.contains(">0.0</text>") && chart.contains("y=\"234.0\" text-anchor=\"end\" font-size=\"10\">0.0<"))
+        XCTAssertEqual(chart.components(separatedBy: "<circle ").count - 1, 2)
+        XCTAssertEqual(chart.components(separatedBy: "cy=\"150.0\"").count - 1, 2)
     }
 
     /// PPO's oracle judgements are logged as X, X_low, X_high: one chart of X with error bars.

@@ -8,7 +8,7 @@ import XCTest
 final class GeneratorDeterminismTests: XCTestCase {
     static let files = [TaskFiles.corpus, TaskFiles.sft, TaskFiles.comparisons, TaskFiles.rankings, TaskFiles.rankingsConfig,
                         TaskFiles.edits, TaskFiles.editsConfig, TaskFiles.rejectionSamplingPrompts, TaskFiles.ppoPrompts,
-                        TaskFiles.evalPrompts, TaskFiles.rewardEval, TaskFiles.manifest]
+                        TaskFiles.validationPrompts, TaskFiles.evalPrompts, TaskFiles.rewardEval, TaskFiles.manifest]
 
     func testSameSeedGivesSameBytes() throws {
         let first = try TaskFixture.quick(seed: 1)

@@ -14,6 +14,7 @@ final class HeldOutTests: XCTestCase {
         prompts += try fixture.edits().map(\.data.prompt)
         prompts += try fixture.jsonl(TaskFiles.rejectionSamplingPrompts, as: MessageRecord.self).map { $0.prompt! }
         prompts += try fixture.jsonl(TaskFiles.ppoPrompts, as: MessageRecord.self).map { $0.prompt! }
+        prompts += try fixture.jsonl(TaskFiles.validationPrompts, as: MessageRecord.self).map { $0.prompt! }
         return prompts
     }
 

@@ -9,7 +9,7 @@ import XCTest
 @testable import PlumbTask
 
 final class TaskMonthTests: XCTestCase {
-    static let counts = TaskMonth.Counts(rejectionSamplingPrompts: 200, ppoPrompts: 200, annotatePrompts: 600)
+    static let counts = TaskMonth.Counts(rejectionSamplingPrompts: 200, ppoPrompts: 200, annotatePrompts: 600, validationPrompts: 100)
 
     func source(_ fixture: TaskFixture) throws -> MonthFiles.Source {
         let taskJSON = try fixture.bytes(TaskFiles.manifest)
@@ -31,7 +31,8 @@ final class TaskMonthTests: XCTestCase {
             .split(separator: "\n").map { try JSONDecoder().decode(MessageRecord.self, from: Data($0.utf8)) }
     }
 
-    static let files = [MonthFiles.rejectionSamplingPrompts, MonthFiles.ppoPrompts, MonthFiles.annotatePrompts, MonthFiles.manifest, TaskFiles.manifest]
+    static let files = [MonthFiles.rejectionSamplingPrompts, MonthFiles.ppoPrompts, MonthFiles.annotatePrompts, MonthFiles.validationPrompts,
+                        MonthFiles.manifest, TaskFiles.manifest]
 
     func testSameMonthSameBytesAndAnotherMonthOtherPrompts() throws {
         let fixture = try TaskFixture.quick(seed: 1)
@@ -45,13 +46,14 @@ final class TaskMonthTests: XCTestCase {
         XCTAssertEqual(manifest.month, 2)
         XCTAssertEqual(manifest.seed, fixture.seed)
         XCTAssertEqual(manifest.sourceTask.sha256, "sha-of-task-json")
-        XCTAssertEqual(manifest.records, [MonthFiles.rejectionSamplingPrompts: 200, MonthFiles.ppoPrompts: 200, MonthFiles.annotatePrompts: 600])
+        XCTAssertEqual(manifest.records, [MonthFiles.rejectionSamplingPrompts: 200, MonthFiles.ppoPrompts: 200, MonthFiles.annotatePrompts: 600,
+                                          MonthFiles.validationPrompts: 100])
         XCTAssertEqual(manifest.evalPromptsChecked, fixture.manifest.settings.sizes.evalPrompts)
 
         // Month 3, and month 2 under another seed: other draws in every file (a few texts may recur
         // where the prompt space is small, as in the safety prompts).
         for other in [try write(fixture, month: 3, name: "c"), try write(fixture, month: 2, seed: 99, name: "d")] {
-            for name in [MonthFiles.rejectionSamplingPrompts, MonthFiles.ppoPrompts, MonthFiles.annotatePrompts] {
+            for name in [MonthFiles.rejectionSamplingPrompts, MonthFiles.ppoPrompts, MonthFiles.annotatePrompts, MonthFiles.validationPrompts] {
                 let mine = try records(a, name).map { $0.prompt! }, theirs = Set(try records(other, name).map { $0.prompt! })
                 XCTAssertLessThan(mine.filter(theirs.contains).count, mine.count / 10, "\(other.lastPathComponent) \(name)")
             }
@@ -62,7 +64,8 @@ final class TaskMonthTests: XCTestCase {
         let fixture = try TaskFixture.quick(seed: 1)
         let month = try write(fixture, month: 2, name: "ids")
         var monthIds: [String] = [], monthTexts: [String] = []
-        for (name, prefix) in [(MonthFiles.rejectionSamplingPrompts, "m2-rs-"), (MonthFiles.ppoPrompts, "m2-ppo-"), (MonthFiles.annotatePrompts, "m2-ann-")] {
+        for (name, prefix) in [(MonthFiles.rejectionSamplingPrompts, "m2-rs-"), (MonthFiles.ppoPrompts, "m2-ppo-"), (MonthFiles.annotatePrompts, "m2-ann-"),
+                               (MonthFiles.validationPrompts, "m2-val-")] {
             let r = try records(month, name)
             XCTAssertTrue(r.allSatisfy { $0.id.hasPrefix(prefix) && $0.messages.count == 1 && $0.messages[0].role == "user" }, name)
             XCTAssertEqual(Set(r.map { $0.prompt!.lowercased() }).count, r.count, "\(name): distinct prompts")
@@ -74,7 +77,7 @@ final class TaskMonthTests: XCTestCase {
 
         // Every id of month 1: prompt sets, SFT, comparisons, rankings and edits, evaluation prompts and pairs.
         var monthOne = Set<String>()
-        for name in [TaskFiles.rejectionSamplingPrompts, TaskFiles.ppoPrompts, TaskFiles.sft, TaskFiles.evalPrompts] {
+        for name in [TaskFiles.rejectionSamplingPrompts, TaskFiles.ppoPrompts, TaskFiles.validationPrompts, TaskFiles.sft, TaskFiles.evalPrompts] {
             monthOne.formUnion(try fixture.jsonl(name, as: MessageRecord.self).map(\.id))
         }
         monthOne.formUnion(try fixture.comparisons().map(\.id))

@@ -27,11 +27,12 @@ final class TemplateAndSettingsTests: XCTestCase {
     /// Importers drop repeated records; the generator writes no repeated prompt within a file.
     func testNoPromptRepeatsWithinAFile() throws {
         let fixture = try TaskFixture.quick(seed: 1)
-        for name in [TaskFiles.sft, TaskFiles.rejectionSamplingPrompts, TaskFiles.ppoPrompts, TaskFiles.evalPrompts] {
+        for name in [TaskFiles.sft, TaskFiles.rejectionSamplingPrompts, TaskFiles.ppoPrompts, TaskFiles.validationPrompts, TaskFiles.evalPrompts] {
             let prompts = try fixture.jsonl(name, as: MessageRecord.self).map { $0.prompt!.lowercased() }
             XCTAssertEqual(Set(prompts).count, prompts.count, name)
         }
         XCTAssertEqual(fixture.manifest.records[TaskFiles.sft], TaskSettings.quick.sizes.sftDemonstrations)
+        XCTAssertEqual(fixture.manifest.records[TaskFiles.validationPrompts], TaskSettings.quick.sizes.validationPrompts)
     }
 
     func testTemplateMatchExtractsSlots() {

@@ -43,7 +43,7 @@ struct ReportPage {
         if runs.count > 1 {
             add("<h2 id=\"across-runs\">Policies across runs</h2>",
                 "<p class=\"note\">Oracle rates of each policy on its run's held-out prompts, with 95% Wilson intervals.</p>")
-            charts(ResultCharts.policiesAcrossRuns(runs) + ResultCharts.policies(runs))
+            charts(ResultCharts.chosenAcrossRuns(runs) + ResultCharts.policiesAcrossRuns(runs) + ResultCharts.policies(runs))
         }
         for run in runs { section(run) }
     }

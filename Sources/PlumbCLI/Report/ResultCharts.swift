@@ -47,6 +47,28 @@ enum ResultCharts {
         }
     }
 
+    /// With several runs that choose their policy (`select`): the chosen policy of each run judged by
+    /// the oracle, one chart per rate, the runs along x (Llama 2's Figure 11 on the task). A choice of
+    /// the previous run's policy is drawn with that policy's figures.
+    static func chosenAcrossRuns(_ runs: [ReportRun]) -> [LineChart] {
+        guard runs.count > 1, let choices = try? MainJobResults.choices(months: runs.map(\.directory)), choices.count > 1 else { return [] }
+        let policies = runs.flatMap { $0.results?.policies ?? [] }
+        let chosen: [(label: String, rates: [String: RateFigure])] = choices.compactMap { choice in
+            let parts = choice.policy.split(separator: "/")
+            guard parts.count == 2, let p = policies.first(where: { $0.stage == "\(parts[0])/eval-\(parts[1])" }) else { return nil }
+            return ("\(choice.month): \(parts[1])", p.rates)
+        }
+        guard chosen.count > 1 else { return [] }
+        return MainJobFigures.rates.map { rate in
+            let points = chosen.enumerated().compactMap { index, c in
+                c.rates[rate.key].map { ChartPoint(x: Double(index), y: $0.rate, low: $0.low, high: $0.high) }
+            }
+            return LineChart(title: "\(rate.title) of each month's chosen policy", xLabel: "month", yLabel: "rate (95% interval)",
+                             series: [ChartSeries(name: "chosen (select)", points: points, style: .lineAndPoints)],
+                             xAxis: .categories(chosen.map(\.label)), yRange: 0...1, width: 640)
+        }
+    }
+
     /// Best-of-k: each oracle rate the rows hold and the mean combined reward of the picks against k, one line per selector.
     static func bestOfK(_ figures: MainJobFigures) -> [LineChart] {
         guard !figures.bestOfK.isEmpty else { return [] }

@@ -19,11 +19,11 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run name (default: demo, or demo-quick with --quick).") var runName: String?
     @Option(help: "Seed of the task, the data order and the weights.") var seed: UInt64 = 1
     @Flag(help: "Small sizes: a smoke test of every step (CI).") var quick = false
-    @Option(help: "Months to run (default: 2 at the standard size, 1 with --quick).") var months: Int?
+    @Option(help: "Months to run (default: 3 at the standard size, 1 with --quick).") var months: Int?
 
     func run() throws {
         let profile = quick ? "quick" : "standard"
-        let monthCount = months ?? (quick ? 1 : 2)
+        let monthCount = months ?? (quick ? 1 : 3)
         guard monthCount >= 1 else { throw ValidationError("--months must be at least 1") }
         let root = URL(fileURLWithPath: runs).appendingPathComponent(runName ?? (quick ? "demo-quick" : "demo")).standardizedFileURL
         let steps = MainJobSteps()

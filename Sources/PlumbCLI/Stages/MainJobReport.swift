@@ -32,8 +32,12 @@ struct MainJobResults: Codable {
     var sftValidationLoss: (before: Double?, after: Double?) = (nil, nil)
     /// The rs-merge stage's metrics: prompts per route (reward model, human rank, human edit), tasks, skips.
     var humanRoutes: [String: Double] = [:]
+    /// Each month's `select` stage.
+    var choices: [MonthChoice] = []
 
-    enum CodingKeys: String, CodingKey { case policies, rewardModels, bestOfK, ppoCurve, sftValidationLossBefore, sftValidationLossAfter, humanRoutes }
+    enum CodingKeys: String, CodingKey {
+        case policies, rewardModels, bestOfK, ppoCurve, sftValidationLossBefore, sftValidationLossAfter, humanRoutes, choices
+    }
 
     init() {}
 
@@ -44,6 +48,7 @@ struct MainJobResults: Codable {
         bestOfK = try c.decodeIfPresent([BestOfKRow].self, forKey: .bestOfK) ?? []
         ppoCurve = try c.decodeIfPresent([PPOCurvePoint].self, forKey: .ppoCurve) ?? []
         humanRoutes = try c.decodeIfPresent([String: Double].self, forKey: .humanRoutes) ?? [:]
+        choices = try c.decodeIfPresent([MonthChoice].self, forKey: .choices) ?? []
         sftValidationLoss = (try c.decodeIfPresent(Double.self, forKey: .sftValidationLossBefore),
                              try c.decodeIfPresent(Double.self, forKey: .sftValidationLossAfter))
     }
@@ -55,6 +60,7 @@ struct MainJobResults: Codable {
         try c.encode(bestOfK, forKey: .bestOfK)
         try c.encode(ppoCurve, forKey: .ppoCurve)
         try c.encode(humanRoutes, forKey: .humanRoutes)
+        try c.encode(choices, forKey: .choices)
         try c.encodeIfPresent(sftValidationLoss.before, forKey: .sftValidationLossBefore)
         try c.encodeIfPresent(sftValidationLoss.after, forKey: .sftValidationLossAfter)
     }
@@ -89,6 +95,7 @@ struct MainJobReport: Codable {
                     + (p.winRateOverSFT.map { rate($0.winRate) + " (\($0.wins) wins, \($0.ties) ties, \($0.losses) losses)" } ?? "-"))
             }
         }
+        lines += results.choiceLines(rate: rate)
         if !results.bestOfK.isEmpty {
             lines += ["", "Best-of-k from the SFT policy on the same prompts (temperature sampling; picked by the combined reward,",
                       "the helpfulness model alone, or the oracle; reward = mean whitened combined reward of the picks)",

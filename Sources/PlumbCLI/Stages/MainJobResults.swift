@@ -31,6 +31,7 @@ extension MainJobResults {
                 results.rewardModels.append(result)
             }
         }
+        results.choices = try choices(months: months)
         guard let first = months.first, let last = months.last else { return results }
         if fm.fileExists(atPath: first.appendingPathComponent("rs-eval").path) {
             results.bestOfK = try EvalBestOfKCommand.evaluate(first.appendingPathComponent("rs-eval"))

@@ -82,6 +82,12 @@ struct EvalOracleCommand: ParsableCommand {
             print(line("  \(category)", rate))
         }
         print(line("false refusals (benign look-alikes)", report.falseRefusal))
+        for (split, rates) in (report.perSplit ?? [:]).sorted(by: { $0.key < $1.key }) {
+            print("prompts naming a \(split):")
+            print(line("  helpfulness", rates.helpfulness))
+            print(line("  violation rate", rates.violation))
+            print(line("  false refusals", rates.falseRefusal))
+        }
         print(String(format: "mean length: %.2f words [%.2f, %.2f] (95%% normal interval)",
                      report.meanWords.mean, report.meanWords.low, report.meanWords.high))
         if let winRate = evaluation.versus {

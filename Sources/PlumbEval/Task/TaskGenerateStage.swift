@@ -63,7 +63,7 @@ public enum TaskGenerateStage: Stage {
 
 public enum TaskMonthStage: Stage {
     public static let kind = StageKind.taskMonth
-    public static let abstract = "Write month N's prompt sets (prompts-rs, prompts-ppo, prompts-annotate) for a generated task, with month.json and a copy of its task.json."
+    public static let abstract = "Write month N's prompt sets (prompts-rs, prompts-ppo, prompts-annotate, prompts-validate) for a generated task, with month.json and a copy of its task.json."
     public static let slots = [InputSlot("task", .one, "A task generate stage (its task.json and eval-prompts.jsonl are read).")]
 
     public struct Parameters: StageParameters, Equatable {
@@ -75,11 +75,13 @@ public enum TaskMonthStage: Stage {
         public var rsPrompts: Int?
         public var ppoPrompts: Int?
         public var annotatePrompts: Int?
+        public var validationPrompts: Int?
         public init() {}
         public var manifestSeed: UInt64? { seed }
         public func validate() throws {
             guard month >= 2 else { throw StageParameterError("month", "must be 2 or more (month 1 is the generated task itself)") }
-            for (value, key) in [(rsPrompts, "rs-prompts"), (ppoPrompts, "ppo-prompts"), (annotatePrompts, "annotate-prompts")] {
+            for (value, key) in [(rsPrompts, "rs-prompts"), (ppoPrompts, "ppo-prompts"), (annotatePrompts, "annotate-prompts"),
+                               (validationPrompts, "validation-prompts")] {
                 if let value, value < 0 { throw StageParameterError(key, "must not be negative") }
             }
         }
@@ -118,6 +120,7 @@ public enum TaskMonthStage: Stage {
         counts.rejectionSamplingPrompts = p.rsPrompts ?? counts.rejectionSamplingPrompts
         counts.ppoPrompts = p.ppoPrompts ?? counts.ppoPrompts
         counts.annotatePrompts = p.annotatePrompts ?? counts.annotatePrompts
+        counts.validationPrompts = p.validationPrompts ?? counts.validationPrompts
         let generator = TaskMonth(settings: loaded.manifest.settings, seed: p.seed ?? loaded.manifest.seed, month: p.month, counts: counts)
         let source = MonthFiles.Source(taskJSON: loaded.taskJSON, sha256: SHA256.hex(of: loaded.taskJSON), seed: loaded.manifest.seed,
                                        evalPrompts: loaded.evalPrompts)

@@ -1,0 +1,75 @@
+// `select`: the rule (safety first, then the annotators' win rate; the reference kept on a tie) and the
+// stage end to end on the quick task's validation prompts with small random policies.
+import Foundation
+import PlumbEval
+import PlumbModel
+import PlumbStages
+import PlumbStore
+import XCTest
+
+final class PolicySelectionTests: XCTestCase {
+    func candidate(_ name: String, _ rate: Double, safety: Double) -> PolicySelection.Candidate {
+        PolicySelection.Candidate(name: name, winRate: rate, low: rate - 0.05, high: rate + 0.05, safetyWinRate: safety,
+                                  helpfulnessWinRate: rate, changedShare: 0.3)
+    }
+
+    func testSafetyFirstThenTheHighestWinRateAndTheReferenceKeptOnATie() {
+        let reference = PolicySelection.Candidate.reference("m1/sft")
+        // b has the highest win rate but loses on safety prompts: c is chosen.
+        var s = PolicySelection(candidates: [reference, candidate("m1/a", 0.52, safety: 0.5), candidate("m1/b", 0.60, safety: 0.45),
+                                             candidate("m1/c", 0.55, safety: 0.51)], minSafetyWinRate: 0.5, prompts: 100)
+        XCTAssertEqual(s.chosen, "m1/c")
+        XCTAssertEqual(s.chosenIndex, 3)
+        XCTAssertEqual(s.candidates.map(\.eligible), [true, true, false, true])
+        XCTAssertTrue(s.reason.contains("m1/b"), s.reason)
+        // Nothing beats the reference: it stays; equal win rates keep the earlier policy.
+        s = PolicySelection(candidates: [reference, candidate("m1/a", 0.48, safety: 0.6), candidate("m1/b", 0.5, safety: 0.6)],
+                            minSafetyWinRate: 0.5, prompts: 100)
+        XCTAssertEqual(s.chosen, "m1/sft")
+        XCTAssertTrue(s.reason.hasPrefix("no eligible candidate beats the reference"), s.reason)
+        // With the safety floor at 0, b's win rate counts.
+        s = PolicySelection(candidates: [reference, candidate("m1/b", 0.60, safety: 0.45)], minSafetyWinRate: 0, prompts: 100)
+        XCTAssertEqual(s.chosen, "m1/b")
+    }
+
+    /// Two random policies and a copy of the reference: the copy ties at exactly 1/2 with no answer
+    /// changed, the stage's model is the chosen policy's bit for bit, and a rerun gives the same choice.
+    func testStageWritesTheChosenPolicyAndItsReasons() throws {
+        let f = try StageFixtures.fixture()
+        let runs = f.root.appendingPathComponent("select-runs")
+        try? FileManager.default.removeItem(at: runs)
+        let config = LlamaConfig(dim: 32, hiddenDim: 88, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 512, maxSeqLen: 64)
+        func policy(_ name: String, seed: UInt64) throws -> URL {
+            let stage = try StageWriter.begin(runsRoot: runs, run: "m1", stage: name, kind: "sft", config: ["synthetic": true])
+            try StageModel.save(try LlamaModel(config: config, heads: .lm, seed: seed), to: stage)
+            try stage.complete()
+            return stage.directory
+        }
+        let reference = try policy("sft", seed: 1), copy = try policy("copy", seed: 1)
+        let a = try policy("a", seed: 2), b = try policy("b", seed: 3)
+        var p = PolicySelectionStage.Parameters()
+        (p.maxNewTokens, p.limit) = (6, 24)
+        let inputs = StageInputs(["candidates": [copy, a, b], "reference": [reference], "tokenizer": [f.tokenizer],
+                                  "validation-prompts": [f.task.appendingPathComponent("prompts-validate.jsonl")], "validation-task": [f.task]])
+        func run(_ name: String) throws -> PolicySelection {
+            try StageRun.run(PolicySelectionStage.self, p, inputs: inputs, location: StageLocation(runsRoot: runs, run: "m1", stage: name))
+        }
+        let first = try run("select"), second = try run("select-again")
+        XCTAssertEqual(first, second, "the same inputs and seed give the same figures and choice")
+        XCTAssertEqual(first.candidates.map(\.name), ["m1/sft", "m1/copy", "m1/a", "m1/b"])
+        XCTAssertEqual(first.prompts, 24)
+        XCTAssertEqual(first.candidates[1].winRate, 0.5, "identical answers tie")
+        XCTAssertEqual(first.candidates[1].changedShare, 0)
+        let expected = [reference, copy, a, b][first.chosenIndex]
+        let chosen = try StageModel.load(runs.appendingPathComponent("m1/select"))
+        let source = try StageModel.load(expected)
+        func weights(_ m: LlamaModel) -> [Float] { Array(UnsafeBufferPointer(start: m.parameters.values.base, count: m.parameters.totalCount)) }
+        XCTAssertEqual(weights(chosen), weights(source))
+        let written = try JSONDecoder().decode(PolicySelection.self, from: Data(contentsOf: runs.appendingPathComponent("m1/select/selection.json")))
+        XCTAssertEqual(written, first)
+        XCTAssertThrowsError(try StageRun.run(PolicySelectionStage.self, p, inputs: StageInputs(inputs.paths.merging(["candidates": [a, a]]) { $1 }),
+                                              location: StageLocation(runsRoot: runs, run: "m1", stage: "twice"))) {
+            XCTAssertTrue(String(describing: $0).contains("given twice"), String(describing: $0))
+        }
+    }
+}
