@@ -12,7 +12,7 @@ struct LayerActivations {
     let q: Tensor           // (B, T, H, D)  rotated queries
     let k: Tensor           // (B, T, KVH, D) rotated keys
     let v: Tensor           // (B, T, KVH, D)
-    let probs: Tensor       // (B, H, T, T)  attention probabilities
+    let logSumExp: Tensor   // (B, H, T)     log-sum-exp of each query's attention scores
     let attention: Tensor   // (B, T, H, D)  attention output, before o_proj
     let middle: Tensor      // (N, C)        input + attention @ Wo^T
     let norm2: Tensor       // (N, C)
@@ -62,7 +62,7 @@ public final class LlamaActivations {
             LayerActivations(
                 input: Tensor(zeros: [n, c.dim]), norm1: Tensor(zeros: [n, c.dim]), rstd1: Tensor(zeros: [n]),
                 q: Tensor(zeros: [b, t, c.nHeads, c.headDim]), k: Tensor(zeros: [b, t, c.nKVHeads, c.headDim]),
-                v: Tensor(zeros: [b, t, c.nKVHeads, c.headDim]), probs: Tensor(zeros: [b, c.nHeads, t, t]),
+                v: Tensor(zeros: [b, t, c.nKVHeads, c.headDim]), logSumExp: Tensor(zeros: [b, c.nHeads, t]),
                 attention: Tensor(zeros: [b, t, c.nHeads, c.headDim]), middle: Tensor(zeros: [n, c.dim]),
                 norm2: Tensor(zeros: [n, c.dim]), rstd2: Tensor(zeros: [n]), gate: Tensor(zeros: [n, c.hiddenDim]),
                 up: Tensor(zeros: [n, c.hiddenDim]), hidden: Tensor(zeros: [n, c.hiddenDim]))
@@ -91,7 +91,7 @@ public final class LlamaActivations {
             return LayerActivations(
                 input: try prefixView(a.input, [t, c]), norm1: try prefixView(a.norm1, [t, c]), rstd1: try prefixView(a.rstd1, [t]),
                 q: try prefixView(a.q, [1, t, h, d]), k: try prefixView(a.k, [1, t, kvh, d]), v: try prefixView(a.v, [1, t, kvh, d]),
-                probs: try prefixView(a.probs, [1, h, t, t]), attention: try prefixView(a.attention, [1, t, h, d]),
+                logSumExp: try prefixView(a.logSumExp, [1, h, t]), attention: try prefixView(a.attention, [1, t, h, d]),
                 middle: try prefixView(a.middle, [t, c]), norm2: try prefixView(a.norm2, [t, c]), rstd2: try prefixView(a.rstd2, [t]),
                 gate: try prefixView(a.gate, [t, f]), up: try prefixView(a.up, [t, f]), hidden: try prefixView(a.hidden, [t, f]))
         }

@@ -45,7 +45,8 @@ extension LlamaModel {
                             dx: try s.dAttention.reshaped([n, hd]), dWeight: try g(.o))
         try lora?.backward(.o, layer: l, dOut: s.dResidual, x: try a.attention.reshaped([n, hd]), dx: try s.dAttention.reshaped([n, hd]))
         s.dqRotated.zero(); s.dkRotated.zero(); s.dv.zero()
-        try Attention.backward(dOut: s.dAttention, q: a.q, k: a.k, v: a.v, probs: a.probs, dq: s.dqRotated, dk: s.dkRotated, dv: s.dv)
+        try Attention.backward(dOut: s.dAttention, q: a.q, k: a.k, v: a.v, out: a.attention, logSumExp: a.logSumExp,
+                               segmentIds: batch.segmentIds, dq: s.dqRotated, dk: s.dkRotated, dv: s.dv)
         s.dq.zero(); s.dk.zero()
         try RoPE.backward(dOut: s.dqRotated, positions: batch.positions, table: rope, layout: ropeLayout, dx: s.dq)
         try RoPE.backward(dOut: s.dkRotated, positions: batch.positions, table: rope, layout: ropeLayout, dx: s.dk)

@@ -47,7 +47,7 @@ extension LlamaModel {
         }
         try RoPE.forward(x: a.q, positions: batch.positions, table: rope, layout: ropeLayout, out: a.q)
         try RoPE.forward(x: a.k, positions: batch.positions, table: rope, layout: ropeLayout, out: a.k)
-        try Attention.forward(q: a.q, k: a.k, v: a.v, segmentIds: batch.segmentIds, out: a.attention, probs: a.probs)
+        try Attention.forward(q: a.q, k: a.k, v: a.v, segmentIds: batch.segmentIds, out: a.attention, logSumExp: a.logSumExp)
         try a.middle.copy(from: a.input)
         try Matmul.gemm(try a.attention.reshaped([n, hd]), w.wo, transposeB: true, into: a.middle, beta: 1)
         try lora?.forward(.o, layer: l, x: try a.attention.reshaped([n, hd]), y: a.middle)

@@ -4,6 +4,9 @@
 //   m  <- b1 m + (1 - b1) g
 //   v  <- b2 v + (1 - b2) g^2
 //   p  <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// where g is the stored gradient times `gradientScale` (1 unless clipping is folded in: see
+// `update(_:learningRate:clippingTo:)`, which reads the gradients once for the norm and once here,
+// instead of a third time to scale them in place first).
 // m and v live in two arenas laid out like the ParameterSet's, so entry offsets index them.
 import Foundation
 
@@ -32,8 +35,20 @@ public final class AdamW: @unchecked Sendable {
         v = TensorStorage(count: parameters.totalCount)
     }
 
-    /// One update of every trainable parameter from its gradient, at learning rate `learningRate`.
-    public func update(_ parameters: ParameterSet, learningRate lr: Float) throws {
+    /// Clips and steps in two passes over the gradients: their global norm, then the update with the
+    /// gradients times clip_grad_norm_'s factor (GradientClipping.factor). The same bits in the
+    /// parameters and moments as `GradientClipping.clip` then `update`, but the gradient arena keeps
+    /// the unclipped values. Returns the norm before clipping.
+    @discardableResult
+    public func update(_ parameters: ParameterSet, learningRate lr: Float, clippingTo maxNorm: Float) throws -> Float {
+        let norm = GradientClipping.globalNorm(parameters)
+        try update(parameters, learningRate: lr, gradientScale: GradientClipping.factor(norm: norm, maxNorm: maxNorm))
+        return norm
+    }
+
+    /// One update of every trainable parameter from its gradient times `gradientScale`, at learning
+    /// rate `learningRate`.
+    public func update(_ parameters: ParameterSet, learningRate lr: Float, gradientScale: Float = 1) throws {
         let profiled = StepProfile.begin(.adamw); defer { StepProfile.end(profiled) }
         guard parameters.totalCount == m.count else {
             throw TensorError("AdamW: built for \(m.count) scalars, given a ParameterSet of \(parameters.totalCount)")
@@ -43,7 +58,7 @@ public final class AdamW: @unchecked Sendable {
         let sqrtCorrection2 = Float((1 - pow(Double(config.beta2), Double(step))).squareRoot())
         for e in parameters.entries where e.trainable {
             let rule = AdamWRule(config: config, stepSize: stepSize, sqrtCorrection2: sqrtCorrection2,
-                                 decay: e.weightDecay ? 1 - lr * config.weightDecay : 1)
+                                 decay: e.weightDecay ? 1 - lr * config.weightDecay : 1, gradientScale: gradientScale)
             let p = parameters.values.base + e.offset, g = parameters.gradients.base + e.offset
             let pm = m.base + e.offset, pv = v.base + e.offset
             // Elementwise, so splitting the range across cores cannot change a bit.
@@ -64,18 +79,20 @@ public final class AdamW: @unchecked Sendable {
 struct AdamWRule {
     let b1: SIMD8<Float>, oneMinusB1: SIMD8<Float>, b2: SIMD8<Float>, oneMinusB2: SIMD8<Float>
     let eps: SIMD8<Float>, stepSize: SIMD8<Float>, sqrtCorrection2: SIMD8<Float>, decay: SIMD8<Float>
+    let gradientScale: SIMD8<Float>
 
-    init(config: AdamWConfig, stepSize: Float, sqrtCorrection2: Float, decay: Float) {
+    init(config: AdamWConfig, stepSize: Float, sqrtCorrection2: Float, decay: Float, gradientScale: Float) {
         b1 = .init(repeating: config.beta1); oneMinusB1 = .init(repeating: 1 - config.beta1)
         b2 = .init(repeating: config.beta2); oneMinusB2 = .init(repeating: 1 - config.beta2)
         eps = .init(repeating: config.eps); self.stepSize = .init(repeating: stepSize)
         self.sqrtCorrection2 = .init(repeating: sqrtCorrection2); self.decay = .init(repeating: decay)
+        self.gradientScale = .init(repeating: gradientScale)
     }
 
     @inline(__always)
     func apply8(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ pm: UnsafeMutablePointer<Float>,
                 _ pv: UnsafeMutablePointer<Float>) {
-        let gi = FastMath.load(g)
+        let gi = FastMath.load(g) * gradientScale   // the same product as clipping's g *= factor; x * 1 == x
         let mi: SIMD8<Float> = b1 * FastMath.load(pm) + oneMinusB1 * gi
         let vi: SIMD8<Float> = b2 * FastMath.load(pv) + oneMinusB2 * (gi * gi)
         FastMath.store(mi, pm); FastMath.store(vi, pv)

@@ -9,6 +9,7 @@ public enum GradientClipping {
 
     /// The L2 norm of all trainable gradients, accumulated in Double.
     public static func globalNorm(_ parameters: ParameterSet) -> Float {
+        let profiled = StepProfile.begin(.clip); defer { StepProfile.end(profiled) }
         var total = 0.0
         for e in parameters.entries where e.trainable {
             let g = parameters.gradients.base + e.offset
@@ -37,14 +38,20 @@ public enum GradientClipping {
         return norm
     }
 
+    /// clip_grad_norm_'s factor for gradients of global norm `norm`: maxNorm / (norm + 1e-6) above
+    /// maxNorm, else 1.
+    public static func factor(norm: Float, maxNorm: Float) -> Float {
+        norm > maxNorm ? maxNorm / (norm + 1e-6) : 1
+    }
+
     /// Scales the trainable gradients, whose global norm is `norm`, down to `maxNorm` when above it.
     public static func scale(_ parameters: ParameterSet, norm: Float, maxNorm: Float) {
         guard norm > maxNorm else { return }
-        let factor = maxNorm / (norm + 1e-6)
+        let f = factor(norm: norm, maxNorm: maxNorm)
         for e in parameters.entries where e.trainable {
             let g = parameters.gradients.base + e.offset
             EngineThreads.forEachRowChunk(rows: e.count, costPerRow: 1) { range in
-                for i in range { g[i] *= factor }
+                for i in range { g[i] *= f }
             }
         }
     }

@@ -1,3 +1,12 @@
+// Attention's key-tiled kernels against the naive Double loops and finite differences, under GQA
+// and the packing mask; every tiling against the same oracle; the same bits for an example wherever
+// it sits in a batch.
+//
+// Tolerances: the fast kernels are float32 (sgemm, the online softmax's rescaling, exp to 4.8e-7
+// relative) against a Double oracle; outputs are convex combinations of v (|v| ~ 1, D <= 16) and
+// gradients sums of at most T terms of order 1, so 1e-5 absolute (a few float32 ulps of values near
+// 1, times the sqrt(T) growth of a sum's rounding) for out and the log-sum-exp and 1e-4 for gradients
+// at T = 150-300 hold with margin, while a wrong mask entry or rescaling moves values by 1e-2 or more.
 import XCTest
 @testable import PlumbTensor
 
@@ -5,145 +14,124 @@ final class AttentionTests: XCTestCase {
     /// Two rows: row 0 packs segments of 3 and 4 tokens and one padding token; row 1 is one segment.
     let segments: [Int32] = [0, 0, 0, 1, 1, 1, 1, -1,  0, 0, 0, 0, 0, 0, 0, 0]
 
-    struct Inputs { let q: Tensor, k: Tensor, v: Tensor, dOut: Tensor }
-
-    func makeInputs(seed: UInt64, heads: Int = 4, kvHeads: Int = 2, headDim: Int = 5) -> Inputs {
-        var rng = SeededRNG(seed: seed)
-        return Inputs(q: randomTensor([2, 8, heads, headDim], &rng), k: randomTensor([2, 8, kvHeads, headDim], &rng),
-                      v: randomTensor([2, 8, kvHeads, headDim], &rng), dOut: randomTensor([2, 8, heads, headDim], &rng))
-    }
-
     func testFastKernelMatchesNaiveForwardAndBackward() throws {
-        let x = makeInputs(seed: 10)
-        let out = Tensor(zeros: x.q.shape), probs = Tensor(zeros: [2, 4, 8, 8])
-        let outRef = Tensor(zeros: x.q.shape), probsRef = Tensor(zeros: [2, 4, 8, 8])
-        try Attention.forward(q: x.q, k: x.k, v: x.v, segmentIds: segments, out: out, probs: probs)
-        try Attention.forwardNaive(q: x.q, k: x.k, v: x.v, segmentIds: segments, out: outRef, probs: probsRef)
-        assertClose(out, outRef, atol: 1e-5, rtol: 1e-5, "attention out")
-        assertClose(probs, probsRef, atol: 1e-6, rtol: 1e-5, "attention probs")
-
-        let grads = (0..<3).map { _ in Tensor(zeros: x.q.shape) }
-        let dq = grads[0], dk = Tensor(zeros: x.k.shape), dv = Tensor(zeros: x.v.shape)
-        let dqRef = Tensor(zeros: x.q.shape), dkRef = Tensor(zeros: x.k.shape), dvRef = Tensor(zeros: x.v.shape)
-        try Attention.backward(dOut: x.dOut, q: x.q, k: x.k, v: x.v, probs: probs, dq: dq, dk: dk, dv: dv)
-        try Attention.backwardNaive(dOut: x.dOut, q: x.q, k: x.k, v: x.v, probs: probs, dq: dqRef, dk: dkRef, dv: dvRef)
-        assertClose(dq, dqRef, atol: 1e-5, rtol: 1e-4, "attention dq")
-        assertClose(dk, dkRef, atol: 1e-5, rtol: 1e-4, "attention dk")
-        assertClose(dv, dvRef, atol: 1e-5, rtol: 1e-4, "attention dv")
+        let x = AttentionInputs(seed: 10, batch: 2, seqLen: 8, heads: 4, kvHeads: 2, headDim: 5)
+        try x.assertMatchesNaive(segments: segments, tiling: .standard, atol: 1e-5, gradientAtol: 1e-5)
     }
 
-    /// The causal tiles (any tile height, including ones that do not divide T) agree with the naive
-    /// kernel, forward and backward, on a packed batch with GQA.
-    func testEveryTileHeightMatchesNaive() throws {
-        let x = makeInputs(seed: 15)
-        let outRef = Tensor(zeros: x.q.shape), probsRef = Tensor(zeros: [2, 4, 8, 8])
-        try Attention.forwardNaive(q: x.q, k: x.k, v: x.v, segmentIds: segments, out: outRef, probs: probsRef)
-        let dqRef = Tensor(zeros: x.q.shape), dkRef = Tensor(zeros: x.k.shape), dvRef = Tensor(zeros: x.v.shape)
-        try Attention.backwardNaive(dOut: x.dOut, q: x.q, k: x.k, v: x.v, probs: probsRef, dq: dqRef, dk: dkRef, dv: dvRef)
-        for tile in [1, 3, 5, 8, 64] {
-            let out = Tensor(zeros: x.q.shape), probs = Tensor(zeros: [2, 4, 8, 8])
-            probs.fill(7)   // stale values must not leak into masked entries
-            try Attention.forward(q: x.q, k: x.k, v: x.v, segmentIds: segments, out: out, probs: probs, tileRows: tile)
-            assertClose(out, outRef, atol: 1e-5, rtol: 1e-5, "out, tile \(tile)")
-            assertClose(probs, probsRef, atol: 1e-6, rtol: 1e-5, "probs, tile \(tile)")
-            let dq = Tensor(zeros: x.q.shape), dk = Tensor(zeros: x.k.shape), dv = Tensor(zeros: x.v.shape)
-            try Attention.backward(dOut: x.dOut, q: x.q, k: x.k, v: x.v, probs: probs, dq: dq, dk: dk, dv: dv, tileRows: tile)
-            assertClose(dq, dqRef, atol: 1e-5, rtol: 1e-4, "dq, tile \(tile)")
-            assertClose(dk, dkRef, atol: 1e-5, rtol: 1e-4, "dk, tile \(tile)")
-            assertClose(dv, dvRef, atol: 1e-5, rtol: 1e-4, "dv, tile \(tile)")
+    /// Tilings smaller than the sequence, tile sizes that do not divide it, key steps shorter and
+    /// longer than the query tiles: each agrees with the naive kernel on a packed batch with GQA.
+    func testEveryTilingMatchesNaive() throws {
+        let x = AttentionInputs(seed: 15, batch: 2, seqLen: 8, heads: 4, kvHeads: 2, headDim: 5)
+        for (rows, keys) in [(1, 1), (3, 2), (2, 3), (5, 8), (8, 3), (64, 128)] {
+            try x.assertMatchesNaive(segments: segments, tiling: AttentionTiling(queryRows: rows, keyColumns: keys),
+                                     atol: 1e-5, gradientAtol: 1e-5)
         }
     }
 
-    /// Big enough for the heads to run in parallel (forEachTaskWithSerialBLAS) and for several
-    /// 64-row tiles: T 150, GQA 4/2, row 0 packs segments of 60, 50 and 40 tokens, row 1 has 20 of padding.
-    func testParallelHeadsWithSeveralTilesMatchNaive() throws {
-        let t = 150, heads = 4, kvHeads = 2, d = 16
-        var rng = SeededRNG(seed: 16)
-        let q = randomTensor([2, t, heads, d], &rng), k = randomTensor([2, t, kvHeads, d], &rng)
-        let v = randomTensor([2, t, kvHeads, d], &rng), dOut = randomTensor([2, t, heads, d], &rng)
+    /// Big enough for the heads to run in parallel and for several query tiles and key steps: T 150,
+    /// GQA 4/2, row 0 packs segments of 60, 50 and 40 tokens, row 1 ends in 20 tokens of padding.
+    /// Scores with a spread of about 9 make the running max change often (the online rescaling).
+    func testParallelHeadsWithManyKeyStepsMatchNaiveAndRepeatBitForBit() throws {
+        let t = 150
         let ids: [Int32] = (0..<t).map { $0 < 60 ? 0 : $0 < 110 ? 1 : 2 } + (0..<t).map { $0 < 130 ? 0 : -1 }
-        let out = Tensor(zeros: q.shape), probs = Tensor(zeros: [2, heads, t, t])
-        let outRef = Tensor(zeros: q.shape), probsRef = Tensor(zeros: [2, heads, t, t])
-        try Attention.forward(q: q, k: k, v: v, segmentIds: ids, out: out, probs: probs)
-        try Attention.forwardNaive(q: q, k: k, v: v, segmentIds: ids, out: outRef, probs: probsRef)
-        assertClose(out, outRef, atol: 1e-5, rtol: 1e-4, "out")
-        assertClose(probs, probsRef, atol: 1e-6, rtol: 1e-4, "probs")
-        let dq = Tensor(zeros: q.shape), dk = Tensor(zeros: k.shape), dv = Tensor(zeros: v.shape)
-        let dqRef = Tensor(zeros: q.shape), dkRef = Tensor(zeros: k.shape), dvRef = Tensor(zeros: v.shape)
-        try Attention.backward(dOut: dOut, q: q, k: k, v: v, probs: probs, dq: dq, dk: dk, dv: dv)
-        try Attention.backwardNaive(dOut: dOut, q: q, k: k, v: v, probs: probs, dq: dqRef, dk: dkRef, dv: dvRef)
-        assertClose(dq, dqRef, atol: 1e-4, rtol: 1e-4, "dq")
-        assertClose(dk, dkRef, atol: 1e-4, rtol: 1e-4, "dk")
-        assertClose(dv, dvRef, atol: 1e-4, rtol: 1e-4, "dv")
-        // Same inputs, same bits, whichever thread ran each head.
-        let again = Tensor(zeros: q.shape), dqAgain = Tensor(zeros: q.shape)
-        try Attention.forward(q: q, k: k, v: v, segmentIds: ids, out: again, probs: probs)
-        try Attention.backward(dOut: dOut, q: q, k: k, v: v, probs: probs, dq: dqAgain, dk: Tensor(zeros: k.shape), dv: Tensor(zeros: v.shape))
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: again.pointer, count: again.count)),
-                       Array(UnsafeBufferPointer(start: out.pointer, count: out.count)))
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: dqAgain.pointer, count: dqAgain.count)),
-                       Array(UnsafeBufferPointer(start: dq.pointer, count: dq.count)))
+        let x = AttentionInputs(seed: 16, batch: 2, seqLen: t, heads: 4, kvHeads: 2, headDim: 16, qkStd: 3)
+        for tiling in [AttentionTiling.standard, AttentionTiling(queryRows: 16, keyColumns: 8), AttentionTiling(queryRows: 7, keyColumns: 13)] {
+            try x.assertMatchesNaive(segments: ids, tiling: tiling, atol: 1e-5, gradientAtol: 1e-4)
+        }
+        let first = try x.fast(segments: ids, tiling: .standard), again = try x.fast(segments: ids, tiling: .standard)
+        for (a, b) in zip(first.all, again.all) { XCTAssertEqual(a.values, b.values, "same inputs, same bits") }
+    }
+
+    /// The tiling changes the rounding only: two tilings agree within the tolerance of each against
+    /// the oracle (2e-5 absolute, twice 1e-5), at T 300 with 37 and 4 key steps per query.
+    func testTilingsAgreeWithEachOther() throws {
+        let x = AttentionInputs(seed: 17, batch: 1, seqLen: 300, heads: 2, kvHeads: 1, headDim: 8, qkStd: 2)
+        let ids = [Int32](repeating: 0, count: 300)
+        let a = try x.fast(segments: ids, tiling: .standard), b = try x.fast(segments: ids, tiling: AttentionTiling(queryRows: 8, keyColumns: 8))
+        for (u, w, what) in zip3(a.all, b.all, ["out", "logSumExp", "dq", "dk", "dv"]) {
+            assertClose(u, w, atol: 2e-5, rtol: 2e-5, "\(what): standard tiling vs 8 x 8")
+        }
     }
 
     func testBackwardMatchesFiniteDifferencesWithGQAAndPackedMask() throws {
-        let x = makeInputs(seed: 11)
-        let out = Tensor(zeros: x.q.shape), probs = Tensor(zeros: [2, 4, 8, 8])
-        try Attention.forward(q: x.q, k: x.k, v: x.v, segmentIds: segments, out: out, probs: probs)
-        let dq = Tensor(zeros: x.q.shape), dk = Tensor(zeros: x.k.shape), dv = Tensor(zeros: x.v.shape)
-        try Attention.backward(dOut: x.dOut, q: x.q, k: x.k, v: x.v, probs: probs, dq: dq, dk: dk, dv: dv)
+        let x = AttentionInputs(seed: 11, batch: 2, seqLen: 8, heads: 4, kvHeads: 2, headDim: 5)
+        let tiling = AttentionTiling(queryRows: 3, keyColumns: 2)
+        let g = try x.fast(segments: segments, tiling: tiling)
+        let out = Tensor(zeros: x.q.shape), lse = Tensor(zeros: [2, 4, 8])
         let loss = { () throws -> Double in
-            try Attention.forward(q: x.q, k: x.k, v: x.v, segmentIds: self.segments, out: out, probs: probs)
+            try Attention.forward(q: x.q, k: x.k, v: x.v, segmentIds: self.segments, out: out, logSumExp: lse, tiling: tiling)
             return weightedSum(out, x.dOut)
         }
-        try assertGradientMatches("attention dq", input: x.q, analytic: dq, loss: loss)
-        try assertGradientMatches("attention dk", input: x.k, analytic: dk, loss: loss)
-        try assertGradientMatches("attention dv", input: x.v, analytic: dv, loss: loss)
+        try assertGradientMatches("attention dq", input: x.q, analytic: g.dq, loss: loss)
+        try assertGradientMatches("attention dk", input: x.k, analytic: g.dk, loss: loss)
+        try assertGradientMatches("attention dv", input: x.v, analytic: g.dv, loss: loss)
     }
 
+    /// Changing the keys and values a token must not see (later tokens, other segments) leaves its
+    /// output and log-sum-exp unchanged, bit for bit; changing one it sees changes them.
     func testTokensNeverSeeOtherSegmentsOrTheFuture() throws {
-        let x = makeInputs(seed: 12)
-        let out = Tensor(zeros: x.q.shape), probs = Tensor(zeros: [2, 4, 8, 8])
-        try Attention.forward(q: x.q, k: x.k, v: x.v, segmentIds: segments, out: out, probs: probs)
-        for b in 0..<2 {
-            for h in 0..<4 {
-                for i in 0..<8 {
-                    var rowSum: Float = 0
-                    for j in 0..<8 {
-                        let p = probs.pointer[((b * 4 + h) * 8 + i) * 8 + j]
-                        rowSum += p
-                        let visible = j <= i && segments[b * 8 + j] == segments[b * 8 + i]
-                        if !visible { XCTAssertEqual(p, 0, "b \(b) h \(h): token \(i) must not see token \(j)") }
-                    }
-                    XCTAssertEqual(rowSum, 1, accuracy: 1e-5)
-                }
+        let x = AttentionInputs(seed: 12, batch: 2, seqLen: 8, heads: 4, kvHeads: 2, headDim: 5)
+        let tiling = AttentionTiling(queryRows: 2, keyColumns: 3)
+        let before = try x.fast(segments: segments, tiling: tiling)
+        let width = 2 * 5   // KVH * D
+        for j in 4..<8 { for c in 0..<width { x.k.pointer[j * width + c] += 1; x.v.pointer[j * width + c] -= 2 } }   // row 0, tokens 4-7
+        let after = try x.fast(segments: segments, tiling: tiling)
+        // Row 0's segment 0 (tokens 0-2) and token 3 (segment 1's first) see none of tokens 4-7.
+        let qWidth = 4 * 5
+        for i in 0..<(4 * qWidth) { XCTAssertEqual(after.out.pointer[i], before.out.pointer[i], "row 0 token \(i / qWidth)") }
+        for h in 0..<4 { for i in 0..<4 { XCTAssertEqual(after.logSumExp.pointer[h * 8 + i], before.logSumExp.pointer[h * 8 + i]) } }
+        XCTAssertNotEqual(after.out.pointer[5 * qWidth], before.out.pointer[5 * qWidth], "token 5 sees token 4")
+        // Row 1 is untouched.
+        for i in 8 * qWidth..<(16 * qWidth) { XCTAssertEqual(after.out.pointer[i], before.out.pointer[i]) }
+    }
+
+    /// An example's attention and gradients are the same bits alone (batch 1 of its length, inline),
+    /// first in a packed row, or in the middle of one beside other segments and padding (heads in
+    /// parallel): the query tiles start at the segment's start, so every product has the same shapes
+    /// and operands. (Tiles and steps of 16 and 24 give several of each in 45 tokens.)
+    func testAnExampleGivesTheSameBitsWhereverItSits() throws {
+        let n = 45, heads = 4, kvHeads = 2, d = 16
+        let tiling = AttentionTiling(queryRows: 16, keyColumns: 24)
+        let example = AttentionInputs(seed: 18, batch: 1, seqLen: n, heads: heads, kvHeads: kvHeads, headDim: d)
+        let alone = try example.fast(segments: [Int32](repeating: 0, count: n), tiling: tiling)
+        let t = 100
+        for (row, offset) in [(0, 0), (1, 30), (2, 55)] {
+            let packed = AttentionInputs(seed: 19, batch: 3, seqLen: t, heads: heads, kvHeads: kvHeads, headDim: d)
+            var ids = [Int32](repeating: 5, count: 3 * t)
+            for i in 0..<t where i >= offset + n { ids[row * t + i] = -1 }   // padding after the example
+            for i in offset..<(offset + n) { ids[row * t + i] = 7 }
+            for (whole, part) in zip(packed.all, example.all) { whole.place(part, row: row, offset: offset) }
+            let placed = try packed.fast(segments: ids, tiling: tiling)
+            for (whole, part, what) in zip3(placed.all, alone.all, ["out", "logSumExp", "dq", "dk", "dv"]) {
+                XCTAssertEqual(whole.slice(row: row, offset: offset, count: n, like: part), part.values,
+                               "\(what) at row \(row), offset \(offset)")
             }
         }
-        // Changing the keys and values of segment 0 in row 0 leaves segment 1's outputs unchanged, bit for bit.
-        let before = out.copy()
-        for t in 0..<3 { for c in 0..<10 { x.k.pointer[t * 10 + c] += 1; x.v.pointer[t * 10 + c] -= 2 } }
-        try Attention.forward(q: x.q, k: x.k, v: x.v, segmentIds: segments, out: out, probs: probs)
-        let width = 4 * 5
-        for t in 3..<7 { for c in 0..<width { XCTAssertEqual(out.pointer[t * width + c], before.pointer[t * width + c]) } }
     }
 
-    func testRejectsBadShapes() throws {
-        let x = makeInputs(seed: 13, heads: 3, kvHeads: 2)
-        XCTAssertThrowsError(try Attention.forward(q: x.q, k: x.k, v: x.v, segmentIds: segments,
-                                                   out: Tensor(zeros: x.q.shape), probs: Tensor(zeros: [2, 3, 8, 8]))) {
-            XCTAssertTrue("\($0)".contains("kvHeads"), "\($0)")
+    func testRejectsBadShapesTilesAndSegments() throws {
+        let x = AttentionInputs(seed: 13, batch: 2, seqLen: 8, heads: 3, kvHeads: 2, headDim: 5)
+        XCTAssertThrowsError(try x.fast(segments: segments, tiling: .standard)) { XCTAssertTrue("\($0)".contains("kvHeads"), "\($0)") }
+        let y = AttentionInputs(seed: 14, batch: 2, seqLen: 8, heads: 4, kvHeads: 2, headDim: 5)
+        XCTAssertThrowsError(try y.fast(segments: Array(segments.prefix(5)), tiling: .standard)) {
+            XCTAssertTrue("\($0)".contains("segmentIds"), "\($0)")
         }
-        let y = makeInputs(seed: 14)
-        XCTAssertThrowsError(try Attention.forward(q: y.q, k: y.k, v: y.v, segmentIds: Array(segments.prefix(5)),
-                                                   out: Tensor(zeros: y.q.shape), probs: Tensor(zeros: [2, 4, 8, 8])))
-    }
-}
-
-final class AttentionSegmentTests: XCTestCase {
-    func testSegmentIdsMustBeContiguousRuns() throws {
+        XCTAssertThrowsError(try y.fast(segments: segments, tiling: AttentionTiling(queryRows: 0, keyColumns: 4))) {
+            XCTAssertTrue("\($0)".contains("tile sizes"), "\($0)")
+        }
+        XCTAssertThrowsError(try Attention.forward(q: y.q, k: y.k, v: y.v, segmentIds: segments, out: Tensor(zeros: y.q.shape),
+                                                   logSumExp: Tensor(zeros: [2, 4, 8, 8]))) {
+            XCTAssertTrue("\($0)".contains("logSumExp"), "\($0)")
+        }
         let q = Tensor(zeros: [1, 4, 1, 2]), k = Tensor(zeros: [1, 4, 1, 2])
         XCTAssertThrowsError(try Attention.forward(q: q, k: k, v: k, segmentIds: [0, 1, 0, 0], out: Tensor(zeros: q.shape),
-                                                   probs: Tensor(zeros: [1, 1, 4, 4]))) {
+                                                   logSumExp: Tensor(zeros: [1, 1, 4]))) {
             XCTAssertTrue("\($0)".contains("token 2"), "\($0)")
         }
     }
+}
+
+func zip3<A: Sequence, B: Sequence, C: Sequence>(_ a: A, _ b: B, _ c: C) -> [(A.Element, B.Element, C.Element)] {
+    zip(zip(a, b), c).map { ($0.0, $0.1, $1) }
 }

@@ -104,6 +104,37 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(Double(GradientClipping.globalNorm(params)), 0.5, accuracy: 1e-5)
     }
 
+    /// Clipping folded into AdamW (one read of the gradients for the norm, one in the update) gives the
+    /// same bits as clip-then-step, in the parameters and both moments: three steps with the norm above
+    /// the threshold (factor < 1), below it (factor 1) and far above, on entries with 8-lane bodies and
+    /// tails, one without decay and a frozen one.
+    func testClippingFoldedIntoAdamWEqualsClipThenStep() throws {
+        let specs = [ParameterSpec("w", [1003, 3]), ParameterSpec("norm", [13], weightDecay: false),
+                     ParameterSpec("tail", [5]), ParameterSpec("frozen", [9], trainable: false)]
+        let clipped = try ParameterSet(specs), folded = try ParameterSet(specs)
+        func whole(_ s: TensorStorage) throws -> Tensor { try Tensor(storage: s, offset: 0, shape: [s.count]) }
+        var rng = SeededRNG(seed: 31)
+        rng.fillNormal(try whole(clipped.values), std: 0.1)
+        try whole(folded.values).copy(from: try whole(clipped.values))
+        let start = Array(UnsafeBufferPointer(start: clipped.values.base, count: clipped.totalCount))
+        let adamClipped = AdamW(parameters: clipped), adamFolded = AdamW(parameters: folded)
+        func bits(_ s: TensorStorage) -> [Float] { Array(UnsafeBufferPointer(start: s.base, count: s.count)) }
+        for (step, std) in [Float(1), 1e-3, 30].enumerated() {
+            rng.fillNormal(try whole(clipped.gradients), std: std)
+            try whole(folded.gradients).copy(from: try whole(clipped.gradients))
+            let norm = GradientClipping.clip(clipped, maxNorm: 1)
+            try adamClipped.update(clipped, learningRate: 1e-2)
+            let foldedNorm = try adamFolded.update(folded, learningRate: 1e-2, clippingTo: 1)
+            XCTAssertEqual(norm, foldedNorm, "step \(step): the norm before clipping")
+            XCTAssertEqual(norm > 1, step != 1, "step \(step): clipped or not as intended (norm \(norm))")
+            XCTAssertEqual(bits(clipped.values), bits(folded.values), "step \(step): parameters")
+            XCTAssertEqual(bits(adamClipped.m), bits(adamFolded.m), "step \(step): first moments")
+            XCTAssertEqual(bits(adamClipped.v), bits(adamFolded.v), "step \(step): second moments")
+        }
+        let moved = (0..<start.count).filter { start[$0] != folded.values.base[$0] }.count
+        XCTAssertEqual(moved, folded.totalCount - 9, "every trainable scalar moved, the frozen 9 did not")
+    }
+
     /// Trains the tiny network for `steps` AdamW steps on batches drawn from `rng`.
     func train(_ net: TinyNetwork, _ adam: AdamW, _ rng: inout SeededRNG, steps: Int) throws {
         let schedule = try LearningRateSchedule(kind: .cosine, peak: 1e-2, warmupSteps: 2, totalSteps: 10, minRatio: 0.1)

@@ -28,13 +28,13 @@ struct TinyNetwork {
     struct Activations {
         let x, xn, q, k, v, qr, kr, att, logits: Tensor
         let rstd: Tensor   // (B*T)
-        let probs: Tensor  // (B, H, T, T)
+        let logSumExp: Tensor  // (B, H, T)
         init(b: Int, t: Int) {
             let n = TinyNetwork.self
             x = Tensor(zeros: [b, t, n.dim]); xn = Tensor(zeros: [b, t, n.dim]); rstd = Tensor(zeros: [b * t])
             q = Tensor(zeros: [b, t, n.heads, n.headDim]); qr = Tensor(zeros: q.shape); att = Tensor(zeros: q.shape)
             k = Tensor(zeros: [b, t, n.kvHeads, n.headDim]); kr = Tensor(zeros: k.shape); v = Tensor(zeros: k.shape)
-            logits = Tensor(zeros: [b, t, n.vocab]); probs = Tensor(zeros: [b, n.heads, t, t])
+            logits = Tensor(zeros: [b, t, n.vocab]); logSumExp = Tensor(zeros: [b, n.heads, t])
         }
     }
 
@@ -50,7 +50,7 @@ struct TinyNetwork {
         try Linear.forward(x: a.xn, weight: p("v_proj.weight"), out: a.v)
         try RoPE.forward(x: a.q, positions: batch.positions, table: rope, layout: .halves, out: a.qr)
         try RoPE.forward(x: a.k, positions: batch.positions, table: rope, layout: .halves, out: a.kr)
-        try Attention.forward(q: a.qr, k: a.kr, v: a.v, segmentIds: batch.segmentIds, out: a.att, probs: a.probs)
+        try Attention.forward(q: a.qr, k: a.kr, v: a.v, segmentIds: batch.segmentIds, out: a.att, logSumExp: a.logSumExp)
         try Linear.forward(x: a.att, weight: p("o_proj.weight"), out: a.logits)
         return a
     }
@@ -62,7 +62,8 @@ struct TinyNetwork {
         let dq = Tensor(zeros: a.q.shape), dk = Tensor(zeros: a.k.shape), dv = Tensor(zeros: a.v.shape)
         let dxn = Tensor(zeros: a.xn.shape), dx = Tensor(zeros: a.x.shape)
         try Linear.backward(dOut: dLogits, x: a.att, weight: p("o_proj.weight"), dx: dAtt, dWeight: g("o_proj.weight"))
-        try Attention.backward(dOut: dAtt, q: a.qr, k: a.kr, v: a.v, probs: a.probs, dq: dqr, dk: dkr, dv: dv)
+        try Attention.backward(dOut: dAtt, q: a.qr, k: a.kr, v: a.v, out: a.att, logSumExp: a.logSumExp,
+                               segmentIds: batch.segmentIds, dq: dqr, dk: dkr, dv: dv)
         try RoPE.backward(dOut: dqr, positions: batch.positions, table: rope, layout: .halves, dx: dq)
         try RoPE.backward(dOut: dkr, positions: batch.positions, table: rope, layout: .halves, dx: dk)
         try Linear.backward(dOut: dq, x: a.xn, weight: p("q_proj.weight"), dx: dxn, dWeight: g("q_proj.weight"))

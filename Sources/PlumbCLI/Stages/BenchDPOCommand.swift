@@ -54,8 +54,7 @@ struct BenchDPOCommand: ParsableCommand {
             if let reference { _ = try reference.logLikelihoods(data.flatMap { [$0.chosen, $0.rejected] }) }
             model.parameters.zeroGrad()
             _ = try objective.accumulate(indices: Array(0..<pairs), scale: 1)
-            GradientClipping.clip(model.parameters, maxNorm: 1)
-            try optimizer.update(model.parameters, learningRate: 1e-6)
+            try optimizer.update(model.parameters, learningRate: 1e-6, clippingTo: 1)
         }
         let before = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
         try step()

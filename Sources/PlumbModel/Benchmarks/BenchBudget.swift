@@ -6,7 +6,7 @@
 //   parameters   LlamaTensorNames.table (what LlamaModel allocates), 8 bytes each: every LlamaModel
 //                holds a values and a gradient arena; a trained one 8 more for AdamW's two moments;
 //   activations  LlamaActivations and its BackwardScratch (per layer 4 N C + 2 N + 2 N H D + 2 N KVH D
-//                + B H T T + 3 N F; then 3 N C + N, the logits N V and the scratch), plus the token
+//                + B H T + 3 N F; then 3 N C + N, the logits N V and the scratch), plus the token
 //                log-prob gradient N V when the objective reads per-token log-probabilities (DPO);
 //   decoding     the weights and the KV cache, 2 L S capacity KVH D.
 // Smaller buffers (the RoPE table, one row of logits per slot, BLAS's own workspace) are left out,
@@ -43,7 +43,7 @@ public enum BenchBudget {
     /// (N, V) when `tokenLogProbGradient`.
     public static func activationFloats(_ c: LlamaConfig, batchSize b: Int, seqLen t: Int, tokenLogProbGradient: Bool = false) -> Int {
         let n = b * t, qWidth = c.nHeads * c.headDim
-        let perLayer = 4 * n * c.dim + 2 * n + 2 * n * qWidth + 2 * n * c.kvDim + b * c.nHeads * t * t + 3 * n * c.hiddenDim
+        let perLayer = 4 * n * c.dim + 2 * n + 2 * n * qWidth + 2 * n * c.kvDim + b * c.nHeads * t + 3 * n * c.hiddenDim
         let trunkEnd = 3 * n * c.dim + n + n * c.vocabSize
         let scratch = 2 * n * c.dim + 3 * n * qWidth + 3 * n * c.kvDim + 3 * n * c.hiddenDim
         return c.nLayers * perLayer + trunkEnd + scratch + (tokenLogProbGradient ? n * c.vocabSize : 0)

@@ -58,8 +58,7 @@ public enum ModelBenchmarks {
             try model.forward(batch, acts)
             loss = try model.languageModelLoss(acts).loss
             try model.backward(acts)
-            GradientClipping.clip(model.parameters, maxNorm: 1)
-            try optimizer.update(model.parameters, learningRate: 3e-4)
+            try optimizer.update(model.parameters, learningRate: 3e-4, clippingTo: 1)
         }
         try step()   // warm-up: page in the arenas, start the BLAS threads
         StepProfile.current = profile

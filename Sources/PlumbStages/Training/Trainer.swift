@@ -100,8 +100,8 @@ public final class Trainer {
         guard finite else { return Update(learningRates: rates, gradNorms: norms, skipped: true) }
         for (i, g) in groups.enumerated() {
             let maxNorm = g.optimization.maxGradNorm
-            if maxNorm > 0 { GradientClipping.scale(g.parameters, norm: norms[i], maxNorm: maxNorm) }
-            try optimizers[i].update(g.parameters, learningRate: rates[i])
+            let clip = maxNorm > 0 ? GradientClipping.factor(norm: norms[i], maxNorm: maxNorm) : 1
+            try optimizers[i].update(g.parameters, learningRate: rates[i], gradientScale: clip)
         }
         return Update(learningRates: rates, gradNorms: norms, skipped: false)
     }
