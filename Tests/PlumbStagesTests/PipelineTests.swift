@@ -191,6 +191,11 @@ final class PipelineTests: XCTestCase {
         let dirs = try m3.graph.chain.stageDirectories(try PipelineRef("history:config", at: .init(file: "", line: 0, key: "")),
                                                        at: .init(file: "", line: 0, key: ""))
         XCTAssertEqual(dirs.map { $0.deletingLastPathComponent().lastPathComponent }, ["m1", "m2"])
+        // A chain of three followed back from a run URL without a trailing slash (as `plumb demo` makes
+        // them before the directory exists): each `previous` is relative to its run's directory.
+        let bare = URL(fileURLWithPath: root.appendingPathComponent("m3").path, isDirectory: false)
+        let chain = try PipelineRunChain.open(run: root.appendingPathComponent("m4"), previous: bare)
+        XCTAssertEqual(chain.earlier.map(\.lastPathComponent), ["m3", "m2", "m1"])
         // The same run directory with another previous run is refused.
         XCTAssertThrowsError(try session(monthly, run: "m2")) { XCTAssertTrue("\($0)".contains("was started with"), "\($0)") }
     }

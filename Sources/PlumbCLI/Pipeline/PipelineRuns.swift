@@ -84,7 +84,8 @@ struct PipelineRunChain {
                 throw PipelineError("\(dir.path): the previous run is incomplete: \(missing.count) stage(s) not complete (\(missing.prefix(5).joined(separator: ", "))); finish it first with `plumb pipeline run`")
             }
             earlier.append(dir)
-            next = record.previous.map { URL(fileURLWithPath: $0, relativeTo: dir) }
+            // `previous` is relative to this run's directory (not to its parent, as URL's relativeTo: would read it).
+            next = record.previous.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : dir.appendingPathComponent($0) }
         }
         return PipelineRunChain(run: run.standardizedFileURL, earlier: earlier)
     }
