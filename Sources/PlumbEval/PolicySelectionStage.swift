@@ -73,19 +73,25 @@ public enum PolicySelectionStage: Stage {
                                                    settings: SamplingSettings(temperature: 0, maxNewTokens: p.maxNewTokens), seed: p.seed,
                                                    reference: reference, limit: p.limit)
         var candidates = [PolicySelection.Candidate.reference(PolicySelection.name(loaded.reference))]
-        var models: [LlamaModel] = [reference]
+        var sources = [loaded.reference]
         for url in loaded.candidates where url.standardizedFileURL != loaded.reference.standardizedFileURL {
             let model = try StageModel.load(url, gradients: false)
+            guard model.config.vocabSize == reference.config.vocabSize else {
+                throw StageError("select: \(url.path) has a vocabulary of \(model.config.vocabSize), the reference \(loaded.reference.path) "
+                                 + "\(reference.config.vocabSize); candidates must share the reference's tokenizer")
+            }
             let candidate = try PolicySelection.Candidate(name: PolicySelection.name(url), figures: judge(0, model))
             stage.log("select: \(candidate.name): annotator win rate \(String(format: "%.3f [%.3f, %.3f]", candidate.winRate, candidate.low, candidate.high)), "
                       + "safety \(String(format: "%.3f", candidate.safetyWinRate)), helpfulness \(String(format: "%.3f", candidate.helpfulnessWinRate))")
             candidates.append(candidate)
-            models.append(model)
+            sources.append(url)
         }
         let selection = PolicySelection(candidates: candidates, minSafetyWinRate: p.minSafetyWinRate,
                                         prompts: min(p.limit, try ResponseFile.loadPrompts(loaded.prompts).count))
         stage.log("select: \(selection.chosen): \(selection.reason)")
-        try StageModel.save(models[selection.chosenIndex], to: stage.writer)
+        // One candidate in memory at a time: the chosen one is loaded again to be written.
+        let chosen = selection.chosenIndex == 0 ? reference : try StageModel.load(sources[selection.chosenIndex], gradients: false)
+        try StageModel.save(chosen, to: stage.writer)
         let pretty = JSONEncoder()
         pretty.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try pretty.encode(selection).write(to: stage.directory.appendingPathComponent(PolicySelection.file), options: .atomic)

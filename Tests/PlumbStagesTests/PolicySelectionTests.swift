@@ -39,8 +39,10 @@ final class PolicySelectionTests: XCTestCase {
         let runs = f.root.appendingPathComponent("select-runs")
         try? FileManager.default.removeItem(at: runs)
         let config = LlamaConfig(dim: 32, hiddenDim: 88, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 512, maxSeqLen: 64)
-        func policy(_ name: String, seed: UInt64) throws -> URL {
+        func policy(_ name: String, seed: UInt64, vocabulary: Int = 512) throws -> URL {
             let stage = try StageWriter.begin(runsRoot: runs, run: "m1", stage: name, kind: "sft", config: ["synthetic": true])
+            var config = config
+            config.vocabSize = vocabulary
             try StageModel.save(try LlamaModel(config: config, heads: .lm, seed: seed), to: stage)
             try stage.complete()
             return stage.directory
@@ -70,6 +72,11 @@ final class PolicySelectionTests: XCTestCase {
         XCTAssertThrowsError(try StageRun.run(PolicySelectionStage.self, p, inputs: StageInputs(inputs.paths.merging(["candidates": [a, a]]) { $1 }),
                                               location: StageLocation(runsRoot: runs, run: "m1", stage: "twice"))) {
             XCTAssertTrue(String(describing: $0).contains("given twice"), String(describing: $0))
+        }
+        let other = try policy("other-vocabulary", seed: 4, vocabulary: 256)
+        XCTAssertThrowsError(try StageRun.run(PolicySelectionStage.self, p, inputs: StageInputs(inputs.paths.merging(["candidates": [a, other]]) { $1 }),
+                                              location: StageLocation(runsRoot: runs, run: "m1", stage: "vocabulary"))) {
+            XCTAssertTrue(String(describing: $0).contains("has a vocabulary of 256, the reference"), String(describing: $0))
         }
     }
 }
