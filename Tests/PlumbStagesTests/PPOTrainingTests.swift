@@ -100,6 +100,12 @@ final class PPOTrainingTests: XCTestCase {
     /// A toy reward: the share of a response's tokens whose id is below 64 (1/8 of the vocabulary,
     /// so a random policy starts near 0.125), given as both raw scores so the gate's rule cannot
     /// matter. Test tolerance: the last iterations' mean share at least 0.5 within 30 iterations.
+    /// The toy runs' 40 prompts (PPO's and the critic-free estimators').
+    static let toyPrompts = (0..<40).map { i in
+        PromptRecord(prompt: Prompt(id: "toy-\(i)", messages: [.user("Tell me about item \(i).")], tags: ["helpfulness"]),
+                     source: SourceRef(file: "toy", line: i + 1))
+    }
+
     final class LowTokenScorer: ResponseScorer {
         func scores(_ sequences: [TokenizedExample]) throws -> [(helpfulness: Float, safety: Float)] {
             sequences.map { s in
@@ -113,10 +119,7 @@ final class PPOTrainingTests: XCTestCase {
     func testTinyPolicyLearnsAToyRewardWithBoundedKL() throws {
         let f = try StageFixtures.fixture()
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: f.tokenizer.path), template: .plumbline)
-        let prompts = (0..<40).map { i in
-            PromptRecord(prompt: Prompt(id: "toy-\(i)", messages: [.user("Tell me about item \(i).")], tags: ["helpfulness"]),
-                         source: SourceRef(file: "toy", line: i + 1))
-        }
+        let prompts = PPOTrainingTests.toyPrompts
         var s = PPOSettings()
         s.iterations = 30
         s.promptsPerIteration = 16

@@ -51,10 +51,7 @@ final class RLTrainingTests: XCTestCase {
                 policy: LlamaModel? = nil) throws -> [Double] {
         let f = try StageFixtures.fixture()
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: f.tokenizer.path), template: .plumbline)
-        let prompts = (0..<40).map { i in
-            PromptRecord(prompt: Prompt(id: "toy-\(i)", messages: [.user("Tell me about item \(i).")], tags: ["helpfulness"]),
-                         source: SourceRef(file: "toy", line: i + 1))
-        }
+        let prompts = PPOTrainingTests.toyPrompts
         var s = PPOSettings()
         (s.iterations, s.promptsPerIteration, s.miniBatches, s.ppoEpochs) = (iterations, 8, 2, 2)
         s.sampling = SamplingSettings(temperature: 1, topK: 0, topP: 1, maxNewTokens: 8)

@@ -54,9 +54,8 @@ enum ResultCharts {
         guard runs.count > 1, let choices = try? MainJobResults.choices(months: runs.map(\.directory)), choices.count > 1 else { return [] }
         let policies = runs.flatMap { $0.results?.policies ?? [] }
         let chosen: [(label: String, rates: [String: RateFigure])] = choices.compactMap { choice in
-            let parts = choice.policy.split(separator: "/")
-            guard parts.count == 2, let p = policies.first(where: { $0.stage == "\(parts[0])/eval-\(parts[1])" }) else { return nil }
-            return ("\(choice.month): \(parts[1])", p.rates)
+            guard let stage = choice.evaluationStage, let p = policies.first(where: { $0.stage == stage }) else { return nil }
+            return ("\(choice.month): \(choice.policy.split(separator: "/").last ?? "")", p.rates)
         }
         guard chosen.count > 1 else { return [] }
         return MainJobFigures.rates.map { rate in

@@ -5,6 +5,7 @@ import Foundation
 import ArgumentParser
 import PlumbEval
 import PlumbOracle
+import PlumbStages
 
 /// One month's `select` stage.
 struct MonthChoice: Codable {
@@ -13,6 +14,12 @@ struct MonthChoice: Codable {
     var selection: PolicySelection
     /// "RUN/STAGE" of the policy's own training stage, a previous month's choice followed back.
     var policy: String
+
+    /// "RUN/eval-STAGE": the oracle evaluation stage of the chosen policy, as PolicyResult.stage names it.
+    var evaluationStage: String? {
+        let parts = policy.split(separator: "/")
+        return parts.count == 2 ? "\(parts[0])/eval-\(parts[1])" : nil
+    }
 }
 
 extension MainJobResults {
@@ -26,7 +33,9 @@ extension MainJobResults {
             do { selection = try JSONDecoder().decode(PolicySelection.self, from: Data(contentsOf: file)) } catch {
                 throw ValidationError("\(file.path): cannot read the month's selection: \(error)")
             }
-            let policy = out.last(where: { selection.chosen.hasSuffix("/select") && $0.month == "m\(index)" })?.policy ?? selection.chosen
+            // The reference of month N is month N-1's `select` stage: name the policy it chose.
+            let keptPrevious = selection.chosen.hasSuffix("/" + StageKind.policySelect.name)
+            let policy = keptPrevious ? out.last?.policy ?? selection.chosen : selection.chosen
             out.append(MonthChoice(month: "m\(index + 1)", selection: selection, policy: policy))
         }
         return out
@@ -49,10 +58,8 @@ extension MainJobResults {
         lines += ["", "The chosen policies month over month (oracle, held-out prompts)",
                   pad("month", 8) + pad("policy", 22) + pad("helpful", 22) + pad("violations", 22) + pad("false refusals", 22)]
         for choice in choices {
-            let parts = choice.policy.split(separator: "/")
-            let stage = parts.count == 2 ? "\(parts[0])/eval-\(parts[1])" : ""
-            guard let p = policies.first(where: { $0.stage == stage }) else {
-                lines.append(pad(choice.month, 8) + pad(choice.policy, 22) + "(no evaluation stage \(stage))")
+            guard let stage = choice.evaluationStage, let p = policies.first(where: { $0.stage == stage }) else {
+                lines.append(pad(choice.month, 8) + pad(choice.policy, 22) + "(no evaluation stage)")
                 continue
             }
             lines.append(pad(choice.month, 8) + pad(choice.policy, 22) + pad(rate(p.report.helpfulness), 22) + pad(rate(p.report.violation), 22)
