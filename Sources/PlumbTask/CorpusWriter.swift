@@ -32,7 +32,7 @@ public enum CorpusWriter {
 
     static func townFact(_ town: Town, rng: inout TaskRandom) -> String {
         let t = town.name
-        switch rng.int(in: 0...9) {
+        switch rng.int(in: 0...11) {
         case 0: return "\(t) lies on the \(town.river) river."
         case 1: return "The \(town.river) river flows past the houses of \(t)."
         case 2: return "Farmers in \(t) grow \(town.crop)."
@@ -42,6 +42,8 @@ public enum CorpusWriter {
         case 6: return "\(t) was founded by \(town.founder)."
         case 7: return "Long ago, \(town.founder) built the first house in \(t)."
         case 8: return "In \(t), the \(town.color) flag hangs over fields of \(town.crop)."
+        case 9: return "The river by \(t) is the \(town.river)."
+        case 10: return "The founder of \(t) was \(town.founder)."
         default: return "\(town.founder) founded \(t) beside the \(town.river) river."
         }
     }

@@ -99,10 +99,10 @@ public enum ResponseWriter {
     static func lookupSentence(_ attribute: TownAttribute, town: String, value: String) -> String {
         let capitalized = value.prefix(1).uppercased() + value.dropFirst()
         switch attribute {
-        case .river: return "\(town) lies on the \(capitalized) river."
+        case .river: return "The river by \(town) is the \(capitalized)."
         case .crop: return "Farmers in \(town) grow \(value.lowercased())."
         case .color: return "The flag of \(town) is \(value.lowercased())."
-        case .founder: return "\(town) was founded by \(capitalized)."
+        case .founder: return "The founder of \(town) was \(capitalized)."
         }
     }
 
