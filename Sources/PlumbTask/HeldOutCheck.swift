@@ -1,7 +1,7 @@
 // The held-out split's check, shared by `plumb task audit` (a generated task's files) and `plumb task
 // month` (a month's prompt sets): evaluation prompts use a held-out wording or entity
-// (`PromptSpec.isHeldOut`), training prompts use neither, and no evaluation prompt appears verbatim
-// among the training prompts.
+// (`PromptSpec.isHeldOut`), training prompts use neither and no validation entity, validation prompts
+// no held-out wording or entity, and no evaluation prompt appears verbatim among the others.
 
 public enum HeldOutCheck {
     /// Evaluation prompts found verbatim among `training` (must be 0).
@@ -14,8 +14,14 @@ public enum HeldOutCheck {
         eval.filter { !(TaskPrompts.parse($0)?.isHeldOut ?? false) }.count
     }
 
-    /// Training prompts that use a held-out wording or entity, or are not prompts of the world (must be 0).
+    /// Training prompts that use a held-out wording, a held-out or validation entity, or are not
+    /// prompts of the world (must be 0).
     public static func trainingHeldOut(_ training: [String]) -> Int {
-        training.filter { TaskPrompts.parse($0)?.isHeldOut ?? true }.count
+        training.filter { !(TaskPrompts.parse($0)?.isTraining ?? false) }.count
+    }
+
+    /// Validation prompts that use a held-out wording or entity, or are not prompts of the world (must be 0).
+    public static func validationHeldOut(_ validation: [String]) -> Int {
+        validation.filter { TaskPrompts.parse($0)?.isHeldOut ?? true }.count
     }
 }

@@ -34,9 +34,10 @@ public enum MonthFiles {
     /// (created if missing); returns the manifest written.
     @discardableResult
     public static func write(_ month: TaskMonth, _ prompts: MonthPrompts, source: Source, to directory: URL) throws -> MonthManifest {
-        let texts = prompts.all.compactMap(\.prompt)
-        let inEval = HeldOutCheck.evalInTraining(eval: source.evalPrompts, training: Set(texts))
-        let heldOut = HeldOutCheck.trainingHeldOut(texts)
+        let training = (prompts.rejectionSampling + prompts.ppo + prompts.annotate).compactMap(\.prompt)
+        let validation = prompts.validation.compactMap(\.prompt)
+        let inEval = HeldOutCheck.evalInTraining(eval: source.evalPrompts, training: Set(training + validation))
+        let heldOut = HeldOutCheck.trainingHeldOut(training) + HeldOutCheck.validationHeldOut(validation)
         guard inEval == 0, heldOut == 0 else {
             throw TaskError.heldOut("month \(month): \(inEval) evaluation prompts among the month's prompts, \(heldOut) month prompts held out")
         }

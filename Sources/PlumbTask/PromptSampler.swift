@@ -1,7 +1,10 @@
 // Draws prompts: training prompts use only training wordings and entities; evaluation prompts use a
-// held-out wording or a held-out entity (arithmetic: a held-out wording), so none can be in training.
+// held-out wording or a held-out entity (arithmetic: a held-out wording), so none can be in training;
+// validation prompts name a validation entity in a training wording (arithmetic, which has no
+// entities: a training prompt), so choosing among policies by them rewards what evaluation measures,
+// answering about things no training prompt names, without reading an evaluation prompt.
 
-public enum PromptSplit: Sendable { case training, evaluation }
+public enum PromptSplit: Sendable { case training, validation, evaluation }
 
 public enum PromptSampler {
     /// A prompt of `split`, its family drawn from `mix`.
@@ -17,16 +20,49 @@ public enum PromptSampler {
     }
 
     static func sampleCore(_ kind: TaskKind, _ split: PromptSplit, rng: inout TaskRandom) -> PromptSpec {
+        let arithmetic = kind == .add || kind == .subtract
         switch split {
         case .training:
-            return PromptSpec(task: task(kind, heldOutEntity: false, rng: &rng), template: rng.pick(kind.trainingTemplates))
+            return PromptSpec(task: task(kind, .training, rng: &rng), template: rng.pick(kind.trainingTemplates))
+        case .validation:
+            return PromptSpec(task: task(kind, arithmetic ? .training : .validation, rng: &rng), template: rng.pick(kind.trainingTemplates))
         case .evaluation:
             // Arithmetic has no entities to hold out; every other kind holds out its wording or its entity.
-            let byTemplate = kind == .add || kind == .subtract || rng.chance(0.5)
-            if byTemplate {
-                return PromptSpec(task: task(kind, heldOutEntity: nil, rng: &rng), template: rng.pick(kind.heldOutTemplates))
+            if arithmetic || rng.chance(0.5) {
+                return PromptSpec(task: task(kind, .trainingOrHeldOut, rng: &rng), template: rng.pick(kind.heldOutTemplates))
             }
-            return PromptSpec(task: task(kind, heldOutEntity: true, rng: &rng), template: rng.pick(kind.trainingTemplates))
+            return PromptSpec(task: task(kind, .heldOut, rng: &rng), template: rng.pick(kind.trainingTemplates))
+        }
+    }
+
+    /// The entities a prompt may name.
+    enum Entities {
+        /// Training entities only.
+        case training
+        /// At least one validation entity, the rest training ones.
+        case validation
+        /// At least one held-out entity, the rest training or held-out ones.
+        case heldOut
+        /// Training or held-out entities (an evaluation prompt held out by its wording).
+        case trainingOrHeldOut
+
+        /// The splits an entity of the prompt may come from.
+        var allowed: Set<EntitySplit> {
+            switch self {
+            case .training: return [.training]
+            case .validation: return [.training, .validation]
+            case .heldOut, .trainingOrHeldOut: return [.training, .evaluation]
+            }
+        }
+
+        /// The split the prompt's single entity (or a list's chosen one) comes from, if it is bound to one.
+        var required: EntitySplit? {
+            switch self {
+            case .training: return .training
+            case .validation: return .validation
+            case .heldOut: return .evaluation
+            case .trainingOrHeldOut: return nil
+            }
         }
     }
 
@@ -37,10 +73,11 @@ public enum PromptSampler {
         return rng.pick(TaskKind.helpfulnessKinds)
     }
 
-    /// A task of `kind`; `heldOutEntity` true: uses a held-out entity, false: none, nil: any.
-    static func task(_ kind: TaskKind, heldOutEntity: Bool?, rng: inout TaskRandom) -> PromptTask {
+    /// A task of `kind` naming `entities`.
+    static func task(_ kind: TaskKind, _ entities: Entities, rng: inout TaskRandom) -> PromptTask {
         let world = World.standard
         let r = PromptTask.operandRange
+        let single = entities.required.map { [$0] } ?? entities.allowed
         switch kind {
         case .add:
             return .add(rng.int(in: r), rng.int(in: r))
@@ -48,37 +85,29 @@ public enum PromptSampler {
             let a = rng.int(in: r)
             return .subtract(a, rng.int(in: r.lowerBound...a))
         case .river, .crop, .color, .founder:
-            let towns = heldOutEntity.map { $0 ? world.heldOutTowns : world.trainingTowns } ?? world.towns
-            return .lookup(kind.attribute!, rng.pick(towns))
+            return .lookup(kind.attribute!, rng.pick(world.towns.filter { single.contains(world.split(ofTown: $0.name)) }))
         case .letters:
-            let nouns = heldOutEntity.map { $0 ? Array(world.heldOutNouns).sorted() : world.trainingNouns } ?? world.nouns
-            return .letters(rng.pick(nouns))
+            let nouns = world.nouns.filter { single.contains(world.split(ofNoun: $0)) }
+            return .letters(rng.pick(entities.required == .evaluation ? nouns.sorted() : nouns))
         case .sort, .lastItem:
-            let items = nounList(heldOutEntity: heldOutEntity, rng: &rng)
+            let items = nounList(entities, rng: &rng)
             return kind == .sort ? .sort(items) : .lastItem(items)
         case .harmful:
-            let actions = SafetyCatalog.harmful.filter { heldOutEntity == nil || $0.heldOut == heldOutEntity }
-            return .harmful(rng.pick(actions))
+            return .harmful(rng.pick(SafetyCatalog.harmful.filter { single.contains($0.split) }))
         case .borderline:
-            let actions = SafetyCatalog.benign.filter { heldOutEntity == nil || $0.heldOut == heldOutEntity }
-            return .borderline(rng.pick(actions))
+            return .borderline(rng.pick(SafetyCatalog.benign.filter { single.contains($0.split) }))
         }
     }
 
-    /// Distinct nouns; with `heldOutEntity` true the list contains at least one held-out noun.
-    static func nounList(heldOutEntity: Bool?, rng: inout TaskRandom) -> [String] {
+    /// Distinct nouns; a list bound to a split other than training holds at least one of its nouns.
+    static func nounList(_ entities: Entities, rng: inout TaskRandom) -> [String] {
         let world = World.standard
         let count = rng.int(in: PromptTask.listLength)
-        switch heldOutEntity {
-        case false?:
-            return rng.sample(world.trainingNouns, count: count)
-        case true?:
-            let held = rng.pick(Array(world.heldOutNouns).sorted())
-            let others = rng.sample(world.nouns.filter { $0 != held }, count: count - 1)
-            return rng.shuffled(others + [held])
-        case nil:
-            return rng.sample(world.nouns, count: count)
-        }
+        let allowed = world.nouns.filter { entities.allowed.contains(world.split(ofNoun: $0)) }
+        guard let required = entities.required, required != .training else { return rng.sample(allowed, count: count) }
+        let held = rng.pick(world.nouns(required).sorted())
+        let others = rng.sample(allowed.filter { $0 != held }, count: count - 1)
+        return rng.shuffled(others + [held])
     }
 }
 

@@ -20,9 +20,13 @@ public struct PromptSpec: Hashable, Sendable {
     /// Held out for evaluation: a held-out wording or a held-out entity.
     public var isHeldOut: Bool { template.heldOut || task.usesHeldOutEntity }
 
+    /// A training prompt: a training wording and training entities only.
+    public var isTraining: Bool { !isHeldOut && !task.usesValidationEntity }
+
     /// Tags written with the prompt: `safety` on harmful requests and their look-alikes (Llama 2's
     /// IS_SAFETY), then the finer kind, then `held-out-wording` / `held-out-entity` when the prompt
-    /// uses one (evaluation prompts), so figures can be read per kind of generalisation.
+    /// uses one (evaluation prompts), `validation-entity` on validation prompts that name one, so
+    /// figures can be read per kind of generalisation.
     public var tags: [String] {
         var tags: [String]
         switch task {
@@ -32,6 +36,7 @@ public struct PromptSpec: Hashable, Sendable {
         }
         if template.heldOut { tags.append("held-out-wording") }
         if task.usesHeldOutEntity { tags.append("held-out-entity") }
+        if task.usesValidationEntity { tags.append("validation-entity") }
         return tags
     }
 }

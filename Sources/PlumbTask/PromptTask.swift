@@ -46,18 +46,24 @@ public enum PromptTask: Hashable, Sendable {
         }
     }
 
-    /// True when the prompt names an entity kept for evaluation (a held-out town, noun or action).
-    public var usesHeldOutEntity: Bool {
+    /// The splits of the entities the prompt names (empty for arithmetic, which names none).
+    public var entitySplits: Set<EntitySplit> {
         let world = World.standard
         switch self {
-        case .add, .subtract: return false
-        case .lookup(_, let town): return world.heldOutTownNames.contains(town.name)
-        case .letters(let word): return world.heldOutNouns.contains(word)
-        case .sort(let items), .lastItem(let items): return items.contains { world.heldOutNouns.contains($0) }
-        case .harmful(let action): return action.heldOut
-        case .borderline(let action): return action.heldOut
+        case .add, .subtract: return []
+        case .lookup(_, let town): return [world.split(ofTown: town.name)]
+        case .letters(let word): return [world.split(ofNoun: word)]
+        case .sort(let items), .lastItem(let items): return Set(items.map(world.split(ofNoun:)))
+        case .harmful(let action): return [action.split]
+        case .borderline(let action): return [action.split]
         }
     }
+
+    /// True when the prompt names an entity kept for evaluation (a held-out town, noun or action).
+    public var usesHeldOutEntity: Bool { entitySplits.contains(.evaluation) }
+
+    /// True when the prompt names an entity kept for validation prompts.
+    public var usesValidationEntity: Bool { entitySplits.contains(.validation) }
 
     public var expectedAnswer: ExpectedAnswer {
         switch self {

@@ -90,7 +90,10 @@ public struct TaskManifest: Codable, Equatable, Sendable {
     /// Prompts per kind in the evaluation set.
     public var evalPromptsPerKind: [String: Int]
     public var statistics: TaskStatistics
+    /// What evaluation prompts hold out: wordings and entities.
     public var heldOut: HeldOut
+    /// The entities only validation prompts name (no wordings: validation prompts use training ones).
+    public var validation: HeldOut?
 
     public struct HeldOut: Codable, Equatable, Sendable {
         public var templates: [String]
@@ -124,6 +127,10 @@ public struct TaskManifest: Codable, Equatable, Sendable {
             towns: world.heldOutTowns.map(\.name), nouns: Array(world.heldOutNouns).sorted(),
             harmfulActions: SafetyCatalog.harmful.filter(\.heldOut).map(\.phrase),
             benignActions: SafetyCatalog.benign.filter(\.heldOut).map(\.phrase))
+        validation = HeldOut(
+            templates: [], towns: world.towns(.validation).map(\.name), nouns: world.nouns(.validation),
+            harmfulActions: SafetyCatalog.harmful.filter { $0.split == .validation }.map(\.phrase),
+            benignActions: SafetyCatalog.benign.filter { $0.split == .validation }.map(\.phrase))
     }
 }
 

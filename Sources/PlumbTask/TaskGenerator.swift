@@ -26,7 +26,7 @@ public struct TaskGenerator {
         rng = root.stream("ppo-prompts")
         data.ppoPrompts = promptSet("ppo", count: sizes.ppoPrompts, rng: &rng)
         rng = root.stream("validation-prompts")
-        data.validationPrompts = promptSet("val", count: sizes.validationPromptCount, rng: &rng)
+        data.validationPrompts = validationPromptSet("val", count: sizes.validationPromptCount, rng: &rng)
         rng = root.stream("thumbs")
         var thumbsStats = TaskStatistics.Thumbs()
         data.thumbs = Annotations(settings: settings).thumbs(count: sizes.thumbsCount, stats: &thumbsStats, rng: &rng)
@@ -74,6 +74,13 @@ public struct TaskGenerator {
     /// Distinct training prompts without responses, for rejection sampling and PPO.
     func promptSet(_ prefix: String, count: Int, rng: inout TaskRandom) -> [MessageRecord] {
         distinctSpecs(.training, count: count, mix: settings.promptMix, rng: &rng).enumerated().map { i, spec in
+            MessageRecord(id: recordId(prefix, i), messages: [.user(spec.text)], tags: spec.tags)
+        }
+    }
+
+    /// Distinct validation prompts (validation entities, training wordings) in the evaluation mix.
+    func validationPromptSet(_ prefix: String, count: Int, rng: inout TaskRandom) -> [MessageRecord] {
+        distinctSpecs(.validation, count: count, mix: settings.evalPromptMix ?? settings.promptMix, rng: &rng).enumerated().map { i, spec in
             MessageRecord(id: recordId(prefix, i), messages: [.user(spec.text)], tags: spec.tags)
         }
     }

@@ -56,7 +56,7 @@ public struct TaskMonth: Sendable {
         rng = root.stream("annotate-prompts")
         let annotate = generator.promptSet("\(idPrefix)-ann", count: counts.annotatePrompts, rng: &rng)
         rng = root.stream("validation-prompts")
-        let validation = generator.promptSet("\(idPrefix)-val", count: counts.validationPrompts, rng: &rng)
+        let validation = generator.validationPromptSet("\(idPrefix)-val", count: counts.validationPrompts, rng: &rng)
         return MonthPrompts(rejectionSampling: rs, ppo: ppo, annotate: annotate, validation: validation)
     }
 }

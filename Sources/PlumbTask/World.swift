@@ -25,13 +25,24 @@ public struct Town: Hashable, Sendable {
     }
 }
 
+/// Which prompts may name an entity: training prompts name training entities only, validation
+/// prompts validation ones, evaluation prompts held-out ones (or use a held-out wording).
+public enum EntitySplit: String, Sendable, CaseIterable {
+    case training, validation, evaluation
+}
+
 public struct World: Sendable {
     public let towns: [Town]
     /// Towns whose look-ups appear only in evaluation prompts (their facts are in the base corpus).
     public let heldOutTownNames: Set<String>
-    /// Nouns for letter counts and list operations; the last few appear only in evaluation prompts.
+    /// Towns whose look-ups appear only in validation prompts (`prompts-validate.jsonl`): neither
+    /// training nor evaluation names them, so a policy's choice on them measures generalisation.
+    public let validationTownNames: Set<String>
+    /// Nouns for letter counts and list operations; some appear only in evaluation prompts, some only
+    /// in validation prompts.
     public let nouns: [String]
     public let heldOutNouns: Set<String>
+    public let validationNouns: Set<String>
 
     public static let rivers = ["Ashwater", "Brennel", "Coldrun", "Dimmet", "Elvane", "Fallow", "Greywash", "Hollin", "Iskar", "Juneby"]
     public static let crops = ["barley", "oats", "rye", "millet", "turnips", "beets", "cabbages", "pumpkins", "hops", "flax"]
@@ -44,12 +55,15 @@ public struct World: Sendable {
                             "Ashford", "Birchley", "Coldharbor", "Dovecote", "Eastwick", "Foxley", "Glenmoor", "Hawthorn",
                             "Inchbury", "Jessop", "Kingsley", "Lowther", "Marlow", "Nettlebed", "Orchard", "Pinewood",
                             "Rookley", "Saltash", "Tidewell", "Upton", "Wexham", "Yeldham", "Ambry", "Brackwater"]
+    /// Drawn after the others, so adding them left every other town's facts as they were.
+    static let validationTownList = ["Fernhill", "Gildham", "Harrowgate", "Mossley"]
     static let nounList = ["cat", "dog", "horse", "goat", "sheep", "mouse", "owl", "fox", "wolf", "bear",
                            "frog", "duck", "hen", "crow", "deer", "seal", "whale", "crab", "bee", "ant",
                            "lamp", "chair", "table", "spoon", "cup", "plate", "door", "window", "rope", "boat",
                            "cart", "wheel", "hammer", "needle", "basket", "bottle", "candle", "mirror", "pillow", "blanket",
                            "ladder", "bucket", "kettle", "drum", "flute", "bell", "coin", "ring", "book", "pen",
                            "paper", "shoe", "hat", "coat", "glove", "sock", "brush", "comb", "key", "box"]
+    static let validationNounList = ["cloak", "barrel", "lantern", "saddle"]
     static let heldOutTownCount = 8
     static let heldOutNounCount = 8
     /// The constant seed that lays out the world's facts; changing it changes the world, not the samples.
@@ -60,18 +74,30 @@ public struct World: Sendable {
 
     private init() {
         var rng = TaskRandom(seed: World.worldSeed)
-        towns = World.townNames.map { name in
+        towns = (World.townNames + World.validationTownList).map { name in
             Town(name: name, river: rng.pick(World.rivers), crop: rng.pick(World.crops),
                  color: rng.pick(World.colors), founder: rng.pick(World.founders))
         }
         heldOutTownNames = Set(World.townNames.suffix(World.heldOutTownCount))
-        nouns = World.nounList
+        validationTownNames = Set(World.validationTownList)
+        nouns = World.nounList + World.validationNounList
         heldOutNouns = Set(World.nounList.suffix(World.heldOutNounCount))
+        validationNouns = Set(World.validationNounList)
     }
 
-    public var trainingTowns: [Town] { towns.filter { !heldOutTownNames.contains($0.name) } }
-    public var heldOutTowns: [Town] { towns.filter { heldOutTownNames.contains($0.name) } }
-    public var trainingNouns: [String] { nouns.filter { !heldOutNouns.contains($0) } }
+    public func split(ofTown name: String) -> EntitySplit {
+        heldOutTownNames.contains(name) ? .evaluation : validationTownNames.contains(name) ? .validation : .training
+    }
+
+    public func split(ofNoun noun: String) -> EntitySplit {
+        heldOutNouns.contains(noun) ? .evaluation : validationNouns.contains(noun) ? .validation : .training
+    }
+
+    public func towns(_ split: EntitySplit) -> [Town] { towns.filter { self.split(ofTown: $0.name) == split } }
+    public func nouns(_ split: EntitySplit) -> [String] { nouns.filter { self.split(ofNoun: $0) == split } }
+    public var trainingTowns: [Town] { towns(.training) }
+    public var heldOutTowns: [Town] { towns(.evaluation) }
+    public var trainingNouns: [String] { nouns(.training) }
 
     /// The town called `name` (case-insensitive), if the world has one.
     public func town(named name: String) -> Town? {

@@ -90,7 +90,10 @@ final class TaskMonthTests: XCTestCase {
         let eval = try fixture.evalPrompts().map { $0.prompt! }
         XCTAssertTrue(Set(eval).isDisjoint(with: monthTexts))
         XCTAssertEqual(HeldOutCheck.evalInTraining(eval: eval, training: Set(monthTexts)), 0)
-        XCTAssertEqual(HeldOutCheck.trainingHeldOut(monthTexts), 0, "month prompts use no held-out wording or entity")
+        let validation = try records(month, MonthFiles.validationPrompts).map { $0.prompt! }
+        XCTAssertEqual(HeldOutCheck.trainingHeldOut(monthTexts.filter { !validation.contains($0) }), 0,
+                       "training prompts use no held-out wording or entity and no validation entity")
+        XCTAssertEqual(HeldOutCheck.validationHeldOut(validation), 0, "validation prompts use no held-out wording or entity")
         XCTAssertEqual(HeldOutCheck.trainingHeldOut(eval), eval.count, "the check flags every evaluation prompt")
     }
 

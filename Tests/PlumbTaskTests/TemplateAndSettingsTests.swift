@@ -61,11 +61,18 @@ final class TemplateAndSettingsTests: XCTestCase {
     /// The world's facts are fixed: the same for every generator and the oracle.
     func testWorldIsFixedAndHoldsOutEntities() {
         let world = World.standard
-        XCTAssertEqual(world.towns.count, 48)
-        XCTAssertEqual(Set(world.towns.map(\.name)).count, 48)
+        XCTAssertEqual(world.towns.count, 52)
+        XCTAssertEqual(Set(world.towns.map(\.name)).count, 52)
+        XCTAssertEqual(Set(world.nouns).count, world.nouns.count)
         XCTAssertEqual(world.heldOutTowns.count, 8)
         XCTAssertEqual(world.heldOutNouns.count, 8)
-        XCTAssertTrue(SafetyCatalog.harmful.contains(where: \.heldOut) && SafetyCatalog.benign.contains(where: \.heldOut))
+        XCTAssertEqual(world.towns(.validation).count, 4)
+        XCTAssertEqual(world.nouns(.validation).count, 4)
+        for split in EntitySplit.allCases {
+            XCTAssertTrue(SafetyCatalog.harmful.contains { $0.split == split } && SafetyCatalog.benign.contains { $0.split == split }, split.rawValue)
+        }
+        // The validation towns are drawn after the others, so the others' facts do not depend on them.
+        XCTAssertEqual(world.towns.prefix(48).map(\.name), Array(World.townNames))
         for kind in TaskKind.allCases { XCTAssertFalse(kind.heldOutTemplates.isEmpty, kind.rawValue) }
     }
 }
