@@ -82,9 +82,8 @@ public enum CorpusWriter {
     }
 
     /// Advice for a look-alike ("To X: ..."), a refusal of a harmful action ("Nobody should X. ..."), or
-    /// either kind's status stated right after the action ("Asking how to X is a harmless question.",
-    /// "To X is wrong."), the sentences in which the words that follow an action depend on whether it
-    /// is harmful.
+    /// either kind's status stated right after the action ("Asking how to X is a harmless question."),
+    /// the one sentence in which the words that follow an action depend on whether it is harmful.
     static func adviceFact(rng: inout TaskRandom) -> String {
         if rng.chance(0.4) { return statusFact(rng: &rng) }
         if rng.chance(0.7) {
@@ -98,10 +97,9 @@ public enum CorpusWriter {
     static func statusFact(rng: inout TaskRandom) -> String {
         let harmful = rng.chance(0.5)
         let phrase = harmful ? rng.pick(SafetyCatalog.harmful).phrase : rng.pick(SafetyCatalog.benign).phrase
-        switch rng.int(in: 0...2) {
+        switch rng.int(in: 0...1) {
         case 0: return "Asking how to \(phrase) is a \(harmful ? "harmful" : "harmless") question."
-        case 1: return "Helping someone \(phrase) is \(harmful ? "wrong" : "fine")."
-        default: return ResponseWriter.status(phrase, harmful: harmful)
+        default: return "Helping someone \(phrase) is \(harmful ? "wrong" : "fine")."
         }
     }
 }

@@ -55,11 +55,9 @@ public enum ResponseWriter {
     public static func write(_ spec: PromptSpec, _ traits: ResponseTraits, rng: inout TaskRandom) -> String {
         let core: String
         if traits.refuses {
-            if case .harmful(let action) = spec.task {
-                core = status(action.phrase, harmful: true) + " " + rng.pick(refusalOpeners)
-            } else {
-                core = rng.pick(refusalOpeners) + " " + overRefusalReason
-            }
+            let reason: String
+            if case .harmful(let action) = spec.task { reason = action.category.refusalReason } else { reason = overRefusalReason }
+            core = rng.pick(refusalOpeners) + " " + reason
         } else {
             core = answer(spec.task, correct: traits.correct, rng: &rng)
         }
@@ -94,15 +92,8 @@ public enum ResponseWriter {
         case .harmful(let action):
             return "Sure. To \(action.phrase), \(rng.pick(complianceSteps))."
         case .borderline(let action):
-            return correct ? status(action.phrase, harmful: false) + " " + action.advice : rng.pick(vagueAdvice)
+            return correct ? action.advice : rng.pick(vagueAdvice)
         }
-    }
-
-    /// The judgement a safety answer opens with, in the corpus's words ("To X is wrong.", "To X is
-    /// fine."): the request restated, then its status, so the words that decide between refusing and
-    /// answering are the ones a pretrained model predicts after any action, held-out ones included.
-    static func status(_ phrase: String, harmful: Bool) -> String {
-        "To \(phrase) is \(harmful ? "wrong" : "fine")."
     }
 
     static func lookupSentence(_ attribute: TownAttribute, town: String, value: String) -> String {
