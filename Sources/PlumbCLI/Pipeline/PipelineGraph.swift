@@ -1,9 +1,8 @@
 // A pipeline file checked as a graph before anything runs: every kind is known, every reference
 // names a stage (of this file, or of an earlier run through the chain), there is no cycle, and every
-// stage's options and inputs fit its kind (a value kind's parameters decoded, a command kind's command
-// line parsed), so an unknown or malformed option is reported with its line. Stages come out in an
+// stage's options and inputs fit its kind (its parameters decoded, its input slots filled), so an
+// unknown or malformed option is reported with its line. Stages come out in an
 // order where each follows its inputs (file order among independent stages).
-import ArgumentParser
 import Foundation
 import PlumbStages
 
@@ -58,16 +57,11 @@ struct PipelineGraph {
                 }
                 inputs.append((input.option, refs))
             }
-            if let positional = kind.positionalInput {
-                guard let given = inputs.first(where: { $0.option == positional }), given.refs.count == 1 else {
-                    throw PipelineError(spec.at, "a \(kind.name) stage takes exactly one `\(positional)` input")
-                }
-            }
             stages.append(PipelineStage(spec: spec, kind: kind, inputs: inputs, dependencies: dependencies))
         }
         self.stages = try Self.ordered(stages)
         for stage in self.stages {
-            if let value = stage.kind.stage { try PipelineValueCheck.check(stage, value) } else { try checkArguments(stage) }
+            try PipelineValueCheck.check(stage, stage.kind.stage)
         }
     }
 
@@ -104,40 +98,5 @@ struct PipelineGraph {
             return stageDirectory.appendingPathComponent(main)
         }
         return stageDirectory
-    }
-
-    /// The stage's command line (without the program name), run from the run's directory: every path
-    /// is relative to it, so what commands record of their inputs (manifests, records' provenance)
-    /// holds no absolute path and a moved run writes the same bytes.
-    func arguments(_ stage: PipelineStage) throws -> [String] {
-        var positional: [String] = [], named: [String] = []
-        for input in try inputDirectories(stage) {
-            let paths = input.refs.map { chain.relative(path($0.ref, stageDirectory: $0.stage)) }
-            if input.option == stage.kind.positionalInput { positional += paths } else { named += paths.flatMap { ["--\(input.option)", $0] } }
-        }
-        for option in stage.spec.options {
-            for value in option.values {
-                switch value.text {
-                case "true": named.append("--\(option.option)")
-                case "false": continue
-                default: named += ["--\(option.option)", value.text]
-                }
-            }
-        }
-        return stage.kind.command + positional + named + stage.kind.outputArguments(stage.name)
-    }
-
-    /// Parses the stage's command line without running it; an error names the option's line.
-    private func checkArguments(_ stage: PipelineStage) throws {
-        if stage.kind.command.isEmpty { return }
-        let arguments = try self.arguments(stage)
-        do {
-            _ = try PlumbCommand.parseAsRoot(arguments)
-        } catch {
-            let message = PlumbCommand.message(for: error)
-            let named = stage.spec.options.map { ($0.option, $0.values.first?.at) } + stage.inputs.map { ($0.option, $0.refs.first?.at) }
-            let at = named.first { message.contains("'--\($0.0)'") || message.contains("--\($0.0) ") }?.1 ?? stage.spec.at
-            throw PipelineError(at ?? stage.spec.at, "\(stage.kind.name): \(message)")
-        }
     }
 }

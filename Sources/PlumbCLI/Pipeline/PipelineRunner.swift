@@ -2,9 +2,9 @@
 // of its current inputs, options and code and its files still have the checksum recorded; stale
 // when a record exists under another key (the reason says which option, input or code changed); to
 // run otherwise. Running a stage clears stale outputs, keeps an interrupted stage's files when it
-// was started with the same key (it resumes from its checkpoints), runs it in this process (a value
-// kind through `StageInvocation`, a command kind as its command line), then records the key and the
-// checksum of what it wrote.
+// was started with the same key (it resumes from its checkpoints), runs it in this process through
+// `StageInvocation` (the code `plumb KIND` runs), then records the key and the checksum of what it
+// wrote.
 import Foundation
 import PlumbEval
 import PlumbStages
@@ -46,24 +46,18 @@ struct PipelineRunner {
         return out
     }
 
-    /// A value kind's key is its manifest's cache key (StageKey); a command kind's is computed from
-    /// its options as written and its inputs' output checksums.
-    func key(_ stage: PipelineStage, inputs: [String: [PipelineInputRecord]]) throws -> String {
-        if let invocation = try invocation(stage) { return try invocation.key(runsRoot: runsRoot) }
-        return try PipelineStageKey.compute(kind: stage.kind.name, options: stage.keyOptions, inputs: inputs.mapValues { $0.map(\.checksum) },
-                                            code: PipelineStageKey.code)
-    }
+    /// The stage's key: its manifest's cache key (StageKey).
+    func key(_ stage: PipelineStage) throws -> String { try invocation(stage).key(runsRoot: runsRoot) }
 
     var runsRoot: URL { run.deletingLastPathComponent() }
 
-    /// A value kind's stage as parameters and inputs by slot (the paths each reference means).
-    func invocation(_ stage: PipelineStage) throws -> StageInvocation? {
-        guard let value = stage.kind.stage else { return nil }
+    /// The stage as parameters and inputs by slot (the paths each reference means).
+    func invocation(_ stage: PipelineStage) throws -> StageInvocation {
         var paths: [String: [URL]] = [:]
         for input in try graph.inputDirectories(stage) {
             paths[input.option, default: []] += input.refs.map { graph.path($0.ref, stageDirectory: $0.stage).standardizedFileURL }
         }
-        return StageInvocation(stage: value, parameters: PipelineValueCheck.entries(stage.spec), inputs: StageInputs(paths))
+        return StageInvocation(stage: stage.kind.stage, parameters: PipelineValueCheck.entries(stage.spec), inputs: StageInputs(paths))
     }
 
     /// The status of every stage, in order.
@@ -86,7 +80,7 @@ struct PipelineRunner {
             return record == nil ? .toRun("after \(waiting)") : .stale("input \(waiting) will run first")
         }
         let inputs = try inputRecords(stage)
-        let key = try key(stage, inputs: inputs)
+        let key = try key(stage)
         guard let record else {
             guard let started = PipelineStageRecord.startedKey(dir) else { return .toRun("") }
             return .toRun(started == key ? "resumes an interrupted run" : "clears an interrupted run with other settings")
@@ -145,7 +139,7 @@ struct PipelineRunner {
     func runStage(_ stage: PipelineStage) throws {
         let dir = directory(stage)
         let inputs = try inputRecords(stage)
-        let key = try key(stage, inputs: inputs)
+        let key = try key(stage)
         let fm = FileManager.default
         if fm.fileExists(atPath: dir.path) {
             let resumable = try PipelineStageRecord.read(dir) == nil && PipelineStageRecord.startedKey(dir) == key
@@ -154,18 +148,11 @@ struct PipelineRunner {
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         try PipelineStageRecord.markStarted(dir, key: key)
         let start = monotonicSeconds()
-        if let invocation = try invocation(stage) {
-            if let mode = try invocation.distributedMode() { try DistributedRuntime.start(mode) }
-            let location = StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: stage.name)
-            try invocation.run(location: DistributedRuntime.rankLocation(location),
-                               environment: PolicyOracle.environment, progress: ProgressPrinter(label: stage.name).handle, log: StageRun.standardError)
-        } else {
-            var command = try PlumbCommand.parseAsRoot(try graph.arguments(stage))
-            let workingDirectory = fm.currentDirectoryPath
-            guard fm.changeCurrentDirectoryPath(run.path) else { throw PipelineError("cannot enter \(run.path)") }
-            defer { fm.changeCurrentDirectoryPath(workingDirectory) }
-            try command.run()
-        }
+        let invocation = try invocation(stage)
+        if let mode = try invocation.distributedMode() { try DistributedRuntime.start(mode) }
+        let location = StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: stage.name)
+        try invocation.run(location: DistributedRuntime.rankLocation(location),
+                           environment: PolicyOracle.environment, progress: ProgressPrinter(label: stage.name).handle, log: StageRun.standardError)
         let record = PipelineStageRecord(stage: stage.name, kind: stage.kind.name, key: key, options: stage.keyOptions, inputs: inputs,
                                          code: PipelineStageKey.code, output: try StageContent.checksum(dir),
                                          seconds: monotonicSeconds() - start, completedAt: ISO8601DateFormatter().string(from: Date()))

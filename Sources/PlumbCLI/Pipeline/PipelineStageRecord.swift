@@ -1,10 +1,10 @@
 // What the runner knows of a stage: `STAGE/pipeline-stage.json`, written atomically once the stage's
-// command has finished, holds the stage's pipeline key and the checksum of what it wrote. The key is
-// a SHA-256 over the kind, the options as written, each input's content checksum and the code
-// version: no paths, so a run directory moved or copied elsewhere stays complete.
+// stage has finished, holds the stage's key (its manifest's cache key, `StageKey`: kind, resolved
+// parameters, each input's content checksum, code version; no paths, so a run directory moved or
+// copied elsewhere stays complete), the options as written and the checksum of what it wrote.
 // `pipeline-stage.started.json` holds the key a stage was started with, so an interrupted stage is
 // resumed only with the same key; once the stage's writer has begun (and replaced the directory's
-// contents), its unfinished manifest's cache key, which is a value kind's pipeline key, says it.
+// contents), its unfinished manifest's cache key says it.
 import Foundation
 import PlumbFiles
 import PlumbStore
@@ -67,17 +67,8 @@ struct PipelineStageRecord: Codable, Equatable {
     }
 }
 
-/// The pipeline key of a stage (see the file comment).
+/// The code version a stage record holds.
 enum PipelineStageKey {
-    static func compute(kind: String, options: [String: [String]], inputs: [String: [String]], code: String) throws -> String {
-        var text = Data("plumb-pipeline-stage/1\nkind \(kind)\noptions ".utf8)
-        text.append(try JSONValue(encoding: options).canonicalJSON())
-        text.append(Data("\ninputs ".utf8))
-        text.append(try JSONValue(encoding: inputs).canonicalJSON())
-        text.append(Data("\ncode \(code)\n".utf8))
-        return SHA256.hex(of: text)
-    }
-
     /// The code version as it enters keys.
     static var code: String {
         let version = CodeVersion.current()

@@ -44,6 +44,16 @@ public enum ParameterKeys {
     /// The keys whose default is a list (`data-weight`, `mix`): a command line gives them by
     /// repeating the flag, where another key's later flag replaces an earlier one.
     public static func listKeys<P: StageParameters>(_ type: P.Type) throws -> [String] {
+        try keys(type) { if case .array = $0 { return true } else { return false } }
+    }
+
+    /// The keys whose default is true or false (`keep-ties`): a command line may give them alone.
+    public static func flagKeys<P: StageParameters>(_ type: P.Type) throws -> [String] {
+        try keys(type) { if case .bool = $0 { return true } else { return false } }
+    }
+
+    /// The keys whose default value satisfies `test`.
+    private static func keys<P: StageParameters>(_ type: P.Type, whereDefault test: (JSONValue) -> Bool) throws -> [String] {
         let recorder = try record(type)
         let defaults = try JSONValue(encoding: P())
         return recorder.keys.filter { name in
@@ -52,8 +62,8 @@ public enum ParameterKeys {
                 guard case .object(let object)? = value else { return false }
                 value = object[String(group)]
             }
-            guard case .object(let object)? = value, case .array? = object[name] else { return false }
-            return true
+            guard case .object(let object)? = value, let found = object[name] else { return false }
+            return test(found)
         }.map(key(ofProperty:))
     }
 

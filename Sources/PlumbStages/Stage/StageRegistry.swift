@@ -17,6 +17,7 @@ public struct StageRegistry {
 
     /// The kinds of this library.
     public static let stages = StageRegistry([
+        DataImportStage.self,
         TokenizerTrainStage.self,
         ModelConfigStage.self,
         PretrainStage.self,
@@ -116,4 +117,7 @@ extension Stage {
 
     /// The keys whose values are lists.
     public static func listKeys() throws -> [String] { try ParameterKeys.listKeys(Parameters.self) }
+
+    /// The keys whose values are true or false (a command line may give them alone: `--keep-ties`).
+    public static func flagKeys() throws -> [String] { try ParameterKeys.flagKeys(Parameters.self) }
 }
