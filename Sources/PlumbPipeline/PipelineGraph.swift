@@ -6,15 +6,15 @@
 import Foundation
 import PlumbStages
 
-struct PipelineStage {
+public struct PipelineStage {
     var spec: PipelineStageSpec
-    var kind: PipelineStageKind
+    public var kind: PipelineStageKind
     /// Input option -> references.
-    var inputs: [(option: String, refs: [(ref: PipelineRef, at: PipelineLocation)])]
+    public var inputs: [(option: String, refs: [(ref: PipelineRef, at: PipelineLocation)])]
     /// Stages of this file it reads.
-    var dependencies: [String]
+    public var dependencies: [String]
 
-    var name: String { spec.name }
+    public var name: String { spec.name }
 
     /// Options as they enter the key: option -> values as written (after `${}` substitution).
     var keyOptions: [String: [String]] {
@@ -22,13 +22,13 @@ struct PipelineStage {
     }
 }
 
-struct PipelineGraph {
-    var file: PipelineFile
-    var stages: [PipelineStage]
+public struct PipelineGraph {
+    public var file: PipelineFile
+    public var stages: [PipelineStage]
     var chain: PipelineRunChain
     var registry: StageRegistry
 
-    init(_ file: PipelineFile, chain: PipelineRunChain, registry: StageRegistry = .standard) throws {
+    init(_ file: PipelineFile, chain: PipelineRunChain, registry: StageRegistry) throws {
         self.file = file
         self.chain = chain
         self.registry = registry
@@ -65,7 +65,7 @@ struct PipelineGraph {
         }
     }
 
-    func stage(_ name: String) -> PipelineStage? { stages.first { $0.name == name } }
+    public func stage(_ name: String) -> PipelineStage? { stages.first { $0.name == name } }
 
     /// Stages in dependency order; a cycle is an error naming its stages.
     private static func ordered(_ stages: [PipelineStage]) throws -> [PipelineStage] {

@@ -9,32 +9,32 @@ import Foundation
 import PlumbFiles
 import PlumbStore
 
-struct PipelineInputRecord: Codable, Equatable {
+public struct PipelineInputRecord: Codable, Equatable {
     /// The reference as written (`sft`, `previous:ppo`, `tokenizer/spm.model`).
-    var ref: String
+    public var ref: String
     /// The stage directory read, relative to this run's directory.
-    var stage: String
+    public var stage: String
     /// The output checksum of that stage when this one ran.
-    var checksum: String
+    public var checksum: String
 }
 
-struct PipelineStageRecord: Codable, Equatable {
-    var format = 1
-    var stage: String
-    var kind: String
-    var key: String
-    var options: [String: [String]]
-    var inputs: [String: [PipelineInputRecord]]
-    var code: String
+public struct PipelineStageRecord: Codable, Equatable {
+    public var format = 1
+    public var stage: String
+    public var kind: String
+    public var key: String
+    public var options: [String: [String]]
+    public var inputs: [String: [PipelineInputRecord]]
+    public var code: String
     /// `StageContent.checksum` of the stage directory after the command finished.
-    var output: String
-    var seconds: Double
-    var completedAt: String
+    public var output: String
+    public var seconds: Double
+    public var completedAt: String
 
-    static let fileName = "pipeline-stage.json"
+    public static let fileName = "pipeline-stage.json"
     static let startedFileName = "pipeline-stage.started.json"
 
-    static func read(_ stage: URL) throws -> PipelineStageRecord? {
+    public static func read(_ stage: URL) throws -> PipelineStageRecord? {
         let file = stage.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         do { return try JSONDecoder().decode(PipelineStageRecord.self, from: Data(contentsOf: file)) } catch {

@@ -3,9 +3,9 @@
 import Foundation
 import PlumbStages
 
-struct PipelineStageKind {
-    var name: String
-    var stage: any Stage.Type
+public struct PipelineStageKind {
+    public var name: String
+    public var stage: any Stage.Type
     /// The one file a reference to the whole stage means, when not its directory (the tokenizer's
     /// model, a config file, an annotation export).
     var mainFile: String? { stage.mainFile }

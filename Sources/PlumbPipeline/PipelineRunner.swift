@@ -6,18 +6,17 @@
 // `StageInvocation` (the code `plumb KIND` runs), then records the key and the checksum of what it
 // wrote.
 import Foundation
-import PlumbEval
 import PlumbStages
 import PlumbStore
 
-enum PipelineStageStatus: Equatable {
+public enum PipelineStageStatus: Equatable {
     case complete
     case stale(String)
     case toRun(String)
 
-    var isComplete: Bool { self == .complete }
+    public var isComplete: Bool { self == .complete }
 
-    var text: String {
+    public var text: String {
         switch self {
         case .complete: return "complete"
         case .stale(let why): return "stale: \(why)"
@@ -26,12 +25,13 @@ enum PipelineStageStatus: Equatable {
     }
 }
 
-struct PipelineRunner {
-    let graph: PipelineGraph
+public struct PipelineRunner {
+    public let graph: PipelineGraph
+    let services: PipelineServices
     /// Treat a stage whose only change is the code version as complete.
     var acceptCodeChange = false
 
-    var run: URL { graph.chain.run }
+    public var run: URL { graph.chain.run }
     func directory(_ stage: PipelineStage) -> URL { run.appendingPathComponent(stage.name) }
 
     /// The key inputs of `stage` as they are on disk now: per option, each input stage's record.
@@ -61,7 +61,7 @@ struct PipelineRunner {
     }
 
     /// The status of every stage, in order.
-    func plan() throws -> [(stage: PipelineStage, status: PipelineStageStatus)] {
+    public func plan() throws -> [(stage: PipelineStage, status: PipelineStageStatus)] {
         var out: [(stage: PipelineStage, status: PipelineStageStatus)] = []
         var pending = Set<String>()
         for stage in graph.stages {
@@ -113,8 +113,7 @@ struct PipelineRunner {
     /// Runs what is needed among `selected` stages (all by default), in order; returns each stage's
     /// status before it ran.
     @discardableResult
-    func execute(selected: Set<String>? = nil, steps: MainJobSteps? = nil,
-                 log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> [(String, PipelineStageStatus)] {
+    public func execute(selected: Set<String>? = nil, steps: PipelineStepObserver? = nil) throws -> [(String, PipelineStageStatus)] {
         var out: [(String, PipelineStageStatus)] = []
         for stage in graph.stages where selected?.contains(stage.name) ?? true {
             for dependency in stage.dependencies {
@@ -125,11 +124,11 @@ struct PipelineRunner {
             let status = try status(stage, pending: [])
             out.append((stage.name, status))
             if status.isComplete {
-                log("== \(stage.name): complete")
+                services.log("== \(stage.name): complete")
                 steps?.skip(stage.name)
                 continue
             }
-            log("== \(stage.name) (\(stage.kind.name)): \(status.text)")
+            services.log("== \(stage.name) (\(stage.kind.name)): \(status.text)")
             if let steps { try steps.run(stage.name) { try runStage(stage) } } else { try runStage(stage) }
         }
         return out
@@ -147,21 +146,20 @@ struct PipelineRunner {
         }
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         try PipelineStageRecord.markStarted(dir, key: key)
-        let start = monotonicSeconds()
+        let start = DispatchTime.now().uptimeNanoseconds
         let invocation = try invocation(stage)
-        if let mode = try invocation.distributedMode() { try DistributedRuntime.start(mode) }
-        let location = StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: stage.name)
-        try invocation.run(location: DistributedRuntime.rankLocation(location),
-                           environment: PolicyOracle.environment, progress: ProgressPrinter(label: stage.name).handle, log: StageRun.standardError)
+        let location = try services.location(StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: stage.name),
+                                             try invocation.distributedMode())
+        try invocation.run(location: location, environment: services.environment, progress: services.progress(stage.name), log: services.log)
         let record = PipelineStageRecord(stage: stage.name, kind: stage.kind.name, key: key, options: stage.keyOptions, inputs: inputs,
                                          code: PipelineStageKey.code, output: try StageContent.checksum(dir),
-                                         seconds: monotonicSeconds() - start, completedAt: ISO8601DateFormatter().string(from: Date()))
+                                         seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, completedAt: ISO8601DateFormatter().string(from: Date()))
         try record.write(dir)
         try? fm.removeItem(at: dir.appendingPathComponent(PipelineStageRecord.startedFileName))
     }
 
     /// `names` and every stage they read from, transitively.
-    func withAncestors(_ names: [String]) throws -> Set<String> {
+    public func withAncestors(_ names: [String]) throws -> Set<String> {
         var out = Set<String>(), queue = names
         while let name = queue.popLast() {
             guard let stage = graph.stage(name) else {
