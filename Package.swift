@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbCLI", "PlumbTask"], exclude: ["Fixtures"]),
         .testTarget(name: "PlumbTaskTests", dependencies: ["PlumbTask", "PlumbOracle"]),
         .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbEval", "PlumbCLI", "PlumbPipeline"]),
+        .testTarget(name: "PlumbEvalTests", dependencies: ["PlumbEval", "PlumbStages"]),
         .testTarget(name: "PlumbPipelineTests", dependencies: ["PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore"]),
         .testTarget(name: "PlumbReportTests", dependencies: ["PlumbReport", "PlumbEval", "PlumbStages", "PlumbOracle", "PlumbStore"]),
         .testTarget(name: "PlumbCLITests", dependencies: ["PlumbCLI", "PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore"]),

@@ -76,6 +76,14 @@ final class PipelineTests: XCTestCase {
         try expectError("stages:\n  a:\n    kind: task generate\n    colour: red\n", contains: ["bad.yaml:4: stages.a.colour", "unknown key"])
         try expectError("stages:\n  a:\n    kind: task generate\n    options: {seed: \"${nope}\"}\n", contains: ["bad.yaml:4", "no setting \"nope\""])
         try expectError("stages:\n  a:\n    kind: import\n    inputs: {file: previous:task/x.jsonl}\n", contains: ["bad.yaml:4", "needs --previous"])
+        // The import kind as a value: its options are its parameters, its files an input.
+        let task = "stages:\n  task:\n    kind: task generate\n  a:\n    kind: import\n    inputs: {file: task/x.jsonl}\n"
+        try expectError(task + "    options: {colour: red}\n", contains: ["bad.yaml:7", "import has no option `colour`", "validation-fraction", "keep-ties"])
+        try expectError(task + "    options: {validation-fraction: lots}\n", contains: ["bad.yaml:7", "validation-fraction", "\"lots\" is not a number"])
+        try expectError(task + "    options: {file: task/y.jsonl}\n", contains: ["bad.yaml:7", "`file` is an input of import, not an option"])
+        try expectError(task + "    options: {format: nonsense}\n", contains: ["bad.yaml:7", "format", "\"nonsense\" is not a format"])
+        try expectError("stages:\n  task:\n    kind: task generate\n  a:\n    kind: import\n    inputs: {texts: task/x.jsonl}\n",
+                        contains: ["bad.yaml:", "import takes one or more `file` input, 0 given"])
     }
 
     func testRerunChangeAndMove() throws {
