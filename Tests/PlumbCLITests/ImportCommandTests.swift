@@ -41,6 +41,17 @@ final class ImportCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("r/i/manifest.json").path), "nothing written")
     }
 
+    /// `plumb import --help`: the positional slot, every key with its default (none for an unset optional).
+    func testHelpListsTheSlotsAndEachKeysDefault() throws {
+        let lines = try StageCommand.describe(DataImportStage.self).split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  [--file] FILE") }, "\(lines)")
+        for expected in ["  --validation-fraction  0.05", "  --keep-ties  false", "  --format  \"auto\"", "  --dimension  \"helpfulness\"", "  --columns"] {
+            XCTAssertTrue(lines.contains(expected), "\(expected) in \(lines)")
+        }
+        XCTAssertEqual(lines.filter { $0.hasPrefix("  --") && !$0.hasPrefix("  --label-config") && !$0.hasPrefix("  --texts") }.count,
+                       try DataImportStage.acceptedKeys().count)
+    }
+
     /// The task's comparisons imported by hand (`plumb import FILE --out`) and by a pipeline file: the
     /// same content checksum and cache key; the records name the file `task/comparisons.jsonl`.
     func testByHandAndInAPipelineFileWriteTheSameBytes() throws {

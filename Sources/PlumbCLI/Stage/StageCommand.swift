@@ -86,7 +86,7 @@ struct StageCommand: ParsableCommand {
     static func describe(_ stage: any Stage.Type) throws -> String {
         var lines = ["\(stage.kind): \(stage.abstract)", "inputs:"]
         lines += stage.slots.map { "  \($0.positional ? "[--\($0.name)] FILE" : "--\($0.name)")  \($0.help)" }
-        lines += ["options:"] + (try stage.acceptedKeys()).map { "  --\($0)" }
+        lines += ["options (default):"] + (try stage.keyDefaults()).map { "  --\($0.key)" + ($0.value.map { "  \($0)" } ?? "") }
         return lines.joined(separator: "\n")
     }
 }

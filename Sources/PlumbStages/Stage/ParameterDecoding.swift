@@ -54,17 +54,25 @@ public enum ParameterKeys {
 
     /// The keys whose default value satisfies `test`.
     private static func keys<P: StageParameters>(_ type: P.Type, whereDefault test: (JSONValue) -> Bool) throws -> [String] {
+        try defaults(type).filter { $0.value.map(test) ?? false }.map(\.key)
+    }
+
+    /// Every key with its default's JSON (nil for a key without one: an optional left unset), in
+    /// declaration order.
+    public static func defaults<P: StageParameters>(_ type: P.Type) throws -> [(key: String, value: JSONValue?)] {
         let recorder = try record(type)
         let defaults = try JSONValue(encoding: P())
-        return recorder.keys.filter { name in
+        return recorder.keys.map { name in
             var value: JSONValue? = defaults
-            for group in recorder.owners[name]!.split(separator: ".") where recorder.owners[name] != KeyRecorder.stage {
-                guard case .object(let object)? = value else { return false }
-                value = object[String(group)]
+            if recorder.owners[name] != KeyRecorder.stage {
+                for group in recorder.owners[name]!.split(separator: ".") {
+                    guard case .object(let object)? = value else { return (key(ofProperty: name), nil) }
+                    value = object[String(group)]
+                }
             }
-            guard case .object(let object)? = value, let found = object[name] else { return false }
-            return test(found)
-        }.map(key(ofProperty:))
+            guard case .object(let object)? = value else { return (key(ofProperty: name), nil) }
+            return (key(ofProperty: name), object[name])
+        }
     }
 
     /// The property names `P`'s decoder asks for, groups flattened.
