@@ -106,7 +106,7 @@ public struct PipelineRunner {
             let refs = (inputs[name] ?? record.inputs[name] ?? []).map(\.ref).joined(separator: ", ")
             reasons.append("input \(name) (\(refs)) changed")
         }
-        if record.code != PipelineStageKey.code { reasons.append("code version changed") }
+        if record.code != PipelineCodeVersion.text { reasons.append("code version changed") }
         return reasons.isEmpty ? ["key changed"] : reasons
     }
 
@@ -152,7 +152,7 @@ public struct PipelineRunner {
                                              try invocation.distributedMode())
         try invocation.run(location: location, environment: services.environment, progress: services.progress(stage.name), log: services.log)
         let record = PipelineStageRecord(stage: stage.name, kind: stage.kind.name, key: key, options: stage.keyOptions, inputs: inputs,
-                                         code: PipelineStageKey.code, output: try StageContent.checksum(dir),
+                                         code: PipelineCodeVersion.text, output: try StageContent.checksum(dir),
                                          seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, completedAt: ISO8601DateFormatter().string(from: Date()))
         try record.write(dir)
         try? fm.removeItem(at: dir.appendingPathComponent(PipelineStageRecord.startedFileName))

@@ -68,9 +68,9 @@ public struct PipelineStageRecord: Codable, Equatable {
 }
 
 /// The code version a stage record holds.
-enum PipelineStageKey {
+enum PipelineCodeVersion {
     /// The code version as it enters keys.
-    static var code: String {
+    static var text: String {
         let version = CodeVersion.current()
         return version.content ?? "commit \(version.commit ?? "unknown") dirty \(version.dirty.map { String($0) } ?? "unknown")"
     }
