@@ -27,6 +27,8 @@ let package = Package(
         .library(name: "PlumbModel", targets: ["PlumbModel"]),
         .library(name: "PlumbStore", targets: ["PlumbStore"]),
         .library(name: "PlumbData", targets: ["PlumbData"]),
+        .library(name: "PlumbStages", targets: ["PlumbStages"]),
+        .library(name: "PlumbPipeline", targets: ["PlumbPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,10 +59,16 @@ let package = Package(
         .target(name: "PlumbStages", dependencies: ["PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData"], swiftSettings: fastMath),
         // The oracle's evaluation and the built-in task's stages: sees the judge, so no training target imports it.
         .target(name: "PlumbEval", dependencies: ["PlumbStages", "PlumbOracle", "PlumbTask", "PlumbData", "PlumbStore", "PlumbModel", "PlumbTensor"]),
+        // Pipeline files decoded into stage values, planned and run; what it needs of the program (the
+        // stage kinds, the oracle's environment, MPI start, progress) is handed in.
+        .target(name: "PlumbPipeline", dependencies: ["PlumbStages", "PlumbStore", "PlumbFiles", .product(name: "Yams", package: "Yams")]),
+        // The HTML report of runs: typed manifests, metrics and the main job's results.
+        .target(name: "PlumbReport", dependencies: ["PlumbEval", "PlumbStages", "PlumbOracle", "PlumbStore", "PlumbFiles"]),
         .target(
             name: "PlumbCLI",
             dependencies: [
                 "PlumbTensor", "PlumbModel", "PlumbStore", "PlumbData", "PlumbTask", "PlumbOracle", "PlumbStages", "PlumbEval", "PlumbFiles", "PlumbMPI",
+                "PlumbPipeline", "PlumbReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -78,7 +86,11 @@ let package = Package(
         .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbStore", "PlumbCLI"]),
         .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbCLI", "PlumbTask"], exclude: ["Fixtures"]),
         .testTarget(name: "PlumbTaskTests", dependencies: ["PlumbTask", "PlumbOracle"]),
-        .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbEval", "PlumbCLI"]),
+        .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbEval", "PlumbCLI", "PlumbPipeline"]),
+        .testTarget(name: "PlumbEvalTests", dependencies: ["PlumbEval", "PlumbStages"]),
+        .testTarget(name: "PlumbPipelineTests", dependencies: ["PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore"]),
+        .testTarget(name: "PlumbReportTests", dependencies: ["PlumbReport", "PlumbEval", "PlumbStages", "PlumbOracle", "PlumbStore"]),
+        .testTarget(name: "PlumbCLITests", dependencies: ["PlumbCLI", "PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore"]),
     ],
     swiftLanguageModes: [.v5]
 )

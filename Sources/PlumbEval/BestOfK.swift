@@ -77,3 +77,12 @@ public enum BestOfK {
         s.prompt.messages.last { $0.role == .user }?.content ?? ""
     }
 }
+
+extension BestOfK {
+    /// The curves of a complete `rs` stage: its samples, each judged by the oracle, picked by each selector.
+    public static func evaluate(_ stage: URL) throws -> [BestOfKRow] {
+        let read = try StageRecordReader.read(RejectionSample.self, output: "samples", from: [stage], schema: RejectionSample.schema)
+        let artifact = try RejectionSamplingStage.RewardArtifact.read(from: stage)
+        return try curves(read.records, reward: artifact.reward)
+    }
+}

@@ -60,7 +60,7 @@ final class CommandTests: XCTestCase {
         while let entry = try reader.next(QuarantineEntry.self) { lines.append(entry.source.line) }
         XCTAssertEqual(lines.sorted(), [87, 517, 926, 1104, 1255])
         XCTAssertEqual(try String(contentsOfFile: trl, encoding: .utf8).split(separator: "\n").count, 1495)
-        XCTAssertThrowsError(try ImportCommand.parse(["x.jsonl", "--out", "o", "--format", "no-such-format"]))
+        XCTAssertThrowsError(try ImportCommand.parse(["x.jsonl", "--out", "o", "--format", "no-such-format"]).run())
     }
 
     func testImportCommandCSVColumnsOption() throws {

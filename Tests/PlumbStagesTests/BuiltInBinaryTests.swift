@@ -4,6 +4,7 @@
 import Foundation
 @testable import PlumbStore
 @testable import PlumbCLI
+import PlumbPipeline
 import XCTest
 
 final class BuiltInBinaryTests: XCTestCase {

@@ -1,6 +1,7 @@
 // `plumb pipeline plan|run FILE --run DIR [--previous DIR]`: the pipeline runner's commands.
 import ArgumentParser
 import Foundation
+import PlumbPipeline
 
 struct PipelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct PipelineOptions: ParsableArguments {
         }
         return try PipelineSession.open(file: file, run: URL(fileURLWithPath: run),
                                         previous: previous.map { URL(fileURLWithPath: $0) }, profile: settings, overrides: overrides,
-                                        acceptCodeChange: acceptCodeChange)
+                                        acceptCodeChange: acceptCodeChange, services: .standard)
     }
 }
 

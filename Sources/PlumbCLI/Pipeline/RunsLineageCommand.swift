@@ -3,6 +3,7 @@
 // `pipeline-stage.json` records). A stage reached twice is expanded once.
 import ArgumentParser
 import Foundation
+import PlumbPipeline
 
 struct RunsLineageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,7 @@
 // months side by side): training curves, evaluation results, every stage's figures, the lineage.
 import ArgumentParser
 import Foundation
-import PlumbFiles
+import PlumbReport
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,19 +15,6 @@ struct ReportCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        print(try Self.write(runs, out: out).path)
-    }
-
-    /// Reads the runs, writes the page atomically, returns its path.
-    @discardableResult
-    static func write(_ paths: [String], out: String?) throws -> URL {
-        guard let first = paths.first else { throw CLIError("name at least one run directory") }
-        let runs = try ReportRun.locate(paths).map(ReportRun.read)
-        let firstURL = URL(fileURLWithPath: first).standardizedFileURL
-        let file = out.map { URL(fileURLWithPath: $0) }
-            ?? (paths.count == 1 ? firstURL : firstURL.deletingLastPathComponent()).appendingPathComponent("report.html")
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try AtomicFile.write(Data(ReportPage(runs: runs).html().utf8), to: file)
-        return file
+        print(try ReportPage.write(runs, out: out).path)
     }
 }

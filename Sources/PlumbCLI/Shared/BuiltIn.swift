@@ -2,16 +2,20 @@
 // so that a binary copied anywhere runs its own main job and stamps its outputs with the code
 // version it was built from, with no source tree beside it.
 import Foundation
+import PlumbPipeline
 import PlumbStore
 
 public enum BuiltIn {
     /// A pipeline location naming a built-in file: `builtin:main-job.yaml`.
-    static let pipelinePrefix = "builtin:"
+    static let pipelinePrefix = PipelineFile.builtInPrefix
 
     /// The names of the built-in pipeline files.
     static var pipelineNames: [String] { BuildInfo.pipelines.keys.sorted() }
 
-    /// The text of the built-in pipeline file `name` (pipelines/NAME in the source tree at build time).
+    /// The built-in pipeline files: name -> text (pipelines/NAME in the source tree at build time).
+    static var pipelines: [String: String] { BuildInfo.pipelines }
+
+    /// The text of the built-in pipeline file `name`.
     static func pipelineText(named name: String) throws -> String {
         guard let text = BuildInfo.pipelines[name] else {
             throw PipelineError("\(pipelinePrefix)\(name): no such built-in pipeline (built in: \(pipelineNames.joined(separator: ", ")))")

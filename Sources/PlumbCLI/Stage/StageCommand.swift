@@ -52,16 +52,25 @@ struct StageCommand: ParsableCommand {
         return (words[..<index].joined(separator: " "), Array(words[index...]))
     }
 
-    /// Flags as parameter entries and inputs by slot; `--out` apart.
+    /// Flags as parameter entries and inputs by slot; `--out` apart. A word without a flag is a
+    /// path of the kind's positional slot (`plumb import FILE ...`); a flag key (a true/false
+    /// parameter) takes the next word only when it is `true` or `false`.
     static func parse(_ flags: [String], stage: any Stage.Type) throws -> ([ParameterEntry], StageInputs, String?) {
         let slots = Set(stage.slots.map(\.name)), keys = Set(try stage.acceptedKeys()), lists = Set(try stage.listKeys())
+        let switches = Set(try stage.flagKeys()), positional = stage.slots.first(where: \.positional)?.name
         var values: [(key: String, values: [String])] = [], paths: [String: [URL]] = [:], out: String?
         var i = 0
         while i < flags.count {
-            guard flags[i].hasPrefix("--") else { throw CLIError("\(flags[i]): expected --KEY") }
+            guard flags[i].hasPrefix("--") else {
+                guard let positional else { throw CLIError("\(flags[i]): expected --KEY") }
+                paths[positional, default: []].append(fileURL(flags[i]))
+                i += 1
+                continue
+            }
             let key = String(flags[i].dropFirst(2))
-            let hasValue = i + 1 < flags.count && !flags[i + 1].hasPrefix("--")
-            let value = hasValue ? flags[i + 1] : "true"
+            let next = i + 1 < flags.count && !flags[i + 1].hasPrefix("--") ? flags[i + 1] : nil
+            let hasValue = next != nil && (!switches.contains(key) || ["true", "false"].contains(next!))
+            let value = hasValue ? next! : "true"
             i += hasValue ? 2 : 1
             let isInput = slots.contains(key) && !(keys.contains(key) && stage.takesValue(value, forKey: key))
             if key == "out" { out = value } else if isInput { paths[key, default: []].append(fileURL(value)) } else if let j = values.firstIndex(where: { $0.key == key }) {
@@ -76,8 +85,8 @@ struct StageCommand: ParsableCommand {
 
     static func describe(_ stage: any Stage.Type) throws -> String {
         var lines = ["\(stage.kind): \(stage.abstract)", "inputs:"]
-        lines += stage.slots.map { "  --\($0.name)  \($0.help)" }
-        lines += ["options:"] + (try stage.acceptedKeys()).map { "  --\($0)" }
+        lines += stage.slots.map { "  \($0.positional ? "[--\($0.name)] FILE" : "--\($0.name)")  \($0.help)" }
+        lines += ["options (default):"] + (try stage.keyDefaults()).map { "  --\($0.key)" + ($0.value.map { "  \($0)" } ?? "") }
         return lines.joined(separator: "\n")
     }
 }

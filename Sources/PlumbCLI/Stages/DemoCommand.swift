@@ -7,6 +7,9 @@
 // ones resume, so rerunning the command finishes an interrupted job.
 import ArgumentParser
 import Foundation
+import PlumbEval
+import PlumbPipeline
+import PlumbReport
 import PlumbOracle
 import PlumbStages
 import PlumbStore
@@ -32,7 +35,7 @@ struct DemoCommand: ParsableCommand {
             let run = root.appendingPathComponent("month-\(month)")
             let file = BuiltIn.pipelinePrefix + (month == 1 ? "main-job.yaml" : "monthly.yaml")
             let session = try PipelineSession.open(file: file, run: run, previous: monthRuns.last, profile: profile,
-                                                   overrides: ["seed": "\(seed)"], acceptCodeChange: false)
+                                                   overrides: ["seed": "\(seed)"], acceptCodeChange: false, services: .standard)
             let prefix = monthCount > 1 ? "m\(month) " : ""
             try session.runner.execute(steps: steps.prefixed(prefix))
             try session.finish()
@@ -43,6 +46,6 @@ struct DemoCommand: ParsableCommand {
                                    steps: steps.figures, results: results)
         try report.write(to: root.appendingPathComponent("results.json"))
         print(report.text(stepTable: steps.table()))
-        print("Report: \(try ReportCommand.write(monthRuns.map(\.path), out: root.appendingPathComponent("report.html").path).path)")
+        print("Report: \(try ReportPage.write(monthRuns.map(\.path), out: root.appendingPathComponent("report.html").path).path)")
     }
 }

@@ -4,68 +4,6 @@ import PlumbEval
 import PlumbTask
 import PlumbOracle
 
-struct PolicyResult: Codable {
-    var name: String
-    var stage: String
-    var report: OracleReport
-    /// The oracle's win rate of this policy's responses over the SFT policy's (ties count half).
-    var winRateOverSFT: WinRateReport?
-}
-
-/// A reward model's eval-stage metrics on held-out annotator pairs and on noise-free oracle pairs.
-struct RewardModelResult: Codable {
-    var dimension: String
-    /// The row's name (the month and dimension, in a run of several months).
-    var name: String?
-    var annotators: [String: Double] = [:]
-    var oracle: [String: Double] = [:]
-}
-
-struct MainJobResults: Codable {
-    var policies: [PolicyResult] = []
-    var rewardModels: [RewardModelResult] = []
-    /// Best-of-k curves of the SFT policy on the evaluation prompts.
-    var bestOfK: [BestOfKRow] = []
-    /// The PPO stage's reward-model reward and KL beside the oracle's judgement, over iterations.
-    var ppoCurve: [PPOCurvePoint] = []
-    /// SFT's response-only loss on held-out demonstrations, before (the pretrained base) and after.
-    var sftValidationLoss: (before: Double?, after: Double?) = (nil, nil)
-    /// The rs-merge stage's metrics: prompts per route (reward model, human rank, human edit), tasks, skips.
-    var humanRoutes: [String: Double] = [:]
-    /// Each month's `select` stage.
-    var choices: [MonthChoice] = []
-
-    enum CodingKeys: String, CodingKey {
-        case policies, rewardModels, bestOfK, ppoCurve, sftValidationLossBefore, sftValidationLossAfter, humanRoutes, choices
-    }
-
-    init() {}
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        policies = try c.decode([PolicyResult].self, forKey: .policies)
-        rewardModels = try c.decode([RewardModelResult].self, forKey: .rewardModels)
-        bestOfK = try c.decodeIfPresent([BestOfKRow].self, forKey: .bestOfK) ?? []
-        ppoCurve = try c.decodeIfPresent([PPOCurvePoint].self, forKey: .ppoCurve) ?? []
-        humanRoutes = try c.decodeIfPresent([String: Double].self, forKey: .humanRoutes) ?? [:]
-        choices = try c.decodeIfPresent([MonthChoice].self, forKey: .choices) ?? []
-        sftValidationLoss = (try c.decodeIfPresent(Double.self, forKey: .sftValidationLossBefore),
-                             try c.decodeIfPresent(Double.self, forKey: .sftValidationLossAfter))
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(policies, forKey: .policies)
-        try c.encode(rewardModels, forKey: .rewardModels)
-        try c.encode(bestOfK, forKey: .bestOfK)
-        try c.encode(ppoCurve, forKey: .ppoCurve)
-        try c.encode(humanRoutes, forKey: .humanRoutes)
-        try c.encode(choices, forKey: .choices)
-        try c.encodeIfPresent(sftValidationLoss.before, forKey: .sftValidationLossBefore)
-        try c.encodeIfPresent(sftValidationLoss.after, forKey: .sftValidationLossAfter)
-    }
-}
-
 struct MainJobReport: Codable {
     var run: String
     var seed: UInt64
@@ -173,5 +111,47 @@ struct MainJobReport: Codable {
 
     private func rate(_ r: RateEstimate) -> String {
         String(format: "%.3f [%.2f, %.2f]", r.rate, r.low, r.high)
+    }
+}
+
+extension MainJobResults {
+    /// The lines of the choices, then the chosen policies' oracle figures month over month.
+    func choiceLines(rate: (RateEstimate) -> String) -> [String] {
+        guard !choices.isEmpty else { return [] }
+        var lines = ["", "Each month's policy, chosen by the annotators: win rate over the reference's answers on the validation prompts "
+                     + "(no stage trains on them), safety first"]
+        for choice in choices {
+            let s = choice.selection
+            lines.append("\(choice.month): \(s.chosen)\(choice.policy == s.chosen ? "" : " (= \(choice.policy))"): \(s.reason)")
+            for c in s.candidates {
+                lines.append("    " + pad(c.name, 22) + String(format: "win rate %.3f [%.3f, %.3f]  safety %.3f  helpfulness %.3f  changed %.3f%@",
+                                                          c.winRate, c.low, c.high, c.safetyWinRate, c.helpfulnessWinRate, c.changedShare,
+                                                          c.eligible ? "" : "  (not eligible)"))
+            }
+        }
+        lines += ["", "The chosen policies month over month (oracle, held-out prompts)",
+                  pad("month", 8) + pad("policy", 22) + pad("helpful", 22) + pad("violations", 22) + pad("false refusals", 22)]
+        for choice in choices {
+            guard let stage = choice.evaluationStage, let p = policies.first(where: { $0.stage == stage }) else {
+                lines.append(pad(choice.month, 8) + pad(choice.policy, 22) + "(no evaluation stage)")
+                continue
+            }
+            lines.append(pad(choice.month, 8) + pad(choice.policy, 22) + pad(rate(p.report.helpfulness), 22) + pad(rate(p.report.violation), 22)
+                         + pad(rate(p.report.falseRefusal), 22))
+        }
+        return lines
+    }
+}
+
+extension PPOCurvePoint {
+    static func table(_ points: [PPOCurvePoint]) -> String {
+        func cell(_ x: Double?) -> String { pad(x.map { String(format: "%.3f", $0) } ?? "-", 12) }
+        var lines = [pad("iteration", 11) + pad("RM reward", 12) + pad("KL", 12) + pad("length", 12) + pad("helpful", 12)
+                     + pad("violations", 12) + "false refusals"]
+        for p in points {
+            lines.append(pad("\(p.iteration)", 11) + cell(p.scores) + cell(p.kl) + cell(p.responseLength) + cell(p.helpfulness)
+                         + cell(p.violations) + String(format: "%.3f", p.falseRefusals))
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -15,7 +15,7 @@ struct EvalBestOfKCommand: ParsableCommand {
 
     func run() throws {
         let stage = URL(fileURLWithPath: samples).standardizedFileURL
-        let rows = try Self.evaluate(stage)
+        let rows = try BestOfK.evaluate(stage)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -23,12 +23,6 @@ struct EvalBestOfKCommand: ParsableCommand {
         } else {
             print(BestOfK.table(rows))
         }
-    }
-
-    static func evaluate(_ stage: URL) throws -> [BestOfKRow] {
-        let read = try StageRecordReader.read(RejectionSample.self, output: "samples", from: [stage], schema: RejectionSample.schema)
-        let artifact = try RejectionSamplingStage.RewardArtifact.read(from: stage)
-        return try BestOfK.curves(read.records, reward: artifact.reward)
     }
 }
 

@@ -75,6 +75,12 @@ public enum ImportStage {
                                           replaceComplete: true)
         }
 
+        /// Writes into a stage another caller began (and finishes: the import stage kind's `StageRun`).
+        public init(writer: StageWriter) { stage = writer }
+
+        /// Records made from other records (a ranking's pairs), so far.
+        public var derivedRecords: Int { derived }
+
         public func accept(_ record: ImportedRecord) throws {
             let tie = Importer.countedKind(record.record) == "tie"
             try shard(tie ? "ties-\(record.split.rawValue)" : ImportStage.outputName(record.record.kind, record.split)).append(record.record)
@@ -86,21 +92,27 @@ public enum ImportStage {
         /// Finishes every shard set and completes the stage.
         public func complete(sources: [SourceCounts]) throws -> StageManifest {
             try stage.finish {
-                for kind in [RecordKind.prompt, .demonstration, .comparison, .ranking, .edit, .labelledResponse, .feedback, .rating] {
-                    for split in Split.allCases {
-                        // Tie records (kept with --keep-ties) go to their own set beside the comparisons.
-                        for name in [ImportStage.outputName(kind, split)] + (kind == .comparison ? ["ties-\(split.rawValue)"] : []) {
-                            if let writer = shards[name] { try stage.addOutput(name: name, files: try writer.finish()) }
-                        }
-                    }
-                }
-                try stage.addOutput(name: "quarantine", files: try shard("quarantine").finish())
-                let sourcesWriter = try stage.shardWriter(name: "sources")
-                for counts in sources { try sourcesWriter.append(SourceRecord(counts: counts)) }
-                try stage.addOutput(name: "sources", files: try sourcesWriter.finish())
+                try addOutputs(sources: sources)
                 for (name, value) in ImportStage.metrics(sources, derived: derived) { stage.setMetric(name, value) }
             }
             return stage.manifest  // as completed
+        }
+
+        /// Finishes every shard set and adds the outputs in a fixed order, then the sources; the
+        /// stage is not completed.
+        public func addOutputs(sources: [SourceCounts]) throws {
+            for kind in [RecordKind.prompt, .demonstration, .comparison, .ranking, .edit, .labelledResponse, .feedback, .rating] {
+                for split in Split.allCases {
+                    // Tie records (kept with --keep-ties) go to their own set beside the comparisons.
+                    for name in [ImportStage.outputName(kind, split)] + (kind == .comparison ? ["ties-\(split.rawValue)"] : []) {
+                        if let writer = shards[name] { try stage.addOutput(name: name, files: try writer.finish()) }
+                    }
+                }
+            }
+            try stage.addOutput(name: "quarantine", files: try shard("quarantine").finish())
+            let sourcesWriter = try stage.shardWriter(name: "sources")
+            for counts in sources { try sourcesWriter.append(SourceRecord(counts: counts)) }
+            try stage.addOutput(name: "sources", files: try sourcesWriter.finish())
         }
 
         public func fail(_ error: Error) { stage.fail(error) }
@@ -115,7 +127,8 @@ public enum ImportStage {
 
     static func outputName(_ kind: RecordKind, _ split: Split) -> String { "\(kind.rawValue)s-\(split.rawValue)" }
 
-    static func metrics(_ sources: [SourceCounts], derived: Int) -> [String: Double] {
+    /// The manifest's metrics: totals over the sources and quarantined counts by reason.
+    public static func metrics(_ sources: [SourceCounts], derived: Int) -> [String: Double] {
         var metrics: [String: Double] = [:]
         metrics["records_read"] = Double(sources.reduce(0) { $0 + $1.recordsRead })
         metrics["accepted"] = Double(sources.reduce(0) { $0 + $1.accepted })

@@ -8,7 +8,7 @@ enum FormatDetector {
     static func detect(_ path: String, options: ImportOptions) throws -> (Detection, InputRow?) {
         var limits = options.input
         limits.maxDecompressedBytes = min(limits.maxDecompressedBytes, limits.detectionBytes)
-        let file = try InputFile(path, limits: limits)
+        let file = try InputFile(path, limits: limits, readFrom: options.location(path))
         file.boundedAbove = 1 << 20
         if file.container == .csv {
             let mapping = options.columnMapping

@@ -88,6 +88,15 @@ public struct ImportOptions: Sendable {
     public var input = InputLimits()
     public var deduplication = DeduplicationSettings()
     public var splits = SplitFractions()
+    /// The directory relative input paths are read from (a pipeline stage's run directory); nil:
+    /// the process's working directory. Records, counts and quarantine name each file as given.
+    public var directory: String?
+
+    /// Where the file named `path` is read from.
+    public func location(_ path: String) -> String {
+        guard let directory, !path.hasPrefix("/") else { return path }
+        return (directory as NSString).appendingPathComponent(path)
+    }
 
     public init() {}
 }

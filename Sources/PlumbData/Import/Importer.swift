@@ -132,7 +132,7 @@ public struct Importer {
     /// The input file, with `--columns` applied to every row of the formats that read named fields
     /// (CSV's own mapping is applied by its converter).
     private func openFile(_ path: String, csv: Bool, format: ImportFormat) throws -> InputFile {
-        let file = try InputFile(path, csv: csv, limits: options.input)
+        let file = try InputFile(path, csv: csv, limits: options.input, readFrom: options.location(path))
         if format != .csv { file.rename = options.columnMapping }
         return file
     }

@@ -72,7 +72,7 @@ extension Importer {
         case .autoJ: return (rows(AnnotatorVotesImporter.convertAutoJ), nil)
         case .argillaStudyResponses: return (rows(ArgillaStudyImporter.convertResponses), nil)
         case .argillaStudyRankings:
-            let texts = try options.textsFile.map { try InputFile.objects($0, limits: options.input) { $0?.objectValue ?? [:] } }
+            let texts = try options.textsFile.map { try InputFile.objects($0, limits: options.input, readFrom: options.location($0)) { $0?.objectValue ?? [:] } }
             let note = options.textsFile.map { "texts from \($0)" }
             return (.rows { value, index, context in
                 let row = texts.flatMap { index < $0.count ? $0[index] : nil }
@@ -96,8 +96,8 @@ extension Importer {
         if let xml = options.labelConfig {
             config = try LabelingConfig(xml: xml, file: "--label-config")
             notes.append("labelling config from --label-config")
-        } else if let configPath = configPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) {
-            config = try LabelingConfig(xml: try String(contentsOfFile: configPath, encoding: .utf8), file: configPath)
+        } else if let configPath = configPaths.first(where: { FileManager.default.fileExists(atPath: options.location($0)) }) {
+            config = try LabelingConfig(xml: try String(contentsOfFile: options.location(configPath), encoding: .utf8), file: configPath)
             notes.append("labelling config \(configPath)")
         } else {
             notes.append("no labelling config: left/right bound to the two non-prompt text fields in name order")
@@ -105,8 +105,8 @@ extension Importer {
         var taskData: [[String: JSONValue]] = []
         let needsTasks = firstRow.map { $0.value?["data"] == nil } ?? true
         let tasksPath = options.textsFile ?? (directory as NSString).appendingPathComponent("tasks.json")
-        if needsTasks, FileManager.default.fileExists(atPath: tasksPath) {
-            taskData = try InputFile.objects(tasksPath, limits: options.input) { $0?["data"]?.objectValue ?? [:] }
+        if needsTasks, FileManager.default.fileExists(atPath: options.location(tasksPath)) {
+            taskData = try InputFile.objects(tasksPath, limits: options.input, readFrom: options.location(tasksPath)) { $0?["data"]?.objectValue ?? [:] }
             notes.append("task data from \(tasksPath)")
         }
         let importer = LabelStudioImporter(config: config, taskData: taskData)

@@ -24,7 +24,8 @@ public struct InputRow: Sendable {
 /// row held only up to `InputLimits.maxLineBytes`. File-level damage (a cut-short gzip, a JSON array
 /// that never closes, an unterminated CSV quote, too many decompressed bytes) throws; a bad row
 /// (invalid JSON or UTF-8, too long) comes back with a problem, to be quarantined. CSV is read for
-/// a `.csv` name or when `csv` is set.
+/// a `.csv` name or when `csv` is set. `path` is the file's name as rows and errors give it; the
+/// bytes are read from `readFrom` when given (the name resolved against another directory).
 final class InputFile {
     let path: String
     let container: Container
@@ -53,11 +54,12 @@ final class InputFile {
         case csv(CSVParser)
     }
 
-    init(_ path: String, csv: Bool = false, limits: InputLimits = InputLimits()) throws {
+    init(_ path: String, csv: Bool = false, limits: InputLimits = InputLimits(), readFrom: String? = nil) throws {
         self.path = path
         let name = InputFile.stripCompressionSuffix(path.lowercased())
-        container = csv || name.hasSuffix(".csv") ? .csv : try InputFile.container(path, name: name, limits: limits)
-        input = try InputBuffer(path: path, maxDecompressedBytes: limits.maxDecompressedBytes)
+        let location = readFrom ?? path
+        container = csv || name.hasSuffix(".csv") ? .csv : try InputFile.container(location, name: name, limits: limits)
+        input = try InputBuffer(path: location, maxDecompressedBytes: limits.maxDecompressedBytes)
         if try input.available().starts(with: [0xef, 0xbb, 0xbf]) { input.consume(3) }  // a UTF-8 byte-order mark
         switch container {
         case .jsonLines: rows = .lines(JSONLineReader(limit: limits.maxLineBytes))
@@ -121,8 +123,9 @@ final class InputFile {
     }
 
     /// Reads every row's object (for small side files: Label Studio tasks, Argilla study texts).
-    static func objects(_ path: String, limits: InputLimits, _ transform: (JSONValue?) -> [String: JSONValue]) throws -> [[String: JSONValue]] {
-        let file = try InputFile(path, limits: limits)
+    static func objects(_ path: String, limits: InputLimits, readFrom: String? = nil,
+                        _ transform: (JSONValue?) -> [String: JSONValue]) throws -> [[String: JSONValue]] {
+        let file = try InputFile(path, limits: limits, readFrom: readFrom)
         var objects: [[String: JSONValue]] = []
         while let row = try file.next() { objects.append(transform(row.value)) }
         return objects

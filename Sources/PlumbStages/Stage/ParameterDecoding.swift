@@ -44,17 +44,35 @@ public enum ParameterKeys {
     /// The keys whose default is a list (`data-weight`, `mix`): a command line gives them by
     /// repeating the flag, where another key's later flag replaces an earlier one.
     public static func listKeys<P: StageParameters>(_ type: P.Type) throws -> [String] {
+        try keys(type) { if case .array = $0 { return true } else { return false } }
+    }
+
+    /// The keys whose default is true or false (`keep-ties`): a command line may give them alone.
+    public static func flagKeys<P: StageParameters>(_ type: P.Type) throws -> [String] {
+        try keys(type) { if case .bool = $0 { return true } else { return false } }
+    }
+
+    /// The keys whose default value satisfies `test`.
+    private static func keys<P: StageParameters>(_ type: P.Type, whereDefault test: (JSONValue) -> Bool) throws -> [String] {
+        try defaults(type).filter { $0.value.map(test) ?? false }.map(\.key)
+    }
+
+    /// Every key with its default's JSON (nil for a key without one: an optional left unset), in
+    /// declaration order.
+    public static func defaults<P: StageParameters>(_ type: P.Type) throws -> [(key: String, value: JSONValue?)] {
         let recorder = try record(type)
         let defaults = try JSONValue(encoding: P())
-        return recorder.keys.filter { name in
+        return recorder.keys.map { name in
             var value: JSONValue? = defaults
-            for group in recorder.owners[name]!.split(separator: ".") where recorder.owners[name] != KeyRecorder.stage {
-                guard case .object(let object)? = value else { return false }
-                value = object[String(group)]
+            if recorder.owners[name] != KeyRecorder.stage {
+                for group in recorder.owners[name]!.split(separator: ".") {
+                    guard case .object(let object)? = value else { return (key(ofProperty: name), nil) }
+                    value = object[String(group)]
+                }
             }
-            guard case .object(let object)? = value, case .array? = object[name] else { return false }
-            return true
-        }.map(key(ofProperty:))
+            guard case .object(let object)? = value else { return (key(ofProperty: name), nil) }
+            return (key(ofProperty: name), object[name])
+        }
     }
 
     /// The property names `P`'s decoder asks for, groups flattened.

@@ -17,6 +17,7 @@ public struct StageRegistry {
 
     /// The kinds of this library.
     public static let stages = StageRegistry([
+        DataImportStage.self,
         TokenizerTrainStage.self,
         ModelConfigStage.self,
         PretrainStage.self,
@@ -116,4 +117,14 @@ extension Stage {
 
     /// The keys whose values are lists.
     public static func listKeys() throws -> [String] { try ParameterKeys.listKeys(Parameters.self) }
+
+    /// Every key with its default as JSON text (nil: none), for help.
+    public static func keyDefaults() throws -> [(key: String, value: String?)] {
+        try ParameterKeys.defaults(Parameters.self).map { entry in
+            (entry.key, try entry.value.map { String(decoding: try $0.canonicalJSON(), as: UTF8.self) })
+        }
+    }
+
+    /// The keys whose values are true or false (a command line may give them alone: `--keep-ties`).
+    public static func flagKeys() throws -> [String] { try ParameterKeys.flagKeys(Parameters.self) }
 }

@@ -1,21 +1,20 @@
 // A pipeline file checked as a graph before anything runs: every kind is known, every reference
 // names a stage (of this file, or of an earlier run through the chain), there is no cycle, and every
-// stage's options and inputs fit its kind (a value kind's parameters decoded, a command kind's command
-// line parsed), so an unknown or malformed option is reported with its line. Stages come out in an
+// stage's options and inputs fit its kind (its parameters decoded, its input slots filled), so an
+// unknown or malformed option is reported with its line. Stages come out in an
 // order where each follows its inputs (file order among independent stages).
-import ArgumentParser
 import Foundation
 import PlumbStages
 
-struct PipelineStage {
+public struct PipelineStage {
     var spec: PipelineStageSpec
-    var kind: PipelineStageKind
+    public var kind: PipelineStageKind
     /// Input option -> references.
-    var inputs: [(option: String, refs: [(ref: PipelineRef, at: PipelineLocation)])]
+    public var inputs: [(option: String, refs: [(ref: PipelineRef, at: PipelineLocation)])]
     /// Stages of this file it reads.
-    var dependencies: [String]
+    public var dependencies: [String]
 
-    var name: String { spec.name }
+    public var name: String { spec.name }
 
     /// Options as they enter the key: option -> values as written (after `${}` substitution).
     var keyOptions: [String: [String]] {
@@ -23,13 +22,13 @@ struct PipelineStage {
     }
 }
 
-struct PipelineGraph {
-    var file: PipelineFile
-    var stages: [PipelineStage]
+public struct PipelineGraph {
+    public var file: PipelineFile
+    public var stages: [PipelineStage]
     var chain: PipelineRunChain
     var registry: StageRegistry
 
-    init(_ file: PipelineFile, chain: PipelineRunChain, registry: StageRegistry = .standard) throws {
+    init(_ file: PipelineFile, chain: PipelineRunChain, registry: StageRegistry) throws {
         self.file = file
         self.chain = chain
         self.registry = registry
@@ -58,20 +57,15 @@ struct PipelineGraph {
                 }
                 inputs.append((input.option, refs))
             }
-            if let positional = kind.positionalInput {
-                guard let given = inputs.first(where: { $0.option == positional }), given.refs.count == 1 else {
-                    throw PipelineError(spec.at, "a \(kind.name) stage takes exactly one `\(positional)` input")
-                }
-            }
             stages.append(PipelineStage(spec: spec, kind: kind, inputs: inputs, dependencies: dependencies))
         }
         self.stages = try Self.ordered(stages)
         for stage in self.stages {
-            if let value = stage.kind.stage { try PipelineValueCheck.check(stage, value) } else { try checkArguments(stage) }
+            try PipelineValueCheck.check(stage, stage.kind.stage)
         }
     }
 
-    func stage(_ name: String) -> PipelineStage? { stages.first { $0.name == name } }
+    public func stage(_ name: String) -> PipelineStage? { stages.first { $0.name == name } }
 
     /// Stages in dependency order; a cycle is an error naming its stages.
     private static func ordered(_ stages: [PipelineStage]) throws -> [PipelineStage] {
@@ -104,40 +98,5 @@ struct PipelineGraph {
             return stageDirectory.appendingPathComponent(main)
         }
         return stageDirectory
-    }
-
-    /// The stage's command line (without the program name), run from the run's directory: every path
-    /// is relative to it, so what commands record of their inputs (manifests, records' provenance)
-    /// holds no absolute path and a moved run writes the same bytes.
-    func arguments(_ stage: PipelineStage) throws -> [String] {
-        var positional: [String] = [], named: [String] = []
-        for input in try inputDirectories(stage) {
-            let paths = input.refs.map { chain.relative(path($0.ref, stageDirectory: $0.stage)) }
-            if input.option == stage.kind.positionalInput { positional += paths } else { named += paths.flatMap { ["--\(input.option)", $0] } }
-        }
-        for option in stage.spec.options {
-            for value in option.values {
-                switch value.text {
-                case "true": named.append("--\(option.option)")
-                case "false": continue
-                default: named += ["--\(option.option)", value.text]
-                }
-            }
-        }
-        return stage.kind.command + positional + named + stage.kind.outputArguments(stage.name)
-    }
-
-    /// Parses the stage's command line without running it; an error names the option's line.
-    private func checkArguments(_ stage: PipelineStage) throws {
-        if stage.kind.command.isEmpty { return }
-        let arguments = try self.arguments(stage)
-        do {
-            _ = try PlumbCommand.parseAsRoot(arguments)
-        } catch {
-            let message = PlumbCommand.message(for: error)
-            let named = stage.spec.options.map { ($0.option, $0.values.first?.at) } + stage.inputs.map { ($0.option, $0.refs.first?.at) }
-            let at = named.first { message.contains("'--\($0.0)'") || message.contains("--\($0.0) ") }?.1 ?? stage.spec.at
-            throw PipelineError(at ?? stage.spec.at, "\(stage.kind.name): \(message)")
-        }
     }
 }

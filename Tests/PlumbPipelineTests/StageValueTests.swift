@@ -1,4 +1,4 @@
-// Stages as values: a stage kind defined here, outside PlumbStages, PlumbEval and PlumbCLI, runs by
+// Stages as values: a stage kind defined here, outside PlumbStages, PlumbEval, PlumbPipeline and PlumbCLI, runs by
 // hand (StageRun) and in a pipeline file (added to the registry the session is opened with), writes a
 // manifest with the one cache key, and its file's options decode into its parameters: `0.003` and
 // `3e-3` give the same key; an unknown key, a wrong type, an input given as an option (and the
@@ -8,7 +8,7 @@ import PlumbEval
 import PlumbStages
 import PlumbStore
 import XCTest
-@testable import PlumbCLI
+@testable import PlumbPipeline
 
 /// A toy kind: writes its `text` input (or "toy") `times` times, then `rate` and `label`, into out.txt.
 enum ToyRepeatStage: Stage {
@@ -77,14 +77,14 @@ final class StageValueTests: XCTestCase {
 
     func session(_ file: URL, run: String) throws -> PipelineSession {
         try PipelineSession.open(file: file.path, run: root.appendingPathComponent("runs/\(run)"), previous: nil, profile: nil, overrides: [:],
-                                 acceptCodeChange: false, registry: registry)
+                                 acceptCodeChange: false, services: .quiet(registry))
     }
 
     /// The same stage by hand and in a pipeline file: the same bytes, key and summary; the file's
     /// `3e-3` and the hand's `0.003` are one number, so one key.
     func testToyKindRunsByHandAndInAPipelineFile() throws {
         let s = try session(try pipeline(second: "{times: 3, rate: 3e-3}"), run: "file")
-        try s.runner.execute(log: { _ in })
+        try s.runner.execute()
         let first = root.appendingPathComponent("runs/file/first"), second = root.appendingPathComponent("runs/file/second")
         XCTAssertEqual(try String(contentsOf: second.appendingPathComponent("out.txt"), encoding: .utf8), String(repeating: "toy\n0.5 -\n", count: 3) + "0.003 -\n")
 
@@ -140,22 +140,5 @@ final class StageValueTests: XCTestCase {
         let decoded = try ParameterKeys.decode(ToyRepeatStage.Parameters.self, [ParameterEntry(key: "label", values: ["x"], place: "--label")],
                                                kind: ToyRepeatStage.kind)
         XCTAssertEqual(decoded, ToyRepeatStage.Parameters(times: 2, rate: 0.5, label: "x"), "absent keys keep their defaults")
-    }
-
-    /// `plumb stage KIND ...`: a registered kind by hand, its flags its keys and slots; the same
-    /// config.json and key as the same stage in a pipeline file.
-    func testTheGenericCommandRunsAKindByHand() throws {
-        let out = root.appendingPathComponent("runs/hand/config")
-        var command = try PlumbCommand.parseAsRoot(["stage", "model-config", "--hidden_size", "32", "--tie_word_embeddings", "--out", out.path])
-        try command.run()
-        let file = root.appendingPathComponent("config.yaml")
-        try Data("stages:\n  config:\n    kind: model-config\n    options: {hidden_size: 32, tie_word_embeddings: true}\n".utf8).write(to: file)
-        try session(file, run: "file").runner.execute(log: { _ in })
-        let inFile = root.appendingPathComponent("runs/file/config")
-        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("config.json"), encoding: .utf8), #"{"hidden_size":32,"tie_word_embeddings":true}"#)
-        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("config.json")), try Data(contentsOf: inFile.appendingPathComponent("config.json")))
-        XCTAssertEqual(try StageManifest.read(from: out).cacheKey, try StageManifest.read(from: inFile).cacheKey)
-        var bad = try PlumbCommand.parseAsRoot(["stage", "model-config", "--hidden_size", "wide", "--out", out.path])
-        XCTAssertThrowsError(try bad.run()) { XCTAssertTrue("\($0)".contains("hidden_size") && "\($0)".contains("\"wide\" is not a whole number"), "\($0)") }
     }
 }

@@ -91,7 +91,7 @@ struct MainJobFigures {
     init(json: Data, source: String) throws {
         let file: ResultsFile
         do { file = try JSONDecoder().decode(ResultsFile.self, from: json) } catch {
-            throw CLIError("\(source): no \"results\" object (\(error))")
+            throw ReportError("\(source): no \"results\" object (\(error))")
         }
         func rates(_ report: [String: Lenient<RateFigure>]?) -> [String: RateFigure] {
             Dictionary(uniqueKeysWithValues: Self.rates.compactMap { r in report?[r.key]?.value.map { (r.key, $0) } })
@@ -118,15 +118,5 @@ struct MainJobFigures {
             return Policy(name: p.name, stage: p.stage, rates: figures)
         }
         bestOfK = results.bestOfK.map { BestOfKRow(k: $0.k, selector: $0.selector.rawValue, rates: rates($0.report), meanReward: $0.meanReward) }
-    }
-}
-
-/// A JSON number from JSONSerialization's output as a Double; strings ("nan") and other values are nil.
-func jsonNumber(_ value: Any?) -> Double? {
-    switch value {
-    case let d as Double: return d
-    case let i as Int: return Double(i)
-    case let n as NSNumber: return n.doubleValue
-    default: return nil
     }
 }

@@ -1,40 +1,40 @@
 // What the runner knows of a stage: `STAGE/pipeline-stage.json`, written atomically once the stage's
-// command has finished, holds the stage's pipeline key and the checksum of what it wrote. The key is
-// a SHA-256 over the kind, the options as written, each input's content checksum and the code
-// version: no paths, so a run directory moved or copied elsewhere stays complete.
+// stage has finished, holds the stage's key (its manifest's cache key, `StageKey`: kind, resolved
+// parameters, each input's content checksum, code version; no paths, so a run directory moved or
+// copied elsewhere stays complete), the options as written and the checksum of what it wrote.
 // `pipeline-stage.started.json` holds the key a stage was started with, so an interrupted stage is
 // resumed only with the same key; once the stage's writer has begun (and replaced the directory's
-// contents), its unfinished manifest's cache key, which is a value kind's pipeline key, says it.
+// contents), its unfinished manifest's cache key says it.
 import Foundation
 import PlumbFiles
 import PlumbStore
 
-struct PipelineInputRecord: Codable, Equatable {
+public struct PipelineInputRecord: Codable, Equatable {
     /// The reference as written (`sft`, `previous:ppo`, `tokenizer/spm.model`).
-    var ref: String
+    public var ref: String
     /// The stage directory read, relative to this run's directory.
-    var stage: String
+    public var stage: String
     /// The output checksum of that stage when this one ran.
-    var checksum: String
+    public var checksum: String
 }
 
-struct PipelineStageRecord: Codable, Equatable {
-    var format = 1
-    var stage: String
-    var kind: String
-    var key: String
-    var options: [String: [String]]
-    var inputs: [String: [PipelineInputRecord]]
-    var code: String
+public struct PipelineStageRecord: Codable, Equatable {
+    public var format = 1
+    public var stage: String
+    public var kind: String
+    public var key: String
+    public var options: [String: [String]]
+    public var inputs: [String: [PipelineInputRecord]]
+    public var code: String
     /// `StageContent.checksum` of the stage directory after the command finished.
-    var output: String
-    var seconds: Double
-    var completedAt: String
+    public var output: String
+    public var seconds: Double
+    public var completedAt: String
 
-    static let fileName = "pipeline-stage.json"
+    public static let fileName = "pipeline-stage.json"
     static let startedFileName = "pipeline-stage.started.json"
 
-    static func read(_ stage: URL) throws -> PipelineStageRecord? {
+    public static func read(_ stage: URL) throws -> PipelineStageRecord? {
         let file = stage.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         do { return try JSONDecoder().decode(PipelineStageRecord.self, from: Data(contentsOf: file)) } catch {
@@ -67,19 +67,10 @@ struct PipelineStageRecord: Codable, Equatable {
     }
 }
 
-/// The pipeline key of a stage (see the file comment).
-enum PipelineStageKey {
-    static func compute(kind: String, options: [String: [String]], inputs: [String: [String]], code: String) throws -> String {
-        var text = Data("plumb-pipeline-stage/1\nkind \(kind)\noptions ".utf8)
-        text.append(try JSONValue(encoding: options).canonicalJSON())
-        text.append(Data("\ninputs ".utf8))
-        text.append(try JSONValue(encoding: inputs).canonicalJSON())
-        text.append(Data("\ncode \(code)\n".utf8))
-        return SHA256.hex(of: text)
-    }
-
+/// The code version a stage record holds.
+enum PipelineCodeVersion {
     /// The code version as it enters keys.
-    static var code: String {
+    static var text: String {
         let version = CodeVersion.current()
         return version.content ?? "commit \(version.commit ?? "unknown") dirty \(version.dirty.map { String($0) } ?? "unknown")"
     }

@@ -3,9 +3,11 @@
 // first); a moved run stays complete; earlier runs are reached through --previous; an interrupted
 // stage resumes only under the same key.
 import Foundation
+import PlumbEval
+import PlumbStages
 import PlumbStore
 import XCTest
-@testable import PlumbCLI
+@testable import PlumbPipeline
 
 final class PipelineTests: XCTestCase {
     /// A small pipeline of cheap stages: the quick task, two imports and a model config.
@@ -48,7 +50,7 @@ final class PipelineTests: XCTestCase {
 
     func session(_ file: URL, run: String, previous: String? = nil, profile: String? = nil) throws -> PipelineSession {
         try PipelineSession.open(file: file.path, run: root.appendingPathComponent(run), previous: previous.map { root.appendingPathComponent($0) },
-                                 profile: profile, overrides: [:], acceptCodeChange: false)
+                                 profile: profile, overrides: [:], acceptCodeChange: false, services: .quiet)
     }
 
     func statuses(_ session: PipelineSession) throws -> [String: PipelineStageStatus] {
@@ -74,19 +76,27 @@ final class PipelineTests: XCTestCase {
         try expectError("stages:\n  a:\n    kind: task generate\n    colour: red\n", contains: ["bad.yaml:4: stages.a.colour", "unknown key"])
         try expectError("stages:\n  a:\n    kind: task generate\n    options: {seed: \"${nope}\"}\n", contains: ["bad.yaml:4", "no setting \"nope\""])
         try expectError("stages:\n  a:\n    kind: import\n    inputs: {file: previous:task/x.jsonl}\n", contains: ["bad.yaml:4", "needs --previous"])
+        // The import kind as a value: its options are its parameters, its files an input.
+        let task = "stages:\n  task:\n    kind: task generate\n  a:\n    kind: import\n    inputs: {file: task/x.jsonl}\n"
+        try expectError(task + "    options: {colour: red}\n", contains: ["bad.yaml:7", "import has no option `colour`", "validation-fraction", "keep-ties"])
+        try expectError(task + "    options: {validation-fraction: lots}\n", contains: ["bad.yaml:7", "validation-fraction", "\"lots\" is not a number"])
+        try expectError(task + "    options: {file: task/y.jsonl}\n", contains: ["bad.yaml:7", "`file` is an input of import, not an option"])
+        try expectError(task + "    options: {format: nonsense}\n", contains: ["bad.yaml:7", "format", "\"nonsense\" is not a format"])
+        try expectError("stages:\n  task:\n    kind: task generate\n  a:\n    kind: import\n    inputs: {texts: task/x.jsonl}\n",
+                        contains: ["bad.yaml:", "import takes one or more `file` input, 0 given"])
     }
 
     func testRerunChangeAndMove() throws {
         let file = try write(Self.small)
         let first = try session(file, run: "r1", profile: "a")
         XCTAssertEqual(try statuses(first)["task"], .toRun(""))
-        let ran = try first.runner.execute(log: { _ in })
+        let ran = try first.runner.execute()
         XCTAssertEqual(ran.filter { !$0.1.isComplete }.count, 4)
 
         // Rerun: every stage complete, nothing runs.
         let again = try session(file, run: "r1", profile: "a")
         XCTAssertTrue(try statuses(again).values.allSatisfy(\.isComplete))
-        XCTAssertTrue(try again.runner.execute(log: { _ in }).allSatisfy { $0.1.isComplete })
+        XCTAssertTrue(try again.runner.execute().allSatisfy { $0.1.isComplete })
 
         // Another profile changes one option of `config`: only it is stale, and the plan says why.
         let other = try session(file, run: "r1", profile: "b")
@@ -107,7 +117,7 @@ final class PipelineTests: XCTestCase {
 
         // A second run from scratch writes the same content.
         let second = try session(file, run: "r2", profile: "a")
-        try second.runner.execute(log: { _ in })
+        try second.runner.execute()
         for stage in ["task", "import-sft", "import-comparisons", "config"] {
             XCTAssertEqual(try PipelineStageRecord.read(root.appendingPathComponent("r1/\(stage)"))?.output,
                            try PipelineStageRecord.read(root.appendingPathComponent("r2/\(stage)"))?.output, stage)
@@ -121,17 +131,17 @@ final class PipelineTests: XCTestCase {
     func testInterruptedStageResumesOnlyUnderItsKey() throws {
         let file = try write(Self.small)
         let s = try session(file, run: "r", profile: "a")
-        try s.runner.execute(selected: ["task"], log: { _ in })
+        try s.runner.execute(selected: ["task"])
         let config = root.appendingPathComponent("r/config")
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         let stage = try XCTUnwrap(s.graph.stage("config"))
-        let key = try s.runner.key(stage, inputs: try s.runner.inputRecords(stage))
+        let key = try s.runner.key(stage)
         try PipelineStageRecord.markStarted(config, key: key)
         XCTAssertEqual(try s.runner.status(stage, pending: []), .toRun("resumes an interrupted run"))
         try PipelineStageRecord.markStarted(config, key: "another")
         try Data("left over".utf8).write(to: config.appendingPathComponent("stray"))
         XCTAssertEqual(try s.runner.status(stage, pending: []), .toRun("clears an interrupted run with other settings"))
-        try s.runner.execute(selected: ["config"], log: { _ in })
+        try s.runner.execute(selected: ["config"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: config.appendingPathComponent("stray").path))
         XCTAssertEqual(try s.runner.status(stage, pending: []), .complete)
     }
@@ -143,7 +153,7 @@ final class PipelineTests: XCTestCase {
         let file = try write(Self.small)
         let s = try session(file, run: "r", profile: "a")
         let stage = try XCTUnwrap(s.graph.stage("config"))
-        let key = try s.runner.key(stage, inputs: try s.runner.inputRecords(stage))
+        let key = try s.runner.key(stage)
         for (given, expected) in [(key, PipelineStageStatus.toRun("resumes an interrupted run")),
                                   ("another", .toRun("clears an interrupted run with other settings"))] {
             let writer = try StageWriter.begin(runsRoot: root, run: "r", stage: "config", kind: "model-config", config: ["hidden_size": 32],
@@ -172,9 +182,9 @@ final class PipelineTests: XCTestCase {
         // An incomplete previous run is refused before anything runs.
         _ = try session(file, run: "m1", profile: "a")
         XCTAssertThrowsError(try session(monthly, run: "m2", previous: "m1")) { XCTAssertTrue("\($0)".contains("incomplete"), "\($0)") }
-        try session(file, run: "m1", profile: "a").runner.execute(log: { _ in })
+        try session(file, run: "m1", profile: "a").runner.execute()
         let m2 = try session(monthly, run: "m2", previous: "m1")
-        try m2.runner.execute(log: { _ in })
+        try m2.runner.execute()
         let record = try XCTUnwrap(try PipelineStageRecord.read(root.appendingPathComponent("m2/import-more")))
         XCTAssertEqual(record.inputs["file"]?.first?.stage, "../m1/task")
         XCTAssertEqual(try PipelineRunRecord.read(root.appendingPathComponent("m2"))?.previous, "../m1")
@@ -186,7 +196,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try layers("m2"), 2)
         // history: reaches every earlier run that has the stage, oldest first.
         let m3 = try session(monthly, run: "m3", previous: "m2")
-        try m3.runner.execute(log: { _ in })
+        try m3.runner.execute()
         XCTAssertEqual(try layers("m3"), 3)
         let dirs = try m3.graph.chain.stageDirectories(try PipelineRef("history:config", at: .init(file: "", line: 0, key: "")),
                                                        at: .init(file: "", line: 0, key: ""))
@@ -199,43 +209,13 @@ final class PipelineTests: XCTestCase {
         // The same run directory with another previous run is refused.
         XCTAssertThrowsError(try session(monthly, run: "m2")) { XCTAssertTrue("\($0)".contains("was started with"), "\($0)") }
     }
+}
 
-    /// The shipped pipeline files parse in every profile, and every reference of the monthly file to
-    /// an earlier run names a stage that main-job.yaml or monthly.yaml defines.
-    func testShippedPipelineFiles() throws {
-        var defined = Set<String>()
-        for name in ["main-job.yaml", "monthly.yaml"] {
-            for profile in ["standard", "quick"] {
-                let file = try PipelineFile.load(BuiltIn.pipelinePrefix + name, profile: profile, overrides: ["month": "2"])
-                XCTAssertGreaterThan(file.stages.count, 10, name)
-                defined.formUnion(file.stages.map(\.name))
-            }
-        }
-        let monthly = try PipelineFile.load(BuiltIn.pipelinePrefix + "monthly.yaml", profile: "quick", overrides: ["month": "2"])
-        let earlier = monthly.stages.flatMap { $0.inputs.flatMap { $0.refs } }.compactMap { value -> String? in
-            guard let ref = try? PipelineRef(value.text, at: value.at), ref.scope != .local else { return nil }
-            return ref.stage
-        }
-        XCTAssertTrue(earlier.contains("select") && earlier.contains("task"), "\(earlier)")
-        for stage in earlier { XCTAssertTrue(defined.contains(stage), "monthly.yaml reads \(stage) of an earlier run, which no file defines") }
-    }
+extension PipelineServices {
+    /// The standard build's stage kinds, the task generator as the run's task, nothing printed.
+    static let quiet = quiet(StageRegistry.standard)
 
-    func testOpenBLASKernelFamily() {
-        XCTAssertEqual(OpenBLASKernels.family(cpuFlags: "fpu sse2 avx2 fma avx512f avx512bw avx512vl"), "SkylakeX")
-        XCTAssertEqual(OpenBLASKernels.family(cpuFlags: "fpu sse2 avx2 fma avx512f"), "Haswell")
-        XCTAssertNil(OpenBLASKernels.family(cpuFlags: "fpu sse2 sse4_2"))
-    }
-
-    /// An OPENBLAS_CORETYPE that names no family, or one the CPU cannot run, is refused with the
-    /// variable and the families the CPU supports; a supported one passes whatever its case.
-    func testOpenBLASCoretypeIsChecked() throws {
-        let zen3 = "fpu sse2 pni ssse3 sse4_1 sse4_2 avx avx2 fma"
-        XCTAssertNil(OpenBLASKernels.problem(coretype: "Zen", cpuFlags: zen3))
-        XCTAssertNil(OpenBLASKernels.problem(coretype: "haswell", cpuFlags: zen3))
-        let unknown = try XCTUnwrap(OpenBLASKernels.problem(coretype: "Zen9", cpuFlags: zen3))
-        XCTAssertTrue(unknown.contains("OPENBLAS_CORETYPE=Zen9") && unknown.contains("names no OpenBLAS kernel family"), unknown)
-        XCTAssertTrue(unknown.contains("Prescott, Core2, Nehalem, Sandybridge, Haswell, Zen.") && unknown.contains("(Haswell)"), unknown)
-        let tooNew = try XCTUnwrap(OpenBLASKernels.problem(coretype: "SkylakeX", cpuFlags: zen3))
-        XCTAssertTrue(tooNew.contains("a kernel family this CPU cannot run"), tooNew)
+    static func quiet(_ registry: StageRegistry) -> PipelineServices {
+        PipelineServices(registry: registry, log: { _ in }, taskKind: .taskGenerate)
     }
 }

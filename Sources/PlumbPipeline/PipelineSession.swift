@@ -4,23 +4,24 @@
 import Foundation
 import PlumbStages
 
-struct PipelineSession {
-    var graph: PipelineGraph
-    var runner: PipelineRunner
+public struct PipelineSession {
+    public var graph: PipelineGraph
+    public var runner: PipelineRunner
 
-    static func open(file: String, run: URL, previous: URL?, profile: String?, overrides: [String: String],
-                     acceptCodeChange: Bool, registry: StageRegistry = .standard) throws -> PipelineSession {
+    public static func open(file: String, run: URL, previous: URL?, profile: String?, overrides: [String: String],
+                            acceptCodeChange: Bool, services: PipelineServices) throws -> PipelineSession {
         let runDirectory = run.standardizedFileURL
         let chain = try PipelineRunChain.open(run: runDirectory, previous: previous)
-        let pipeline = try PipelineFile.load(file, profile: profile, overrides: builtInSettings(chain).merging(overrides) { $1 })
+        let pipeline = try PipelineFile.load(file, builtIn: services.builtInFiles, profile: profile,
+                                             overrides: builtInSettings(chain).merging(overrides) { $1 })
         let previousPath = chain.earlier.first.map(chain.relative)
         let existing = try PipelineRunRecord.read(runDirectory)
         if let existing, existing.previous != previousPath {
             throw PipelineError("\(runDirectory.path) was started with " + (existing.previous.map { "--previous \($0) (relative to it)" } ?? "no --previous")
                                 + "; this call gives " + (previous.map { "--previous \($0.path)" } ?? "none") + ". Use another --run for another lineage.")
         }
-        let graph = try PipelineGraph(pipeline, chain: chain, registry: registry)
-        let session = PipelineSession(graph: graph, runner: PipelineRunner(graph: graph, acceptCodeChange: acceptCodeChange))
+        let graph = try PipelineGraph(pipeline, chain: chain, registry: services.registry)
+        let session = PipelineSession(graph: graph, runner: PipelineRunner(graph: graph, services: services, acceptCodeChange: acceptCodeChange))
         let previousTask = try chain.earlier.first.flatMap { try PipelineRunRecord.read($0)?.task }
         let task = try session.taskChecksum() ?? existing?.task
         if let previousTask, let task, previousTask != task {
@@ -38,17 +39,16 @@ struct PipelineSession {
         ["month": "\(chain.earlier.count + 1)"]
     }
 
-    /// The output checksum of this run's `task generate` stage, when it is complete, or of the task
-    /// its stages read from an earlier run.
+    /// The output checksum of this run's task stage (`PipelineServices.taskKind`), when it is complete.
     func taskChecksum() throws -> String? {
-        for stage in graph.stages where stage.kind.name == "task generate" {
+        for stage in graph.stages where stage.kind.name == runner.services.taskKind?.name {
             if let record = try PipelineStageRecord.read(runner.directory(stage)) { return record.output }
         }
         return nil
     }
 
     /// Records the task once its stage has run.
-    func finish() throws {
+    public func finish() throws {
         guard var record = try PipelineRunRecord.read(runner.run) else { return }
         if record.task == nil, let task = try taskChecksum() {
             record.task = task

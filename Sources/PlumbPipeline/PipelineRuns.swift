@@ -38,7 +38,7 @@ struct PipelineRunRecord: Codable, Equatable {
 /// A reference to a stage's output in a pipeline file: `STAGE`, `STAGE/FILE`, or one of those
 /// after `previous:` (the previous run's), `latest:` (the newest earlier run that has the stage) or
 /// `history:` (every earlier run that has it, oldest first; possibly none).
-struct PipelineRef: Hashable {
+public struct PipelineRef: Hashable {
     enum Scope: String { case local, previous, latest, history }
     var scope: Scope
     var stage: String
@@ -61,14 +61,19 @@ struct PipelineRef: Hashable {
         if let path, path.split(separator: "/").contains("..") { throw PipelineError(at, "\"\(text)\": a path may not leave its stage") }
     }
 
-    var text: String { (scope == .local ? "" : scope.rawValue + ":") + stage + (path.map { "/" + $0 } ?? "") }
+    public var text: String { (scope == .local ? "" : scope.rawValue + ":") + stage + (path.map { "/" + $0 } ?? "") }
 }
 
 /// This run and the earlier runs it builds on, newest first.
-struct PipelineRunChain {
-    var run: URL
+public struct PipelineRunChain {
+    public var run: URL
     /// Earlier runs, the previous one first.
-    var earlier: [URL]
+    public var earlier: [URL]
+
+    public init(run: URL, earlier: [URL]) {
+        self.run = run
+        self.earlier = earlier
+    }
 
     /// Follows `previous` from `previous` back to the first run, checking each is complete.
     static func open(run: URL, previous: URL?) throws -> PipelineRunChain {
@@ -111,7 +116,7 @@ struct PipelineRunChain {
     }
 
     /// `target` as a path relative to this run's directory (`../2026-11/sft` for a previous month).
-    func relative(_ target: URL) -> String {
+    public func relative(_ target: URL) -> String {
         let from = run.standardizedFileURL.pathComponents, to = target.standardizedFileURL.pathComponents
         var common = 0
         while common < min(from.count, to.count) && from[common] == to[common] { common += 1 }

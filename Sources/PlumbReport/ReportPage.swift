@@ -2,14 +2,15 @@
 // nothing fetched. Sections: policies across runs (with several), then per run the policies, best-of-k,
 // reward models, training curves per stage, every stage's final figures, and the lineage.
 import Foundation
+import PlumbFiles
 import PlumbStore
 
-struct ReportPage {
+public struct ReportPage {
     var runs: [ReportRun]
     var generatedAt = Date()
     private var body: [String] = []
 
-    init(runs: [ReportRun], generatedAt: Date = Date()) {
+    public init(runs: [ReportRun], generatedAt: Date = Date()) {
         self.runs = runs
         self.generatedAt = generatedAt
     }
@@ -28,7 +29,7 @@ struct ReportPage {
     .lineage-box { overflow-x: auto; border: 1px solid #ddd; padding: 4px; }
     """
 
-    func html() -> String {
+    public func html() -> String {
         var page = self
         page.build()
         let title = "Plumbline report: " + runs.map(\.name).joined(separator: ", ")
@@ -154,4 +155,19 @@ struct ReportPage {
 
     private mutating func add(_ lines: String...) { body += lines }
     private mutating func add(_ lines: [String]) { body += lines }
+}
+
+extension ReportPage {
+    /// Reads the runs, writes the page atomically, returns its path.
+    @discardableResult
+    public static func write(_ paths: [String], out: String?) throws -> URL {
+        guard let first = paths.first else { throw ReportError("name at least one run directory") }
+        let runs = try ReportRun.locate(paths).map(ReportRun.read)
+        let firstURL = URL(fileURLWithPath: first).standardizedFileURL
+        let file = out.map { URL(fileURLWithPath: $0) }
+            ?? (paths.count == 1 ? firstURL : firstURL.deletingLastPathComponent()).appendingPathComponent("report.html")
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(Data(ReportPage(runs: runs).html().utf8), to: file)
+        return file
+    }
 }

@@ -10,7 +10,7 @@ import XCTest
 import PlumbEval
 import PlumbStages
 import PlumbStore
-@testable import PlumbCLI
+@testable import PlumbReport
 
 final class ReportPageTests: XCTestCase {
     var root: URL!
@@ -89,7 +89,7 @@ final class ReportPageTests: XCTestCase {
 
     func testOneRunPage() throws {
         let run = try makeRun("2026-11", helpfulness: 0.3)
-        let file = try ReportCommand.write([run.path], out: nil)
+        let file = try ReportPage.write([run.path], out: nil)
         XCTAssertEqual(file.path, run.appendingPathComponent("report.html").path)
         let (elements, text) = try parse(file)
         let html = try String(contentsOf: file, encoding: .utf8)
@@ -123,16 +123,16 @@ final class ReportPageTests: XCTestCase {
 
     func testSeveralRunsShareAPage() throws {
         let runs = [try makeRun("2026-11", helpfulness: 0.3), try makeRun("2026-12", helpfulness: 0.5)]
-        let file = try ReportCommand.write([root.path], out: nil)
+        let file = try ReportPage.write([root.path], out: nil)
         XCTAssertEqual(file.path, root.appendingPathComponent("report.html").path)
         let (_, text) = try parse(file)
         XCTAssertTrue(text.contains("Policies across runs"))
         XCTAssertTrue(text.contains("Oracle helpfulness across runs"))
         XCTAssertTrue(text.contains("Run 2026-11") && text.contains("Run 2026-12"))
         let explicit = root.appendingPathComponent("out/both.html")
-        XCTAssertEqual(try ReportCommand.write(runs.map(\.path), out: explicit.path), explicit)
+        XCTAssertEqual(try ReportPage.write(runs.map(\.path), out: explicit.path), explicit)
         XCTAssertTrue(FileManager.default.fileExists(atPath: explicit.path))
-        XCTAssertThrowsError(try ReportCommand.write([root.appendingPathComponent("nothing").path], out: nil))
+        XCTAssertThrowsError(try ReportPage.write([root.appendingPathComponent("nothing").path], out: nil))
     }
 
     /// Month 1 chooses its DPO policy (helpfulness 0.4), month 2 keeps month 1's choice: the chart of
@@ -149,7 +149,7 @@ final class ReportPageTests: XCTestCase {
             try stage.complete()
         }
         XCTAssertEqual(try MainJobResults.choices(months: runs).map(\.policy), ["2026-11/dpo", "2026-11/dpo"])
-        let file = try ReportCommand.write(runs.map(\.path), out: root.appendingPathComponent("chosen.html").path)
+        let file = try ReportPage.write(runs.map(\.path), out: root.appendingPathComponent("chosen.html").path)
         let (_, text) = try parse(file)
         XCTAssertTrue(text.contains("Oracle helpfulness of each month's chosen policy"))
         XCTAssertTrue(text.contains("m1: dpo") && text.contains("m2: dpo"))

@@ -16,7 +16,7 @@ import PlumbStore
 import Yams
 
 /// A place in a pipeline file, for error messages.
-struct PipelineLocation: Equatable, Codable {
+public struct PipelineLocation: Equatable, Codable {
     var file: String
     var line: Int
     var key: String
@@ -24,9 +24,9 @@ struct PipelineLocation: Equatable, Codable {
     var description: String { "\(file):\(line): \(key)" }
 }
 
-struct PipelineError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct PipelineError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
     init(_ at: PipelineLocation, _ message: String) { description = "\(at.description): \(message)" }
 }
 
@@ -46,20 +46,27 @@ struct PipelineStageSpec {
     var options: [(option: String, values: [PipelineValue])]
 }
 
-struct PipelineFile {
-    var path: String
-    var name: String
+public struct PipelineFile {
+    public var path: String
+    public var name: String
     /// Profile name -> variable -> value, in file order.
     var profiles: [(name: String, values: [String: String])]
     var stages: [PipelineStageSpec]
     /// SHA-256 of the file's bytes.
     var sha256: String
 
-    /// Parses the file at `path`, or the built-in file `builtin:NAME` (BuiltIn); `${NAME}` in options
-    /// and inputs are replaced from `profile` (default: the first) and then `overrides`.
-    static func load(_ path: String, profile: String? = nil, overrides: [String: String] = [:]) throws -> PipelineFile {
-        if path.hasPrefix(BuiltIn.pipelinePrefix) {
-            let text = try BuiltIn.pipelineText(named: String(path.dropFirst(BuiltIn.pipelinePrefix.count)))
+    /// A location naming a built-in file: `builtin:main-job.yaml`.
+    public static let builtInPrefix = "builtin:"
+
+    /// Parses the file at `path`, or the built-in file `builtin:NAME` (one of `builtIn`, name -> text);
+    /// `${NAME}` in options and inputs are replaced from `profile` (default: the first) and then `overrides`.
+    static func load(_ path: String, builtIn: [String: String] = [:], profile: String? = nil,
+                     overrides: [String: String] = [:]) throws -> PipelineFile {
+        if path.hasPrefix(builtInPrefix) {
+            let name = String(path.dropFirst(builtInPrefix.count))
+            guard let text = builtIn[name] else {
+                throw PipelineError("\(path): no such built-in pipeline (built in: \(builtIn.keys.sorted().joined(separator: ", ")))")
+            }
             return try parse(text, path: path, profile: profile, overrides: overrides)
         }
         let data: Data

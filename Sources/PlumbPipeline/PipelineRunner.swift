@@ -2,22 +2,21 @@
 // of its current inputs, options and code and its files still have the checksum recorded; stale
 // when a record exists under another key (the reason says which option, input or code changed); to
 // run otherwise. Running a stage clears stale outputs, keeps an interrupted stage's files when it
-// was started with the same key (it resumes from its checkpoints), runs it in this process (a value
-// kind through `StageInvocation`, a command kind as its command line), then records the key and the
-// checksum of what it wrote.
+// was started with the same key (it resumes from its checkpoints), runs it in this process through
+// `StageInvocation` (the code `plumb KIND` runs), then records the key and the checksum of what it
+// wrote.
 import Foundation
-import PlumbEval
 import PlumbStages
 import PlumbStore
 
-enum PipelineStageStatus: Equatable {
+public enum PipelineStageStatus: Equatable {
     case complete
     case stale(String)
     case toRun(String)
 
-    var isComplete: Bool { self == .complete }
+    public var isComplete: Bool { self == .complete }
 
-    var text: String {
+    public var text: String {
         switch self {
         case .complete: return "complete"
         case .stale(let why): return "stale: \(why)"
@@ -26,12 +25,13 @@ enum PipelineStageStatus: Equatable {
     }
 }
 
-struct PipelineRunner {
-    let graph: PipelineGraph
+public struct PipelineRunner {
+    public let graph: PipelineGraph
+    let services: PipelineServices
     /// Treat a stage whose only change is the code version as complete.
     var acceptCodeChange = false
 
-    var run: URL { graph.chain.run }
+    public var run: URL { graph.chain.run }
     func directory(_ stage: PipelineStage) -> URL { run.appendingPathComponent(stage.name) }
 
     /// The key inputs of `stage` as they are on disk now: per option, each input stage's record.
@@ -46,28 +46,22 @@ struct PipelineRunner {
         return out
     }
 
-    /// A value kind's key is its manifest's cache key (StageKey); a command kind's is computed from
-    /// its options as written and its inputs' output checksums.
-    func key(_ stage: PipelineStage, inputs: [String: [PipelineInputRecord]]) throws -> String {
-        if let invocation = try invocation(stage) { return try invocation.key(runsRoot: runsRoot) }
-        return try PipelineStageKey.compute(kind: stage.kind.name, options: stage.keyOptions, inputs: inputs.mapValues { $0.map(\.checksum) },
-                                            code: PipelineStageKey.code)
-    }
+    /// The stage's key: its manifest's cache key (StageKey).
+    func key(_ stage: PipelineStage) throws -> String { try invocation(stage).key(runsRoot: runsRoot) }
 
     var runsRoot: URL { run.deletingLastPathComponent() }
 
-    /// A value kind's stage as parameters and inputs by slot (the paths each reference means).
-    func invocation(_ stage: PipelineStage) throws -> StageInvocation? {
-        guard let value = stage.kind.stage else { return nil }
+    /// The stage as parameters and inputs by slot (the paths each reference means).
+    func invocation(_ stage: PipelineStage) throws -> StageInvocation {
         var paths: [String: [URL]] = [:]
         for input in try graph.inputDirectories(stage) {
             paths[input.option, default: []] += input.refs.map { graph.path($0.ref, stageDirectory: $0.stage).standardizedFileURL }
         }
-        return StageInvocation(stage: value, parameters: PipelineValueCheck.entries(stage.spec), inputs: StageInputs(paths))
+        return StageInvocation(stage: stage.kind.stage, parameters: PipelineValueCheck.entries(stage.spec), inputs: StageInputs(paths))
     }
 
     /// The status of every stage, in order.
-    func plan() throws -> [(stage: PipelineStage, status: PipelineStageStatus)] {
+    public func plan() throws -> [(stage: PipelineStage, status: PipelineStageStatus)] {
         var out: [(stage: PipelineStage, status: PipelineStageStatus)] = []
         var pending = Set<String>()
         for stage in graph.stages {
@@ -86,7 +80,7 @@ struct PipelineRunner {
             return record == nil ? .toRun("after \(waiting)") : .stale("input \(waiting) will run first")
         }
         let inputs = try inputRecords(stage)
-        let key = try key(stage, inputs: inputs)
+        let key = try key(stage)
         guard let record else {
             guard let started = PipelineStageRecord.startedKey(dir) else { return .toRun("") }
             return .toRun(started == key ? "resumes an interrupted run" : "clears an interrupted run with other settings")
@@ -112,15 +106,14 @@ struct PipelineRunner {
             let refs = (inputs[name] ?? record.inputs[name] ?? []).map(\.ref).joined(separator: ", ")
             reasons.append("input \(name) (\(refs)) changed")
         }
-        if record.code != PipelineStageKey.code { reasons.append("code version changed") }
+        if record.code != PipelineCodeVersion.text { reasons.append("code version changed") }
         return reasons.isEmpty ? ["key changed"] : reasons
     }
 
     /// Runs what is needed among `selected` stages (all by default), in order; returns each stage's
     /// status before it ran.
     @discardableResult
-    func execute(selected: Set<String>? = nil, steps: MainJobSteps? = nil,
-                 log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> [(String, PipelineStageStatus)] {
+    public func execute(selected: Set<String>? = nil, steps: PipelineStepObserver? = nil) throws -> [(String, PipelineStageStatus)] {
         var out: [(String, PipelineStageStatus)] = []
         for stage in graph.stages where selected?.contains(stage.name) ?? true {
             for dependency in stage.dependencies {
@@ -131,11 +124,11 @@ struct PipelineRunner {
             let status = try status(stage, pending: [])
             out.append((stage.name, status))
             if status.isComplete {
-                log("== \(stage.name): complete")
+                services.log("== \(stage.name): complete")
                 steps?.skip(stage.name)
                 continue
             }
-            log("== \(stage.name) (\(stage.kind.name)): \(status.text)")
+            services.log("== \(stage.name) (\(stage.kind.name)): \(status.text)")
             if let steps { try steps.run(stage.name) { try runStage(stage) } } else { try runStage(stage) }
         }
         return out
@@ -145,7 +138,7 @@ struct PipelineRunner {
     func runStage(_ stage: PipelineStage) throws {
         let dir = directory(stage)
         let inputs = try inputRecords(stage)
-        let key = try key(stage, inputs: inputs)
+        let key = try key(stage)
         let fm = FileManager.default
         if fm.fileExists(atPath: dir.path) {
             let resumable = try PipelineStageRecord.read(dir) == nil && PipelineStageRecord.startedKey(dir) == key
@@ -153,28 +146,20 @@ struct PipelineRunner {
         }
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         try PipelineStageRecord.markStarted(dir, key: key)
-        let start = monotonicSeconds()
-        if let invocation = try invocation(stage) {
-            if let mode = try invocation.distributedMode() { try DistributedRuntime.start(mode) }
-            let location = StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: stage.name)
-            try invocation.run(location: DistributedRuntime.rankLocation(location),
-                               environment: PolicyOracle.environment, progress: ProgressPrinter(label: stage.name).handle, log: StageRun.standardError)
-        } else {
-            var command = try PlumbCommand.parseAsRoot(try graph.arguments(stage))
-            let workingDirectory = fm.currentDirectoryPath
-            guard fm.changeCurrentDirectoryPath(run.path) else { throw PipelineError("cannot enter \(run.path)") }
-            defer { fm.changeCurrentDirectoryPath(workingDirectory) }
-            try command.run()
-        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let invocation = try invocation(stage)
+        let location = try services.location(StageLocation(runsRoot: runsRoot, run: run.lastPathComponent, stage: stage.name),
+                                             try invocation.distributedMode())
+        try invocation.run(location: location, environment: services.environment, progress: services.progress(stage.name), log: services.log)
         let record = PipelineStageRecord(stage: stage.name, kind: stage.kind.name, key: key, options: stage.keyOptions, inputs: inputs,
-                                         code: PipelineStageKey.code, output: try StageContent.checksum(dir),
-                                         seconds: monotonicSeconds() - start, completedAt: ISO8601DateFormatter().string(from: Date()))
+                                         code: PipelineCodeVersion.text, output: try StageContent.checksum(dir),
+                                         seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, completedAt: ISO8601DateFormatter().string(from: Date()))
         try record.write(dir)
         try? fm.removeItem(at: dir.appendingPathComponent(PipelineStageRecord.startedFileName))
     }
 
     /// `names` and every stage they read from, transitively.
-    func withAncestors(_ names: [String]) throws -> Set<String> {
+    public func withAncestors(_ names: [String]) throws -> Set<String> {
         var out = Set<String>(), queue = names
         while let name = queue.popLast() {
             guard let stage = graph.stage(name) else {
