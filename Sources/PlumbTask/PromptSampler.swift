@@ -77,7 +77,7 @@ public enum PromptSampler {
     static func task(_ kind: TaskKind, _ entities: Entities, rng: inout TaskRandom) -> PromptTask {
         let world = World.standard
         let r = PromptTask.operandRange
-        let single = entities.required.map { [$0] } ?? entities.allowed
+        let single = entities.required.map { [$0] } ?? entities.allowed  // the splits a single entity comes from
         switch kind {
         case .add:
             return .add(rng.int(in: r), rng.int(in: r))
@@ -88,6 +88,7 @@ public enum PromptSampler {
             return .lookup(kind.attribute!, rng.pick(world.towns.filter { single.contains(world.split(ofTown: $0.name)) }))
         case .letters:
             let nouns = world.nouns.filter { single.contains(world.split(ofNoun: $0)) }
+            // Held-out nouns in alphabetical order, as the evaluation files have always drawn them.
             return .letters(rng.pick(entities.required == .evaluation ? nouns.sorted() : nouns))
         case .sort, .lastItem:
             let items = nounList(entities, rng: &rng)
