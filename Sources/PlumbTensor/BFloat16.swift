@@ -24,18 +24,22 @@ public enum BFloat16 {
         for i in 0..<count { dst[i] = round(src[i]) }
     }
 
-    /// dst[i] = float(src[i]) for i < count, eight at a time.
+    /// dst[i] = float(src[i]) for i < count (a loop LLVM vectorises: zero-extend, shift).
     @inline(__always)
     public static func widen(_ src: UnsafePointer<UInt16>, into dst: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            let h = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<UInt16>.self)
-            let w = SIMD8<UInt32>(UInt32(h[0]), UInt32(h[1]), UInt32(h[2]), UInt32(h[3]),
-                                  UInt32(h[4]), UInt32(h[5]), UInt32(h[6]), UInt32(h[7])) &<< 16
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: w, as: SIMD8<UInt32>.self)
-            i += 8
+        let bits = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt32.self)
+        for i in 0..<count { bits[i] = UInt32(src[i]) << 16 }
+    }
+
+    /// `widen` split over the engine's thread pool (inline when called from a pool thread).
+    public static func widenInParallel(_ src: UnsafePointer<UInt16>, into dst: UnsafeMutablePointer<Float>, count: Int,
+                                       pool: ThreadPool = .shared) {
+        let chunk = 1 << 18
+        guard count > chunk, pool.threads > 1 else { return widen(src, into: dst, count: count) }
+        pool.forEach(chunks: (count + chunk - 1) / chunk) { c, _ in
+            let lo = c * chunk
+            widen(src + lo, into: dst + lo, count: min(chunk, count - lo))
         }
-        while i < count { dst[i] = float(src[i]); i += 1 }
     }
 }
 
@@ -72,10 +76,10 @@ public final class BF16Matrix: @unchecked Sendable {
         BFloat16.round(t.pointer, into: bits, count: count)
     }
 
-    /// Writes the fp32 values into `out` (same element count; exact).
+    /// Writes the fp32 values into `out` (same element count; exact), over the thread pool.
     public func widen(into out: Tensor) throws {
         guard out.count == count else { throw TensorError("BF16Matrix: cannot widen \(shape) into a tensor of shape \(out.shape)") }
-        BFloat16.widen(bits, into: out.pointer, count: count)
+        BFloat16.widenInParallel(bits, into: out.pointer, count: count)
     }
 
     /// A new fp32 tensor holding the values.
