@@ -6,6 +6,9 @@
 #
 #   pipelines/bench-side-by-side.sh [ROUNDS] [CASE...]      (default 3 rounds, every case below)
 # A case is STEP:PRESET:SEQUENCES:SEQ_LEN:STEPS, SEQUENCES the batch (train) or the pairs (dpo).
+# STEP lora-dpo is one pair with LoRA (rank 8, alpha 16, all linear projections; reference = the base
+# with the adapters off, cached on both sides): `plumb bench memory --mode lora-dpo` (SEQUENCES must be
+# 1; its median step) against the script's `--step dpo --lora` (PEFT, installed into TORCH_PYTHON).
 # PLUMB names the binary; TORCH_PYTHON a Python with torch (default /work/venv-perf/bin/python; make it
 # with `python3 -m venv /work/venv-perf && /work/venv-perf/bin/pip install torch`). Neither is needed
 # by the build or the tests. THREADS (default 2) is torch's thread count; plumb uses every core.
@@ -33,12 +36,20 @@ for ((i = 1; i <= rounds; i++)); do
             unit=tokens_per_second
             p_args=(bench train --preset "$preset" --batch-size "$n" --seq-len "$seq" --steps "$steps")
             t_args=(--step train --preset "$preset" --batch-size "$n" --seq-len "$seq" --steps "$steps")
+        elif [ "$step" = lora-dpo ]; then
+            unit=pairs_per_second
+            p_args=(bench memory --preset "$preset" --mode lora-dpo --seq-len "$seq" --steps "$steps")
+            t_args=(--step dpo --lora --preset "$preset" --pairs "$n" --seq-len "$seq" --prompt-length 64 --steps "$steps")
         else
             unit=pairs_per_second
             p_args=(bench dpo --preset "$preset" --pairs "$n" --seq-len "$seq" --prompt-length 64 --steps "$steps")
             t_args=(--step dpo --preset "$preset" --pairs "$n" --seq-len "$seq" --prompt-length 64 --steps "$steps")
         fi
-        l1=$(load); p=$("$plumb" "${p_args[@]}" | field "$unit")
+        if [ "$step" = lora-dpo ]; then
+            l1=$(load); p=$("$plumb" "${p_args[@]}" | field median_step_seconds | awk '{ printf "%.6f", 1 / $1 }')
+        else
+            l1=$(load); p=$("$plumb" "${p_args[@]}" | field "$unit")
+        fi
         l2=$(load); t=$("$python" "$here/pipelines/llama-steps-pytorch.py" "${t_args[@]}" --threads "$threads" | field "$unit")
         r=$(awk -v p="$p" -v t="$t" 'BEGIN { printf "%.3f", p / t }')
         printf 'round %d %-24s plumb %10.3f  pytorch %10.3f  %s  ratio %s  (load %s, %s)\n' "$i" "$c" "$p" "$t" "$unit" "$r" "$l1" "$l2"

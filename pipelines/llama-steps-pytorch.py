@@ -11,8 +11,13 @@ models (tied embeddings), 1b is TinyLlama-1.1B (grouped-query attention 32/4, un
                 log-probabilities summed per sequence, clip at 1, AdamW; the reference's
                 log-probabilities given (`--reference cached`, as Plumbline's bench dpo) or computed
                 by a frozen copy of the policy under no_grad every step (`--reference forward`)
+  --step dpo --lora  the same DPO step with LoRA adapters by Hugging Face PEFT (`inject_adapter_in_model`,
+                rank 8, alpha 16, dropout 0, every linear projection of a block) on the frozen model, as
+                `plumb bench memory --mode lora-dpo`: only the adapters train (AdamW over them); the
+                reference is the base with the adapters off, cached as above (`--reference forward`
+                computes it each step under `disable_adapter_layers`)
 AdamW (0.9, 0.95), eps 1e-8, weight decay 0.1. One warm-up step, then --steps timed steps; prints one
-JSON line (tokens/s for train, pairs/s for dpo).
+JSON line (tokens/s for train, pairs/s for dpo). PEFT is needed only with --lora.
 """
 import argparse
 import copy
@@ -113,18 +118,26 @@ def main():
     parser.add_argument("--steps", type=int, default=3, help="timed steps (after one warm-up step)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--reference", choices=["cached", "forward"], default="cached", help="DPO's reference log-probabilities")
+    parser.add_argument("--lora", action="store_true", help="dpo: train PEFT LoRA adapters (r 8, alpha 16, all linear) on the frozen model")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     t = args.seq_len
     model = Llama(args.preset, t)
     vocab = PRESETS[args.preset][5]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
+    if args.lora:
+        from peft import LoraConfig, inject_adapter_in_model
+        lora = LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["wq", "wk", "wv", "wo", "w1", "w2", "w3"])
+        model = inject_adapter_in_model(lora, model)
+        for name, p in model.named_parameters():
+            p.requires_grad_("lora_" in name)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=1e-6, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
     n = args.batch_size if args.step == "train" else 2 * args.pairs
     tokens, targets = torch.randint(0, vocab, (n, t)), torch.randint(0, vocab, (n, t))
     mask = (torch.arange(1, t + 1) >= args.prompt_length).float().expand(n, t)   # targets in the response
     cached = torch.full((n,), -float(t))
-    reference = copy.deepcopy(model).eval().requires_grad_(False) if args.step == "dpo" and args.reference == "forward" else None
+    reference = copy.deepcopy(model).eval().requires_grad_(False) if args.step == "dpo" and args.reference == "forward" and not args.lora else None
 
     def response_logps(logits):
         """Sum over each sequence's response tokens of log p(target)."""
@@ -135,7 +148,16 @@ def main():
         if args.step == "train":
             return F.cross_entropy(logits.view(-1, vocab), targets.reshape(-1))
         logps = response_logps(logits)
-        if reference is None:
+        if args.lora and args.reference == "forward":
+            with torch.no_grad():
+                for m in model.modules():
+                    if hasattr(m, "disable_adapters"):
+                        m.enable_adapters(False)
+                ref = response_logps(model(tokens))
+                for m in model.modules():
+                    if hasattr(m, "disable_adapters"):
+                        m.enable_adapters(True)
+        elif reference is None:
             ref = cached
         else:
             with torch.no_grad():
@@ -147,7 +169,7 @@ def main():
         loss = loss_of_batch()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         optimizer.step()
 
     step()   # warm-up
@@ -157,7 +179,8 @@ def main():
     seconds = (time.perf_counter() - start) / args.steps
     out = {"benchmark": f"{args.step}-pytorch", "preset": args.preset, "torch": torch.__version__, "threads": args.threads,
            "seq_len": t, "steps": args.steps, "step_seconds": seconds,
-           "parameters": sum(p.numel() for p in model.parameters())}
+           "parameters": sum(p.numel() for p in model.parameters()), "trained_parameters": sum(p.numel() for p in trained),
+           "lora": args.lora}
     if args.step == "train":
         out.update(batch_size=n, tokens_per_second=n * t / seconds)
     else:

@@ -47,6 +47,7 @@ struct BenchCommand: ParsableCommand {
             BenchGemmCommand.self,
             BenchTrainCommand.self,
             BenchMemoryCommand.self,
+            BenchBaseCommand.self,
             BenchDecodeCommand.self,
             BenchSampleCommand.self,
             BenchShardsCommand.self,

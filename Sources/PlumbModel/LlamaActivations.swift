@@ -36,6 +36,8 @@ public final class LlamaActivations {
     /// dL/dfinalHidden: heads add into it, `backward` consumes it. Zeroed by `forward`.
     public let dFinalHidden: Tensor  // (N, C)
     let scratch: BackwardScratch
+    /// A bf16 base's block widened to fp32 (BF16Base.swift); empty until a pass on such a base.
+    let baseScratch: BaseLayerScratch
     /// dL/dlogits for the token log-prob backward (N, V); allocated on first use, since the LM loss
     /// writes its gradient over the logits instead.
     lazy var dLogits: Tensor? = logits.map { Tensor(zeros: $0.shape) }
@@ -72,6 +74,7 @@ public final class LlamaActivations {
         logits = withLogits ? Tensor(zeros: [n, c.vocabSize]) : nil
         dFinalHidden = Tensor(zeros: [n, c.dim])
         scratch = BackwardScratch(config: c, batchSize: b, seqLen: t)
+        baseScratch = BaseLayerScratch()
     }
 
     /// Every buffer of `w` (same B x T), without the logits when `logits` is false: a pass that does not
@@ -80,7 +83,7 @@ public final class LlamaActivations {
         batchSize = w.batchSize; seqLen = w.seqLen; forwardOnly = w.forwardOnly
         layers = w.layers; output = w.output; rstdFinal = w.rstdFinal; finalHidden = w.finalHidden
         logits = withLogits ? w.logits : nil
-        dFinalHidden = w.dFinalHidden; scratch = w.scratch
+        dFinalHidden = w.dFinalHidden; scratch = w.scratch; baseScratch = w.baseScratch
     }
 
     /// Batch 1 x `t` tokens over the start of `w`'s buffers (t <= w.seqLen, so every buffer fits).
@@ -101,6 +104,7 @@ public final class LlamaActivations {
         logits = withLogits ? try w.logits.map { try prefixView($0, [t, $0.shape[1]]) } : nil
         dFinalHidden = try prefixView(w.dFinalHidden, [t, c])
         scratch = try BackwardScratch(viewing: w.scratch, tokens: t)
+        baseScratch = w.baseScratch
     }
 }
 

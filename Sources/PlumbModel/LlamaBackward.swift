@@ -15,7 +15,7 @@ extension LlamaModel {
         try RMSNorm.backward(dOut: acts.dFinalHidden, x: acts.output, weight: weights.finalNorm, rstd: acts.rstdFinal,
                              dx: s.dResidual, dWeight: try grad(LlamaTensorNames.finalNorm))
         for l in stride(from: config.nLayers - 1, through: 0, by: -1) {
-            try layerBackward(l, acts.layers[l], batch: batch, s, lora: lora)
+            try layerBackward(l, try layerWeights(l, acts), acts.layers[l], batch: batch, s, lora: lora)
         }
         if let dTable = try grad(LlamaTensorNames.embedding) {
             try Embedding.backward(dOut: s.dResidual, tokens: batch.tokens, dTable: dTable)
@@ -23,8 +23,9 @@ extension LlamaModel {
     }
 
     /// s.dResidual holds dL/d(output of layer l); on return it holds dL/d(input of layer l).
-    func layerBackward(_ l: Int, _ a: LayerActivations, batch: BatchLayout, _ s: BackwardScratch, lora: LoRAActivations?) throws {
-        let c = config, n = batch.tokenCount, w = weights.layers[l]
+    func layerBackward(_ l: Int, _ w: LlamaLayerWeights, _ a: LayerActivations, batch: BatchLayout, _ s: BackwardScratch,
+                       lora: LoRAActivations?) throws {
+        let c = config, n = batch.tokenCount
         func g(_ leaf: LlamaTensorNames.LayerTensor) throws -> Tensor? { try grad(LlamaTensorNames.layer(l, leaf)) }
         // 2. MLP branch: output = middle + hidden Wd^T, hidden = silu(gate) * up
         s.dHidden.zero()

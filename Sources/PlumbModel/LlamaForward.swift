@@ -18,7 +18,8 @@ extension LlamaModel {
         acts.layout = batch
         let lora = try acts.prepareLoRA(adapter, config: c)
         try Embedding.forward(table: weights.embedding, tokens: batch.tokens, out: acts.layers[0].input)
-        for (l, w) in weights.layers.enumerated() {
+        for l in 0..<c.nLayers {
+            let w = try layerWeights(l, acts)   // a bf16 base's block widened into the activations' scratch
             let a = acts.layers[l]
             let next = l + 1 < c.nLayers ? acts.layers[l + 1].input : acts.output
             try layerForward(l, w, a, batch: batch, output: next, lora: lora)

@@ -13,21 +13,30 @@ public final class LlamaModel {
     public let parameters: ParameterSet
     /// Views of the value arena by role.
     public let weights: LlamaWeights
+    /// How the blocks' projections are held: fp32 in `parameters`, or bf16 (a frozen base; BF16Base.swift).
+    public let baseDType: BaseDType
+    /// For a bf16 base rounded from an fp32 one (`LlamaModel.bf16(rounding:)`): what the rounding changed.
+    public internal(set) var bf16Rounding: BF16RoundingRecord?
     let rope: RoPETable
     let ropeLayout: RoPELayout
 
     /// A model with every weight zero; `initialize(seed:)` or `load(_:)` fills it. Without
     /// `gradients`, the model is frozen and holds no gradient arena (a base under LoRA adapters).
-    public init(config: LlamaConfig, heads: LlamaHeads = .lm, gradients: Bool = true) throws {
+    /// `baseDType` bf16 holds the blocks' projections in bf16 outside `parameters` (frozen only).
+    public init(config: LlamaConfig, heads: LlamaHeads = .lm, gradients: Bool = true, baseDType: BaseDType = .fp32) throws {
         try config.validate()
-        self.config = config; self.heads = heads
-        let specs = LlamaTensorNames.table(config, heads: heads).map { name, shape in
+        guard baseDType == .fp32 || !gradients else {
+            throw ConfigError("model: a bf16 base is frozen (it takes no gradient); make it with gradients false")
+        }
+        self.config = config; self.heads = heads; self.baseDType = baseDType
+        let specs = LlamaTensorNames.table(config, heads: heads).filter { !LlamaModel.isBF16(name: $0.name, baseDType) }.map { name, shape in
             // No weight decay on norm gains and the embedding (which is also the tied LM head).
             ParameterSpec(name, shape, weightDecay: shape.count == 2 && name != LlamaTensorNames.embedding)
         }
         parameters = try ParameterSet(specs, gradients: gradients)
         let set = parameters
-        weights = try LlamaWeights(config: config, heads: heads) { try set.value($0) }
+        let bf16Layers = baseDType == .bf16 ? try (0..<config.nLayers).map { _ in try BF16LayerMatrices(config: config) } : nil
+        weights = try LlamaWeights(config: config, heads: heads, bf16Layers: bf16Layers) { try set.value($0) }
         rope = try RoPETable(headDim: config.headDim, maxPositions: config.maxSeqLen, theta: Double(config.ropeTheta))
         ropeLayout = config.rotaryLayout == .halves ? .halves : .adjacentPairs
     }
@@ -43,14 +52,16 @@ public final class LlamaModel {
     public func initialize(seed: UInt64, std: Float = 0.02) {
         var rng = SeededRNG(seed: seed)
         let residualStd = std / Float(2 * config.nLayers).squareRoot()
-        for e in parameters.entries {
-            let t = try! parameters.value(of: e)
-            if e.shape.count == 1 {
+        for (name, shape) in LlamaTensorNames.table(config, heads: heads) {   // the parameters' order
+            let bf16 = try! bf16Matrix(name)
+            let t = bf16 == nil ? try! parameters.value(name) : Tensor(zeros: shape)
+            if shape.count == 1 {
                 t.fill(1)
             } else {
-                let residual = e.name.hasSuffix("o_proj.weight") || e.name.hasSuffix("down_proj.weight")
+                let residual = name.hasSuffix("o_proj.weight") || name.hasSuffix("down_proj.weight")
                 rng.fillNormal(t, std: residual ? residualStd : std)
             }
+            try! bf16?.assign(rounding: t)
         }
     }
 
@@ -59,6 +70,7 @@ public final class LlamaModel {
     /// reward model initialised from an SFT checkpoint, whose `score.weight` starts fresh).
     public func load(_ tensors: [String: Tensor], source: String, allowMissingHeads: Bool = false) throws {
         try LlamaCheckpoint.check(tensors, config: config, heads: allowMissingHeads ? [] : heads, source: source)
+        try loadBF16(tensors, source: source)
         for e in parameters.entries {
             guard let t = tensors[e.name] else { continue }   // only a head can be missing after `check`
             guard t.shape == e.shape else {
@@ -68,11 +80,19 @@ public final class LlamaModel {
         }
     }
 
-    /// Every weight by name, as views (copy before mutating the model if you keep them).
+    /// Every weight by name, as views (copy before mutating the model if you keep them); a bf16
+    /// base's projections as new fp32 tensors of their values.
     public func tensors() throws -> [String: Tensor] {
         var out: [String: Tensor] = [:]
         for e in parameters.entries { out[e.name] = try parameters.value(of: e) }
+        for (name, _) in LlamaTensorNames.table(config, heads: heads) { if let m = try bf16Matrix(name) { out[name] = m.widened() } }
         return out
+    }
+
+    /// The fp32 values of weight `name`: a view of the parameter, or a bf16 projection widened into a new tensor.
+    public func value(_ name: String) throws -> Tensor {
+        if let m = try bf16Matrix(name) { return m.widened() }
+        return try parameters.value(name)
     }
 
     /// Loads a Hugging Face checkpoint directory into a new model with `heads`.
@@ -98,8 +118,10 @@ public final class LlamaModel {
         parameters.setTrainable(trainable, where: predicate)
     }
 
-    /// The gradient view of `name`, or nil when that parameter is frozen.
-    @inline(__always) func grad(_ name: String) throws -> Tensor? { try parameters.trainableGradient(name) }
+    /// The gradient view of `name`, or nil when that parameter is frozen (or a bf16 base's projection).
+    @inline(__always) func grad(_ name: String) throws -> Tensor? {
+        baseDType == .bf16 && !parameters.contains(name) ? nil : try parameters.trainableGradient(name)
+    }
 }
 
 extension LlamaModel {

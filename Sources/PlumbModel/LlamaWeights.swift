@@ -1,5 +1,8 @@
 // Views of a Llama model's weights by role, built from a name -> tensor lookup (the parameter arena
 // or a loaded checkpoint). Names are Hugging Face's (LlamaTensorNames); shapes are checked on entry.
+// A bf16 base (BF16Base.swift) holds its blocks' projections in `bf16Layers`; its `layers` then carry
+// the fp32 norms and, for each projection, an empty (0, in) placeholder that any product refuses by
+// shape, so nothing reads a projection without widening it (`LlamaModel.layerWeights`).
 import PlumbTensor
 
 /// One transformer block's weights; every matrix is (out, in).
@@ -23,10 +26,16 @@ public struct LlamaWeights {
     public let lmHead: Tensor?        // (V, C)
     public let rewardHead: Tensor?    // (1, C)
     public let valueHead: Tensor?     // (1, C)
+    /// The blocks' projections in bf16 (a bf16 base), or nil when `layers` hold them in fp32.
+    public let bf16Layers: [BF16LayerMatrices]?
 
-    /// Looks every tensor of `config` with `heads` up by name and checks its shape.
-    public init(config: LlamaConfig, heads: LlamaHeads, lookup: (String) throws -> Tensor) throws {
+    /// Looks every tensor of `config` with `heads` up by name and checks its shape; with `bf16Layers`,
+    /// the projections are those (not looked up).
+    public init(config: LlamaConfig, heads: LlamaHeads, bf16Layers: [BF16LayerMatrices]? = nil,
+                lookup: (String) throws -> Tensor) throws {
+        self.bf16Layers = bf16Layers
         func get(_ name: String, _ shape: [Int]) throws -> Tensor {
+            if bf16Layers != nil, shape.count == 2, name.hasPrefix("model.layers.") { return Tensor(zeros: [0, shape[1]]) }
             let t = try lookup(name)
             guard t.shape == shape else { throw CheckpointError("tensor '\(name)': expected shape \(shape), found \(t.shape)") }
             return t

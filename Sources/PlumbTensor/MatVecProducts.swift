@@ -6,7 +6,8 @@
 //   - `MatVec.kernel` when n <= `kernelRows` (W is read once for all rows, never packed), or
 //   - one single-threaded sgemm on its block of weight rows when n is larger (compute bound; the
 //     pool, not OpenBLAS, spreads the work, so OpenBLAS's threads never spin against the pool's).
-// A product over 8-bit weights (`Q8Matrix`) always runs `MatVec.Q8.kernel`, for any n.
+// A product over 8-bit weights (`Q8Matrix`) always runs `MatVec.Q8.kernel`, and one over bf16 weights
+// (`BF16Matrix`) `MatVec.BF16.kernel`, for any n.
 // The kernels' outputs do not depend on n or on the split (sgemm's may, in the last bits).
 import CBLAS
 
@@ -15,17 +16,25 @@ extension MatVec {
     public struct Product {
         public let weight: UnsafePointer<Float>   // (outFeatures, in); unused when q8 is set
         public let q8: Q8Matrix?                  // (outFeatures, in) in 8 bits, or nil for fp32 weights
+        public let bf16: BF16Matrix?              // (outFeatures, in) in bf16, or nil
         public let out: UnsafeMutablePointer<Float>   // (n, outFeatures)
         public let outFeatures: Int
         public let accumulate: Bool
 
         public init(weight: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, outFeatures: Int, accumulate: Bool = false) {
-            self.weight = weight; self.q8 = nil; self.out = out; self.outFeatures = outFeatures; self.accumulate = accumulate
+            self.weight = weight; self.q8 = nil; self.bf16 = nil; self.out = out; self.outFeatures = outFeatures; self.accumulate = accumulate
         }
 
         public init(q8: Q8Matrix, out: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-            self.weight = UnsafePointer(q8.scales); self.q8 = q8; self.out = out; self.outFeatures = q8.rows; self.accumulate = accumulate
+            self.weight = UnsafePointer(q8.scales); self.q8 = q8; self.bf16 = nil; self.out = out; self.outFeatures = q8.rows; self.accumulate = accumulate
         }
+
+        public init(bf16: BF16Matrix, out: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+            self.weight = UnsafeRawPointer(bf16.bits).assumingMemoryBound(to: Float.self); self.q8 = nil; self.bf16 = bf16
+            self.out = out; self.outFeatures = bf16.rows; self.accumulate = accumulate
+        }
+
+        var widensInKernel: Bool { q8 != nil || bf16 != nil }
     }
 
     /// Rows of x up to which the matrix-vector kernel is used; above, chunked sgemm. Up to 64 rows
@@ -40,7 +49,7 @@ extension MatVec {
         if n == 0 || products.isEmpty { return }
         let useKernel = n <= kernelRows
         let rowsPerChunk = products.map {
-            $0.q8 != nil ? q8ChunkRows(inFeatures: k)
+            $0.q8 != nil ? q8ChunkRows(inFeatures: k) : $0.bf16 != nil ? kernelChunkRows(inFeatures: k) * 2
                 : useKernel ? kernelChunkRows(inFeatures: k) : gemmChunkRows($0.outFeatures, threads: pool.threads)
         }
         var firstChunk = [0]   // chunks of products 0..<j come before product j's
@@ -52,6 +61,8 @@ extension MatVec {
             let outputs = lo..<min(lo + rowsPerChunk[j], p.outFeatures)
             if let q8 = p.q8 {
                 Q8.kernel(weight: q8, x: x, rows: n, y: p.out, ldy: p.outFeatures, outputs: outputs, accumulate: p.accumulate)
+            } else if let bf16 = p.bf16 {
+                BF16.kernel(weight: bf16, x: x, rows: n, y: p.out, ldy: p.outFeatures, outputs: outputs, accumulate: p.accumulate)
             } else if useKernel {
                 kernel(weight: p.weight, inFeatures: k, x: x, rows: n, y: p.out, ldy: p.outFeatures, outputs: outputs, accumulate: p.accumulate)
             } else {
@@ -60,7 +71,7 @@ extension MatVec {
                             p.accumulate ? 1 : 0, p.out + outputs.lowerBound, Int32(p.outFeatures))
             }
         }
-        if useKernel || products.allSatisfy({ $0.q8 != nil }) {
+        if useKernel || products.allSatisfy(\.widensInKernel) {
             pool.forEach(chunks: firstChunk.last!, run)
         } else {
             ThreadPool.withSingleThreadedBLAS { pool.forEach(chunks: firstChunk.last!, run) }

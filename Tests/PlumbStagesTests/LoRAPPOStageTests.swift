@@ -26,11 +26,37 @@ final class LoRAPPOStageTests: XCTestCase {
         return dir
     }
 
-    func arguments(_ i: PPOStageTests.Inputs, helpfulness: URL, safety: URL, stage: String) -> [String] {
+    func arguments(_ i: PPOStageTests.Inputs, helpfulness: URL, safety: URL, stage: String, lora: String = "rank=4 alpha=8") -> [String] {
         ["ppo", "--tokenizer", i.tokenizer.path, "--policy", i.policy.path, "--helpfulness", helpfulness.path, "--safety", safety.path,
          "--prompts", i.prompts.path, "--iterations", "4", "--prompts-per-iteration", "8", "--ppo-epochs", "2",
          "--mini-batches", "2", "--max-new-tokens", "10", "--lr", "1e-2", "--value-lr", "1e-2", "--rows", "4", "--max-sequences", "8",
-         "--checkpoint-every", "2", "--sample-every", "0", "--lora", "rank=4 alpha=8", "--out", i.runs.appendingPathComponent("r/\(stage)").path]
+         "--checkpoint-every", "2", "--sample-every", "0", "--lora", lora, "--out", i.runs.appendingPathComponent("r/\(stage)").path]
+    }
+
+    /// The first step's `objective/kl` of a stage's metrics.
+    func firstKL(_ stage: URL) throws -> Double? {
+        try String(contentsOf: stage.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["event"] as? String == "step" && $0["step"] as? Int == 1 }
+            .flatMap { ($0["extra"] as? [String: Any])?["objective/kl"] as? Double ?? $0["objective/kl"] as? Double }
+    }
+
+    /// `base=bf16`: every role on the policy's bf16 rounding (reward adapters trained on the fp32 base
+    /// load onto it with the warning); the fresh policy decodes and scores as the bare bf16 base (the
+    /// first KL exactly 0), the adapter trains, and it records the bf16 base it was trained on.
+    func testLoRAPPOOnABF16Base() throws {
+        let i = try PPOStageTests.inputs()
+        let base = try LlamaModel.load(directory: i.policy)
+        let h = try rewardAdapter(on: base, baseDirectory: i.policy, seed: 21, into: i.root.appendingPathComponent("rm-h-lora-b"))
+        let s = try rewardAdapter(on: base, baseDirectory: i.policy, seed: 22, into: i.root.appendingPathComponent("rm-s-lora-b"))
+        _ = try PlumbProcess.binary()
+        XCTAssertEqual(try PlumbProcess.run(arguments(i, helpfulness: h, safety: s, stage: "ppo-lora-bf16", lora: "rank=4 alpha=8 base=bf16")).0, 0)
+        let stage = i.runs.appendingPathComponent("r/ppo-lora-bf16")
+        XCTAssertEqual(try StageManifest.read(from: stage).status, .complete)
+        XCTAssertEqual(try firstKL(stage), 0)
+        let (loadedBase, adapter) = try StageModel.loadAdapter(stage)   // onto the fp32 policy it was rounded from
+        XCTAssertEqual(loadedBase.baseDType, .fp32)
+        XCTAssertGreaterThan(adapter.allModules.map { $0.b.array.map(abs).max()! }.max()!, 0, "PPO trained the adapter (B left 0)")
     }
 
     /// The stage's adapter values, in parameter order.

@@ -34,6 +34,29 @@ final class LoRAStageTests: XCTestCase {
                        ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
     }
 
+    /// `base=bf16`: the stage trains over the base's bf16 rounding, lowers the validation loss, records
+    /// the dtype and the fp32 base's checksum beside the adapter, and loads merged onto the fp32 base
+    /// it was rounded from (with a warning stating the measured difference).
+    func testLoRASFTOnABF16Base() throws {
+        let f = try StageFixtures.fixture()
+        let root = f.root.appendingPathComponent("lora-bf16-\(UUID().uuidString)")
+        let base = root.appendingPathComponent("run/sft"), lora = root.appendingPathComponent("run/sft-lora")
+        try StageFixtures.plumb(["sft", "--tokenizer", f.tokenizer.path, "--data", f.importSFT.path, "--init-from", "tiny",
+                                 "--config", f.modelConfig.path, "--seq-len", "64", "--rows", "4", "--epochs", "1", "--lr", "3e-3",
+                                 "--eval-every", "0", "--out", base.path])
+        try StageFixtures.plumb(["stage", "sft", "--tokenizer", f.tokenizer.path, "--data", f.importSFT.path, "--init-from", base.path,
+                                 "--seq-len", "64", "--rows", "4", "--epochs", "1", "--lora", "rank=4 alpha=8 lr=3e-3 base=bf16", "--out", lora.path])
+        let manifest = try StageManifest.read(from: lora)
+        XCTAssertEqual(manifest.status, .complete)
+        let initial = try XCTUnwrap(manifest.metrics["initial_val_loss"]), final = try XCTUnwrap(manifest.metrics["val_loss"])
+        XCTAssertLessThan(final, initial, "LoRA SFT on a bf16 base did not lower the validation loss")
+        let (fp32Base, adapter) = try StageModel.loadAdapter(lora)
+        XCTAssertEqual(fp32Base.baseDType, .fp32)
+        XCTAssertEqual(adapter.settings.rank, 4)
+        let merged = try StageModel.load(lora), baseModel = try StageModel.load(base)
+        XCTAssertGreaterThan(try merged.tensors()["model.layers.0.mlp.up_proj.weight"]!.maxAbsDifference(try baseModel.value("model.layers.0.mlp.up_proj.weight")), 0)
+    }
+
     func testLoRAWithoutABaseOrWithAnUnknownTargetIsRefused() throws {
         let f = try StageFixtures.fixture()
         let out = f.root.appendingPathComponent("lora-bad-\(UUID().uuidString)/run/sft")

@@ -20,10 +20,12 @@ final class LoRATrainingTests: XCTestCase {
         }
     }
 
-    /// Trains a fresh adapter (dropout 0.1) over a frozen base for one epoch in `root`; returns base and adapter.
-    func run(in root: URL) throws -> (LlamaModel, LoRAAdapter, TrainingSummary) {
-        let base = try LlamaModel(config: config, heads: .lm, seed: 5)
-        base.parameters.releaseGradients()
+    /// Trains a fresh adapter (dropout 0.1) over a frozen base (fp32, or its bf16 rounding) for one
+    /// epoch in `root`; returns base and adapter.
+    func run(in root: URL, base dtype: BaseDType = .fp32) throws -> (LlamaModel, LoRAAdapter, TrainingSummary) {
+        let fp32 = try LlamaModel(config: config, heads: .lm, seed: 5)
+        fp32.parameters.releaseGradients()
+        let base = dtype == .bf16 ? try LlamaModel.bf16(rounding: fp32) : fp32
         let adapter = try LoRAAdapter(config: config, settings: LoRASettings(rank: 4, alpha: 8, dropout: 0.1), seed: 6)
         let train = try examples()
         let objective = try LanguageModelObjective(model: base, train: train, validation: Array(train.prefix(4)), rows: 2, seqLen: 16,
@@ -58,5 +60,25 @@ final class LoRATrainingTests: XCTestCase {
         XCTAssertEqual(bits(resumedAdapter.parameters), bits(adapter.parameters), "the resumed adapter differs from the uninterrupted run's")
         XCTAssertEqual(resumedAdapter.dropoutRNG, adapter.dropoutRNG)
         try? FileManager.default.removeItem(at: root)
+    }
+
+    /// On a bf16 base: checkpoints record the dtype, a resumed run ends bit for bit where the
+    /// uninterrupted one did, and the adapter differs from the one trained on the fp32 base.
+    func testBF16BaseResumesExactly() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-lora-bf16-resume-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (base, adapter, _) = try run(in: root.appendingPathComponent("a"), base: .bf16)
+        XCTAssertEqual(base.baseDType, .bf16)
+        let checkpoints = try TrainingCheckpoint.list(root.appendingPathComponent("a/checkpoints"))
+        let metadata = try SafeTensors.read(checkpoints[0].appendingPathComponent("adapter_model.safetensors")).metadata
+        XCTAssertEqual(metadata["plumb.base_dtype"], "bf16")
+        let second = root.appendingPathComponent("b/checkpoints")
+        try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: checkpoints[0], to: second.appendingPathComponent(checkpoints[0].lastPathComponent))
+        let (_, resumedAdapter, resumed) = try run(in: root.appendingPathComponent("b"), base: .bf16)
+        XCTAssertEqual(resumed.resumedAtStep, 2)
+        XCTAssertEqual(bits(resumedAdapter.parameters), bits(adapter.parameters), "the resumed adapter differs from the uninterrupted run's")
+        let (_, onFP32, _) = try run(in: root.appendingPathComponent("c"))
+        XCTAssertNotEqual(bits(onFP32.parameters), bits(adapter.parameters))
     }
 }

@@ -47,8 +47,9 @@ final class RLTrainingTests: XCTestCase {
     /// near 1/8) through PPOLoop without a critic: 8 prompts x 4 responses per iteration (the
     /// responses PPO's toy run takes from 16 prompts, doubled), 30 iterations. Tolerance as PPO's:
     /// the last three iterations' mean share above 0.5.
+    /// With `adapter`, `policy` is a frozen base and the adapter is what trains (decoded unmerged).
     func runToy(_ estimation: RLEstimation, directory: String, iterations: Int = 30, validation: PolicyValidationSchedule? = nil,
-                policy: LlamaModel? = nil) throws -> [Double] {
+                policy: LlamaModel? = nil, adapter: LoRAAdapter? = nil) throws -> [Double] {
         let f = try StageFixtures.fixture()
         let templated = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: f.tokenizer.path), template: .plumbline)
         let prompts = PPOTrainingTests.toyPrompts
@@ -60,9 +61,9 @@ final class RLTrainingTests: XCTestCase {
         s.policyOptimization = OptimizationSettings(learningRate: 1e-2, schedule: .constant, warmupRatio: 0)
         (s.rows, s.maxSequences, s.checkpointEvery, s.sampleEvery) = (4, 32, 100, 0)
         let policy = try policy ?? LlamaModel(config: config, heads: .lm, seed: 11)
-        let policyPass = try ResponseTokenPass(model: policy, rows: 4, seqLen: 64, padToken: templated.info.eosID)
+        let policyPass = try ResponseTokenPass(model: policy, rows: 4, seqLen: 64, padToken: templated.info.eosID, adapter: adapter)
         let reference = try ResponseTokenPass(model: try LlamaModel(config: config, heads: .lm, seed: 11), rows: 4, seqLen: 64, padToken: templated.info.eosID)
-        let rollouts = PPORollouts(settings: s, prompts: prompts, sampler: try PolicySampler(model: policy, templated: templated, maxSequences: 32),
+        let rollouts = PPORollouts(settings: s, prompts: prompts, sampler: try PolicySampler(model: policy, templated: templated, maxSequences: 32, adapter: adapter),
                                    policy: policyPass, reference: reference, critic: nil, scorer: PPOTrainingTests.LowTokenScorer(),
                                    reward: CombinedReward(), estimation: estimation)
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("rl-toy-\(getpid())")
@@ -119,5 +120,29 @@ final class RLTrainingTests: XCTestCase {
         let last = try LlamaModel(config: config, heads: .lm, seed: 11)
         _ = try runToy(estimation, directory: "last", iterations: 4, validation: PolicyValidationSchedule(judge: validator, every: 1, keepBest: false), policy: last)
         XCTAssertNotEqual(weights(last), weights(two), "without keep-best the last policy stays")
+    }
+
+    /// keep-best with a LoRA policy keeps the adapter of the best validation (iteration 2 of 4), bit for
+    /// bit the adapter of a run stopped after 2 iterations, and never touches the frozen base.
+    func testKeepBestWithLoRAKeepsTheBestIterationsAdapter() throws {
+        let peak: [Int: Double] = [0: 0.5, 1: 0.55, 2: 0.7, 3: 0.6, 4: 0.65]
+        let validator: PPOStage.PolicyJudge = { iteration, _ in [PolicyValidationSchedule.figure: peak[iteration]!] }
+        func values(_ p: ParameterSet) -> [UInt32] { Array(UnsafeBufferPointer(start: p.values.base, count: p.totalCount)).map(\.bitPattern) }
+        let estimation = RLEstimation(estimator: .rloo, groupSize: 4)
+        func run(_ directory: String, iterations: Int, keepBest: Bool?) throws -> (adapter: LoRAAdapter, base: LlamaModel) {
+            let base = try LlamaModel(config: config, heads: .lm, seed: 11)
+            base.parameters.releaseGradients()
+            let adapter = try LoRAAdapter(config: config, settings: LoRASettings(rank: 4, alpha: 8), seed: 5)
+            _ = try runToy(estimation, directory: directory, iterations: iterations,
+                           validation: keepBest.map { PolicyValidationSchedule(judge: validator, every: 1, keepBest: $0) }, policy: base, adapter: adapter)
+            return (adapter, base)
+        }
+        let kept = try run("lora-best", iterations: 4, keepBest: true)
+        let two = try run("lora-two", iterations: 2, keepBest: nil)
+        let last = try run("lora-last", iterations: 4, keepBest: false)
+        XCTAssertEqual(values(kept.adapter.parameters), values(two.adapter.parameters), "the kept adapter is iteration 2's")
+        XCTAssertNotEqual(values(last.adapter.parameters), values(two.adapter.parameters), "without keep-best the last adapter stays")
+        XCTAssertTrue(kept.adapter.allModules.contains { $0.b.array.contains { $0 != 0 } }, "the adapter trained")
+        XCTAssertEqual(values(kept.base.parameters), values(try LlamaModel(config: config, heads: .lm, seed: 11).parameters), "the base is untouched")
     }
 }

@@ -1,6 +1,6 @@
 // `plumb bench memory --mode lora-ppo`: one PPO iteration with the five roles on one frozen base, as
 // `plumb ppo --lora` holds them (PPOAdapters), with random weights:
-//   base       the preset's shape, fp32, values only (no gradient arena)
+//   base       the preset's shape, fp32 (or the projections bf16: --base bf16), values only (no gradient arena)
 //   policy     a fresh adapter (PEFT's init, B = 0); the reference is the bare base
 //   critic     an adapter with a value head
 //   reward     two adapters with reward heads (B drawn N(0, 0.02), so they are not the base)
@@ -86,7 +86,7 @@ enum LoRAPPOMemoryBench {
             "prompts": prompts, "new_tokens": newTokens, "prompt_length": promptLength, "ppo_epochs": epochs,
             "rollout_seconds": rolloutSeconds, "scoring_seconds": scoringSeconds, "update_seconds": updateSeconds,
             "iteration_seconds": rolloutSeconds + scoringSeconds + updateSeconds,
-            "base_parameters": base.parameters.totalCount, "base_bytes": base.parameters.totalCount * scalar,
+            "base_parameters": base.weightCount, "base_bytes": base.weightBytes, "base_dtype": base.baseDType.rawValue,
             "base_gradient_bytes": base.parameters.gradients.count * scalar,
             "adapter_parameters": [policy, critic].map(\.parameters.totalCount) + rewards.map(\.parameters.totalCount),
             "trained_parameters": policy.parameters.trainableCount + critic.parameters.trainableCount,
@@ -102,8 +102,8 @@ enum LoRAPPOMemoryBench {
     /// (fresh), the critic (value head), two reward models (reward heads, B drawn N(0, 0.02), frozen).
     static func roles(_ config: LlamaConfig, lora: LoRASettings, seed: UInt64) throws
         -> (base: LlamaModel, policy: LoRAAdapter, critic: LoRAAdapter, rewards: [LoRAAdapter]) {
-        let base = try LlamaModel(config: config, heads: .lm, gradients: false)
-        base.initialize(seed: seed)
+        let base = try LlamaModel(config: config, heads: .lm, gradients: false, baseDType: lora.baseDType)
+        base.initialize(seed: seed)   // bf16: the fp32 draws rounded
         let policy = try LoRAAdapter(config: config, settings: lora, seed: seed &+ 1)
         let critic = try LoRAAdapter(config: config, settings: lora, heads: .value, seed: seed &+ 2)
         let rewards = try (0..<2).map { i -> LoRAAdapter in

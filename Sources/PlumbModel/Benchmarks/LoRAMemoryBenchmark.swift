@@ -6,6 +6,7 @@
 //              the reference log-probabilities of the same base with the adapter off (computed once
 //              before the timed steps, as the cached reference), the adapter's AdamW step
 //   full-sft   one sequence, every parameter trained (gradients and AdamW moments for all)
+// With `base=bf16` in the LoRA settings the frozen base holds its projections in bf16 (BF16Base.swift).
 //   lora-ppo   one PPO iteration with the five roles on one base: it runs PlumbStages' code, so the
 //              command runs it (Sources/PlumbCLI/Model/BenchMemoryPPO.swift), not `run` here
 import Foundation
@@ -19,6 +20,8 @@ public enum LoRAMemoryBenchmark {
     public struct Result: Sendable {
         public var stepSeconds: [Double]
         public var baseScalars: Int
+        /// Bytes of the base's weights (2 per bf16 projection weight under `base=bf16`).
+        public var baseBytes: Int
         public var trainedScalars: Int
         /// Bytes of AdamW's moments and of the gradient arenas that exist.
         public var optimizerBytes: Int
@@ -29,8 +32,9 @@ public enum LoRAMemoryBenchmark {
     /// `steps` timed steps after one untimed warm-up step.
     public static func run(config: LlamaConfig, mode: Mode, seqLen: Int, steps: Int, lora: LoRASettings, seed: UInt64) throws -> Result {
         guard mode != .loraPPO else { throw ConfigError("LoRAMemoryBenchmark.run: lora-ppo runs PPO's stage code; `plumb bench memory` runs it") }
-        let base = try LlamaModel(config: config.with(maxSeqLen: max(config.maxSeqLen, seqLen)), heads: .lm, gradients: mode == .fullSFT)
-        base.initialize(seed: seed)
+        let base = try LlamaModel(config: config.with(maxSeqLen: max(config.maxSeqLen, seqLen)), heads: .lm, gradients: mode == .fullSFT,
+                                  baseDType: mode == .fullSFT ? .fp32 : lora.baseDType)
+        base.initialize(seed: seed)   // bf16: the fp32 draws rounded
         let adapter: LoRAAdapter? = mode == .fullSFT ? nil : try LoRAAdapter(config: base.config, settings: lora, seed: seed &+ 1)
         let trained = adapter?.parameters ?? base.parameters
         let optimizer = AdamW(parameters: trained)
@@ -64,7 +68,7 @@ public enum LoRAMemoryBenchmark {
             if step > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
         }
         let scalar = MemoryLayout<Float>.stride
-        return Result(stepSeconds: times, baseScalars: base.parameters.totalCount, trainedScalars: trained.totalCount,
+        return Result(stepSeconds: times, baseScalars: base.weightCount, baseBytes: base.weightBytes, trainedScalars: trained.totalCount,
                       optimizerBytes: 2 * trained.totalCount * scalar,
                       gradientBytes: (base.parameters.gradients.count + (adapter?.parameters.gradients.count ?? 0)) * scalar,
                       losses: losses)

@@ -1,7 +1,7 @@
 // The products of a decoding step: y_j (n, out_j) = x (n, in) W_j^T (+ y_j) for several weights of
 // one input (q|k|v, gate|up) in one job of the engine's thread pool (`MatVec.products`): the
 // matrix-vector kernel for the few rows of decoding, chunked single-threaded sgemm for prefill and
-// large batches, and the 8-bit kernel (`MatVec.Q8`) for any rows of a q8 weight.
+// large batches, and the 8-bit kernel (`MatVec.Q8`) or the bf16 one (`MatVec.BF16`) for any rows of such a weight.
 import PlumbTensor
 
 enum DecodeLinear {
@@ -18,6 +18,7 @@ enum DecodeLinear {
             switch w {
             case .f32(let t): products.append(MatVec.Product(weight: t.pointer, out: y.pointer, outFeatures: w.outFeatures, accumulate: accumulate))
             case .q8(let q): products.append(MatVec.Product(q8: q, out: y.pointer, accumulate: accumulate))
+            case .bf16(let b): products.append(MatVec.Product(bf16: b, out: y.pointer, accumulate: accumulate))
             }
         }
         withExtendedLifetime(pairs) { MatVec.products(x: x.pointer, rows: n, inFeatures: inFeatures, products) }

@@ -4,7 +4,8 @@
 // the others. Under q8 the decoder reads exactly the weights of a Q8_0 GGUF export (GGUFExport): the
 // embedding rows it gathers are the Q8_0-dequantised rows (one row per token, so kept as an fp32
 // table), and a matrix whose row length is not a multiple of 32 is rounded through fp16, as the
-// export writes it (`keptInF32` names those).
+// export writes it (`keptInF32` names those). A bf16 base's projections are read in bf16 under f32
+// (`MatVec.BF16`, widened inside the kernel), and quantised from their fp32 values under q8.
 import PlumbTensor
 
 /// How `plumb generate`, `chat`, the samplers and the benchmarks hold the decoder's weights.
@@ -19,11 +20,13 @@ public enum DecodeWeightFormat: String, Codable, CaseIterable, Sendable {
 public enum DecodeMatrix {
     case f32(Tensor)
     case q8(Q8Matrix)
+    case bf16(BF16Matrix)
 
     public var outFeatures: Int {
         switch self {
         case .f32(let t): return t.shape[0]
         case .q8(let q): return q.rows
+        case .bf16(let b): return b.rows
         }
     }
 
@@ -31,7 +34,13 @@ public enum DecodeMatrix {
         switch self {
         case .f32(let t): return t.shape[1]
         case .q8(let q): return q.inFeatures
+        case .bf16(let b): return b.inFeatures
         }
+    }
+
+    /// A bf16 base's projection in `format`: itself under f32, quantised from its fp32 values under q8.
+    static func make(_ w: BF16Matrix, _ format: DecodeWeightFormat) throws -> DecodeMatrix {
+        format == .f32 ? .bf16(w) : try make(w.widened(), format)
     }
 
     /// `w` in `format`; under q8 a row length not divisible by 32 gives an fp32 copy rounded through fp16.
@@ -50,6 +59,7 @@ public enum DecodeMatrix {
     static func embedding(_ e: Tensor, _ format: DecodeWeightFormat) throws -> Tensor {
         switch try make(e, format) {
         case .f32(let t): return t
+        case .bf16(let b): return b.widened()
         case .q8(let q):
             let table = Tensor(zeros: e.shape)
             for v in 0..<q.rows { (table.pointer + v * q.inFeatures).update(from: q.dequantisedRow(v), count: q.inFeatures) }
@@ -62,6 +72,7 @@ public enum DecodeMatrix {
         switch self {
         case .f32(let t): MatVec.preferHugePages(t.storage)
         case .q8(let q): MatVec.preferHugePages(UnsafeRawPointer(q.quants), byteCount: q.rows * q.inFeatures)
+        case .bf16(let b): MatVec.preferHugePages(UnsafeRawPointer(b.bits), byteCount: b.byteCount)
         }
     }
 }
@@ -97,10 +108,15 @@ public struct DecodeWeights {
         embedding = try DecodeMatrix.embedding(weights.embedding, format)
         finalNorm = weights.finalNorm
         lmHead = try .make(head, format)
-        layers = try weights.layers.map { w in
-            DecodeLayerWeights(attentionNorm: w.attentionNorm, wq: try .make(w.wq, format), wk: try .make(w.wk, format),
-                               wv: try .make(w.wv, format), wo: try .make(w.wo, format), mlpNorm: w.mlpNorm,
-                               gate: try .make(w.gate, format), up: try .make(w.up, format), down: try .make(w.down, format))
+        layers = try weights.layers.enumerated().map { l, w in
+            if let b = weights.bf16Layers?[l] {
+                return DecodeLayerWeights(attentionNorm: w.attentionNorm, wq: try .make(b.wq, format), wk: try .make(b.wk, format),
+                                          wv: try .make(b.wv, format), wo: try .make(b.wo, format), mlpNorm: w.mlpNorm,
+                                          gate: try .make(b.gate, format), up: try .make(b.up, format), down: try .make(b.down, format))
+            }
+            return DecodeLayerWeights(attentionNorm: w.attentionNorm, wq: try .make(w.wq, format), wk: try .make(w.wk, format),
+                                      wv: try .make(w.wv, format), wo: try .make(w.wo, format), mlpNorm: w.mlpNorm,
+                                      gate: try .make(w.gate, format), up: try .make(w.up, format), down: try .make(w.down, format))
         }
     }
 
@@ -124,6 +140,7 @@ public struct DecodeWeights {
             switch m {
             case .f32(let t): id = ObjectIdentifier(t.storage)
             case .q8(let q): id = ObjectIdentifier(q)
+            case .bf16(let b): id = ObjectIdentifier(b)
             }
             if seen.insert(id).inserted { m.preferHugePages() }
         }

@@ -9,6 +9,9 @@ extension LoRAAdapter {
     /// Adds `sign` * (alpha / r) B A into each adapted weight of `model` (sign -1 undoes a merge, up to rounding).
     public func merge(into model: LlamaModel, sign: Float = 1) throws {
         try requireFits(model.config)
+        guard model.baseDType == .fp32 else {
+            throw ConfigError("LoRA merge: cannot merge into a \(model.baseDType.rawValue) base (its projections are frozen in \(model.baseDType.rawValue)); merge into `merged(with:)`'s fp32 copy")
+        }
         for m in allModules {
             let w = try model.parameters.value(LlamaTensorNames.layer(m.layer, m.target.layerTensor))   // (out, in)
             let outF = m.b.shape[0], inF = m.a.shape[1], r = settings.rank
@@ -21,8 +24,8 @@ extension LoRAAdapter {
     /// A new model holding `base` with this adapter merged in and the adapter's heads (the base is not changed).
     public func merged(with base: LlamaModel, gradients: Bool = true) throws -> LlamaModel {
         let model = try LlamaModel(config: base.config, heads: base.heads.union(heads), gradients: gradients)
-        for e in base.parameters.entries where model.parameters.contains(e.name) {
-            try model.parameters.value(e.name).copy(from: try base.parameters.value(of: e))
+        for (name, _) in LlamaTensorNames.table(base.config, heads: base.heads) where model.parameters.contains(name) {
+            try model.parameters.value(name).copy(from: try base.value(name))   // a bf16 base's projections widened
         }
         try merge(into: model)
         for name in LoRAAdapter.headNames(heads) { try model.parameters.value(name).copy(from: try parameters.value(name)) }
@@ -32,21 +35,23 @@ extension LoRAAdapter {
 
 /// The SHA-256 that names a base: over the trunk and LM head in table order (name, then the values as
 /// little-endian fp32) in Hugging Face's rotary layout, so a base read from llama2.c's `.bin` and from
-/// its HF export agree; reward and value heads are left out (they belong to an adapter's role).
+/// its HF export agree; reward and value heads are left out (they belong to an adapter's role). A bf16
+/// base hashes the fp32 values of its bf16 weights, so it is told apart from the fp32 base it was
+/// rounded from.
 public enum BaseChecksum {
     public static func of(_ model: LlamaModel) throws -> String {
         var hash = SHA256()
         let c = model.config
-        for e in model.parameters.entries where e.name != LlamaTensorNames.rewardHead && e.name != LlamaTensorNames.valueHead {
-            var t = try model.parameters.value(of: e)
+        for (name, _) in LlamaTensorNames.table(c, heads: model.heads) where name != LlamaTensorNames.rewardHead && name != LlamaTensorNames.valueHead {
+            var t = try model.value(name)
             if c.rotaryLayout != .halves {
-                if e.name.hasSuffix(LlamaTensorNames.LayerTensor.q.rawValue + ".weight") {
+                if name.hasSuffix(LlamaTensorNames.LayerTensor.q.rawValue + ".weight") {
                     t = try RotaryPermutation.convert(t, heads: c.nHeads, from: c.rotaryLayout, to: .halves)
-                } else if e.name.hasSuffix(LlamaTensorNames.LayerTensor.k.rawValue + ".weight") {
+                } else if name.hasSuffix(LlamaTensorNames.LayerTensor.k.rawValue + ".weight") {
                     t = try RotaryPermutation.convert(t, heads: c.nKVHeads, from: c.rotaryLayout, to: .halves)
                 }
             }
-            hash.update(Array(e.name.utf8))
+            hash.update(Array(name.utf8))
             hash.update(UnsafeRawBufferPointer(start: t.pointer, count: t.count * MemoryLayout<Float>.stride))
         }
         return hash.finalizeHex()

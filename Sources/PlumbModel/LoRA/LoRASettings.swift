@@ -3,7 +3,10 @@
 // dropout on the adapter's input, and the adapter's own learning rate. One Codable value, so a stage
 // takes LoRA as one property; keys as PEFT's `LoraConfig` writes them (`r`, `lora_alpha`,
 // `lora_dropout`, `target_modules`), defaults for missing keys: rank 8, alpha 16, every linear
-// projection of a block (PEFT's "all-linear", which leaves the LM head out), no dropout.
+// projection of a block (PEFT's "all-linear", which leaves the LM head out), no dropout. `base` says how
+// the frozen base holds its projections: fp32 (default) or bf16 (BF16Base.swift); a training setting
+// like the learning rate, so not written into PEFT's adapter_config.json (the adapter's weights file
+// records the base's dtype).
 import PlumbTensor
 
 /// A projection of a Llama block that can carry an adapter; raw values are PEFT's module names.
@@ -57,11 +60,13 @@ public struct LoRASettings: Codable, Equatable, Sendable {
     public var targets: [LoRATarget]
     /// The adapter's learning rate; nil: the stage's.
     public var learningRate: Float?
+    /// How the frozen base holds its blocks' projections while the adapter trains or decodes.
+    public var baseDType: BaseDType
 
     public init(rank: Int = 8, alpha: Float = 16, dropout: Float = 0, targets: [LoRATarget] = LoRATarget.allCases,
-                learningRate: Float? = nil) {
+                learningRate: Float? = nil, baseDType: BaseDType = .fp32) {
         self.rank = rank; self.alpha = alpha; self.dropout = dropout; self.targets = targets.sorted()
-        self.learningRate = learningRate
+        self.learningRate = learningRate; self.baseDType = baseDType
     }
 
     /// alpha / r, the factor of B A x.
@@ -69,7 +74,7 @@ public struct LoRASettings: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case rank = "r", alpha = "lora_alpha", dropout = "lora_dropout", targets = "target_modules"
-        case learningRate = "learning_rate"
+        case learningRate = "learning_rate", baseDType = "base"
     }
 
     /// Decodes PEFT's keys, or one text value as a command line or pipeline key gives it (`parsing:`).
@@ -84,6 +89,7 @@ public struct LoRASettings: Codable, Equatable, Sendable {
         alpha = try c.decodeIfPresent(Float.self, forKey: .alpha) ?? d.alpha
         dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? d.dropout
         learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate)
+        baseDType = try c.decodeIfPresent(BaseDType.self, forKey: .baseDType) ?? d.baseDType
         if let single = try? c.decodeIfPresent(String.self, forKey: .targets) {
             targets = try LoRATarget.parseList([single])    // PEFT writes "all-linear" as a string
         } else if let names = try c.decodeIfPresent([String].self, forKey: .targets) {
@@ -94,13 +100,13 @@ public struct LoRASettings: Codable, Equatable, Sendable {
     }
 
     /// Settings written as one value: `key=value` fields separated by spaces, any subset of
-    /// `rank`, `alpha`, `dropout`, `targets` (comma-separated, or `all-linear`) and `lr`; `on` alone
-    /// means the defaults. E.g. `rank=16 alpha=32 targets=q_proj,v_proj lr=1e-4`.
+    /// `rank`, `alpha`, `dropout`, `targets` (comma-separated, or `all-linear`), `lr` and `base` (fp32 or
+    /// bf16); `on` alone means the defaults. E.g. `rank=16 alpha=32 targets=q_proj,v_proj lr=1e-4 base=bf16`.
     public init(parsing text: String) throws {
         self.init()
         for field in text.split(whereSeparator: { $0 == " " || $0 == "\t" }) where field != "on" {
             let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ConfigError("LoRA setting '\(field)': expected key=value (rank, alpha, dropout, targets, lr)") }
+            guard parts.count == 2 else { throw ConfigError("LoRA setting '\(field)': expected key=value (rank, alpha, dropout, targets, lr, base)") }
             func number<T: LosslessStringConvertible>(_ type: T.Type) throws -> T {
                 guard let v = T(parts[1]) else { throw ConfigError("LoRA setting '\(field)': '\(parts[1])' is not a number") }
                 return v
@@ -111,7 +117,12 @@ public struct LoRASettings: Codable, Equatable, Sendable {
             case "dropout", "lora_dropout": dropout = try number(Float.self)
             case "lr", "learning_rate": learningRate = try number(Float.self)
             case "targets", "target_modules": targets = try LoRATarget.parseList(parts[1].split(separator: ",").map(String.init))
-            default: throw ConfigError("LoRA setting '\(parts[0])': the keys are rank, alpha, dropout, targets, lr")
+            case "base":
+                guard let d = BaseDType(rawValue: parts[1]) else {
+                    throw ConfigError("LoRA setting '\(field)': the base is held in \(BaseDType.allCases.map(\.rawValue).joined(separator: " or "))")
+                }
+                baseDType = d
+            default: throw ConfigError("LoRA setting '\(parts[0])': the keys are rank, alpha, dropout, targets, lr, base")
             }
         }
     }
@@ -123,6 +134,7 @@ public struct LoRASettings: Codable, Equatable, Sendable {
         try c.encode(dropout, forKey: .dropout)
         try c.encode(targets.map(\.rawValue), forKey: .targets)
         try c.encodeIfPresent(learningRate, forKey: .learningRate)
+        if baseDType != .fp32 { try c.encode(baseDType, forKey: .baseDType) }
     }
 
     /// Refuses settings that cannot describe an adapter of a model of `config`: no target, a rank of

@@ -5,7 +5,11 @@
 //                               and `...lora_B.weight` (out, r), fp32, q/k in HF's rotary layout; the
 //                               adapter's heads as PEFT saves `modules_to_save` (`base_model.model.score.weight`)
 // The safetensors `__metadata__` carries `format: pt` (what transformers expects) and the base this
-// adapter was trained on: its SHA-256 (`BaseChecksum`) and shape, which a load checks, naming both.
+// adapter was trained on: its SHA-256 (`BaseChecksum`) and shape, which a load checks, naming both,
+// and how it held its projections (`plumb.base_dtype`; for a bf16 base rounded from an fp32 one, that
+// base's SHA-256 too). An adapter trained on a bf16 base loads on the fp32 base it was rounded from,
+// and one trained on an fp32 base on that base's bf16 rounding, each with a warning on stderr that
+// states the measured difference between the two bases' weights (BF16RoundingRecord).
 // Options PEFT has and Plumbline does not (rsLoRA, DoRA, biases, fan_in_fan_out, per-module ranks)
 // are refused on read with the key named.
 import Foundation
@@ -18,6 +22,8 @@ public enum PEFTAdapterFormat {
     public static let namePrefix = "base_model.model."
     static let checksumKey = "plumb.base_sha256"
     static let shapeKey = "plumb.base_shape"
+    static let dtypeKey = "plumb.base_dtype"
+    static let sourceChecksumKey = "plumb.base_rounded_from_sha256"
 
     /// Writes `adapter` (trained on `base`) into `directory`; `baseName` goes in base_model_name_or_path.
     public static func save(_ adapter: LoRAAdapter, base: LlamaModel, baseName: String?, to directory: URL) throws {
@@ -29,7 +35,9 @@ public enum PEFTAdapterFormat {
             tensors[namePrefix + m.bName] = try hfRows(m.b, target: m.target, config: adapter.config, toHF: true)
         }
         for name in LoRAAdapter.headNames(adapter.heads) { tensors[namePrefix + name] = try adapter.parameters.value(name) }
-        let metadata = ["format": "pt", checksumKey: try adapter.checksum(of: base), shapeKey: LoRAAdapter.shapeSummary(base.config)]
+        var metadata = ["format": "pt", checksumKey: try adapter.checksum(of: base), shapeKey: LoRAAdapter.shapeSummary(base.config),
+                        dtypeKey: base.baseDType.rawValue]
+        if let rounding = base.bf16Rounding { metadata[sourceChecksumKey] = rounding.sourceSHA256 }
         try SafeTensors.write(TensorFile(tensors: tensors, metadata: metadata), to: directory.appendingPathComponent(weightsFile))
         let config = PEFTLoraConfig(settings: adapter.settings, baseName: baseName, heads: adapter.heads)
         let encoder = JSONEncoder()
@@ -58,8 +66,8 @@ public enum PEFTAdapterFormat {
         if let recorded = file.metadata[checksumKey] {
             let actual = try BaseChecksum.of(base)
             checked = actual
-            guard recorded == actual else {
-                throw ConfigError("adapter \(weightsURL.path) was trained on the base with SHA-256 \(recorded), but \(baseSource) has SHA-256 \(actual): load the adapter on the base it was trained on")
+            if recorded != actual {
+                try acceptAcrossBF16(file.metadata, recorded: recorded, base: base, actual: actual, adapter: weightsURL.path, baseSource: baseSource)
             }
         }
         var heads: LlamaHeads = []
@@ -94,6 +102,23 @@ public enum PEFTAdapterFormat {
         return adapter
     }
 
+    /// Accepts an adapter whose recorded base is `base` in the other dtype (bf16 rounded from this fp32
+    /// base, or this bf16 base's fp32 source), warning with the measured difference; else refuses naming both checksums.
+    static func acceptAcrossBF16(_ metadata: [String: String], recorded: String, base: LlamaModel, actual: String,
+                                 adapter: String, baseSource: String) throws {
+        let trainedOn = metadata[dtypeKey] ?? BaseDType.fp32.rawValue
+        let note: String
+        if trainedOn == BaseDType.bf16.rawValue, base.baseDType == .fp32, metadata[sourceChecksumKey] == actual {
+            let rounding = try BF16RoundingRecord.of(base)
+            note = "was trained on this base rounded to bf16 (SHA-256 \(recorded)); it runs here on the fp32 weights (\(rounding.summary))"
+        } else if base.baseDType == .bf16, let rounding = base.bf16Rounding, rounding.sourceSHA256 == recorded {
+            note = "was trained on the fp32 base (SHA-256 \(recorded)); it runs here on that base rounded to bf16 (\(rounding.summary))"
+        } else {
+            throw ConfigError("adapter \(adapter) was trained on the \(trainedOn) base with SHA-256 \(recorded), but \(baseSource) (\(base.baseDType.rawValue)) has SHA-256 \(actual): load the adapter on the base it was trained on")
+        }
+        FileHandle.standardError.write(Data("plumb: warning: adapter \(adapter) \(note)\n".utf8))
+    }
+
     /// B of q_proj / k_proj has the rotary layout of its rows: converted between the model's layout
     /// and HF's halves (`toHF`), other targets unchanged.
     static func hfRows(_ b: Tensor, target: LoRATarget, config c: LlamaConfig, toHF: Bool) throws -> Tensor {
@@ -122,6 +147,7 @@ struct PEFTLoraConfig: Codable {
     init(settings: LoRASettings, baseName: String?, heads: LlamaHeads = []) {
         var s = settings
         s.learningRate = nil     // a training setting, not PEFT's
+        s.baseDType = .fp32      // likewise (the weights file records the base's dtype)
         self.settings = s; self.baseName = baseName
         let modules = LoRAAdapter.headNames(heads).map { String($0.dropLast(".weight".count)) }
         modulesToSave = modules.isEmpty ? nil : modules

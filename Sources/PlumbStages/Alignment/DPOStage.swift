@@ -144,8 +144,9 @@ public enum DPOStage: Stage {
             reuse: loaded.referenceCache?.appendingPathComponent(ReferenceLogProbs.directoryName), log: stage.log)
             : (pairs: ["train": encodedTrain.pairs, "validation": encodedValidation.pairs], computed: 0)
         let trainPairs = attached.pairs["train"]!, validationPairs = attached.pairs["validation"]!
-        let model = try StageModel.load(loaded.policy, gradients: parameters.lora == nil)
-        let lora = try LoRAStageSetup(parameters.lora, model: model, base: loaded.policy, seed: parameters.seed, loop: parameters.loop)
+        let loadedModel = try StageModel.load(loaded.policy, gradients: parameters.lora == nil)
+        let lora = try LoRAStageSetup(parameters.lora, model: loadedModel, base: loaded.policy, seed: parameters.seed, loop: parameters.loop)
+        let model = lora.model
         let plan = try RewardBatches.plan(lengths: trainPairs.map { ($0.chosen.tokens.count, $0.rejected.tokens.count) },
                                           records: Array(trainPairs.indices), rows: parameters.rows, seqLen: parameters.seqLen,
                                           accumulation: parameters.loop.optimization.gradientAccumulation, epochs: parameters.epochs,

@@ -1,6 +1,7 @@
 // What a training stage does with its `lora` setting: freeze the loaded model as the base, make the
 // adapter (PEFT's init from the stage's seed; a head it carries starts as the model's) and use the
-// adapter's learning rate when it has one.
+// adapter's learning rate when it has one. With `base=bf16` the frozen base is the loaded model's
+// bf16 rounding (BF16Base.swift), which the stage then trains over (`model`) instead of the loaded one.
 // Without the setting everything passes through unchanged.
 import Foundation
 import PlumbModel
@@ -8,6 +9,8 @@ import PlumbModel
 struct LoRAStageSetup {
     /// The adapter to train, or nil for full-parameter training.
     let adapter: LoRAAdapter?
+    /// The model the stage trains: the loaded one, or with `base=bf16` its bf16 rounding.
+    let model: LlamaModel
     /// Where the base was loaded from (recorded in the adapter's config).
     let base: URL?
     /// The loop settings, with the adapter's learning rate.
@@ -18,7 +21,7 @@ struct LoRAStageSetup {
     init(_ settings: LoRASettings?, model: LlamaModel, base location: URL?, seed: UInt64, loop: LoopSettings,
          heads: LlamaHeads = []) throws {
         guard let settings else {
-            adapter = nil; base = nil; self.loop = loop
+            adapter = nil; base = nil; self.loop = loop; self.model = model
             return
         }
         guard let location else {
@@ -30,6 +33,7 @@ struct LoRAStageSetup {
             throw StageParameterError("lora", "\(error)")
         }
         model.parameters.releaseGradients()   // the base passes gradient on but keeps none
+        self.model = settings.baseDType == .bf16 ? try LlamaModel.bf16(rounding: model) : model
         let adapter = try LoRAAdapter(config: model.config, settings: settings, heads: heads, seed: seed)
         for e in adapter.parameters.entries where e.shape.first == 1 && model.parameters.contains(e.name) {
             try adapter.parameters.value(of: e).copy(from: try model.parameters.value(e.name))   // a head

@@ -112,9 +112,10 @@ extension LanguageModelTraining {
     public static func execute(_ loaded: LanguageModelStage.Loaded, parameters p: Parameters, stage: StageContext) throws -> LanguageModelSummary {
         let data = loaded.examples
         let o = p.optimisation
-        let model = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: o.seqLen,
-                                                     gradients: p.lora == nil)
-        let lora = try LoRAStageSetup(p.lora, model: model, base: loaded.initialisation.location, seed: o.seed, loop: o.loop)
+        let loadedModel = try LanguageModelStage.makeModel(loaded.initialisation, vocabSize: loaded.vocabSize, seqLen: o.seqLen,
+                                                           gradients: p.lora == nil)
+        let lora = try LoRAStageSetup(p.lora, model: loadedModel, base: loaded.initialisation.location, seed: o.seed, loop: o.loop)
+        let model = lora.model
         let plan = try BatchPlan(lengths: data.train.lengths, rows: o.rows, seqLen: o.seqLen, layout: p.layout,
                                  accumulation: o.gradientAccumulation, epochs: o.epochs, seed: o.seed)
         let objective = try LanguageModelObjective(model: model, train: data.train.examples, validation: data.validation.examples,

@@ -1,7 +1,8 @@
 // PPO and the RL stages with LoRA (`lora` key): the five roles on one frozen base in memory.
 //
 //   base       the `policy` input, frozen, no gradient arena (a LoRA policy stage loads merged: its
-//              merged weights are then the base)
+//              merged weights are then the base); with `base=bf16` its bf16 rounding (BF16Base.swift),
+//              decoded and scored through `MatVec.BF16` and one widened block per pass
 //   policy     a fresh adapter (PEFT's init, B = 0) on the base: the initial policy is the base
 //   reference  the bare base (no adapter), which is the initial policy: no second copy is held;
 //              an explicit `reference` input still loads its own model
@@ -34,10 +35,11 @@ struct PPOAdapters {
             throw StageParameterError("lora", "\(error)")
         }
         base.parameters.releaseGradients()
-        self.base = base
+        let frozen = settings.baseDType == .bf16 ? try LlamaModel.bf16(rounding: base) : base
+        self.base = frozen
         self.baseLocation = baseLocation
-        policy = try LoRAAdapter(config: base.config, settings: settings, seed: seed)
-        critic = try valueInit.map { try Self.critic(settings, base: base, baseLocation: baseLocation, valueInit: $0, seed: seed &+ 1) }
+        policy = try LoRAAdapter(config: frozen.config, settings: settings, seed: seed)
+        critic = try valueInit.map { try Self.critic(settings, base: frozen, baseLocation: baseLocation, valueInit: $0, seed: seed &+ 1) }
     }
 
     /// The critic's adapter with a value head, started from `valueInit` (see the file's comment).

@@ -110,10 +110,11 @@ public enum PPOStage: Stage {
             throw StageError("ppo: --whitening fixed needs a rejection-sampling stage's statistics (--reward-stats STAGE)")
         }
         // Models load before the stage begins, so a critic of another shape is refused before any work.
-        let policyModel = try StageModel.load(policy, gradients: settings.lora == nil)
+        let loadedPolicy = try StageModel.load(policy, gradients: settings.lora == nil)
         let adapters = try settings.lora.map {
-            try PPOAdapters($0, base: policyModel, baseLocation: policy, valueInit: withCritic ? valueInit : nil, seed: settings.seed)
+            try PPOAdapters($0, base: loadedPolicy, baseLocation: policy, valueInit: withCritic ? valueInit : nil, seed: settings.seed)
         }
+        let policyModel = adapters?.base ?? loadedPolicy   // with `lora` `base=bf16`: its bf16 rounding
         let criticModel = withCritic && adapters == nil ? try critic(from: valueInit, shape: policyModel.config) : nil
         let modelFiles = (withCritic ? [policy, reference, valueInit] : [policy, reference]).map(StageModel.inputFile)
             + (try EnsembleScorer.rewardFiles(helpfulness: helpfulness, safety: safety, rule: settings.conservative))

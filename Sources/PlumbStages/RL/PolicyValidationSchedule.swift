@@ -4,7 +4,8 @@
 // reference's, PolicyValidation in PlumbEval; never the oracle's own scores). With `keepBest` the
 // policy of the best figure so far is written to `best-policy/` and becomes the stage's policy at the
 // end; the best iteration and figure travel in the checkpoints (PPOResumeState), so a resumed run
-// keeps the same one. Ties keep the earlier iteration.
+// keeps the same one. Ties keep the earlier iteration. A LoRA policy keeps its adapter only (PEFT's
+// files, fp32, so restoring it is exact), never the base.
 import Foundation
 import PlumbModel
 
@@ -50,12 +51,17 @@ extension PPOLoop {
         return figures
     }
 
-    /// Writes the live policy to `best-policy/` through a temporary directory (a kill leaves the old one or the new one).
+    /// Writes the live policy (a LoRA policy's adapter) to `best-policy/` through a temporary
+    /// directory (a kill leaves the old one or the new one).
     func saveBest() throws {
         let fm = FileManager.default
         let temporary = stage.directory.appendingPathComponent(".best-policy-writing")
         try? fm.removeItem(at: temporary)
-        try update.policy.model.save(to: temporary)
+        if let adapter = update.policy.adapter {
+            try PEFTAdapterFormat.save(adapter, base: update.policy.model, baseName: nil, to: temporary)
+        } else {
+            try update.policy.model.save(to: temporary)
+        }
         try? fm.removeItem(at: bestDirectory)
         try fm.moveItem(at: temporary, to: bestDirectory)
     }
@@ -64,8 +70,13 @@ extension PPOLoop {
     func restoreBest(_ state: PPOResumeState) throws {
         guard let validation, validation.keepBest, let best = state.best else { return }
         if best.iteration != settings.iterations {
-            let saved = try LlamaModel.load(directory: bestDirectory)
-            try update.policy.model.load(try saved.tensors(), source: bestDirectory.path)
+            if let adapter = update.policy.adapter {
+                let saved = try PEFTAdapterFormat.load(bestDirectory, base: update.policy.model, baseSource: "the policy's base")
+                try adapter.parameters.copyValues(from: saved.parameters)
+            } else {
+                let saved = try LlamaModel.load(directory: bestDirectory)
+                try update.policy.model.load(try saved.tensors(), source: bestDirectory.path)
+            }
             log("rl: keeping the policy of iteration \(best.iteration) (\(PolicyValidationSchedule.figure) \(best.value)), not the last iteration's")
         }
         try? FileManager.default.removeItem(at: bestDirectory)

@@ -67,9 +67,6 @@ public enum RLStage: Stage {
             if estimator == .ppo && klIn == .loss {
                 throw StageParameterError("kl-in", "the ppo estimator takes the KL in the reward (its per-token rewards feed GAE); use kl-in reward")
             }
-            if keepBest && ppo.lora != nil {
-                throw StageParameterError("keep-best", "keeping the best iteration's policy is not done for a LoRA policy (its adapter would have to be kept per iteration); drop keep-best or lora")
-            }
             guard validationLimit >= 1 else { throw StageParameterError("validation-limit", "must be at least 1; got \(validationLimit)") }
             guard validateEvery >= 1 else { throw StageParameterError("validate-every", "must be at least 1; got \(validateEvery)") }
             guard ppo.miniBatches <= ppo.promptsPerIteration * groupSize else {

@@ -154,13 +154,14 @@ public enum RewardModelStage: Stage {
     /// One model trained from `parameters.seed` into `stage`'s directory, which it leaves holding the model.
     static func trainMember(_ loaded: Loaded, parameters: Parameters, stage: StageContext) throws -> (LlamaModel, TrainingSummary) {
         let data = loaded.data
-        let model = try initialModel(loaded.initialModel, vocabSize: loaded.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed,
-                                     heads: parameters.likelihoodTerm.heads, gradients: parameters.lora == nil)
+        let loadedModel = try initialModel(loaded.initialModel, vocabSize: loaded.vocabSize, seqLen: parameters.seqLen, seed: parameters.seed,
+                                           heads: parameters.likelihoodTerm.heads, gradients: parameters.lora == nil)
         let plan = try RewardBatches.plan(pairs: data.train.pairs, rows: parameters.rows, seqLen: parameters.seqLen,
                                           accumulation: parameters.loop.optimization.gradientAccumulation,
                                           epochs: parameters.epochs, seed: parameters.seed)
-        let lora = try LoRAStageSetup(parameters.lora, model: model, base: loaded.initialModel, seed: parameters.seed,
+        let lora = try LoRAStageSetup(parameters.lora, model: loadedModel, base: loaded.initialModel, seed: parameters.seed,
                                       loop: parameters.loop, heads: .reward)
+        let model = lora.model
         let objective = try RewardObjective(model: model, train: data.train.pairs, validation: data.validation.pairs,
                                             rows: parameters.rows, seqLen: parameters.seqLen, padToken: loaded.eos,
                                             centring: parameters.centring, likelihood: parameters.likelihoodTerm, adapter: lora.adapter)
