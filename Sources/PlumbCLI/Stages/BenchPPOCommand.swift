@@ -32,6 +32,7 @@ struct BenchPPOCommand: ParsableCommand {
     @Option(help: "Alternating repeats of the rollout and its anchor.") var repeats = 2
     @Option(help: "Sequences the rollout decodes at once (default: every prompt; fewer refill finished slots with waiting prompts).")
     var slots: Int?
+    @Flag(help: "Measure the rollout and its anchor only (no scoring, no update).") var rolloutOnly = false
 
     func validate() throws {
         if let slots, slots < 1 || slots > prompts { throw ValidationError("--slots must be in 1...\(prompts) (--prompts)") }
@@ -58,6 +59,16 @@ struct BenchPPOCommand: ParsableCommand {
             if anchor.last! == anchor.max()! { decodeStats.merge(BenchRollouts.statsFields("anchor", bench.anchorGenerator.stats)) { $1 } }
         }
         let newTokenCount = sequences.reduce(0) { $0 + $1.tokens.count }
+        let rolloutRate = Double(newTokenCount) / rolloutSeconds.min()!
+        if rolloutOnly {
+            try printJSON(decodeStats.merging([
+                "benchmark": "ppo-rollout", "model": source.description, "prompts": prompts, "slots": slots ?? prompts,
+                "max_new_tokens": newTokens, "prompt_length": promptLength, "mean_new_tokens": Double(newTokenCount) / Double(prompts),
+                "rollout_seconds": rolloutSeconds, "rollout_tokens_per_second": rolloutRate, "anchor_sample_tokens_per_second": anchor,
+                "rollout_over_anchor": rolloutRate / anchor.max()!, "peak_rss_bytes": peakRSSBytes() ?? -1,
+            ]) { $1 })
+            return
+        }
         var rollouts = try bench.rollouts(sequences)
         var start = monotonicSeconds()
         try bench.score(&rollouts, sequences: sequences, critic: true)
@@ -88,7 +99,6 @@ struct BenchPPOCommand: ParsableCommand {
         // Both models' forward and backward over every micro-batch's rows x seqLen positions.
         let flops = 2 * Double(microBatches) * ModelBenchmarks.trainingFlops(bench.config, batchSize: rows, seqLen: seqLen)
         let usedTokens = rollouts.reduce(0) { $0 + $1.example.tokens.count } * epochs
-        let rolloutRate = Double(newTokenCount) / rolloutSeconds.min()!
         try printJSON(decodeStats.merging([
             "benchmark": "ppo", "model": source.description, "prompts": prompts, "slots": slots ?? prompts, "max_new_tokens": newTokens, "prompt_length": promptLength,
             "mean_new_tokens": Double(newTokenCount) / Double(prompts), "ppo_epochs": epochs, "mini_batches": miniBatches, "rows": rows,
