@@ -59,7 +59,7 @@ for ((i = 0; i < rounds; i++)); do
         l=$(load)
         read -r rate threads <<< "$(run "$c")"
         printf 'round %d %-8s %10.1f tokens/s  threads %s  (load %s)\n' "$((i + 1))" "$c" "$rate" "$threads" "$l"
-        this[$c]=$rate; rates[$c]+="$rate "
+        rate=$(printf "%.1f" "$rate"); this[$c]=$rate; rates[$c]+="$rate "
     done
     line="round $((i + 1)) ratios: train 2/1 $(ratio "${this[train2]}" "${this[train1]}"), sample 2/1 $(ratio "${this[sample2]}" "${this[sample1]}")"
     [ "$has_mpi" -eq 1 ] && line+=", train 2 ranks x 1 / 1 rank x 2 $(ratio "${this[mpi]}" "${this[train2]}")"
