@@ -6,8 +6,23 @@ import CBLAS
 import Foundation
 
 public enum EngineThreads {
-    /// Number of cores this process may use.
-    public static let cores: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Number of cores this process may use: the online cores, or fewer when the process's CPU
+    /// affinity allows fewer (`taskset -c 0`, `mpirun --bind-to core`), so a process bound to one
+    /// core runs one OpenBLAS thread and one pool thread instead of several on that core.
+    public static let cores: Int = {
+        let online = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return min(online, allowedCores() ?? online)
+    }()
+
+    /// The cores in this process's affinity mask (Linux: the `Cpus_allowed` hex mask of
+    /// /proc/self/status, as `sched_getaffinity` gives it); nil where unknown.
+    static func allowedCores() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return nil }
+        let hex = line.dropFirst("Cpus_allowed:".count).filter(\.isHexDigit)
+        let count = hex.reduce(0) { $0 + (Int(String($1), radix: 16) ?? 0).nonzeroBitCount }
+        return count > 0 ? count : nil
+    }
 
     /// Sets OpenBLAS's thread count to the core count, once; every BLAS entry point calls this.
     public static func configureBLAS() { _ = blasConfigured }

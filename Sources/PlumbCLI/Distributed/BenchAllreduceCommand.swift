@@ -49,7 +49,7 @@ struct BenchAllreduceCommand: ParsableCommand {
         let bytes = Double(arena.count * MemoryLayout<Float>.stride)
         let n = Double(world.size)
         try printJSON([
-            "benchmark": "allreduce", "preset": preset.rawValue, "ranks": world.size, "parameters": arena.count,
+            "benchmark": "allreduce", "threads": EngineThreads.cores, "preset": preset.rawValue, "ranks": world.size, "parameters": arena.count,
             "arena_bytes": Int(bytes), "repetitions": repetitions,
             "allreduce_seconds_median": median, "allreduce_seconds_min": times[0],
             "algorithm_gbit_per_second": bytes * 8 / median / 1e9,

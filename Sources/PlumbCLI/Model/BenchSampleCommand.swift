@@ -44,7 +44,7 @@ struct BenchSampleCommand: ParsableCommand {
                                                 options: GenerationOptions(maxNewTokens: newTokens, sampling: .random(temperature: temperature, topK: 0, topP: 1)),
                                                 capacity: needed, format: decode.weights)
         try printJSON([
-            "benchmark": "sample", "model": source.description, "weights": decode.weights.rawValue, "prompts": prompts, "samples_per_prompt": samples,
+            "benchmark": "sample", "threads": EngineThreads.cores, "model": source.description, "weights": decode.weights.rawValue, "prompts": prompts, "samples_per_prompt": samples,
             "sequences": result.sequences, "prompt_tokens": promptLength, "new_tokens": result.newTokens,
             "context": model.config.maxSeqLen, "seconds": result.seconds, "tokens_per_second": result.tokensPerSecond,
             "peak_rss_bytes": peakRSSBytes() ?? -1,

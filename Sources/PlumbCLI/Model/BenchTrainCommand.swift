@@ -32,7 +32,7 @@ struct BenchTrainCommand: ParsableCommand {
         let after = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
         let ceiling = max(before.gflops, after.gflops)
         var out: [String: Any] = [
-            "benchmark": "train", "preset": preset.rawValue, "batch_size": batchSize, "seq_len": seqLen, "steps": steps,
+            "benchmark": "train", "threads": EngineThreads.cores, "preset": preset.rawValue, "batch_size": batchSize, "seq_len": seqLen, "steps": steps,
             "tokens_per_second": result.tokensPerSecond, "step_seconds": result.stepSeconds,
             "model_gflop_per_step": result.flopsPerStep / 1e9, "achieved_gflops": result.achievedGflops,
             "sgemm_ceiling_gflops": ceiling, "fraction_of_ceiling": result.achievedGflops / ceiling,

@@ -1,8 +1,9 @@
 // `plumb bench ppo`: one PPO iteration's three parts on one model shape, through the stage's own code,
 // against anchors measured in the same run:
 //   rollout: P prompts, one response each, lengths varied by a share of the vocabulary that stops a
-//     sequence, decoded with continuous batching; anchor: `bench sample`'s computation on the same
-//     slots (every sequence to the full length) - runs alternate;
+//     sequence, decoded with continuous batching on `slots` cache slots (P by default: all at once);
+//     anchor: `bench sample`'s computation on P slots (every sequence to the full length) - runs
+//     alternate; each prints its prefill and decoding seconds, steps and mean rows per step;
 //   scoring: the policy's and the reference's log-probabilities and the critic's values through the
 //     training forward pass (ResponseTokenPass), and both reward models (RewardScorer);
 //   update: the stage's own phase 3 (PPOOptimisation.optimise: `epochs` passes of PPOUpdate, policy and
@@ -29,6 +30,13 @@ struct BenchPPOCommand: ParsableCommand {
     @Option(help: "Mini-batches per epoch.") var miniBatches = 4
     @Option(help: "Rows of the training forward passes.") var rows = 8
     @Option(help: "Alternating repeats of the rollout and its anchor.") var repeats = 2
+    @Option(help: "Sequences the rollout decodes at once (default: every prompt; fewer refill finished slots with waiting prompts).")
+    var slots: Int?
+    @Flag(help: "Measure the rollout and its anchor only (no scoring, no update).") var rolloutOnly = false
+
+    func validate() throws {
+        if let slots, slots < 1 || slots > prompts { throw ValidationError("--slots must be in 1...\(prompts) (--prompts)") }
+    }
 
     func run() throws {
         let seqLen = promptLength + newTokens
@@ -36,18 +44,31 @@ struct BenchPPOCommand: ParsableCommand {
             BenchBudget.ppoBytes($0, prompts: prompts, rows: rows, seqLen: seqLen + 1)
         }
         let bench = try BenchRollouts(source: source, prompts: prompts, samples: 1, promptLength: promptLength, newTokens: newTokens,
-                                      stopShare: stopShare, rows: rows)
+                                      stopShare: stopShare, rows: rows, slots: slots)
         var rolloutSeconds: [Double] = [], anchor: [Double] = []
         var sequences: [GeneratedSequence] = []
+        var decodeStats: [String: Any] = [:]
         for _ in 0..<repeats {
             var start = monotonicSeconds()
             sequences = try bench.decode(newTokens: newTokens)
             rolloutSeconds.append(monotonicSeconds() - start)
+            if rolloutSeconds.last! == rolloutSeconds.min()! { decodeStats.merge(BenchRollouts.statsFields("rollout", bench.generator.stats)) { $1 } }
             start = monotonicSeconds()
             let made = try bench.decode(newTokens: newTokens, stopping: false)
             anchor.append(Double(made.reduce(0) { $0 + $1.tokens.count }) / (monotonicSeconds() - start))
+            if anchor.last! == anchor.max()! { decodeStats.merge(BenchRollouts.statsFields("anchor", bench.anchorGenerator.stats)) { $1 } }
         }
         let newTokenCount = sequences.reduce(0) { $0 + $1.tokens.count }
+        let rolloutRate = Double(newTokenCount) / rolloutSeconds.min()!
+        if rolloutOnly {
+            try printJSON(decodeStats.merging([
+                "benchmark": "ppo-rollout", "model": source.description, "prompts": prompts, "slots": slots ?? prompts,
+                "max_new_tokens": newTokens, "prompt_length": promptLength, "mean_new_tokens": Double(newTokenCount) / Double(prompts),
+                "rollout_seconds": rolloutSeconds, "rollout_tokens_per_second": rolloutRate, "anchor_sample_tokens_per_second": anchor,
+                "rollout_over_anchor": rolloutRate / anchor.max()!, "peak_rss_bytes": peakRSSBytes() ?? -1,
+            ]) { $1 })
+            return
+        }
         var rollouts = try bench.rollouts(sequences)
         var start = monotonicSeconds()
         try bench.score(&rollouts, sequences: sequences, critic: true)
@@ -78,9 +99,8 @@ struct BenchPPOCommand: ParsableCommand {
         // Both models' forward and backward over every micro-batch's rows x seqLen positions.
         let flops = 2 * Double(microBatches) * ModelBenchmarks.trainingFlops(bench.config, batchSize: rows, seqLen: seqLen)
         let usedTokens = rollouts.reduce(0) { $0 + $1.example.tokens.count } * epochs
-        let rolloutRate = Double(newTokenCount) / rolloutSeconds.min()!
-        try printJSON([
-            "benchmark": "ppo", "model": source.description, "prompts": prompts, "max_new_tokens": newTokens, "prompt_length": promptLength,
+        try printJSON(decodeStats.merging([
+            "benchmark": "ppo", "model": source.description, "prompts": prompts, "slots": slots ?? prompts, "max_new_tokens": newTokens, "prompt_length": promptLength,
             "mean_new_tokens": Double(newTokenCount) / Double(prompts), "ppo_epochs": epochs, "mini_batches": miniBatches, "rows": rows,
             "rollout_seconds": rolloutSeconds.min()!, "scoring_seconds": scoringSeconds, "update_seconds": updateSeconds,
             "iteration_seconds": rolloutSeconds.min()! + scoringSeconds + updateSeconds,
@@ -90,6 +110,6 @@ struct BenchPPOCommand: ParsableCommand {
             "packing_efficiency": Double(usedTokens) / Double(microBatches * rows * seqLen),
             "sgemm_ceiling_gflops": ceiling, "update_fraction_of_ceiling": flops / updateSeconds / 1e9 / ceiling,
             "peak_rss_bytes": peakRSSBytes() ?? -1,
-        ])
+        ]) { $1 })
     }
 }

@@ -33,6 +33,11 @@ struct BenchRLCommand: ParsableCommand {
     @Option(help: "Mini-batches per pass (one optimiser step each).") var miniBatches = 2
     @Option(help: "Rows of the training forward passes.") var rows = 8
     @Option(help: "Repeats; within each, the estimators alternate.") var repeats = 3
+    @Option(help: "Sequences the rollout decodes at once (default: every response; fewer refill finished slots).") var slots: Int?
+
+    func validate() throws {
+        if let slots, slots < 1 || slots > prompts * groupSize { throw ValidationError("--slots must be in 1...\(prompts * groupSize) (--prompts x --group-size)") }
+    }
 
     func run() throws {
         let seqLen = promptLength + newTokens
@@ -40,7 +45,7 @@ struct BenchRLCommand: ParsableCommand {
             BenchBudget.ppoBytes($0, prompts: prompts * groupSize, rows: rows, seqLen: seqLen + 1)
         }
         let bench = try BenchRollouts(source: source, prompts: prompts, samples: groupSize, promptLength: promptLength, newTokens: newTokens,
-                                      stopShare: stopShare, rows: rows)
+                                      stopShare: stopShare, rows: rows, slots: slots)
         let initialCritic = try bench.critic.tensors()
         let start = monotonicSeconds()
         let sequences = try bench.decode(newTokens: newTokens)
@@ -98,8 +103,9 @@ struct BenchRLCommand: ParsableCommand {
             "benchmark": "rl", "model": source.description, "prompts": prompts, "group_size": groupSize, "responses": sequences.count,
             "max_new_tokens": newTokens, "mean_new_tokens": Double(sequences.reduce(0) { $0 + $1.tokens.count }) / Double(sequences.count),
             "epochs": epochs, "mini_batches": miniBatches, "rows": rows, "repeats": repeats, "rollout_seconds": rolloutSeconds,
-            "anchor": "ppo",
+            "anchor": "ppo", "slots": slots ?? prompts * groupSize,
         ]
+        out.merge(BenchRollouts.statsFields("rollout", bench.generator.stats)) { $1 }
         for (estimator, runs) in measured {
             let name = estimator.rawValue
             out["\(name)_scoring_seconds"] = runs.map(\.0)

@@ -15,14 +15,17 @@ struct BenchRollouts {
     let policy: LlamaModel, reference: LlamaModel, critic: LlamaModel
     let requests: [GenerationRequest]
     let stops: Set<Int32>
-    let generator: Generator
+    /// The rollout's generator (`slots` sequences at once) and the anchor's (every sequence at once).
+    let generator: Generator, anchorGenerator: Generator
     let policyPass: ResponseTokenPass, referencePass: ResponseTokenPass, criticPass: ResponseTokenPass
     let rewardModels: [RewardScorer]
     let promptLength: Int, seqLen: Int
     static let temperature: Float = 0.7
 
-    /// `prompts` random prompts of `promptLength` tokens, `samples` responses each, of at most `newTokens`.
-    init(source: ModelSourceOptions, prompts: Int, samples: Int, promptLength: Int, newTokens: Int, stopShare: Double, rows: Int) throws {
+    /// `prompts` random prompts of `promptLength` tokens, `samples` responses each, of at most `newTokens`,
+    /// decoded `slots` at a time (nil: all at once).
+    init(source: ModelSourceOptions, prompts: Int, samples: Int, promptLength: Int, newTokens: Int, stopShare: Double, rows: Int,
+         slots: Int? = nil) throws {
         let base = try source.load()
         let seqLen = promptLength + newTokens
         (self.seqLen, self.promptLength) = (seqLen, promptLength)
@@ -40,18 +43,33 @@ struct BenchRollouts {
             GenerationRequest(prompt: [1] + (1..<promptLength).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }, samples: samples, seed: UInt64(p))
         }
         stops = Set((0..<max(1, Int(Double(config.vocabSize) * stopShare))).map { Int32(config.vocabSize - 1 - $0) })
-        generator = try Generator(config: config, weights: policy.weights, maxSequences: prompts * samples, capacity: seqLen)
+        anchorGenerator = try Generator(config: config, weights: policy.weights, maxSequences: prompts * samples, capacity: seqLen)
+        if let slots, slots != prompts * samples {
+            generator = try Generator(config: config, weights: policy.weights, maxSequences: slots, capacity: seqLen)
+        } else {
+            generator = anchorGenerator
+        }
         policyPass = try ResponseTokenPass(model: policy, rows: rows, seqLen: seqLen, padToken: 0)
         referencePass = try ResponseTokenPass(model: reference, rows: rows, seqLen: seqLen, padToken: 0)
         criticPass = try ResponseTokenPass(model: critic, rows: rows, seqLen: seqLen, padToken: 0)
         rewardModels = try (0..<2).map { try RewardScorer(model: try model(.reward, seed: 11 + UInt64($0)), seqLen: seqLen + 1, padToken: 0) }
     }
 
-    /// Every request's responses, in (request, sample) order; `stopping` false runs each to `newTokens`.
+    /// Every request's responses, in (request, sample) order, through the rollout's generator; `stopping`
+    /// false runs each to `newTokens` with every sequence at once (the anchor, `bench sample`'s computation).
     func decode(newTokens: Int, stopping: Bool = true) throws -> [GeneratedSequence] {
         let sampling = Sampling.random(temperature: Self.temperature, topK: 0, topP: 1)
-        return try generator.generate(requests, options: GenerationOptions(maxNewTokens: newTokens, sampling: sampling, stopTokens: stopping ? stops : []))
-            .sorted { ($0.request, $0.sample) < ($1.request, $1.sample) }
+        var out: [GeneratedSequence] = []
+        try (stopping ? generator : anchorGenerator)
+            .stream(requests, options: GenerationOptions(maxNewTokens: newTokens, sampling: sampling, stopTokens: stopping ? stops : [])) { out.append($0) }
+        return out.sorted { ($0.request, $0.sample) < ($1.request, $1.sample) }
+    }
+
+    /// The last decode's time split as JSON fields named `prefix_...`.
+    static func statsFields(_ prefix: String, _ stats: GenerationStats) -> [String: Any] {
+        [prefix + "_prefill_seconds": stats.prefillSeconds, prefix + "_decode_seconds": stats.decodeSeconds,
+         prefix + "_decode_steps": stats.decodeSteps, prefix + "_mean_rows_per_step": Double(stats.decodedRows) / Double(max(1, stats.decodeSteps)),
+         prefix + "_seconds_per_step": stats.decodeSeconds / Double(max(1, stats.decodeSteps))]
     }
 
     func rollouts(_ sequences: [GeneratedSequence]) throws -> [Rollout] {

@@ -1,15 +1,17 @@
 // Batched generation: many prompts, k samples each, decoded together with continuous batching.
 //
-//   1. admit: while the next waiting prompt's k samples fit the free cache slots, its tokens go
-//      through IncrementalForward into the first of its slots (one prompt per call) and the
-//      last row's logits are kept; the prompt's cache rows are copied to its other k - 1 slots
-//      (prefill once per prompt), and each sample draws its first token;
+//   1. admit (SlotAdmission.swift): each free cache slot goes to the next waiting sample. A prompt's
+//      tokens go through IncrementalForward once, into the first slot it gets (one prompt per call),
+//      and the last row's logits are kept; each further sample of that prompt gets the prompt's
+//      cache rows copied into its slot, now or when a slot frees later, and draws its first token
+//      from the kept logits. With `.wholeRequest` a prompt waits until all k samples find free slots;
 //   2. decode: each step runs one row per unfinished sequence (one matrix-matrix product per weight),
 //      samples with that sequence's own RNG, and stops it on a stop token, max new tokens or capacity;
-//   3. a finished sequence is handed out and its slot freed, so the next prompt is admitted at once
+//   3. a finished sequence is handed out and its slot freed, so the next sample is admitted at once
 //      rather than after the batch's longest member.
 // A sequence's tokens depend only on its prompt, its seed and sample index, never on the batch.
 // With a LoRA adapter the weights are the base's plus the adapter's unmerged share (DecodeAdapter).
+import Foundation
 import PlumbTensor
 
 public struct GenerationRequest: Sendable {
@@ -41,6 +43,24 @@ public enum FinishReason: Equatable, Sendable {
     case contextFull
 }
 
+/// When a waiting prompt's samples take free slots.
+public enum GenerationAdmission: Sendable {
+    /// Every free slot takes the next waiting sample; a prompt's k samples may start at different steps.
+    case perSlot
+    /// A prompt is admitted only when all k of its samples find free slots (they start together).
+    case wholeRequest
+}
+
+/// Where the last `stream` call's time went.
+public struct GenerationStats: Equatable, Sendable {
+    /// Prompt passes through the model (one per prompt) and their seconds, cache copies included.
+    public var prefillCalls = 0, prefillSeconds = 0.0
+    /// Decoding steps, the rows they ran (one per unfinished sequence per step) and their seconds,
+    /// sampling included.
+    public var decodeSteps = 0, decodedRows = 0, decodeSeconds = 0.0
+    public init() {}
+}
+
 public struct GeneratedSequence: Equatable, Sendable {
     public let request: Int
     public let sample: Int
@@ -61,6 +81,10 @@ public final class Generator {
     /// The adapter the next generations decode through, unmerged (nil: the bare base). A and B are
     /// read as they are at each step, so an adapter trained between generations needs no reload.
     public var adapter: LoRAAdapter?
+    /// When waiting samples take freed slots (the tokens are the same either way).
+    public var admission: GenerationAdmission = .perSlot
+    /// The last `stream` (or `generate`) call's time split.
+    public private(set) var stats = GenerationStats()
     private var forward: IncrementalForward?
 
     public init(config: LlamaConfig, weights: LlamaWeights, maxSequences: Int, capacity: Int? = nil, format: DecodeWeightFormat = .f32,
@@ -89,15 +113,16 @@ public final class Generator {
     }
 
     /// Continuous batching: at most `maxSequences` sequences decode at once; a finished sequence goes
-    /// to `onFinished` (in the order sequences finish) and frees its slot, and the next waiting
-    /// request is admitted, in request order, as soon as all its samples find free slots (they
-    /// share its prefill). Any number of requests; each needs at most `maxSequences` samples.
+    /// to `onFinished` (in the order sequences finish) and frees its slot, and the next waiting sample
+    /// takes it (`admission`; samples of one prompt share its prefill). Any number of requests and
+    /// samples per request (`.wholeRequest`: at most `maxSequences` samples per request).
     public func stream(_ requests: [GenerationRequest], options: GenerationOptions,
                        onFinished: (GeneratedSequence) throws -> Void) throws {
         try options.sampling.validate()
         for (i, r) in requests.enumerated() {
-            guard !r.prompt.isEmpty, r.samples > 0, r.samples <= maxSequences, r.prompt.count < capacity else {
-                throw ConfigError("generate: request \(i) needs a non-empty prompt shorter than \(capacity) tokens and 1...\(maxSequences) samples; got \(r.prompt.count) tokens, \(r.samples) samples")
+            let mostSamples = admission == .wholeRequest ? maxSequences : Int.max
+            guard !r.prompt.isEmpty, r.samples > 0, r.samples <= mostSamples, r.prompt.count < capacity else {
+                throw ConfigError("generate: request \(i) needs a non-empty prompt shorter than \(capacity) tokens and 1...\(mostSamples) samples; got \(r.prompt.count) tokens, \(r.samples) samples")
             }
             if let bad = r.prompt.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
                 throw ConfigError("generate: request \(i): token \(bad) is outside the vocabulary 0..<\(config.vocabSize)")
@@ -106,22 +131,29 @@ public final class Generator {
         let engine = try incrementalForward()
         try engine.use(adapter: adapter)
         var state = DecodeBatch(slots: maxSequences, vocab: config.vocabSize)
+        let queue = AdmissionQueue(requests: requests)
         let logits = Tensor(zeros: [maxSequences, config.vocabSize])
-        var next = 0
+        stats = GenerationStats()
         while true {
             for slot in state.finishedSlots { try onFinished(state.release(slot: slot)) }
-            next = try admit(requests, from: next, state: &state, engine: engine, options: options)
+            var clock = Self.now()
+            let calls = try admit(queue, state: &state, engine: engine, options: options)
+            if calls > 0 { stats.prefillCalls += calls; stats.prefillSeconds += Self.now() - clock }
             let active = state.activeSlots
             if active.isEmpty {
-                if next == requests.count && state.finishedSlots.isEmpty { return }
+                if queue.isEmpty && state.finishedSlots.isEmpty { return }
                 continue
             }
+            clock = Self.now()
             let rows = try Tensor(storage: logits.storage, offset: 0, shape: [active.count, config.vocabSize])
             try engine.forward(tokens: active.map { state.lastToken[$0] }, slots: active,
                                positions: active.map { Int32(state.length[$0] - 1) }, logitRows: Array(0..<active.count), logits: rows)
             withExtendedLifetime(rows) { state.appendAll(active, logits: rows.pointer, options: options, capacity: capacity) }
+            stats.decodeSteps += 1; stats.decodedRows += active.count; stats.decodeSeconds += Self.now() - clock
         }
     }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     private func incrementalForward() throws -> IncrementalForward {
         if let forward { return forward }
@@ -130,43 +162,5 @@ public final class Generator {
                                           format: format)
         forward = made
         return made
-    }
-
-    /// Admits waiting requests from `start` on, in order, while all samples of the next one fit the
-    /// free slots: their prompts run through the model, one per call, into each request's first
-    /// slot; the cache rows are copied to its other slots; every sample draws its first token from
-    /// the prompt's logits. Returns the first request not admitted.
-    private func admit(_ requests: [GenerationRequest], from start: Int, state: inout DecodeBatch, engine: IncrementalForward,
-                       options: GenerationOptions) throws -> Int {
-        var free = state.freeSlots[...]
-        var next = start
-        while next < requests.count, requests[next].samples <= free.count {
-            // One prompt per prefill call: a prompt's rows then go through the same products whatever
-            // else is waiting (more than 64 rows take the sgemm path, whose rounding depends on the
-            // row count), so its samples do not depend on which prompts were admitted with it.
-            let group = [(request: next, slots: Array(free.prefix(requests[next].samples)))]
-            free = free.dropFirst(requests[next].samples)
-            next += 1
-            var tokens: [Int32] = [], slots: [Int] = [], positions: [Int32] = [], last: [Int] = []
-            for (r, taken) in group {
-                let p = requests[r].prompt
-                tokens += p; positions += (0..<p.count).map(Int32.init)
-                slots += [Int](repeating: taken[0], count: p.count)
-                last.append(tokens.count - 1)
-            }
-            let logits = Tensor(zeros: [last.count, config.vocabSize])
-            try engine.forward(tokens: tokens, slots: slots, positions: positions, logitRows: last, logits: logits)
-            try withExtendedLifetime(logits) {
-                for (j, (r, taken)) in group.enumerated() {
-                    let request = requests[r]
-                    for (s, slot) in taken.enumerated() {
-                        try engine.cache.copyPrefix(from: taken[0], to: slot, length: request.prompt.count)
-                        state.admit(slot: slot, request: r, sample: s, seed: request.seed, promptLength: request.prompt.count,
-                                    logits: logits.pointer + j * config.vocabSize, options: options, capacity: capacity)
-                    }
-                }
-            }
-        }
-        return next
     }
 }

@@ -33,6 +33,14 @@ public final class KVCache {
             throw TensorError("KVCache.copyPrefix: slots \(source) -> \(target), length \(length) outside \(slots) slots x \(capacity) positions")
         }
         guard source != target else { return }
+        copyRows(from: source, to: target, length: length)
+    }
+
+    /// The copy itself, in a function that cannot throw. (Inlined in the throwing `copyPrefix`,
+    /// swiftc 6's release build ended it with a tail call to memmove that left a scratch value in
+    /// the thrown-error register, so callers saw a spurious error.)
+    @inline(never)
+    private func copyRows(from source: Int, to target: Int, length: Int) {
         for l in 0..<layers {
             (keys(layer: l, slot: target)).update(from: keys(layer: l, slot: source), count: length * width)
             (values(layer: l, slot: target)).update(from: values(layer: l, slot: source), count: length * width)

@@ -76,7 +76,6 @@ public enum RejectionSamplingStage: Stage {
 
         public func validate() throws {
             guard k >= 1 else { throw StageParameterError("k", "must be at least 1; got \(k)") }
-            guard k <= maxSequences else { throw StageParameterError("k", "\(k) exceeds the sequences decoded at once (\(maxSequences)); raise max-sequences") }
             if sampling.temperature <= 0 && k > 1 {
                 throw StageParameterError("temperature", "0 (greedy) gives k identical samples; use a temperature above 0 with k \(k)")
             }
