@@ -35,21 +35,7 @@ public enum MatVec {
         }
         var o = outputs.lowerBound   // more rows: two weight rows (from L1) for two rows of x at a time
         while o + 2 <= outputs.upperBound {
-            let w0 = w + o * k
-            var r = 0
-            while r + 2 <= n {
-                let (a0, a1, b0, b1) = dot2x2(w0, w0 + k, x + r * k, x + (r + 1) * k, k)
-                store(a0, y + r * ldy + o, accumulate)
-                store(a1, y + r * ldy + o + 1, accumulate)
-                store(b0, y + (r + 1) * ldy + o, accumulate)
-                store(b1, y + (r + 1) * ldy + o + 1, accumulate)
-                r += 2
-            }
-            if r < n {
-                let d0 = dot(w0, x + r * k, k), d1 = dot(w0 + k, x + r * k, k)
-                store(d0, y + r * ldy + o, accumulate)
-                store(d1, y + r * ldy + o + 1, accumulate)
-            }
+            outputPair(w + o * k, k, x: x, rows: n, y: y, ldy: ldy, o: o, accumulate)
             o += 2
         }
         while o < outputs.upperBound {
@@ -58,6 +44,28 @@ public enum MatVec {
                 store(d, y + r * ldy + o, accumulate)
             }
             o += 1
+        }
+    }
+
+    /// Outputs o and o + 1 of rows 0..<n of x (n, k) into y (n, ldy), from the weight rows w0 (output o)
+    /// and w0 + k (output o + 1): two rows of x at a time through `dot2x2`, an odd last row through
+    /// `dot`. The fp32, bf16 and int8 kernels all end here, with their weight rows in fp32.
+    @inline(__always)
+    static func outputPair(_ w0: UnsafePointer<Float>, _ k: Int, x: UnsafePointer<Float>, rows n: Int,
+                           y: UnsafeMutablePointer<Float>, ldy: Int, o: Int, _ accumulate: Bool) {
+        var r = 0
+        while r + 2 <= n {
+            let (a0, a1, b0, b1) = dot2x2(w0, w0 + k, x + r * k, x + (r + 1) * k, k)
+            store(a0, y + r * ldy + o, accumulate)
+            store(a1, y + r * ldy + o + 1, accumulate)
+            store(b0, y + (r + 1) * ldy + o, accumulate)
+            store(b1, y + (r + 1) * ldy + o + 1, accumulate)
+            r += 2
+        }
+        if r < n {
+            let d0 = dot(w0, x + r * k, k), d1 = dot(w0 + k, x + r * k, k)
+            store(d0, y + r * ldy + o, accumulate)
+            store(d1, y + r * ldy + o + 1, accumulate)
         }
     }
 

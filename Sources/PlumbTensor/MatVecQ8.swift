@@ -44,19 +44,7 @@ extension MatVec {
             while o + 2 <= outputs.upperBound {
                 dequantiseRow(w.quants + o * k, w.scales + o * blocks, into: tile, k)
                 dequantiseRow(w.quants + (o + 1) * k, w.scales + (o + 1) * blocks, into: tile + k, k)
-                var r = 0
-                while r + 2 <= n {
-                    let (a0, a1, b0, b1) = MatVec.dot2x2(tile, tile + k, x + r * k, x + (r + 1) * k, k)
-                    MatVec.store(a0, y + r * ldy + o, accumulate)
-                    MatVec.store(a1, y + r * ldy + o + 1, accumulate)
-                    MatVec.store(b0, y + (r + 1) * ldy + o, accumulate)
-                    MatVec.store(b1, y + (r + 1) * ldy + o + 1, accumulate)
-                    r += 2
-                }
-                if r < n {
-                    MatVec.store(MatVec.dot(tile, x + r * k, k), y + r * ldy + o, accumulate)
-                    MatVec.store(MatVec.dot(tile + k, x + r * k, k), y + r * ldy + o + 1, accumulate)
-                }
+                MatVec.outputPair(tile, k, x: x, rows: n, y: y, ldy: ldy, o: o, accumulate)
                 o += 2
             }
             if o < outputs.upperBound {
