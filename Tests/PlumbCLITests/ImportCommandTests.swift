@@ -35,7 +35,7 @@ final class ImportCommandTests: XCTestCase {
 
         for (flags, key) in [(["--colour", "red"], "colour"), (["--validation-fraction", "lots"], "validation-fraction"),
                              (["--format", "no-such-format"], "format"), (["--columns", "prompt"], "columns")] {
-            var command = try ImportCommand.parse([root.appendingPathComponent("x.jsonl").path] + flags + ["--out", root.appendingPathComponent("r/i").path])
+            let command = try ImportCommand.parse([root.appendingPathComponent("x.jsonl").path] + flags + ["--out", root.appendingPathComponent("r/i").path])
             XCTAssertThrowsError(try command.run(), key) { XCTAssertTrue("\($0)".contains(key), "\($0) names \(key)") }
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("r/i/manifest.json").path), "nothing written")
@@ -58,7 +58,7 @@ final class ImportCommandTests: XCTestCase {
         var task = try PlumbCommand.parseAsRoot(["task", "generate", "--quick", "--seed", "3", "--out", root.appendingPathComponent("runs/hand/task").path])
         try task.run()
         let hand = root.appendingPathComponent("runs/hand/import")
-        var command = try ImportCommand.parse([root.appendingPathComponent("runs/hand/task/comparisons.jsonl").path, "--validation-fraction", "0.1",
+        let command = try ImportCommand.parse([root.appendingPathComponent("runs/hand/task/comparisons.jsonl").path, "--validation-fraction", "0.1",
                                                "--out", hand.path])
         try command.run()
 

@@ -11,7 +11,7 @@ final class CommandTests: XCTestCase {
         let directory = try scratchDirectory(self)
         let prefix = directory.appendingPathComponent("cli").path
         for (type, vocab) in [("bpe", "520"), ("unigram", "480")] {
-            var command = try TokenizerTrainCommand.parse(["--input", corpus, "--out", prefix + type, "--model-type", type,
+            let command = try TokenizerTrainCommand.parse(["--input", corpus, "--out", prefix + type, "--model-type", type,
                                                            "--vocab-size", vocab, "--special", "<|user|>", "--special", "<|assistant|>"])
             try command.run()
             let model = prefix + type + "/spm.model"
@@ -30,10 +30,10 @@ final class CommandTests: XCTestCase {
     func testTokenizerTrainFromRecordShards() throws {
         let runs = try scratchDirectory(self)
         let stage = runs.appendingPathComponent("r").appendingPathComponent("import")
-        var importCommand = try ImportCommand.parse([try sharedData("pku-saferlhf/alpaca7b-test.first38.jsonl"), "--out", stage.path])
+        let importCommand = try ImportCommand.parse([try sharedData("pku-saferlhf/alpaca7b-test.first38.jsonl"), "--out", stage.path])
         try importCommand.run()
         let prefix = runs.appendingPathComponent("fromshards").path
-        var train = try TokenizerTrainCommand.parse(["--records", stage.path, "--out", prefix, "--vocab-size", "400"])
+        let train = try TokenizerTrainCommand.parse(["--records", stage.path, "--out", prefix, "--vocab-size", "400"])
         try train.run()
         let tokenizer = try Tokenizer(modelFile: prefix + "/spm.model")
         XCTAssertEqual(tokenizer.vocabSize, 400)
@@ -44,7 +44,7 @@ final class CommandTests: XCTestCase {
         let runs = try scratchDirectory(self)
         let stage = runs.appendingPathComponent("2026-11").appendingPathComponent("import")
         let trl = runs.appendingPathComponent("export.jsonl").path
-        var command = try ImportCommand.parse([try sharedData("hh-rlhf/harmless-base-test.head1500.jsonl.gz"), "--out", stage.path,
+        let command = try ImportCommand.parse([try sharedData("hh-rlhf/harmless-base-test.head1500.jsonl.gz"), "--out", stage.path,
                                                "--format", "hh-rlhf", "--export-trl", trl])
         try command.run()
         let manifest = try StageManifest.read(from: stage)
@@ -67,7 +67,7 @@ final class CommandTests: XCTestCase {
         let runs = try scratchDirectory(self)
         let csv = try writeFile(runs, "prefs.csv.txt", "q,good,bad,dim\nIs fire hot?,Yes.,No.,safety\n")
         let stage = runs.appendingPathComponent("r").appendingPathComponent("csv")
-        var command = try ImportCommand.parse([csv, "--format", "csv", "--columns", "prompt=q,chosen=good,rejected=bad,dimension=dim",
+        let command = try ImportCommand.parse([csv, "--format", "csv", "--columns", "prompt=q,chosen=good,rejected=bad,dimension=dim",
                                                "--out", stage.path, "--test-fraction", "0", "--validation-fraction", "0"])
         try command.run()
         let reader = try ShardReader(path: stage, output: "comparisons-train")
