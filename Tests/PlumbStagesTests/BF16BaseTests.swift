@@ -29,19 +29,10 @@ final class BF16BaseTests: XCTestCase {
     }
 
     func trainedAdapter(seed: UInt64 = 12) throws -> LoRAAdapter {
-        let adapter = try LoRAAdapter(config: config, settings: LoRASettings(rank: 4, alpha: 12), seed: seed)
-        var rng = SeededRNG(seed: seed + 1)
-        for m in adapter.allModules { rng.fillNormal(m.b, std: 0.3) }
-        return adapter
+        try LoRAFixture.trainedAdapter(config: config, settings: LoRASettings(rank: 4, alpha: 12), seed: seed)
     }
 
-    func batch() throws -> BatchLayout {
-        func example(_ t: [Int32]) throws -> BatchLayout.Example {
-            try BatchLayout.Example(tokens: t, targets: Array(t.dropFirst()) + [CrossEntropy.ignoreIndex])
-        }
-        return try BatchLayout.packed([example([1, 5, 9, 3, 7]), example([2, 4, 4, 8]), example([3, 2, 30, 31, 6, 11, 12])],
-                                      batchSize: 2, seqLen: 10, padToken: 0)
-    }
+    func batch() throws -> BatchLayout { try LoRAFixture.packedBatch() }
 
     func bits(_ t: Tensor) -> [UInt32] { t.array.map(\.bitPattern) }
 

@@ -22,19 +22,10 @@ final class LoRATests: XCTestCase {
     /// An adapter with PEFT's init, then B drawn too (a fresh B is zero, which makes dA zero).
     func trainedAdapter(_ settings: LoRASettings = LoRASettings(rank: 4, alpha: 8), seed: UInt64 = 12,
                         config: LlamaConfig? = nil) throws -> LoRAAdapter {
-        let adapter = try LoRAAdapter(config: config ?? self.config, settings: settings, seed: seed)
-        var rng = SeededRNG(seed: seed + 1)
-        for m in adapter.allModules { rng.fillNormal(m.b, std: 0.3) }
-        return adapter
+        try LoRAFixture.trainedAdapter(config: config ?? self.config, settings: settings, seed: seed)
     }
 
-    func batch() throws -> BatchLayout {
-        func example(_ t: [Int32]) throws -> BatchLayout.Example {
-            try BatchLayout.Example(tokens: t, targets: Array(t.dropFirst()) + [CrossEntropy.ignoreIndex])
-        }
-        return try BatchLayout.packed([example([1, 5, 9, 3, 7]), example([2, 4, 4, 8]), example([3, 2, 30, 31, 6, 11, 12])],
-                                      batchSize: 2, seqLen: 10, padToken: 0)
-    }
+    func batch() throws -> BatchLayout { try LoRAFixture.packedBatch() }
 
     /// Every A and B element with the largest |gradient| in its tensor, plus the shared check's defaults.
     func checkedElements(_ adapter: LoRAAdapter) throws -> [Int] {
