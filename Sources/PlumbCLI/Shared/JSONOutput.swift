@@ -11,3 +11,10 @@ public func jsonLine(_ object: Any) throws -> String {
 public func printJSON(_ object: Any) throws {
     print(try jsonLine(object))
 }
+
+/// Prints a typed report (a benchmark's, a summary) as one line of JSON with sorted keys.
+public func printReport<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

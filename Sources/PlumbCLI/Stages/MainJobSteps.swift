@@ -2,6 +2,7 @@
 // high-water mark is reset before each step through /proc/self/clear_refs); complete steps are
 // listed as skipped.
 import Foundation
+import PlumbFiles
 
 struct StepFigures: Codable {
     var step: String
