@@ -6,7 +6,6 @@
 import Foundation
 import PlumbData
 import PlumbModel
-import PlumbCLI
 @testable import PlumbStages
 import PlumbStore
 import PlumbTensor

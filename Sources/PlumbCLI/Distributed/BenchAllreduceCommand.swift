@@ -1,6 +1,7 @@
 // `plumb bench allreduce` (under `mpirun -np N`): starts MPI, runs AllreduceBench (PlumbModel/Benchmarks)
 // on every rank; rank 0 prints its report as one JSON object.
 import ArgumentParser
+import PlumbMPI
 import PlumbModel
 import PlumbTensor
 

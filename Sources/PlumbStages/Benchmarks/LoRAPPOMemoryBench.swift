@@ -62,7 +62,7 @@ public enum LoRAPPOMemoryBench {
         }
         let start = monotonicSeconds()
         let lora = try o.loraSettings()
-        let settings = settings(o)
+        let settings = Self.settings(o)
         let config = o.preset.config.with(maxSeqLen: max(o.preset.config.maxSeqLen, o.seqLen + 1))
         let r = try roles(config, lora: lora, seed: o.seed)
         let afterModels = peakRSSBytes() ?? -1

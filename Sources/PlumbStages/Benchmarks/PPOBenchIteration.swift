@@ -50,7 +50,7 @@ extension PPOBench {
     public static func run(model: LlamaModel, description: String, _ o: Options) throws -> WithDecodeFigures<Report> {
         let bench = try rollouts(model: model, description: description, o)
         let (sequences, half, figures) = try measureRollouts(bench, o)
-        let settings = settings(o)
+        let settings = Self.settings(o)
         var rollouts = try bench.rollouts(sequences)
         let start = monotonicSeconds()
         try bench.score(&rollouts, sequences: sequences, critic: true)

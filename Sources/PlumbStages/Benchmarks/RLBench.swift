@@ -80,7 +80,7 @@ public enum RLBench {
         func iteration(_ estimator: RLEstimator) throws -> (Double, Double) {
             try bench.policy.load(bench.tensors, source: description, allowMissingHeads: true)
             try bench.critic.load(initialCritic, source: "critic")
-            let (settings, estimation) = settings(o, estimator: estimator)
+            let (settings, estimation) = RLBench.settings(o, estimator: estimator)
             let withCritic = estimator.needsCritic
             var rollouts = template
             let start = monotonicSeconds()
