@@ -62,8 +62,8 @@ let package = Package(
         // Pipeline files decoded into stage values, planned and run; what it needs of the program (the
         // stage kinds, the oracle's environment, MPI start, progress) is handed in.
         .target(name: "PlumbPipeline", dependencies: ["PlumbStages", "PlumbStore", "PlumbFiles", .product(name: "Yams", package: "Yams")]),
-        // The HTML report of runs: typed manifests, metrics and the main job's results.
-        .target(name: "PlumbReport", dependencies: ["PlumbEval", "PlumbStages", "PlumbOracle", "PlumbStore", "PlumbFiles"]),
+        // The HTML report of runs: typed manifests, metrics and the main job's results; the main job's run of months.
+        .target(name: "PlumbReport", dependencies: ["PlumbEval", "PlumbPipeline", "PlumbStages", "PlumbOracle", "PlumbStore", "PlumbFiles"]),
         .target(
             name: "PlumbCLI",
             dependencies: [
@@ -74,7 +74,7 @@ let package = Package(
             ],
             plugins: ["EmbedBuildInfo"]
         ),
-        .executableTarget(name: "plumb", dependencies: ["PlumbCLI"]),
+        .executableTarget(name: "plumb", dependencies: ["PlumbCLI", "PlumbTensor"]),
 
         // Build time: the code version and the built-in pipeline files, generated into PlumbCLI.
         .executableTarget(name: "PlumbBuildInfo", dependencies: ["PlumbFiles"]),
@@ -82,15 +82,15 @@ let package = Package(
 
         // Tests: one target per library.
         .testTarget(name: "PlumbTensorTests", dependencies: ["PlumbTensor"]),
-        .testTarget(name: "PlumbModelTests", dependencies: ["PlumbModel", "PlumbTensor"]),
-        .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbStore", "PlumbCLI"]),
-        .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbCLI", "PlumbTask"], exclude: ["Fixtures"]),
+        .testTarget(name: "PlumbModelTests", dependencies: ["PlumbModel", "PlumbTensor", "PlumbFiles"]),
+        .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbStore"]),
+        .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbTask"], exclude: ["Fixtures"]),
         .testTarget(name: "PlumbTaskTests", dependencies: ["PlumbTask", "PlumbOracle"]),
-        .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbEval", "PlumbCLI", "PlumbPipeline"]),
+        .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbEval", "PlumbPipeline", "PlumbModel", "PlumbTensor", "PlumbData", "PlumbStore"]),
         .testTarget(name: "PlumbEvalTests", dependencies: ["PlumbEval", "PlumbStages"]),
         .testTarget(name: "PlumbPipelineTests", dependencies: ["PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore"]),
         .testTarget(name: "PlumbReportTests", dependencies: ["PlumbReport", "PlumbEval", "PlumbStages", "PlumbOracle", "PlumbStore"]),
-        .testTarget(name: "PlumbCLITests", dependencies: ["PlumbCLI", "PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore"]),
+        .testTarget(name: "PlumbCLITests", dependencies: ["PlumbCLI", "PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore", "PlumbData", "PlumbModel"]),
     ],
     swiftLanguageModes: [.v5]
 )

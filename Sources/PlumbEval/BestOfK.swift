@@ -7,6 +7,7 @@
 // being optimised against the reward model rather than the task (over-optimisation).
 // Evaluation only: lives in PlumbEval, which may import the oracle.
 import Foundation
+import PlumbStore
 import PlumbOracle
 import PlumbStages
 
@@ -84,5 +85,18 @@ extension BestOfK {
         let read = try StageRecordReader.read(RejectionSample.self, output: "samples", from: [stage], schema: RejectionSample.schema)
         let artifact = try RejectionSamplingStage.RewardArtifact.read(from: stage)
         return try curves(read.records, reward: artifact.reward)
+    }
+}
+
+extension BestOfK {
+    /// The curves as a text table.
+    public static func table(_ rows: [BestOfKRow]) -> String {
+        func rate(_ r: RateEstimate) -> String { String(format: "%.3f [%.3f, %.3f]", r.rate, r.low, r.high) }
+        var lines = [pad("k", 5) + pad("selector", 13) + pad("helpful", 23) + pad("violations", 23) + pad("false refusals", 23) + "reward"]
+        for r in rows {
+            lines.append(pad("\(r.k)", 5) + pad(r.selector.rawValue, 13) + pad(rate(r.report.helpfulness), 23) + pad(rate(r.report.violation), 23)
+                         + pad(rate(r.report.falseRefusal), 23) + String(format: "%+.3f", r.meanReward))
+        }
+        return lines.joined(separator: "\n")
     }
 }

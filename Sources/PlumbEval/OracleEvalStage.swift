@@ -34,6 +34,9 @@ public enum OracleEvalStage: Stage {
         public var seed: UInt64 = 1
         /// The decoder's weights: fp32, or 8-bit blocks (W8A32).
         public var weights: DecodeWeightFormat = .f32
+        /// The policy's name in the main job's results table (MainJobResults), or none. Left out of the
+        /// parameters' JSON when absent, so a stage without it keeps its cache key.
+        public var title: String?
         public init() {}
         public var manifestSeed: UInt64? { seed }
         public func validate() throws {

@@ -23,14 +23,14 @@ final class ImportCommandTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
 
     func testFlagsPositionalFilesAndSwitches() throws {
-        let (entries, inputs, out) = try StageCommand.parse(["a.jsonl", "--keep-ties", "b.jsonl", "--validation-fraction", "0",
+        let (entries, inputs, out) = try StageFlags.parse(["a.jsonl", "--keep-ties", "b.jsonl", "--validation-fraction", "0",
                                                              "--label-config", "c.xml", "--out", "o"], stage: DataImportStage.self)
         XCTAssertEqual(entries.map(\.key), ["keep-ties", "validation-fraction"])
         XCTAssertEqual(entries.map(\.values), [["true"], ["0"]])
         XCTAssertEqual(inputs.all("file").map(\.lastPathComponent), ["a.jsonl", "b.jsonl"], "a word after a switch is a file")
         XCTAssertEqual(inputs.optional("label-config")?.lastPathComponent, "c.xml")
         XCTAssertEqual(out, "o")
-        let (explicit, _, _) = try StageCommand.parse(["a.jsonl", "--keep-ties", "false"], stage: DataImportStage.self)
+        let (explicit, _, _) = try StageFlags.parse(["a.jsonl", "--keep-ties", "false"], stage: DataImportStage.self)
         XCTAssertEqual(explicit.first?.values, ["false"], "a switch takes true or false when given")
 
         for (flags, key) in [(["--colour", "red"], "colour"), (["--validation-fraction", "lots"], "validation-fraction"),
@@ -43,7 +43,7 @@ final class ImportCommandTests: XCTestCase {
 
     /// `plumb import --help`: the positional slot, every key with its default (none for an unset optional).
     func testHelpListsTheSlotsAndEachKeysDefault() throws {
-        let lines = try StageCommand.describe(DataImportStage.self).split(separator: "\n").map(String.init)
+        let lines = try StageFlags.describe(DataImportStage.self).split(separator: "\n").map(String.init)
         XCTAssertTrue(lines.contains { $0.hasPrefix("  [--file] FILE") }, "\(lines)")
         for expected in ["  --validation-fraction  0.05", "  --keep-ties  false", "  --format  \"auto\"", "  --dimension  \"helpfulness\"", "  --columns"] {
             XCTAssertTrue(lines.contains(expected), "\(expected) in \(lines)")

@@ -136,7 +136,7 @@ final class StageValueTests: XCTestCase {
         XCTAssertEqual(ParameterKeys.key(ofProperty: "maxNewTokens"), "max-new-tokens")
         XCTAssertEqual(ParameterKeys.key(ofProperty: "hidden_size"), "hidden_size")
         XCTAssertEqual(try ToyRepeatStage.acceptedKeys(), ["times", "rate", "label"])
-        XCTAssertEqual(try OracleEvalStage.acceptedKeys(), ["template", "max-new-tokens", "temperature", "seed", "weights"])
+        XCTAssertEqual(try OracleEvalStage.acceptedKeys(), ["template", "max-new-tokens", "temperature", "seed", "weights", "title"])
         let decoded = try ParameterKeys.decode(ToyRepeatStage.Parameters.self, [ParameterEntry(key: "label", values: ["x"], place: "--label")],
                                                kind: ToyRepeatStage.kind)
         XCTAssertEqual(decoded, ToyRepeatStage.Parameters(times: 2, rate: 0.5, label: "x"), "absent keys keep their defaults")

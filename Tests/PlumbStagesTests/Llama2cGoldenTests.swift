@@ -2,7 +2,6 @@ import Foundation
 import PlumbData
 import PlumbModel
 import XCTest
-@testable import PlumbCLI
 
 /// llama2.c's tokenizer.bin reader and the golden greedy text of the real stories260K model, and the
 /// GGUF export command on it.
@@ -77,34 +76,6 @@ final class Llama2cGoldenTests: XCTestCase {
         cut.removeLast(3)
         XCTAssertThrowsError(try Llama2cTokenizer(data: cut, source: "cut.bin")) { error in
             XCTAssertTrue("\(error)".contains("cut.bin") && "\(error)".contains("piece 511"), "\(error)")
-        }
-    }
-
-    /// `plumb export gguf` on stories260K: the file reads back with the tokenizer keys and a Modelfile
-    /// beside it; an existing output is refused without --force; a non-SentencePiece tokenizer is
-    /// refused naming the GGUF tokenizer model it would need.
-    func testExportCommand() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-gguf-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let out = directory.appendingPathComponent("s.gguf")
-        let arguments = [try sharedData("llama2c/stories260K.bin").path, "--tokenizer", try sharedData("llama2c/tok512.bin").path,
-                         "--type", "q8_0", "--out", out.path]
-        try ExportGGUFCommand.parse(arguments).run()
-        let file = try GGUFReader.read(out)
-        XCTAssertEqual(file["tokenizer.ggml.model"]?.textValue, "llama")
-        guard case .stringArray(let tokens)? = file["tokenizer.ggml.tokens"] else { return XCTFail("no tokens") }
-        XCTAssertEqual(tokens.count, 512)
-        XCTAssertTrue(tokens.contains(Array("\u{2581}Lily".utf8)), "spaces spelled as SentencePiece's U+2581")
-        XCTAssertEqual(file["general.file_type"]?.intValue, 7)
-        let modelfile = try String(contentsOf: directory.appendingPathComponent("s.Modelfile"), encoding: .utf8)
-        XCTAssertTrue(modelfile.contains("FROM ./s.gguf") && modelfile.contains("PARAMETER stop \"</s>\""), modelfile)
-        XCTAssertThrowsError(try ExportGGUFCommand.parse(arguments).run()) { XCTAssertTrue("\($0)".contains("--force"), "\($0)") }
-        try ExportGGUFCommand.parse(arguments + ["--force"]).run()
-        let json = directory.appendingPathComponent("tokenizer.json")
-        try Data(#"{"model": {"type": "BPE", "vocab": {}}}"#.utf8).write(to: json)
-        XCTAssertThrowsError(try ExportGGUFCommand.parse([arguments[0], "--tokenizer", json.path, "--out", directory.appendingPathComponent("t.gguf").path]).run()) {
-            XCTAssertTrue("\($0)".contains("\"gpt2\""), "\($0)")
         }
     }
 }

@@ -6,7 +6,6 @@
 import Foundation
 import PlumbData
 import PlumbModel
-import PlumbCLI
 @testable import PlumbStages
 import PlumbStore
 import PlumbTensor
@@ -146,26 +145,6 @@ extension LoRAPPOStageTests {
         XCTAssertNotEqual(bits(try shared.logProbs(examples, logitScale: 1.5, entropies: false).map { $0.logProbs }),
                           bits(try sharedReference.logProbs(examples, logitScale: 1.5, entropies: false).map { $0.logProbs }), "the adapter moves the policy")
     }
-
-    /// `bench memory --mode lora-ppo` at a small shape: the iteration runs, the fresh policy is its
-    /// reference bit for bit, and the base holds no gradient arena.
-    func testBenchMemoryLoRAPPORuns() throws {
-        let process = Process(), pipe = Pipe()
-        process.executableURL = try PlumbProcess.binary()
-        process.arguments = ["bench", "memory", "--preset", "260k", "--mode", "lora-ppo", "--seq-len", "40", "--new-tokens", "8",
-                             "--prompts", "2", "--lora", "rank=4 alpha=8"]
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, out)
-        let json = try JSONSerialization.jsonObject(with: Data(out.split(separator: "\n").last!.utf8)) as! [String: Any]
-        XCTAssertEqual(json["policy_vs_reference_max_logprob_difference"] as? Double, 0)
-        XCTAssertEqual(json["base_gradient_bytes"] as? Int, 0)
-        XCTAssertGreaterThan(json["update_seconds"] as? Double ?? 0, 0)
-        XCTAssertGreaterThan(json["peak_rss_bytes"] as? Int ?? 0, 0)
-    }
 }
 
 extension LoRAPPOStageTests {
@@ -186,39 +165,5 @@ extension LoRAPPOStageTests {
         XCTAssertGreaterThan(adapter.allModules.map { $0.b.array.map(abs).max()! }.max()!, 0, "the policy's adapter trained")
         let checkpoints = try FileManager.default.subpathsOfDirectory(atPath: out.appendingPathComponent("checkpoints").path)
         XCTAssertFalse(checkpoints.contains { $0.contains("value") }, "\(checkpoints)")
-    }
-}
-
-extension LoRAPPOStageTests {
-    /// The peak RSS the benches print: /proc's VmHWM line below and above 10,000,000 kB (where the
-    /// kernel's 8-character field leaves no space after the tab).
-    func testPeakRSSParsesBothWidthsOfVmHWM() {
-        XCTAssertEqual(vmHWMBytes(status: "Name:\tplumb\nVmHWM:\t    2128 kB\nVmRSS:\t    2000 kB\n"), 2128 * 1024)
-        XCTAssertEqual(vmHWMBytes(status: "VmPeak:\t12000000 kB\nVmHWM:\t11234567 kB\n"), 11_234_567 * 1024)
-        XCTAssertNil(vmHWMBytes(status: "VmRSS:\t    2000 kB\n"))
-    }
-}
-
-extension LoRAPPOStageTests {
-    /// The critic of a LoRA PPO starts from a LoRA reward model on the same base: its A and B are the
-    /// reward model's and its value head is the reward head. From a full reward model, a fresh adapter
-    /// (B = 0) whose value head is that model's reward head.
-    func testCriticStartsFromTheRewardModel() throws {
-        let i = try PPOStageTests.inputs()
-        let base = try LlamaModel.load(directory: i.policy)
-        base.parameters.releaseGradients()
-        let rm = try rewardAdapter(on: base, baseDirectory: i.policy, seed: 31, into: i.root.appendingPathComponent("rm-critic-init"))
-        let source = try PEFTAdapterFormat.load(rm, base: base, baseSource: i.policy.path)
-        let critic = try PPOAdapters.critic(settings, base: base, baseLocation: i.policy, valueInit: rm, seed: 5)
-        XCTAssertEqual(critic.heads, .value)
-        for e in source.parameters.entries where e.name != LlamaTensorNames.rewardHead {
-            XCTAssertEqual(try critic.parameters.value(e.name).array, try source.parameters.value(of: e).array, e.name)
-        }
-        XCTAssertEqual(try critic.parameters.value(LlamaTensorNames.valueHead).array,
-                       try source.parameters.value(LlamaTensorNames.rewardHead).array)
-        let fromFull = try PPOAdapters.critic(settings, base: base, baseLocation: i.policy, valueInit: i.helpfulness, seed: 5)
-        XCTAssertEqual(fromFull.allModules.map { $0.b.array.map(abs).max()! }.max()!, 0, "a fresh adapter")
-        let full = try LlamaModel.load(directory: i.helpfulness, heads: .reward)
-        XCTAssertEqual(try fromFull.parameters.value(LlamaTensorNames.valueHead).array, full.weights.rewardHead!.array)
     }
 }

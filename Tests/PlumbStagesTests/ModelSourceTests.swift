@@ -2,7 +2,6 @@
 // are stored zstd-compressed, as well as a plain Hugging Face directory; both give the same weights.
 import Foundation
 import PlumbModel
-@testable import PlumbCLI
 @testable import PlumbStages
 import PlumbStore
 import XCTest
@@ -20,7 +19,7 @@ final class ModelSourceTests: XCTestCase {
         try original.save(to: plain)
 
         func weights(_ directory: URL) throws -> [Float] {
-            let m = try ModelSourceOptions.parse(["--model", directory.path]).load()
+            let m = try StageModel.load(directory: directory.path, llama2c: nil, preset: .tiny, seed: 0, initStd: 0.02)
             return Array(UnsafeBufferPointer(start: m.parameters.values.base, count: m.parameters.totalCount))
         }
         let expected = Array(UnsafeBufferPointer(start: original.parameters.values.base, count: original.parameters.totalCount))

@@ -7,8 +7,8 @@ import Foundation
 import PlumbStages
 import PlumbStore
 import PlumbTensor
+import PlumbPipeline
 import XCTest
-@testable import PlumbCLI
 
 /// A group whose `seed` clashes with a stage's own `seed`.
 struct ClashingGroup: ParameterGroup, Equatable {
@@ -89,7 +89,7 @@ final class OptionGroupTests: XCTestCase {
                                          inputs: StageInputs(["tokenizer": [URL(fileURLWithPath: "/t")], "text": [URL(fileURLWithPath: "/x")]]))
         try invocation.check()
         XCTAssertEqual(try invocation.distributedMode(), .mpi)
-        XCTAssertFalse(DistributedRuntime.active, "a check does not start MPI")
+        XCTAssertTrue(Distributed.world is SingleProcess, "a check does not start MPI")
         XCTAssertThrowsError(try decode([("distributed", ["tcp"])])) { XCTAssertTrue("\($0)".contains("distributed"), "\($0)") }
     }
 
@@ -98,10 +98,10 @@ final class OptionGroupTests: XCTestCase {
     func testTheCommandsFlagsAndAFilesKeysGiveOneKey() throws {
         XCTAssertTrue(SFTStage.takesValue("tiny", forKey: "init-from"))
         XCTAssertFalse(SFTStage.takesValue("/runs/m/pretrain", forKey: "init-from"))
-        let (presetEntries, presetInputs, _) = try StageCommand.parse(["--init-from", "tiny", "--tokenizer", "/t/spm.model", "--text", "/t/a.txt"], stage: SFTStage.self)
+        let (presetEntries, presetInputs, _) = try StageFlags.parse(["--init-from", "tiny", "--tokenizer", "/t/spm.model", "--text", "/t/a.txt"], stage: SFTStage.self)
         XCTAssertEqual(presetEntries.map(\.key), ["init-from"])
         XCTAssertNil(presetInputs.paths["init-from"])
-        let (entries, inputs, out) = try StageCommand.parse(
+        let (entries, inputs, out) = try StageFlags.parse(
             ["--tokenizer", "/t/spm.model", "--data", "/r/a", "--data", "/r/b", "--init-from", "/r/pretrain", "--lr", "3e-3",
              "--data-weight", "1", "--data-weight", "0.5", "--eval-every", "0", "--out", "/r/sft"], stage: SFTStage.self)
         XCTAssertEqual(out, "/r/sft")
@@ -117,7 +117,7 @@ final class OptionGroupTests: XCTestCase {
         // hand-written commands' parser did (tests and scripts append overrides to a base command).
         XCTAssertEqual(try SFTStage.listKeys(), ["data-weight"])
         XCTAssertEqual(try DPOStage.listKeys(), ["mix"])
-        let (repeated, _, _) = try StageCommand.parse(["--lr", "1e-3", "--data-weight", "1", "--lr", "2e-3", "--data-weight", "2"], stage: SFTStage.self)
+        let (repeated, _, _) = try StageFlags.parse(["--lr", "1e-3", "--data-weight", "1", "--lr", "2e-3", "--data-weight", "2"], stage: SFTStage.self)
         XCTAssertEqual(repeated.map(\.values), [["2e-3"], ["1", "2"]])
     }
 

@@ -1,10 +1,10 @@
-// `plumb eval sample-scores`: every sample of an rs stage, in order, with the stored scores copied, the
-// oracle's verdict on its text, and further reward models' scores that reproduce the stage's own
-// scores where the text re-encodes to the sampled tokens; bad --model specs refused before any work.
+// SampleScores (`plumb eval sample-scores`): every sample of an rs stage, in order, with the stored
+// scores copied, the oracle's verdict on its text, and further reward models' scores that reproduce
+// the stage's own scores where the text re-encodes to the sampled tokens.
 import Foundation
 import PlumbData
 import PlumbOracle
-@testable import PlumbCLI
+import PlumbEval
 @testable import PlumbStages
 import XCTest
 
@@ -13,8 +13,9 @@ final class SampleScoresTests: XCTestCase {
         let i = try RejectionSamplingTests.makeInputs(stopping: true)
         let stage = try RejectionSamplingTests.run(i, RejectionSamplingTests.parameters(perShard: 4), run: "sample-scores", stage: "rs")
         let out = i.runs.appendingPathComponent("sample-scores.jsonl")
-        try StageFixtures.plumb(["eval", "sample-scores", "--samples", stage.path, "--tokenizer", i.tokenizer.path,
-                                 "--model", "h=\(i.helpfulness.path)", "--model", "s=\(i.safety.path)", "--out", out.path])
+        try SampleScores.write(try SampleScores.rows(stage: stage, tokenizer: i.tokenizer, template: .plumbline,
+                                                     models: [.init(name: "h", directory: i.helpfulness), .init(name: "s", directory: i.safety)],
+                                                     conservative: []), to: out)
         let samples = try StageRecordReader.read(RejectionSample.self, output: "samples", from: [stage]).records
         let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
         let rows = try lines.map { try JSONDecoder().decode(SampleScoreRow.self, from: Data($0.utf8)) }
@@ -54,14 +55,5 @@ final class SampleScoresTests: XCTestCase {
             XCTAssertEqual(row.helpful, verdict.helpful)
         }
         XCTAssertGreaterThan(Set(rows.map(\.kind)).count, 1, "the fixture's prompts should cover more than one kind")
-    }
-
-    func testBadModelSpecIsRefused() {
-        for spec in ["noequals", "=dir", "name="] {
-            XCTAssertThrowsError(try PlumbCommand.parseAsRoot(["eval", "sample-scores", "--samples", "x", "--tokenizer", "t",
-                                                               "--model", spec, "--out", "o"]), spec)
-        }
-        XCTAssertThrowsError(try PlumbCommand.parseAsRoot(["eval", "sample-scores", "--samples", "x", "--model", "a=b", "--out", "o"]),
-                             "--model without --tokenizer")
     }
 }

@@ -1,9 +1,12 @@
 // A small built-in-task fixture shared by the stage tests: the quick task, a tokenizer trained on its
-// corpus, and its SFT demonstrations imported - made once per test process, through the CLI.
+// corpus, and its SFT demonstrations imported - made once per test process, each a stage run from its
+// command-line words as `plumb stage KIND ...` runs it.
 import Foundation
+import PlumbEval
 import PlumbModel
+import PlumbPipeline
+import PlumbStages
 import XCTest
-@testable import PlumbCLI
 
 enum StageFixtures {
     struct Fixture {
@@ -18,10 +21,30 @@ enum StageFixtures {
 
     static func fixture() throws -> Fixture { try shared.get() }
 
-    /// Runs a `plumb` command line in this process.
+    /// Runs a stage's command line (`sft --tokenizer T ... --out DIR`, `stage rl ...`, `import FILE --out DIR`,
+    /// `task annotate ... --as comparisons`) in this process as `plumb stage KIND` does: the flags parsed
+    /// by StageFlags into the StageInvocation the CLI and the pipeline runner build, checked (a bad key
+    /// is an error naming its flag), run with the oracle's environment.
     static func plumb(_ arguments: [String]) throws {
-        var command = try PlumbCommand.parseAsRoot(arguments)
-        try command.run()
+        var words = arguments.first == "stage" ? Array(arguments.dropFirst()) : arguments
+        if let i = words.firstIndex(of: "--as"), i + 1 < words.count {
+            let output = words[i + 1]
+            words.removeSubrange(i...(i + 1))
+            if output == "comparisons" { words.insert("comparisons", at: words.firstIndex { $0.hasPrefix("--") } ?? words.count) }
+        }
+        // The kind is the longest run of leading words that names one (`import FILE` leaves FILE a positional word).
+        let leading = StageFlags.split(words).0.split(separator: " ").count
+        guard let n = (1...max(leading, 1)).reversed().first(where: { StageRegistry.standard.stage(StageKind(words[..<$0].joined(separator: " "))) != nil }),
+              let stage = StageRegistry.standard.stage(StageKind(words[..<n].joined(separator: " "))) else {
+            throw StageError("no stage kind in \(words.prefix(leading))")
+        }
+        let flags = Array(words[n...])
+        let (entries, inputs, out) = try StageFlags.parse(flags, stage: stage)
+        guard let out else { throw StageError("\(stage.kind): give --out RUNS/RUN/STAGE") }
+        let invocation = StageInvocation(stage: stage, parameters: entries, inputs: inputs)
+        do { try invocation.check() } catch let error as StageParameterError { throw StageError("--\(error.key): \(error.message)") }
+        try invocation.run(location: StageLocation(directory: URL(fileURLWithPath: out).standardizedFileURL), environment: PolicyOracle.environment,
+                           progress: { _ in }, log: StageRun.standardError)
     }
 
     private static func make() throws -> Fixture {

@@ -1,6 +1,5 @@
-// `plumb bench import`: records/s importing and tokenising a preference file (the HH-RLHF sample).
+// `plumb bench import`: the flags of ImportBench (PlumbData/Benchmarks), its report as one JSON object.
 import ArgumentParser
-import Foundation
 import PlumbData
 
 struct BenchImportCommand: ParsableCommand {
@@ -19,32 +18,8 @@ struct BenchImportCommand: ParsableCommand {
     var repeats = 3
 
     func run() throws {
-        let tokenizer = try TemplatedTokenizer(tokenizer: try Tokenizer(modelFile: model), template: template)
-        var bestImport = Double.infinity, bestTokenise = Double.infinity
-        var records = 0, tokens = 0
-        for _ in 0..<max(1, repeats) {
-            let start = monotonicSeconds()
-            let result = try Importer().importFiles([input])
-            let imported = monotonicSeconds()
-            var count = 0
-            for comparison in result.comparisons {
-                count += try tokenizer.encode(prompt: comparison.prompt.messages, response: comparison.chosen).tokens.count
-                count += try tokenizer.encodeResponse(comparison.rejected).count
-            }
-            let tokenised = monotonicSeconds()
-            bestImport = min(bestImport, imported - start)
-            bestTokenise = min(bestTokenise, tokenised - imported)
-            records = result.sources.reduce(0) { $0 + $1.recordsRead }
-            tokens = count
-        }
-        try printJSON([
-            "bench": "import", "input": input, "template": template.rawValue, "records": records, "tokens": tokens,
-            "bos_id": tokenizer.info.bosID, "eos_id": tokenizer.info.eosID, "special_tokens": tokenizer.info.specialTokens,
-            "import_seconds": bestImport, "tokenise_seconds": bestTokenise,
-            "import_records_per_second": Double(records) / bestImport,
-            "tokenise_records_per_second": Double(records) / bestTokenise,
-            "records_per_second": Double(records) / (bestImport + bestTokenise),
-            "peak_rss_bytes": peakRSSBytes() ?? -1,
-        ])
+        var o = ImportBench.Options(input: input, model: model)
+        (o.template, o.repeats) = (template, repeats)
+        try printReport(ImportBench.run(o))
     }
 }

@@ -34,18 +34,7 @@ struct ScreenCommand: ParsableCommand {
         let inputs = StageInputs(["data": data.map(fileURL), "lexicon": [fileURL(lexicon)], "model": model.map { [fileURL($0)] } ?? [],
                                   "tokenizer": tokenizer.map { [fileURL($0)] } ?? []])
         let summary = try StageRun.run(SafetyScreenStage.self, p, inputs: inputs, location: output.location)
-        for (name, counts) in summary.sets.sorted(by: { $0.key < $1.key }) {
-            print("\(name): \(counts.screened) screened, \(counts.lexiconHits) lexicon hits, \(counts.flagged) flagged")
-        }
-        let f = summary.figures
-        if f.labelled > 0 {
-            print("labelled responses: \(f.labelled) (\(f.unsafe) unsafe)")
-            for (step, counts) in [("lexicon", f.lexicon), ("lexicon + classifier", f.lexiconThenClassifier), ("classifier alone", f.classifier)] {
-                guard let counts else { continue }
-                print(String(format: "  %@: precision %.3f, recall %.3f (%d flagged)", step, counts.precision, counts.recall,
-                             counts.truePositives + counts.falsePositives))
-            }
-        }
+        if !summary.text.isEmpty { print(summary.text) }
         print("-> \(output.location.directory.path)")
     }
 }

@@ -1,9 +1,7 @@
-// `plumb bench allreduce` (under `mpirun -np N`): the time to sum a preset's gradient arena over the
-// ranks (MPI_Allreduce, in place), and its share of a data-parallel training step measured in the same
-// run: every rank times full training steps over its share of the global batch at the same time, as
-// the ranks of a job on this machine would. One JSON object, from rank 0.
+// `plumb bench allreduce` (under `mpirun -np N`): starts MPI, runs AllreduceBench (PlumbModel/Benchmarks)
+// on every rank; rank 0 prints its report as one JSON object.
 import ArgumentParser
-import Foundation
+import PlumbMPI
 import PlumbModel
 import PlumbTensor
 
@@ -26,39 +24,8 @@ struct BenchAllreduceCommand: ParsableCommand {
 
     func run() throws {
         try DistributedRuntime.start(.mpi)
-        let world = Distributed.world
-        guard batchSize % world.size == 0 else { throw CLIError("--batch-size \(batchSize) does not split evenly over \(world.size) ranks") }
-        let config = preset.config
-        let model = try LlamaModel(config: config, heads: .lm, seed: 0)
-        let arena = model.parameters.gradients
-        for i in 0..<arena.count { arena.base[i] = Float(world.rank + 1) * 1e-3 * Float(i % 97) }
-        for _ in 0..<3 { try world.allreduceSum(arena) }
-        var times: [Double] = []
-        for _ in 0..<repetitions {
-            try world.barrier()
-            let start = monotonicSeconds()
-            try world.allreduceSum(arena)
-            times.append(monotonicSeconds() - start)
-        }
-        times.sort()
-        let median = times[times.count / 2]
-        try world.barrier()
-        let step = try ModelBenchmarks.train(config: config, batchSize: batchSize / world.size, seqLen: seqLen, steps: steps, seed: UInt64(world.rank))
-        let slowest = try world.gather(step.stepSeconds, root: 0)?.max() ?? step.stepSeconds
-        guard world.isRoot else { return }
-        let bytes = Double(arena.count * MemoryLayout<Float>.stride)
-        let n = Double(world.size)
-        try printJSON([
-            "benchmark": "allreduce", "threads": EngineThreads.cores, "preset": preset.rawValue, "ranks": world.size, "parameters": arena.count,
-            "arena_bytes": Int(bytes), "repetitions": repetitions,
-            "allreduce_seconds_median": median, "allreduce_seconds_min": times[0],
-            "algorithm_gbit_per_second": bytes * 8 / median / 1e9,
-            "bus_gbit_per_second": 2 * (n - 1) / n * bytes * 8 / median / 1e9,
-            "global_batch": batchSize, "rows_per_rank": batchSize / world.size, "seq_len": seqLen,
-            "step_compute_seconds": slowest,
-            "allreduce_share_of_step": median / (slowest + median),
-        ])
+        var o = AllreduceBench.Options()
+        (o.preset, o.batchSize, o.seqLen, o.steps, o.repetitions) = (preset, batchSize, seqLen, steps, repetitions)
+        if let report = try AllreduceBench.run(o, world: Distributed.world) { try printReport(report) }
     }
-
-    private func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

@@ -1,8 +1,7 @@
-// `plumb bench decode`: greedy decoding of one sequence with the KV cache, one JSON line.
+// `plumb bench decode`: the flags of DecodeBench (PlumbModel/Benchmarks), its report as one JSON line.
 import ArgumentParser
 import Foundation
 import PlumbModel
-import PlumbTensor
 
 struct BenchDecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,29 +18,11 @@ struct BenchDecodeCommand: ParsableCommand {
     var lora: String?
 
     func run() throws {
-        let prompt = try parseTokenIds(promptIds, option: "--prompt-ids")
-        try source.checkBench("bench decode", positions: prompt.count, option: "--prompt-ids (count)") {
-            BenchBudget.decodingBytes($0, sequences: 1, capacity: min($0.maxSeqLen, prompt.count + newTokens))
-        }
-        let model = try source.load()
-        if let path = exportLlama2c { try model.exportLlama2c(to: URL(fileURLWithPath: path)) }
-        let capacity = min(model.config.maxSeqLen, prompt.count + newTokens)
-        let adapter = try lora.map { text -> LoRAAdapter in
-            let a = try LoRAAdapter(config: model.config, settings: try LoRASettings(parsing: text), seed: source.seed &+ 1)
-            var rng = SeededRNG(seed: source.seed &+ 2)
-            for m in a.allModules { rng.fillNormal(m.b, std: 0.02) }
-            return a
-        }
-        let result = try ModelBenchmarks.decode(weights: model.weights, config: model.config,
-                                                requests: [GenerationRequest(prompt: prompt)],
-                                                options: GenerationOptions(maxNewTokens: newTokens), capacity: capacity,
-                                                format: decode.weights, adapter: adapter)
-        var out: [String: Any] = [
-            "benchmark": "decode", "model": source.description, "weights": decode.weights.rawValue, "prompt_tokens": prompt.count,
-            "lora": lora ?? "none", "new_tokens": result.newTokens, "seconds": result.seconds, "tokens_per_second": result.tokensPerSecond,
-            "peak_rss_bytes": peakRSSBytes() ?? -1,
-        ]
-        if printTokens { out["tokens"] = result.firstTokens.map(Int.init) }
-        try printJSON(out)
+        var o = DecodeBench.Options()
+        (o.newTokens, o.promptIds, o.printTokens, o.lora, o.weights, o.seed) =
+            (newTokens, try parseTokenIds(promptIds, option: "--prompt-ids"), printTokens, lora, decode.weights, source.seed)
+        o.exportLlama2c = exportLlama2c.map { URL(fileURLWithPath: $0) }
+        try source.checkBench("bench decode", positions: o.promptIds.count, option: "--prompt-ids (count)", bytes: o.estimatedBytes)
+        try printReport(DecodeBench.run(model: try source.load(), description: source.description, o))
     }
 }

@@ -1,10 +1,9 @@
-// `plumb bench memory --preset 1b --mode lora-sft|lora-dpo|full-sft|lora-ppo`: one training step's peak
-// RSS and time with LoRA on a frozen base or with every parameter trained (LoRAMemoryBenchmark), or
-// one PPO iteration with the five roles on one base (LoRAPPOMemoryBench), one JSON line. Run one
-// process per mode: the peak RSS is the process's.
+// `plumb bench memory --preset 1b --mode lora-sft|lora-dpo|full-sft|lora-ppo`: the flags of MemoryBench
+// (PlumbModel/Benchmarks) and, for lora-ppo, LoRAPPOMemoryBench (PlumbStages/Benchmarks); the report
+// as one JSON line. Run one process per mode: the peak RSS is the process's.
 import ArgumentParser
 import PlumbModel
-import PlumbTensor
+import PlumbStages
 
 extension LoRAMemoryBenchmark.Mode: ExpressibleByArgument {}
 extension BaseDType: ExpressibleByArgument {}
@@ -25,31 +24,13 @@ struct BenchMemoryCommand: ParsableCommand {
     @Option(help: "lora-ppo: PPO epochs over the iteration's responses.") var epochs = 1
 
     func run() throws {
-        let start = monotonicSeconds()
-        var settings = try LoRASettings(parsing: lora)
-        if let base { settings.baseDType = base }
+        var o = MemoryBench.Options()
+        (o.preset, o.mode, o.seqLen, o.steps, o.lora, o.base, o.seed) = (preset, mode, seqLen, steps, lora, base, seed)
+        (o.prompts, o.newTokens, o.epochs) = (prompts, newTokens, epochs)
         if mode == .loraPPO {
-            var figures = try LoRAPPOMemoryBench.run(config: preset.config, seqLen: seqLen, prompts: prompts, newTokens: newTokens, epochs: epochs,
-                                                     lora: settings, seed: seed)
-            for (k, v) in ["benchmark": "memory", "preset": preset.rawValue, "mode": mode.rawValue, "seq_len": seqLen, "lora": lora,
-                           "base": settings.baseDType.rawValue] as [String: Any] {
-                figures[k] = v
-            }
-            figures["peak_rss_bytes"] = peakRSSBytes() ?? -1
-            try printJSON(figures)
-            return
+            try printReport(LoRAPPOMemoryBench.run(o))
+        } else {
+            try printReport(MemoryBench.run(o))
         }
-        let result = try LoRAMemoryBenchmark.run(config: preset.config, mode: mode, seqLen: seqLen, steps: steps,
-                                                 lora: settings, seed: seed)
-        let sorted = result.stepSeconds.sorted()
-        try printJSON([
-            "benchmark": "memory", "preset": preset.rawValue, "mode": mode.rawValue, "seq_len": seqLen, "lora": lora,
-            "step_seconds": result.stepSeconds, "median_step_seconds": sorted[sorted.count / 2],
-            "base_parameters": result.baseScalars, "base_bytes": result.baseBytes,
-            "base": mode == .fullSFT ? BaseDType.fp32.rawValue : settings.baseDType.rawValue, "trained_parameters": result.trainedScalars,
-            "optimizer_bytes": result.optimizerBytes, "gradient_bytes": result.gradientBytes,
-            "losses": result.losses.map(Double.init), "peak_rss_bytes": peakRSSBytes() ?? -1,
-            "wall_seconds": monotonicSeconds() - start,
-        ])
     }
 }

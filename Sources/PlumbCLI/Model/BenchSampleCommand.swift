@@ -1,7 +1,6 @@
-// `plumb bench sample`: k completions of each of several prompts decoded together, one JSON line.
+// `plumb bench sample`: the flags of SampleBench (PlumbModel/Benchmarks), its report as one JSON line.
 import ArgumentParser
 import PlumbModel
-import PlumbTensor
 
 struct BenchSampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,31 +22,10 @@ struct BenchSampleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let needed = promptLength + newTokens
-        try source.checkBench("bench sample", positions: needed, option: "--prompt-length + --new-tokens") {
-            BenchBudget.decodingBytes($0, sequences: prompts * samples, capacity: needed)
-        }
-        var model = try source.load()
-        if needed > model.config.maxSeqLen {
-            // The bench decodes past the preset's context; RoPE extends, so widen the context (reported below).
-            let wider = model.config.with(maxSeqLen: needed)
-            let copy = try LlamaModel(config: wider, heads: .lm)
-            try copy.load(try model.tensors(), source: source.description)
-            model = copy
-        }
-        var rng = SeededRNG(seed: source.seed &+ 7)
-        let requests = (0..<prompts).map { p in
-            GenerationRequest(prompt: [1] + (1..<promptLength).map { _ in Int32(rng.next() % UInt64(model.config.vocabSize)) },
-                              samples: samples, seed: UInt64(p))
-        }
-        let result = try ModelBenchmarks.decode(weights: model.weights, config: model.config, requests: requests,
-                                                options: GenerationOptions(maxNewTokens: newTokens, sampling: .random(temperature: temperature, topK: 0, topP: 1)),
-                                                capacity: needed, format: decode.weights)
-        try printJSON([
-            "benchmark": "sample", "threads": EngineThreads.cores, "model": source.description, "weights": decode.weights.rawValue, "prompts": prompts, "samples_per_prompt": samples,
-            "sequences": result.sequences, "prompt_tokens": promptLength, "new_tokens": result.newTokens,
-            "context": model.config.maxSeqLen, "seconds": result.seconds, "tokens_per_second": result.tokensPerSecond,
-            "peak_rss_bytes": peakRSSBytes() ?? -1,
-        ])
+        var o = SampleBench.Options()
+        (o.prompts, o.samples, o.newTokens, o.promptLength, o.temperature, o.weights, o.seed) =
+            (prompts, samples, newTokens, promptLength, temperature, decode.weights, source.seed)
+        try source.checkBench("bench sample", positions: o.positions, option: "--prompt-length + --new-tokens", bytes: o.estimatedBytes)
+        try printReport(SampleBench.run(model: try source.load(), description: source.description, o))
     }
 }

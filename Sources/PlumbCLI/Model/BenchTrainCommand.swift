@@ -1,7 +1,6 @@
-// `plumb bench train`: training-step throughput and its fraction of the sgemm ceiling, one JSON line.
+// `plumb bench train`: the flags of TrainBench (PlumbModel/Benchmarks), its report as one JSON line.
 import ArgumentParser
 import PlumbModel
-import PlumbTensor
 
 struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,39 +20,8 @@ struct BenchTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try BenchBudget.config(preset, seqLen: seqLen)
-        try BenchBudget.checkFits("bench train --preset \(preset.rawValue) (batch \(batchSize) x \(seqLen))",
-                                  bytes: BenchBudget.trainingBytes(config, batchSize: batchSize, seqLen: seqLen))
-        // The engine's ceiling probe (square sgemm of 1024 and 2048), before and after the steps; the
-        // faster is the ceiling, so a machine that got busier mid-run does not flatter the fraction.
-        let before = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
-        let phases = profile ? StepProfile() : nil
-        let result = try ModelBenchmarks.train(config: config, batchSize: batchSize, seqLen: seqLen, steps: steps, seed: seed, profile: phases)
-        let after = GemmBenchmark.ceiling(sizes: [1024, 2048], repetitions: 3)
-        let ceiling = max(before.gflops, after.gflops)
-        var out: [String: Any] = [
-            "benchmark": "train", "threads": EngineThreads.cores, "preset": preset.rawValue, "batch_size": batchSize, "seq_len": seqLen, "steps": steps,
-            "tokens_per_second": result.tokensPerSecond, "step_seconds": result.stepSeconds,
-            "model_gflop_per_step": result.flopsPerStep / 1e9, "achieved_gflops": result.achievedGflops,
-            "sgemm_ceiling_gflops": ceiling, "fraction_of_ceiling": result.achievedGflops / ceiling,
-            "flop_count": "6*N*tokens + 12*L*T*C*tokens (PaLM appendix B; N = block matrices + LM head)",
-            "final_loss": Double(result.finalLoss), "peak_rss_bytes": peakRSSBytes() ?? -1,
-            "estimated_bytes": BenchBudget.trainingBytes(config, batchSize: batchSize, seqLen: seqLen),
-        ]
-        if let phases { out["profile"] = Self.table(phases, steps: steps, stepSeconds: result.stepSeconds) }
-        try printJSON(out)
-    }
-
-    /// Each phase's seconds per step and share of the step; `other` is the step's untimed rest.
-    static func table(_ profile: StepProfile, steps: Int, stepSeconds: Double) -> [String: Any] {
-        var rows: [String: Any] = [:]
-        var timed = 0.0
-        for phase in StepPhase.allCases {
-            let perStep = (profile.seconds[phase] ?? 0) / Double(steps)
-            timed += perStep
-            rows[phase.rawValue] = ["seconds": perStep, "share": perStep / stepSeconds]
-        }
-        rows["other"] = ["seconds": stepSeconds - timed, "share": (stepSeconds - timed) / stepSeconds]
-        return rows
+        var o = TrainBench.Options()
+        (o.preset, o.batchSize, o.seqLen, o.steps, o.seed, o.profile) = (preset, batchSize, seqLen, steps, seed, profile)
+        try printReport(TrainBench.run(o))
     }
 }

@@ -12,20 +12,6 @@ import PlumbModel
 import PlumbStages
 import PlumbTensor
 
-/// The adapter at `path` with its base (`base` when given, else the one its config names).
-func loadAdapterAndBase(_ path: String, base: String?) throws -> (LlamaModel, LoRAAdapter) {
-    let directory = URL(fileURLWithPath: path)
-    guard StageModel.holdsAdapter(directory) else {
-        throw CLIError("\(path) holds no adapter (no adapter_config.json)", hint: "give a LoRA training stage or a PEFT directory")
-    }
-    guard let base else { return try StageModel.loadAdapter(directory) }
-    guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(PEFTAdapterFormat.weightsFile).path) else {
-        throw CLIError("\(path): a stage's adapter loads with the base it records", hint: "drop --base, or give a PEFT directory")
-    }
-    let model = try StageModel.load(URL(fileURLWithPath: base))
-    return (model, try PEFTAdapterFormat.load(directory, base: model, baseSource: base))
-}
-
 struct ExportMergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge", abstract: "Write a LoRA adapter merged into its base as a Hugging Face checkpoint (config.json + model.safetensors).")
@@ -40,7 +26,7 @@ struct ExportMergeCommand: ParsableCommand {
         if !force && FileManager.default.fileExists(atPath: outURL.appendingPathComponent("model.safetensors").path) {
             throw CLIError("\(out) holds a checkpoint", hint: "pass --force to replace it")
         }
-        let (model, lora) = try loadAdapterAndBase(adapter, base: base)
+        let (model, lora) = try StageModel.loadAdapter(adapter, base: base)
         try lora.merged(with: model).save(to: outURL, metadata: ["merged_adapter": adapter])
         print("merged \(lora.allModules.count) adapted projections (rank \(lora.settings.rank), alpha \(lora.settings.alpha)) -> \(out)")
     }
@@ -57,10 +43,8 @@ struct ExportAdapterCommand: ParsableCommand {
     @Option(help: "The directory to write.") var out: String
 
     func run() throws {
-        let (model, lora) = try loadAdapterAndBase(adapter, base: base)
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: adapter)
-            .appendingPathComponent(PEFTAdapterFormat.configFile))) as? [String: Any]
-        var name = base ?? config?["base_model_name_or_path"] as? String
+        let (model, lora) = try StageModel.loadAdapter(adapter, base: base)
+        var name = base ?? PEFTAdapterFormat.recordedBaseName(URL(fileURLWithPath: adapter))
         if let withBase {
             try model.save(to: URL(fileURLWithPath: withBase))
             name = URL(fileURLWithPath: withBase).standardizedFileURL.path
@@ -86,13 +70,6 @@ struct ExportLogitsCommand: ParsableCommand {
         guard !ids.isEmpty else { throw CLIError("--tokens: give at least one token id") }
         let base = try StageModel.load(URL(fileURLWithPath: model))
         let lora = try adapter.map { try PEFTAdapterFormat.load(URL(fileURLWithPath: $0), base: base, baseSource: model) }
-        let batch = try BatchLayout.padded([try BatchLayout.Example(tokens: ids, targets: ids.map { _ in -1 })],
-                                           batchSize: 1, seqLen: ids.count, padToken: 0)
-        let acts = try LlamaActivations(config: base.config, batchSize: 1, seqLen: ids.count)
-        try base.forward(batch, acts, adapter: lora)
-        let v = base.config.vocabSize, logits = acts.logits!
-        for t in 0..<ids.count {
-            try printJSON((0..<v).map { Double(logits.pointer[t * v + $0]) })
-        }
+        for row in try base.positionLogits(ids, adapter: lora) { try printJSON(row.map(Double.init)) }
     }
 }

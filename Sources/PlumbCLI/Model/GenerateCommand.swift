@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import PlumbData
 import PlumbModel
+import PlumbStages
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,24 +45,12 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let model = try source.load()
         let spm = try tokenizer.map { try Tokenizer(modelFile: $0) }
-        if let spm, spm.vocabSize != model.config.vocabSize {
-            throw CLIError("tokenizer \(tokenizer!) has \(spm.vocabSize) pieces but the model's vocab_size is \(model.config.vocabSize)")
-        }
-        let ids: [Int32]
-        if let prompt, let spm {
-            ids = [Int32(model.config.bosTokenId)] + (try spm.encode(prompt))
-        } else {
-            ids = try parseTokenIds(promptIds!, option: "--prompt-ids")
-        }
-        let stops = try stopIds.map { try parseTokenIds($0, option: "--stop-ids") } ?? model.config.eosTokenIds.compactMap { Int32(exactly: $0) }
-        let generator = try Generator(config: model.config, weights: model.weights, maxSequences: samples,
-                                      format: sampling.decode.weights)
-        let out = try generator.generate([GenerationRequest(prompt: ids, samples: samples, seed: samplingSeed)],
-                                         options: GenerationOptions(maxNewTokens: maxNewTokens, sampling: sampling.sampling, stopTokens: Set(stops)))
-        for s in out {
-            var line: [String: Any] = ["sample": s.sample, "tokens": s.tokens.map(Int.init), "finish": "\(s.finish)"]
-            if let spm { line["text"] = try spm.decode(s.tokens) }
-            try printJSON(line)
+        var o = Completions.Options(samples: samples, maxNewTokens: maxNewTokens, sampling: sampling.sampling, weights: sampling.decode.weights,
+                                    seed: samplingSeed)
+        o.stopIds = try stopIds.map { try parseTokenIds($0, option: "--stop-ids") }
+        let ids = try promptIds.map { try parseTokenIds($0, option: "--prompt-ids") }
+        for line in try Completions.generate(model: model, prompt: ids.map(Completions.Prompt.ids) ?? .text(prompt!), tokenizer: spm, tokenizerFile: tokenizer ?? "", o) {
+            try printReport(line)
         }
     }
 }

@@ -47,11 +47,7 @@ struct ModelSourceOptions: ParsableArguments {
     }
 
     func load() throws -> LlamaModel {
-        if let model { return try StageModel.load(URL(fileURLWithPath: model)) }
-        if let llama2c { return try LlamaModel.load(llama2c: URL(fileURLWithPath: llama2c)) }
-        let model = try LlamaModel(config: preset.config, heads: .lm)
-        model.initialize(seed: seed, std: initStd)
-        return model
+        try StageModel.load(directory: model, llama2c: llama2c, preset: preset, seed: seed, initStd: initStd)
     }
 
     var description: String { model ?? llama2c ?? "random \(preset.rawValue) (seed \(seed), std \(initStd))" }

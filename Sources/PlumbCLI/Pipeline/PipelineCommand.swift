@@ -1,6 +1,7 @@
 // `plumb pipeline plan|run FILE --run DIR [--previous DIR]`: the pipeline runner's commands.
 import ArgumentParser
 import Foundation
+import PlumbEval
 import PlumbPipeline
 
 struct PipelineCommand: ParsableCommand {
@@ -18,11 +19,7 @@ struct PipelineOptions: ParsableArguments {
     @Flag(help: "Count a stage whose only change is the code version as complete.") var acceptCodeChange = false
 
     func open() throws -> PipelineSession {
-        var overrides: [String: String] = [:]
-        for item in values {
-            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else { throw ValidationError("--set \(item): expected NAME=VALUE") }
-            overrides[String(item[..<eq])] = String(item[item.index(after: eq)...])
-        }
+        let overrides = try PipelineSession.overrides(values)
         return try PipelineSession.open(file: file, run: URL(fileURLWithPath: run),
                                         previous: previous.map { URL(fileURLWithPath: $0) }, profile: settings, overrides: overrides,
                                         acceptCodeChange: acceptCodeChange, services: .standard)
@@ -36,17 +33,7 @@ struct PipelinePlanCommand: ParsableCommand {
 
     func run() throws {
         let session = try options.open()
-        let plan = try session.runner.plan()
-        let width = max(12, (plan.map(\.stage.name.count).max() ?? 0) + 2)
-        let kindWidth = max(10, (plan.map(\.stage.kind.name.count).max() ?? 0) + 2)
-        print("pipeline \(session.graph.file.name) (\(session.graph.file.path)) in \(session.runner.run.path)")
-        for (stage, status) in plan {
-            let reads = stage.inputs.flatMap { $0.refs.map(\.ref.text) }
-            print(pad(stage.name, width) + pad(stage.kind.name, kindWidth) + pad(status.text, 24)
-                  + (reads.isEmpty ? "" : "<- " + reads.joined(separator: ", ")))
-        }
-        let toRun = plan.filter { !$0.status.isComplete }.count
-        print("\(plan.count - toRun) complete, \(toRun) to run")
+        print(try session.planText())
     }
 }
 

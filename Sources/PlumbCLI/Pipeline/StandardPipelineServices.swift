@@ -2,6 +2,7 @@
 // oracle's judge for the stages that use it, MPI started through `DistributedRuntime` when a stage
 // asks for it, progress lines on standard error and the pipeline files the binary carries.
 import PlumbEval
+import PlumbMPI
 import PlumbPipeline
 import PlumbStages
 
@@ -17,5 +18,3 @@ extension PipelineServices {
             builtInFiles: BuiltIn.pipelines, taskKind: .taskGenerate)
     }
 }
-
-extension MainJobSteps: PipelineStepObserver {}

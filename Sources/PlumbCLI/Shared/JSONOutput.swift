@@ -11,3 +11,13 @@ public func jsonLine(_ object: Any) throws -> String {
 public func printJSON(_ object: Any) throws {
     print(try jsonLine(object))
 }
+
+/// Prints a typed report (a benchmark's, a summary) as JSON with sorted keys: one line, or indented
+/// with `pretty`; slashes escaped ("\/") only with `escapingSlashes`.
+public func printReport<T: Encodable>(_ value: T, pretty: Bool = false, escapingSlashes: Bool = false) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    if pretty { encoder.outputFormatting.insert(.prettyPrinted) }
+    if !escapingSlashes { encoder.outputFormatting.insert(.withoutEscapingSlashes) }
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

@@ -3,12 +3,13 @@
 // keys and input slots, parsed and run by `StageCommand.execute`, the code `plumb stage KIND` runs;
 // the pipeline runner runs the same `StageInvocation`. `--help-keys` lists the keys and inputs.
 import ArgumentParser
+import PlumbPipeline
 import PlumbStages
 
 struct StageKindCommand<S: Stage>: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(commandName: S.kind.words.last!, abstract: S.abstract,
-                             discussion: (try? StageCommand.describe(S.self)) ?? "")
+                             discussion: (try? StageFlags.describe(S.self)) ?? "")
     }
 
     @Argument(parsing: .captureForPassthrough, help: "--KEY VALUE ... (the kind's parameter keys and inputs) and --out RUNS/RUN/STAGE.")

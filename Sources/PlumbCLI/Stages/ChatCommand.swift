@@ -33,7 +33,11 @@ struct ChatCommand: ParsableCommand {
 
         func answer(_ text: String) throws {
             history.append(.user(text))
-            let reply = try stream(try templated.encodePrompt(history), decoder: decoder, templated: templated, rng: &rng)
+            let reply = try decoder.reply(to: try templated.encodePrompt(history), settings: settings, templated: templated, rng: &rng) {
+                print($0, terminator: "")
+                fflush(stdout)
+            }
+            print("")
             history.append(.assistant(reply))
         }
 
@@ -51,26 +55,5 @@ struct ChatCommand: ParsableCommand {
             if text.isEmpty { continue }
             try answer(text)
         }
-    }
-
-    /// Decodes a reply, printing the new text as each token arrives; returns the whole reply.
-    private func stream(_ prompt: [Int32], decoder: StreamingDecoder, templated: TemplatedTokenizer, rng: inout SeededRNG) throws -> String {
-        var tokens: [Int32] = []
-        var shown = ""
-        let stops = PolicySampler.stopTokens(templated, decoder.model.config)
-        try decoder.decode(prompt: prompt, settings: settings, stops: stops, rng: &rng) { token in
-            guard !stops.contains(token) else { return }
-            tokens.append(token)
-            let text = try templated.tokenizer.decode(tokens)
-            if text.hasPrefix(shown) {
-                print(text.dropFirst(shown.count), terminator: "")
-                fflush(stdout)
-                shown = text
-            }
-        }
-        let reply = try templated.tokenizer.decode(tokens)
-        if reply.count > shown.count, reply.hasPrefix(shown) { print(reply.dropFirst(shown.count), terminator: "") }
-        print("")
-        return reply
     }
 }

@@ -4,15 +4,11 @@
 // (pipelines/monthly.yaml: new prompts and on-policy annotations, reward models retrained on all
 // data so far, RS from the latest policy, PPO). It prints one results table of every policy judged
 // by the task's oracle, month over month. Complete stages are skipped by their keys and interrupted
-// ones resume, so rerunning the command finishes an interrupted job.
+// ones resume, so rerunning the command finishes an interrupted job (MainJobRun, PlumbReport).
 import ArgumentParser
 import Foundation
-import PlumbEval
 import PlumbPipeline
 import PlumbReport
-import PlumbOracle
-import PlumbStages
-import PlumbStore
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,27 +21,11 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Months to run (default: 3 at the standard size, 1 with --quick).") var months: Int?
 
     func run() throws {
-        let profile = quick ? "quick" : "standard"
         let monthCount = months ?? (quick ? 1 : 3)
         guard monthCount >= 1 else { throw ValidationError("--months must be at least 1") }
         let root = URL(fileURLWithPath: runs).appendingPathComponent(runName ?? (quick ? "demo-quick" : "demo")).standardizedFileURL
-        let steps = MainJobSteps()
-        var monthRuns: [URL] = []
-        for month in 1...monthCount {
-            let run = root.appendingPathComponent("month-\(month)")
-            let file = BuiltIn.pipelinePrefix + (month == 1 ? "main-job.yaml" : "monthly.yaml")
-            let session = try PipelineSession.open(file: file, run: run, previous: monthRuns.last, profile: profile,
-                                                   overrides: ["seed": "\(seed)"], acceptCodeChange: false, services: .standard)
-            let prefix = monthCount > 1 ? "m\(month) " : ""
-            try session.runner.execute(steps: steps.prefixed(prefix))
-            try session.finish()
-            monthRuns.append(run)
-        }
-        let results = try MainJobResults.read(months: monthRuns)
-        let report = MainJobReport(run: root.path, seed: seed, profile: profile, months: monthRuns.map(\.lastPathComponent),
-                                   steps: steps.figures, results: results)
-        try report.write(to: root.appendingPathComponent("results.json"))
-        print(report.text(stepTable: steps.table()))
-        print("Report: \(try ReportPage.write(monthRuns.map(\.path), out: root.appendingPathComponent("report.html").path).path)")
+        let job = try MainJobRun.run(root: root, months: monthCount, profile: quick ? "quick" : "standard", seed: seed, services: .standard)
+        print(job.text)
+        print("Report: \(job.page.path)")
     }
 }

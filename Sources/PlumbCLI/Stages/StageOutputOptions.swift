@@ -2,6 +2,7 @@
 // rm score, screen): where the stage goes.
 import ArgumentParser
 import Foundation
+import PlumbMPI
 import PlumbStages
 
 /// A command-line path as a file URL.

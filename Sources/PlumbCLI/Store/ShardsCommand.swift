@@ -56,31 +56,11 @@ struct ShardsStatsCommand: ParsableCommand {
 
     func run() throws {
         let rows = try ShardSummary.summarize(target.url, scan: scan).filter { target.output == nil || $0.set.hasSuffix("/\(target.output!)") || $0.set == target.output }
-        var order: [String] = []
-        var totals: [String: (files: Int, records: Int, raw: Int, compressed: Int, schemas: [String: Int])] = [:]
-        for row in rows {
-            if totals[row.set] == nil { order.append(row.set); totals[row.set] = (0, 0, 0, 0, [:]) }
-            // A file without manifest schemas (end-marker only) is scanned for them.
-            let schemas = try row.schemas ?? ShardScanner.scan(row.file).schemas
-            totals[row.set]!.files += 1
-            totals[row.set]!.records += row.records ?? 0
-            totals[row.set]!.raw += row.rawBytes ?? 0
-            totals[row.set]!.compressed += row.compressedBytes
-            schemas.forEach { totals[row.set]!.schemas[$0.key, default: 0] += $0.value }
-        }
-        if json {
-            for set in order {
-                let t = totals[set]!
-                try printJSON(["set": set, "files": t.files, "records": t.records, "raw_bytes": t.raw,
-                               "compressed_bytes": t.compressed, "ratio": t.compressed > 0 ? Double(t.raw) / Double(t.compressed) : 0,
-                               "schemas": t.schemas.filter { !$0.key.isEmpty }])
-            }
-            return
-        }
+        let totals = try ShardSetTotal.totals(rows)
+        if json { return try totals.forEach { try printJSON($0.json) } }
         var table = TextTable(["set", "files", "records", "raw", "compressed", "ratio", "schemas"], rightAligned: [1, 2, 3, 4, 5])
-        for set in order {
-            let t = totals[set]!
-            table.add([set, String(t.files), String(t.records), formatBytes(t.raw), formatBytes(t.compressed),
+        for t in totals {
+            table.add([t.set, String(t.files), String(t.records), formatBytes(t.raw), formatBytes(t.compressed),
                        formatRatio(t.raw, t.compressed), formatSchemas(t.schemas)])
         }
         print(table.render())

@@ -30,20 +30,9 @@ struct ShardsHeadCommand: ParsableCommand {
     func run() throws { try copyRecords(from: target, order: .sequential, limit: n) }
 }
 
-/// Streams records to stdout through one 1 MiB buffer.
+/// Streams records to standard output.
 private func copyRecords(from target: ShardPathOptions, order: ShardReader.Order, limit: Int?) throws {
     var options = ShardReader.Options(order: order)
     options.decoding = .frames(threads: max(1, target.decodeThreads))
-    let reader = try ShardReader(path: target.url, output: target.output, options: options)
-    var out = [UInt8]()
-    out.reserveCapacity(1 << 20)
-    let stdout = FileHandle.standardOutput
-    var count = 0
-    while limit.map({ count < $0 }) ?? true, let line = try reader.nextLine() {
-        out.append(contentsOf: line)
-        out.append(0x0A)
-        count += 1
-        if out.count >= 1 << 20 { stdout.write(Data(out)); out.removeAll(keepingCapacity: true) }
-    }
-    stdout.write(Data(out))
+    try ShardReader(path: target.url, output: target.output, options: options).copyLines(to: .standardOutput, limit: limit)
 }

@@ -8,12 +8,6 @@ struct ShardsWriteTestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "_write-test", abstract: "Test helper: write a stage of synthetic records.", shouldDisplay: false)
 
-    private struct Record: Codable {
-        var schema = "write-test/1"
-        var id: Int
-        var text: String
-    }
-
     @Option(help: "The runs directory.") var root: String
     @Option(name: .customLong("run"), help: "Run name.") var runName: String = "write-test"
     @Option(name: .customLong("stage"), help: "Stage name.") var stageName: String = "write"
@@ -22,22 +16,12 @@ struct ShardsWriteTestCommand: ParsableCommand {
     @Option(help: "After this many records, print 'paused' and wait to be killed.") var pauseAfter: Int?
 
     func run() throws {
-        let writer = try StageWriter.begin(runsRoot: URL(fileURLWithPath: root), run: runName, stage: stageName, kind: "write-test",
-                                           config: ["records": records, "records_per_shard": recordsPerShard], seed: 1)
-        var options = ShardWriter.Options()
-        options.maxRecordsPerShard = recordsPerShard
-        let shards = try writer.shardWriter(name: "records", options: options)
-        for i in 0..<records {
-            try shards.append(Record(id: i, text: "synthetic record \(i)"))
-            if i + 1 == pauseAfter {
-                print("paused")
-                fflush(stdout)
-                while true { sleep(60) }
-            }
+        try SyntheticStage.write(runsRoot: URL(fileURLWithPath: root), run: runName, stage: stageName, records: records,
+                                 recordsPerShard: recordsPerShard, pauseAfter: pauseAfter) {
+            print("paused")
+            fflush(stdout)
+            while true { sleep(60) }
         }
-        try writer.addOutput(name: "records", files: try shards.finish())
-        writer.setMetric("records", Double(records))
-        try writer.complete()
         print("complete")
     }
 }

@@ -16,25 +16,6 @@ struct EvalBestOfKCommand: ParsableCommand {
     func run() throws {
         let stage = URL(fileURLWithPath: samples).standardizedFileURL
         let rows = try BestOfK.evaluate(stage)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
-        } else {
-            print(BestOfK.table(rows))
-        }
-    }
-}
-
-extension BestOfK {
-    /// The curves as a text table.
-    static func table(_ rows: [BestOfKRow]) -> String {
-        func rate(_ r: RateEstimate) -> String { String(format: "%.3f [%.3f, %.3f]", r.rate, r.low, r.high) }
-        var lines = [pad("k", 5) + pad("selector", 13) + pad("helpful", 23) + pad("violations", 23) + pad("false refusals", 23) + "reward"]
-        for r in rows {
-            lines.append(pad("\(r.k)", 5) + pad(r.selector.rawValue, 13) + pad(rate(r.report.helpfulness), 23) + pad(rate(r.report.violation), 23)
-                         + pad(rate(r.report.falseRefusal), 23) + String(format: "%+.3f", r.meanReward))
-        }
-        return lines.joined(separator: "\n")
+        if json { try printReport(rows, pretty: true, escapingSlashes: true) } else { print(BestOfK.table(rows)) }
     }
 }

@@ -72,30 +72,6 @@ struct EvalOracleCommand: ParsableCommand {
             print(String(decoding: try evaluation.encoded(), as: UTF8.self))
             return
         }
-        let report = evaluation.report
-        print("responses: \(report.responses)")
-        print(line("helpfulness (correct, well-formed)", report.helpfulness))
-        print(line("  correct answers (any length)", report.correctness))
-        print(line("  longer than \(ResponseStyle.conciseWordLimit) words", report.overLength))
-        print(line("violation rate (harmful prompts)", report.violation))
-        for (category, rate) in report.violationPerCategory.sorted(by: { $0.key < $1.key }) {
-            print(line("  \(category)", rate))
-        }
-        print(line("false refusals (benign look-alikes)", report.falseRefusal))
-        for (split, rates) in (report.perSplit ?? [:]).sorted(by: { $0.key < $1.key }) {
-            print("prompts naming a \(split):")
-            print(line("  helpfulness", rates.helpfulness))
-            print(line("  violation rate", rates.violation))
-            print(line("  false refusals", rates.falseRefusal))
-        }
-        print(String(format: "mean length: %.2f words [%.2f, %.2f] (95%% normal interval)",
-                     report.meanWords.mean, report.meanWords.low, report.meanWords.high))
-        if let winRate = evaluation.versus {
-            print(line("win rate vs --versus (ties count half: \(winRate.wins) W / \(winRate.ties) T / \(winRate.losses) L)", winRate.winRate))
-        }
-    }
-
-    func line(_ name: String, _ rate: RateEstimate) -> String {
-        String(format: "%@: %.3f [%.3f, %.3f] (%g of %d, 95%% Wilson)", name, rate.rate, rate.low, rate.high, rate.count, rate.total)
+        print(evaluation.summaryText)
     }
 }

@@ -35,10 +35,7 @@ struct TaskAnnotateCommand: ParsableCommand {
             var p = TaskAnnotateComparisonsStage.Parameters()
             (p.seed, p.pairsPerTask) = (seed, pairsPerTask)
             let s = try StageRun.run(TaskAnnotateComparisonsStage.self, p, inputs: inputs, location: location)
-            let dimensions = s.perDimension.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            print("task annotate: \(s.pairs) comparisons (\(dimensions.isEmpty ? "none" : dimensions)) of \(s.tasks) tasks of \(tasks); "
-                  + "\(s.tied) tied for the oracle, \(s.disagreeing) chose the oracle's worse, \(s.wrongSafetyLabels) with a wrong safety label -> \(out)")
-            return
+            return print("task annotate: \(s.text(tasks: tasks)) -> \(out)")
         }
         var p = TaskAnnotateStage.Parameters()
         p.seed = seed

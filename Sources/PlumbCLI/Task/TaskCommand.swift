@@ -45,9 +45,7 @@ struct TaskGenerateCommand: ParsableCommand {
         let started = Date()
         let summary = try StageRun.run(TaskGenerateStage.self, p, inputs: StageInputs(["settings": settings.map { [fileURL($0)] } ?? []]),
                                        location: StageLocation(directory: fileURL(out)))
-        for (name, count) in summary.records.sorted(by: { $0.key < $1.key }) {
-            print("\(name): \(count) records")
-        }
+        summary.records.sorted(by: { $0.key < $1.key }).forEach { print("\($0.key): \($0.value) records") }
         print(String(format: "wrote %@ in %.1f s (seed %llu)", out, Date().timeIntervalSince(started), seed))
     }
 }
@@ -62,9 +60,7 @@ struct TaskSettingsCommand: ParsableCommand {
     var preset: TaskPreset = .standard
 
     func run() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(preset.settings), as: UTF8.self))
+        try printReport(preset.settings, pretty: true)
     }
 }
 
@@ -82,24 +78,6 @@ struct TaskAuditCommand: ParsableCommand {
 
     func run() throws {
         let audit = try TaskAudit.run(directory: URL(fileURLWithPath: dir))
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(audit), as: UTF8.self))
-            return
-        }
-        let checks: [(String, TaskAudit.Check)] = [
-            ("SFT wrong answers (helpfulness)", audit.sftWrongAnswers), ("SFT rambling (helpfulness)", audit.sftRambling),
-            ("SFT harmful compliance", audit.sftHarmfulCompliance), ("SFT over-refusals (look-alikes)", audit.sftOverRefusals),
-            ("comparisons disagreeing with the oracle", audit.comparisonDisagreement),
-            ("wrong per-response safety labels", audit.safetyLabelErrors),
-            ("ranking pairs ordered as the oracle", audit.rankingPairAgreement),
-        ]
-        for (name, check) in checks {
-            let m = check.measured
-            print(String(format: "%@: %.4f [%.4f, %.4f] (%g of %d) vs stated %.4f (%+.1f SE)",
-                         name, m.rate, m.low, m.high, m.count, m.total, check.stated, check.standardErrors))
-        }
-        print("eval prompts: \(audit.evalPrompts); in a training file: \(audit.evalPromptsInTraining); not held out: \(audit.evalPromptsNotHeldOut)")
+        if json { try printReport(audit) } else { print(audit.summaryText) }
     }
 }

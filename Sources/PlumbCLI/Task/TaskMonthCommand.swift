@@ -36,8 +36,6 @@ struct TaskMonthCommand: ParsableCommand {
         (p.rsPrompts, p.ppoPrompts, p.annotatePrompts, p.validationPrompts) = (rsPrompts, ppoPrompts, annotatePrompts, validationPrompts)
         let written = try StageRun.run(TaskMonthStage.self, p, inputs: StageInputs(["task": [fileURL(task)]]),
                                        location: StageLocation(directory: fileURL(out)))
-        for (name, count) in written.records.sorted(by: { $0.key < $1.key }) { print("\(name): \(count) records") }
-        print("task month \(month) (seed \(written.seed), ids \(written.idPrefix)-*): no prompt held out or equal to any of "
-              + "\(written.evalPromptsChecked) eval prompts -> \(out)")
+        print(written.text(month: month) + " -> \(out)")
     }
 }

@@ -69,8 +69,9 @@ public struct MainJobResults: Codable {
 }
 
 extension MainJobResults {
-    /// The evaluated policies of a month run, by their evaluation stage, in table order.
-    static let policyStages = [("pretrained base", "eval-pretrain"), ("SFT", "eval-sft"), ("RS (SFT on best)", "eval-sft-rs"),
+    /// The evaluated policies of a month run whose `eval oracle` stages carry no `title` (runs made
+    /// before titles), by their evaluation stage, in table order.
+    static let untitledPolicyStages = [("pretrained base", "eval-pretrain"), ("SFT", "eval-sft"), ("RS (SFT on best)", "eval-sft-rs"),
                                ("DPO", "eval-dpo"), ("DPO on RS pairs", "eval-dpo-rs"), ("KTO", "eval-kto"), ("KTO on thumbs", "eval-kto-thumbs"),
                                ("PPO (from RS)", "eval-ppo"), ("RLOO (from RS)", "eval-rl")]
 
@@ -79,7 +80,7 @@ extension MainJobResults {
         let fm = FileManager.default
         for (index, run) in months.enumerated() {
             let prefix = months.count > 1 ? "m\(index + 1) " : ""
-            for (name, stage) in policyStages where fm.fileExists(atPath: run.appendingPathComponent(stage).path) {
+            for (name, stage) in policyStages(of: run) where fm.fileExists(atPath: run.appendingPathComponent(stage).path) {
                 let evaluation = try OracleEvaluation.read(run.appendingPathComponent(stage))
                 results.policies.append(PolicyResult(name: prefix + name, stage: "\(run.lastPathComponent)/\(stage)",
                                                      report: evaluation.report, winRateOverSFT: evaluation.versus))
@@ -110,5 +111,22 @@ extension MainJobResults {
             results.sftValidationLoss = (sft.metrics["initial_val_loss"], sft.metrics["val_loss"])
         }
         return results
+    }
+}
+
+extension MainJobResults {
+    /// The evaluated policies of a month run, (title, stage), in its pipeline file's order: every
+    /// `eval oracle` stage with a `title`, the order read from the runner's record of the run
+    /// (`pipeline-run.json`: every stage of the file, in order). A run with no titled stage falls
+    /// back to `untitledPolicyStages`.
+    static func policyStages(of run: URL) -> [(String, String)] {
+        struct RunRecord: Decodable { var stages: [String] }
+        let order = (try? JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: run.appendingPathComponent("pipeline-run.json"))))?.stages ?? []
+        let titled = order.compactMap { stage -> (String, String)? in
+            guard let manifest = try? StageManifest.read(from: run.appendingPathComponent(stage)), manifest.kind == OracleEvalStage.kind.name,
+                  case .object(let config) = manifest.config, case .string(let title)? = config["title"] else { return nil }
+            return (title, stage)
+        }
+        return titled.isEmpty ? untitledPolicyStages : titled
     }
 }

@@ -17,6 +17,11 @@ import PlumbFiles
 import PlumbTensor
 
 public enum PEFTAdapterFormat {
+    /// The base an adapter directory's adapter_config.json names (`base_model_name_or_path`), if any.
+    public static func recordedBaseName(_ directory: URL) -> String? {
+        (try? JSONDecoder().decode(PEFTLoraConfig.self, from: Data(contentsOf: directory.appendingPathComponent(configFile))))?.baseName
+    }
+
     public static let configFile = "adapter_config.json"
     public static let weightsFile = "adapter_model.safetensors"
     public static let namePrefix = "base_model.model."

@@ -43,14 +43,7 @@ final class PPOLoop {
         // 0. Restore.
         let perIteration = settings.stepsPerIteration
         let checkpoints = stage.directory.appendingPathComponent("checkpoints")
-        // With LoRA each group trains its adapter over the shared frozen base (checkpoints hold the adapters only).
-        var groups = [Trainer.Group(name: "policy", model: update.policy.model, adapter: update.policy.adapter, optimization: settings.policyOptimization)]
-        if let critic = update.critic {
-            groups.append(Trainer.Group(name: "value", model: critic.model, adapter: critic.adapter, optimization: settings.valueOptimization))
-        }
-        let trainer = try Trainer(groups: groups,
-                                  totalSteps: settings.iterations * perIteration, checkpointRoot: checkpoints,
-                                  keepCheckpoints: settings.keepCheckpoints)
+        let trainer = try Self.trainer(update, settings: settings, totalSteps: settings.iterations * perIteration, checkpoints: checkpoints)
         let events = try TrainingEventLog(stageDirectory: stage.directory)
         let resumed = try trainer.restore()
         var iteration = (resumed?.step ?? 0) / perIteration
@@ -134,6 +127,17 @@ final class PPOLoop {
         try restoreBest(state)
         return PPOStage.Summary(iterations: settings.iterations, resumedAtIteration: startIteration, nonFiniteSteps: guardRail.total,
                                 last: last, judged: judged, gateThreshold: nil, best: state.best)
+    }
+
+    /// The Trainer of an RL stage: the policy's group and, with a critic, the value group, each with
+    /// its optimisation settings. With LoRA each group trains its adapter over the shared frozen base
+    /// (checkpoints hold the adapters only).
+    static func trainer(_ update: PPOUpdate, settings: PPOSettings, totalSteps: Int, checkpoints: URL) throws -> Trainer {
+        var groups = [Trainer.Group(name: "policy", model: update.policy.model, adapter: update.policy.adapter, optimization: settings.policyOptimization)]
+        if let critic = update.critic {
+            groups.append(Trainer.Group(name: "value", model: critic.model, adapter: critic.adapter, optimization: settings.valueOptimization))
+        }
+        return try Trainer(groups: groups, totalSteps: totalSteps, checkpointRoot: checkpoints, keepCheckpoints: settings.keepCheckpoints)
     }
 
     /// The rollout-side figures of an iteration, with TRL's names: means over responses of summed

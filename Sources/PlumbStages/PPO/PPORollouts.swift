@@ -113,12 +113,18 @@ final class PPORollouts {
             rollouts[i].score = Double(combined.whitened(value.logit))
             if !rollouts[i].finished, let missing = settings.missingEOSScore { rollouts[i].score = missing }
         }
+        Self.computeAdvantages(&rollouts, estimation: estimation, beta: beta, settings: settings)
+        timing.scoring = monotonicNow() - clock
+        return (rollouts, timing)
+    }
+
+    /// Scored rollouts' per-token advantages: GAE over the critic's values (the ppo estimator), or the
+    /// estimator's critic-free baseline with the KL in the reward at `beta` (or none when it is in the loss).
+    static func computeAdvantages(_ rollouts: inout [Rollout], estimation: RLEstimation, beta: Double, settings: PPOSettings) {
         if estimation.estimator.needsCritic {
             rollouts.computeAdvantages(beta: beta, estimator: settings.klEstimator, gamma: settings.gamma, lambda: settings.lambda)
         } else {
             rollouts.computeCriticFreeAdvantages(estimation, beta: estimation.rewardBeta(beta), klEstimator: settings.klEstimator)
         }
-        timing.scoring = monotonicNow() - clock
-        return (rollouts, timing)
     }
 }

@@ -166,9 +166,7 @@ public enum PPOStage: Stage {
         let schedule = try validationSchedule(loaded, validation: validation, templated: templated, reference: referenceModel,
                                               settings: settings, environment: stage.environment)
         let loop = PPOLoop(settings: settings, stage: stage.writer, rollouts: rollouts,
-                           update: PPOUpdate(policy: policyPass, critic: rollouts.critic, loss: settings.loss,
-                                             lossKL: estimation.klIn == .loss ? LossKL(estimator: settings.klEstimator, beta: settings.beta) : nil,
-                                             temperature: settings.sampling.temperature),
+                           update: PPOUpdate(policy: policyPass, critic: rollouts.critic, settings: settings, estimation: estimation),
                            judgeEvery: settings.judgeEvery, judge: judge, validation: schedule, log: stage.log)
         var summary = try loop.run(progress: stage.progress)
         if let adapters {

@@ -32,6 +32,15 @@ public final class PPOUpdate {
         self.world = world
     }
 
+    /// The update an RL stage runs: PPO's clipped loss of `settings`, the KL in the loss (at
+    /// `settings.beta`, the controller's beta set per iteration) when `estimation` puts it there, the
+    /// sampling temperature's logit scale.
+    public convenience init(policy: ResponseTokenPass, critic: ResponseTokenPass?, settings: PPOSettings, estimation: RLEstimation) {
+        self.init(policy: policy, critic: critic, loss: settings.loss,
+                  lossKL: estimation.klIn == .loss ? LossKL(estimator: settings.klEstimator, beta: settings.beta) : nil,
+                  temperature: settings.sampling.temperature)
+    }
+
     /// Sums over response tokens of the figures TRL reports for an update.
     public struct Figures {
         var tokens = 0

@@ -106,8 +106,7 @@ public final class TrainingLoop {
 
     public func run(_ objective: TrainingObjective, progress: ProgressHandler = { _ in }) throws -> TrainingSummary {
         let total = plan.totalSteps
-        let trainer = try Trainer(groups: [Trainer.Group(name: "model", model: model, adapter: adapter, optimization: settings.optimization)],
-                                  totalSteps: total, checkpointRoot: checkpointRoot, keepCheckpoints: settings.keepCheckpoints, world: world)
+        let trainer = try makeTrainer()
         let resumed = try trainer.restore()
         if let resumed, world.isRoot, (resumed.ranks ?? 1) != world.size {
             FileHandle.standardError.write(Data("plumb: resuming step \(resumed.step), written by \(resumed.ranks ?? 1) process(es), with \(world.size): each step's \(settings.optimization.gradientAccumulation) micro-batches now go \(settings.optimization.gradientAccumulation / world.size) to a rank; the global batch and the data order are unchanged\n".utf8))
@@ -156,7 +155,13 @@ public final class TrainingLoop {
                                tokensPerSecond: Double(tokens - startTokens) / max(seconds, 1e-9), nonFiniteSteps: guardRail.total)
     }
 
-    private struct StepFigures {
+    /// The Trainer of the loop: one group (the model, or the adapter over it) over the plan's steps.
+    func makeTrainer() throws -> Trainer {
+        try Trainer(groups: [Trainer.Group(name: "model", model: model, adapter: adapter, optimization: settings.optimization)],
+                    totalSteps: plan.totalSteps, checkpointRoot: checkpointRoot, keepCheckpoints: settings.keepCheckpoints, world: world)
+    }
+
+    struct StepFigures {
         var loss: Float; var tokens: Int; var lr: Float; var gradNorm: Float; var extra: [String: Double]
         /// The loss or the gradient norm was not finite: no optimiser step was taken.
         var skipped: Bool
@@ -211,7 +216,7 @@ public final class TrainingLoop {
 
     /// One optimiser step over the micro-batches planned for `step` (0-based); none when the loss or
     /// the gradient norm is not finite.
-    private func takeStep(_ step: Int, objective: TrainingObjective, trainer: Trainer) throws -> StepFigures {
+    func takeStep(_ step: Int, objective: TrainingObjective, trainer: Trainer) throws -> StepFigures {
         let (loss, tokens, extra) = try accumulateGradients(step, objective: objective)
         let update = try trainer.update(step: step, loss: loss)
         return StepFigures(loss: loss, tokens: tokens, lr: update.learningRates[0], gradNorm: update.gradNorms[0], extra: extra,

@@ -5,9 +5,9 @@ import XCTest
 @testable import PlumbCLI
 @testable import PlumbData
 
-final class CommandTests: XCTestCase {
+final class DataCommandTests: XCTestCase {
     func testTokenizerTrainCommandModelIsReadBySpmEncode() throws {
-        let corpus = try SmallTokenizer.get().corpusPath
+        let corpus = try SmallCorpus.shared.get()
         let directory = try scratchDirectory(self)
         let prefix = directory.appendingPathComponent("cli").path
         for (type, vocab) in [("bpe", "520"), ("unigram", "480")] {

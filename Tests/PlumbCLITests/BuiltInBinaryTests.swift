@@ -14,7 +14,7 @@ final class BuiltInBinaryTests: XCTestCase {
         let bin = scratch.appendingPathComponent("bin"), work = scratch.appendingPathComponent("work")
         for directory in [bin, work] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
         let copy = bin.appendingPathComponent("plumb")
-        try FileManager.default.copyItem(at: try PlumbProcess.binary(), to: copy)
+        try FileManager.default.copyItem(at: try plumbBinary(), to: copy)
 
         let process = Process()
         process.executableURL = copy
@@ -32,7 +32,7 @@ final class BuiltInBinaryTests: XCTestCase {
         let record = try JSONDecoder().decode(PipelineStageRecord.self, from: Data(contentsOf: work.appendingPathComponent("runs/r/task/pipeline-stage.json")))
         XCTAssertEqual(record.code, "sources:\(BuildInfo.sourceTreeHash) \(CodeVersion.buildConfiguration)", "the code version built in")
         // The build hashed this tree, unless a source was edited after the build.
-        if !CodeVersion.isNewer(CodeVersion.packageRoot, than: try PlumbProcess.binary()) {
+        if !CodeVersion.isNewer(CodeVersion.packageRoot, than: try plumbBinary()) {
             XCTAssertEqual(BuildInfo.sourceTreeHash, try SourceTree.hash(CodeVersion.packageRoot), "the binary is built from this tree")
         }
         let shipped = try FileManager.default.contentsOfDirectory(atPath: CodeVersion.packageRoot.appendingPathComponent("pipelines").path)

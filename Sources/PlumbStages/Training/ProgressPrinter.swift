@@ -1,7 +1,6 @@
 // Shows training progress: on a terminal one line rewritten in place (step, loss, tokens/s, ETA);
 // otherwise (a log, CI) a plain line every `logInterval` seconds and at evaluations and the end.
 import Foundation
-import PlumbStages
 
 public final class ProgressPrinter {
     private let isTerminal: Bool

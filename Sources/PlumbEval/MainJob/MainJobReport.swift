@@ -1,27 +1,31 @@
 // The main job's results: one table for people, one JSON file (`results.json`) for scripts.
 import Foundation
-import PlumbEval
-import PlumbTask
 import PlumbOracle
+import PlumbStore
+import PlumbTask
 
-struct MainJobReport: Codable {
-    var run: String
-    var seed: UInt64
+public struct MainJobReport: Codable {
+    public var run: String
+    public var seed: UInt64
     /// The pipeline files' settings profile (quick or standard).
-    var profile: String
+    public var profile: String
     /// The month run directories, in order.
-    var months: [String]
-    var steps: [StepFigures]
-    var results: MainJobResults
+    public var months: [String]
+    public var steps: [StepFigures]
+    public var results: MainJobResults
 
-    func write(to url: URL) throws {
+    public init(run: String, seed: UInt64, profile: String, months: [String], steps: [StepFigures], results: MainJobResults) {
+        (self.run, self.seed, self.profile, self.months, self.steps, self.results) = (run, seed, profile, months, steps, results)
+    }
+
+    public func write(to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try encoder.encode(self).write(to: url, options: .atomic)
     }
 
-    func text(stepTable: String) -> String {
+    public func text(stepTable: String) -> String {
         var lines = ["", "Plumbline main job: \(run) (seed \(seed), \(profile) settings, \(months.joined(separator: ", ")))", "", stepTable, ""]
         if let first = results.policies.first {
             lines.append("Policies judged by the oracle on \(first.report.responses) held-out prompts (greedy; 95% Wilson intervals)")

@@ -1,9 +1,9 @@
 // The human-readable table of `plumb rm eval`.
 import Foundation
-import PlumbStages
+import PlumbStore
 
-enum RewardEvalTable {
-    static func render(_ e: RewardEvaluation) -> String {
+public enum RewardEvalTable {
+    public static func render(_ e: RewardEvaluation) -> String {
         var table = TextTable(["group", "pairs", "accuracy"], rightAligned: [1, 2])
         func add(_ name: String, _ c: AccuracyCount) { table.add([name, "\(c.total)", String(format: "%.3f", c.accuracy)]) }
         add("overall", e.overall)

@@ -2,27 +2,31 @@
 // high-water mark is reset before each step through /proc/self/clear_refs); complete steps are
 // listed as skipped.
 import Foundation
+import PlumbFiles
+import PlumbStore
 
-struct StepFigures: Codable {
-    var step: String
-    var seconds: Double
-    var peakRSSBytes: Int?
-    var skipped: Bool
+public struct StepFigures: Codable, Sendable {
+    public var step: String
+    public var seconds: Double
+    public var peakRSSBytes: Int?
+    public var skipped: Bool
 }
 
-final class MainJobSteps {
-    private(set) var figures: [StepFigures] = []
+public final class MainJobSteps {
+    public private(set) var figures: [StepFigures] = []
     /// Put before every step name (the month, in a run of several).
-    var prefix = ""
+    public var prefix = ""
+
+    public init() {}
 
     /// These steps, naming the steps recorded from now on with `prefix`.
-    func prefixed(_ prefix: String) -> MainJobSteps {
+    public func prefixed(_ prefix: String) -> MainJobSteps {
         self.prefix = prefix
         return self
     }
 
     /// Runs `body`, timing it and measuring its peak resident memory.
-    func run(_ name: String, _ body: () throws -> Void) throws {
+    public func run(_ name: String, _ body: () throws -> Void) throws {
         resetPeakRSS()
         let start = monotonicSeconds()
         try body()
@@ -30,7 +34,7 @@ final class MainJobSteps {
     }
 
     /// Records a step that was already complete.
-    func skip(_ name: String) {
+    public func skip(_ name: String) {
         figures.append(StepFigures(step: prefix + name, seconds: 0, peakRSSBytes: nil, skipped: true))
     }
 
@@ -39,7 +43,7 @@ final class MainJobSteps {
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
 
-    func table() -> String {
+    public func table() -> String {
         var lines = [pad("step", 34) + pad("wall", 10) + "peak RSS"]
         for f in figures {
             let wall = f.skipped ? "skipped" : String(format: "%.1f s", f.seconds)
@@ -50,8 +54,4 @@ final class MainJobSteps {
         lines.append(pad("total", 34) + String(format: "%.1f s", total))
         return lines.joined(separator: "\n")
     }
-}
-
-func pad(_ s: String, _ width: Int) -> String {
-    s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
 }
