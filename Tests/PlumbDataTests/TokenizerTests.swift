@@ -75,6 +75,34 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(try fromFile.decode(try fromFile.encode(text)), text)
     }
 
+    /// Llama 2's rule (the default) gives every digit its own piece; without it, merges make pieces of
+    /// numbers that are frequent in the corpus. The corpus states sums of 0...20 many times, so a
+    /// 400-piece model learns "▁19" as one piece; the default must split it whatever the counts.
+    func testSplitDigitsOption() throws {
+        let directory = try scratchDirectory(self)
+        let corpus = directory.appendingPathComponent("numbers.txt")
+        var lines: [String] = []
+        for a in 0...20 { for b in 0...20 { lines.append("\(a) plus \(b) is \(a + b).") } }
+        try lines.joined(separator: "\n").write(to: corpus, atomically: true, encoding: .utf8)
+        func pieces(splitDigits: Bool) throws -> [String] {
+            var options = TokenizerTrainingOptions()
+            // 256 byte pieces and the specials come first; with digits split this corpus has room for
+            // at most 290 pieces, without it for many more merges (whole numbers among them).
+            options.vocabSize = splitDigits ? 280 : 400
+            options.threads = 1
+            options.splitDigits = splitDigits
+            let prefix = directory.appendingPathComponent(splitDigits ? "split" : "whole").path
+            let model = try TokenizerTrainer.train(inputFiles: [corpus.path], modelPrefix: prefix, options: options)
+            return try Tokenizer(modelFile: model).encodePieces("19 plus 8 is 27.")
+        }
+        let split = try pieces(splitDigits: true)
+        XCTAssertFalse(split.contains { $0.filter(\.isNumber).count > 1 }, "split digits: \(split)")
+        XCTAssertEqual(split.joined().filter(\.isNumber), "19827")
+        let whole = try pieces(splitDigits: false)
+        XCTAssertTrue(whole.contains("▁19"), "whole numbers: \(whole)")
+        XCTAssertEqual(whole.joined(), "▁19▁plus▁8▁is▁27.")
+    }
+
     func testTrainingIsDeterministic() throws {
         let small = try SmallTokenizer.get()
         let directory = try scratchDirectory(self)

@@ -30,6 +30,8 @@ struct TokenizerTrainCommand: ParsableCommand {
     var vocabSize = 8_000
     @Flag(inversion: .prefixedNo, help: "Fall back to UTF-8 byte pieces for unknown characters.")
     var byteFallback = true
+    @Flag(inversion: .prefixedNo, help: "One piece per digit (Llama 2's rule); --no-split-digits lets merges make whole numbers one piece.")
+    var splitDigits = true
     @Option(name: .customLong("special"), help: "User-defined special pieces (repeatable; default: the plumbline chat template's markers).")
     var specials: [String] = []
     @Option(help: "Seed for sentence sampling.")
@@ -38,6 +40,7 @@ struct TokenizerTrainCommand: ParsableCommand {
     func run() throws {
         var p = TokenizerTrainStage.Parameters()
         (p.modelType, p.vocabSize, p.byteFallback, p.specials, p.seed) = (modelType, vocabSize, byteFallback, specials, seed)
+        p.splitDigits = splitDigits
         let location = StageLocation(directory: fileURL(out))
         let summary = try StageRun.run(TokenizerTrainStage.self, p, inputs: StageInputs(["input": inputs.map(fileURL), "records": records.map(fileURL)]),
                                        location: location)

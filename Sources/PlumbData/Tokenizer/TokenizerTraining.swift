@@ -14,6 +14,9 @@ public struct TokenizerTrainingOptions: Equatable, Sendable {
     public var modelType: TokenizerModelType = .bpe
     public var vocabSize = 8_000
     public var byteFallback = true
+    /// Split every digit into its own piece (Llama 2's rule); false lets merges make pieces of whole
+    /// numbers, as GPT-2's tokenizer does.
+    public var splitDigits = true
     /// Pieces that are always kept whole and never split (e.g. chat-template markers).
     public var userDefinedSymbols: [String] = ChatTemplate.plumbline.specialTokens
     public var characterCoverage = 0.9995
@@ -42,7 +45,7 @@ public struct TokenizerTrainingOptions: Equatable, Sendable {
             "--character_coverage=\(characterCoverage)",
             "--normalization_rule_name=identity",
             "--remove_extra_whitespaces=false",
-            "--split_digits=true",
+            "--split_digits=\(splitDigits)",
             "--allow_whitespace_only_pieces=true",
             "--max_sentence_length=\(maxSentenceLength)",
             "--num_threads=\(threads)",

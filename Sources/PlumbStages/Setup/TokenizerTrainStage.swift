@@ -24,6 +24,8 @@ public enum TokenizerTrainStage: Stage {
         public var vocabSize = 8_000
         /// Fall back to UTF-8 byte pieces for unknown characters.
         public var byteFallback = true
+        /// One piece per digit (Llama 2's rule); false lets merges make whole numbers one piece.
+        public var splitDigits = true
         /// User-defined special pieces; empty: the plumbline chat template's markers.
         public var specials: [String] = []
         /// Seed of the sentence sampling.
@@ -64,6 +66,7 @@ public enum TokenizerTrainStage: Stage {
         options.modelType = p.modelType
         options.vocabSize = p.vocabSize
         options.byteFallback = p.byteFallback
+        options.splitDigits = p.splitDigits
         options.seed = p.seed
         if !p.specials.isEmpty { options.userDefinedSymbols = p.specials }
         let model = try TokenizerTrainer.train(inputFiles: files, modelPrefix: prefix, options: options)
