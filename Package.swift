@@ -80,17 +80,18 @@ let package = Package(
         .executableTarget(name: "PlumbBuildInfo", dependencies: ["PlumbFiles"]),
         .plugin(name: "EmbedBuildInfo", capability: .buildTool(), dependencies: ["PlumbBuildInfo"]),
 
-        // Tests: one target per library.
+        // Tests: one target per library, and the sample and scratch files some of them share.
+        .target(name: "PlumbTestSupport", path: "Tests/PlumbTestSupport"),
         .testTarget(name: "PlumbTensorTests", dependencies: ["PlumbTensor"]),
         .testTarget(name: "PlumbModelTests", dependencies: ["PlumbModel", "PlumbTensor", "PlumbFiles"]),
         .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbStore"]),
-        .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbTask"], exclude: ["Fixtures"]),
+        .testTarget(name: "PlumbDataTests", dependencies: ["PlumbData", "PlumbStore", "PlumbTask", "PlumbTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PlumbTaskTests", dependencies: ["PlumbTask", "PlumbOracle"]),
-        .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbEval", "PlumbPipeline", "PlumbModel", "PlumbTensor", "PlumbData", "PlumbStore"]),
+        .testTarget(name: "PlumbStagesTests", dependencies: ["PlumbStages", "PlumbEval", "PlumbPipeline", "PlumbModel", "PlumbTensor", "PlumbData", "PlumbStore", "PlumbTestSupport"]),
         .testTarget(name: "PlumbEvalTests", dependencies: ["PlumbEval", "PlumbStages"]),
         .testTarget(name: "PlumbPipelineTests", dependencies: ["PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore"]),
         .testTarget(name: "PlumbReportTests", dependencies: ["PlumbReport", "PlumbEval", "PlumbStages", "PlumbOracle", "PlumbStore"]),
-        .testTarget(name: "PlumbCLITests", dependencies: ["PlumbCLI", "PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore", "PlumbData", "PlumbModel"]),
+        .testTarget(name: "PlumbCLITests", dependencies: ["PlumbCLI", "PlumbPipeline", "PlumbStages", "PlumbEval", "PlumbStore", "PlumbData", "PlumbModel", "PlumbTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -5,6 +5,7 @@ import Foundation
 @testable import PlumbStore
 @testable import PlumbCLI
 import PlumbPipeline
+import PlumbTestSupport
 import XCTest
 
 final class BuiltInBinaryTests: XCTestCase {

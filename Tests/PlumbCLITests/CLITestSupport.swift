@@ -2,43 +2,8 @@
 // PATH run with its output, a small corpus of HH-RLHF texts, and the `plumb` binary beside the tests.
 import Foundation
 import PlumbData
+import PlumbTestSupport
 import XCTest
-
-/// The package root, from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// A file under `$PLUMB_SHARED_DATA`, or the nearest `shared/data` above the package, or XCTSkip.
-func sharedData(_ relative: String) throws -> String {
-    if let root = ProcessInfo.processInfo.environment["PLUMB_SHARED_DATA"] {
-        let path = URL(fileURLWithPath: root).appendingPathComponent(relative).path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("sample data absent: \(path)") }
-        return path
-    }
-    var directory = packageRoot.deletingLastPathComponent()
-    while directory.path != "/" {
-        let path = directory.appendingPathComponent("shared/data").appendingPathComponent(relative).path
-        if FileManager.default.fileExists(atPath: path) { return path }
-        directory = directory.deletingLastPathComponent()
-    }
-    throw XCTSkip("sample data absent: shared/data/\(relative) above \(packageRoot.path)")
-}
-
-/// A fresh scratch directory, removed when the test ends.
-func scratchDirectory(_ test: XCTestCase, _ label: String = #function) throws -> URL {
-    let name = "plumbcli-\(label.filter { $0.isLetter || $0.isNumber })-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent(name)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-    return url
-}
-
-/// Writes `text` to `name` in `directory` and returns its path.
-@discardableResult
-func writeFile(_ directory: URL, _ name: String, _ text: String) throws -> String {
-    let url = directory.appendingPathComponent(name)
-    try Data(text.utf8).write(to: url)
-    return url.path
-}
 
 /// Runs an executable; returns (status, stdout).
 func runTool(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (Int32, String) {

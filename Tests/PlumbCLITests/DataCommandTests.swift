@@ -1,6 +1,7 @@
 // The commands: `plumb tokenizer train` makes a model (STAGE/spm.model) that libsentencepiece's own spm_encode
 // reads and encodes identically; `plumb import` writes shards, quarantine and manifest.
 import PlumbStore
+import PlumbTestSupport
 import XCTest
 @testable import PlumbCLI
 @testable import PlumbData

@@ -5,6 +5,7 @@
 import Foundation
 import PlumbModel
 import PlumbStages
+import PlumbTestSupport
 import XCTest
 @testable import PlumbCLI
 

@@ -2,6 +2,7 @@
 // (JSON-encoded turn lists in CSV cells, one-hot winners, NaN and empty cells, a null turn, broken
 // JSON, a truncated last row) and LMSYS chatbot_arena_conversations as JSON Lines (`winner` names,
 // both kinds of tie, a multi-turn battle, a cut-short last line).
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 import PlumbStore

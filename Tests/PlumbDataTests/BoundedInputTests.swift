@@ -1,6 +1,7 @@
 // Inputs larger than their limits: over-long rows are quarantined with file, line and length and the
 // rows after them still imported; a file that decompresses past its bound is an error naming it;
 // detection reads a bounded prefix. The limits are set low so the files stay small.
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

@@ -1,4 +1,5 @@
 // Chat templates: exact prompt/response boundaries in token space, a single BOS, Llama 2 layout.
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

@@ -1,5 +1,6 @@
 // Unpaired feedback (KTO labels, thumbs), safety labels as 0/1 and names, HelpSteer ratings
 // paired by a weighted sum, PKU-SafeRLHF severities, and --columns on JSON rows.
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 import PlumbStore

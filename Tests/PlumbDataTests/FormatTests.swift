@@ -1,6 +1,7 @@
 // Formats without a real sample in ../shared/data, from small fixtures written in the documented
 // shapes: TRL (four variants and the task generator's extra columns), UltraFeedback, SHP, CSV,
 // Alpaca, ShareGPT, message lists, Argilla's export shapes, Label Studio edits.
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

@@ -2,6 +2,7 @@
 // tokens are the chosen response with its prompt plus the rejected response, for every comparison.
 import Foundation
 @testable import PlumbData
+import PlumbTestSupport
 import XCTest
 
 final class ImportBenchTests: XCTestCase {

@@ -1,6 +1,7 @@
 // `ImportOptions.directory`: a relative input name is read from that directory, not the working
 // directory, and the records, the quarantine and the counts name the file as given.
 import Foundation
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

@@ -1,6 +1,7 @@
 // Labelled responses (BeaverTails layout, as JSON Lines and as a pandas CSV with Python dict cells
 // and NaN), A/B answers with per-aspect votes (LFQA / HelpSteer3 style), and DPO-pair CSVs with a
 // system prompt and a `question` column: each imports with no flags, and the report names the columns.
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

@@ -1,5 +1,6 @@
 // Malformed inputs: a clear error naming file, line and field, or a quarantine entry; never a
 // crash and never a silent drop.
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

@@ -1,6 +1,7 @@
 // TRL export round trip, de-duplication (exact and near, against a naive substring oracle),
 // prompt-hash splits, and the stage written through PlumbStore.
 import PlumbStore
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

@@ -1,6 +1,7 @@
 // Every file in ../shared/data imported, with counts asserted (read, accepted, quarantined by
 // reason, duplicates) and a few records checked by hand against the source rows.
 import PlumbStore
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

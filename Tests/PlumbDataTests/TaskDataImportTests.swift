@@ -2,6 +2,7 @@
 // TRL comparisons with Plumbline's extra columns, Label Studio rankings and edits, message lists,
 // labelled responses.
 import PlumbTask
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

@@ -1,44 +1,8 @@
 // Shared helpers for PlumbData tests: paths to the real samples, scratch files, a small tokenizer.
 import Foundation
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
-
-/// The package root, from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// A file under `$PLUMB_SHARED_DATA`, or the nearest `shared/data` above the package (so a git
-/// worktree inside the main checkout finds it too), or XCTSkip when the samples are absent.
-func sharedData(_ relative: String) throws -> String {
-    if let root = ProcessInfo.processInfo.environment["PLUMB_SHARED_DATA"] {
-        let path = URL(fileURLWithPath: root).appendingPathComponent(relative).path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("sample data absent: \(path)") }
-        return path
-    }
-    var directory = packageRoot.deletingLastPathComponent()
-    while directory.path != "/" {
-        let path = directory.appendingPathComponent("shared/data").appendingPathComponent(relative).path
-        if FileManager.default.fileExists(atPath: path) { return path }
-        directory = directory.deletingLastPathComponent()
-    }
-    throw XCTSkip("sample data absent: shared/data/\(relative) above \(packageRoot.path)")
-}
-
-/// A fresh scratch directory, removed when the test ends.
-func scratchDirectory(_ test: XCTestCase, _ label: String = #function) throws -> URL {
-    let name = "plumbdata-\(label.filter { $0.isLetter || $0.isNumber })-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent(name)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-    return url
-}
-
-/// Writes `text` to `name` in `directory` and returns its path.
-@discardableResult
-func writeFile(_ directory: URL, _ name: String, _ text: String) throws -> String {
-    let url = directory.appendingPathComponent(name)
-    try Data(text.utf8).write(to: url)
-    return url.path
-}
 
 /// Imports files with default options (plus `configure`).
 func importFiles(_ paths: [String], format: ImportFormat? = nil, configure: (inout ImportOptions) -> Void = { _ in }) throws -> ImportResult {

@@ -1,5 +1,6 @@
 // The SentencePiece bridge: training, libsentencepiece's own spm_encode as the reference,
 // encode/decode round trips on the real samples, piece/id lookup and special ids.
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 

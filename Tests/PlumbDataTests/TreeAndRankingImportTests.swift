@@ -3,6 +3,7 @@
 // HTML that does not parse) and Nectar rankings, from fixtures written to the public layouts
 // (LAION-AI/Open-Assistant oasst-data/README.md, HuggingFaceH4/stack-exchange-preferences,
 // berkeley-nest/Nectar).
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 import PlumbStore

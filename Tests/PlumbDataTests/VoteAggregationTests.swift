@@ -1,6 +1,7 @@
 // Repeated judgements of one pair aggregated (majority vote, agreement as strength), on a real
 // PandaLM sample, a hand-written Auto-J file, MT-Bench human judgments with `turn`, and the
 // existing A/B layout; the count identity read = accepted + quarantined + duplicates + ties + aggregated.
+import PlumbTestSupport
 import XCTest
 @testable import PlumbData
 import PlumbStore

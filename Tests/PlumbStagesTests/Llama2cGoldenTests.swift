@@ -1,6 +1,7 @@
 import Foundation
 import PlumbData
 import PlumbModel
+import PlumbTestSupport
 import XCTest
 
 /// llama2.c's tokenizer.bin reader and the golden greedy text of the real stories260K model, and the
@@ -10,18 +11,9 @@ final class Llama2cGoldenTests: XCTestCase {
     static let golden = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
         + "One day, she saw a big, red ball. She wanted to play with it, but it was too high."
 
-    /// `shared/data/<relative>` above the package (a worktree inside the main checkout finds it too).
+    /// `shared/data/<relative>` (PlumbTestSupport's `sharedData`) as a file URL.
     func sharedData(_ relative: String) throws -> URL {
-        if let root = ProcessInfo.processInfo.environment["PLUMB_SHARED_DATA"] {
-            return URL(fileURLWithPath: root).appendingPathComponent(relative)
-        }
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            let url = directory.appendingPathComponent("shared/data").appendingPathComponent(relative)
-            if FileManager.default.fileExists(atPath: url.path) { return url }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw XCTSkip("sample data absent: shared/data/\(relative)")
+        URL(fileURLWithPath: try PlumbTestSupport.sharedData(relative))
     }
 
     func stories() throws -> (LlamaModel, Llama2cTokenizer) {
