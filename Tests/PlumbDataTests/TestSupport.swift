@@ -24,35 +24,6 @@ func assertCounts(_ counts: SourceCounts, read: Int, accepted: Int, quarantined:
     XCTAssertTrue(counts.isBalanced, "read = accepted + quarantined + duplicates + ties + aggregated", file: file, line: line)
 }
 
-/// Runs an executable; returns (status, stdout).
-func runTool(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    let input = Pipe()
-    if stdin != nil { process.standardInput = input }
-    try process.run()
-    if let stdin {
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-    }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
-/// The path of a tool on PATH, or nil.
-func which(_ tool: String) -> String? {
-    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-        let path = "\(directory)/\(tool)"
-        if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-}
-
 /// A small BPE tokenizer trained once per test process on text from the HH-RLHF sample
 /// (the first 400 comparisons' texts; vocabulary 600 with byte fallback and the plumbline pieces).
 enum SmallTokenizer {

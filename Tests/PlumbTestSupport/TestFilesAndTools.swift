@@ -1,9 +1,10 @@
-// Files for the test targets: the real samples in shared/data, scratch directories removed when a
-// test ends, and small files written into them. One copy for every test target that needs them.
+// Files and tools for the test targets: the real samples in shared/data, scratch directories removed
+// when a test ends, small files written into them, and tools on PATH run with their output. One copy
+// for every test target that needs them.
 import Foundation
 import XCTest
 
-/// The package root, from this file's path (Tests/PlumbTestSupport/TestFiles.swift).
+/// The package root, from this file's path (Tests/PlumbTestSupport/TestFilesAndTools.swift).
 public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// A file under `$PLUMB_SHARED_DATA`, or the nearest `shared/data` above the package (so a git
@@ -38,4 +39,33 @@ public func writeFile(_ directory: URL, _ name: String, _ text: String) throws -
     let url = directory.appendingPathComponent(name)
     try Data(text.utf8).write(to: url)
     return url.path
+}
+
+/// Runs an executable; returns (status, stdout).
+public func runTool(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    let input = Pipe()
+    if stdin != nil { process.standardInput = input }
+    try process.run()
+    if let stdin {
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// The path of a tool on PATH, or nil.
+public func which(_ tool: String) -> String? {
+    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(directory)/\(tool)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
 }
