@@ -53,8 +53,9 @@ public enum GenerationAdmission: Sendable {
 
 /// Where the last `stream` call's time went.
 public struct GenerationStats: Equatable, Sendable {
-    /// Prompt passes through the model (one per prompt) and their seconds, cache copies included.
-    public var prefillCalls = 0, prefillSeconds = 0.0
+    /// Prompts prefilled (each once), the model calls that prefilled them (several short prompts share
+    /// a call) and their seconds, cache copies included.
+    public var prefilledPrompts = 0, prefillCalls = 0, prefillSeconds = 0.0
     /// Decoding steps, the rows they ran (one per unfinished sequence per step) and their seconds,
     /// sampling included.
     public var decodeSteps = 0, decodedRows = 0, decodeSeconds = 0.0
@@ -137,8 +138,8 @@ public final class Generator {
         while true {
             for slot in state.finishedSlots { try onFinished(state.release(slot: slot)) }
             var clock = Self.now()
-            let calls = try admit(queue, state: &state, engine: engine, options: options)
-            if calls > 0 { stats.prefillCalls += calls; stats.prefillSeconds += Self.now() - clock }
+            let (prompts, calls) = try admit(queue, state: &state, engine: engine, options: options)
+            if calls > 0 { stats.prefilledPrompts += prompts; stats.prefillCalls += calls; stats.prefillSeconds += Self.now() - clock }
             let active = state.activeSlots
             if active.isEmpty {
                 if queue.isEmpty && state.finishedSlots.isEmpty { return }

@@ -1,8 +1,9 @@
 // Admission for continuous batching: which waiting sample takes each free cache slot, and how it gets
 // its prompt's keys and values without a second prefill.
-//   - A request is prefilled once, into the first free slot it is given (one prompt per
-//     IncrementalForward call), and the logits of its last position are kept until its last sample
-//     is admitted: every sample draws its first token from them with its own RNG.
+//   - A request is prefilled once, into the first free slot it is given, and the logits of its last
+//     position are kept until its last sample is admitted: every sample draws its first token from
+//     them with its own RNG. The requests admitted in one round are prefilled together, several
+//     prompts per IncrementalForward call while their rows fit the decoding kernel (`prefill`).
 //   - Its other samples take free slots then or later; each gets the prompt's cache rows (positions
 //     0..<promptLength, every layer) copied from the request's prompt slot.
 //   - A slot keeps its prompt rows while its sequence decodes and after it finishes (decoding writes
@@ -39,8 +40,9 @@ final class AdmissionQueue {
 }
 
 extension Generator {
-    /// Gives the free slots to waiting samples (see the file's comment). Returns the prefill calls made.
-    func admit(_ queue: AdmissionQueue, state: inout DecodeBatch, engine: IncrementalForward, options: GenerationOptions) throws -> Int {
+    /// Gives the free slots to waiting samples (see the file's comment). Returns the prompts prefilled
+    /// and the calls that prefilled them.
+    func admit(_ queue: AdmissionQueue, state: inout DecodeBatch, engine: IncrementalForward, options: GenerationOptions) throws -> (Int, Int) {
         var free = state.freeSlots
         try admitWaiting(queue, free: &free, state: &state, engine: engine, options: options)
         return try admitNew(queue, free: &free, state: &state, engine: engine, options: options)
@@ -68,44 +70,70 @@ extension Generator {
     }
 
     /// Free slots to new requests, in order, while a slot is free (`.wholeRequest`: while all k
-    /// samples fit). Returns the prefill calls made.
+    /// samples fit): each takes the first free slot for its prompt, then free slots for its samples.
+    /// Returns the prompts prefilled and the calls that prefilled them.
     @inline(never)
     private func admitNew(_ queue: AdmissionQueue, free: inout [Int], state: inout DecodeBatch, engine: IncrementalForward,
-                          options: GenerationOptions) throws -> Int {
-        var calls = 0
-        while try admitNextRequest(queue, free: &free, state: &state, engine: engine, options: options) { calls += 1 }
-        return calls
-    }
-
-    /// Prefills the next request into a free slot and gives its samples the free slots there are;
-    /// false when no request or no slot is left (or, `.wholeRequest`, too few slots for its samples).
-    @inline(never)
-    private func admitNextRequest(_ queue: AdmissionQueue, free: inout [Int], state: inout DecodeBatch, engine: IncrementalForward,
-                                  options: GenerationOptions) throws -> Bool {
+                          options: GenerationOptions) throws -> (Int, Int) {
         let requests = queue.requests
-        guard queue.nextRequest < requests.count, !free.isEmpty else { return false }
-        let r = queue.nextRequest, request = requests[r]
-        if admission == .wholeRequest && request.samples > free.count { return false }
-        let promptSlot = free.removeFirst()
-        var prefilled = PrefilledRequest(request: r, promptSlot: promptSlot, logits: try prefill(request.prompt, slot: promptSlot, engine: engine))
-        queue.nextRequest += 1
-        try admitSample(of: &prefilled, slot: promptSlot, requests, state: &state, engine: engine, options: options)
-        while prefilled.nextSample < request.samples, !free.isEmpty {
-            try admitSample(of: &prefilled, slot: free.removeFirst(), requests, state: &state, engine: engine, options: options)
+        var admitted: [(request: Int, promptSlot: Int)] = []   // this round's new requests, decided first
+        var left = free.count
+        for r in queue.nextRequest..<requests.count {
+            guard left > 0, admission == .perSlot || requests[r].samples <= left else { break }
+            admitted.append((r, free[free.count - left]))
+            left -= min(requests[r].samples, left)
         }
-        if prefilled.nextSample < request.samples { queue.waiting.append(prefilled) }
-        return true
+        let (logits, calls) = try prefill(admitted.map { ($0.request, $0.promptSlot) }, requests, engine: engine)
+        for (j, a) in admitted.enumerated() {
+            let promptSlot = free.removeFirst()
+            assert(promptSlot == a.promptSlot)
+            var prefilled = PrefilledRequest(request: a.request, promptSlot: promptSlot, logits: logits[j])
+            queue.nextRequest += 1
+            try admitSample(of: &prefilled, slot: promptSlot, requests, state: &state, engine: engine, options: options)
+            while prefilled.nextSample < requests[a.request].samples, !free.isEmpty {
+                try admitSample(of: &prefilled, slot: free.removeFirst(), requests, state: &state, engine: engine, options: options)
+            }
+            if prefilled.nextSample < requests[a.request].samples { queue.waiting.append(prefilled) }
+        }
+        return (admitted.count, calls)
     }
 
-    /// Runs `prompt` through the model into `slot`'s cache positions 0..<count; returns the last
-    /// position's logits (1, V). One prompt per call: its rows go through the same products whatever
-    /// else is waiting (more than 64 rows take the sgemm path, whose rounding depends on the row
-    /// count), so its samples do not depend on which prompts were admitted with it.
-    private func prefill(_ prompt: [Int32], slot: Int, engine: IncrementalForward) throws -> Tensor {
-        let logits = Tensor(zeros: [1, config.vocabSize])
-        try engine.forward(tokens: prompt, slots: [Int](repeating: slot, count: prompt.count), positions: (0..<prompt.count).map(Int32.init),
-                           logitRows: [prompt.count - 1], logits: logits)
-        return logits
+    /// Runs each (request, slot)'s prompt through the model into the slot's cache positions
+    /// 0..<count; returns each prompt's last-position logits (1, V) and the calls made. Consecutive
+    /// prompts share a call while their rows total at most `MatVec.kernelRows` (and the engine's
+    /// rows): those products run the decoding kernel, which gives a row the same bits whatever else is
+    /// in its call, and attention is per row, so a prompt's keys, values and logits are those of a
+    /// call of its own, and its samples do not depend on which prompts were admitted with it. A longer
+    /// prompt goes alone (its products take sgemm, whose rounding depends on the row count).
+    private func prefill(_ prompts: [(request: Int, slot: Int)], _ requests: [GenerationRequest],
+                         engine: IncrementalForward) throws -> ([Tensor], Int) {
+        let most = min(MatVec.kernelRows, engine.maxRows), vocab = config.vocabSize
+        var logits: [Tensor] = [], calls = 0, start = 0
+        while start < prompts.count {
+            var end = start + 1, rows = requests[prompts[start].request].prompt.count
+            while end < prompts.count, rows + requests[prompts[end].request].prompt.count <= most {
+                rows += requests[prompts[end].request].prompt.count
+                end += 1
+            }
+            var tokens: [Int32] = [], slots: [Int] = [], positions: [Int32] = [], last: [Int] = []
+            for (request, slot) in prompts[start..<end] {
+                let prompt = requests[request].prompt
+                tokens += prompt
+                slots += [Int](repeating: slot, count: prompt.count)
+                positions += (0..<prompt.count).map(Int32.init)
+                last.append(tokens.count - 1)
+            }
+            let together = Tensor(zeros: [end - start, vocab])   // (prompts of the call, V)
+            try engine.forward(tokens: tokens, slots: slots, positions: positions, logitRows: last, logits: together)
+            for j in 0..<(end - start) {
+                let one = Tensor(zeros: [1, vocab])
+                one.pointer.update(from: together.pointer + j * vocab, count: vocab)
+                logits.append(one)
+            }
+            calls += 1
+            start = end
+        }
+        return (logits, calls)
     }
 
     /// Places the next sample of `prefilled` in the free `slot`: the prompt's cache rows are copied
