@@ -16,6 +16,11 @@ let targetCPU = ["-wmo", "-target-cpu", "haswell"]
 let targetCPU = ["-wmo"]
 #endif
 let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release))]
+#if arch(x86_64)
+let avx512: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512"], .when(configuration: .release))]
+#else
+let avx512: [SwiftSetting] = fastMath
+#endif
 let checkedParsing: [SwiftSetting] = [.unsafeFlags(["-O"] + targetCPU, .when(configuration: .release))]
 
 let package = Package(
@@ -49,7 +54,10 @@ let package = Package(
 
         // Libraries, split by concern (docs/ARCHITECTURE.md).
         .target(name: "PlumbFiles"),
-        .target(name: "PlumbTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        // The decoding kernel in sixteen-float vectors, built for AVX-512 alone; PlumbTensor calls it
+        // only where /proc/cpuinfo has those flags.
+        .target(name: "PlumbMatVecAVX512", swiftSettings: avx512),
+        .target(name: "PlumbTensor", dependencies: ["CBLAS", "PlumbMatVecAVX512"], swiftSettings: fastMath),
         .target(name: "PlumbModel", dependencies: ["PlumbTensor", "PlumbFiles"], swiftSettings: fastMath),
         .target(name: "PlumbStore", dependencies: ["CZstd", "PlumbFiles"], swiftSettings: checkedParsing),
         .target(name: "PlumbData", dependencies: ["PlumbStore", "CSentencePiece", "CZstd", "CZlib"], swiftSettings: checkedParsing),

@@ -10,15 +10,46 @@
 // Each output is one dot product whose order of additions depends only on `in`, never on n or on
 // the split: a sequence decoded alone or in a batch gets the same bits.
 // `reference` is the test oracle (Double accumulation, llm.c `matmul_forward_naive`).
+// On AVX-512 CPUs `kernel` runs the same loops in sixteen-float vectors (PlumbMatVecAVX512), whose
+// lanes take the same multiply-adds in the same order: the same bits on every x86-64 machine.
+
+import Foundation
+#if arch(x86_64)
+import PlumbMatVecAVX512
+#endif
 
 public enum MatVec {
     typealias V8 = SIMD8<Float>
+
+    /// Whether `kernel` runs its sixteen-float build (PlumbMatVecAVX512, the same bits): on a CPU with
+    /// the AVX-512 flags that build is compiled for, unless PLUMB_MATVEC=avx2 asks for the other.
+    public static let usesAVX512: Bool = {
+        #if arch(x86_64)
+        let needed: Set<String> = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+        return CPUFlags.current.isSuperset(of: needed) && ProcessInfo.processInfo.environment["PLUMB_MATVEC"] != "avx2"
+        #else
+        return false
+        #endif
+    }()
 
     /// y[r * ldy + o] = sum_i x[r * k + i] W[o * k + i] (+ y[r * ldy + o] when `accumulate`),
     /// for rows r < n of x and weight rows o in `outputs`.
     @inline(__always)
     public static func kernel(weight w: UnsafePointer<Float>, inFeatures k: Int, x: UnsafePointer<Float>, rows n: Int,
                               y: UnsafeMutablePointer<Float>, ldy: Int, outputs: Range<Int>, accumulate: Bool) {
+        #if arch(x86_64)
+        if usesAVX512 {
+            MatVecAVX512.kernel(weight: w, inFeatures: k, x: x, rows: n, y: y, ldy: ldy, outputs: outputs, accumulate: accumulate)
+            return
+        }
+        #endif
+        kernelAVX2(weight: w, inFeatures: k, x: x, rows: n, y: y, ldy: ldy, outputs: outputs, accumulate: accumulate)
+    }
+
+    /// `kernel` in eight-float vectors (the Haswell target of every numeric module).
+    @inline(__always)
+    public static func kernelAVX2(weight w: UnsafePointer<Float>, inFeatures k: Int, x: UnsafePointer<Float>, rows n: Int,
+                                  y: UnsafeMutablePointer<Float>, ldy: Int, outputs: Range<Int>, accumulate: Bool) {
         if n <= 4 {   // memory bound: one weight row at a time is one sequential stream
             for o in outputs {
                 let wo = w + o * k

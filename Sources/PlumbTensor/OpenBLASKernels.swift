@@ -54,9 +54,7 @@ public enum OpenBLASKernels {
     /// cannot be used.
     public static func chooseOrCheck() {
         #if os(Linux)
-        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
-        let flags = String(line.drop { $0 != ":" }.dropFirst())
+        guard let flags = CPUFlags.line else { return }
         if let value = getenv("OPENBLAS_CORETYPE").map({ String(cString: $0) }) {
             guard let problem = problem(coretype: value, cpuFlags: flags) else { return }
             FileHandle.standardError.write(Data("plumb: \(problem)\n".utf8))

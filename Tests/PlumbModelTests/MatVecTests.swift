@@ -60,6 +60,29 @@ final class MatVecTests: XCTestCase {
         }
     }
 
+    /// The AVX-512 build of the kernel (four weight rows against two rows of x) gives the eight-float
+    /// build's bits for every shape: widths with and without a trailing 8-float slice and a scalar
+    /// tail, one to many rows, every remainder of outputs past the four-row tiles, both accumulate modes.
+    /// (Skipped on a CPU without AVX-512, where `kernel` is the eight-float build itself.)
+    func testAVX512KernelGivesTheEightFloatBits() throws {
+        try XCTSkipUnless(MatVec.usesAVX512, "no AVX-512 on this CPU (or PLUMB_MATVEC=avx2)")
+        var rng = TestRandom(4)
+        // 36 + 1, 36 + 2, 36 + 3 outputs: the four-row tiles, then a pair and a single output.
+        for (n, k, out) in [(1, 288, 37), (2, 768, 38), (3, 123, 39), (4, 59, 37), (5, 64, 38), (6, 100, 39), (9, 7, 37),
+                            (17, 24, 38), (50, 288, 39), (64, 8, 37), (1, 1, 38), (7, 300, 39)] {
+            let w = rng.tensor([out, k]), x = rng.tensor([n, k]), old = rng.tensor([n, out])
+            for accumulate in [false, true] {
+                let wide = Tensor(zeros: [n, out]), narrow = Tensor(zeros: [n, out])
+                wide.pointer.update(from: old.pointer, count: n * out); narrow.pointer.update(from: old.pointer, count: n * out)
+                MatVec.kernel(weight: w.pointer, inFeatures: k, x: x.pointer, rows: n, y: wide.pointer, ldy: out,
+                              outputs: 0..<out, accumulate: accumulate)
+                MatVec.kernelAVX2(weight: w.pointer, inFeatures: k, x: x.pointer, rows: n, y: narrow.pointer, ldy: out,
+                                  outputs: 0..<out, accumulate: accumulate)
+                XCTAssertEqual(wide.array.map(\.bitPattern), narrow.array.map(\.bitPattern), "n \(n) k \(k) accumulate \(accumulate)")
+            }
+        }
+    }
+
     /// Groups of products through the pool, on the kernel path (few rows) and the sgemm path (many).
     func testProductGroupsMatchReference() {
         var rng = TestRandom(3)
