@@ -6,6 +6,9 @@
 // high half, each lane taking the same fused multiply-adds in the same order. The last 8-float slice
 // goes to the low half (p_0), then treeSum(p_0 + p_1) and the scalar tail, as in MatVec.swift.
 // y (n, out) = x (n, in) W^T (+ y), W (out, in).
+// Its small helpers (treeSum, store, loads) repeat MatVec.swift's on purpose: everything in this module
+// is compiled for AVX-512 and must never run on a CPU without it, so nothing here is shared with the
+// modules compiled for Haswell.
 
 public enum MatVecAVX512 {
     typealias V8 = SIMD8<Float>
