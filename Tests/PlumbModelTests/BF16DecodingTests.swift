@@ -12,17 +12,7 @@ final class BF16DecodingTests: XCTestCase {
     let tokens: [Int32] = (0..<20).map { Int32(($0 * 37 + 5) % 512) }
 
     func decodedLogits(_ weights: LlamaWeights, adapter: LoRAAdapter?, format: DecodeWeightFormat) throws -> [UInt32] {
-        let cache = try KVCache(config: config, slots: 1, capacity: 24)
-        let step = try IncrementalForward(config: config, weights: weights, cache: cache, maxRows: 24, format: format)
-        try step.use(adapter: adapter)
-        let v = config.vocabSize, out = Tensor(zeros: [tokens.count, v])
-        try step.forward(tokens: Array(tokens[0..<7]), slots: [Int](repeating: 0, count: 7), positions: (0..<7).map(Int32.init),
-                         logitRows: Array(0..<7), logits: try Tensor(storage: out.storage, offset: 0, shape: [7, v]))
-        for t in 7..<tokens.count {
-            try step.forward(tokens: [tokens[t]], slots: [0], positions: [Int32(t)], logitRows: [0],
-                             logits: try Tensor(storage: out.storage, offset: t * v, shape: [1, v]))
-        }
-        return out.array.map(\.bitPattern)
+        bits(try cachedDecoderLogits(config, weights, tokens: tokens, adapter: adapter, format: format))
     }
 
     func testDecodingOnBF16BaseEqualsDecodingTheRoundedWeights() throws {

@@ -49,3 +49,20 @@ func spreadModel(_ config: LlamaConfig, seed: UInt64) throws -> LlamaModel {
     try model.load(tensors, source: "random")
     return model
 }
+
+/// Logits (T, V) of every position of `tokens` from the cached decoder (`IncrementalForward`, one
+/// slot, capacity 24), fed as a prefill of the first 7 tokens, then one token per call.
+func cachedDecoderLogits(_ config: LlamaConfig, _ weights: LlamaWeights, tokens: [Int32], adapter: LoRAAdapter?,
+                         format: DecodeWeightFormat = .f32) throws -> Tensor {
+    let cache = try KVCache(config: config, slots: 1, capacity: 24)
+    let step = try IncrementalForward(config: config, weights: weights, cache: cache, maxRows: 24, format: format)
+    try step.use(adapter: adapter)
+    let v = config.vocabSize, out = Tensor(zeros: [tokens.count, v])
+    try step.forward(tokens: Array(tokens[0..<7]), slots: [Int](repeating: 0, count: 7), positions: (0..<7).map(Int32.init),
+                     logitRows: Array(0..<7), logits: try Tensor(storage: out.storage, offset: 0, shape: [7, v]))
+    for t in 7..<tokens.count {
+        try step.forward(tokens: [tokens[t]], slots: [0], positions: [Int32(t)], logitRows: [0],
+                         logits: try Tensor(storage: out.storage, offset: t * v, shape: [1, v]))
+    }
+    return out
+}
